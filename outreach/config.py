@@ -1,0 +1,81 @@
+"""Configuration: defaults, then `instance/config.py`, then `OUTREACH_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "TIMEZONE": "Asia/Shanghai",
+    "UID_DOMAIN": None,
+    "LANGUAGES": ("zh", "en"),
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "PER_PAGE": 30,
+    "API_PER_PAGE": 20,
+    "API_MAX_PER_PAGE": 100,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "JSON_SORT_KEYS": False,
+}
+
+# Environment variable suffix → config key, with a converter for typed values.
+ENVIRONMENT: dict[str, tuple[str, Any]] = {
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "TIMEZONE": ("TIMEZONE", str),
+    "UID_DOMAIN": ("UID_DOMAIN", str),
+    "SERVER_NAME": ("SERVER_NAME", str),
+    "PER_PAGE": ("PER_PAGE", int),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+}
+
+
+def normalise_database_url(url: str) -> str:
+    """Let a plain `postgresql://` URL select psycopg 3, the driver we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """Read the generated secret key kept in the instance folder, creating it on first use."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    # Created with mode 0600 so other local users cannot read it; another process may have
+    # won the race to create it, in which case its key is the one to use.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill `app.config` from the layers, in order of increasing priority."""
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.update(DEFAULTS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'outreach.sqlite3'}"
+    app.config.from_pyfile("config.py", silent=True)
+    for suffix, (key, convert) in ENVIRONMENT.items():
+        value = os.environ.get(f"OUTREACH_{suffix}")
+        if value:
+            app.config[key] = convert(value)
+    if overrides:
+        app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance_path)
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]

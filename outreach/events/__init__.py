@@ -1,0 +1,1 @@
+"""Events: categories, events, their sessions, and the public pages that list them."""

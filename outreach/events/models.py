@@ -1,0 +1,126 @@
+"""Category, Event and EventSession: what is offered, and each occurrence of it."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from outreach.accounts.models import Organisation
+from outreach.database import Named, db, enum_column, utcnow
+from outreach.places.models import Venue
+
+
+class EventStatus(enum.StrEnum):
+    """Drafts are visible to staff only; published and cancelled events are public."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+PUBLIC_EVENT_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+
+
+class SessionStatus(enum.StrEnum):
+    """A cancelled session stays listed, marked, so residents and calendars learn of it."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+def uid_domain() -> str:
+    """The domain part of calendar UIDs: configured, else the server's name."""
+    configured = current_app.config.get("UID_DOMAIN") or current_app.config.get("SERVER_NAME")
+    if configured:
+        return configured.split(":")[0]
+    if has_request_context():
+        return request.host.split(":")[0]
+    return "outreach.invalid"
+
+
+def new_session_uid() -> str:
+    """A calendar UID, assigned once when a session is created and never changed."""
+    return f"{uuid.uuid4()}@{uid_domain()}"
+
+
+class Category(Named, db.Model):
+    """A kind of event (生态环保, 健康义诊, …) with a colour for pages and calendars."""
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    colour: Mapped[str] = mapped_column(String(7), default="#2e7d32")
+
+
+class Event(db.Model):
+    """What an organisation offers; a campaign is an event with sessions in many communities."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    audience: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[EventStatus] = mapped_column(
+        enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
+    )
+    cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    category: Mapped[Category] = relationship()
+    sessions: Mapped[list[EventSession]] = relationship(
+        back_populates="event", order_by="EventSession.starts_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_public(self) -> bool:
+        """Whether residents may see this event."""
+        return self.status in PUBLIC_EVENT_STATUSES
+
+
+class EventSession(db.Model):
+    """One occurrence of an event at a venue, with its own capacity and calendar identity."""
+
+    __tablename__ = "event_session"
+    __table_args__ = (
+        Index("ix_event_session_starts_at", "starts_at"),
+        Index("ix_event_session_venue_id_starts_at", "venue_id", "starts_at"),
+        Index("ix_event_session_event_id_starts_at", "event_id", "starts_at"),
+        CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(255), unique=True, default=new_session_uid)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None means unlimited; 0 is a session that takes no registrations.
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[SessionStatus] = mapped_column(
+        enum_column(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED
+    )
+    cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+    venue: Mapped[Venue] = relationship()
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Whether this session, or its whole event, is called off."""
+        return self.status == SessionStatus.CANCELLED or self.event.status == EventStatus.CANCELLED

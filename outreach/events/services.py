@@ -1,0 +1,289 @@
+"""Queries the public pages and the API need, with the rules of what residents may see."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import groupby
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from outreach.accounts.models import Organisation
+from outreach.database import db, utcnow
+from outreach.errors import NotFoundError
+from outreach.events.models import PUBLIC_EVENT_STATUSES, Category, Event, EventSession
+from outreach.places.models import Community, Township, Venue
+
+T = TypeVar("T")
+
+
+def local_zone() -> ZoneInfo:
+    """The configured time zone of the district."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def local_midnight(day: date) -> datetime:
+    """The instant a local calendar day begins, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=local_zone())
+
+
+def local_today() -> date:
+    """Today's date in the district."""
+    return utcnow().astimezone(local_zone()).date()
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    """Which public sessions a listing shows: places, kind, organiser and a date range."""
+
+    township: Township | None = None
+    community: Community | None = None
+    category: Category | None = None
+    organisation: Organisation | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def apply(self, statement: Select) -> Select:
+        """Add the filter to a statement that already joins Event and Venue."""
+        statement = statement.where(Event.status.in_(PUBLIC_EVENT_STATUSES))
+        if self.township is not None:
+            statement = statement.where(Venue.township_id == self.township.id)
+        if self.community is not None:
+            statement = statement.where(Venue.community_id == self.community.id)
+        if self.category is not None:
+            statement = statement.where(Event.category_id == self.category.id)
+        if self.organisation is not None:
+            statement = statement.where(Event.organisation_id == self.organisation.id)
+        # Without a start date, "upcoming" begins at today's midnight so the whole of today
+        # stays on the page; a bound on starts_at keeps the listing on its index.
+        start = self.date_from or local_today()
+        statement = statement.where(EventSession.starts_at >= local_midnight(start))
+        if self.date_to is not None:
+            end = local_midnight(self.date_to + timedelta(days=1))
+            statement = statement.where(EventSession.starts_at < end)
+        return statement
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results with what a pager needs."""
+
+    items: Sequence[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one, even when empty)."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        """Whether a previous page exists."""
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a next page exists."""
+        return self.page < self.pages
+
+
+def _by_slug(model: type, slug: str | None, kind: str):
+    if not slug:
+        return None
+    found = db.session.scalar(select(model).where(model.slug == slug))
+    if found is None:
+        raise NotFoundError(kind, slug)
+    return found
+
+
+def build_filter(
+    *,
+    township: str | None = None,
+    community: str | None = None,
+    category: str | None = None,
+    organisation: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> SessionFilter:
+    """Resolve slugs into a filter; an unknown slug raises NotFoundError."""
+    return SessionFilter(
+        township=_by_slug(Township, township, "township"),
+        community=_by_slug(Community, community, "community"),
+        category=_by_slug(Category, category, "category"),
+        organisation=_by_slug(Organisation, organisation, "organisation"),
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def _with_places_and_event(statement: Select) -> Select:
+    """Eager-load what a session card shows, in the same query."""
+    return statement.options(
+        contains_eager(EventSession.event).joinedload(Event.organisation),
+        contains_eager(EventSession.event).joinedload(Event.category),
+        contains_eager(EventSession.venue).joinedload(Venue.community),
+        contains_eager(EventSession.venue).joinedload(Venue.township),
+    )
+
+
+def _filtered_sessions(filters: SessionFilter) -> Select:
+    base = select(EventSession).join(EventSession.event).join(EventSession.venue)
+    return filters.apply(base)
+
+
+def upcoming_sessions(filters: SessionFilter, page: int, per_page: int) -> Page[EventSession]:
+    """Public sessions matching the filter in start order, one page: two queries."""
+    statement = _filtered_sessions(filters)
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = db.session.scalars(
+        _with_places_and_event(statement)
+        .order_by(EventSession.starts_at, EventSession.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(items=rows, page=page, per_page=per_page, total=total)
+
+
+def group_by_local_day(
+    sessions: Iterable[EventSession],
+) -> list[tuple[date, list[EventSession]]]:
+    """Sessions in order, grouped under the local date they start on."""
+    zone = local_zone()
+    return [
+        (day, list(group))
+        for day, group in groupby(sessions, key=lambda s: s.starts_at.astimezone(zone).date())
+    ]
+
+
+def upcoming_events(filters: SessionFilter, page: int, per_page: int) -> Page[Event]:
+    """Public events with sessions matching the filter, ordered by their first such session.
+
+    Each event's `sessions` holds only its matching sessions (not all of them), so a listing
+    shows what the filter asked for. Three queries whatever the page size.
+    """
+    matching = _filtered_sessions(filters)
+    first_start = func.min(EventSession.starts_at).label("first_start")
+    per_event = matching.with_only_columns(EventSession.event_id, first_start).group_by(
+        EventSession.event_id
+    )
+    total = db.session.scalar(select(func.count()).select_from(per_event.subquery())) or 0
+    ids = db.session.scalars(
+        per_event.order_by(first_start, EventSession.event_id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    if not ids:
+        return Page(items=[], page=page, per_page=per_page, total=total)
+    sessions = db.session.scalars(
+        _with_places_and_event(matching.where(EventSession.event_id.in_(ids))).order_by(
+            EventSession.starts_at, EventSession.id
+        )
+    ).all()
+    by_event: dict[int, Event] = {}
+    grouped: dict[int, list[EventSession]] = {}
+    for event_session in sessions:
+        by_event[event_session.event_id] = event_session.event
+        grouped.setdefault(event_session.event_id, []).append(event_session)
+    items = []
+    for event_id in ids:
+        event = by_event[event_id]
+        # Present only the matching sessions without touching the loaded relationship.
+        items.append(EventWithSessions(event, grouped[event_id]))
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+@dataclass(frozen=True)
+class EventWithSessions:
+    """An event together with the subset of its sessions a listing selected."""
+
+    event: Event
+    sessions: list[EventSession]
+
+
+def _event_with_sessions() -> Select:
+    return select(Event).options(
+        joinedload(Event.organisation),
+        joinedload(Event.category),
+        selectinload(Event.sessions)
+        .joinedload(EventSession.venue)
+        .options(joinedload(Venue.community), joinedload(Venue.township)),
+    )
+
+
+def public_event(event_id: int) -> Event:
+    """A public event with all its sessions and their places loaded."""
+    event = db.session.scalar(
+        _event_with_sessions().where(Event.id == event_id, Event.status.in_(PUBLIC_EVENT_STATUSES))
+    )
+    if event is None:
+        raise NotFoundError("event", event_id)
+    return event
+
+
+def public_session(session_id: int) -> EventSession:
+    """A session of a public event, with its event and place loaded."""
+    statement = _with_places_and_event(
+        select(EventSession)
+        .join(EventSession.event)
+        .join(EventSession.venue)
+        .where(EventSession.id == session_id, Event.status.in_(PUBLIC_EVENT_STATUSES))
+    )
+    event_session = db.session.scalar(statement)
+    if event_session is None:
+        raise NotFoundError("session", session_id)
+    return event_session
+
+
+def township_by_slug(slug: str) -> Township:
+    """A township with its communities loaded."""
+    township = db.session.scalar(
+        select(Township).where(Township.slug == slug).options(selectinload(Township.communities))
+    )
+    if township is None:
+        raise NotFoundError("township", slug)
+    return township
+
+
+def place_tree() -> list[Township]:
+    """Every township with its communities and their venues, and township-only venues."""
+    return list(
+        db.session.scalars(
+            select(Township)
+            .order_by(Township.name)
+            .options(selectinload(Township.communities).selectinload(Community.venues))
+        )
+    )
+
+
+def venues_without_community() -> dict[int, list[Venue]]:
+    """Venues that belong only to a township (schools, malls), by township id."""
+    found: dict[int, list[Venue]] = {}
+    for venue in db.session.scalars(
+        select(Venue).where(Venue.community_id.is_(None)).order_by(Venue.name)
+    ):
+        found.setdefault(venue.township_id, []).append(venue)
+    return found
+
+
+def filter_choices() -> dict[str, list]:
+    """Everything the listing's filter form offers, four queries."""
+    return {
+        "townships": list(db.session.scalars(select(Township).order_by(Township.name))),
+        "communities": list(
+            db.session.scalars(
+                select(Community)
+                .options(joinedload(Community.township))
+                .order_by(Community.township_id, Community.name)
+            )
+        ),
+        "categories": list(db.session.scalars(select(Category).order_by(Category.id))),
+        "organisations": list(db.session.scalars(select(Organisation).order_by(Organisation.name))),
+    }

@@ -1,0 +1,1 @@
+"""Places: townships (streets and townships), communities and venues."""

@@ -1,0 +1,59 @@
+"""Township → Community → Venue, the hierarchy every session is placed in."""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from outreach.database import Named, db, enum_column
+
+
+class TownshipKind(enum.StrEnum):
+    """街道 (an urban street office area) or 乡 (a rural township)."""
+
+    STREET = "street"
+    TOWNSHIP = "township"
+
+
+class Township(Named, db.Model):
+    """A street (街道) or township (乡) of the district."""
+
+    __tablename__ = "township"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[TownshipKind] = mapped_column(enum_column(TownshipKind, "township_kind"))
+
+    communities: Mapped[list[Community]] = relationship(
+        back_populates="township", order_by="Community.name"
+    )
+
+
+class Community(Named, db.Model):
+    """A residential community (社区) inside a township."""
+
+    __tablename__ = "community"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+
+    township: Mapped[Township] = relationship(back_populates="communities")
+    venues: Mapped[list[Venue]] = relationship(back_populates="community", order_by="Venue.name")
+
+
+class Venue(Named, db.Model):
+    """A place where sessions happen: in a community, or only in a township (a school, a mall)."""
+
+    __tablename__ = "venue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+
+    township: Mapped[Township] = relationship()
+    community: Mapped[Community | None] = relationship(back_populates="venues")

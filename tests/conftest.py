@@ -1,0 +1,125 @@
+"""Fixtures: an application per test on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from outreach import create_app
+from outreach.config import normalise_database_url
+from outreach.database import db
+from tests import factories
+
+POSTGRES_URL = os.environ.get("OUTREACH_TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+if os.environ.get("CI") == "true" and not POSTGRES_URL:
+    raise pytest.UsageError("CI must run the suite on PostgreSQL: set OUTREACH_TEST_DATABASE_URL")
+
+
+@contextmanager
+def _scratch_postgres_database(url: str) -> Iterator[str]:
+    """A database of its own for this run, so parallel runs never share tables."""
+    admin_url = make_url(normalise_database_url(url))
+    name = f"outreach_test_{secrets.token_hex(4)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A database URL with the schema built, one per engine for the whole run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        context = None
+    else:
+        context = _scratch_postgres_database(POSTGRES_URL)
+        url = context.__enter__()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "schema"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url
+    if context is not None:
+        context.__exit__(None, None, None)
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url):
+    """The application on a clean database, inside an application context."""
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "UID_DOMAIN": "outreach.test",
+        }
+    )
+    with application.app_context():
+        yield application
+        db.session.rollback()
+        _empty_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client that sends no language preference (the site's default applies)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for `flask` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app):
+    """Factories that add rows to the test database."""
+    return factories
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting the SQL statements run inside it."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting

@@ -1,0 +1,132 @@
+"""Small builders of rows for tests; each flushes and commits so HTTP requests see it."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from outreach.accounts.models import Organisation, OrganisationKind
+from outreach.database import db
+from outreach.events.models import Category, Event, EventSession, EventStatus
+from outreach.places.models import Community, Township, TownshipKind, Venue
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_numbers = itertools.count(1)
+
+
+def _save(obj):
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def township(name: str | None = None, slug: str | None = None, **fields) -> Township:
+    """A street (街道) by default."""
+    n = next(_numbers)
+    return _save(
+        Township(
+            name=name or f"测试{n}街道",
+            slug=slug or f"township-{n}",
+            kind=fields.pop("kind", TownshipKind.STREET),
+            **fields,
+        )
+    )
+
+
+def community(township_: Township | None = None, name: str | None = None, slug=None, **fields):
+    """A community in the given (or a new) township."""
+    n = next(_numbers)
+    township_ = township_ or township()
+    return _save(
+        Community(
+            name=name or f"测试{n}社区", slug=slug or f"community-{n}", township=township_, **fields
+        )
+    )
+
+
+def venue(community_: Community | None = None, name: str | None = None, **fields) -> Venue:
+    """A venue in the given (or a new) community; pass township= for a township-only venue."""
+    n = next(_numbers)
+    if community_ is None and "township" not in fields:
+        community_ = community()
+    township_ = fields.pop("township", None) or community_.township
+    return _save(
+        Venue(
+            name=name or f"社区服务站{n}",
+            slug=fields.pop("slug", f"venue-{n}"),
+            address=fields.pop("address", f"测试路{n}号"),
+            community=community_,
+            township=township_,
+            **fields,
+        )
+    )
+
+
+def organisation(name: str | None = None, slug: str | None = None, **fields) -> Organisation:
+    """A community health centre by default."""
+    n = next(_numbers)
+    return _save(
+        Organisation(
+            name=name or f"测试{n}卫生服务中心",
+            slug=slug or f"organisation-{n}",
+            kind=fields.pop("kind", OrganisationKind.HEALTH_CENTRE),
+            **fields,
+        )
+    )
+
+
+def category(name: str | None = None, slug: str | None = None, **fields) -> Category:
+    """A category with a Chinese and an English name."""
+    n = next(_numbers)
+    return _save(
+        Category(
+            name=name or f"类别{n}",
+            name_en=fields.pop("name_en", f"Category {n}"),
+            slug=slug or f"category-{n}",
+            **fields,
+        )
+    )
+
+
+def event(title: str | None = None, **fields) -> Event:
+    """A published event, with a new organisation and category unless given."""
+    n = next(_numbers)
+    return _save(
+        Event(
+            title=title or f"测试活动{n}",
+            summary=fields.pop("summary", "活动简介"),
+            organisation=fields.pop("organisation", None) or organisation(),
+            category=fields.pop("category", None) or category(),
+            status=fields.pop("status", EventStatus.PUBLISHED),
+            **fields,
+        )
+    )
+
+
+def local(day: date, at: time) -> datetime:
+    """A Beijing wall-clock time as an aware UTC datetime."""
+    return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def session(
+    event_: Event | None = None,
+    venue_: Venue | None = None,
+    *,
+    day: date | None = None,
+    start: time = time(9, 0),
+    hours: float = 2,
+    **fields,
+) -> EventSession:
+    """A session tomorrow (Beijing time) at 09:00 for two hours, unless told otherwise."""
+    day = day or (datetime.now(SHANGHAI).date() + timedelta(days=1))
+    starts_at = local(day, start)
+    return _save(
+        EventSession(
+            event=event_ or event(),
+            venue=venue_ or venue(),
+            starts_at=starts_at,
+            ends_at=fields.pop("ends_at", starts_at + timedelta(hours=hours)),
+            **fields,
+        )
+    )
