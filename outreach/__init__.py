@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from outreach import cli, config, errors, i18n, models  # noqa: F401  (models: all tables)
+from outreach import cli, config, errors, formatting, i18n, models  # noqa: F401  (models: all tables)
 from outreach.api.views import bp as api_bp
 from outreach.database import db, render_migration_item
 from outreach.events.views import bp as events_bp
@@ -21,7 +22,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, commands, error pages."""
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_DIR / "instance"),
+        # OUTREACH_INSTANCE_PATH moves the folder of instance/config.py, the generated secret
+        # key and the default SQLite file (tests point it at a temporary directory).
+        instance_path=os.environ.get("OUTREACH_INSTANCE_PATH") or str(PROJECT_DIR / "instance"),
         template_folder=str(PROJECT_DIR / "templates"),
     )
     config.load(app, overrides)
@@ -42,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         default_translation_directories=str(PACKAGE_DIR / "translations"),
     )
     i18n.init_app(app)
+    formatting.init_app(app)
     errors.init_app(app)
 
     app.register_blueprint(events_bp)

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -68,6 +70,20 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+class FreshRequestClient(FlaskClient):
+    """A client whose requests start with an empty `g`, as each does on a real server.
+
+    The `app` fixture keeps one application context open so tests can use the database;
+    requests then reuse it, and extensions caching per-request state in `g` (the chosen
+    language, later the logged-in user) would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(g):
+            g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url):
     """The application on a clean database, inside an application context."""
@@ -79,6 +95,7 @@ def app(database_url):
             "UID_DOMAIN": "outreach.test",
         }
     )
+    application.test_client_class = FreshRequestClient
     with application.app_context():
         yield application
         db.session.rollback()

@@ -7,7 +7,7 @@ from typing import Any
 from flask import url_for
 
 from outreach.events.models import Event, EventSession
-from outreach.events.services import local_zone
+from outreach.localtime import local_zone
 from outreach.places.models import Community, Township, Venue
 
 

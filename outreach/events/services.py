@@ -5,37 +5,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from itertools import groupby
 from typing import Generic, TypeVar
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from outreach.accounts.models import Organisation
-from outreach.database import db, utcnow
+from outreach.database import db
 from outreach.errors import NotFoundError
 from outreach.events.models import PUBLIC_EVENT_STATUSES, Category, Event, EventSession
+from outreach.localtime import local_date, local_midnight, local_today
 from outreach.places.models import Community, Township, Venue
 
 T = TypeVar("T")
-
-
-def local_zone() -> ZoneInfo:
-    """The configured time zone of the district."""
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def local_midnight(day: date) -> datetime:
-    """The instant a local calendar day begins, as an aware datetime."""
-    return datetime.combine(day, time.min, tzinfo=local_zone())
-
-
-def local_today() -> date:
-    """Today's date in the district."""
-    return utcnow().astimezone(local_zone()).date()
 
 
 @dataclass(frozen=True)
@@ -156,11 +140,8 @@ def group_by_local_day(
     sessions: Iterable[EventSession],
 ) -> list[tuple[date, list[EventSession]]]:
     """Sessions in order, grouped under the local date they start on."""
-    zone = local_zone()
-    return [
-        (day, list(group))
-        for day, group in groupby(sessions, key=lambda s: s.starts_at.astimezone(zone).date())
-    ]
+    by_day = groupby(sessions, key=lambda item: local_date(item.starts_at))
+    return [(day, list(group)) for day, group in by_day]
 
 
 def upcoming_events(filters: SessionFilter, page: int, per_page: int) -> Page[Event]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
+from outreach.database import utcnow
 from outreach.events import services
 from outreach.events.forms import parse_listing_query
 
@@ -71,5 +72,5 @@ def event(event_id: int):
         "events/event.html",
         event=found,
         days=services.group_by_local_day(found.sessions),
-        now=services.utcnow(),
+        now=utcnow(),
     )

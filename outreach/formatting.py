@@ -1,0 +1,86 @@
+"""Template filters that turn stored values into what a reader sees, in their language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import format_date, format_time
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from outreach.i18n import current_language
+from outreach.localtime import local_date
+
+DAY_PATTERNS = {"zh": "M月d日 EEEE", "en": "EEEE d MMMM"}
+FULL_DAY_PATTERNS = {"zh": "y年M月d日 EEEE", "en": "EEEE d MMMM y"}
+_URL = re.compile(r"https?://[^\s<>\"'，。；、）]+")
+
+
+def day(value: date, with_year: bool = False) -> str:
+    """A calendar day, e.g. 11月28日 星期六 / Saturday 28 November."""
+    patterns = FULL_DAY_PATTERNS if with_year else DAY_PATTERNS
+    return format_date(value, patterns.get(current_language(), patterns["en"]))
+
+
+def clock(value: datetime) -> str:
+    """A local wall-clock time, 24-hour, e.g. 09:30."""
+    return format_time(value, "HH:mm")
+
+
+def session_time(event_session) -> str:
+    """When a session runs, in local time: 09:00–11:30, or all day (with its span)."""
+    if event_session.all_day:
+        last = local_date(event_session.ends_at - timedelta(seconds=1))
+        first = local_date(event_session.starts_at)
+        if last > first:
+            return _("All day, until %(day)s", day=day(last))
+        return _("All day")
+    return f"{clock(event_session.starts_at)}–{clock(event_session.ends_at)}"
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as escaped paragraphs, with web addresses made into links."""
+    if not text:
+        return Markup("")
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
+    html = []
+    for block in blocks:
+        pieces, last = [], 0
+        for match in _URL.finditer(block):
+            pieces.append(escape(block[last : match.start()]))
+            address = escape(match.group(0))
+            pieces.append(Markup(f'<a href="{address}" rel="nofollow noopener">{address}</a>'))
+            last = match.end()
+        pieces.append(escape(block[last:]))
+        body = Markup("").join(pieces).replace("\n", Markup("<br>"))
+        html.append(Markup("<p>") + body + Markup("</p>"))
+    return Markup("\n").join(html)
+
+
+def name(obj) -> str:
+    """A place's, organisation's or category's name in the reader's language."""
+    return obj.display_name(current_language())
+
+
+def url_with(**changes: object) -> str:
+    """The current page's URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and helpers."""
+    app.add_template_filter(day)
+    app.add_template_filter(clock)
+    app.add_template_filter(session_time)
+    app.add_template_filter(paragraphs)
+    app.add_template_filter(name)
+    app.jinja_env.globals["url_with"] = url_with

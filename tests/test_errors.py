@@ -1,0 +1,77 @@
+"""Bad input: readable 400/404 pages and JSON errors in the user's language, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?from=2026-02-30",
+        "/?from=yesterday",
+        "/?to=2026-1-5",
+        "/?from=2026-05-02&to=2026-05-01",
+        "/?page=0",
+        "/?page=-1",
+        "/?page=abc",
+        "/?page=99999999999999999999",
+        "/communities/x?page=1.5",
+    ],
+)
+def test_malformed_parameters_give_a_readable_400(client, make, url):
+    make.community(slug="x")
+    response = client.get(url)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "<h1>请求有误</h1>" in text
+    assert "Traceback" not in text
+
+
+def test_400_message_follows_the_language(client):
+    text = client.get("/?from=nope&lang=en").get_data(as_text=True)
+    assert "is not a date; use the form YYYY-MM-DD" in text
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/communities/nowhere", "没有这个社区。"),
+        ("/townships/nowhere", "没有这个街道或乡。"),
+        ("/organisations/nobody", "没有这个单位。"),
+        ("/categories/nothing", "没有这个活动类别。"),
+        ("/events/999999", "没有这个活动，或活动尚未发布。"),
+        ("/?community=nowhere", "没有这个社区。"),
+        ("/?category=nothing", "没有这个活动类别。"),
+        ("/no/such/page", "您要找的页面不存在。"),
+        ("/events/abc", "您要找的页面不存在。"),
+    ],
+)
+def test_unknown_slugs_and_ids_give_a_404_page_in_the_users_language(client, url, message):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert message in response.get_data(as_text=True)
+
+
+def test_404_page_in_english(client):
+    response = client.get("/communities/nowhere", headers={"Accept-Language": "en"})
+    assert response.status_code == 404
+    assert "There is no such community." in response.get_data(as_text=True)
+
+
+def test_wrong_method_is_405_not_500(client):
+    assert client.post("/").status_code in (400, 405)
+    assert client.delete("/api/v1/places").status_code == 405
+
+
+def test_an_unexpected_error_shows_a_generic_page_without_details(app, client):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom")
+    assert response.status_code == 500
+    text = response.get_data(as_text=True)
+    assert "secret internals" not in text
+    assert "系统出了点问题" in text

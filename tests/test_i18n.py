@@ -1,0 +1,118 @@
+"""Language choice: ?lang= kept in a cookie, Accept-Language by primary subtag, zh default."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUES = ROOT / "outreach" / "translations"
+
+
+def html_lang(response) -> str:
+    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+def test_chinese_is_the_default(client):
+    response = client.get("/")
+    assert html_lang(response) == "zh-CN"
+    assert "社区近期活动" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("zh-CN,en;q=0.5", "zh-CN"),
+        ("en-US,en;q=0.9", "en"),
+        ("en-GB", "en"),
+        ("zh-TW", "zh-CN"),
+        ("fr-FR,en;q=0.8,zh;q=0.5", "en"),
+        ("fr-FR,de;q=0.8", "zh-CN"),
+        ("de;q=0.9,zh-Hans;q=0.8", "zh-CN"),
+    ],
+)
+def test_accept_language_decides_by_primary_subtag(client, header, expected):
+    assert html_lang(client.get("/", headers={"Accept-Language": header})) == expected
+
+
+def test_lang_parameter_switches_and_is_remembered(client):
+    response = client.get("/?lang=en")
+    assert html_lang(response) == "en"
+    assert "What's on in our communities" in response.get_data(as_text=True)
+    assert "lang=en" in response.headers["Set-Cookie"]
+    # The cookie now outranks the browser's Chinese preference.
+    later = client.get("/", headers={"Accept-Language": "zh-CN"})
+    assert html_lang(later) == "en"
+    back = client.get("/?lang=zh")
+    assert html_lang(back) == "zh-CN"
+    assert html_lang(client.get("/")) == "zh-CN"
+
+
+def test_unknown_lang_parameter_is_ignored(client):
+    response = client.get("/?lang=xx")
+    assert response.status_code == 200
+    assert html_lang(response) == "zh-CN"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_language_link_keeps_the_other_parameters(client, make):
+    category = make.category()
+    text = client.get(f"/?category={category.slug}").get_data(as_text=True)
+    assert f"category={category.slug}&amp;lang=en" in text
+
+
+def test_english_pages_show_english_names_when_known(client, make):
+    category = make.category("健康义诊", name_en="Free health screening")
+    make.session(make.event(category=category))
+    text = client.get("/?lang=en").get_data(as_text=True)
+    assert "Free health screening" in text
+    assert "1 session" in text
+
+
+def test_dates_are_written_in_the_readers_language(client, make):
+    from datetime import date
+
+    make.session(day=date(2099, 8, 15))
+    zh = client.get("/?from=2099-08-15").get_data(as_text=True)
+    en = client.get("/?from=2099-08-15&lang=en").get_data(as_text=True)
+    assert "8月15日 星期六" in zh
+    assert "Saturday 15 August" in en
+
+
+def _catalogue(language: str):
+    with open(CATALOGUES / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def _source_messages() -> set[str]:
+    method_map = [("outreach/**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+    found = set()
+    for _filename, _line, message, _comments, _context in extract_from_dir(
+        ROOT, method_map=method_map, keywords=keywords
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_every_interface_string_is_translated(language):
+    catalogue = _catalogue(language)
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in catalogue
+        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
+        and "fuzzy" not in m.flags
+    }
+    missing = _source_messages() - translated
+    assert not missing, f"untranslated in {language}: {sorted(missing)}"
+
+
+def test_chinese_catalogue_really_is_chinese():
+    catalogue = _catalogue("zh")
+    chinese = [m for m in catalogue if m.id and re.search(r"[\u4e00-\u9fff]", str(m.string))]
+    assert len(chinese) > 0.8 * len([m for m in catalogue if m.id])

@@ -1,0 +1,222 @@
+"""Public pages through the HTTP client: listings, filters, event page, drafts hidden."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from outreach.events.models import EventStatus, SessionStatus
+from outreach.localtime import local_today
+
+
+def page_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def world(make):
+    """Two townships, three communities, two organisations, two categories, four sessions."""
+    liulitun = make.township("六里屯街道", slug="liu-li-tun-jie-dao")
+    wangjing = make.township("望京街道", slug="wang-jing-jie-dao")
+    xuante = make.community(liulitun, "炫特社区", slug="xuan-te-she-qu")
+    chenguang = make.community(liulitun, "晨光社区", slug="chen-guang-she-qu")
+    daxiyang = make.community(wangjing, "大西洋新城社区", slug="da-xi-yang-xin-cheng-she-qu")
+    health = make.category("健康义诊", slug="health", name_en="Free health screening")
+    ecology = make.category("生态环保", slug="ecology", name_en="Ecology")
+    centre = make.organisation("六里屯社区卫生服务中心", slug="centre")
+    commission = make.organisation("区发展改革委", slug="commission")
+    screening = make.event("三天义诊", organisation=centre, category=health)
+    ecology_day = make.event("全国生态日宣传", organisation=commission, category=ecology)
+    tomorrow = local_today() + timedelta(days=1)
+    return {
+        "xuante_session": make.session(
+            screening, make.venue(xuante, "炫特社区服务站"), day=tomorrow, capacity=20
+        ),
+        "chenguang_session": make.session(
+            screening, make.venue(chenguang, "晨光社区服务站"), day=tomorrow + timedelta(days=1)
+        ),
+        "daxiyang_session": make.session(
+            ecology_day, make.venue(daxiyang, "大西洋新城社区服务站"), day=tomorrow
+        ),
+        "screening": screening,
+        "ecology_day": ecology_day,
+    }
+
+
+def test_home_lists_upcoming_sessions_grouped_by_local_day(client, world):
+    response = client.get("/")
+    text = page_text(response)
+    assert response.status_code == 200
+    assert text.count('<section class="day">') == 2
+    assert "三天义诊" in text and "全国生态日宣传" in text
+    assert "炫特社区服务站" in text and "晨光社区" in text and "六里屯街道" in text
+
+
+def test_home_shows_times_in_beijing_time(client, make):
+    make.session(day=local_today() + timedelta(days=2))  # 09:00 Beijing, 01:00 UTC
+    text = page_text(client.get("/"))
+    assert "09:00–11:00" in text
+
+
+@pytest.mark.parametrize(
+    ("query", "present", "absent"),
+    [
+        ("community=xuan-te-she-qu", ["炫特社区服务站"], ["晨光社区服务站", "大西洋新城"]),
+        ("township=wang-jing-jie-dao", ["大西洋新城社区服务站"], ["炫特社区服务站"]),
+        ("category=ecology", ["全国生态日宣传"], ["三天义诊"]),
+        ("organisation=centre", ["炫特社区服务站", "晨光社区服务站"], ["全国生态日宣传"]),
+        ("category=health&township=liu-li-tun-jie-dao", ["晨光社区服务站"], ["大西洋新城"]),
+    ],
+)
+def test_home_filters_by_slug(client, world, query, present, absent):
+    text = page_text(client.get(f"/?{query}"))
+    for needle in present:
+        assert needle in text
+    for needle in absent:
+        assert needle not in text
+
+
+def test_date_range_filters_by_local_day(client, world):
+    day_after = (local_today() + timedelta(days=2)).isoformat()
+    text = page_text(client.get(f"/?from={day_after}&to={day_after}"))
+    assert "晨光社区服务站" in text
+    assert "炫特社区服务站" not in text
+
+
+def test_sessions_of_past_days_are_not_upcoming(client, make):
+    make.session(day=local_today() - timedelta(days=1), venue_=make.venue(name="昨天的场地"))
+    make.session(day=local_today() + timedelta(days=1), venue_=make.venue(name="明天的场地"))
+    text = page_text(client.get("/"))
+    assert "明天的场地" in text
+    assert "昨天的场地" not in text
+
+
+def test_drafts_are_never_public(client, make):
+    draft = make.event("草稿活动", status=EventStatus.DRAFT)
+    event_session = make.session(draft)
+    assert "草稿活动" not in page_text(client.get("/"))
+    assert client.get(f"/events/{draft.id}").status_code == 404
+    assert client.get(f"/api/v1/sessions/{event_session.id}").status_code == 404
+    community = event_session.venue.community
+    assert "草稿活动" not in page_text(client.get(f"/communities/{community.slug}"))
+
+
+def test_empty_state_when_nothing_matches(client, make):
+    text = page_text(client.get("/"))
+    assert "没有符合条件的近期活动" in text
+
+
+def test_pagination_splits_sessions_and_keeps_filters(app, client, make):
+    app.config["PER_PAGE"] = 2
+    event = make.event("分页活动")
+    venue = make.venue()
+    for offset in range(5):
+        make.session(event, venue, day=local_today() + timedelta(days=offset + 1))
+    first = page_text(client.get("/?category=" + event.category.slug))
+    assert "第1页，共3页" in first
+    assert f"category={event.category.slug}" in first and "page=2" in first
+    last = client.get("/?page=3")
+    assert last.status_code == 200
+    assert page_text(last).count('<li class="card') == 1
+    beyond = client.get("/?page=9")
+    assert beyond.status_code == 200
+    assert "这一页没有内容" in page_text(beyond)
+
+
+def test_event_page_shows_every_session_with_place_chain_and_capacity(client, world):
+    screening = world["screening"]
+    text = page_text(client.get(f"/events/{screening.id}"))
+    assert "三天义诊" in text
+    assert "炫特社区服务站" in text and "晨光社区服务站" in text
+    assert "六里屯街道" in text
+    assert "限20人" in text and "不限人数" in text
+    assert "测试路" in text  # the venue's address
+
+
+def test_event_page_escapes_description_and_links_addresses(client, make):
+    event = make.event(description="第一段<script>x</script>\n\n详情见 https://example.org/a?b=1")
+    make.session(event)
+    text = page_text(client.get(f"/events/{event.id}"))
+    assert "<script>x</script>" not in text
+    assert "&lt;script&gt;" in text
+    assert '<a href="https://example.org/a?b=1"' in text
+    assert text.count("<p>第一段") == 1
+
+
+def test_cancelled_session_stays_visible_and_marked(client, make):
+    event_session = make.session(
+        status=SessionStatus.CANCELLED, cancellation_reason="天气原因"
+    )
+    text = page_text(client.get("/"))
+    assert "is-cancelled" in text and "已取消" in text and "天气原因" in text
+    event_text = page_text(client.get(f"/events/{event_session.event_id}"))
+    assert "天气原因" in event_text
+
+
+def test_township_page_lists_communities_and_sessions(client, world):
+    text = page_text(client.get("/townships/liu-li-tun-jie-dao"))
+    assert "炫特社区" in text and "晨光社区" in text
+    assert "/communities/xuan-te-she-qu" in text
+    assert "炫特社区服务站" in text
+    assert "大西洋新城社区服务站" not in text
+
+
+def test_township_page_includes_venues_outside_communities(client, make):
+    township = make.township("三里屯街道", slug="san-li-tun")
+    mall = make.venue(township=township, name="三里屯太古里")
+    make.session(venue_=mall)
+    assert "三里屯太古里" in page_text(client.get("/townships/san-li-tun"))
+
+
+@pytest.mark.parametrize(
+    ("url", "present", "absent"),
+    [
+        ("/communities/xuan-te-she-qu", "炫特社区服务站", "晨光社区服务站"),
+        ("/organisations/commission", "全国生态日宣传", "三天义诊"),
+        ("/categories/health", "三天义诊", "全国生态日宣传"),
+    ],
+)
+def test_place_organisation_and_category_pages(client, world, url, present, absent):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert present in page_text(response)
+    assert absent not in page_text(response)
+
+
+def test_community_page_accepts_further_filters(client, world):
+    text = page_text(client.get("/communities/xuan-te-she-qu?category=ecology"))
+    assert "没有符合条件的近期活动" in text
+
+
+def test_all_day_session_shows_all_day(client, make):
+    event_session = make.session(all_day=True, start=__import__("datetime").time(0), hours=24)
+    text = page_text(client.get(f"/events/{event_session.event_id}"))
+    assert "全天" in text
+
+
+def test_home_page_query_count_does_not_grow_with_sessions(client, make, count_queries):
+    event = make.event()
+    for _ in range(3):
+        make.session(event, make.venue())
+    with count_queries() as few:
+        client.get("/")
+    for _ in range(25):
+        make.session(make.event(), make.venue())
+    with count_queries() as many:
+        response = client.get("/")
+    assert response.status_code == 200
+    assert page_text(response).count('<li class="card') == 28
+    assert len(many) == len(few)
+
+
+def test_event_page_query_count_does_not_grow_with_sessions(client, make, count_queries):
+    event = make.event()
+    make.session(event)
+    with count_queries() as few:
+        client.get(f"/events/{event.id}")
+    for _ in range(20):
+        make.session(event, make.venue())
+    with count_queries() as many:
+        client.get(f"/events/{event.id}")
+    assert len(many) == len(few)
