@@ -7,12 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from outreach import cli, config, errors, formatting, i18n, models  # noqa: F401  (models: all tables)
+from outreach.accounts import permissions
+from outreach.accounts.services import load_user
+from outreach.accounts.views import bp as accounts_bp
 from outreach.api.views import bp as api_bp
 from outreach.database import db, render_migration_item
 from outreach.events.views import bp as events_bp
-from outreach.extensions import babel, csrf, migrate
+from outreach.extensions import babel, csrf, limiter, login_manager, migrate
+from outreach.staff.views import bp as staff_bp
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -44,12 +50,30 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(PACKAGE_DIR / "translations"),
     )
+    limiter.init_app(app)
+    _init_login(app)
     i18n.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)
 
     app.register_blueprint(events_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
     cli.init_app(app)
     return app
+
+
+def _init_login(app: Flask) -> None:
+    """Flask-Login: sessions of staff accounts, and `can` for templates."""
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to see that page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @app.context_processor
+    def permission_checks() -> dict[str, Any]:
+        return {"can": permissions.Checks(current_user)}

@@ -6,7 +6,10 @@ import click
 from flask import Flask
 
 from outreach import demo
+from outreach.accounts import services as account_services
+from outreach.accounts.models import Role
 from outreach.database import db
+from outreach.errors import NotFoundError
 
 
 @click.command("seed-demo")
@@ -22,6 +25,49 @@ def seed_demo_command(reset: bool, if_empty: bool) -> None:
     click.echo(report.summary())
 
 
+@click.command("create-staff")
+@click.argument("username")
+@click.option("--password", help="The password; asked for (hidden) when not given.")
+@click.option("--name", "display_name", default="", help="The name shown on pages.")
+@click.option("--admin", is_flag=True, help="A site administrator.")
+@click.option("--organisation", "organisation_slug", help="Slug of an organisation to join.")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    help="Role in that organisation.",
+)
+def create_staff_command(
+    username: str,
+    password: str | None,
+    display_name: str,
+    admin: bool,
+    organisation_slug: str | None,
+    role: str | None,
+) -> None:
+    """Create a staff account, optionally with a role in an organisation."""
+    if bool(organisation_slug) != bool(role):
+        raise click.UsageError("--organisation and --role go together")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        organisation = (
+            account_services.organisation_by_slug(organisation_slug) if organisation_slug else None
+        )
+        user = account_services.create_staff(
+            username, password, display_name=display_name, is_admin=admin
+        )
+        if organisation is not None:
+            account_services.set_membership(user, organisation, Role(role), actor=None)
+    except account_services.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    except NotFoundError:
+        raise click.ClickException(f"no organisation with slug {organisation_slug!r}") from None
+    db.session.commit()
+    where = f" as {role} of {organisation.slug}" if organisation else ""
+    click.echo(f"Created {'administrator' if admin else 'staff account'} {username}{where}.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_staff_command)

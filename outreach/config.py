@@ -20,8 +20,21 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "outreach_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "LOGIN_ATTEMPTS": "10 per 15 minutes",
     "JSON_SORT_KEYS": False,
 }
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
 
 # Environment variable suffix → config key, with a converter for typed values.
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
@@ -31,7 +44,9 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "UID_DOMAIN": ("UID_DOMAIN", str),
     "SERVER_NAME": ("SERVER_NAME", str),
     "PER_PAGE": ("PER_PAGE", int),
-    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
+    "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
+    "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
 }
 
 
@@ -66,7 +81,8 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     instance_path.mkdir(parents=True, exist_ok=True)
     app.config.update(DEFAULTS)
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'outreach.sqlite3'}"
-    app.config.from_pyfile("config.py", silent=True)
+    # An absolute path: a relative one would be read from the package (outreach/config.py).
+    app.config.from_pyfile(str(instance_path / "config.py"), silent=True)
     for suffix, (key, convert) in ENVIRONMENT.items():
         value = os.environ.get(f"OUTREACH_{suffix}")
         if value:
@@ -79,3 +95,5 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance_path)
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    # A secure session cookie implies a secure remember-me cookie.
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))

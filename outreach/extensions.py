@@ -1,9 +1,15 @@
 """Extension objects, bound to an application in `create_app`."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
+login_manager = LoginManager()
+# Limits are declared on the views that need them; storage and on/off come from config.
+limiter = Limiter(get_remote_address, default_limits=[], headers_enabled=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale
 
 COOKIE = "lang"
@@ -23,6 +23,8 @@ def _explicit_choice() -> str | None:
 
 def select_locale() -> str:
     """The request's language: ?lang=, the cookie, Accept-Language by primary subtag, zh."""
+    if not has_request_context():  # commands and background jobs speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     choice = _explicit_choice()
     if choice:
         return choice

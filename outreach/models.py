@@ -1,10 +1,29 @@
 """Every model, imported in one place so Alembic and the shell see all tables."""
 
-from outreach.accounts.models import Organisation, OrganisationKind
-from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
+from outreach.accounts.models import (
+    AuditEntry,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    StaffUser,
+)
+from outreach.events.models import (
+    Category,
+    Event,
+    EventSeries,
+    EventSession,
+    EventStatus,
+    SessionStatus,
+)
 from outreach.places.models import Community, Township, TownshipKind, Venue
 
 __all__ = [
+    "AuditEntry",
+    "EventSeries",
+    "Membership",
+    "Role",
+    "StaffUser",
     "Category",
     "Community",
     "Event",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,3 +141,34 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", record)
 
     return counting
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client) -> str:
+    """The CSRF token of the client's session, read from a page with a form."""
+    response = client.get("/staff/login")
+    if response.status_code == 302:  # signed in: every staff page has the sign-out form
+        response = client.get("/staff/")
+    match = CSRF_FIELD.search(response.get_data(as_text=True))
+    assert match, "no CSRF token found"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict | None = None, **kwargs):
+    """POST a form as a browser would, with the session's CSRF token."""
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
+
+
+def login(client, user, password: str = factories.PASSWORD):
+    """Sign the client in as `user` through the login form."""
+    response = post_form(client, "/staff/login", {"username": user.username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign the test client in as the given account."""
+    return lambda user, password=factories.PASSWORD: login(client, user, password)

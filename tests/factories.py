@@ -6,7 +6,9 @@ import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from outreach.accounts.models import Organisation, OrganisationKind
+from werkzeug.security import generate_password_hash
+
+from outreach.accounts.models import Membership, Organisation, OrganisationKind, Role, StaffUser
 from outreach.database import db
 from outreach.events.models import Category, Event, EventSession, EventStatus
 from outreach.places.models import Community, Township, TownshipKind, Venue
@@ -130,3 +132,31 @@ def session(
             **fields,
         )
     )
+
+
+PASSWORD = "correct horse battery"
+
+
+def staff(
+    username: str | None = None,
+    *,
+    organisation: Organisation | None = None,
+    role: str | None = None,
+    is_admin: bool = False,
+    password: str = PASSWORD,
+    display_name: str = "",
+) -> StaffUser:
+    """A staff account (password PASSWORD), with a role in an organisation when given."""
+    n = next(_numbers)
+    user = StaffUser(
+        username=username or f"staff{n}",
+        display_name=display_name,
+        # A cheap hash keeps tests fast; real accounts use scrypt (see accounts.services).
+        password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"),
+        is_admin=is_admin,
+    )
+    if organisation is not None:
+        user.memberships.append(
+            Membership(organisation=organisation, role=Role(role or Role.ORGANISER))
+        )
+    return _save(user)

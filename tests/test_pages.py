@@ -9,6 +9,8 @@ import pytest
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.localtime import local_today
 
+DAXIYANG = "大西洋新城社区服务站"
+
 
 def page_text(response) -> str:
     return response.get_data(as_text=True)
@@ -62,11 +64,11 @@ def test_home_shows_times_in_beijing_time(client, make):
 @pytest.mark.parametrize(
     ("query", "present", "absent"),
     [
-        ("community=xuan-te-she-qu", ["炫特社区服务站"], ["晨光社区服务站", "大西洋新城"]),
+        ("community=xuan-te-she-qu", ["炫特社区服务站"], ["晨光社区服务站", DAXIYANG]),
         ("township=wang-jing-jie-dao", ["大西洋新城社区服务站"], ["炫特社区服务站"]),
         ("category=ecology", ["全国生态日宣传"], ["三天义诊"]),
         ("organisation=centre", ["炫特社区服务站", "晨光社区服务站"], ["全国生态日宣传"]),
-        ("category=health&township=liu-li-tun-jie-dao", ["晨光社区服务站"], ["大西洋新城"]),
+        ("category=health&township=liu-li-tun-jie-dao", ["晨光社区服务站"], [DAXIYANG]),
     ],
 )
 def test_home_filters_by_slug(client, world, query, present, absent):
@@ -145,9 +147,7 @@ def test_event_page_escapes_description_and_links_addresses(client, make):
 
 
 def test_cancelled_session_stays_visible_and_marked(client, make):
-    event_session = make.session(
-        status=SessionStatus.CANCELLED, cancellation_reason="天气原因"
-    )
+    event_session = make.session(status=SessionStatus.CANCELLED, cancellation_reason="天气原因")
     text = page_text(client.get("/"))
     assert "is-cancelled" in text and "已取消" in text and "天气原因" in text
     event_text = page_text(client.get(f"/events/{event_session.event_id}"))

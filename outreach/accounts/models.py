@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy.orm import Mapped, mapped_column
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from outreach.database import Named, db, enum_column
+from outreach.database import Named, db, enum_column, utcnow
 
 
 class OrganisationKind(enum.StrEnum):
@@ -29,3 +33,82 @@ class Organisation(Named, db.Model):
     kind: Mapped[OrganisationKind] = mapped_column(
         enum_column(OrganisationKind, "organisation_kind")
     )
+
+
+class Role(enum.StrEnum):
+    """A staff member's role in one organisation, from most to least powerful."""
+
+    MANAGER = "manager"
+    ORGANISER = "organiser"
+    CHECKER = "checker"
+
+
+class StaffUser(UserMixin, db.Model):
+    """A staff account; what it may do comes from its memberships (or from being an admin)."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses sessions of deactivated accounts."""
+        return self.active
+
+    @property
+    def label(self) -> str:
+        """How the account is named on pages and in the audit trail."""
+        return self.display_name or self.username
+
+
+class Membership(db.Model):
+    """A staff account's role in one organisation."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[Role] = mapped_column(enum_column(Role, "membership_role"))
+
+    user: Mapped[StaffUser] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who did what to which record, when, with the changed fields before and after."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_organisation_id_at", "organisation_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
+    )
+    # Kept as text so the trail still names the actor after the account is deleted.
+    actor_label: Mapped[str] = mapped_column(String(120), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[int | None]
+    target_label: Mapped[str] = mapped_column(String(300), default="")
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL")
+    )
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[StaffUser | None] = relationship()

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.accounts.models import Organisation
@@ -81,11 +92,40 @@ class Event(db.Model):
     sessions: Mapped[list[EventSession]] = relationship(
         back_populates="event", order_by="EventSession.starts_at", cascade="all, delete-orphan"
     )
+    series: Mapped[EventSeries | None] = relationship(
+        back_populates="event", cascade="all, delete-orphan"
+    )
 
     @property
     def is_public(self) -> bool:
         """Whether residents may see this event."""
         return self.status in PUBLIC_EVENT_STATUSES
+
+
+class EventSeries(db.Model):
+    """A recurrence rule of an event: each occurrence becomes its own EventSession.
+
+    The rule is RFC 5545 RRULE text expanded in local time from `first_day`; exception dates
+    are local dates. Kept beside the event (one series per event) so editing it can
+    regenerate the future sessions it made.
+    """
+
+    __tablename__ = "event_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), unique=True)
+    rule: Mapped[str] = mapped_column(String(500))
+    first_day: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    exdates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="series")
+    venue: Mapped[Venue] = relationship()
 
 
 class EventSession(db.Model):
@@ -113,12 +153,20 @@ class EventSession(db.Model):
         enum_column(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED
     )
     cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_series.id", ondelete="SET NULL"), index=True
+    )
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     venue: Mapped[Venue] = relationship()
+
+    def touch(self) -> None:
+        """Record a change: calendars see a higher SEQUENCE and a later LAST-MODIFIED."""
+        self.sequence = (self.sequence or 0) + 1
+        self.updated_at = utcnow()
 
     @property
     def is_cancelled(self) -> bool:

@@ -1,0 +1,220 @@
+"""Signing in and out, rate limits on failed sign-ins, sessions, and create-staff."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.security import check_password_hash
+
+from outreach.accounts.models import AuditEntry, Role, StaffUser
+from outreach.database import db
+from tests.conftest import csrf_token, post_form
+
+
+def test_login_page_has_a_csrf_protected_form(client):
+    text = client.get("/staff/login").get_data(as_text=True)
+    assert 'name="csrf_token"' in text
+    assert 'autocomplete="current-password"' in text
+
+
+def test_login_without_csrf_token_is_refused(client, make):
+    user = make.staff()
+    response = client.post(
+        "/staff/login", data={"username": user.username, "password": make.PASSWORD}
+    )
+    assert response.status_code == 400
+    assert client.get("/staff/").status_code == 302
+
+
+def test_signing_in_leads_to_the_dashboard(client, make):
+    user = make.staff(organisation=make.organisation())
+    response = post_form(
+        client, "/staff/login", {"username": user.username, "password": make.PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
+    assert db.session.get(StaffUser, user.id).last_login_at is not None
+
+
+def test_username_is_case_insensitive(client, make):
+    user = make.staff("Zhang.Wei", organisation=make.organisation())
+    response = post_form(
+        client, "/staff/login", {"username": "zhang.wei", "password": make.PASSWORD}
+    )
+    assert response.status_code == 302
+    assert user.id
+
+
+def test_wrong_password_shows_a_message_and_signs_nobody_in(client, make):
+    user = make.staff()
+    response = post_form(client, "/staff/login", {"username": user.username, "password": "nope"})
+    assert response.status_code == 200
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_deactivated_account_cannot_sign_in(client, make):
+    user = make.staff()
+    user.active = False
+    db.session.commit()
+    response = post_form(
+        client, "/staff/login", {"username": user.username, "password": make.PASSWORD}
+    )
+    assert response.status_code == 200
+
+
+def test_unauthenticated_staff_page_redirects_to_login_and_back(client, make):
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login?next=")
+    user = make.staff(organisation=make.organisation())
+    after = post_form(
+        client,
+        response.headers["Location"],
+        {"username": user.username, "password": make.PASSWORD},
+    )
+    assert after.headers["Location"] == "/staff/"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:1"])
+def test_next_parameter_never_leaves_the_site(client, make, target):
+    user = make.staff(organisation=make.organisation())
+    response = post_form(
+        client,
+        f"/staff/login?next={target}",
+        {"username": user.username, "password": make.PASSWORD},
+    )
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_eleventh_wrong_password_for_an_account_is_refused_with_429(client, make):
+    user = make.staff()
+    for _ in range(10):
+        response = post_form(
+            client, "/staff/login", {"username": user.username, "password": "wrong"}
+        )
+        assert response.status_code == 200
+    refused = post_form(
+        client, "/staff/login", {"username": user.username, "password": make.PASSWORD}
+    )
+    assert refused.status_code == 429
+    assert "登录失败次数过多" in refused.get_data(as_text=True)
+
+
+def test_failed_attempts_from_one_address_are_limited_across_accounts(client, make):
+    for number in range(10):
+        post_form(client, "/staff/login", {"username": f"nobody{number}", "password": "x"})
+    user = make.staff()
+    refused = post_form(
+        client, "/staff/login", {"username": user.username, "password": make.PASSWORD}
+    )
+    assert refused.status_code == 429
+
+
+def test_successful_sign_ins_do_not_count_against_the_limit(client, make):
+    user = make.staff(organisation=make.organisation())
+    for _ in range(12):
+        response = post_form(
+            client, "/staff/login", {"username": user.username, "password": make.PASSWORD}
+        )
+        assert response.status_code == 302
+        post_form(client, "/staff/logout")
+
+
+def test_limits_can_be_switched_off(app, client, make):
+    app.extensions["limiter"]  # the extension is registered
+    app.config["RATELIMIT_ENABLED"] = False
+    limiter = next(iter(app.extensions["limiter"]))
+    limiter.enabled = False
+    user = make.staff()
+    for _ in range(12):
+        response = post_form(
+            client, "/staff/login", {"username": user.username, "password": "wrong"}
+        )
+        assert response.status_code == 200
+
+
+def test_logout_needs_post_with_csrf(client, make, login_as):
+    user = make.staff(organisation=make.organisation())
+    login_as(user)
+    assert client.get("/staff/logout").status_code == 405
+    assert client.post("/staff/logout").status_code == 400
+    response = post_form(client, "/staff/logout")
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 302
+
+
+def test_session_cookie_is_http_only_and_same_site(client, make):
+    user = make.staff(organisation=make.organisation())
+    csrf_token(client)
+    response = post_form(
+        client, "/staff/login", {"username": user.username, "password": make.PASSWORD}
+    )
+    [cookie] = [c for c in response.headers.getlist("Set-Cookie") if "outreach_session=" in c]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_create_staff_command_with_role(runner, make):
+    organisation = make.organisation(slug="centre")
+    result = runner.invoke(
+        args=[
+            "create-staff",
+            "li.na",
+            "--password",
+            "a long enough password",
+            "--organisation",
+            "centre",
+            "--role",
+            "manager",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(db.select(StaffUser).where(StaffUser.username == "li.na"))
+    assert user.password_hash.startswith("scrypt:")
+    assert check_password_hash(user.password_hash, "a long enough password")
+    assert [(m.organisation_id, m.role) for m in user.memberships] == [
+        (organisation.id, Role.MANAGER)
+    ]
+    assert db.session.scalar(db.select(db.func.count(AuditEntry.id))) == 2
+
+
+def test_create_staff_prompts_for_the_password(runner):
+    result = runner.invoke(
+        args=["create-staff", "admin", "--admin"], input="a long enough password\n" * 2
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(db.select(StaffUser).where(StaffUser.username == "admin"))
+    assert user.is_admin
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create-staff", "x", "--password", "short"], "10"),
+        (["create-staff", "x", "--password", "long enough pw", "--role", "manager"], "together"),
+        (
+            [
+                "create-staff",
+                "x",
+                "--password",
+                "long enough pw",
+                "--organisation",
+                "none",
+                "--role",
+                "checker",
+            ],
+            "none",
+        ),
+    ],
+)
+def test_create_staff_refuses_bad_input(runner, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.scalar(db.select(db.func.count(StaffUser.id))) == 0
+
+
+def test_create_staff_refuses_a_taken_username(runner, make):
+    make.staff("wang")
+    result = runner.invoke(args=["create-staff", "WANG", "--password", "long enough pw"])
+    assert result.exit_code != 0

@@ -1,0 +1,71 @@
+"""The migrations build exactly the schema the models describe, and undo it cleanly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import inspect
+
+from outreach import create_app
+from outreach.database import db
+from outreach.extensions import migrate
+from tests.conftest import DATABASES, POSTGRES_URL, _scratch_postgres_database
+
+
+@pytest.fixture(params=DATABASES)
+def blank_database_url(request, tmp_path) -> Iterator[str]:
+    """An empty database with no tables at all, on each engine under test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.sqlite3'}"
+    else:
+        with _scratch_postgres_database(POSTGRES_URL) as url:
+            yield url
+
+
+@pytest.fixture
+def migrated_app(blank_database_url) -> Iterator[Flask]:
+    """An application whose database was built by `flask db upgrade`, in an app context."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": blank_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        flask_migrate.upgrade()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _schema_differences() -> list:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_builds_the_schema_the_models_describe(migrated_app):
+    assert _schema_differences() == []
+
+
+def test_downgrade_to_base_leaves_only_the_version_table(migrated_app):
+    flask_migrate.downgrade(revision="base")
+    assert inspect(db.engine).get_table_names() == ["alembic_version"]
+
+
+def test_upgrade_after_downgrade_rebuilds_the_same_schema(migrated_app):
+    flask_migrate.downgrade(revision="base")
+    flask_migrate.upgrade()
+    assert _schema_differences() == []
+
+
+def test_migration_history_has_a_single_head(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    with app.app_context():
+        scripts = ScriptDirectory.from_config(migrate.get_config())
+    assert len(scripts.get_heads()) == 1
+
+
+def test_running_migrations_leaves_the_application_logger_enabled(migrated_app):
+    assert not migrated_app.logger.disabled
