@@ -12,12 +12,19 @@ from flask_login import current_user
 
 from outreach import cli, config, errors, formatting, i18n, models  # noqa: F401  (models: all tables)
 from outreach.accounts import permissions
+from outreach.accounts.admin_views import bp as accounts_admin_bp
 from outreach.accounts.services import load_user
 from outreach.accounts.views import bp as accounts_bp
 from outreach.api.views import bp as api_bp
 from outreach.database import db, render_migration_item
+from outreach.events.series_views import bp as events_series_bp
+from outreach.events.staff_views import bp as events_staff_bp
 from outreach.events.views import bp as events_bp
 from outreach.extensions import babel, csrf, limiter, login_manager, migrate
+from outreach.feeds.views import bp as feeds_bp
+from outreach.registrations.slot_views import bp as slots_bp
+from outreach.registrations.staff_views import bp as roster_bp
+from outreach.registrations.views import bp as registrations_bp
 from outreach.staff.views import bp as staff_bp
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -57,8 +64,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     app.register_blueprint(events_bp)
+    app.register_blueprint(registrations_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(accounts_admin_bp)
+    app.register_blueprint(events_staff_bp)
+    app.register_blueprint(events_series_bp)
+    app.register_blueprint(slots_bp)
+    app.register_blueprint(roster_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
     cli.init_app(app)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from outreach import demo
 from outreach.accounts import services as account_services
 from outreach.accounts.models import Role
 from outreach.database import db
 from outreach.errors import NotFoundError
+from outreach.registrations import roster
 
 
 @click.command("seed-demo")
@@ -67,7 +68,23 @@ def create_staff_command(
     click.echo(f"Created {'administrator' if admin else 'staff account'} {username}{where}.")
 
 
+@click.command("purge-personal-data")
+@click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
+def purge_personal_data_command(dry_run: bool) -> None:
+    """Erase names, phones and e-mails of registrations past the retention period."""
+    days = current_app.config["RETENTION_DAYS"]
+    if dry_run:
+        click.echo(f"{roster.count_due(days)} registrations would be purged (dry run).")
+        return
+    total = 0
+    while erased := roster.purge_batch(days):
+        db.session.commit()  # per batch, so an interrupted run keeps what it did
+        total += erased
+    click.echo(f"Purged {total} registrations (sessions ended more than {days} days ago).")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_staff_command)
+    app.cli.add_command(purge_personal_data_command)

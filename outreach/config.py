@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STRATEGY": "moving-window",
     "LOGIN_ATTEMPTS": "10 per 15 minutes",
+    "REGISTRATION_ATTEMPTS": "30 per minute",
+    "RETENTION_DAYS": 90,
     "JSON_SORT_KEYS": False,
 }
 
@@ -47,6 +49,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
+    "RETENTION_DAYS": ("RETENTION_DAYS", int),
 }
 
 

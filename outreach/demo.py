@@ -14,6 +14,7 @@ from outreach.database import db
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_midnight, local_today, local_zone
 from outreach.places.models import Community, Township, TownshipKind, Venue
+from outreach.registrations.models import Slot
 from outreach.text import slugify
 
 M = TypeVar("M")
@@ -237,6 +238,11 @@ class EventSeed:
     audience: str
     sessions: tuple[SessionSeed, ...]
     status: EventStatus = EventStatus.PUBLISHED
+    # Slots: each label in windows of `slot_minutes` across each session, `slot_capacity` each.
+    slots: tuple[str, ...] = ()
+    slot_minutes: int = 30
+    slot_capacity: int = 2
+    one_registration_per_event: bool = False
 
 
 @dataclass(frozen=True)
@@ -331,6 +337,8 @@ SCREENING = EventSeed(
         SessionSeed("晨光社区服务站", 5, "08:30", "11:30", capacity=40),
         SessionSeed("碧水社区服务站", 6, "08:30", "11:30", capacity=20),
     ),
+    slots=("中医科", "骨伤与骨关节", "脑卒中", "全科"),
+    one_registration_per_event=True,
 )
 
 YOUTH_EXCHANGE = EventSeed(
@@ -612,6 +620,8 @@ def _seed_events(
         event = _event(spec, organisation, categories[spec.category])
         for session_spec in spec.sessions:
             event.sessions.extend(_sessions(session_spec, today, venues[session_spec.venue]))
+        for event_session in event.sessions:
+            event_session.slots.extend(_slots(spec, event_session))
         report.created["events"] += 1
         report.created["sessions"] += len(event.sessions)
 
@@ -634,9 +644,34 @@ def _event(spec: EventSeed, organisation: Organisation, category: Category) -> E
         description=spec.description,
         audience=spec.audience,
         status=spec.status,
+        one_registration_per_event=spec.one_registration_per_event,
     )
     db.session.add(event)
     return event
+
+
+def _slots(spec: EventSeed, event_session: EventSession) -> list[Slot]:
+    """Each of the seed's specialties in half-hour (or other) windows across the session."""
+    if not spec.slots or event_session.all_day:
+        return []
+    step = timedelta(minutes=spec.slot_minutes)
+    windows = []
+    start = event_session.starts_at
+    while start < event_session.ends_at:
+        windows.append((start, min(start + step, event_session.ends_at)))
+        start += step
+    return [
+        Slot(
+            label=label,
+            starts_at=begins,
+            ends_at=ends,
+            capacity=spec.slot_capacity,
+            position=position,
+        )
+        for position, (label, (begins, ends)) in enumerate(
+            ((label, window) for label in spec.slots for window in windows), start=1
+        )
+    ]
 
 
 def _sessions(spec: SessionSeed, today: date, venue: Venue) -> list[EventSession]:

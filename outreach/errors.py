@@ -64,6 +64,14 @@ class InvalidInput(ValueError):
         return BadRequest(description=str(self))
 
 
+class FieldError(InvalidInput):
+    """Input that breaks a rule about one form field; a form shows the message beside it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def wants_json() -> bool:
     """Whether the client is the JSON API."""
     return request.path.startswith("/api/")
@@ -98,8 +106,16 @@ def handle_unexpected(error: Exception):
     return handle_http_error(InternalServerError())
 
 
+def reject_nul_bytes() -> None:
+    """A NUL byte is never valid input, and PostgreSQL refuses it in text: answer 400 early."""
+    raw = request.full_path
+    if "\x00" in raw or "%00" in raw or any("\x00" in v for v in request.form.values()):
+        raise BadRequest()
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    app.before_request(reject_nul_bytes)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(NotFoundError, lambda error: handle_http_error(error.to_http()))
     app.register_error_handler(InvalidInput, lambda error: handle_http_error(error.to_http()))

@@ -83,4 +83,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(session_time)
     app.add_template_filter(paragraphs)
     app.add_template_filter(name)
+    app.add_template_filter(local_date)
     app.jinja_env.globals["url_with"] = url_with

@@ -17,8 +17,12 @@ from outreach.events.models import (
     SessionStatus,
 )
 from outreach.places.models import Community, Township, TownshipKind, Venue
+from outreach.registrations.models import Registration, RegistrationStatus, Slot
 
 __all__ = [
+    "Registration",
+    "RegistrationStatus",
+    "Slot",
     "AuditEntry",
     "EventSeries",
     "Membership",

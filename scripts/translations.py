@@ -84,6 +84,7 @@ def main() -> int:
         position = sys.argv.index("--apply")
         apply(sys.argv[position + 1], Path(sys.argv[position + 2]))
         _run("compile", "-d", str(CATALOGUES))
+        return 0
     elif "--check" not in sys.argv:
         _run(
             "extract",
@@ -109,6 +110,7 @@ def main() -> int:
             "--no-wrap",
             "--omit-header",
             "--ignore-obsolete",
+            "--no-fuzzy-matching",
         )
         _fill_english()
         _save("zh", _load("zh"))

@@ -12,6 +12,8 @@ from outreach.accounts.models import Membership, Organisation, OrganisationKind,
 from outreach.database import db
 from outreach.events.models import Category, Event, EventSession, EventStatus
 from outreach.places.models import Community, Township, TownshipKind, Venue
+from outreach.registrations import services as registration_services
+from outreach.registrations.models import Slot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _numbers = itertools.count(1)
@@ -160,3 +162,31 @@ def staff(
             Membership(organisation=organisation, role=Role(role or Role.ORGANISER))
         )
     return _save(user)
+
+
+def slot(session_: EventSession, label: str = "中医科", capacity: int = 10, **fields) -> Slot:
+    """A slot of a session."""
+    return _save(Slot(event_session=session_, label=label, capacity=capacity, **fields))
+
+
+_phones = itertools.count(13800000001)
+
+
+def phone() -> str:
+    """A fresh valid mainland mobile number, as a resident would type it."""
+    return str(next(_phones))
+
+
+def registration(session_: EventSession, party_size: int = 1, **fields):
+    """A registration made through the service (so the rules apply), committed."""
+    request = registration_services.RegistrationRequest(
+        name=fields.pop("name", "张阿姨"),
+        phone=fields.pop("phone", None) or phone(),
+        party_size=party_size,
+        consent=True,
+        slot_id=fields.pop("slot_id", None),
+        **fields,
+    )
+    made = registration_services.register(session_.id, request)
+    db.session.commit()
+    return made

@@ -51,6 +51,8 @@ def test_events_list_shape(client, make):
             "name_en": None,
         },
         "capacity": 20,
+        "seats_left": 20,
+        "slots": [],
         "status": "scheduled",
         "cancellation_reason": None,
         "url": f"http://localhost/events/{event.id}",

@@ -15,6 +15,7 @@ from outreach.events.models import Category, Event, EventSession, EventStatus, S
 from outreach.events.services import SessionFilter, upcoming_events, upcoming_sessions
 from outreach.localtime import local_zone
 from outreach.places.models import Community, Township, TownshipKind, Venue
+from outreach.registrations.models import Slot
 
 MODELS = (Township, Community, Venue, Organisation, Category, Event, EventSession)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -214,3 +215,17 @@ def test_if_empty_loads_into_an_empty_database_only(runner):
     counts = row_counts()
     assert "already has data" in invoke(runner, "--if-empty")
     assert row_counts() == counts
+
+
+def test_screening_sessions_have_specialty_slots_in_half_hour_windows(runner):
+    runner.invoke(args=["seed-demo"])
+    event = db.session.scalar(select(Event).where(Event.title == "医师节专家义诊进社区"))
+    assert event.one_registration_per_event
+    for event_session in event.sessions:
+        slots = db.session.scalars(
+            select(Slot).where(Slot.session_id == event_session.id).order_by(Slot.position)
+        ).all()
+        assert {s.label for s in slots} == {"中医科", "骨伤与骨关节", "脑卒中", "全科"}
+        assert len(slots) == 4 * 6
+        assert all((s.ends_at - s.starts_at).total_seconds() == 1800 for s in slots)
+        assert slots[0].starts_at == event_session.starts_at

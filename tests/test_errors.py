@@ -75,3 +75,10 @@ def test_an_unexpected_error_shows_a_generic_page_without_details(app, client):
     text = response.get_data(as_text=True)
     assert "secret internals" not in text
     assert "系统出了点问题" in text
+
+
+@pytest.mark.parametrize(
+    "url", ["/?community=%00", "/communities/a%00b", "/r/%00", "/api/v1/events?category=x%00"]
+)
+def test_nul_bytes_are_a_400_not_a_database_error(client, url):
+    assert client.get(url).status_code == 400

@@ -118,3 +118,17 @@ def test_chinese_catalogue_really_is_chinese():
     catalogue = _catalogue("zh")
     chinese = [m for m in catalogue if m.id and re.search(r"[\u4e00-\u9fff]", str(m.string))]
     assert len(chinese) > 0.8 * len([m for m in catalogue if m.id])
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_translations_keep_every_placeholder(language):
+    placeholder = re.compile(r"%\((\w+)\)[sd]")
+    for message in _catalogue(language):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(placeholder.findall(ids[-1]))
+        for text in strings:
+            assert set(placeholder.findall(text)) <= wanted | set(placeholder.findall(ids[0]))
+            assert set(placeholder.findall(text)) >= set(placeholder.findall(ids[0])) - {"num"}

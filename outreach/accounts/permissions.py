@@ -43,6 +43,21 @@ def can_manage_places(user: Any) -> bool:
     return is_admin(user)
 
 
+def can_manage_accounts(user: Any) -> bool:
+    """Every staff account, administrator rights, and organisations themselves are the admins'."""
+    return is_admin(user)
+
+
+def manages_any_organisation(user: Any) -> bool:
+    """Holds the manager role in at least one organisation."""
+    return _signed_in(user) and any(m.role == Role.MANAGER for m in user.memberships)
+
+
+def can_list_organisations(user: Any) -> bool:
+    """Administrators see every organisation; managers see the ones they manage."""
+    return is_admin(user) or manages_any_organisation(user)
+
+
 def can_manage_organisation(user: Any, organisation_id: int | None) -> bool:
     """Managers run their organisation, including its staff accounts."""
     return _has_role(user, organisation_id, frozenset({Role.MANAGER}))
@@ -53,17 +68,25 @@ def can_edit_events(user: Any, organisation_id: int | None) -> bool:
     return _has_role(user, organisation_id, EDITING_ROLES)
 
 
+def can_edit_some_events(user: Any) -> bool:
+    """Manager or organiser somewhere (or an administrator): the staff events list is theirs."""
+    return is_admin(user) or bool(organisation_ids(user, EDITING_ROLES))
+
+
 def can_check_in(user: Any, organisation_id: int | None) -> bool:
     """Every role of the organisation may check residents in."""
     return _has_role(user, organisation_id, ANY_ROLE)
 
 
+def can_see_phone_numbers(user: Any, organisation_id: int | None) -> bool:
+    """Registrants' full phone numbers and e-mails: managers of the organisation, admins."""
+    return can_manage_organisation(user, organisation_id)
+
+
 def can_see_audit(user: Any, organisation_id: int | None = None) -> bool:
     """Managers see their organisation's trail; administrators see all of it."""
     if organisation_id is None:
-        return is_admin(user) or any(
-            m.role == Role.MANAGER for m in (user.memberships if _signed_in(user) else [])
-        )
+        return can_list_organisations(user)
     return can_manage_organisation(user, organisation_id)
 
 
@@ -105,6 +128,14 @@ class Checks:
         """See can_manage_places."""
         return can_manage_places(self._user)
 
+    def manage_accounts(self) -> bool:
+        """See can_manage_accounts."""
+        return can_manage_accounts(self._user)
+
+    def list_organisations(self) -> bool:
+        """See can_list_organisations."""
+        return can_list_organisations(self._user)
+
     def manage_organisation(self, organisation_id: int | None) -> bool:
         """See can_manage_organisation."""
         return can_manage_organisation(self._user, organisation_id)
@@ -113,9 +144,17 @@ class Checks:
         """See can_edit_events."""
         return can_edit_events(self._user, organisation_id)
 
+    def edit_some_events(self) -> bool:
+        """See can_edit_some_events."""
+        return can_edit_some_events(self._user)
+
     def check_in(self, organisation_id: int | None) -> bool:
         """See can_check_in."""
         return can_check_in(self._user, organisation_id)
+
+    def see_phone_numbers(self, organisation_id: int | None) -> bool:
+        """See can_see_phone_numbers."""
+        return can_see_phone_numbers(self._user, organisation_id)
 
     def see_audit(self, organisation_id: int | None = None) -> bool:
         """See can_see_audit."""

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from outreach.accounts import audit
-from outreach.accounts.models import Membership, Organisation, Role, StaffUser
+from outreach.accounts import audit, permissions
+from outreach.accounts.models import (
+    AuditEntry,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    StaffUser,
+)
 from outreach.database import db, utcnow
-from outreach.errors import NotFoundError
+from outreach.errors import FieldError, NotFoundError
+from outreach.places.services import with_names
 
 MIN_PASSWORD_LENGTH = 10
 # Compared against when the username is unknown, so a miss costs as much as a wrong password.
@@ -27,12 +36,15 @@ def hash_password(password: str) -> str:
 
 
 def load_user(user_id: str) -> StaffUser | None:
-    """The account behind a session, with its memberships (permission checks need them)."""
+    """The active account behind a session, with its memberships (permission checks need them).
+
+    A deactivated account's existing sessions end with it: it loads as nobody.
+    """
     if not user_id.isdigit():
         return None
     return db.session.scalar(
         select(StaffUser)
-        .where(StaffUser.id == int(user_id))
+        .where(StaffUser.id == int(user_id), StaffUser.active.is_(True))
         .options(selectinload(StaffUser.memberships).joinedload(Membership.organisation))
     )
 
@@ -131,3 +143,254 @@ def set_membership(
             changed={"role": {"before": before, "after": after}},
         )
     return current if role else None
+
+
+# Administration of organisations, memberships and accounts from the staff pages.
+
+ORGANISATION_FIELDS = ("name", "name_en", "kind")
+
+
+def record_saved(
+    actor: StaffUser | None,
+    target: object,
+    before: dict | None,
+    after: dict,
+    *,
+    organisation_id: int | None,
+    label: str,
+) -> None:
+    """Audit a creation (no `before`) or an update; an update that changed nothing is not one."""
+    changed = audit.changes(before or {}, after)
+    if before is not None and not changed:
+        return
+    action = "create" if before is None else "update"
+    audit.record(
+        actor, action, target, organisation_id=organisation_id, label=label, changed=changed
+    )
+
+
+def save_organisation(
+    organisation: Organisation | None,
+    *,
+    name: str,
+    name_en: str | None,
+    kind: str,
+    actor: StaffUser,
+) -> Organisation:
+    """Create or change an organisation; its slug is made once from the Chinese name."""
+    before = audit.snapshot(organisation, ORGANISATION_FIELDS) if organisation else None
+    organisation = with_names(Organisation, organisation, name, name_en)
+    organisation.kind = OrganisationKind(kind)
+    db.session.flush()
+    after = audit.snapshot(organisation, ORGANISATION_FIELDS)
+    record_saved(
+        actor, organisation, before, after, organisation_id=organisation.id, label=organisation.name
+    )
+    return organisation
+
+
+def organisations_for(user: StaffUser) -> list[Organisation]:
+    """The organisations a user may look after: all for administrators, else those managed."""
+    statement = select(Organisation).order_by(Organisation.name)
+    managed = permissions.organisation_ids(user, frozenset({Role.MANAGER}))
+    if managed is not None:
+        statement = statement.where(Organisation.id.in_(managed))
+    return list(db.session.scalars(statement))
+
+
+def members(organisation: Organisation) -> list[Membership]:
+    """The organisation's memberships with their accounts, by username."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Membership.user)
+            .where(Membership.organisation_id == organisation.id)
+            .options(contains_eager(Membership.user))
+            .order_by(func.lower(StaffUser.username))
+        )
+    )
+
+
+def account(user_id: int) -> StaffUser:
+    """An account with its memberships and their organisations, or NotFoundError."""
+    user = db.session.scalar(
+        select(StaffUser)
+        .where(StaffUser.id == user_id)
+        .options(selectinload(StaffUser.memberships).joinedload(Membership.organisation))
+    )
+    if user is None:
+        raise NotFoundError("account", user_id)
+    return user
+
+
+def member(organisation: Organisation, user_id: int) -> StaffUser:
+    """A member of the organisation by account id; anyone else is NotFoundError."""
+    user = account(user_id)
+    if permissions.role_in(user, organisation.id) is None:
+        raise NotFoundError("member", user_id)
+    return user
+
+
+def accounts() -> list[StaffUser]:
+    """Every account with its memberships and their organisations, by username."""
+    return list(
+        db.session.scalars(
+            select(StaffUser)
+            .order_by(func.lower(StaffUser.username))
+            .options(selectinload(StaffUser.memberships).joinedload(Membership.organisation))
+        )
+    )
+
+
+def _check_new_account(username: str, password: str) -> None:
+    """Refuse a taken username or a short password, naming the field at fault."""
+    if find_by_username(username) is not None:
+        raise FieldError(
+            "username", _("The username “%(name)s” is already taken.", name=username.strip())
+        )
+    try:
+        validate_password(password)
+    except AccountError as error:
+        raise FieldError("password", str(error)) from None
+
+
+def create_account(
+    username: str, display_name: str, password: str, *, is_admin: bool, actor: StaffUser
+) -> StaffUser:
+    """A new account made on the staff pages; errors name the form field at fault."""
+    _check_new_account(username, password)
+    return create_staff(
+        username, password, display_name=display_name, is_admin=is_admin, actor=actor
+    )
+
+
+def add_new_member(
+    organisation: Organisation,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    role: Role | str,
+    actor: StaffUser,
+) -> StaffUser:
+    """A new account with a role in the organisation."""
+    user = create_account(username, display_name, password, is_admin=False, actor=actor)
+    set_membership(user, organisation, Role(role), actor=actor)
+    return user
+
+
+def add_member(
+    organisation: Organisation, *, username: str, role: Role | str, actor: StaffUser
+) -> StaffUser:
+    """Give an existing account a role in the organisation."""
+    user = find_by_username(username)
+    if user is None:
+        raise FieldError(
+            "username", _("There is no account with the username “%(name)s”.", name=username)
+        )
+    if permissions.role_in(user, organisation.id) is not None:
+        raise FieldError(
+            "username", _("%(name)s is already a member of this organisation.", name=user.label)
+        )
+    set_membership(user, organisation, Role(role), actor=actor)
+    return user
+
+
+def _managers(organisation: Organisation) -> int:
+    return db.session.scalar(
+        select(func.count(Membership.id)).where(
+            Membership.organisation_id == organisation.id, Membership.role == Role.MANAGER
+        )
+    )
+
+
+def change_membership(
+    organisation: Organisation, user: StaffUser, role: Role | None, *, actor: StaffUser
+) -> None:
+    """Change a member's role or (role None) remove them; the last manager stays a manager.
+
+    An organisation that has a manager keeps one, so someone can always look after its staff
+    without an administrator: a manager hands over by making someone else manager first.
+    """
+    if (
+        permissions.role_in(user, organisation.id) == Role.MANAGER
+        and role != Role.MANAGER
+        and _managers(organisation) <= 1
+    ):
+        raise FieldError(
+            "role",
+            _(
+                "%(name)s is the only manager of this organisation. "
+                "Make someone else a manager first.",
+                name=user.label,
+            ),
+        )
+    set_membership(user, organisation, role, actor=actor)
+
+
+def _update_account(user: StaffUser, action: str, *, actor: StaffUser, **values: object) -> None:
+    before = audit.snapshot(user, tuple(values))
+    for name, value in values.items():
+        setattr(user, name, value)
+    audit.record(
+        actor,
+        action,
+        user,
+        organisation_id=None,
+        label=user.username,
+        changed=audit.changes(before, audit.snapshot(user, tuple(values))),
+    )
+
+
+def set_admin(user: StaffUser, is_admin: bool, *, actor: StaffUser) -> None:
+    """Make an account an administrator, or no longer one (never one's own account)."""
+    if user.id == actor.id and not is_admin:
+        raise FieldError("state", _("You cannot take away your own administrator rights."))
+    if user.is_admin != is_admin:
+        _update_account(user, "update", actor=actor, is_admin=is_admin)
+
+
+def set_active(user: StaffUser, active: bool, *, actor: StaffUser) -> None:
+    """Deactivate an account (it can no longer sign in) or reactivate it; never one's own."""
+    if user.id == actor.id and not active:
+        raise FieldError("state", _("You cannot deactivate your own account."))
+    if user.active != active:
+        _update_account(user, "reactivate" if active else "deactivate", actor=actor, active=active)
+
+
+def reset_password(user: StaffUser, *, password: str, actor: StaffUser) -> StaffUser:
+    """Give an account a new password; the trail records that it changed, never the hash."""
+    try:
+        validate_password(password)
+    except AccountError as error:
+        raise FieldError("password", str(error)) from None
+    user.password_hash = hash_password(password)
+    audit.record(actor, "reset_password", user, organisation_id=None, label=user.username)
+    return user
+
+
+def audit_entries(
+    organisation_ids: set[int] | None,
+    *,
+    organisation_id: int | None = None,
+    action: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Pagination:
+    """One page of the trail, newest first: all of it (None) or the given organisations'."""
+    statement = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if organisation_ids is not None:
+        statement = statement.where(AuditEntry.organisation_id.in_(organisation_ids))
+    if organisation_id is not None:
+        statement = statement.where(AuditEntry.organisation_id == organisation_id)
+    if action:
+        statement = statement.where(AuditEntry.action == action)
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def audit_actions(organisation_ids: set[int] | None) -> list[str]:
+    """The actions found in the part of the trail a user may see, for the filter."""
+    statement = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    if organisation_ids is not None:
+        statement = statement.where(AuditEntry.organisation_id.in_(organisation_ids))
+    return list(db.session.scalars(statement))

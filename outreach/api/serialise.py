@@ -9,6 +9,8 @@ from flask import url_for
 from outreach.events.models import Event, EventSession
 from outreach.localtime import local_zone
 from outreach.places.models import Community, Township, Venue
+from outreach.registrations.models import Registration, Slot
+from outreach.registrations.services import Seats, seats_left
 
 
 def named(obj: Township | Community | Venue | Any | None) -> dict[str, Any] | None:
@@ -29,8 +31,21 @@ def venue(place: Venue) -> dict[str, Any]:
     }
 
 
-def event_session(item: EventSession) -> dict[str, Any]:
-    """A session: local times with offset, place, capacity, status."""
+def slot(item: Slot, taken: dict[int, int]) -> dict[str, Any]:
+    """A slot with its seats."""
+    zone = local_zone()
+    return {
+        "id": item.id,
+        "label": item.label,
+        "starts_at": item.starts_at.astimezone(zone).isoformat() if item.starts_at else None,
+        "ends_at": item.ends_at.astimezone(zone).isoformat() if item.ends_at else None,
+        "capacity": item.capacity,
+        "seats_left": seats_left(item.capacity, taken.get(item.id, 0)),
+    }
+
+
+def event_session(item: EventSession, seats: Seats) -> dict[str, Any]:
+    """A session: local times with offset, place, capacity, seats left, slots, status."""
     zone = local_zone()
     return {
         "id": item.id,
@@ -42,13 +57,15 @@ def event_session(item: EventSession) -> dict[str, Any]:
         "community": named(item.venue.community),
         "township": named(item.venue.township),
         "capacity": item.capacity,
+        "seats_left": seats_left(item.capacity, seats.sessions.get(item.id, 0)),
+        "slots": [slot(s, seats.slots) for s in item.slots],
         "status": "cancelled" if item.is_cancelled else item.status.value,
         "cancellation_reason": item.cancellation_reason or None,
-        "url": url_for("events.event", event_id=item.event_id, _external=True),
+        "url": url_for("registrations.event", event_id=item.event_id, _external=True),
     }
 
 
-def event(item: Event, sessions: list[EventSession]) -> dict[str, Any]:
+def event(item: Event, sessions: list[EventSession], seats: Seats) -> dict[str, Any]:
     """An event with the given sessions."""
     return {
         "id": item.id,
@@ -60,8 +77,25 @@ def event(item: Event, sessions: list[EventSession]) -> dict[str, Any]:
         "cancellation_reason": item.cancellation_reason or None,
         "organisation": named(item.organisation),
         "category": {**named(item.category), "colour": item.category.colour},
-        "url": url_for("events.event", event_id=item.id, _external=True),
-        "sessions": [event_session(s) for s in sessions],
+        "url": url_for("registrations.event", event_id=item.id, _external=True),
+        "sessions": [event_session(s, seats) for s in sessions],
+    }
+
+
+def registration(item: Registration, position: int | None) -> dict[str, Any]:
+    """A resident's registration, as its owner (holder of the token) sees it."""
+    return {
+        "code": item.code,
+        "status": item.status.value,
+        "waitlist_position": position,
+        "party_size": item.party_size,
+        "name": item.name,
+        "slot": {"id": item.slot.id, "label": item.slot.label} if item.slot else None,
+        "session_id": item.session_id,
+        "event_id": item.event_session.event_id,
+        "manage_token": item.manage_token,
+        "manage_url": url_for("registrations.manage", token=item.manage_token, _external=True),
+        "created_at": item.created_at.astimezone(local_zone()).isoformat(),
     }
 
 

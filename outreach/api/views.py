@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from outreach.api import serialise
+from outreach.api.schemas import FieldErrors, registration_request
+from outreach.database import db
 from outreach.errors import InvalidInput
 from outreach.events import services
 from outreach.events.forms import parse_listing_query
+from outreach.extensions import limiter
+from outreach.i18n import current_language
+from outreach.registrations import services as registrations
+from outreach.registrations.services import RegistrationError, Seats
 
 bp = Blueprint("api", __name__)
 
@@ -31,8 +38,9 @@ def events():
         **query.slugs(), date_from=query.date_from, date_to=query.date_to
     )
     page = services.upcoming_events(filters, query.page, _per_page())
+    seats = Seats.of(s for item in page.items for s in item.sessions)
     return jsonify(
-        items=[serialise.event(item.event, item.sessions) for item in page.items],
+        items=[serialise.event(item.event, item.sessions, seats) for item in page.items],
         page=page.page,
         pages=page.pages,
         per_page=page.per_page,
@@ -44,7 +52,7 @@ def events():
 def event(event_id: int):
     """One public event with all its sessions."""
     found = services.public_event(event_id)
-    return jsonify(serialise.event(found, found.sessions))
+    return jsonify(serialise.event(found, found.sessions, Seats.of(found.sessions)))
 
 
 @bp.get("/sessions/<int:session_id>")
@@ -53,7 +61,7 @@ def event_session(session_id: int):
     found = services.public_session(session_id)
     return jsonify(
         {
-            **serialise.event_session(found),
+            **serialise.event_session(found, Seats.of([found])),
             "event": {"id": found.event.id, "title": found.event.title},
         }
     )
@@ -66,3 +74,72 @@ def places():
     return jsonify(
         items=[serialise.township_tree(t, loose.get(t.id, [])) for t in services.place_tree()]
     )
+
+
+# Full, duplicate and closed are conflicts with the session's state; bad fields are 422.
+ERROR_STATUS = {"invalid": 422, "full": 409, "duplicate": 409, "closed": 409}
+
+
+def _registration_error(kind: str, message: str, fields: dict[str, str] | None = None):
+    body = {"error": kind, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify(body), ERROR_STATUS[kind]
+
+
+def _json_body():
+    if not request.is_json:
+        raise UnsupportedMediaType(description=_("Please send JSON."))
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest(description=_("The body is not valid JSON."))
+    return body
+
+
+def _registration_attempts() -> str:
+    return current_app.config["REGISTRATION_ATTEMPTS"]
+
+
+@bp.post("/sessions/<int:session_id>/registrations")
+@limiter.limit(_registration_attempts, scope="registrations")
+def create_registration(session_id: int):
+    """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid."""
+    body = _json_body()
+    services.public_session(session_id)  # 404 before any validation for unknown sessions
+    try:
+        wanted = registration_request(body, current_language())
+    except FieldErrors as error:
+        first = next(iter(error.fields.values()))
+        return _registration_error("invalid", first, error.fields)
+    try:
+        registration = registrations.register(session_id, wanted)
+    except RegistrationError as error:
+        db.session.rollback()
+        fields = {error.field: error.message} if error.field else None
+        return _registration_error(error.kind, error.message, fields)
+    db.session.commit()
+    position = registrations.waitlist_position(registration)
+    response = jsonify(serialise.registration(registration, position))
+    response.status_code = 201
+    response.headers["Location"] = url_for(
+        "api.registration", token=registration.manage_token, _external=True
+    )
+    return response
+
+
+@bp.get("/registrations/<token>")
+def registration(token: str):
+    """A registration, to whoever holds its secret token."""
+    found = registrations.by_token(token)
+    response = jsonify(serialise.registration(found, registrations.waitlist_position(found)))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.delete("/registrations/<token>")
+def cancel_registration(token: str):
+    """Cancel a registration; its seats go to the waitlist."""
+    found = registrations.by_token(token)
+    registrations.cancel(found)
+    db.session.commit()
+    return jsonify(serialise.registration(found, None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import (
@@ -24,6 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from outreach.accounts.models import Organisation
 from outreach.database import Named, db, enum_column, utcnow
 from outreach.places.models import Venue
+
+if TYPE_CHECKING:
+    from outreach.registrations.models import Slot
 
 
 class EventStatus(enum.StrEnum):
@@ -84,6 +88,15 @@ class Event(db.Model):
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
     )
     cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
+    # Registration settings: how many people one registration may bring, whether a full
+    # session takes a waitlist, whether a phone may hold one registration per event (a
+    # screening) rather than per session, and when registration opens and closes (None: open
+    # now, and open until each session starts).
+    max_party_size: Mapped[int] = mapped_column(Integer, default=4)
+    allow_waitlist: Mapped[bool] = mapped_column(Boolean, default=True)
+    one_registration_per_event: Mapped[bool] = mapped_column(Boolean, default=False)
+    registration_opens_at: Mapped[datetime | None]
+    registration_closes_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -162,6 +175,12 @@ class EventSession(db.Model):
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     venue: Mapped[Venue] = relationship()
+    # Defined by the registrations package (a higher layer), declared here by name only.
+    slots: Mapped[list[Slot]] = relationship(
+        back_populates="event_session",
+        order_by="Slot.position, Slot.id",
+        cascade="all, delete-orphan",
+    )
 
     def touch(self) -> None:
         """Record a change: calendars see a higher SEQUENCE and a later LAST-MODIFIED."""

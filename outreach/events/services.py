@@ -115,6 +115,7 @@ def _with_places_and_event(statement: Select) -> Select:
         contains_eager(EventSession.event).joinedload(Event.category),
         contains_eager(EventSession.venue).joinedload(Venue.community),
         contains_eager(EventSession.venue).joinedload(Venue.township),
+        selectinload(EventSession.slots),
     )
 
 
@@ -193,9 +194,12 @@ def _event_with_sessions() -> Select:
     return select(Event).options(
         joinedload(Event.organisation),
         joinedload(Event.category),
-        selectinload(Event.sessions)
-        .joinedload(EventSession.venue)
-        .options(joinedload(Venue.community), joinedload(Venue.township)),
+        selectinload(Event.sessions).options(
+            joinedload(EventSession.venue).options(
+                joinedload(Venue.community), joinedload(Venue.township)
+            ),
+            selectinload(EventSession.slots),
+        ),
     )
 
 

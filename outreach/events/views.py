@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
-from outreach.database import utcnow
 from outreach.events import services
 from outreach.events.forms import parse_listing_query
 
@@ -62,15 +61,3 @@ def organisation(slug: str):
 def category(slug: str):
     """A category's upcoming sessions."""
     return _render_listing("events/category.html", {"category": slug})
-
-
-@bp.get("/events/<int:event_id>")
-def event(event_id: int):
-    """An event with all its sessions."""
-    found = services.public_event(event_id)
-    return render_template(
-        "events/event.html",
-        event=found,
-        days=services.group_by_local_day(found.sessions),
-        now=utcnow(),
-    )

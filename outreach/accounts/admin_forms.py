@@ -1,0 +1,115 @@
+"""Forms of the administration pages: organisations, members and accounts."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from outreach.accounts.models import OrganisationKind, Role
+from outreach.places.forms import NamesForm, choice_field, options
+
+ORGANISATION_KINDS = {
+    OrganisationKind.DISTRICT_DEPARTMENT: _l("District department"),
+    OrganisationKind.HEALTH_CENTRE: _l("Community health service centre"),
+    OrganisationKind.STREET_OFFICE: _l("Street or township office"),
+    OrganisationKind.COMMUNITY_COMMITTEE: _l("Community committee"),
+    OrganisationKind.SCHOOL: _l("School"),
+    OrganisationKind.OTHER: _l("Other"),
+}
+
+ROLES = {
+    Role.MANAGER: _l("Manager: everything, including the organisation's staff"),
+    Role.ORGANISER: _l("Organiser: creates and changes events"),
+    Role.CHECKER: _l("Checker: checks residents in"),
+}
+
+ROLE_NAMES = {
+    Role.MANAGER: _l("Manager"),
+    Role.ORGANISER: _l("Organiser"),
+    Role.CHECKER: _l("Checker"),
+}
+
+
+class OrganisationForm(NamesForm):
+    """An organisation's names and kind."""
+
+    kind = choice_field(
+        _l("Kind"),
+        _l("Please choose what kind of organisation it is."),
+        choices=options((kind.value, label) for kind, label in ORGANISATION_KINDS.items()),
+    )
+
+
+def _role_field() -> SelectField:
+    return choice_field(
+        _l("Role"),
+        _l("Please choose a role: manager, organiser or checker."),
+        choices=options((role.value, label) for role, label in ROLES.items()),
+        default=Role.ORGANISER.value,
+    )
+
+
+def _username_field(label) -> StringField:
+    return StringField(
+        label,
+        validators=[DataRequired(_l("Please enter a username.")), Length(max=80)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+def _new_password_field(label) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(_l("Please enter a password.")), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ExistingMemberForm(FlaskForm):
+    """Give an account that already exists a role in the organisation."""
+
+    username = _username_field(_l("Username of the existing account"))
+    role = _role_field()
+
+
+class NewAccountForm(FlaskForm):
+    """A new staff account."""
+
+    username = _username_field(_l("Username"))
+    display_name = StringField(
+        _l("Name shown on pages"),
+        validators=[DataRequired(_l("Please enter the person's name.")), Length(max=120)],
+    )
+    password = _new_password_field(_l("Initial password (at least 10 characters)"))
+
+
+class NewMemberForm(NewAccountForm):
+    """A new staff account with a role in the organisation."""
+
+    role = _role_field()
+
+
+class NewAdminAccountForm(NewAccountForm):
+    """A new account made by an administrator, who may make it an administrator too."""
+
+    is_admin = BooleanField(_l("Site administrator"))
+
+
+class RoleForm(FlaskForm):
+    """A member's new role."""
+
+    role = _role_field()
+
+
+class SwitchForm(FlaskForm):
+    """Turn a setting of an account on or off."""
+
+    state = HiddenField(validators=[AnyOf(["on", "off"])])
+
+
+class PasswordForm(FlaskForm):
+    """A new password for an account."""
+
+    password = _new_password_field(_l("New password (at least 10 characters)"))

@@ -1,0 +1,352 @@
+"""Administration pages: organisations and their members, staff accounts, the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from outreach.accounts import permissions, services
+from outreach.accounts.admin_forms import (
+    ORGANISATION_KINDS,
+    ROLE_NAMES,
+    ExistingMemberForm,
+    NewAdminAccountForm,
+    NewMemberForm,
+    OrganisationForm,
+    PasswordForm,
+    RoleForm,
+    SwitchForm,
+)
+from outreach.accounts.models import Organisation, Role, StaffUser
+from outreach.database import db
+from outreach.errors import FieldError, InvalidInput, NotFoundError
+from outreach.places.forms import TOWNSHIP_KINDS, submit, values
+
+# Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps the database from
+# being asked about a number its id columns cannot hold (PostgreSQL and SQLite both fail).
+ID = "int(max=2147483647)"
+
+bp = Blueprint("accounts_admin", __name__, url_prefix="/staff")
+
+AUDIT_PER_PAGE = 50
+MAX_PAGE = 10_000
+MANAGER_ONLY = frozenset({Role.MANAGER})
+
+# How the trail names what was done, changed and to what; unknown codes are shown as they are.
+ACTIONS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "publish": _l("Published"),
+    "cancel": _l("Cancelled"),
+    "restore": _l("Restored"),
+    "reschedule": _l("Rescheduled"),
+    "clone": _l("Copied"),
+    "membership": _l("Role changed"),
+    "deactivate": _l("Deactivated"),
+    "reactivate": _l("Reactivated"),
+    "reset_password": _l("Password reset"),
+}
+TARGETS = {
+    "township": _l("Street or township"),
+    "community": _l("Community"),
+    "venue": _l("Venue"),
+    "category": _l("Category"),
+    "organisation": _l("Organisation"),
+    "staff_user": _l("Staff account"),
+    "event": _l("Event"),
+    "event_session": _l("Session"),
+    "event_series": _l("Repeating sessions"),
+}
+FIELDS = {
+    "name": _l("Name in Chinese"),
+    "name_en": _l("Name in English"),
+    "kind": _l("Kind"),
+    "slug": _l("Web address name"),
+    "colour": _l("Colour"),
+    "address": _l("Address"),
+    "latitude": _l("Latitude"),
+    "longitude": _l("Longitude"),
+    "township": _l("Street or township"),
+    "community": _l("Community"),
+    "role": _l("Role"),
+    "is_admin": _l("Site administrator"),
+    "active": _l("Active"),
+}
+
+
+def _valid_or_400(form: FlaskForm) -> None:
+    """Stop a request whose small form (a button's hidden values) is not valid."""
+    if not form.validate_on_submit():
+        messages = [message for errors in form.errors.values() for message in errors]
+        raise InvalidInput(
+            str(messages[0]) if messages else _("The request could not be understood.")
+        )
+
+
+# Coded values of a few fields, in words; other values are shown as they were recorded.
+VALUES = {
+    "role": {role.value: name for role, name in ROLE_NAMES.items()},
+    "kind": {kind.value: name for kind, name in (ORGANISATION_KINDS | TOWNSHIP_KINDS).items()},
+}
+
+
+def _saved(message: str, target: str):
+    """Commit the request's change, say so, and go on to `target`."""
+    db.session.commit()
+    flash(message, "info")
+    return redirect(target)
+
+
+def _carry_out(change: Callable[[], object], back: str):
+    """Make one change from a button: saved and said so, or refused with the reason."""
+    try:
+        change()
+    except FieldError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(back)
+    return _saved(_("Saved."), back)
+
+
+# Organisations and their members
+
+
+def _managed(slug: str) -> Organisation:
+    """The organisation, if the current user manages it (administrators manage all)."""
+    organisation = services.organisation_by_slug(slug)
+    permissions.require(permissions.can_manage_organisation(current_user, organisation.id))
+    return organisation
+
+
+@bp.get("/organisations")
+@login_required
+def organisations():
+    """Every organisation (administrators) or the ones I manage."""
+    permissions.require(permissions.can_list_organisations(current_user))
+    return render_template(
+        "staff/organisations.html",
+        organisations=services.organisations_for(current_user),
+        kinds=ORGANISATION_KINDS,
+    )
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_organisation(slug: str | None = None):
+    """Create an organisation or change its names and kind (administrators)."""
+    permissions.require(permissions.can_manage_accounts(current_user))
+    organisation = services.organisation_by_slug(slug) if slug else None
+    form = OrganisationForm(obj=organisation)
+    saved = submit(
+        form,
+        lambda: services.save_organisation(organisation, actor=current_user, **values(form)),
+    )
+    if saved is not None:
+        target = url_for(".organisation", slug=saved.slug)
+        return _saved(_("Saved “%(name)s”.", name=saved.name), target)
+    return render_template("staff/organisations_form.html", form=form, organisation=organisation)
+
+
+def _organisation_page(
+    organisation: Organisation,
+    existing: ExistingMemberForm | None = None,
+    new: NewMemberForm | None = None,
+):
+    return render_template(
+        "staff/organisations_detail.html",
+        organisation=organisation,
+        members=services.members(organisation),
+        existing=existing or ExistingMemberForm(prefix="existing", formdata=None),
+        new=new or NewMemberForm(prefix="new", formdata=None),
+        kinds=ORGANISATION_KINDS,
+        roles=ROLE_NAMES,
+    )
+
+
+@bp.get("/organisations/<slug>")
+@login_required
+def organisation(slug: str):
+    """An organisation's details and members, with forms to add and change members."""
+    return _organisation_page(_managed(slug))
+
+
+def _add_member(slug: str, form_class: type[FlaskForm], prefix: str, add: Callable[..., StaffUser]):
+    """Add a member through one of the two forms; on refusal, the page shows that form's errors."""
+    organisation = _managed(slug)
+    form = form_class(prefix=prefix)
+    user = submit(form, lambda: add(organisation, actor=current_user, **values(form)))
+    if user is None:
+        return _organisation_page(organisation, **{prefix: form})
+    target = url_for(".organisation", slug=organisation.slug)
+    return _saved(_("%(name)s is now a member.", name=user.label), target)
+
+
+@bp.post("/organisations/<slug>/members")
+@login_required
+def add_member(slug: str):
+    """Give an existing account a role in the organisation."""
+    return _add_member(slug, ExistingMemberForm, "existing", services.add_member)
+
+
+@bp.post("/organisations/<slug>/members/new")
+@login_required
+def new_member(slug: str):
+    """Create an account with a role in the organisation."""
+    return _add_member(slug, NewMemberForm, "new", services.add_new_member)
+
+
+@bp.post(f"/organisations/<slug>/members/<{ID}:user_id>/role")
+@login_required
+def change_role(slug: str, user_id: int):
+    """Change a member's role."""
+    organisation = _managed(slug)
+    user = services.member(organisation, user_id)
+    form = RoleForm()
+    _valid_or_400(form)
+    role = Role(form.role.data)
+    return _carry_out(
+        lambda: services.change_membership(organisation, user, role, actor=current_user),
+        url_for(".organisation", slug=organisation.slug),
+    )
+
+
+@bp.post(f"/organisations/<slug>/members/<{ID}:user_id>/remove")
+@login_required
+def remove_member(slug: str, user_id: int):
+    """Take a member's role away (the account itself stays)."""
+    organisation = _managed(slug)
+    user = services.member(organisation, user_id)
+    return _carry_out(
+        lambda: services.change_membership(organisation, user, None, actor=current_user),
+        url_for(".organisation", slug=organisation.slug),
+    )
+
+
+# Staff accounts (administrators)
+
+
+def _require_admin() -> None:
+    permissions.require(permissions.can_manage_accounts(current_user))
+
+
+@bp.get("/users")
+@login_required
+def users():
+    """Every staff account with its memberships."""
+    _require_admin()
+    return render_template("staff/users.html", users=services.accounts(), roles=ROLE_NAMES)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+def new_user():
+    """Create a staff account (roles are given on an organisation's page)."""
+    _require_admin()
+    form = NewAdminAccountForm()
+    user = submit(form, lambda: services.create_account(actor=current_user, **values(form)))
+    if user is not None:
+        target = url_for(".user", user_id=user.id)
+        return _saved(_("Saved “%(name)s”.", name=user.username), target)
+    return render_template("staff/users_new.html", form=form)
+
+
+def _user_page(user: StaffUser, password_form: PasswordForm | None = None):
+    return render_template(
+        "staff/users_detail.html",
+        user=user,
+        password_form=password_form or PasswordForm(formdata=None),
+        roles=ROLE_NAMES,
+    )
+
+
+@bp.get(f"/users/<{ID}:user_id>")
+@login_required
+def user(user_id: int):
+    """An account: its memberships, administrator rights, whether active, a new password."""
+    _require_admin()
+    return _user_page(services.account(user_id))
+
+
+def _switch(user_id: int, change: Callable[..., None]):
+    _require_admin()
+    account = services.account(user_id)
+    form = SwitchForm()
+    _valid_or_400(form)
+    on = form.state.data == "on"
+    return _carry_out(
+        lambda: change(account, on, actor=current_user), url_for(".user", user_id=account.id)
+    )
+
+
+@bp.post(f"/users/<{ID}:user_id>/admin")
+@login_required
+def set_admin(user_id: int):
+    """Make an account a site administrator, or no longer one."""
+    return _switch(user_id, services.set_admin)
+
+
+@bp.post(f"/users/<{ID}:user_id>/active")
+@login_required
+def set_active(user_id: int):
+    """Deactivate or reactivate an account."""
+    return _switch(user_id, services.set_active)
+
+
+@bp.post(f"/users/<{ID}:user_id>/password")
+@login_required
+def reset_password(user_id: int):
+    """Set a new password for an account."""
+    _require_admin()
+    account = services.account(user_id)
+    form = PasswordForm()
+    if submit(form, lambda: services.reset_password(account, actor=current_user, **values(form))):
+        message = _("The password of %(name)s has been changed.", name=account.username)
+        return _saved(message, url_for(".user", user_id=account.id))
+    return _user_page(account, password_form=form)
+
+
+# The audit trail
+
+
+def _page_number() -> int:
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+@bp.get("/audit")
+@login_required
+def audit_trail():
+    """The trail, newest first: all of it for administrators, their organisations' for managers."""
+    permissions.require(permissions.can_see_audit(current_user))
+    visible = permissions.organisation_ids(current_user, MANAGER_ONLY)
+    organisation_id = request.args.get("organisation", type=int)
+    if organisation_id is not None:
+        permissions.require(permissions.can_see_audit(current_user, organisation_id))
+    action = (request.args.get("action") or "").strip()[:40] or None
+    organisations = services.organisations_for(current_user)
+    if organisation_id is not None and organisation_id not in {o.id for o in organisations}:
+        raise NotFoundError("organisation", organisation_id)
+    return render_template(
+        "staff/audit.html",
+        entries=services.audit_entries(
+            visible,
+            organisation_id=organisation_id,
+            action=action,
+            page=_page_number(),
+            per_page=AUDIT_PER_PAGE,
+        ),
+        organisations=organisations,
+        organisation_names={o.id: o.name for o in organisations},
+        actions=services.audit_actions(visible),
+        chosen={"organisation": organisation_id, "action": action},
+        action_names=ACTIONS,
+        target_names=TARGETS,
+        field_names=FIELDS,
+        value_names=VALUES,
+    )

@@ -1,0 +1,464 @@
+"""Staff changes to events and sessions: create, edit, reschedule, cancel, delete, clone.
+
+Every function flushes and never commits; each change writes its audit entry in the same
+transaction, and every change to a session calls `touch()` so calendar feeds notice it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, case, func, select, type_coerce
+from sqlalchemy.orm import joinedload, selectinload
+
+from outreach.accounts import audit, permissions
+from outreach.accounts.models import Organisation
+from outreach.database import UTCDateTime, db, utcnow
+from outreach.errors import NotFoundError
+from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
+from outreach.events.services import Page
+from outreach.events.signals import session_changed
+from outreach.localtime import local_date, local_midnight, local_today, local_zone
+from outreach.places.models import Community, Township, Venue
+
+EVENT_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "audience",
+    "category_id",
+    "organisation_id",
+    "status",
+    "max_party_size",
+    "allow_waitlist",
+    "one_registration_per_event",
+    "registration_opens_at",
+    "registration_closes_at",
+)
+SESSION_FIELDS = ("starts_at", "ends_at", "all_day", "venue_id", "capacity")
+# A change to any of these moves the session in time or space: the audit calls it a reschedule.
+RESCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "all_day", "venue_id"})
+CANCEL_FIELDS = ("status", "cancellation_reason")
+# Registration settings a copy keeps as they are, and the window it moves with the sessions.
+REGISTRATION_WINDOW = ("registration_opens_at", "registration_closes_at")
+# Ids in URLs beyond a 32-bit integer name nothing (and would overflow SQLite's binding).
+MAX_ID = 2**31 - 1
+
+
+class EditError(ValueError):
+    """A change that the rules refuse; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """When, where and for how many one session runs, as a staff member entered it."""
+
+    day: date
+    start: time | None
+    end: time | None
+    all_day: bool
+    venue_id: int
+    capacity: int | None
+
+    def span(self) -> tuple[datetime, datetime]:
+        """Start and end as aware instants; all day runs from midnight to the next midnight."""
+        if self.all_day or self.start is None or self.end is None:
+            day_after = self.day + timedelta(days=1)
+            starts_at, ends_at = local_midnight(self.day), local_midnight(day_after)
+        else:
+            starts_at = datetime.combine(self.day, self.start, tzinfo=local_zone())
+            ends_at = datetime.combine(self.day, self.end, tzinfo=local_zone())
+        # In UTC, as stored, so before/after snapshots of an unchanged time compare equal.
+        return starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+
+
+def plan_of(event_session: EventSession) -> SessionPlan:
+    """A session's current schedule in the terms of the editing form (local time)."""
+    zone = local_zone()
+    timed = not event_session.all_day
+    return SessionPlan(
+        day=local_date(event_session.starts_at),
+        start=event_session.starts_at.astimezone(zone).time() if timed else None,
+        end=event_session.ends_at.astimezone(zone).time() if timed else None,
+        all_day=event_session.all_day,
+        venue_id=event_session.venue_id,
+        capacity=event_session.capacity,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """An event in the staff list, with how many sessions it has and when the next starts."""
+
+    event: Event
+    session_count: int
+    next_start: datetime | None
+
+    @property
+    def next_day(self) -> date | None:
+        """The local date of the next session still to come."""
+        return local_date(self.next_start) if self.next_start else None
+
+
+def _editable_events(user: Any) -> Select:
+    """Events of the organisations where the user may edit events (administrators: all)."""
+    statement = select(Event)
+    ids = permissions.organisation_ids(user, permissions.EDITING_ROLES)
+    if ids is not None:
+        statement = statement.where(Event.organisation_id.in_(ids))
+    return statement
+
+
+def staff_events(user: Any, page: int, per_page: int) -> Page[EventRow]:
+    """The events the user may edit, newest first, one page: two queries."""
+    statement = _editable_events(user)
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    upcoming = and_(
+        EventSession.starts_at >= local_midnight(local_today()),
+        EventSession.status == SessionStatus.SCHEDULED,
+    )
+    per_event = (
+        select(
+            EventSession.event_id,
+            func.count(EventSession.id).label("session_count"),
+            func.min(case((upcoming, EventSession.starts_at))).label("next_start"),
+        )
+        .group_by(EventSession.event_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        statement.add_columns(
+            func.coalesce(per_event.c.session_count, 0),
+            type_coerce(per_event.c.next_start, UTCDateTime()),
+        )
+        .outerjoin(per_event, per_event.c.event_id == Event.id)
+        .options(joinedload(Event.organisation), joinedload(Event.category))
+        .order_by(Event.created_at.desc(), Event.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    items = [EventRow(event, count, next_start) for event, count, next_start in rows]
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def event_for_editing(event_id: int) -> Event:
+    """Any event, drafts included, with its sessions and their places loaded."""
+    if not 0 < event_id <= MAX_ID:
+        raise NotFoundError("staff_event", event_id)
+    event = db.session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .options(
+            joinedload(Event.organisation),
+            joinedload(Event.category),
+            selectinload(Event.sessions).options(
+                joinedload(EventSession.venue).options(
+                    joinedload(Venue.community), joinedload(Venue.township)
+                ),
+                selectinload(EventSession.slots),
+            ),
+        )
+    )
+    if event is None:
+        raise NotFoundError("staff_event", event_id)
+    return event
+
+
+def session_of(event: Event, session_id: int) -> EventSession:
+    """One of the event's sessions; an id of another event's session is not found."""
+    for event_session in event.sessions:
+        if event_session.id == session_id:
+            return event_session
+    raise NotFoundError("staff_session", session_id)
+
+
+def category_choices() -> list[Category]:
+    """Every category, in the order the public pages list them."""
+    return list(db.session.scalars(select(Category).order_by(Category.id)))
+
+
+def organisation_choices(user: Any) -> list[Organisation]:
+    """Organisations whose events the user may edit (administrators: all)."""
+    statement = select(Organisation).order_by(Organisation.name)
+    ids = permissions.organisation_ids(user, permissions.EDITING_ROLES)
+    if ids is not None:
+        statement = statement.where(Organisation.id.in_(ids))
+    return list(db.session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class VenueGroup:
+    """Venues offered under one heading: a community, or a township's own venues."""
+
+    township: Township
+    community: Community | None
+    venues: list[Venue]
+
+
+def venue_groups() -> list[VenueGroup]:
+    """Every venue, grouped by township and then community; township-only venues last."""
+    venues = db.session.scalars(
+        select(Venue)
+        .options(joinedload(Venue.township), joinedload(Venue.community))
+        .outerjoin(Venue.community)
+        .join(Venue.township)
+        # Township-only venues (no community) sort after the township's communities.
+        .order_by(Township.name, Community.id.is_(None), Community.name, Venue.name)
+    )
+    groups: list[VenueGroup] = []
+    for venue in venues:
+        last = groups[-1] if groups else None
+        if last and last.township is venue.township and last.community is venue.community:
+            last.venues.append(venue)
+        else:
+            groups.append(VenueGroup(venue.township, venue.community, [venue]))
+    return groups
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+
+
+def _record_event(
+    actor: Any, action: str, event: Event, changed: dict[str, Any] | None = None
+) -> None:
+    """An audit entry about an event, labelled with its title (kept if the event goes)."""
+    audit.record(
+        actor,
+        action,
+        event,
+        organisation_id=event.organisation_id,
+        label=event.title,
+        changed=changed,
+    )
+
+
+def _touch_future_sessions(event: Event) -> None:
+    """Calendar entries show the event's fields: the sessions still to come must re-sync."""
+    now = utcnow()
+    for event_session in event.sessions:
+        if event_session.ends_at >= now:
+            event_session.touch()
+
+
+def create_event(actor: Any, fields: dict[str, Any]) -> Event:
+    """A new event from the editor's fields; published straight away if asked."""
+    event = Event(**{name: fields[name] for name in EVENT_FIELDS})
+    db.session.add(event)
+    _record_event(actor, "create", event, audit.changes({}, audit.snapshot(event, EVENT_FIELDS)))
+    if event.status == EventStatus.PUBLISHED:
+        _record_event(actor, "publish", event)
+    return event
+
+
+def update_event(actor: Any, event: Event, fields: dict[str, Any]) -> dict[str, Any]:
+    """Apply the editor's fields; returns the changes. A published event stays public."""
+    status = fields.get("status", event.status)
+    if event.status == EventStatus.CANCELLED:
+        status = event.status  # a cancelled event comes back only through restore_event
+    elif event.status == EventStatus.PUBLISHED and status == EventStatus.DRAFT:
+        raise EditError(_("A published event cannot go back to draft; cancel it instead."))
+    before = audit.snapshot(event, EVENT_FIELDS)
+    for name in EVENT_FIELDS:
+        setattr(event, name, status if name == "status" else fields[name])
+    changed = audit.changes(before, audit.snapshot(event, EVENT_FIELDS))
+    if not changed:
+        return changed
+    _touch_future_sessions(event)
+    _record_event(actor, "update", event, changed)
+    if "status" in changed and event.status == EventStatus.PUBLISHED:
+        _record_event(actor, "publish", event)
+    return changed
+
+
+def _set_event_status(
+    actor: Any, event: Event, action: str, status: EventStatus, reason: str
+) -> None:
+    """Change the event's status and reason; every session re-syncs with calendars."""
+    before = audit.snapshot(event, CANCEL_FIELDS)
+    event.status = status
+    event.cancellation_reason = reason
+    for event_session in event.sessions:
+        event_session.touch()
+    _record_event(actor, action, event, audit.changes(before, audit.snapshot(event, CANCEL_FIELDS)))
+
+
+def cancel_event(actor: Any, event: Event, reason: str) -> None:
+    """Call off a published event and all its sessions; they stay listed with the reason."""
+    if event.status == EventStatus.DRAFT:
+        raise EditError(_("A draft is not public: delete it rather than cancel it."))
+    if event.status == EventStatus.CANCELLED:
+        raise EditError(_("This event is already cancelled."))
+    _set_event_status(actor, event, "cancel", EventStatus.CANCELLED, reason.strip())
+
+
+def restore_event(actor: Any, event: Event) -> None:
+    """Put a cancelled event back on as published; its own cancelled sessions stay cancelled."""
+    if event.status != EventStatus.CANCELLED:
+        raise EditError(_("This event is not cancelled."))
+    _set_event_status(actor, event, "restore", EventStatus.PUBLISHED, "")
+
+
+def delete_event(actor: Any, event: Event) -> None:
+    """Delete a draft; a published event has been seen by residents and is cancelled instead."""
+    if event.status != EventStatus.DRAFT:
+        raise EditError(_("Only drafts can be deleted; cancel a published event instead."))
+    # The entry keeps the title and the fields: the event row itself is about to go.
+    before = audit.snapshot(event, EVENT_FIELDS)
+    _record_event(
+        actor, "delete", event, {name: {"before": v, "after": None} for name, v in before.items()}
+    )
+    db.session.delete(event)
+    db.session.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+def _session_label(event_session: EventSession) -> str:
+    """The event's title, the local day and the venue: enough to recognise a session."""
+    day = local_date(event_session.starts_at).isoformat()
+    return f"{event_session.event.title} · {day} · {event_session.venue.name}"
+
+
+def _record_session(
+    actor: Any, action: str, event_session: EventSession, changed: dict[str, Any]
+) -> None:
+    audit.record(
+        actor,
+        action,
+        event_session,
+        organisation_id=event_session.event.organisation_id,
+        label=_session_label(event_session),
+        changed=changed,
+    )
+
+
+def _venues(ids: Iterable[int]) -> dict[int, Venue]:
+    """The venues with these ids; an unknown id is not found."""
+    wanted = set(ids)
+    found = {
+        venue.id: venue for venue in db.session.scalars(select(Venue).where(Venue.id.in_(wanted)))
+    }
+    missing = wanted - found.keys()
+    if missing:
+        raise NotFoundError("venue", min(missing))
+    return found
+
+
+def _apply_plan(event_session: EventSession, plan: SessionPlan, venue: Venue) -> None:
+    event_session.starts_at, event_session.ends_at = plan.span()
+    event_session.all_day = plan.all_day
+    # The id too, not only the relationship: the audit snapshot reads it before any flush.
+    event_session.venue, event_session.venue_id = venue, venue.id
+    event_session.capacity = plan.capacity
+
+
+def add_sessions(actor: Any, event: Event, plans: Sequence[SessionPlan]) -> list[EventSession]:
+    """One new session per plan, each with its own calendar UID."""
+    if not plans:
+        raise EditError(_("Please fill in at least one session."))
+    venues = _venues(plan.venue_id for plan in plans)
+    created = []
+    for plan in plans:
+        event_session = EventSession(event=event, status=SessionStatus.SCHEDULED)
+        _apply_plan(event_session, plan, venues[plan.venue_id])
+        db.session.add(event_session)
+        created.append(event_session)
+    db.session.flush()
+    for event_session in created:
+        after = audit.snapshot(event_session, SESSION_FIELDS)
+        _record_session(actor, "create", event_session, audit.changes({}, after))
+    return created
+
+
+def update_session(actor: Any, event_session: EventSession, plan: SessionPlan) -> dict[str, Any]:
+    """Reschedule, move or resize a session; returns the changes (none: nothing recorded)."""
+    venue = _venues([plan.venue_id])[plan.venue_id]
+    before = audit.snapshot(event_session, SESSION_FIELDS)
+    _apply_plan(event_session, plan, venue)
+    changed = audit.changes(before, audit.snapshot(event_session, SESSION_FIELDS))
+    if changed:
+        event_session.touch()
+        action = "reschedule" if RESCHEDULE_FIELDS & changed.keys() else "update"
+        _record_session(actor, action, event_session, changed)
+        session_changed.send(event_session, action=action, changed=changed)
+    return changed
+
+
+def _set_session_status(
+    actor: Any, event_session: EventSession, action: str, status: SessionStatus, reason: str
+) -> None:
+    before = audit.snapshot(event_session, CANCEL_FIELDS)
+    event_session.status = status
+    event_session.cancellation_reason = reason
+    event_session.touch()
+    after = audit.snapshot(event_session, CANCEL_FIELDS)
+    changed = audit.changes(before, after)
+    _record_session(actor, action, event_session, changed)
+    session_changed.send(event_session, action=action, changed=changed)
+
+
+def cancel_session(actor: Any, event_session: EventSession, reason: str) -> None:
+    """Call off one session; it stays listed, marked, with the reason."""
+    if event_session.status == SessionStatus.CANCELLED:
+        raise EditError(_("This session is already cancelled."))
+    _set_session_status(actor, event_session, "cancel", SessionStatus.CANCELLED, reason.strip())
+
+
+def restore_session(actor: Any, event_session: EventSession) -> None:
+    """Put a cancelled session back on."""
+    if event_session.status != SessionStatus.CANCELLED:
+        raise EditError(_("This session is not cancelled."))
+    _set_session_status(actor, event_session, "restore", SessionStatus.SCHEDULED, "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Cloning
+
+
+def _shifted(instant: datetime, days: int) -> datetime:
+    """The same local wall-clock time `days` later (or earlier), as an aware instant."""
+    local = instant.astimezone(local_zone())
+    moved = datetime.combine(local.date() + timedelta(days=days), local.time(), local.tzinfo)
+    return moved.astimezone(UTC)
+
+
+def clone_event(actor: Any, event: Event, first_day: date, title: str = "") -> Event:
+    """A draft copy whose sessions (not the cancelled ones) start from `first_day`.
+
+    Each session keeps its local times, venue and capacity, and gets a new calendar UID;
+    the event keeps its registration settings, with its registration window moved alike.
+    """
+    copy = Event(**{name: getattr(event, name) for name in EVENT_FIELDS})
+    copy.title = (title or "").strip() or event.title
+    copy.status = EventStatus.DRAFT
+    db.session.add(copy)
+    kept = [s for s in event.sessions if s.status != SessionStatus.CANCELLED]
+    days = (first_day - min(local_date(s.starts_at) for s in kept)).days if kept else 0
+    for original in kept:
+        copy.sessions.append(
+            EventSession(
+                venue_id=original.venue_id,
+                starts_at=_shifted(original.starts_at, days),
+                ends_at=_shifted(original.ends_at, days),
+                all_day=original.all_day,
+                capacity=original.capacity,
+                status=SessionStatus.SCHEDULED,
+            )
+        )
+    for name in REGISTRATION_WINDOW:
+        if getattr(event, name) is not None:
+            setattr(copy, name, _shifted(getattr(event, name), days))
+    source = {"cloned_from": event.id, "sessions": len(kept)}
+    _record_event(actor, "clone", copy, audit.changes({}, source))
+    return copy

@@ -1,0 +1,381 @@
+"""Series: an event's recurrence rule and the sessions it generates. Flushes, never commits.
+
+Each occurrence is its own EventSession (with `series_id`), so capacity, cancellation and
+calendar UIDs work per date. Editing the rule changes only future sessions the series made
+and nobody changed since; everything else is kept and reported.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from outreach.accounts import audit
+from outreach.database import db, utcnow
+from outreach.events import recurrence
+from outreach.events.models import Event, EventSeries, EventSession, SessionStatus
+from outreach.events.recurrence import Occurrence, RecurrenceError, Rule
+from outreach.localtime import local_date, local_zone
+from outreach.places.models import Venue
+
+SERIES_FIELDS = (
+    "rule",
+    "first_day",
+    "start_time",
+    "end_time",
+    "all_day",
+    "venue_id",
+    "capacity",
+    "exdates",
+)
+
+
+class SeriesError(RecurrenceError):
+    """A series that cannot be saved or removed as asked; names the field, speaks to users."""
+
+
+class KeptReason(enum.StrEnum):
+    """Why regenerating left a future session of the series alone."""
+
+    CANCELLED = "cancelled"
+    CHANGED = "changed"  # rescheduled, moved or resized on its own
+
+
+@dataclass(frozen=True)
+class SeriesPlan:
+    """A series as the form describes it: the rule, times in local wall time, and the place."""
+
+    rule: Rule
+    first_day: date
+    start_time: time
+    end_time: time
+    all_day: bool
+    venue_id: int
+    capacity: int | None
+    exdates: tuple[date, ...] = ()
+
+    def dated(self) -> dict[date, Occurrence]:
+        """The plan's occurrences by local day, in order; RecurrenceError past the limits."""
+        found = recurrence.expand(
+            recurrence.to_rrule(self.rule),
+            self.first_day,
+            self.start_time,
+            self.end_time,
+            self.all_day,
+            self.exdates,
+            local_zone(),
+        )
+        return {local_date(item.starts_at): item for item in found}
+
+
+@dataclass(frozen=True)
+class KeptSession:
+    """A future session of the series left as it is, and why."""
+
+    event_session: EventSession
+    reason: KeptReason
+
+
+@dataclass
+class Changes:
+    """What saving a plan would do to the event's sessions."""
+
+    create: list[Occurrence] = field(default_factory=list)
+    update: list[tuple[EventSession, Occurrence]] = field(default_factory=list)
+    remove: list[EventSession] = field(default_factory=list)
+    kept: list[KeptSession] = field(default_factory=list)
+    unchanged: int = 0
+    past: int = 0
+
+
+@dataclass
+class SeriesReport:
+    """What saving or removing a series did."""
+
+    created: list[EventSession] = field(default_factory=list)
+    updated: list[EventSession] = field(default_factory=list)
+    removed: list[Occurrence] = field(default_factory=list)
+    kept: list[KeptSession] = field(default_factory=list)
+    past: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """How many sessions each outcome concerns."""
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "kept": len(self.kept),
+        }
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One date of a preview; past dates are shown but never created."""
+
+    day: date
+    occurrence: Occurrence
+    past: bool
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The dates a plan gives, and what saving it would change."""
+
+    rows: list[PreviewRow]
+    changes: Changes
+    all_day: bool
+
+
+def stored_exdates(series: EventSeries) -> tuple[date, ...]:
+    """The series' exception dates as dates (they are kept as ISO text)."""
+    return tuple(date.fromisoformat(value) for value in series.exdates or ())
+
+
+def plan_of(series: EventSeries) -> SeriesPlan:
+    """The saved series in the terms of the form (raises RecurrenceError for a foreign rule)."""
+    return SeriesPlan(
+        rule=recurrence.from_rrule(series.rule),
+        first_day=series.first_day,
+        start_time=series.start_time,
+        end_time=series.end_time,
+        all_day=series.all_day,
+        venue_id=series.venue_id,
+        capacity=series.capacity,
+        exdates=stored_exdates(series),
+    )
+
+
+def _stored_occurrences(series: EventSeries | None) -> dict[date, Occurrence]:
+    """What the saved series generated, by local day (empty when it cannot be expanded)."""
+    if series is None:
+        return {}
+    try:
+        return plan_of(series).dated()
+    except RecurrenceError:
+        return {}  # then no session counts as generated: all are kept, none destroyed
+
+
+def _as_generated(
+    event_session: EventSession, occurrence: Occurrence | None, series: EventSeries
+) -> bool:
+    """Whether a session is still exactly what the series made of its date.
+
+    Not `sequence == 0`: the series' own in-place updates bump the sequence too. A session
+    cancelled, rescheduled, moved or resized on its own no longer matches and is kept.
+    The registrations issue adds its check here: a session holding registrations is kept.
+    """
+    return (
+        occurrence is not None
+        and event_session.status == SessionStatus.SCHEDULED
+        and event_session.starts_at == occurrence.starts_at
+        and event_session.ends_at == occurrence.ends_at
+        and event_session.all_day == series.all_day
+        and event_session.venue_id == series.venue_id
+        and event_session.capacity == series.capacity
+    )
+
+
+def _kept_reason(event_session: EventSession) -> KeptReason:
+    if event_session.status == SessionStatus.CANCELLED:
+        return KeptReason.CANCELLED
+    return KeptReason.CHANGED
+
+
+def _series_sessions(event: Event, series: EventSeries | None) -> list[EventSession]:
+    if series is None or series.id is None:
+        return []
+    return [item for item in event.sessions if item.series_id == series.id]
+
+
+def _split_future(
+    event: Event, series: EventSeries | None, old: dict[date, Occurrence], now: datetime
+) -> tuple[dict[date, EventSession], list[KeptSession]]:
+    """The series' future sessions: those still as generated (by day), and the others."""
+    generated: dict[date, EventSession] = {}
+    kept: list[KeptSession] = []
+    for event_session in _series_sessions(event, series):
+        if event_session.starts_at <= now:
+            continue  # the past is never touched
+        day = local_date(event_session.starts_at)
+        if day not in generated and _as_generated(event_session, old.get(day), series):
+            generated[day] = event_session
+        else:
+            kept.append(KeptSession(event_session, _kept_reason(event_session)))
+    return generated, kept
+
+
+def _differs(event_session: EventSession, occurrence: Occurrence, plan: SeriesPlan) -> bool:
+    return (
+        event_session.starts_at,
+        event_session.ends_at,
+        event_session.all_day,
+        event_session.venue_id,
+        event_session.capacity,
+    ) != (occurrence.starts_at, occurrence.ends_at, plan.all_day, plan.venue_id, plan.capacity)
+
+
+def plan_changes(event: Event, plan: SeriesPlan, now: datetime | None = None) -> Changes:
+    """What saving `plan` would do, by local day, without changing anything.
+
+    A date the old rule also had but whose session is gone or changed stays as staff left
+    it: the session was deleted, moved or cancelled on purpose and is not made again.
+    """
+    recurrence.check(plan.rule, plan.first_day)
+    now = now or utcnow()
+    new = plan.dated()
+    old = _stored_occurrences(event.series)
+    generated, kept = _split_future(event, event.series, old, now)
+    changes = Changes(kept=kept)
+    for day, occurrence in new.items():
+        if occurrence.starts_at <= now:
+            changes.past += 1
+        elif day in generated:
+            event_session = generated.pop(day)
+            if _differs(event_session, occurrence, plan):
+                changes.update.append((event_session, occurrence))
+            else:
+                changes.unchanged += 1
+        elif day not in old:
+            changes.create.append(occurrence)
+    changes.remove = list(generated.values())
+    return changes
+
+
+def preview(event: Event, plan: SeriesPlan, now: datetime | None = None) -> Preview:
+    """The plan's local dates and times, and what saving it would change; saves nothing."""
+    now = now or utcnow()
+    changes = plan_changes(event, plan, now)
+    rows = [PreviewRow(day, item, item.starts_at <= now) for day, item in plan.dated().items()]
+    return Preview(rows=rows, changes=changes, all_day=plan.all_day)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The saved series of an event, if any, and how many sessions it has made."""
+
+    series: EventSeries | None
+    total: int
+    upcoming: int
+
+
+def overview(event: Event, now: datetime | None = None) -> Overview:
+    """What the series page says about the saved rule; reads the loaded sessions only."""
+    now = now or utcnow()
+    sessions = _series_sessions(event, event.series)
+    upcoming = sum(1 for item in sessions if item.starts_at > now)
+    return Overview(series=event.series, total=len(sessions), upcoming=upcoming)
+
+
+def _venue(venue_id: int) -> Venue:
+    venue = db.session.get(Venue, venue_id)
+    if venue is None:
+        raise SeriesError("venue_id", _l("Please choose a venue from the list."))
+    return venue
+
+
+def _store(series: EventSeries, plan: SeriesPlan) -> None:
+    series.rule = recurrence.to_rrule(plan.rule)
+    series.first_day = plan.first_day
+    series.start_time = time.min if plan.all_day else plan.start_time
+    series.end_time = time.min if plan.all_day else plan.end_time
+    series.all_day = plan.all_day
+    series.venue_id = plan.venue_id
+    series.capacity = plan.capacity
+    series.exdates = sorted(day.isoformat() for day in set(plan.exdates))
+
+
+def _removed(event: Event, event_session: EventSession) -> Occurrence:
+    """Delete a session; what it was is kept for the report."""
+    gone = Occurrence(event_session.starts_at, event_session.ends_at)
+    event.sessions.remove(event_session)  # delete-orphan deletes the row
+    return gone
+
+
+def _apply(
+    event: Event, series: EventSeries, plan: SeriesPlan, venue: Venue, changes: Changes
+) -> SeriesReport:
+    report = SeriesReport(kept=changes.kept, past=changes.past)
+    for occurrence in changes.create:
+        event_session = EventSession(
+            venue=venue,
+            starts_at=occurrence.starts_at,
+            ends_at=occurrence.ends_at,
+            all_day=plan.all_day,
+            capacity=plan.capacity,
+            status=SessionStatus.SCHEDULED,
+            series_id=series.id,
+        )
+        event.sessions.append(event_session)
+        report.created.append(event_session)
+    for event_session, occurrence in changes.update:
+        event_session.starts_at, event_session.ends_at = occurrence.starts_at, occurrence.ends_at
+        event_session.all_day = plan.all_day
+        event_session.venue = venue
+        event_session.capacity = plan.capacity
+        event_session.touch()
+        report.updated.append(event_session)
+    report.removed = [_removed(event, item) for item in changes.remove]
+    return report
+
+
+def _record(actor: Any, event: Event, before: dict, after: dict, report: SeriesReport) -> None:
+    changed: dict[str, Any] = audit.changes(before, after)
+    counts = report.counts()
+    if not changed and not counts["created"] + counts["updated"] + counts["removed"]:
+        return  # saved as it was: nothing happened worth a line in the trail
+    for name, number in counts.items():
+        changed[f"sessions_{name}"] = {"before": None, "after": number}
+    audit.record(
+        actor,
+        "series",
+        event,
+        organisation_id=event.organisation_id,
+        label=event.title,
+        changed=changed,
+    )
+
+
+def save_series(
+    event: Event, plan: SeriesPlan, actor: Any, now: datetime | None = None
+) -> SeriesReport:
+    """Create or replace the event's series and bring its future sessions in line.
+
+    New dates get new sessions; dates that disappeared lose their unchanged sessions;
+    unchanged sessions of remaining dates are updated in place (same UID, touched) when
+    the time, place or capacity moved. Sessions changed on their own and past sessions stay.
+    """
+    venue = _venue(plan.venue_id)
+    changes = plan_changes(event, plan, now)
+    series = event.series
+    before = audit.snapshot(series, SERIES_FIELDS) if series else {}
+    if series is None:
+        series = EventSeries(event=event)
+        db.session.add(series)
+    _store(series, plan)
+    db.session.flush()  # the series' id, for the new sessions
+    report = _apply(event, series, plan, venue, changes)
+    _record(actor, event, before, audit.snapshot(series, SERIES_FIELDS), report)
+    db.session.flush()
+    return report
+
+
+def remove_series(event: Event, actor: Any, now: datetime | None = None) -> SeriesReport:
+    """Drop the event's rule: its unchanged future sessions go, the others stay as singles."""
+    series = event.series
+    if series is None:
+        raise SeriesError("series", _l("This event has no repeat rule."))
+    now = now or utcnow()
+    generated, kept = _split_future(event, series, _stored_occurrences(series), now)
+    report = SeriesReport(kept=kept)
+    report.removed = [_removed(event, item) for item in generated.values()]
+    for event_session in _series_sessions(event, series):
+        event_session.series_id = None
+    before = audit.snapshot(series, SERIES_FIELDS)
+    _record(actor, event, before, dict.fromkeys(SERIES_FIELDS), report)
+    event.series = None  # delete-orphan deletes the row
+    db.session.flush()
+    return report

@@ -1,0 +1,138 @@
+"""Staff pages of an event's repeat rule: see it, preview its dates, save it, remove it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from outreach.accounts import permissions
+from outreach.database import db
+from outreach.events import editing, series
+from outreach.events.models import Event
+from outreach.events.recurrence import RecurrenceError
+from outreach.events.series_forms import SeriesForm, initial_data
+from outreach.formatting import day, session_time
+from outreach.localtime import local_date, local_today
+
+# Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps PostgreSQL from
+# being asked about an out-of-range number.
+bp = Blueprint(
+    "events_series", __name__, url_prefix="/staff/events/<int(max=2147483647):event_id>/series"
+)
+
+# The flash after saving lists at most this many kept sessions by date.
+LISTED_KEPT = 10
+
+
+def _event_to_edit(event_id: int) -> Event:
+    """An event whose series the signed-in user may change: 404 unknown, 403 not theirs."""
+    event = editing.event_for_editing(event_id)
+    permissions.require(permissions.can_edit_events(current_user, event.organisation_id))
+    return event
+
+
+def _saved_plan(event: Event) -> series.SeriesPlan | None:
+    if event.series is None:
+        return None
+    try:
+        return series.plan_of(event.series)
+    except RecurrenceError:
+        return None  # a rule this form cannot show: start from a fresh form
+
+
+def _form(event: Event, groups: list[editing.VenueGroup]) -> SeriesForm:
+    """The posted form, or on GET the saved series (or a weekly default) to start from."""
+    if request.method == "POST":
+        form = SeriesForm()
+    else:
+        form = SeriesForm(data=initial_data(_saved_plan(event), local_today()))
+    form.offer([venue.id for group in groups for venue in group.venues])
+    return form
+
+
+def _kept_text(report: series.SeriesReport) -> str:
+    reasons = {
+        series.KeptReason.CANCELLED: _("cancelled"),
+        series.KeptReason.CHANGED: _("changed on its own"),
+    }
+    items = [
+        _(
+            "%(when)s (%(reason)s)",
+            when=f"{day(local_date(kept.event_session.starts_at))} "
+            f"{session_time(kept.event_session)}",
+            reason=reasons[kept.reason],
+        )
+        for kept in report.kept[:LISTED_KEPT]
+    ]
+    if len(report.kept) > LISTED_KEPT:
+        items.append("…")
+    return _("; ").join(items)
+
+
+def _flash_saved(report: series.SeriesReport) -> None:
+    flash(
+        _(
+            "Repeat rule saved. Sessions created: %(created)d, updated: %(updated)d, "
+            "removed: %(removed)d, kept as they were: %(kept)d.",
+            **report.counts(),
+        ),
+        "success",
+    )
+    if report.kept:
+        flash(_("Kept because staff changed them: %(list)s", list=_kept_text(report)), "info")
+    if report.past:
+        flash(_("Dates already past were not created: %(num)d.", num=report.past), "info")
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int):
+    """The repeat rule form; "Preview" lists the dates, "Save" generates the sessions."""
+    event = _event_to_edit(event_id)
+    groups = editing.venue_groups()
+    form = _form(event, groups)
+    preview = None
+    if form.validate_on_submit():
+        try:
+            if form.preview.data:
+                preview = series.preview(event, form.plan())
+            else:
+                report = series.save_series(event, form.plan(), current_user)
+                db.session.commit()
+                _flash_saved(report)
+                return redirect(url_for(".edit", event_id=event.id))
+        except RecurrenceError as error:
+            db.session.rollback()
+            form.add_problem(error.field, str(error))
+    return render_template(
+        "staff/series/edit.html",
+        event=event,
+        form=form,
+        groups=groups,
+        preview=preview,
+        overview=series.overview(event),
+    )
+
+
+@bp.post("/delete")
+@login_required
+def delete(event_id: int):
+    """Remove the rule: unchanged future sessions go, the others stay as single sessions."""
+    event = _event_to_edit(event_id)
+    try:
+        report = series.remove_series(event, current_user)
+    except series.SeriesError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".edit", event_id=event.id))
+    db.session.commit()
+    flash(
+        _(
+            "Repeat rule removed. Upcoming sessions deleted: %(removed)d; kept because "
+            "staff changed them: %(kept)d. The other sessions stay as single sessions.",
+            removed=len(report.removed),
+            kept=len(report.kept),
+        ),
+        "success",
+    )
+    return redirect(url_for(".edit", event_id=event.id))

@@ -1,0 +1,310 @@
+"""Staff pages for events: the list, the event editor, sessions, cancel, delete and clone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from outreach.accounts import permissions
+from outreach.database import db
+from outreach.events import editing, services
+from outreach.events.forms import (
+    MAX_ROWS,
+    CampaignForm,
+    CancelForm,
+    CloneForm,
+    EventForm,
+    SessionForm,
+    SessionRowsForm,
+)
+from outreach.events.models import Event, EventSession, EventStatus
+from outreach.extensions import login_manager
+from outreach.i18n import current_language
+
+bp = Blueprint("events_staff", __name__, url_prefix="/staff/events")
+
+
+@bp.before_request
+def _signed_in() -> Response | None:
+    """Every page here needs a signed-in account: the others go to the sign-in page and back."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _editable_event(event_id: int) -> Event:
+    """The event, if the user may edit its organisation's events (else 403; unknown: 404)."""
+    event = editing.event_for_editing(event_id)
+    permissions.require(permissions.can_edit_events(current_user, event.organisation_id))
+    return event
+
+
+def _editable_session(event_id: int, session_id: int) -> tuple[Event, EventSession]:
+    event = _editable_event(event_id)
+    return event, editing.session_of(event, session_id)
+
+
+def _sessions_url(event: Event) -> str:
+    return url_for(".sessions", event_id=event.id)
+
+
+def _page_number() -> int:
+    number = request.args.get("page", type=int) or 1
+    return min(max(number, 1), 10_000)
+
+
+@bp.get("")
+def index():
+    """The events of my organisations, newest first."""
+    permissions.require(permissions.can_edit_some_events(current_user))
+    page = editing.staff_events(current_user, _page_number(), current_app.config["PER_PAGE"])
+    return render_template("staff/events/index.html", page=page)
+
+
+# ---------------------------------------------------------------------------------------------
+# The event editor
+
+
+def _event_form(event: Event | None = None) -> EventForm:
+    """The editor, offering the organisations the user may edit events of."""
+    permissions.require(permissions.can_edit_some_events(current_user))
+    organisations = editing.organisation_choices(current_user)
+    form = EventForm(obj=event)
+    form.offer(editing.category_choices(), organisations, current_language())
+    if event is not None and event.status == EventStatus.CANCELLED:
+        del form.status  # a cancelled event comes back through "restore", not the editor
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Create an event, as a draft or published straight away."""
+    form = _event_form()
+    if form.validate_on_submit():
+        fields = form.fields()
+        permissions.require(permissions.can_edit_events(current_user, fields["organisation_id"]))
+        event = editing.create_event(current_user, fields)
+        db.session.commit()
+        flash(_("The event has been created. Now add its sessions."), "success")
+        return redirect(_sessions_url(event))
+    return render_template("staff/events/form.html", form=form, event=None)
+
+
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+def edit(event_id: int):
+    """Change an event's text, category, organisation or status."""
+    event = _editable_event(event_id)
+    form = _event_form(event)
+    if form.validate_on_submit():
+        fields = form.fields()
+        permissions.require(permissions.can_edit_events(current_user, fields["organisation_id"]))
+        try:
+            changed = editing.update_event(current_user, event, fields)
+        except editing.EditError as error:
+            form.status.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for(".edit", event_id=event.id))
+    return render_template("staff/events/form.html", form=form, event=event)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+@dataclass
+class _SessionsPage:
+    """The forms of the sessions page and the venues they offer."""
+
+    rows: SessionRowsForm
+    campaign: CampaignForm
+    groups: list[editing.VenueGroup]
+
+
+def _sessions_page(posted: str | None = None) -> _SessionsPage:
+    """Both forms of the sessions page; only the one posted reads the request."""
+    groups = editing.venue_groups()
+    rows = SessionRowsForm() if posted == "rows" else SessionRowsForm(formdata=None)
+    wanted = request.args.get("rows", type=int) or 0
+    rows.offer(groups, min(max(wanted, 0), MAX_ROWS))
+    campaign = CampaignForm() if posted == "campaign" else CampaignForm(formdata=None)
+    campaign.offer(groups)
+    return _SessionsPage(rows, campaign, groups)
+
+
+def _render_sessions(event: Event, forms: _SessionsPage) -> str:
+    return render_template(
+        "staff/events/sessions.html",
+        event=event,
+        forms=forms,
+        days=services.group_by_local_day(event.sessions),
+        more_rows=min(len(forms.rows.rows) + 6, MAX_ROWS),
+    )
+
+
+def _add_sessions(event: Event, forms: _SessionsPage, form: SessionRowsForm | CampaignForm):
+    """Create the posted form's sessions, or show the page again with what was typed."""
+    if form.validate_on_submit():
+        created = editing.add_sessions(current_user, event, form.plans())
+        db.session.commit()
+        message = ngettext("%(num)d session added.", "%(num)d sessions added.", len(created))
+        flash(message, "success")
+        return redirect(_sessions_url(event))
+    return _render_sessions(event, forms)
+
+
+@bp.get("/<int:event_id>/sessions")
+def sessions(event_id: int):
+    """An event's sessions, and the forms that add more."""
+    return _render_sessions(_editable_event(event_id), _sessions_page())
+
+
+@bp.post("/<int:event_id>/sessions")
+def add_rows(event_id: int):
+    """Add the sessions entered row by row."""
+    event = _editable_event(event_id)
+    forms = _sessions_page("rows")
+    return _add_sessions(event, forms, forms.rows)
+
+
+@bp.post("/<int:event_id>/sessions/campaign")
+def add_campaign(event_id: int):
+    """Add a session at every chosen venue on every listed date."""
+    event = _editable_event(event_id)
+    forms = _sessions_page("campaign")
+    return _add_sessions(event, forms, forms.campaign)
+
+
+@bp.route("/<int:event_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+def edit_session(event_id: int, session_id: int):
+    """Reschedule a session, move it to another venue or change its places."""
+    event, event_session = _editable_session(event_id, session_id)
+    groups = editing.venue_groups()
+    form = SessionForm(obj=editing.plan_of(event_session), venue=event_session.venue_id)
+    form.offer(groups)
+    if form.validate_on_submit():
+        changed = editing.update_session(current_user, event_session, form.plan())
+        db.session.commit()
+        flash(_("Saved.") if changed else _("Nothing was changed."), "success")
+        return redirect(_sessions_url(event))
+    return render_template(
+        "staff/events/session_form.html",
+        event=event,
+        event_session=event_session,
+        form=form,
+        groups=groups,
+    )
+
+
+def _cancel_page(event: Event, event_session: EventSession | None, form: CancelForm) -> str:
+    return render_template(
+        "staff/events/cancel.html", event=event, event_session=event_session, form=form
+    )
+
+
+def _carry_out(change: Callable[[], object], done: str, then: str, back: str) -> Response:
+    """Make a change and commit it, or flash why the rules refuse it and go `back`."""
+    try:
+        change()
+    except editing.EditError as error:
+        flash(str(error), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(then)
+
+
+@bp.route("/<int:event_id>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+def cancel_session(event_id: int, session_id: int):
+    """Cancel one session with a reason residents will see."""
+    event, event_session = _editable_session(event_id, session_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        url = _sessions_url(event)
+        return _carry_out(
+            lambda: editing.cancel_session(current_user, event_session, form.reason.data),
+            _("The session has been cancelled."),
+            then=url,
+            back=url,
+        )
+    return _cancel_page(event, event_session, form)
+
+
+@bp.post("/<int:event_id>/sessions/<int:session_id>/restore")
+def restore_session(event_id: int, session_id: int):
+    """Put a cancelled session back on."""
+    event, event_session = _editable_session(event_id, session_id)
+    url = _sessions_url(event)
+    return _carry_out(
+        lambda: editing.restore_session(current_user, event_session),
+        _("The session is on again."),
+        then=url,
+        back=url,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Cancel, restore, delete and clone a whole event
+
+
+@bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
+def cancel(event_id: int):
+    """Cancel the whole event with a reason residents will see."""
+    event = _editable_event(event_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        url = url_for(".edit", event_id=event.id)
+        return _carry_out(
+            lambda: editing.cancel_event(current_user, event, form.reason.data),
+            _("The event has been cancelled."),
+            then=url,
+            back=url,
+        )
+    return _cancel_page(event, None, form)
+
+
+@bp.post("/<int:event_id>/restore")
+def restore(event_id: int):
+    """Put a cancelled event back on."""
+    event = _editable_event(event_id)
+    url = url_for(".edit", event_id=event.id)
+    return _carry_out(
+        lambda: editing.restore_event(current_user, event),
+        _("The event is on again."),
+        then=url,
+        back=url,
+    )
+
+
+@bp.route("/<int:event_id>/delete", methods=["GET", "POST"])
+def delete(event_id: int):
+    """Delete a draft, after asking."""
+    event = _editable_event(event_id)
+    if request.method == "GET":
+        return render_template("staff/events/delete.html", event=event)
+    return _carry_out(
+        lambda: editing.delete_event(current_user, event),
+        _("The draft has been deleted."),
+        then=url_for(".index"),
+        back=url_for(".edit", event_id=event.id),
+    )
+
+
+@bp.route("/<int:event_id>/clone", methods=["GET", "POST"])
+def clone(event_id: int):
+    """Copy an event and its sessions to new dates, as a draft."""
+    event = _editable_event(event_id)
+    form = CloneForm()
+    if form.validate_on_submit():
+        copy = editing.clone_event(current_user, event, form.first_day.data, form.title.data)
+        db.session.commit()
+        flash(_("The copy has been saved as a draft. Check its sessions."), "success")
+        return redirect(_sessions_url(copy))
+    return render_template("staff/events/clone.html", event=event, form=form)

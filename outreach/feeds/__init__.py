@@ -1,0 +1,1 @@
+"""Calendar feeds: iCalendar documents built with the icalendar library, and their endpoints."""

@@ -1,0 +1,122 @@
+"""Building iCalendar documents: pure functions from plain facts to RFC 5545 text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration
+
+PRODID = "-//outreach//community events//ZH"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str | None) -> str:
+    """Text without control characters (tabs and newlines are kept)."""
+    return _CONTROL.sub("", text or "")
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """Everything one VEVENT says, already in the reader's language."""
+
+    uid: str
+    summary: str
+    starts_at: datetime
+    ends_at: datetime
+    all_day: bool
+    sequence: int
+    created: datetime
+    last_modified: datetime
+    description: str = ""
+    location: str = ""
+    url: str = ""
+    organizer: str = ""
+    categories: tuple[str, ...] = ()
+    cancelled: bool = False
+    geo: tuple[float, float] | None = None
+    alarms: tuple[timedelta, ...] = field(default_factory=tuple)
+
+
+def _vevent(facts: SessionFacts, zone: ZoneInfo) -> Event:
+    event = Event()
+    event.add("uid", facts.uid)
+    # DTSTAMP is the last change, not "now": an unchanged feed is byte-for-byte the same.
+    event.add("dtstamp", facts.last_modified)
+    if facts.all_day:
+        first: date = facts.starts_at.astimezone(zone).date()
+        after: date = facts.ends_at.astimezone(zone).date()
+        event.add("dtstart", first)
+        event.add("dtend", max(after, first + timedelta(days=1)))
+    else:
+        event.add("dtstart", facts.starts_at.astimezone(zone))
+        if facts.ends_at > facts.starts_at:
+            event.add("dtend", facts.ends_at.astimezone(zone))
+    event.add("summary", clean(facts.summary))
+    if facts.description:
+        event.add("description", clean(facts.description))
+    if facts.location:
+        event.add("location", clean(facts.location))
+    if facts.geo is not None:
+        event.add("geo", facts.geo)
+    if facts.url:
+        event.add("url", facts.url)
+    if facts.categories:
+        event.add("categories", [clean(c) for c in facts.categories])
+    if facts.organizer:
+        organizer = vCalAddress("mailto:noreply@invalid")
+        organizer.params["cn"] = clean(facts.organizer)
+        event.add("organizer", organizer)
+    event.add("status", "CANCELLED" if facts.cancelled else "CONFIRMED")
+    event.add("sequence", facts.sequence)
+    event.add("created", facts.created)
+    event.add("last-modified", facts.last_modified)
+    for lead in facts.alarms:
+        event.add_component(_alarm(facts.summary, lead))
+    return event
+
+
+def _alarm(summary: str, lead: timedelta) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", clean(summary))
+    alarm.add("trigger", -lead)
+    return alarm
+
+
+def build_calendar(
+    name: str, sessions: Iterable[SessionFacts], zone: ZoneInfo, *, refresh: timedelta | None
+) -> bytes:
+    """A complete VCALENDAR with one VEVENT per session and a VTIMEZONE for the zone."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", clean(name))
+    calendar.add("name", clean(name))
+    calendar.add("x-wr-timezone", zone.key)
+    if refresh is not None:
+        calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", vDuration(refresh))
+    sessions = list(sessions)
+    timed = [f.starts_at for f in sessions if not f.all_day]
+    if timed:
+        calendar.add_component(_timezone(zone, min(timed), max(timed)))
+    for facts in sessions:
+        calendar.add_component(_vevent(facts, zone))
+    return calendar.to_ical()
+
+
+def _timezone(zone: ZoneInfo, first: datetime, last: datetime) -> Timezone:
+    """The zone's observances over the span the sessions need (for Asia/Shanghai, one)."""
+    timezone = Timezone.from_tzid(
+        zone.key,
+        first_date=first.astimezone(zone).date() - timedelta(days=1),
+        last_date=last.astimezone(zone).date() + timedelta(days=366),
+    )
+    timezone.pop("COMMENT", None)
+    return timezone

@@ -1,0 +1,173 @@
+"""Forms of the place pages (townships, communities, venues), and what every staff form shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, Field, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from outreach.database import db
+from outreach.errors import FieldError
+from outreach.places.models import Community, Township, TownshipKind
+
+T = TypeVar("T")
+
+TOWNSHIP_KINDS = {
+    TownshipKind.STREET: _l("Street (街道)"),
+    TownshipKind.TOWNSHIP: _l("Township (乡)"),
+}
+
+
+def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
+    """Choices of a select field from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def choice_field(label, message, *, required: bool = True, **kwargs) -> SelectField:
+    """A select field that answers a missing or unknown choice with `message`."""
+    return SelectField(
+        label,
+        validators=[DataRequired(message)] if required else [],
+        invalid_value_message=message,
+        invalid_choice_message=message,
+        **kwargs,
+    )
+
+
+class NamesForm(FlaskForm):
+    """The Chinese name every place, organisation and category has, and its English name."""
+
+    name = StringField(
+        _l("Name in Chinese"),
+        validators=[DataRequired(_l("Please enter the Chinese name.")), Length(max=160)],
+    )
+    name_en = StringField(_l("Name in English (optional)"), validators=[Length(max=160)])
+
+
+class WithinRange:
+    """A finite number between two bounds (NaN and infinity are refused, not compared)."""
+
+    def __init__(self, low: int, high: int, message) -> None:
+        self.low, self.high, self.message = low, high, message
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        value: Decimal | None = field.data
+        if value is not None and not (value.is_finite() and self.low <= value <= self.high):
+            raise ValidationError(self.message)
+
+
+class TownshipForm(NamesForm):
+    """A street or township."""
+
+    kind = choice_field(
+        _l("Kind"),
+        _l("Please choose street or township."),
+        choices=options((kind.value, label) for kind, label in TOWNSHIP_KINDS.items()),
+    )
+
+
+def _id(value: object) -> int:
+    """A chosen row's id, 0 for none; anything else is -1, which no choice offers."""
+    if value is None or value == "":
+        return 0
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return -1
+
+
+def _township_field() -> SelectField:
+    return choice_field(
+        _l("Street or township"), _l("Please choose a street or township."), coerce=_id
+    )
+
+
+def _township_choices(townships: Iterable[Township]) -> list[SelectChoice]:
+    return options([(0, "—"), *((t.id, t.name) for t in townships)])
+
+
+class CommunityForm(NamesForm):
+    """A community, in one township."""
+
+    township_id = _township_field()
+
+    def set_choices(self, townships: Iterable[Township], communities: Iterable[Community]) -> None:
+        """Offer the townships."""
+        self.township_id.choices = _township_choices(townships)
+
+
+class VenueForm(NamesForm):
+    """A venue: an address, optional coordinates, a township and maybe a community in it."""
+
+    address = TextAreaField(_l("Address"), validators=[Length(max=500)])
+    latitude = DecimalField(
+        _l("Latitude (optional)"),
+        places=None,
+        validators=[
+            Optional(),
+            WithinRange(-90, 90, _l("Latitude is a number from -90 to 90, e.g. 39.97.")),
+        ],
+    )
+    longitude = DecimalField(
+        _l("Longitude (optional)"),
+        places=None,
+        validators=[
+            Optional(),
+            WithinRange(-180, 180, _l("Longitude is a number from -180 to 180, e.g. 116.47.")),
+        ],
+    )
+    township_id = _township_field()
+    community_id = choice_field(
+        _l("Community (optional)"),
+        _l("Please choose one of the listed communities, or none."),
+        required=False,
+        coerce=_id,
+        default=0,
+    )
+
+    def set_choices(self, townships: Iterable[Township], communities: Iterable[Community]) -> None:
+        """Offer the townships, and the communities labelled with their township."""
+        self.township_id.choices = _township_choices(townships)
+        none = (0, _l("None: the venue belongs only to the township"))
+        self.community_id.choices = options(
+            [none, *((c.id, f"{c.township.name} · {c.name}") for c in communities)]
+        )
+
+
+# Submitting: shared by every staff form whose rules live in a service.
+
+
+def values(form: FlaskForm) -> dict[str, Any]:
+    """The form's data by field name (without the CSRF token), as keyword arguments."""
+    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+
+
+def show_error(form: FlaskForm, error: FieldError) -> None:
+    """Put a rule's message beside the field it names, or above the form when none matches."""
+    target = form._fields.get(error.field)
+    if target is None:
+        form.form_errors.append(str(error))
+    else:
+        target.errors = [*target.errors, str(error)]
+
+
+def submit(form: FlaskForm, action: Callable[[], T]) -> T | None:
+    """Validate a posted form and carry out `action`: its result, not yet committed.
+
+    None when the form is not posted or not valid, or when a rule refuses the action; the
+    reason then stands beside its field, and the refused change is rolled back.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        return action()
+    except FieldError as error:
+        db.session.rollback()
+        show_error(form, error)
+        return None

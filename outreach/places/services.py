@@ -1,0 +1,143 @@
+"""The rules of places: townships, communities and venues. Flushes, never commits."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TypeVar
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from outreach.database import db, unique_slug
+from outreach.errors import FieldError, NotFoundError
+from outreach.places.models import Community, Township, TownshipKind, Venue
+
+T = TypeVar("T")
+COORDINATE_PLACES = Decimal("0.000001")  # about 10 cm; the columns keep six places
+
+
+def by_id(model: type[T], item_id: int, kind: str) -> T:
+    """A row by primary key, or NotFoundError naming `kind`."""
+    found = db.session.get(model, item_id)
+    if found is None:
+        raise NotFoundError(kind, item_id)
+    return found
+
+
+def with_names(model: type[T], item: T | None, name: str, name_en: str | None, slug: str = "") -> T:
+    """`item`, or a new row of `model`, with both names set.
+
+    A new row's slug is `slug` when given, else made from the Chinese name; it is made once
+    and kept on renames, so addresses people saved keep working.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise FieldError("name", _("Please enter the Chinese name."))
+    if item is None:
+        # The slug is found before the row joins the session: a pending row with its other
+        # columns still empty must not be flushed by the slug query.
+        item = model(slug=slug or unique_slug(model, name))
+        db.session.add(item)
+    item.name = name
+    item.name_en = (name_en or "").strip() or None
+    return item
+
+
+def _chosen(model: type[T], item_id: int | None, field: str, message: str) -> T:
+    """The row a form's select names, or a FieldError with `message`."""
+    found = db.session.get(model, item_id) if item_id else None
+    if found is None:
+        raise FieldError(field, message)
+    return found
+
+
+def _chosen_township(township_id: int | None) -> Township:
+    return _chosen(Township, township_id, "township_id", _("Please choose a street or township."))
+
+
+def save_township(
+    township: Township | None, *, name: str, name_en: str | None, kind: str
+) -> Township:
+    """Create or change a street or township."""
+    township = with_names(Township, township, name, name_en)
+    township.kind = TownshipKind(kind)
+    db.session.flush()
+    return township
+
+
+def save_community(
+    community: Community | None, *, name: str, name_en: str | None, township_id: int
+) -> Community:
+    """Create or change a community; moving it to another township moves its venues too."""
+    township = _chosen_township(township_id)
+    community = with_names(Community, community, name, name_en)
+    if community.id is not None and community.township_id != township.id:
+        for venue in community.venues:
+            venue.township = township
+    community.township = township
+    db.session.flush()
+    return community
+
+
+def _coordinate(value: Decimal | None) -> Decimal | None:
+    """Rounded to the column's six places, so an unchanged value compares equal when saved."""
+    return None if value is None else value.quantize(COORDINATE_PLACES)
+
+
+def save_venue(
+    venue: Venue | None,
+    *,
+    name: str,
+    name_en: str | None,
+    address: str | None,
+    latitude: Decimal | None,
+    longitude: Decimal | None,
+    township_id: int,
+    community_id: int | None,
+) -> Venue:
+    """Create or change a venue; its community, when it has one, lies in its township."""
+    township = _chosen_township(township_id)
+    community = None
+    if community_id:
+        community = _chosen(
+            Community, community_id, "community_id", _("There is no such community.")
+        )
+        if community.township_id != township.id:
+            raise FieldError(
+                "community_id",
+                _(
+                    "%(community)s is not in %(township)s. Choose one of its communities, "
+                    "or no community.",
+                    community=community.name,
+                    township=township.name,
+                ),
+            )
+    if (latitude is None) != (longitude is None):
+        missing = "latitude" if latitude is None else "longitude"
+        raise FieldError(missing, _("Enter both latitude and longitude, or neither."))
+    venue = with_names(Venue, venue, name, name_en)
+    venue.address = (address or "").strip()
+    venue.latitude = _coordinate(latitude)
+    venue.longitude = _coordinate(longitude)
+    venue.township = township
+    venue.community = community
+    db.session.flush()
+    return venue
+
+
+def townships() -> list[Township]:
+    """Every street and township by name."""
+    return list(db.session.scalars(select(Township).order_by(Township.name)))
+
+
+def communities() -> list[Community]:
+    """Every community with its township, grouped by township."""
+    return list(
+        db.session.scalars(
+            select(Community)
+            .join(Community.township)
+            .options(joinedload(Community.township))
+            .order_by(Township.name, Community.name)
+        )
+    )

@@ -1,0 +1,1 @@
+"""Registrations: slots, residents' bookings, waitlist, check-in, exports and retention."""

@@ -1,0 +1,119 @@
+"""Slot and Registration: what residents book, and for how many people."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from outreach.accounts.models import StaffUser
+from outreach.database import db, enum_column, utcnow
+from outreach.events.models import EventSession
+from outreach.places.models import Community
+
+
+class Slot(db.Model):
+    """A bookable part of a session with its own capacity: a specialty, a time window, or both."""
+
+    __tablename__ = "slot"
+    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("event_session.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    capacity: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    event_session: Mapped[EventSession] = relationship(back_populates="slots")
+
+
+class RegistrationStatus(enum.StrEnum):
+    """Confirmed holds seats; waitlisted waits in order; cancelled holds nothing."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+
+class Registration(db.Model):
+    """A resident's booking of a session (and slot) for a party of people."""
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        # One active registration per phone per session, enforced by the database as well.
+        Index(
+            "uq_registration_active_phone",
+            "session_id",
+            "phone",
+            unique=True,
+            postgresql_where=text("status <> 'cancelled'"),
+            sqlite_where=text("status <> 'cancelled'"),
+        ),
+        Index("ix_registration_session_id_status_created_at", "session_id", "status", "created_at"),
+        Index("ix_registration_phone", "phone"),
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"))
+    slot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("slot.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[RegistrationStatus] = mapped_column(
+        enum_column(RegistrationStatus, "registration_status")
+    )
+    party_size: Mapped[int] = mapped_column(Integer)
+    # Personal data: erased by the retention purge (purged_at set), counts stay.
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("community.id", ondelete="SET NULL")
+    )
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    consent_at: Mapped[datetime]
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    manage_token: Mapped[str] = mapped_column(String(64), unique=True)
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    promoted_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    purged_at: Mapped[datetime | None]
+
+    event_session: Mapped[EventSession] = relationship()
+    slot: Mapped[Slot | None] = relationship()
+    community: Mapped[Community | None] = relationship()
+    created_by: Mapped[StaffUser | None] = relationship(foreign_keys=[created_by_id])
+    checked_in_by: Mapped[StaffUser | None] = relationship(foreign_keys=[checked_in_by_id])
+
+    @property
+    def is_active(self) -> bool:
+        """Confirmed or waitlisted."""
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def masked_phone(self) -> str:
+        """The mobile number with its middle hidden: 138****1234."""
+        digits = self.phone.removeprefix("+86")
+        if len(digits) < 7:
+            return "****"
+        return f"{digits[:3]}****{digits[-4:]}"

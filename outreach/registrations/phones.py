@@ -1,0 +1,28 @@
+"""Chinese mobile numbers: validated and normalised with the `phonenumbers` library."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+
+
+def normalise_mobile(raw: str) -> str | None:
+    """The E.164 form (+8613812345678) of a valid mainland China mobile number, else None.
+
+    Accepts what residents type: spaces, dashes, a leading +86 or 0086.
+    """
+    text = (raw or "").strip()
+    if not text or len(text) > 30:
+        return None
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except NumberParseException:
+        return None
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        return None
+    if phonenumbers.number_type(number) not in (
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,499 @@
+"""The rules of registering: seats, slots, waitlist, windows, duplicates, promotion, check-in.
+
+Every change of seats happens with the session row locked (`SELECT … FOR UPDATE` on
+PostgreSQL; SQLite has one writer, taken by a no-op update before seats are counted), so
+two registrations can never both take the last seat. Flushes, never commits.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from outreach.accounts import audit
+from outreach.database import db, utcnow
+from outreach.errors import NotFoundError
+from outreach.events.models import Event, EventSession, EventStatus
+from outreach.events.signals import session_changed
+from outreach.places.models import Community
+from outreach.registrations.models import (
+    ACTIVE_STATUSES,
+    Registration,
+    RegistrationStatus,
+)
+from outreach.registrations.phones import normalise_mobile
+
+# Confirmation codes avoid characters that look alike on paper or a phone screen:
+# no 0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V.
+CODE_ALPHABET = "ACEFHJKMNPRTWXY3479"
+CODE_LENGTH = 6
+TOKEN_BYTES = 24  # 192 bits
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class RegistrationError(Exception):
+    """A registration that cannot be made or changed; `field` names the input at fault."""
+
+    def __init__(self, kind: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind  # "invalid", "duplicate", "full", "closed"
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    """What a resident (or staff for them) submits, before the rules are applied."""
+
+    name: str
+    phone: str
+    party_size: int
+    consent: bool
+    slot_id: int | None = None
+    community_slug: str | None = None
+    email: str | None = None
+    language: str = "zh"
+
+
+def new_code() -> str:
+    """A random confirmation code not yet in use."""
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.session.scalar(select(Registration.id).where(Registration.code == code)) is None:
+            return code
+
+
+def new_token() -> str:
+    """A URL-safe secret of 192 bits."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def lock_session(session_id: int) -> EventSession:
+    """Load a session with its event and slots, holding its row lock until the commit."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # A write takes SQLite's database-wide write lock now, before seats are counted.
+        db.session.execute(
+            update(EventSession)
+            .where(EventSession.id == session_id)
+            .values(id=EventSession.id)
+            .execution_options(synchronize_session=False)
+        )
+    locked = db.session.scalar(
+        select(EventSession.id).where(EventSession.id == session_id).with_for_update()
+    )
+    if locked is None:
+        raise NotFoundError("session", session_id)
+    return db.session.scalar(
+        select(EventSession)
+        .where(EventSession.id == session_id)
+        .options(joinedload(EventSession.event), selectinload(EventSession.slots))
+        .execution_options(populate_existing=True)
+    )
+
+
+def _confirmed_seats(session_id: int) -> tuple[int, dict[int, int]]:
+    """Seats taken by confirmed registrations: in the session, and per slot."""
+    rows = db.session.execute(
+        select(Registration.slot_id, func.sum(Registration.party_size))
+        .where(
+            Registration.session_id == session_id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .group_by(Registration.slot_id)
+    ).all()
+    per_slot = {slot_id: int(taken) for slot_id, taken in rows if slot_id is not None}
+    return sum(int(taken) for _slot, taken in rows), per_slot
+
+
+def seats_taken(session_ids: Iterable[int]) -> dict[int, int]:
+    """Confirmed seats per session, for many sessions in one query."""
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.session_id, func.sum(Registration.party_size))
+        .where(
+            Registration.session_id.in_(ids),
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .group_by(Registration.session_id)
+    ).all()
+    return {session_id: int(taken) for session_id, taken in rows}
+
+
+def slot_seats_taken(slot_ids: Iterable[int]) -> dict[int, int]:
+    """Confirmed seats per slot, for many slots in one query."""
+    ids = list(slot_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.slot_id, func.sum(Registration.party_size))
+        .where(
+            Registration.slot_id.in_(ids),
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .group_by(Registration.slot_id)
+    ).all()
+    return {slot_id: int(taken) for slot_id, taken in rows}
+
+
+@dataclass(frozen=True)
+class Seats:
+    """Confirmed seats taken, per session and per slot, for a set of sessions."""
+
+    sessions: dict[int, int]
+    slots: dict[int, int]
+
+    @classmethod
+    def of(cls, event_sessions: Iterable[EventSession]) -> Seats:
+        """Two queries for any number of sessions (their slots must be loaded)."""
+        event_sessions = list(event_sessions)
+        return cls(
+            sessions=seats_taken(s.id for s in event_sessions),
+            slots=slot_seats_taken(slot.id for s in event_sessions for slot in s.slots),
+        )
+
+
+def seats_left(capacity: int | None, taken: int) -> int | None:
+    """Free seats, or None when the capacity is unlimited."""
+    return None if capacity is None else max(0, capacity - taken)
+
+
+def _fits(party: int, capacity: int | None, taken: int) -> bool:
+    return capacity is None or taken + party <= capacity
+
+
+def registration_window(event_session: EventSession) -> tuple[datetime | None, datetime]:
+    """When registration opens (None: already) and closes for a session."""
+    event = event_session.event
+    closes = event.registration_closes_at or event_session.starts_at
+    return event.registration_opens_at, min(closes, event_session.starts_at)
+
+
+def check_open(event_session: EventSession, now: datetime) -> None:
+    """Refuse registrations for cancelled, past, unpublished or closed sessions."""
+    event = event_session.event
+    if event.status == EventStatus.DRAFT:
+        raise NotFoundError("session", event_session.id)
+    if event_session.is_cancelled:
+        raise RegistrationError("closed", _("This session has been cancelled."))
+    if event_session.capacity == 0:
+        raise RegistrationError("closed", _("This session does not take registrations."))
+    opens, closes = registration_window(event_session)
+    if now >= event_session.starts_at:
+        raise RegistrationError("closed", _("This session has already started or finished."))
+    if opens is not None and now < opens:
+        raise RegistrationError("closed", _("Registration for this session has not opened yet."))
+    if now >= closes:
+        raise RegistrationError("closed", _("Registration for this session has closed."))
+
+
+def _validated(event_session: EventSession, request: RegistrationRequest):
+    """Normalised phone, chosen slot and community; errors name the field."""
+    name = " ".join((request.name or "").split())
+    if not name or len(name) > 50:
+        raise RegistrationError("invalid", _("Please enter a name (up to 50 characters)."), "name")
+    phone = normalise_mobile(request.phone)
+    if phone is None:
+        raise RegistrationError(
+            "invalid", _("Please enter a valid mainland China mobile number."), "phone"
+        )
+    maximum = event_session.event.max_party_size
+    if not 1 <= request.party_size <= maximum:
+        raise RegistrationError(
+            "invalid",
+            _("A registration is for 1 to %(max)d people.", max=maximum),
+            "party_size",
+        )
+    if not request.consent:
+        raise RegistrationError("invalid", _("Please agree to the privacy notice."), "consent")
+    slot = None
+    if event_session.slots:
+        slot = next((s for s in event_session.slots if s.id == request.slot_id), None)
+        if slot is None:
+            raise RegistrationError("invalid", _("Please choose a time slot."), "slot")
+    elif request.slot_id is not None:
+        raise RegistrationError("invalid", _("This session has no time slots."), "slot")
+    community = None
+    if request.community_slug:
+        community = db.session.scalar(
+            select(Community).where(Community.slug == request.community_slug)
+        )
+        if community is None:
+            raise RegistrationError("invalid", _("There is no such community."), "community")
+    return name, phone, slot, community
+
+
+def _check_duplicate(event_session: EventSession, phone: str) -> None:
+    statement = (
+        select(Registration.id)
+        .join(Registration.event_session)
+        .where(Registration.phone == phone, Registration.status.in_(ACTIVE_STATUSES))
+    )
+    if event_session.event.one_registration_per_event:
+        statement = statement.where(EventSession.event_id == event_session.event_id)
+        message = _("This phone number is already registered for this event.")
+    else:
+        statement = statement.where(Registration.session_id == event_session.id)
+        message = _("This phone number is already registered for this session.")
+    if db.session.scalar(statement.limit(1)) is not None:
+        raise RegistrationError("duplicate", message, "phone")
+
+
+def register(
+    session_id: int, request: RegistrationRequest, *, actor=None, now: datetime | None = None
+) -> Registration:
+    """Confirm while seats remain in the session and slot, else waitlist, else refuse."""
+    event_session = _lock_for_registration(session_id)
+    # Read the clock only with the lock held: created_at orders the waitlist, so it must
+    # follow the order in which seats are decided, not the order requests arrived in.
+    now = now or utcnow()
+    check_open(event_session, now)
+    return _add_registration(event_session, request, actor=actor, now=now)
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the first in line, and so on; None unless waitlisted."""
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.session_id == registration.session_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            (Registration.created_at < registration.created_at)
+            | (
+                (Registration.created_at == registration.created_at)
+                & (Registration.id < registration.id)
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def promote_waitlist(event_session: EventSession, now: datetime | None = None) -> list:
+    """Confirm waitlisted registrations in order while they fit; call with the row locked.
+
+    The oldest registration that fits is confirmed; a party too large for the seats now
+    free keeps its place in line, and the next one that fits moves up. Seats are never
+    left empty while someone who fits is waiting.
+    """
+    now = now or utcnow()
+    taken, per_slot = _confirmed_seats(event_session.id)
+    waiting = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.session_id == event_session.id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+        .order_by(Registration.created_at, Registration.id)
+    ).all()
+    capacities = {slot.id: slot.capacity for slot in event_session.slots}
+    promoted = []
+    for registration in waiting:
+        party = registration.party_size
+        if not _fits(party, event_session.capacity, taken):
+            continue
+        if registration.slot_id is not None and not _fits(
+            party, capacities.get(registration.slot_id), per_slot.get(registration.slot_id, 0)
+        ):
+            continue
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.confirmed_at = registration.promoted_at = now
+        taken += party
+        if registration.slot_id is not None:
+            per_slot[registration.slot_id] = per_slot.get(registration.slot_id, 0) + party
+        promoted.append(registration)
+    db.session.flush()
+    return promoted
+
+
+def cancel(registration: Registration, *, actor=None, now: datetime | None = None) -> list:
+    """Cancel a registration, freeing its seats for the waitlist in the same transaction."""
+    now = now or utcnow()
+    event_session = lock_session(registration.session_id)
+    db.session.refresh(registration)
+    if registration.status == RegistrationStatus.CANCELLED:
+        return []
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    registration.cancelled_by_staff = actor is not None
+    if actor is not None:
+        audit.record(
+            actor,
+            "cancel",
+            registration,
+            organisation_id=event_session.event.organisation_id,
+            label=registration.code,
+        )
+    db.session.flush()
+    return promote_waitlist(event_session, now)
+
+
+def reduce_party(registration: Registration, party_size: int, now: datetime | None = None):
+    """Lower a registration's party size; freed seats go to the waitlist."""
+    event_session = lock_session(registration.session_id)
+    db.session.refresh(registration)
+    if not registration.is_active:
+        raise RegistrationError("closed", _("This registration has been cancelled."))
+    if not 1 <= party_size <= registration.party_size:
+        raise RegistrationError(
+            "invalid",
+            _("The party size can only go down, to at least 1."),
+            "party_size",
+        )
+    registration.party_size = party_size
+    db.session.flush()
+    return promote_waitlist(event_session, now)
+
+
+def by_token(token: str) -> Registration:
+    """The registration a manage link points at; unknown tokens are NotFoundError."""
+    if not token or len(token) > 64 or not _TOKEN_SHAPE.fullmatch(token):
+        raise NotFoundError("registration", "token")
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.manage_token == token)
+        .options(
+            joinedload(Registration.event_session).joinedload(EventSession.event),
+            joinedload(Registration.slot),
+        )
+    )
+    # The index lookup finds the row; the final check does not leak how much matched.
+    if registration is None or not secrets.compare_digest(registration.manage_token, token):
+        raise NotFoundError("registration", "token")
+    return registration
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """The outcome of a check-in: the registration, and whether it was already checked in."""
+
+    registration: Registration
+    already: bool
+
+
+def check_in(event_session: EventSession, code: str, *, actor, now: datetime | None = None):
+    """Mark the registration with this code as arrived at this session."""
+    cleaned = "".join((code or "").split()).upper()
+    registration = db.session.scalar(
+        select(Registration).where(
+            Registration.session_id == event_session.id, Registration.code == cleaned
+        )
+    )
+    if registration is None:
+        raise RegistrationError("invalid", _("No registration with this code for this session."))
+    if registration.status == RegistrationStatus.CANCELLED:
+        raise RegistrationError("closed", _("This registration has been cancelled."))
+    if registration.checked_in_at is not None:
+        return CheckIn(registration, already=True)
+    registration.checked_in_at = now or utcnow()
+    registration.checked_in_by_id = actor.id
+    db.session.flush()
+    return CheckIn(registration, already=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration by staff for a resident at the booth (a walk-in) or on their behalf
+
+
+def _lock_for_registration(session_id: int) -> EventSession:
+    """Lock the session row, and the event row when duplicates count across the event."""
+    event_session = lock_session(session_id)
+    if event_session.event.one_registration_per_event:
+        db.session.scalar(
+            select(Event.id).where(Event.id == event_session.event_id).with_for_update()
+        )
+    return event_session
+
+
+def check_open_for_staff(event_session: EventSession, now: datetime) -> None:
+    """Staff may register residents until the session ends, whatever the online window says."""
+    if event_session.event.status == EventStatus.DRAFT:
+        raise RegistrationError("closed", _("This event is not published yet."))
+    if event_session.is_cancelled:
+        raise RegistrationError("closed", _("This session has been cancelled."))
+    if event_session.capacity == 0:
+        raise RegistrationError("closed", _("This session does not take registrations."))
+    if now >= event_session.ends_at:
+        raise RegistrationError("closed", _("This session has already finished."))
+
+
+def _add_registration(
+    event_session: EventSession, request: RegistrationRequest, *, actor, now: datetime
+) -> Registration:
+    """Apply the rules (input, duplicates, seats, waitlist) and add the registration.
+
+    The session row must be locked (see `_lock_for_registration`).
+    """
+    name, phone, slot, community = _validated(event_session, request)
+    _check_duplicate(event_session, phone)
+    taken, per_slot = _confirmed_seats(event_session.id)
+    party = request.party_size
+    fits = _fits(party, event_session.capacity, taken) and (
+        slot is None or _fits(party, slot.capacity, per_slot.get(slot.id, 0))
+    )
+    if not fits and not event_session.event.allow_waitlist:
+        raise RegistrationError("full", _("Sorry, this session is full."))
+    registration = Registration(
+        event_session=event_session,
+        slot=slot,
+        status=RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED,
+        party_size=party,
+        name=name,
+        phone=phone,
+        email=(request.email or "").strip() or None,
+        community=community,
+        language=request.language,
+        consent_at=now,
+        code=new_code(),
+        manage_token=new_token(),
+        feed_token=new_token(),
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
+        confirmed_at=now if fits else None,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    return registration
+
+
+def register_by_staff(
+    session_id: int, request: RegistrationRequest, *, actor, now: datetime | None = None
+) -> Registration:
+    """Register a resident at the booth: the usual rules, made by and audited to `actor`."""
+    event_session = _lock_for_registration(session_id)
+    now = now or utcnow()  # after the lock, as in register()
+    check_open_for_staff(event_session, now)
+    registration = _add_registration(event_session, request, actor=actor, now=now)
+    audit.record(
+        actor,
+        "walk-in",
+        registration,
+        organisation_id=event_session.event.organisation_id,
+        label=registration.code,
+    )
+    db.session.flush()
+    return registration
+
+
+def _more_seats(changed: dict) -> bool:
+    """Whether a change of capacity made room: raised, or made unlimited."""
+    if "capacity" not in changed:
+        return False
+    before, after = changed["capacity"]["before"], changed["capacity"]["after"]
+    return after is None or (before is not None and after > before)
+
+
+@session_changed.connect
+def _promote_when_seats_are_added(event_session: EventSession, **details) -> None:
+    """More seats in a session go to its waitlist at once, in the same transaction."""
+    if _more_seats(details.get("changed", {})) and not event_session.is_cancelled:
+        db.session.flush()
+        promote_waitlist(lock_session(event_session.id))

@@ -1,0 +1,58 @@
+"""The roster's forms: check-in by code, and a registration made by staff at the booth."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired, Length
+
+from outreach.registrations.forms import RegistrationForm
+from outreach.registrations.services import RegistrationRequest
+
+
+class CheckInForm(FlaskForm):
+    """A confirmation code, typed or scanned."""
+
+    code = StringField(
+        _l("Confirmation code"),
+        validators=[
+            DataRequired(_l("Please enter a confirmation code.")),
+            Length(max=20, message=_l("A confirmation code has 6 characters.")),
+        ],
+        render_kw={
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+            "maxlength": 20,
+        },
+    )
+
+
+class WalkInForm(RegistrationForm):
+    """The resident's form, filled in by staff: consent is the resident's spoken agreement."""
+
+    session_id = None  # the URL names the session
+    community = None  # asked online only, to keep the booth quick
+    consent = BooleanField(
+        _l("The resident agreed to the privacy notice."),
+        validators=[DataRequired(_l("Please confirm that the resident agreed."))],
+    )
+
+    def offer_slots(self, slots, maximum: int) -> None:
+        """The session's slots to choose from, and the event's largest party."""
+        self.slot.choices = [("", _l("Choose…"))] + [(str(s.id), s.label) for s in slots]
+        self.party_size.render_kw = {**self.party_size.render_kw, "max": maximum}
+
+    def request(self, language: str) -> RegistrationRequest:
+        """What the service needs, from the validated form."""
+        slot = self.slot.data or ""
+        return RegistrationRequest(
+            name=self.name.data,
+            phone=self.phone.data,
+            party_size=self.party_size.data,
+            consent=bool(self.consent.data),
+            slot_id=int(slot) if slot.isdigit() else None,
+            email=self.email.data,
+            language=language,
+        )

@@ -1,0 +1,226 @@
+"""Staff pages of a session's registrations: the roster, check-in, walk-ins and exports.
+
+Every page is for the staff of the session's organisation (any role) and administrators;
+full phone numbers and e-mails only for its managers and administrators.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from outreach.accounts import permissions
+from outreach.database import db
+from outreach.events.models import EventSession
+from outreach.extensions import login_manager
+from outreach.registrations import roster, services
+from outreach.registrations.models import RegistrationStatus
+from outreach.registrations.staff_forms import CheckInForm, WalkInForm
+
+# Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps them from the database.
+ID = "int(max=2147483647)"
+
+bp = Blueprint("roster", __name__, url_prefix="/staff/sessions")
+
+# The JSON answer's HTTP status for each check-in outcome.
+OUTCOME_STATUS = {
+    "checked_in": 200,
+    "already": 200,
+    "waitlisted": 409,
+    "cancelled": 409,
+    "unknown": 404,
+    "invalid": 422,
+}
+OUTCOME_FLASH = {"checked_in": "success", "already": "warning", "waitlisted": "warning"}
+
+
+@bp.before_request
+def _signed_in() -> Response | None:
+    """Every page here needs a signed-in account: the others go to the sign-in page and back."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _session(session_id: int) -> EventSession:
+    """The session, if the user may see its roster (else 403; unknown: 404)."""
+    event_session = roster.session_for_staff(session_id)
+    permissions.require(permissions.can_check_in(current_user, event_session.event.organisation_id))
+    return event_session
+
+
+def _full_contacts(event_session: EventSession) -> bool:
+    return permissions.can_see_phone_numbers(current_user, event_session.event.organisation_id)
+
+
+def _walk_in_form(event_session: EventSession, formdata=None) -> WalkInForm:
+    form = WalkInForm(formdata=formdata, prefix="walkin")
+    form.offer_slots(event_session.slots, event_session.event.max_party_size)
+    return form
+
+
+def _roster_url(event_session: EventSession) -> str:
+    return url_for(".roster_page", session_id=event_session.id)
+
+
+def _render_roster(event_session: EventSession, walk_in: WalkInForm | None = None, status=200):
+    """The roster page, optionally with a walk-in form that came back with errors."""
+    query = request.args.get("q", "")[:100]
+    loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
+    html = render_template(
+        "staff/roster/roster.html",
+        event_session=event_session,
+        event=event_session.event,
+        roster=loaded,
+        entries=roster.search(loaded, query),
+        query=query,
+        check_in_form=CheckInForm(formdata=None),
+        walk_in_form=walk_in or _walk_in_form(event_session),
+        walk_in_open=walk_in is not None,
+        retention_days=current_app.config["RETENTION_DAYS"],
+    )
+    return html, status
+
+
+@bp.get(f"/<{ID}:session_id>/roster")
+def roster_page(session_id: int):
+    """Who registered for the session: seats, search, check-in, walk-ins, cancel."""
+    return _render_roster(_session(session_id))
+
+
+@bp.get(f"/<{ID}:session_id>/scan")
+def scan(session_id: int):
+    """Check-in with the phone's camera reading the resident's QR code, or by typing it."""
+    event_session = _session(session_id)
+    return render_template(
+        "staff/roster/scan.html",
+        event_session=event_session,
+        event=event_session.event,
+        form=CheckInForm(formdata=None),
+    )
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.post(f"/<{ID}:session_id>/check-in")
+def check_in(session_id: int):
+    """Check a code in: JSON for the scan page, else a message on the roster."""
+    event_session = _session(session_id)
+    form = CheckInForm()
+    if form.validate():
+        result = roster.check_in(event_session, form.code.data, actor=current_user)
+        db.session.commit()
+    else:
+        result = roster.DeskResult("invalid", form.code.errors[0])
+    if _wants_json():
+        body = {"ok": result.ok, "already": result.already, "outcome": result.outcome}
+        return jsonify(body | {"message": result.message}), OUTCOME_STATUS[result.outcome]
+    flash(result.message, OUTCOME_FLASH.get(result.outcome, "error"))
+    if request.form.get("back") == "scan":  # the scan page without JavaScript
+        return redirect(url_for(".scan", session_id=session_id))
+    return redirect(_roster_url(event_session))
+
+
+def _registered_message(registration) -> str:
+    if registration.status == RegistrationStatus.CONFIRMED:
+        return _(
+            "Registered %(name)s, confirmed. Code: %(code)s",
+            name=registration.name,
+            code=registration.code,
+        )
+    return _(
+        "Registered %(name)s on the waitlist (number %(position)d). Code: %(code)s",
+        name=registration.name,
+        position=services.waitlist_position(registration),
+        code=registration.code,
+    )
+
+
+@bp.post(f"/<{ID}:session_id>/walk-in")
+def walk_in(session_id: int):
+    """Register a resident at the booth: recorded as made by this staff member."""
+    event_session = _session(session_id)
+    form = _walk_in_form(event_session, request.form)
+    if form.validate():
+        language = current_app.config["BABEL_DEFAULT_LOCALE"]
+        try:
+            registration = services.register_by_staff(
+                session_id, form.request(language), actor=current_user._get_current_object()
+            )
+        except services.RegistrationError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            (field.errors if field is not None else form.form_errors).append(error.message)
+        else:
+            message = _registered_message(registration)
+            db.session.commit()
+            flash(message, "success")
+            return redirect(_roster_url(event_session))
+    return _render_roster(roster.session_for_staff(session_id), walk_in=form, status=422)
+
+
+def _promoted_message(promoted) -> str:
+    codes = ", ".join(r.code for r in promoted)
+    return ngettext(
+        "%(num)d registration moved up from the waitlist: %(codes)s",
+        "%(num)d registrations moved up from the waitlist: %(codes)s",
+        len(promoted),
+        codes=codes,
+    )
+
+
+@bp.post(f"/<{ID}:session_id>/registrations/<{ID}:registration_id>/cancel")
+def cancel(session_id: int, registration_id: int):
+    """Cancel a registration for the resident; its seats go to the waitlist at once."""
+    event_session = _session(session_id)
+    registration = roster.registration_of(event_session, registration_id)
+    if not registration.is_active:
+        flash(_("This registration has been cancelled."), "warning")
+        return redirect(_roster_url(event_session))
+    code = registration.code
+    promoted = services.cancel(registration, actor=current_user._get_current_object())
+    db.session.commit()
+    flash(_("Registration %(code)s is cancelled.", code=code), "success")
+    if promoted:
+        flash(_promoted_message(promoted), "success")
+    return redirect(_roster_url(event_session))
+
+
+def _download(event_session: EventSession, body: bytes, mimetype: str, extension: str):
+    response = Response(body, mimetype=mimetype)
+    name = roster.export_name(event_session, extension)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    # Personal data: never kept by a shared cache.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get(f"/<{ID}:session_id>/roster.csv")
+def export_csv(session_id: int):
+    """The whole roster as CSV (UTF-8 with a BOM, so Excel reads Chinese)."""
+    event_session = _session(session_id)
+    loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
+    return _download(event_session, roster.to_csv(loaded), "text/csv; charset=utf-8", "csv")
+
+
+@bp.get(f"/<{ID}:session_id>/roster.xlsx")
+def export_xlsx(session_id: int):
+    """The whole roster as an Excel workbook."""
+    event_session = _session(session_id)
+    loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
+    mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(event_session, roster.to_xlsx(loaded), mimetype, "xlsx")

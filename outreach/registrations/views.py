@@ -1,0 +1,174 @@
+"""The public event page with its registration forms, and the resident's manage page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from outreach.database import db, utcnow
+from outreach.events import services as event_services
+from outreach.extensions import limiter
+from outreach.i18n import current_language
+from outreach.places.models import Community
+from outreach.registrations import services
+from outreach.registrations.forms import ConfirmForm, PartySizeForm, RegistrationForm
+from outreach.registrations.qr import qr_svg
+
+bp = Blueprint("registrations", __name__)
+
+
+def _community_choices() -> list[tuple[str, str]]:
+    communities = db.session.scalars(select(Community).order_by(Community.name)).all()
+    language = current_language()
+    return [("", _("Prefer not to say"))] + [
+        (c.slug, c.display_name(language)) for c in communities
+    ]
+
+
+def _form_for(event_session, choices, data=None) -> RegistrationForm:
+    form = RegistrationForm(formdata=data, prefix=f"s{event_session.id}")
+    form.session_id.data = str(event_session.id)
+    form.community.choices = choices
+    form.slot.choices = [("", _("Choose…"))] + [
+        (str(slot.id), slot.label) for slot in event_session.slots
+    ]
+    form.party_size.render_kw = {
+        **(form.party_size.render_kw or {}),
+        "max": event_session.event.max_party_size,
+    }
+    return form
+
+
+def _render_event(event, bound: RegistrationForm | None = None, status: int = 200):
+    """The event page: every session, its seats, and a registration form for open ones."""
+    now = utcnow()
+    session_ids = [s.id for s in event.sessions]
+    taken = services.seats_taken(session_ids)
+    slot_taken = services.slot_seats_taken(slot.id for s in event.sessions for slot in s.slots)
+    choices = _community_choices()
+    forms, open_sessions = {}, set()
+    for event_session in event.sessions:
+        try:
+            services.check_open(event_session, now)
+        except services.RegistrationError:
+            continue
+        open_sessions.add(event_session.id)
+        if bound is not None and bound.session_id.data == str(event_session.id):
+            forms[event_session.id] = bound
+        else:
+            forms[event_session.id] = _form_for(event_session, choices)
+    html = render_template(
+        "events/event.html",
+        event=event,
+        days=event_services.group_by_local_day(event.sessions),
+        now=now,
+        taken=taken,
+        slot_taken=slot_taken,
+        forms=forms,
+        open_sessions=open_sessions,
+        retention_days=current_app.config["RETENTION_DAYS"],
+    )
+    return html, status
+
+
+@bp.get("/events/<int:event_id>")
+def event(event_id: int):
+    """An event with all its sessions, and a registration form for each open one."""
+    return _render_event(event_services.public_event(event_id))
+
+
+def _registration_attempts() -> str:
+    return current_app.config["REGISTRATION_ATTEMPTS"]
+
+
+@bp.post("/sessions/<int:session_id>/register")
+@limiter.limit(_registration_attempts, scope="registrations")
+def register(session_id: int):
+    """Register from the event page; errors come back on the same page, input kept."""
+    event_session = event_services.public_session(session_id)
+    event = event_services.public_event(event_session.event_id)
+    event_session = next(s for s in event.sessions if s.id == session_id)
+    form = _form_for(event_session, _community_choices(), request.form)
+    if form.validate():
+        try:
+            registration = services.register(
+                session_id,
+                services.RegistrationRequest(
+                    name=form.name.data,
+                    phone=form.phone.data,
+                    party_size=form.party_size.data,
+                    consent=form.consent.data,
+                    slot_id=int(form.slot.data) if (form.slot.data or "").isdigit() else None,
+                    community_slug=form.community.data or None,
+                    email=form.email.data,
+                    language=current_language(),
+                ),
+            )
+        except services.RegistrationError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            (field.errors if field is not None else form.form_errors).append(error.message)
+        else:
+            db.session.commit()
+            # An explicit fragment: otherwise the browser keeps the form's #session-N.
+            target = url_for("registrations.manage", token=registration.manage_token, new=1)
+            return redirect(target + "#code")
+    return _render_event(event, bound=form, status=422)
+
+
+def _manage_context(registration):
+    event_session = registration.event_session
+    return {
+        "registration": registration,
+        "event_session": event_session,
+        "event": event_session.event,
+        "position": services.waitlist_position(registration),
+        "qr": qr_svg(registration.code),
+        "party_form": PartySizeForm(party_size=registration.party_size),
+        "confirm_form": ConfirmForm(),
+        "is_new": request.args.get("new") == "1",
+    }
+
+
+@bp.get("/r/<token>")
+def manage(token: str):
+    """The resident's own page: status, code and QR, calendar, change or cancel."""
+    registration = services.by_token(token)
+    response = current_app.make_response(
+        render_template("registrations/manage.html", **_manage_context(registration))
+    )
+    # The URL is the secret: keep it out of shared caches and other sites' Referer headers.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.post("/r/<token>/cancel")
+def cancel(token: str):
+    """The resident cancels; the freed seats go to the waitlist at once."""
+    registration = services.by_token(token)
+    if ConfirmForm().validate_on_submit():
+        services.cancel(registration)
+        db.session.commit()
+        flash(_("Your registration is cancelled."), "info")
+    return redirect(url_for("registrations.manage", token=token))
+
+
+@bp.post("/r/<token>/party")
+def change_party(token: str):
+    """The resident lowers the number of people."""
+    registration = services.by_token(token)
+    form = PartySizeForm()
+    if form.validate_on_submit():
+        try:
+            services.reduce_party(registration, form.party_size.data)
+        except services.RegistrationError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The number of people is updated."), "info")
+    else:
+        flash(_("Please enter a number."), "error")
+    return redirect(url_for("registrations.manage", token=token))

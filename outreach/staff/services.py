@@ -1,0 +1,154 @@
+"""The staff dashboard's queries, and audited changes to places and categories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from outreach.accounts import audit, permissions
+from outreach.accounts.models import StaffUser
+from outreach.accounts.services import record_saved
+from outreach.database import db
+from outreach.events import categories
+from outreach.events.models import Category, Event, EventSession, EventStatus
+from outreach.localtime import local_midnight, local_today
+from outreach.places import services as places
+from outreach.places.models import Community, Township, Venue
+
+UPCOMING_DAYS = 14
+UPCOMING_LIMIT = 200
+DRAFTS_LIMIT = 50
+RECENT_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Change:
+    """A recently changed event, or one of its sessions."""
+
+    at: datetime
+    event: Event
+    event_session: EventSession | None = None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What a staff member sees first: the coming fortnight, drafts and recent changes."""
+
+    upcoming: list[EventSession]
+    drafts: list[Event]
+    recent: list[Change]
+    upcoming_limited: bool
+
+
+def _of(statement: Select, organisation_ids: set[int] | None) -> Select:
+    """Only the given organisations' events (None: all of them)."""
+    if organisation_ids is None:
+        return statement
+    return statement.where(Event.organisation_id.in_(organisation_ids))
+
+
+def _sessions_with_places(organisation_ids: set[int] | None) -> Select:
+    """Sessions with their event, organisation, venue and community, in one query."""
+    statement = (
+        select(EventSession)
+        .join(EventSession.event)
+        .join(EventSession.venue)
+        .options(
+            contains_eager(EventSession.event).joinedload(Event.organisation),
+            contains_eager(EventSession.venue).joinedload(Venue.community),
+        )
+    )
+    return _of(statement, organisation_ids)
+
+
+def dashboard(user: StaffUser) -> Dashboard:
+    """The dashboard of the user's organisations (all of them for administrators): 4 queries."""
+    organisation_ids = permissions.organisation_ids(user)
+    today = local_today()
+    upcoming = db.session.scalars(
+        _sessions_with_places(organisation_ids)
+        .where(
+            EventSession.starts_at >= local_midnight(today),
+            EventSession.starts_at < local_midnight(today + timedelta(days=UPCOMING_DAYS)),
+        )
+        .order_by(EventSession.starts_at, EventSession.id)
+        .limit(UPCOMING_LIMIT + 1)
+    ).all()
+    events = select(Event).options(joinedload(Event.organisation))
+    drafts = db.session.scalars(
+        _of(events, organisation_ids)
+        .where(Event.status == EventStatus.DRAFT)
+        .order_by(Event.updated_at.desc(), Event.id.desc())
+        .limit(DRAFTS_LIMIT)
+    ).all()
+    return Dashboard(
+        upcoming=list(upcoming[:UPCOMING_LIMIT]),
+        drafts=list(drafts),
+        recent=_recent_changes(organisation_ids),
+        upcoming_limited=len(upcoming) > UPCOMING_LIMIT,
+    )
+
+
+def _recent_changes(organisation_ids: set[int] | None) -> list[Change]:
+    """The last changed events and sessions, merged by when they changed: 2 queries."""
+    events = db.session.scalars(
+        _of(select(Event).options(joinedload(Event.organisation)), organisation_ids)
+        .order_by(Event.updated_at.desc(), Event.id.desc())
+        .limit(RECENT_LIMIT)
+    )
+    sessions = db.session.scalars(
+        _sessions_with_places(organisation_ids)
+        .order_by(EventSession.updated_at.desc(), EventSession.id.desc())
+        .limit(RECENT_LIMIT)
+    )
+    changes = [Change(event.updated_at, event) for event in events]
+    changes += [Change(s.updated_at, s.event, s) for s in sessions]
+    changes.sort(key=lambda change: change.at, reverse=True)
+    return changes[:RECENT_LIMIT]
+
+
+# Places and categories: the rules live in their packages; here each change gets its entry.
+
+NAME_FIELDS = ("name", "name_en")
+
+
+def _township_state(township: Township) -> dict[str, Any]:
+    return audit.snapshot(township, (*NAME_FIELDS, "kind"))
+
+
+def _community_state(community: Community) -> dict[str, Any]:
+    return audit.snapshot(community, NAME_FIELDS) | {"township": community.township.name}
+
+
+def _venue_state(venue: Venue) -> dict[str, Any]:
+    place = {
+        "township": venue.township.name,
+        "community": venue.community.name if venue.community else None,
+    }
+    return audit.snapshot(venue, (*NAME_FIELDS, "address", "latitude", "longitude")) | place
+
+
+def _category_state(category: Category) -> dict[str, Any]:
+    return audit.snapshot(category, (*NAME_FIELDS, "slug", "colour"))
+
+
+SAVERS: dict[type, tuple[Callable[..., Any], Callable[[Any], dict[str, Any]]]] = {
+    Township: (places.save_township, _township_state),
+    Community: (places.save_community, _community_state),
+    Venue: (places.save_venue, _venue_state),
+    Category: (categories.save_category, _category_state),
+}
+
+
+def save(actor: StaffUser, model: type, item: Any | None, values: dict[str, Any]) -> Any:
+    """Create (item None) or change a township, community, venue or category, with its entry."""
+    save_item, state = SAVERS[model]
+    before = state(item) if item is not None else None
+    item = save_item(item, **values)
+    record_saved(actor, item, before, state(item), organisation_id=None, label=item.name)
+    return item

@@ -1,0 +1,173 @@
+"""The registration JSON API: every status, over the same rules as the HTML form."""
+
+from __future__ import annotations
+
+import pytest
+
+from outreach.database import db
+from outreach.registrations.models import Registration, RegistrationStatus
+
+
+def body(**fields):
+    return {"name": "刘阿姨", "phone": "13800138000", "party_size": 2, "consent": True, **fields}
+
+
+def post(client, session_id, payload, **kwargs):
+    return client.post(f"/api/v1/sessions/{session_id}/registrations", json=payload, **kwargs)
+
+
+def test_confirmed_registration_is_201_with_code_and_manage_link(client, make):
+    event_session = make.session(capacity=20)
+    community = make.community()
+    response = post(client, event_session.id, body(community=community.slug, email="a@b.cn"))
+    assert response.status_code == 201
+    data = response.json
+    assert data["status"] == "confirmed" and data["waitlist_position"] is None
+    assert data["party_size"] == 2 and len(data["code"]) == 6
+    assert data["manage_url"].endswith(f"/r/{data['manage_token']}")
+    assert response.headers["Location"].endswith(f"/api/v1/registrations/{data['manage_token']}")
+    stored = db.session.scalar(db.select(Registration))
+    assert stored.community_id == community.id and stored.email == "a@b.cn"
+
+
+def test_waitlisted_registration_reports_its_position(client, make):
+    event_session = make.session(capacity=2)
+    post(client, event_session.id, body())
+    response = post(client, event_session.id, body(phone="13900139000", party_size=1))
+    assert response.status_code == 201
+    assert response.json["status"] == "waitlisted"
+    assert response.json["waitlist_position"] == 1
+
+
+def test_slot_registration_and_seats_left_in_the_read_api(client, make):
+    event_session = make.session(capacity=10)
+    tcm = make.slot(event_session, "中医科", capacity=4)
+    response = post(client, event_session.id, body(slot=tcm.id, party_size=3))
+    assert response.status_code == 201
+    assert response.json["slot"] == {"id": tcm.id, "label": "中医科"}
+    session = client.get(f"/api/v1/sessions/{event_session.id}").json
+    assert session["seats_left"] == 7
+    assert session["slots"][0]["seats_left"] == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "fields"),
+    [
+        (body(name=""), {"name"}),
+        (body(phone="123"), {"phone"}),
+        (body(party_size=0), {"party_size"}),
+        (body(party_size=9), {"party_size"}),
+        (body(party_size="2"), {"party_size"}),
+        (body(party_size=True), {"party_size"}),
+        (body(consent=False), {"consent"}),
+        (body(consent="yes"), {"consent"}),
+        (body(email="nope"), {"email"}),
+        (body(community="nowhere"), {"community"}),
+        (body(slot=12345), {"slot"}),
+        (body(name=None, phone=None), {"name", "phone"}),
+        ([1, 2], {"body"}),
+    ],
+)
+def test_invalid_input_is_422_with_per_field_messages(client, make, payload, fields):
+    event_session = make.session()
+    response = post(client, event_session.id, payload)
+    assert response.status_code == 422
+    assert response.json["error"] == "invalid"
+    assert set(response.json["fields"]) == fields
+    assert all(response.json["fields"].values())
+    assert db.session.scalar(db.select(db.func.count(Registration.id))) == 0
+
+
+def test_messages_follow_the_language(client, make):
+    event_session = make.session()
+    zh = post(client, event_session.id, body(phone="1"))
+    en = post(client, event_session.id, body(phone="1"), headers={"Accept-Language": "en"})
+    assert zh.json["fields"]["phone"] == "请输入有效的中国大陆手机号码。"
+    assert en.json["fields"]["phone"] == "Please enter a valid mainland China mobile number."
+
+
+def test_duplicate_phone_is_409(client, make):
+    event_session = make.session()
+    assert post(client, event_session.id, body()).status_code == 201
+    response = post(client, event_session.id, body(phone="+86 138 0013 8000"))
+    assert response.status_code == 409
+    assert response.json["error"] == "duplicate"
+
+
+def test_full_without_waitlist_is_409(client, make):
+    event_session = make.session(make.event(allow_waitlist=False), capacity=1)
+    post(client, event_session.id, body(party_size=1))
+    response = post(client, event_session.id, body(phone="13900139000", party_size=1))
+    assert response.status_code == 409
+    assert response.json["error"] == "full"
+
+
+def test_cancelled_session_is_409(client, make):
+    from outreach.events.models import SessionStatus
+
+    event_session = make.session(status=SessionStatus.CANCELLED)
+    assert post(client, event_session.id, body()).status_code == 409
+
+
+def test_unknown_session_is_404(client):
+    response = post(client, 424242, body())
+    assert response.status_code == 404
+    assert response.json["error"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        ("name=x", "application/x-www-form-urlencoded", 415),
+        ("{not json", "application/json", 400),
+        ("", "text/plain", 415),
+    ],
+)
+def test_a_body_that_is_not_json(client, make, data, content_type, status):
+    event_session = make.session()
+    response = client.post(
+        f"/api/v1/sessions/{event_session.id}/registrations",
+        data=data,
+        content_type=content_type,
+    )
+    assert response.status_code == status
+    assert response.content_type == "application/json"
+
+
+def test_get_and_delete_by_token_promotes_the_waitlist(client, make):
+    event_session = make.session(capacity=2)
+    first = post(client, event_session.id, body()).json
+    waiting = post(client, event_session.id, body(phone="13900139000")).json
+    assert waiting["status"] == "waitlisted"
+    got = client.get(f"/api/v1/registrations/{first['manage_token']}")
+    assert got.status_code == 200 and got.json["code"] == first["code"]
+    assert got.headers["Cache-Control"] == "private, no-store"
+    deleted = client.delete(f"/api/v1/registrations/{first['manage_token']}")
+    assert deleted.status_code == 200 and deleted.json["status"] == "cancelled"
+    promoted = client.get(f"/api/v1/registrations/{waiting['manage_token']}").json
+    assert promoted["status"] == "confirmed"
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(Registration.id)).where(
+                Registration.status == RegistrationStatus.CONFIRMED
+            )
+        )
+        == 1
+    )
+
+
+@pytest.mark.parametrize("token", ["nope", "A" * 43, "x" * 500])
+def test_random_tokens_are_404(client, make, token):
+    post(client, make.session().id, body())
+    assert client.get(f"/api/v1/registrations/{token}").status_code == 404
+    assert client.delete(f"/api/v1/registrations/{token}").status_code == 404
+
+
+def test_registrations_are_rate_limited_per_address(app, client, make):
+    app.config["REGISTRATION_ATTEMPTS"] = "3 per minute"
+    event_session = make.session()
+    statuses = [
+        post(client, event_session.id, body(phone=make.phone())).status_code for _ in range(4)
+    ]
+    assert statuses == [201, 201, 201, 429]
+    assert client.get("/api/v1/events").status_code == 200

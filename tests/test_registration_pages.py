@@ -1,0 +1,227 @@
+"""Residents register on the event page, see their confirmation, change or cancel it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from outreach.database import db
+from outreach.registrations.models import Registration, RegistrationStatus
+from tests.conftest import csrf_token
+
+
+def form_data(event_session, client, **fields):
+    prefix = f"s{event_session.id}-"
+    data = {
+        "name": "王秀英",
+        "phone": "138 0013 8000",
+        "party_size": "3",
+        "community": "",
+        "email": "",
+        "consent": "y",
+        **fields,
+    }
+    body = {prefix + key: value for key, value in data.items() if value is not None}
+    body[prefix + "session_id"] = str(event_session.id)
+    body[prefix + "csrf_token"] = csrf_token(client)
+    return body
+
+
+def register(client, event_session, **fields):
+    return client.post(
+        f"/sessions/{event_session.id}/register", data=form_data(event_session, client, **fields)
+    )
+
+
+def test_event_page_has_a_registration_form_per_open_session(client, make):
+    event = make.event()
+    first, second = make.session(event, capacity=20), make.session(event, capacity=20)
+    make.registration(first, 3)
+    text = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert f'action="/sessions/{first.id}/register' in text
+    assert f'action="/sessions/{second.id}/register' in text
+    assert "剩余17个名额" in text and "剩余20个名额" in text
+    assert "隐私" in text
+
+
+def test_registering_leads_to_the_confirmation_page(client, make):
+    event_session = make.session(capacity=20)
+    response = register(client, event_session)
+    assert response.status_code == 302
+    registration = db.session.scalar(db.select(Registration))
+    assert response.headers["Location"] == f"/r/{registration.manage_token}?new=1#code"
+    assert registration.phone == "+8613800138000" and registration.party_size == 3
+    assert registration.consent_at is not None and registration.language == "zh"
+    page = client.get(response.headers["Location"])
+    text = page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "private, no-store"
+    assert registration.code in text
+    assert "<svg" in text  # the QR code, inline
+    assert f"/sessions/{event_session.id}.ics" in text
+    assert "报名成功" in text or "已确认" in text
+
+
+def test_waitlisted_resident_sees_their_position(client, make):
+    event_session = make.session(capacity=1)
+    make.registration(event_session)
+    response = register(client, event_session, party_size="1")
+    text = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "候补" in text and "第1位" in text
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": ""}, "请输入姓名"),
+        ({"phone": "12345"}, "请输入有效的中国大陆手机号码"),
+        ({"party_size": "9"}, "每份报名可为1至4人"),
+        ({"party_size": "two"}, "不是有效的整数"),
+        ({"consent": None}, "请同意隐私说明"),
+        ({"email": "not-an-address"}, "请检查电子邮箱地址"),
+    ],
+)
+def test_form_errors_are_clear_keep_input_and_change_nothing(client, make, fields, message):
+    event_session = make.session()
+    response = register(client, event_session, **fields)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert message in text
+    if fields.get("name", "x") != "":
+        assert 'value="王秀英"' in text  # what was typed is kept
+    assert db.session.scalar(db.select(db.func.count(Registration.id))) == 0
+
+
+def test_form_errors_in_english(client, make):
+    event_session = make.session()
+    client.get("/?lang=en")
+    text = register(client, event_session, phone="12345").get_data(as_text=True)
+    assert "Please enter a valid mainland China mobile number." in text
+
+
+def test_slot_is_required_when_the_session_has_slots(client, make):
+    event_session = make.session()
+    tcm = make.slot(event_session, "中医科", capacity=5)
+    response = register(client, event_session)
+    assert response.status_code == 422
+    assert "请选择时段" in response.get_data(as_text=True)
+    ok = register(client, event_session, slot=str(tcm.id))
+    assert ok.status_code == 302
+    assert db.session.scalar(db.select(Registration.slot_id)) == tcm.id
+
+
+def test_duplicate_phone_is_refused_on_the_form(client, make):
+    event_session = make.session()
+    make.registration(event_session, phone="13800138000")
+    response = register(client, event_session)
+    assert response.status_code == 422
+    assert "该手机号已报名本场" in response.get_data(as_text=True)
+
+
+def test_registration_form_requires_the_csrf_token(client, make):
+    event_session = make.session()
+    data = form_data(event_session, client)
+    data.pop(f"s{event_session.id}-csrf_token")
+    response = client.post(f"/sessions/{event_session.id}/register", data=data)
+    assert response.status_code == 400
+    assert db.session.scalar(db.select(db.func.count(Registration.id))) == 0
+
+
+def test_registering_for_an_unknown_or_draft_session_is_404(client, make):
+    from outreach.events.models import EventStatus
+
+    draft = make.session(make.event(status=EventStatus.DRAFT))
+    assert register(client, draft).status_code == 404
+    token = csrf_token(client)
+    assert client.post("/sessions/999999/register", data={"csrf_token": token}).status_code == 404
+
+
+def test_past_session_has_no_form(client, make):
+    from datetime import timedelta
+
+    from outreach.localtime import local_today
+
+    event_session = make.session(day=local_today() - timedelta(days=1))
+    text = client.get(f"/events/{event_session.event_id}").get_data(as_text=True)
+    assert "/register" not in text
+
+
+def manage_url(registration) -> str:
+    return f"/r/{registration.manage_token}"
+
+
+def test_resident_cancels_and_the_first_waitlisted_that_fits_is_promoted(client, make):
+    event_session = make.session(capacity=3)
+    holder = make.registration(event_session, 3)
+    too_big = make.registration(event_session, 4)
+    fits = make.registration(event_session, 3)
+    token = csrf_token(client)
+    response = client.post(manage_url(holder) + "/cancel", data={"csrf_token": token})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Registration, holder.id).status == RegistrationStatus.CANCELLED
+    assert db.session.get(Registration, too_big.id).status == RegistrationStatus.WAITLISTED
+    assert db.session.get(Registration, fits.id).status == RegistrationStatus.CONFIRMED
+    text = client.get(manage_url(fits)).get_data(as_text=True)
+    assert "候补转为正式" in text or "递补" in text
+
+
+def test_cancel_needs_the_csrf_token(client, make):
+    registration = make.registration(make.session())
+    assert client.post(manage_url(registration) + "/cancel").status_code == 400
+    assert registration.status == RegistrationStatus.CONFIRMED
+
+
+def test_resident_lowers_the_party_size(client, make):
+    registration = make.registration(make.session(), 3)
+    token = csrf_token(client)
+    client.post(manage_url(registration) + "/party", data={"csrf_token": token, "party_size": "1"})
+    db.session.refresh(registration)
+    assert registration.party_size == 1
+    client.post(manage_url(registration) + "/party", data={"csrf_token": token, "party_size": "4"})
+    db.session.refresh(registration)
+    assert registration.party_size == 1
+
+
+@pytest.mark.parametrize("guess", ["x", "a" * 32, "A" * 200, "a.b"])
+def test_random_tokens_are_404(client, make, guess):
+    make.registration(make.session())
+    assert client.get(f"/r/{guess}").status_code == 404
+    token = csrf_token(client)
+    assert client.post(f"/r/{guess}/cancel", data={"csrf_token": token}).status_code == 404
+
+
+def test_public_pages_never_show_personal_data(client, make):
+    event_session = make.session()
+    make.registration(event_session, name="赵卫国", phone="13912345678")
+    for url in ("/", f"/events/{event_session.event_id}", f"/api/v1/sessions/{event_session.id}"):
+        text = client.get(url).get_data(as_text=True)
+        assert "赵卫国" not in text
+        assert "13912345678" not in text and "139****5678" not in text
+
+
+def test_event_page_query_count_is_constant_with_registrations(client, make, count_queries):
+    event = make.event()
+    event_session = make.session(event, capacity=50)
+    make.slot(event_session)
+    with count_queries() as few:
+        client.get(f"/events/{event.id}")
+    for _ in range(5):
+        other = make.session(event, capacity=50)
+        make.slot(other)
+        make.registration(other, slot_id=other.slots[0].id)
+    with count_queries() as many:
+        client.get(f"/events/{event.id}")
+    assert len(many) == len(few)
+
+
+def test_session_ics_download(client, make):
+    event_session = make.session()
+    response = client.get(f"/sessions/{event_session.id}.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data(as_text=True)
+    assert f"UID:{event_session.uid}" in body
+    assert re.search(r"DTSTART;TZID=Asia/Shanghai:\d{8}T090000", body)
+    assert "BEGIN:VTIMEZONE" in body

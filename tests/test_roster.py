@@ -1,0 +1,578 @@
+"""The staff roster of a session: access, masking, search, check-in, walk-ins, cancel, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from outreach.accounts import permissions
+from outreach.accounts.models import AuditEntry, Role
+from outreach.database import db, utcnow
+from outreach.events.models import SessionStatus
+from outreach.registrations.models import Registration, RegistrationStatus
+from tests.conftest import login, post_form
+from tests.factories import SHANGHAI
+
+FULL = "+8613800138000"
+MASKED = "138****8000"
+WHO = ("anonymous", "checker", "organiser", "outsider", "manager", "admin")
+LOGIN, OK, NO, REDIRECT = "login", 200, 403, "redirect"
+VIEWER_PAGE = (LOGIN, OK, OK, NO, OK, OK)
+VIEWER_ACTION = (LOGIN, REDIRECT, REDIRECT, NO, REDIRECT, REDIRECT)
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def fresh(obj):
+    """The row as the database has it now (the request ran in its own unit of work)."""
+    db.session.expire_all()
+    return db.session.get(type(obj), obj.id)
+
+
+@pytest.fixture
+def world(make, client):
+    """Organisation A's session (6 seats) with one registration of three; staff of A and B.
+
+    The client's interface is English, so messages are asserted in English.
+    """
+    client.set_cookie("lang", "en")
+    centre = make.organisation(slug="centre")
+    other = make.organisation(slug="other")
+    event = make.event(organisation=centre)
+    event_session = make.session(event, capacity=6)
+    wang = make.registration(event_session, 3, name="王秀英", phone="13800138000")
+    users = {
+        "checker": make.staff("checker", organisation=centre, role="checker"),
+        "organiser": make.staff("organiser", organisation=centre, role="organiser"),
+        "outsider": make.staff("outsider", organisation=other, role="organiser"),
+        "manager": make.staff("manager", organisation=centre, role="manager"),
+        "admin": make.staff("admin", is_admin=True),
+    }
+    return SimpleNamespace(
+        event=event, session=event_session, wang=wang, users=users, url=url_for(event_session)
+    )
+
+
+def url_for(event_session, page: str = "roster") -> str:
+    return f"/staff/sessions/{event_session.id}/{page}"
+
+
+def walk_in_data(**fields) -> dict[str, str]:
+    data = {"name": "李大爷", "phone": "139 1000 2000", "party_size": "2", "consent": "y"}
+    data.update(fields)
+    return {f"walkin-{key}": value for key, value in data.items() if value is not None}
+
+
+def _assert_status(response, expected) -> None:
+    location = response.headers.get("Location", "")
+    if expected == LOGIN:
+        assert response.status_code == 302 and location.startswith("/staff/login"), location
+    elif expected == REDIRECT:
+        assert response.status_code == 302 and not location.startswith("/staff/login")
+    else:
+        assert response.status_code == expected, response.status_code
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may open what
+
+
+MATRIX = [
+    ("GET", "roster", VIEWER_PAGE, {}),
+    ("GET", "scan", VIEWER_PAGE, {}),
+    ("GET", "roster.csv", VIEWER_PAGE, {}),
+    ("GET", "roster.xlsx", VIEWER_PAGE, {}),
+    ("POST", "check-in", VIEWER_ACTION, {"code": "{code}"}),
+    ("POST", "walk-in", VIEWER_ACTION, walk_in_data()),
+    ("POST", "registrations/{registration}/cancel", VIEWER_ACTION, {}),
+]
+MATRIX_ROWS = [pytest.param(*row, id=f"{row[0]} {row[1]}") for row in MATRIX]
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize(("method", "page", "expected", "data"), MATRIX_ROWS)
+def test_roster_access_matrix(client, world, who, method, page, expected, data):
+    if who != "anonymous":
+        login(client, world.users[who])
+    url = url_for(world.session, page.format(registration=world.wang.id))
+    if method == "GET":
+        response = client.get(url)
+    else:
+        body = {key: value.format(code=world.wang.code) for key, value in data.items()}
+        response = post_form(client, url, body)
+    _assert_status(response, expected[WHO.index(who)])
+
+
+def test_every_roster_url_is_in_the_matrix(app):
+    rules = {
+        (str(rule).split("/", 4)[-1], method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("roster.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    pages = {
+        (page.replace("{registration}", "<int(max=2147483647):registration_id>"), method)
+        for method, page, _expected, _data in MATRIX
+    }
+    assert rules == pages
+
+
+def test_outsider_is_refused_whatever_is_posted(client, world):
+    login(client, world.users["outsider"])
+    response = post_form(client, url_for(world.session, "check-in"), {"code": world.wang.code})
+    assert response.status_code == 403
+    assert fresh(world.wang).checked_in_at is None
+    response = post_form(client, url_for(world.session, "walk-in"), walk_in_data())
+    assert response.status_code == 403
+    assert db.session.scalar(select(func.count(Registration.id))) == 1
+
+
+@pytest.mark.parametrize(
+    "page", ["roster", "scan", "roster.csv", "roster.xlsx", "registrations/1/cancel"]
+)
+@pytest.mark.parametrize("session_id", ["999999", "99999999999", "0", "abc", "-1"])
+def test_unknown_session_is_404(client, world, page, session_id):
+    login(client, world.users["admin"])
+    url = f"/staff/sessions/{session_id}/{page}"
+    response = post_form(client, url) if page.endswith("cancel") else client.get(url)
+    assert response.status_code == 404
+
+
+def test_registration_of_another_session_cannot_be_cancelled_through_this_one(client, world, make):
+    other_session = make.session(world.event, capacity=5)
+    elsewhere = make.registration(other_session)
+    login(client, world.users["manager"])
+    for registration_id in (elsewhere.id, 99999999999, 0):
+        url = url_for(world.session, f"registrations/{registration_id}/cancel")
+        assert post_form(client, url).status_code == 404
+    assert fresh(elsewhere).status == RegistrationStatus.CONFIRMED
+
+
+def test_posts_need_the_csrf_token(client, world):
+    login(client, world.users["manager"])
+    for page in ("check-in", "walk-in", f"registrations/{world.wang.id}/cancel"):
+        response = client.post(url_for(world.session, page), data={"code": world.wang.code})
+        assert response.status_code == 400
+    assert fresh(world.wang).checked_in_at is None
+    assert fresh(world.wang).status == RegistrationStatus.CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("role", "admin", "organisation_id", "expected"),
+    [
+        (Role.MANAGER, False, 1, True),
+        (Role.MANAGER, False, 2, False),
+        (Role.ORGANISER, False, 1, False),
+        (Role.CHECKER, False, 1, False),
+        (None, True, 1, True),
+    ],
+)
+def test_only_managers_and_admins_see_phone_numbers(role, admin, organisation_id, expected):
+    memberships = [SimpleNamespace(organisation_id=1, role=role)] if role else []
+    user = SimpleNamespace(is_authenticated=True, is_admin=admin, memberships=memberships)
+    assert permissions.can_see_phone_numbers(user, organisation_id) is expected
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+
+def test_roster_shows_the_session_seats_and_registrations(client, world, make):
+    tcm = make.slot(world.session, "中医科", capacity=4)
+    make.registration(world.session, 2, name="赵大妈", slot_id=tcm.id)
+    make.registration(world.session, 2, name="钱先生", slot_id=tcm.id)  # waitlisted
+    login(client, world.users["checker"])
+    text = text_of(client.get(world.url))
+    assert world.event.title in text and "09:00–11:00" in text
+    assert "王秀英" in text and "赵大妈" in text and world.wang.code in text
+    assert "Confirmed: <strong>5</strong> / 6" in text
+    assert "Places left: <strong>1</strong>" in text
+    assert "On the waitlist: <strong>2</strong>" in text
+    assert "Waitlist, number 1" in text
+    assert "中医科" in text and "<td>4</td><td>2</td><td>2</td>" in text
+
+
+@pytest.mark.parametrize(
+    ("who", "shown", "hidden"),
+    [
+        ("checker", MASKED, FULL),
+        ("organiser", MASKED, FULL),
+        ("manager", FULL, MASKED),
+        ("admin", FULL, MASKED),
+    ],
+)
+def test_phone_numbers_are_masked_except_for_managers(client, world, who, shown, hidden):
+    login(client, world.users[who])
+    for page in ("roster", "roster.csv"):
+        text = text_of(client.get(url_for(world.session, page)))
+        assert shown in text and hidden not in text
+    workbook = load_workbook(io.BytesIO(client.get(url_for(world.session, "roster.xlsx")).data))
+    phones = [row[6] for row in workbook.active.iter_rows(min_row=2, values_only=True)]
+    assert phones == [shown]
+
+
+def test_email_is_masked_for_checkers(client, world, make):
+    make.registration(world.session, name="孙女士", email="sun.li@example.com")
+    login(client, world.users["checker"])
+    assert "s***@example.com" in text_of(client.get(url_for(world.session, "roster.csv")))
+    assert "sun.li@example.com" not in text_of(client.get(url_for(world.session, "roster.csv")))
+
+
+def test_roster_page_runs_the_same_number_of_queries_for_many_registrations(
+    client, world, make, count_queries
+):
+    tcm = make.slot(world.session, capacity=100)
+    login(client, world.users["manager"])
+    client.get(world.url)
+    with count_queries() as few:
+        assert client.get(world.url).status_code == 200
+    manager = world.users["manager"]
+    for number in range(12):
+        made = make.registration(world.session, 1, slot_id=tcm.id)
+        if number % 3 == 0:
+            made.checked_in_at, made.checked_in_by_id = utcnow(), manager.id
+            made.created_by_id = manager.id
+    db.session.commit()
+    with count_queries() as many:
+        assert client.get(world.url).status_code == 200
+    assert len(many) == len(few)
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "138 0013 8000",
+        "13800138000",
+        "+86 138-0013-8000",
+        "008613800138000",
+        "8000",
+        "王秀",
+    ],
+)
+@pytest.mark.parametrize("who", ["checker", "manager"])
+def test_search_by_phone_in_any_typed_form_or_name(client, world, make, query, who):
+    make.registration(world.session, name="赵大妈", phone="13911112222")
+    login(client, world.users[who])
+    text = text_of(client.get(world.url, query_string={"q": query}))
+    assert "1 registration found" in text
+    assert "王秀英" in text and "赵大妈" not in text
+
+
+def test_search_by_code_ignores_case_and_spaces(client, world, make):
+    make.registration(world.session, name="赵大妈")
+    login(client, world.users["checker"])
+    code = world.wang.code
+    query = f" {code[:3].lower()} {code[3:]} "
+    text = text_of(client.get(world.url, query_string={"q": query}))
+    assert "王秀英" in text and "赵大妈" not in text
+
+
+@pytest.mark.parametrize("query", ["139 9999 9999", "ZZZZZZ", "0000", "<script>", "x" * 500])
+def test_search_without_a_match_says_so(client, world, query):
+    login(client, world.users["checker"])
+    response = client.get(world.url, query_string={"q": query})
+    assert response.status_code == 200
+    assert "No registration matches" in text_of(response)
+    assert "王秀英" not in text_of(response) and "<script>" not in text_of(response)
+
+
+# ---------------------------------------------------------------------------------------------
+# Check-in
+
+
+def check_in(client, world, code, **headers):
+    return post_form(client, url_for(world.session, "check-in"), {"code": code}, headers=headers)
+
+
+def test_check_in_by_typed_code_and_a_warning_on_the_second_scan(client, world):
+    checker = world.users["checker"]
+    login(client, checker)
+    response = check_in(client, world, world.wang.code.lower())
+    assert response.status_code == 302 and response.headers["Location"] == world.url
+    registration = fresh(world.wang)
+    assert registration.checked_in_at is not None and registration.checked_in_by_id == checker.id
+    page = text_of(client.get(world.url))
+    assert "Checked in: 王秀英 · 3 people" in page
+    check_in(client, world, world.wang.code)
+    page = text_of(client.get(world.url))
+    assert "Already checked in at" in page and 'class="flash warning"' in page
+    assert fresh(world.wang).checked_in_at == registration.checked_in_at
+
+
+def test_scan_page_gets_json_answers(client, world, make):
+    cancelled = make.registration(world.session, name="周先生")
+    cancelled.status = RegistrationStatus.CANCELLED
+    db.session.commit()
+    login(client, world.users["checker"])
+    json = {"Accept": "application/json"}
+    first = check_in(client, world, world.wang.code, **json)
+    assert first.status_code == 200
+    assert first.json["ok"] is True and first.json["already"] is False
+    assert "王秀英" in first.json["message"]
+    again = check_in(client, world, world.wang.code, **json)
+    assert again.json["ok"] is False and again.json["already"] is True
+    assert "Already checked in at" in again.json["message"]
+    unknown = check_in(client, world, "XXXXXX", **json)
+    assert unknown.status_code == 404 and unknown.json["ok"] is False
+    assert unknown.json["message"] == "No registration with this code for this session."
+    gone = check_in(client, world, cancelled.code, **json)
+    assert gone.status_code == 409
+    assert gone.json["message"] == "This registration has been cancelled."
+    empty = check_in(client, world, "   ", **json)
+    assert empty.status_code == 422 and empty.json["outcome"] == "invalid"
+
+
+def test_waitlisted_registration_is_not_checked_in(client, world, make):
+    make.registration(world.session, 3)
+    waiting = make.registration(world.session, 2, name="吴奶奶")
+    assert waiting.status == RegistrationStatus.WAITLISTED
+    login(client, world.users["checker"])
+    answer = check_in(client, world, waiting.code, Accept="application/json")
+    assert answer.status_code == 409 and answer.json["outcome"] == "waitlisted"
+    assert "on the waitlist (number 1)" in answer.json["message"]
+    assert fresh(waiting).checked_in_at is None
+
+
+def test_code_of_another_session_of_the_event_names_that_session(client, world, make):
+    other = make.session(world.event, capacity=5, day=world.session.starts_at.date() + timedelta(2))
+    elsewhere = make.registration(other)
+    login(client, world.users["checker"])
+    answer = check_in(client, world, elsewhere.code, Accept="application/json")
+    assert answer.status_code == 404
+    assert "This code is for another session of this event" in answer.json["message"]
+    assert fresh(elsewhere).checked_in_at is None
+
+
+def test_code_of_another_organisations_session_says_nothing_about_it(client, world, make):
+    stranger = make.registration(make.session(capacity=5))
+    login(client, world.users["checker"])
+    answer = check_in(client, world, stranger.code, Accept="application/json")
+    assert answer.json["message"] == "No registration with this code for this session."
+
+
+@pytest.mark.parametrize("code", ["", "A" * 25, "漢字漢字漢字", "'; DROP TABLE x;--"])
+def test_malformed_codes_are_refused_without_harm(client, world, code):
+    login(client, world.users["checker"])
+    response = check_in(client, world, code)
+    assert response.status_code == 302
+    assert 'class="flash error"' in text_of(client.get(world.url))
+
+
+def test_scan_page_has_a_camera_and_a_typed_code_and_bundled_qr_library(client, world):
+    login(client, world.users["checker"])
+    text = text_of(client.get(url_for(world.session, "scan")))
+    assert "<video" in text and 'name="code"' in text and 'name="csrf_token"' in text
+    assert "/static/vendor/jsQR.js" in text and "/static/checkin.js" in text
+    assert "//cdn" not in text and "https://" not in text
+    library = client.get("/static/vendor/jsQR.js")
+    assert library.status_code == 200 and b"jsQR" in library.data
+    library.close()
+
+
+def test_scan_page_without_javascript_comes_back_to_the_scan_page(client, world):
+    login(client, world.users["checker"])
+    url = url_for(world.session, "check-in")
+    response = post_form(client, url, {"code": world.wang.code, "back": "scan"})
+    assert response.headers["Location"] == url_for(world.session, "scan")
+    assert "Checked in: 王秀英" in text_of(client.get(response.headers["Location"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Walk-ins and cancellation by staff
+
+
+def walk_in(client, world, **fields):
+    return post_form(client, url_for(world.session, "walk-in"), walk_in_data(**fields))
+
+
+def test_walk_in_is_recorded_as_made_by_the_staff_member(client, world):
+    checker = world.users["checker"]
+    login(client, checker)
+    response = walk_in(client, world)
+    assert response.status_code == 302
+    made = db.session.scalar(select(Registration).where(Registration.name == "李大爷"))
+    assert made.created_by_id == checker.id and made.phone == "+8613910002000"
+    assert made.status == RegistrationStatus.CONFIRMED and made.party_size == 2
+    assert made.consent_at is not None
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "walk-in"))
+    assert entry.actor_id == checker.id and entry.target_id == made.id
+    assert entry.organisation_id == world.event.organisation_id
+    page = text_of(client.get(world.url))
+    assert f"Registered 李大爷, confirmed. Code: {made.code}" in page
+    assert "by checker" in page
+
+
+def test_walk_in_is_waitlisted_when_full(client, world):
+    login(client, world.users["organiser"])
+    walk_in(client, world, party_size="3", phone="13910002001")
+    walk_in(client, world, party_size="1", phone="13910002002", name="郑阿姨")
+    late = db.session.scalar(select(Registration).where(Registration.name == "郑阿姨"))
+    assert late.status == RegistrationStatus.WAITLISTED
+    assert "on the waitlist (number 1)" in text_of(client.get(world.url))
+
+
+def test_walk_in_during_the_session_is_allowed(client, world, make):
+    started = make.session(world.event, capacity=5)
+    started.starts_at = utcnow() - timedelta(hours=1)
+    started.ends_at = utcnow() + timedelta(hours=1)
+    db.session.commit()
+    login(client, world.users["checker"])
+    response = post_form(client, url_for(started, "walk-in"), walk_in_data())
+    assert response.status_code == 302
+    assert db.session.scalar(select(Registration.session_id).where(Registration.name == "李大爷"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"consent": None}, "Please confirm that the resident agreed."),
+        ({"name": ""}, "Please enter a name."),
+        ({"phone": "12345"}, "Please enter a valid mainland China mobile number."),
+        ({"phone": "13800138000"}, "This phone number is already registered for this session."),
+        ({"party_size": "9"}, "A registration is for 1 to 4 people."),
+        ({"party_size": "two"}, "Not a valid integer value."),
+        ({"party_size": "0"}, "At least one person."),
+        ({"email": "not-an-address"}, "Please check the e-mail address."),
+    ],
+)
+def test_walk_in_errors_are_clear_keep_input_and_change_nothing(client, world, fields, message):
+    login(client, world.users["checker"])
+    response = walk_in(client, world, **fields)
+    assert response.status_code == 422
+    text = text_of(response)
+    assert message in text
+    assert '<details class="walk-in" id="walk-in" open>' in text
+    if fields.get("name", "x"):
+        assert 'value="李大爷"' in text
+    assert db.session.scalar(select(func.count(Registration.id))) == 1
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
+
+
+def test_walk_in_needs_a_slot_when_the_session_has_slots(client, world, make):
+    tcm = make.slot(world.session, "中医科", capacity=3)
+    login(client, world.users["checker"])
+    assert walk_in(client, world).status_code == 422
+    assert "Please choose a time slot." in text_of(walk_in(client, world))
+    assert walk_in(client, world, slot="99999999999").status_code == 422
+    assert walk_in(client, world, slot=str(tcm.id)).status_code == 302
+    assert db.session.scalar(select(Registration.slot_id).where(Registration.name == "李大爷"))
+
+
+@pytest.mark.parametrize("when", ["ended", "cancelled"])
+def test_walk_in_is_refused_for_a_finished_or_cancelled_session(client, world, when):
+    event_session = db.session.get(type(world.session), world.session.id)
+    if when == "ended":
+        event_session.starts_at = utcnow() - timedelta(hours=3)
+        event_session.ends_at = utcnow() - timedelta(hours=1)
+        message = "This session has already finished."
+    else:
+        event_session.status = SessionStatus.CANCELLED
+        message = "This session has been cancelled."
+    db.session.commit()
+    login(client, world.users["checker"])
+    response = walk_in(client, world)
+    assert response.status_code == 422 and message in text_of(response)
+
+
+def test_staff_cancel_promotes_the_waitlist(client, world, make):
+    make.registration(world.session, 3, name="赵大妈")
+    waiting = make.registration(world.session, 2, name="吴奶奶")
+    assert waiting.status == RegistrationStatus.WAITLISTED
+    organiser = world.users["organiser"]
+    login(client, organiser)
+    response = post_form(client, url_for(world.session, f"registrations/{world.wang.id}/cancel"))
+    assert response.status_code == 302
+    cancelled = fresh(world.wang)
+    assert cancelled.status == RegistrationStatus.CANCELLED and cancelled.cancelled_by_staff
+    assert fresh(waiting).status == RegistrationStatus.CONFIRMED
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "cancel"))
+    assert entry.actor_id == organiser.id and entry.target_id == world.wang.id
+    page = text_of(client.get(world.url))
+    assert f"Registration {world.wang.code} is cancelled." in page
+    assert f"1 registration moved up from the waitlist: {waiting.code}" in page
+    again = post_form(client, url_for(world.session, f"registrations/{world.wang.id}/cancel"))
+    assert again.status_code == 302
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Exports
+
+
+def test_csv_export_has_a_bom_headings_local_times_and_defused_formulas(client, world, make):
+    make.registration(world.session, 1, name='=HYPERLINK("http://x")', phone="13911112222")
+    make.registration(world.session, 1, name="@SUM(A1)", phone="13911113333")
+    login(client, world.users["manager"])
+    response = client.get(url_for(world.session, "roster.csv"))
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    disposition = response.headers["Content-Disposition"]
+    assert (
+        disposition.startswith("attachment;") and f"session-{world.session.id}.csv" in disposition
+    )
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    heading, rows = table[0], table[1:]
+    assert heading[:4] == ["Code", "Status", "Waitlist position", "Number of people"]
+    assert "Checked in at (Asia/Shanghai)" in heading and "Made by staff" in heading
+    by_code = {row[0]: dict(zip(heading, row, strict=True)) for row in rows}
+    wang = by_code[world.wang.code]
+    assert wang["Full name"] == "王秀英" and wang["Status"] == "Confirmed"
+    assert wang["Mobile number"] == "'" + FULL  # a leading + would be read as a formula
+    assert wang["Registered at (Asia/Shanghai)"].endswith("+08:00")
+    names = {row["Full name"] for row in by_code.values()}
+    assert '\'=HYPERLINK("http://x")' in names and "'@SUM(A1)" in names
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_xlsx_export_has_every_registration_with_status_and_check_in(client, world, make):
+    checker = world.users["checker"]
+    walker = make.registration(world.session, 3, name="=1+1")
+    waiting = make.registration(world.session, 2, name="吴奶奶")
+    walker.created_by_id = checker.id
+    db.session.commit()
+    login(client, checker)
+    check_in(client, world, world.wang.code)
+    response = client.get(url_for(world.session, "roster.xlsx"))
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert f"session-{world.session.id}.xlsx" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    heading = [cell.value for cell in sheet[1]]
+    rows = {
+        row[0]: dict(zip(heading, row, strict=True))
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert len(rows) == 3
+    wang = rows[world.wang.code]
+    assert wang["Checked in by"] == "checker"
+    checked_at = wang["Checked in at (Asia/Shanghai)"]
+    local_now = utcnow().astimezone(SHANGHAI).replace(tzinfo=None)
+    assert abs((checked_at - local_now).total_seconds()) < 120
+    assert rows[waiting.code]["Status"] == "On the waitlist"
+    assert rows[waiting.code]["Waitlist position"] == 1
+    assert rows[walker.code]["Made by staff"] == "checker"
+    formula_cell = next(c for c in sheet["F"] if c.value == "=1+1")
+    assert formula_cell.data_type == "s"  # text, not a formula
+
+
+def test_exports_of_an_empty_session_have_headings_only(client, world, make):
+    empty = make.session(world.event, capacity=3)
+    login(client, world.users["checker"])
+    table = client.get(url_for(empty, "roster.csv")).data.decode("utf-8-sig").splitlines()
+    assert len(table) == 1 and table[0].startswith("Code,")
+    sheet = load_workbook(io.BytesIO(client.get(url_for(empty, "roster.xlsx")).data)).active
+    assert sheet.max_row == 1
