@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outreach import cli, config, errors, formatting, i18n, models  # noqa: F401  (models: all tables)
 from outreach.accounts import permissions
@@ -16,7 +17,7 @@ from outreach.accounts.admin_views import bp as accounts_admin_bp
 from outreach.accounts.services import load_user
 from outreach.accounts.views import bp as accounts_bp
 from outreach.api.views import bp as api_bp
-from outreach.database import db, render_migration_item
+from outreach.database import IdConverter, db, render_migration_item
 from outreach.events.series_views import bp as events_series_bp
 from outreach.events.staff_views import bp as events_staff_bp
 from outreach.events.views import bp as events_bp
@@ -40,7 +41,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("OUTREACH_INSTANCE_PATH") or str(PROJECT_DIR / "instance"),
         template_folder=str(PROJECT_DIR / "templates"),
     )
+    app.url_map.converters["id"] = IdConverter
     config.load(app, overrides)
+    if app.config["PROXY_FIX"]:
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(

@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_ATTEMPTS": "10 per 15 minutes",
     "REGISTRATION_ATTEMPTS": "30 per minute",
     "RETENTION_DAYS": 90,
+    # How many reverse proxies stand in front of the app (their X-Forwarded-* headers are
+    # trusted, so rate limits see each client's own address). 0: none.
+    "PROXY_FIX": 0,
     "JSON_SORT_KEYS": False,
 }
 
@@ -50,6 +53,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
     "RETENTION_DAYS": ("RETENTION_DAYS", int),
+    "PROXY_FIX": ("PROXY_FIX", int),
 }
 
 

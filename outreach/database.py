@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+import sqlite3
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Enum, MetaData, String
+from sqlalchemy import DateTime, Engine, Enum, MetaData, String, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
+from werkzeug.routing import IntegerConverter
 
 from outreach.text import localised, slugify
 
@@ -54,6 +56,15 @@ def enum_column(cls: type[enum.Enum], name: str) -> Enum:
         length=20,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
+    """SQLite enforces foreign keys (and ON DELETE rules) only when asked, per connection."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
 
 
 def utcnow() -> datetime:
@@ -107,3 +118,10 @@ def render_migration_item(type_: str, obj: object, autogen_context: object) -> s
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+class IdConverter(IntegerConverter):
+    """`<id:…>` in routes: a row id, 1 to 2³¹−1; anything else is a 404, never an overflow."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)

@@ -111,6 +111,8 @@ def reject_nul_bytes() -> None:
     raw = request.full_path
     if "\x00" in raw or "%00" in raw or any("\x00" in v for v in request.form.values()):
         raise BadRequest()
+    if request.is_json and b"\\u0000" in request.get_data(cache=True):
+        raise BadRequest()
 
 
 def init_app(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, request
 from flask_babel import format_date, format_time
@@ -66,7 +66,16 @@ def name(obj) -> str:
 
 
 def url_with(**changes: object) -> str:
-    """The current page's URL with some query parameters changed (None removes one)."""
+    """The current page's URL with some query parameters changed (None removes one).
+
+    After a POST (a form shown again with its errors) the URL takes only POSTs, so the
+    link goes to the page the form was on instead.
+    """
+    if request.method != "GET":
+        referrer = urlsplit(request.referrer or "")
+        path = referrer.path if referrer.netloc == request.host and referrer.path else "/"
+        args = {key: value for key, value in changes.items() if value is not None}
+        return path + ("?" + urlencode(args) if args else "")
     args = request.args.to_dict()
     for key, value in changes.items():
         if value is None:

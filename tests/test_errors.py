@@ -17,6 +17,9 @@ import pytest
         "/?page=abc",
         "/?page=99999999999999999999",
         "/communities/x?page=1.5",
+        "/?to=9999-12-31",
+        "/?from=0001-01-01",
+        "/api/v1/events?to=9999-12-31",
     ],
 )
 def test_malformed_parameters_give_a_readable_400(client, make, url):
@@ -24,7 +27,7 @@ def test_malformed_parameters_give_a_readable_400(client, make, url):
     response = client.get(url)
     assert response.status_code == 400
     text = response.get_data(as_text=True)
-    assert "<h1>请求有误</h1>" in text
+    assert "<h1>请求有误</h1>" in text or url.startswith("/api/")
     assert "Traceback" not in text
 
 
@@ -82,3 +85,26 @@ def test_an_unexpected_error_shows_a_generic_page_without_details(app, client):
 )
 def test_nul_bytes_are_a_400_not_a_database_error(client, url):
     assert client.get(url).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/events/99999999999999999999",
+        "/sessions/99999999999999999999.ics",
+        "/api/v1/events/99999999999999999999",
+        "/api/v1/sessions/99999999999999999999",
+        "/staff/events/99999999999999999999/edit",
+    ],
+)
+def test_huge_ids_are_404_not_an_overflow(client, url):
+    assert client.get(url).status_code in (404, 302)
+
+
+def test_nul_bytes_in_a_json_body_are_refused(client, make):
+    event_session = make.session()
+    response = client.post(
+        f"/api/v1/sessions/{event_session.id}/registrations",
+        json={"name": "a\u0000b", "phone": "13800138000", "party_size": 1, "consent": True},
+    )
+    assert response.status_code in (400, 422)

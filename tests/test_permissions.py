@@ -170,7 +170,7 @@ MATRIX = [
     Row(
         "POST",
         "/staff/sessions/{session}/registrations/{registration}/cancel",
-        CHECKER_ACTION,
+        EDITOR_ACTION,
     ),
 ]
 

@@ -50,7 +50,7 @@ def sessions(make):
     second = make.registration(old, 1, name="李大爷", slot_id=tcm.id)
     waiting = make.registration(old, 2, name="赵大妈", slot_id=tcm.id)
     gone = make.registration(old, 1, name="钱先生", slot_id=tcm.id)
-    services.check_in(old, first.code, actor=checker)
+    services.check_in(first, actor=checker)
     db.session.commit()
     services.cancel(gone)
     db.session.commit()

@@ -225,3 +225,14 @@ def test_session_ics_download(client, make):
     assert f"UID:{event_session.uid}" in body
     assert re.search(r"DTSTART;TZID=Asia/Shanghai:\d{8}T090000", body)
     assert "BEGIN:VTIMEZONE" in body
+
+
+def test_error_page_after_a_refused_registration_loads_eagerly(client, make, count_queries):
+    event = make.event()
+    sessions = [make.session(event, make.venue(), capacity=5) for _ in range(6)]
+    make.registration(sessions[0], phone="13800138000")
+    data = form_data(sessions[0], client)  # the same phone: refused by the rules
+    with count_queries() as refused:
+        response = client.post(f"/sessions/{sessions[0].id}/register", data=data)
+    assert response.status_code == 422
+    assert len(refused) < 20

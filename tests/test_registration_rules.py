@@ -291,18 +291,21 @@ def test_cancelling_twice_changes_nothing(make):
     assert services.cancel(made) == []
 
 
-def test_check_in_by_code_warns_on_second_scan(make):
+def test_check_in_warns_on_second_scan_and_refuses_waitlisted_or_cancelled(make):
     user = make.staff()
-    event_session = make.session()
+    event_session = make.session(capacity=1)
     made = attempt(make, event_session)
-    first = services.check_in(event_session, made.code.lower(), actor=user)
+    first = services.check_in(made, actor=user)
     assert not first.already and made.checked_in_at is not None
-    again = services.check_in(event_session, f" {made.code} ", actor=user)
-    assert again.already
-    with pytest.raises(RegistrationError):
-        services.check_in(event_session, "XXXXXX", actor=user)
-    with pytest.raises(RegistrationError):
-        services.check_in(make.session(), made.code, actor=user)
+    assert services.check_in(made, actor=user).already
+    waiting = attempt(make, event_session)
+    with pytest.raises(RegistrationError) as refused:
+        services.check_in(waiting, actor=user)
+    assert refused.value.kind == "waitlisted"
+    services.cancel(waiting)
+    with pytest.raises(RegistrationError) as refused:
+        services.check_in(waiting, actor=user)
+    assert refused.value.kind == "closed"
 
 
 def test_token_lookup(make):
@@ -330,3 +333,14 @@ def test_staff_adding_seats_promotes_the_waitlist(make, new_capacity, promoted):
         )
     )
     assert confirmed == 2 + promoted
+
+
+def test_nobody_is_promoted_into_a_session_already_under_way(make):
+    event_session = make.session(capacity=1)
+    holder = attempt(make, event_session)
+    waiting = attempt(make, event_session)
+    event_session.starts_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    assert services.cancel(holder) == []
+    db.session.refresh(waiting)
+    assert waiting.status == WAITLISTED

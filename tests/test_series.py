@@ -94,6 +94,10 @@ def series_sessions(world) -> list[EventSession]:
     )
 
 
+def local_day(event_session) -> date:
+    return event_session.starts_at.astimezone(SHANGHAI).date()
+
+
 def mondays(count: int, start: date | None = None) -> list[date]:
     first = start or next_monday()
     return [first + timedelta(weeks=n) for n in range(count)]
@@ -262,6 +266,23 @@ def test_adding_an_exception_date_removes_only_that_session(client, world):
     assert all(before[s.starts_at] == (s.id, s.uid) and s.sequence == 0 for s in after)
     text = page_text(client.get(url(world)))
     assert "Sessions created: 0, updated: 0, removed: 1, kept as they were: 0." in text
+
+
+def test_sessions_with_registrations_are_never_moved_or_deleted(client, world, make):
+    save(client, world)
+    booked, moved = series_sessions(world)[1], series_sessions(world)[2]
+    registration = make.registration(booked)
+    make.registration(moved)
+    # Drop the booked date and move every session to 10:00: neither booked one may change.
+    response = save(client, world, exdates=local_day(booked).isoformat(), start_time="10:00")
+    assert response.status_code == 302
+    by_id = {s.id: s for s in series_sessions(world)}
+    assert by_id[booked.id].starts_at == booked.starts_at
+    assert by_id[moved.id].starts_at == moved.starts_at
+    assert "residents have registered" in page_text(client.get(url(world)))
+    assert client.get(f"/r/{registration.manage_token}").status_code == 200
+    post_form(client, url(world, "/delete"))
+    assert {s.id for s in series_sessions(world)} >= {booked.id, moved.id}
 
 
 def test_removing_the_exception_date_brings_the_date_back(client, world):

@@ -8,7 +8,7 @@ import pytest
 
 from outreach.accounts.models import AuditEntry
 from outreach.database import db
-from outreach.registrations.models import Slot
+from outreach.registrations.models import Registration, RegistrationStatus, Slot
 from tests.conftest import post_form
 
 
@@ -147,3 +147,15 @@ def test_other_organisations_and_checkers_cannot_touch_slots(client, screening, 
     assert client.get(wrong).status_code == 404
     assert client.get(url(event_session, "/999999/delete")).status_code == 405
     assert post_form(client, url(event_session, "/999999/delete")).status_code == 404
+
+
+def test_raising_a_slots_capacity_promotes_its_waitlist(client, screening, login_as, make):
+    event_session, organiser = screening
+    slot = make.slot(event_session, "中医科", capacity=1)
+    make.registration(event_session, 1, slot_id=slot.id)
+    waiting = make.registration(event_session, 1, slot_id=slot.id)
+    assert waiting.status == RegistrationStatus.WAITLISTED
+    login_as(organiser)
+    edit = url(event_session, f"/{slot.id}")
+    post_form(client, edit, {f"slot{slot.id}-label": "中医科", f"slot{slot.id}-capacity": "2"})
+    assert db.session.get(Registration, waiting.id).status == RegistrationStatus.CONFIRMED

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.database import Named, db, enum_column, utcnow
@@ -70,6 +70,10 @@ class StaffUser(UserMixin, db.Model):
     def label(self) -> str:
         """How the account is named on pages and in the audit trail."""
         return self.display_name or self.username
+
+
+# Usernames are unique whatever their case, as sign-in compares them that way.
+Index("uq_staff_user_username_lower", func.lower(StaffUser.username), unique=True)
 
 
 class Membership(db.Model):

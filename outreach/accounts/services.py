@@ -386,11 +386,3 @@ def audit_entries(
     if action:
         statement = statement.where(AuditEntry.action == action)
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)
-
-
-def audit_actions(organisation_ids: set[int] | None) -> list[str]:
-    """The actions found in the part of the trail a user may see, for the filter."""
-    statement = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
-    if organisation_ids is not None:
-        statement = statement.where(AuditEntry.organisation_id.in_(organisation_ids))
-    return list(db.session.scalars(statement))

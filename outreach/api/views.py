@@ -12,7 +12,7 @@ from outreach.database import db
 from outreach.errors import InvalidInput
 from outreach.events import services
 from outreach.events.forms import parse_listing_query
-from outreach.extensions import limiter
+from outreach.extensions import limiter, registration_limit
 from outreach.i18n import current_language
 from outreach.registrations import services as registrations
 from outreach.registrations.services import RegistrationError, Seats
@@ -48,14 +48,14 @@ def events():
     )
 
 
-@bp.get("/events/<int:event_id>")
+@bp.get("/events/<id:event_id>")
 def event(event_id: int):
     """One public event with all its sessions."""
     found = services.public_event(event_id)
     return jsonify(serialise.event(found, found.sessions, Seats.of(found.sessions)))
 
 
-@bp.get("/sessions/<int:session_id>")
+@bp.get("/sessions/<id:session_id>")
 def event_session(session_id: int):
     """One session of a public event."""
     found = services.public_session(session_id)
@@ -96,12 +96,8 @@ def _json_body():
     return body
 
 
-def _registration_attempts() -> str:
-    return current_app.config["REGISTRATION_ATTEMPTS"]
-
-
-@bp.post("/sessions/<int:session_id>/registrations")
-@limiter.limit(_registration_attempts, scope="registrations")
+@bp.post("/sessions/<id:session_id>/registrations")
+@limiter.limit(registration_limit, scope="registrations")
 def create_registration(session_id: int):
     """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid."""
     body = _json_body()

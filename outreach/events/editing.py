@@ -13,14 +13,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, select, type_coerce
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from outreach.accounts import audit, permissions
 from outreach.accounts.models import Organisation
 from outreach.database import UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError
-from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
-from outreach.events.services import Page
+from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
+from outreach.events.services import Page, event_with_sessions
 from outreach.events.signals import session_changed
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
 from outreach.places.models import Community, Township, Venue
@@ -153,20 +153,7 @@ def event_for_editing(event_id: int) -> Event:
     """Any event, drafts included, with its sessions and their places loaded."""
     if not 0 < event_id <= MAX_ID:
         raise NotFoundError("staff_event", event_id)
-    event = db.session.scalar(
-        select(Event)
-        .where(Event.id == event_id)
-        .options(
-            joinedload(Event.organisation),
-            joinedload(Event.category),
-            selectinload(Event.sessions).options(
-                joinedload(EventSession.venue).options(
-                    joinedload(Venue.community), joinedload(Venue.township)
-                ),
-                selectinload(EventSession.slots),
-            ),
-        )
-    )
+    event = db.session.scalar(event_with_sessions().where(Event.id == event_id))
     if event is None:
         raise NotFoundError("staff_event", event_id)
     return event
@@ -178,11 +165,6 @@ def session_of(event: Event, session_id: int) -> EventSession:
         if event_session.id == session_id:
             return event_session
     raise NotFoundError("staff_session", session_id)
-
-
-def category_choices() -> list[Category]:
-    """Every category, in the order the public pages list them."""
-    return list(db.session.scalars(select(Category).order_by(Category.id)))
 
 
 def organisation_choices(user: Any) -> list[Organisation]:

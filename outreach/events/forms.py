@@ -70,13 +70,9 @@ def _date(args: MultiDict, name: str) -> date | None:
     if not raw:
         return None
     try:
-        if len(raw) != 10:
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(
-            _("“%(value)s” is not a date; use the form YYYY-MM-DD, e.g. 2026-08-15.", value=raw)
-        ) from None
+        return parse_day(raw)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def _page(args: MultiDict) -> int:

@@ -27,7 +27,7 @@ from outreach.database import Named, db, enum_column, utcnow
 from outreach.places.models import Venue
 
 if TYPE_CHECKING:
-    from outreach.registrations.models import Slot
+    from outreach.registrations.models import Registration, Slot
 
 
 class EventStatus(enum.StrEnum):
@@ -97,8 +97,9 @@ class Event(db.Model):
     one_registration_per_event: Mapped[bool] = mapped_column(Boolean, default=False)
     registration_opens_at: Mapped[datetime | None]
     registration_closes_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Indexed: staff pages list events by when they were made or last changed.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     organisation: Mapped[Organisation] = relationship()
     category: Mapped[Category] = relationship()
@@ -171,11 +172,16 @@ class EventSession(db.Model):
     )
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     venue: Mapped[Venue] = relationship()
-    # Defined by the registrations package (a higher layer), declared here by name only.
+    # Slot and Registration belong to the registrations package (a higher layer) and are
+    # named here only as strings, so that events code can load slots and ask whether a
+    # session is booked without importing that package.
+    registrations: Mapped[list[Registration]] = relationship(
+        viewonly=True, lazy="raise", order_by="Registration.id"
+    )
     slots: Mapped[list[Slot]] = relationship(
         back_populates="event_session",
         order_by="Slot.position, Slot.id",

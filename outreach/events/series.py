@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from outreach.accounts import audit
 from outreach.database import db, utcnow
@@ -43,6 +44,7 @@ class KeptReason(enum.StrEnum):
 
     CANCELLED = "cancelled"
     CHANGED = "changed"  # rescheduled, moved or resized on its own
+    REGISTERED = "registered"  # residents have registered: never moved or deleted by a rule
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def _as_generated(
 
     Not `sequence == 0`: the series' own in-place updates bump the sequence too. A session
     cancelled, rescheduled, moved or resized on its own no longer matches and is kept.
-    The registrations issue adds its check here: a session holding registrations is kept.
+    Sessions holding registrations are kept too (see `_split_future`).
     """
     return (
         occurrence is not None
@@ -179,7 +181,20 @@ def _as_generated(
     )
 
 
-def _kept_reason(event_session: EventSession) -> KeptReason:
+def _booked(sessions: list[EventSession]) -> set[int]:
+    """Ids of the sessions any resident has registered for (cancelled ones count too)."""
+    ids = [s.id for s in sessions if s.id is not None]
+    if not ids:
+        return set()
+    statement = select(EventSession.id).where(
+        EventSession.id.in_(ids), EventSession.registrations.any()
+    )
+    return set(db.session.scalars(statement))
+
+
+def _kept_reason(event_session: EventSession, booked: set[int]) -> KeptReason:
+    if event_session.id in booked:
+        return KeptReason.REGISTERED
     if event_session.status == SessionStatus.CANCELLED:
         return KeptReason.CANCELLED
     return KeptReason.CHANGED
@@ -197,14 +212,18 @@ def _split_future(
     """The series' future sessions: those still as generated (by day), and the others."""
     generated: dict[date, EventSession] = {}
     kept: list[KeptSession] = []
-    for event_session in _series_sessions(event, series):
-        if event_session.starts_at <= now:
-            continue  # the past is never touched
+    future = [s for s in _series_sessions(event, series) if s.starts_at > now]
+    booked = _booked(future)  # the past is never touched
+    for event_session in future:
         day = local_date(event_session.starts_at)
-        if day not in generated and _as_generated(event_session, old.get(day), series):
+        if (
+            day not in generated
+            and event_session.id not in booked
+            and _as_generated(event_session, old.get(day), series)
+        ):
             generated[day] = event_session
         else:
-            kept.append(KeptSession(event_session, _kept_reason(event_session)))
+            kept.append(KeptSession(event_session, _kept_reason(event_session, booked)))
     return generated, kept
 
 

@@ -17,9 +17,7 @@ from outreach.localtime import local_date, local_today
 
 # Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps PostgreSQL from
 # being asked about an out-of-range number.
-bp = Blueprint(
-    "events_series", __name__, url_prefix="/staff/events/<int(max=2147483647):event_id>/series"
-)
+bp = Blueprint("events_series", __name__, url_prefix="/staff/events/<id:event_id>/series")
 
 # The flash after saving lists at most this many kept sessions by date.
 LISTED_KEPT = 10
@@ -55,6 +53,7 @@ def _kept_text(report: series.SeriesReport) -> str:
     reasons = {
         series.KeptReason.CANCELLED: _("cancelled"),
         series.KeptReason.CHANGED: _("changed on its own"),
+        series.KeptReason.REGISTERED: _("residents have registered"),
     }
     items = [
         _(

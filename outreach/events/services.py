@@ -190,7 +190,8 @@ class EventWithSessions:
     sessions: list[EventSession]
 
 
-def _event_with_sessions() -> Select:
+def event_with_sessions() -> Select:
+    """Select events with their organisation, category, sessions, places and slots."""
     return select(Event).options(
         joinedload(Event.organisation),
         joinedload(Event.category),
@@ -206,11 +207,23 @@ def _event_with_sessions() -> Select:
 def public_event(event_id: int) -> Event:
     """A public event with all its sessions and their places loaded."""
     event = db.session.scalar(
-        _event_with_sessions().where(Event.id == event_id, Event.status.in_(PUBLIC_EVENT_STATUSES))
+        event_with_sessions().where(Event.id == event_id, Event.status.in_(PUBLIC_EVENT_STATUSES))
     )
     if event is None:
         raise NotFoundError("event", event_id)
     return event
+
+
+def public_event_of_session(session_id: int) -> tuple[Event, EventSession]:
+    """A session's public event with all its sessions loaded, and the session itself."""
+    event = db.session.scalar(
+        event_with_sessions()
+        .join(Event.sessions)
+        .where(EventSession.id == session_id, Event.status.in_(PUBLIC_EVENT_STATUSES))
+    )
+    if event is None:
+        raise NotFoundError("session", session_id)
+    return event, next(s for s in event.sessions if s.id == session_id)
 
 
 def public_session(session_id: int) -> EventSession:

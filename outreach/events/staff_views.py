@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from outreach.accounts import permissions
 from outreach.database import db
-from outreach.events import editing, services
+from outreach.events import categories, editing, services
 from outreach.events.forms import (
     MAX_ROWS,
     CampaignForm,
@@ -76,7 +76,7 @@ def _event_form(event: Event | None = None) -> EventForm:
     permissions.require(permissions.can_edit_some_events(current_user))
     organisations = editing.organisation_choices(current_user)
     form = EventForm(obj=event)
-    form.offer(editing.category_choices(), organisations, current_language())
+    form.offer(categories.categories(), organisations, current_language())
     if event is not None and event.status == EventStatus.CANCELLED:
         del form.status  # a cancelled event comes back through "restore", not the editor
     return form
@@ -96,7 +96,7 @@ def new():
     return render_template("staff/events/form.html", form=form, event=None)
 
 
-@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:event_id>/edit", methods=["GET", "POST"])
 def edit(event_id: int):
     """Change an event's text, category, organisation or status."""
     event = _editable_event(event_id)
@@ -160,13 +160,13 @@ def _add_sessions(event: Event, forms: _SessionsPage, form: SessionRowsForm | Ca
     return _render_sessions(event, forms)
 
 
-@bp.get("/<int:event_id>/sessions")
+@bp.get("/<id:event_id>/sessions")
 def sessions(event_id: int):
     """An event's sessions, and the forms that add more."""
     return _render_sessions(_editable_event(event_id), _sessions_page())
 
 
-@bp.post("/<int:event_id>/sessions")
+@bp.post("/<id:event_id>/sessions")
 def add_rows(event_id: int):
     """Add the sessions entered row by row."""
     event = _editable_event(event_id)
@@ -174,7 +174,7 @@ def add_rows(event_id: int):
     return _add_sessions(event, forms, forms.rows)
 
 
-@bp.post("/<int:event_id>/sessions/campaign")
+@bp.post("/<id:event_id>/sessions/campaign")
 def add_campaign(event_id: int):
     """Add a session at every chosen venue on every listed date."""
     event = _editable_event(event_id)
@@ -182,7 +182,7 @@ def add_campaign(event_id: int):
     return _add_sessions(event, forms, forms.campaign)
 
 
-@bp.route("/<int:event_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:event_id>/sessions/<id:session_id>/edit", methods=["GET", "POST"])
 def edit_session(event_id: int, session_id: int):
     """Reschedule a session, move it to another venue or change its places."""
     event, event_session = _editable_session(event_id, session_id)
@@ -221,7 +221,7 @@ def _carry_out(change: Callable[[], object], done: str, then: str, back: str) ->
     return redirect(then)
 
 
-@bp.route("/<int:event_id>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+@bp.route("/<id:event_id>/sessions/<id:session_id>/cancel", methods=["GET", "POST"])
 def cancel_session(event_id: int, session_id: int):
     """Cancel one session with a reason residents will see."""
     event, event_session = _editable_session(event_id, session_id)
@@ -237,7 +237,7 @@ def cancel_session(event_id: int, session_id: int):
     return _cancel_page(event, event_session, form)
 
 
-@bp.post("/<int:event_id>/sessions/<int:session_id>/restore")
+@bp.post("/<id:event_id>/sessions/<id:session_id>/restore")
 def restore_session(event_id: int, session_id: int):
     """Put a cancelled session back on."""
     event, event_session = _editable_session(event_id, session_id)
@@ -254,7 +254,7 @@ def restore_session(event_id: int, session_id: int):
 # Cancel, restore, delete and clone a whole event
 
 
-@bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
+@bp.route("/<id:event_id>/cancel", methods=["GET", "POST"])
 def cancel(event_id: int):
     """Cancel the whole event with a reason residents will see."""
     event = _editable_event(event_id)
@@ -270,7 +270,7 @@ def cancel(event_id: int):
     return _cancel_page(event, None, form)
 
 
-@bp.post("/<int:event_id>/restore")
+@bp.post("/<id:event_id>/restore")
 def restore(event_id: int):
     """Put a cancelled event back on."""
     event = _editable_event(event_id)
@@ -283,7 +283,7 @@ def restore(event_id: int):
     )
 
 
-@bp.route("/<int:event_id>/delete", methods=["GET", "POST"])
+@bp.route("/<id:event_id>/delete", methods=["GET", "POST"])
 def delete(event_id: int):
     """Delete a draft, after asking."""
     event = _editable_event(event_id)
@@ -297,7 +297,7 @@ def delete(event_id: int):
     )
 
 
-@bp.route("/<int:event_id>/clone", methods=["GET", "POST"])
+@bp.route("/<id:event_id>/clone", methods=["GET", "POST"])
 def clone(event_id: int):
     """Copy an event and its sessions to new dates, as a draft."""
     event = _editable_event(event_id)

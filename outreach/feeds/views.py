@@ -50,7 +50,7 @@ def session_facts(event_session: EventSession, language: str) -> SessionFacts:
     )
 
 
-@bp.get("/sessions/<int:session_id>.ics")
+@bp.get("/sessions/<id:session_id>.ics")
 def session_ics(session_id: int):
     """One session as a calendar file to open or import."""
     event_session = event_services.public_session(session_id)
@@ -65,4 +65,6 @@ def session_ics(session_id: int):
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="session-{session_id}.ics"'
     response.headers["Cache-Control"] = "public, max-age=300"
+    # The text follows the reader's language (cookie or Accept-Language).
+    response.headers["Vary"] = "Accept-Language, Cookie"
     return response

@@ -7,10 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-PRIVACY_NOTICE = _l(
-    "Your name and phone number are used only to run this session: the organiser's staff see "
-    "them, nobody else does, and they are erased %(days)d days after the session ends."
-)
+from outreach.registrations.services import RegistrationError, RegistrationRequest
 
 
 class RegistrationForm(FlaskForm):
@@ -48,6 +45,26 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(_l("Please agree to the privacy notice."))],
     )
 
+    def request(self, language: str) -> RegistrationRequest:
+        """What the registration service needs, from the validated form."""
+        slot = self.slot.data or ""
+        community = self.community.data if self.community is not None else None
+        return RegistrationRequest(
+            name=self.name.data,
+            phone=self.phone.data,
+            party_size=self.party_size.data,
+            consent=bool(self.consent.data),
+            slot_id=int(slot) if slot.isdigit() else None,
+            community_slug=community or None,
+            email=self.email.data,
+            language=language,
+        )
+
+    def show_error(self, error: RegistrationError) -> None:
+        """Put a refusal of the rules next to the field it concerns (or above the form)."""
+        field = getattr(self, error.field, None) if error.field else None
+        (field.errors if field is not None else self.form_errors).append(error.message)
+
 
 class PartySizeForm(FlaskForm):
     """Lower the number of people of a registration."""
@@ -59,4 +76,4 @@ class PartySizeForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """A button with CSRF protection (cancel, reset feed link)."""
+    """A button with CSRF protection (such as cancelling)."""

@@ -77,7 +77,7 @@ class Registration(db.Model):
     phone: Mapped[str] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
     community_id: Mapped[int | None] = mapped_column(
-        ForeignKey("community.id", ondelete="SET NULL")
+        ForeignKey("community.id", ondelete="SET NULL"), index=True
     )
     language: Mapped[str] = mapped_column(String(8), default="zh")
     consent_at: Mapped[datetime]
@@ -85,7 +85,7 @@ class Registration(db.Model):
     manage_token: Mapped[str] = mapped_column(String(64), unique=True)
     feed_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_user.id", ondelete="SET NULL")
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -95,7 +95,7 @@ class Registration(db.Model):
     cancelled_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_in_at: Mapped[datetime | None]
     checked_in_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_user.id", ondelete="SET NULL")
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
     )
     purged_at: Mapped[datetime | None]
 

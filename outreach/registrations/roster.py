@@ -293,21 +293,20 @@ def check_in(event_session: EventSession, code: str, *, actor, now=None) -> Desk
     )
     if registration is None:
         return _elsewhere(event_session, cleaned)
-    if registration.status == WAITLISTED:
-        position = services.waitlist_position(registration)
+    try:
+        result = services.check_in(registration, actor=actor, now=now)
+    except services.RegistrationError as error:
+        if error.kind != "waitlisted":
+            return DeskResult("cancelled", error.message)
         return DeskResult(
             "waitlisted",
             _(
                 "Not checked in: %(who)s is on the waitlist (number %(position)d) "
                 "and has no confirmed place.",
                 who=_who(registration),
-                position=position,
+                position=services.waitlist_position(registration),
             ),
         )
-    try:
-        result = services.check_in(event_session, cleaned, actor=actor, now=now)
-    except services.RegistrationError as error:
-        return DeskResult("cancelled", error.message)
     if result.already:
         at = clock(registration.checked_in_at)
         return DeskResult(

@@ -98,18 +98,21 @@ def lock_session(session_id: int) -> EventSession:
     )
 
 
+def _confirmed_sums(key, condition) -> dict[int | None, int]:
+    """Seats held by confirmed registrations matching `condition`, summed per `key`."""
+    rows = db.session.execute(
+        select(key, func.sum(Registration.party_size))
+        .where(condition, Registration.status == RegistrationStatus.CONFIRMED)
+        .group_by(key)
+    ).all()
+    return {group: int(taken) for group, taken in rows}
+
+
 def _confirmed_seats(session_id: int) -> tuple[int, dict[int, int]]:
     """Seats taken by confirmed registrations: in the session, and per slot."""
-    rows = db.session.execute(
-        select(Registration.slot_id, func.sum(Registration.party_size))
-        .where(
-            Registration.session_id == session_id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-        .group_by(Registration.slot_id)
-    ).all()
-    per_slot = {slot_id: int(taken) for slot_id, taken in rows if slot_id is not None}
-    return sum(int(taken) for _slot, taken in rows), per_slot
+    by_slot = _confirmed_sums(Registration.slot_id, Registration.session_id == session_id)
+    per_slot = {slot_id: taken for slot_id, taken in by_slot.items() if slot_id is not None}
+    return sum(by_slot.values()), per_slot
 
 
 def seats_taken(session_ids: Iterable[int]) -> dict[int, int]:
@@ -117,15 +120,7 @@ def seats_taken(session_ids: Iterable[int]) -> dict[int, int]:
     ids = list(session_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(Registration.session_id, func.sum(Registration.party_size))
-        .where(
-            Registration.session_id.in_(ids),
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-        .group_by(Registration.session_id)
-    ).all()
-    return {session_id: int(taken) for session_id, taken in rows}
+    return _confirmed_sums(Registration.session_id, Registration.session_id.in_(ids))
 
 
 def slot_seats_taken(slot_ids: Iterable[int]) -> dict[int, int]:
@@ -133,15 +128,7 @@ def slot_seats_taken(slot_ids: Iterable[int]) -> dict[int, int]:
     ids = list(slot_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(Registration.slot_id, func.sum(Registration.party_size))
-        .where(
-            Registration.slot_id.in_(ids),
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-        .group_by(Registration.slot_id)
-    ).all()
-    return {slot_id: int(taken) for slot_id, taken in rows}
+    return _confirmed_sums(Registration.slot_id, Registration.slot_id.in_(ids))
 
 
 @dataclass(frozen=True)
@@ -285,6 +272,8 @@ def promote_waitlist(event_session: EventSession, now: datetime | None = None) -
     left empty while someone who fits is waiting.
     """
     now = now or utcnow()
+    if event_session.is_cancelled or event_session.starts_at <= now:
+        return []  # nobody is moved up into a session that is off or already under way
     taken, per_slot = _confirmed_seats(event_session.id)
     waiting = db.session.scalars(
         select(Registration)
@@ -379,18 +368,15 @@ class CheckIn:
     already: bool
 
 
-def check_in(event_session: EventSession, code: str, *, actor, now: datetime | None = None):
-    """Mark the registration with this code as arrived at this session."""
-    cleaned = "".join((code or "").split()).upper()
-    registration = db.session.scalar(
-        select(Registration).where(
-            Registration.session_id == event_session.id, Registration.code == cleaned
-        )
-    )
-    if registration is None:
-        raise RegistrationError("invalid", _("No registration with this code for this session."))
+def check_in(registration: Registration, *, actor, now: datetime | None = None) -> CheckIn:
+    """Mark a confirmed registration as arrived; a second scan reports the first one.
+
+    Waitlisted registrations hold no place and cancelled ones nothing: both are refused.
+    """
     if registration.status == RegistrationStatus.CANCELLED:
         raise RegistrationError("closed", _("This registration has been cancelled."))
+    if registration.status == RegistrationStatus.WAITLISTED:
+        raise RegistrationError("waitlisted", _("This registration is on the waitlist."))
     if registration.checked_in_at is not None:
         return CheckIn(registration, already=True)
     registration.checked_in_at = now or utcnow()

@@ -13,7 +13,7 @@ from outreach.events import editing
 from outreach.registrations import services, slots
 from outreach.registrations.slot_forms import AddSlotsForm, EditSlotForm
 
-bp = Blueprint("slots", __name__, url_prefix="/staff/events/<int:event_id>/sessions")
+bp = Blueprint("slots", __name__, url_prefix="/staff/events/<id:event_id>/sessions")
 
 
 def _session(event_id: int, session_id: int):
@@ -46,7 +46,7 @@ def _back(event_session):
     return redirect(url_for(".edit", event_id=event_session.event_id, session_id=event_session.id))
 
 
-@bp.route("/<int:session_id>/slots", methods=["GET", "POST"])
+@bp.route("/<id:session_id>/slots", methods=["GET", "POST"])
 @login_required
 def edit(event_id: int, session_id: int):
     """List the session's slots and add new ones."""
@@ -72,7 +72,7 @@ def edit(event_id: int, session_id: int):
     return _page(event_session, form)
 
 
-@bp.post("/<int:session_id>/slots/<int:slot_id>")
+@bp.post("/<id:session_id>/slots/<id:slot_id>")
 @login_required
 def update(event_id: int, session_id: int, slot_id: int):
     """Rename a slot or change its capacity."""
@@ -95,7 +95,7 @@ def update(event_id: int, session_id: int, slot_id: int):
     return _back(event_session)
 
 
-@bp.post("/<int:session_id>/slots/<int:slot_id>/delete")
+@bp.post("/<id:session_id>/slots/<id:slot_id>/delete")
 @login_required
 def delete(event_id: int, session_id: int, slot_id: int):
     """Remove a slot that has no registrations (the CSRF check is the app-wide one)."""

@@ -13,7 +13,7 @@ from outreach.database import db
 from outreach.events.models import EventSession
 from outreach.localtime import local_date, local_zone
 from outreach.registrations.models import Registration, Slot
-from outreach.registrations.services import slot_seats_taken
+from outreach.registrations.services import lock_session, promote_waitlist, slot_seats_taken
 
 SLOT_FIELDS = ("label", "starts_at", "ends_at", "capacity")
 MAX_SLOTS = 60
@@ -81,7 +81,11 @@ def add_slots(actor, event_session: EventSession, plan: SlotPlan) -> list[Slot]:
 
 
 def update_slot(actor, slot: Slot, label: str, capacity: int) -> None:
-    """Rename a slot or change its capacity; a capacity below the seats taken is refused."""
+    """Rename a slot or change its capacity; a capacity below the seats taken is refused.
+
+    Seats are counted with the session locked, and more seats go to the waitlist at once.
+    """
+    event_session = lock_session(slot.session_id)
     taken = slot_seats_taken([slot.id]).get(slot.id, 0)
     if capacity < taken:
         raise SlotError(_("%(num)d places are already taken in this slot.", num=taken))
@@ -90,6 +94,9 @@ def update_slot(actor, slot: Slot, label: str, capacity: int) -> None:
     changed = audit.changes(before, audit.snapshot(slot, SLOT_FIELDS))
     if changed:
         _record(actor, "update", slot, changed)
+    if capacity > before["capacity"]:
+        db.session.flush()
+        promote_waitlist(event_session)
 
 
 def delete_slot(actor, slot: Slot) -> None:

@@ -8,7 +8,6 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
 from outreach.registrations.forms import RegistrationForm
-from outreach.registrations.services import RegistrationRequest
 
 
 class CheckInForm(FlaskForm):
@@ -43,16 +42,3 @@ class WalkInForm(RegistrationForm):
         """The session's slots to choose from, and the event's largest party."""
         self.slot.choices = [("", _l("Choose…"))] + [(str(s.id), s.label) for s in slots]
         self.party_size.render_kw = {**self.party_size.render_kw, "max": maximum}
-
-    def request(self, language: str) -> RegistrationRequest:
-        """What the service needs, from the validated form."""
-        slot = self.slot.data or ""
-        return RegistrationRequest(
-            name=self.name.data,
-            phone=self.phone.data,
-            party_size=self.party_size.data,
-            consent=bool(self.consent.data),
-            slot_id=int(slot) if slot.isdigit() else None,
-            email=self.email.data,
-            language=language,
-        )

@@ -30,8 +30,6 @@ from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.staff_forms import CheckInForm, WalkInForm
 
 # Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps them from the database.
-ID = "int(max=2147483647)"
-
 bp = Blueprint("roster", __name__, url_prefix="/staff/sessions")
 
 # The JSON answer's HTTP status for each check-in outcome.
@@ -94,13 +92,13 @@ def _render_roster(event_session: EventSession, walk_in: WalkInForm | None = Non
     return html, status
 
 
-@bp.get(f"/<{ID}:session_id>/roster")
+@bp.get("/<id:session_id>/roster")
 def roster_page(session_id: int):
     """Who registered for the session: seats, search, check-in, walk-ins, cancel."""
     return _render_roster(_session(session_id))
 
 
-@bp.get(f"/<{ID}:session_id>/scan")
+@bp.get("/<id:session_id>/scan")
 def scan(session_id: int):
     """Check-in with the phone's camera reading the resident's QR code, or by typing it."""
     event_session = _session(session_id)
@@ -116,7 +114,7 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-@bp.post(f"/<{ID}:session_id>/check-in")
+@bp.post("/<id:session_id>/check-in")
 def check_in(session_id: int):
     """Check a code in: JSON for the scan page, else a message on the roster."""
     event_session = _session(session_id)
@@ -150,7 +148,7 @@ def _registered_message(registration) -> str:
     )
 
 
-@bp.post(f"/<{ID}:session_id>/walk-in")
+@bp.post("/<id:session_id>/walk-in")
 def walk_in(session_id: int):
     """Register a resident at the booth: recorded as made by this staff member."""
     event_session = _session(session_id)
@@ -163,8 +161,7 @@ def walk_in(session_id: int):
             )
         except services.RegistrationError as error:
             db.session.rollback()
-            field = getattr(form, error.field, None) if error.field else None
-            (field.errors if field is not None else form.form_errors).append(error.message)
+            form.show_error(error)
         else:
             message = _registered_message(registration)
             db.session.commit()
@@ -183,10 +180,17 @@ def _promoted_message(promoted) -> str:
     )
 
 
-@bp.post(f"/<{ID}:session_id>/registrations/<{ID}:registration_id>/cancel")
+@bp.post("/<id:session_id>/registrations/<id:registration_id>/cancel")
 def cancel(session_id: int, registration_id: int):
-    """Cancel a registration for the resident; its seats go to the waitlist at once."""
+    """Cancel a registration for the resident; its seats go to the waitlist at once.
+
+    Managers and organisers only: a checker at the desk checks people in and registers
+    walk-ins, but does not take anyone's place away.
+    """
     event_session = _session(session_id)
+    permissions.require(
+        permissions.can_edit_events(current_user, event_session.event.organisation_id)
+    )
     registration = roster.registration_of(event_session, registration_id)
     if not registration.is_active:
         flash(_("This registration has been cancelled."), "warning")
@@ -209,7 +213,7 @@ def _download(event_session: EventSession, body: bytes, mimetype: str, extension
     return response
 
 
-@bp.get(f"/<{ID}:session_id>/roster.csv")
+@bp.get("/<id:session_id>/roster.csv")
 def export_csv(session_id: int):
     """The whole roster as CSV (UTF-8 with a BOM, so Excel reads Chinese)."""
     event_session = _session(session_id)
@@ -217,7 +221,7 @@ def export_csv(session_id: int):
     return _download(event_session, roster.to_csv(loaded), "text/csv; charset=utf-8", "csv")
 
 
-@bp.get(f"/<{ID}:session_id>/roster.xlsx")
+@bp.get("/<id:session_id>/roster.xlsx")
 def export_xlsx(session_id: int):
     """The whole roster as an Excel workbook."""
     event_session = _session(session_id)

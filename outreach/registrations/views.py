@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from outreach.database import db, utcnow
 from outreach.events import services as event_services
-from outreach.extensions import limiter
+from outreach.extensions import limiter, registration_limit
 from outreach.i18n import current_language
 from outreach.places.models import Community
 from outreach.registrations import services
@@ -72,43 +72,26 @@ def _render_event(event, bound: RegistrationForm | None = None, status: int = 20
     return html, status
 
 
-@bp.get("/events/<int:event_id>")
+@bp.get("/events/<id:event_id>")
 def event(event_id: int):
     """An event with all its sessions, and a registration form for each open one."""
     return _render_event(event_services.public_event(event_id))
 
 
-def _registration_attempts() -> str:
-    return current_app.config["REGISTRATION_ATTEMPTS"]
-
-
-@bp.post("/sessions/<int:session_id>/register")
-@limiter.limit(_registration_attempts, scope="registrations")
+@bp.post("/sessions/<id:session_id>/register")
+@limiter.limit(registration_limit, scope="registrations")
 def register(session_id: int):
     """Register from the event page; errors come back on the same page, input kept."""
-    event_session = event_services.public_session(session_id)
-    event = event_services.public_event(event_session.event_id)
-    event_session = next(s for s in event.sessions if s.id == session_id)
+    event, event_session = event_services.public_event_of_session(session_id)
     form = _form_for(event_session, _community_choices(), request.form)
     if form.validate():
         try:
-            registration = services.register(
-                session_id,
-                services.RegistrationRequest(
-                    name=form.name.data,
-                    phone=form.phone.data,
-                    party_size=form.party_size.data,
-                    consent=form.consent.data,
-                    slot_id=int(form.slot.data) if (form.slot.data or "").isdigit() else None,
-                    community_slug=form.community.data or None,
-                    email=form.email.data,
-                    language=current_language(),
-                ),
-            )
+            registration = services.register(session_id, form.request(current_language()))
         except services.RegistrationError as error:
             db.session.rollback()
-            field = getattr(form, error.field, None) if error.field else None
-            (field.errors if field is not None else form.form_errors).append(error.message)
+            form.show_error(error)
+            # The rollback expired what was loaded: load the page's data again, eagerly.
+            event, _session = event_services.public_event_of_session(session_id)
         else:
             db.session.commit()
             # An explicit fragment: otherwise the browser keeps the form's #session-N.

@@ -30,8 +30,6 @@ from outreach.staff.forms import CategoryForm
 
 # Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps the database from
 # being asked about a number its id columns cannot hold (PostgreSQL and SQLite both fail).
-ID = "int(max=2147483647)"
-
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 EVENT_STATUSES = {
@@ -131,7 +129,7 @@ def _edit(editable: Editable, item_id: int | None):
 
 @bp.route("/places/<any(townships, communities, venues):kind>/new", methods=["GET", "POST"])
 @bp.route(
-    f"/places/<any(townships, communities, venues):kind>/<{ID}:item_id>/edit",
+    "/places/<any(townships, communities, venues):kind>/<id:item_id>/edit",
     methods=["GET", "POST"],
 )
 @login_required
@@ -149,7 +147,7 @@ def categories_list():
 
 
 @bp.route("/categories/new", methods=["GET", "POST"])
-@bp.route(f"/categories/<{ID}:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/categories/<id:item_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_category(item_id: int | None = None):
     """Create or change a category."""
