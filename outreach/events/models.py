@@ -88,6 +88,9 @@ class Event(db.Model):
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
     )
     cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
+    # The UID of the calendar entry this event was imported from, so a second import of the
+    # same file updates the event instead of adding it again.
+    source_uid: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Registration settings: how many people one registration may bring, whether a full
     # session takes a waitlist, whether a phone may hold one registration per event (a
     # screening) rather than per session, and when registration opens and closes (None: open
@@ -188,9 +191,11 @@ class EventSession(db.Model):
         cascade="all, delete-orphan",
     )
 
-    def touch(self) -> None:
-        """Record a change: calendars see a higher SEQUENCE and a later LAST-MODIFIED."""
-        self.sequence = (self.sequence or 0) + 1
+    def touch(self, significant: bool = True) -> None:
+        """Record a change: calendars see a later LAST-MODIFIED, and for a change of time,
+        place or status (significant) a higher SEQUENCE as well."""
+        if significant:
+            self.sequence = (self.sequence or 0) + 1
         self.updated_at = utcnow()
 
     @property

@@ -312,6 +312,7 @@ def cancel(registration: Registration, *, actor=None, now: datetime | None = Non
         return []
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
+    event_session.touch(significant=False)
     registration.cancelled_by_staff = actor is not None
     if actor is not None:
         audit.record(
@@ -338,6 +339,7 @@ def reduce_party(registration: Registration, party_size: int, now: datetime | No
             "party_size",
         )
     registration.party_size = party_size
+    event_session.touch(significant=False)
     db.session.flush()
     return promote_waitlist(event_session, now)
 
@@ -446,6 +448,7 @@ def _add_registration(
         confirmed_at=now if fits else None,
     )
     db.session.add(registration)
+    event_session.touch(significant=False)  # seats left, shown in calendars, changed
     db.session.flush()
     return registration
 
