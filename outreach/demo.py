@@ -241,7 +241,7 @@ class EventSeed:
     # Slots: each label in windows of `slot_minutes` across each session, `slot_capacity` each.
     slots: tuple[str, ...] = ()
     slot_minutes: int = 30
-    slot_capacity: int = 2
+    slot_capacity: int = 6
     one_registration_per_event: bool = False
 
 
