@@ -22,6 +22,8 @@ from outreach.events.series_views import bp as events_series_bp
 from outreach.events.staff_views import bp as events_staff_bp
 from outreach.events.views import bp as events_bp
 from outreach.extensions import babel, csrf, limiter, login_manager, migrate
+from outreach.feeds import subscribe
+from outreach.feeds.import_views import bp as feeds_import_bp
 from outreach.feeds.views import bp as feeds_bp
 from outreach.registrations.slot_views import bp as slots_bp
 from outreach.registrations.staff_views import bp as roster_bp
@@ -66,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
     i18n.init_app(app)
     formatting.init_app(app)
+    subscribe.init_app(app)
     errors.init_app(app)
 
     app.register_blueprint(events_bp)
@@ -78,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(events_series_bp)
     app.register_blueprint(slots_bp)
     app.register_blueprint(roster_bp)
+    app.register_blueprint(feeds_import_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
     cli.init_app(app)

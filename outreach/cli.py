@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask_babel import force_locale
 
 from outreach import demo
 from outreach.accounts import services as account_services
 from outreach.accounts.models import Role
 from outreach.database import db
 from outreach.errors import NotFoundError
+from outreach.feeds import importer
 from outreach.registrations import roster
 
 
@@ -83,8 +85,29 @@ def purge_personal_data_command(dry_run: bool) -> None:
     click.echo(f"Purged {total} registrations (sessions ended more than {days} days ago).")
 
 
+@click.command("import-ics")
+@click.argument("file", type=click.File("rb"))
+@click.option("--organisation", "organisation_slug", required=True, help="Organisation slug.")
+@click.option("--venue", "venue_id", type=int, required=True, help="Id of the sessions' venue.")
+@click.option("--category", "category_slug", help="Slug of the category (else the file's).")
+@click.option("--publish", is_flag=True, help="Publish new events at once (else drafts).")
+def import_ics_command(
+    file, organisation_slug: str, venue_id: int, category_slug: str | None, publish: bool
+) -> None:
+    """Import an iCalendar file; importing it again updates instead of duplicating."""
+    with force_locale("en"):
+        try:
+            options = importer.resolve_options(organisation_slug, venue_id, category_slug, publish)
+            report = importer.import_calendar(file.read(importer.MAX_FILE_BYTES + 1), options, None)
+        except importer.ImportProblem as problem:
+            raise click.ClickException(str(problem)) from None
+        db.session.commit()
+        click.echo(report.summary())
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_staff_command)
     app.cli.add_command(purge_personal_data_command)
+    app.cli.add_command(import_ics_command)

@@ -34,6 +34,18 @@ DEFAULTS: dict[str, Any] = {
     # trusted, so rate limits see each client's own address). 0: none.
     "PROXY_FIX": 0,
     "JSON_SORT_KEYS": False,
+    # Uploads (calendar files) and forms stay small; a larger body is answered with 413.
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    # Calendar feeds: how far back they reach, how long clients and proxies may keep them,
+    # the reminder of personal feeds, and the cache of built feeds (in-process unless
+    # CACHE_URL names a Redis server, so that several app servers share it).
+    "FEED_LOOKBACK_DAYS": 30,
+    "FEED_MAX_AGE": 900,
+    "FEED_REMINDER_MINUTES": 120,
+    "CACHE_URL": None,
+    "FEED_CACHE_TTL": 3600,
+    "FEED_CACHE_MAX_BYTES": 64 * 1024 * 1024,
+    "FEED_CACHE_PREFIX": "outreach:feed:",
 }
 
 
@@ -54,6 +66,10 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
     "RETENTION_DAYS": ("RETENTION_DAYS", int),
     "PROXY_FIX": ("PROXY_FIX", int),
+    "FEED_LOOKBACK_DAYS": ("FEED_LOOKBACK_DAYS", int),
+    "FEED_MAX_AGE": ("FEED_MAX_AGE", int),
+    "FEED_REMINDER_MINUTES": ("FEED_REMINDER_MINUTES", int),
+    "CACHE_URL": ("CACHE_URL", str),
 }
 
 

@@ -160,6 +160,14 @@ MATRIX = [
     Row("POST", "/staff/events/{event}/sessions/{session}/slots", EDITOR_ACTION),
     Row("POST", "/staff/events/{event}/sessions/{session}/slots/{slot}", EDITOR_ACTION),
     Row("POST", "/staff/events/{event}/sessions/{session}/slots/{slot}/delete", EDITOR_ACTION),
+    # Importing a calendar file (the chosen organisation's editors)
+    Row("GET", "/staff/import", ANY_EDITOR_PAGE),
+    Row(
+        "POST",
+        "/staff/import",
+        (LOGIN, NO, ACCEPTED, NO, ACCEPTED, ACCEPTED),
+        {"organisation": "{organisation}", "venue": "{venue}"},
+    ),
     # Rosters and check-in (every role of the organisation)
     Row("GET", "/staff/sessions/{session}/roster", CHECKER_PAGE),
     Row("GET", "/staff/sessions/{session}/roster.csv", CHECKER_PAGE),

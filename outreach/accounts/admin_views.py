@@ -51,6 +51,7 @@ ACTIONS = {
     "reset_password": _l("Password reset"),
     "series": _l("Repeat rule changed"),
     "walk-in": _l("Registered at the desk"),
+    "import": _l("Imported"),
 }
 TARGETS = {
     "township": _l("Street or township"),
@@ -93,6 +94,7 @@ FIELDS = {
     "cancellation_reason": _l("Reason"),
     "max_party_size": _l("People per registration, at most"),
     "allow_waitlist": _l("Take a waitlist when a session is full"),
+    "sessions": _l("Sessions"),
 }
 
 

@@ -8,15 +8,38 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
 PRODID = "-//outreach//community events//ZH"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls but tab and line breaks, DEL, C1 controls (NEL among them, which some parsers
+# take for a line break) and the byte-order mark: none of them is text a calendar can show.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
 
 
 def clean(text: str | None) -> str:
-    """Text without control characters (tabs and newlines are kept)."""
+    """Text without control characters or byte-order marks (tabs and line breaks are kept)."""
     return _CONTROL.sub("", text or "")
+
+
+def one_line(text: str | None) -> str:
+    """Text on one line: any run of whitespace, line breaks included, becomes one space."""
+    return " ".join(clean(text).split())
+
+
+class Text(vText):
+    """TEXT escaped exactly as RFC 5545 §3.3.11 says.
+
+    The library's own escaping first reads a literal backslash-N as a line break, so that
+    "C:\\New folder" would come back as "C:", a new line and "ew folder".
+    """
+
+    __slots__ = ()
+
+    def to_ical(self) -> bytes:
+        """Backslash, semicolon and comma escaped; every kind of line break as \\n."""
+        text = str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+        return text.encode(self.encoding)
 
 
 @dataclass(frozen=True)
@@ -55,11 +78,11 @@ def _vevent(facts: SessionFacts, zone: ZoneInfo) -> Event:
         event.add("dtstart", facts.starts_at.astimezone(zone))
         if facts.ends_at > facts.starts_at:
             event.add("dtend", facts.ends_at.astimezone(zone))
-    event.add("summary", clean(facts.summary))
+    event.add("summary", Text(clean(facts.summary)))
     if facts.description:
-        event.add("description", clean(facts.description))
+        event.add("description", Text(clean(facts.description)))
     if facts.location:
-        event.add("location", clean(facts.location))
+        event.add("location", Text(clean(facts.location)))
     if facts.geo is not None:
         event.add("geo", facts.geo)
     if facts.url:
@@ -68,7 +91,9 @@ def _vevent(facts: SessionFacts, zone: ZoneInfo) -> Event:
         event.add("categories", [clean(c) for c in facts.categories])
     if facts.organizer:
         organizer = vCalAddress("mailto:noreply@invalid")
-        organizer.params["cn"] = clean(facts.organizer)
+        # A parameter value is one line, and backslashes in it are no escapes in RFC 5545
+        # but are read as such by icalendar and ical.js: leave them out.
+        organizer.params["cn"] = one_line(facts.organizer.replace("\\", ""))
         event.add("organizer", organizer)
     event.add("status", "CANCELLED" if facts.cancelled else "CONFIRMED")
     event.add("sequence", facts.sequence)
@@ -82,7 +107,7 @@ def _vevent(facts: SessionFacts, zone: ZoneInfo) -> Event:
 def _alarm(summary: str, lead: timedelta) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", clean(summary))
+    alarm.add("description", Text(clean(summary)))
     alarm.add("trigger", -lead)
     return alarm
 
@@ -96,8 +121,10 @@ def build_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", clean(name))
-    calendar.add("name", clean(name))
+    # One line, written as it is: RFC 7986 makes NAME a TEXT, but ical.js (Thunderbird) and
+    # icalendar read NAME and X-WR-CALNAME unescaped: an escaped comma would keep its backslash.
+    calendar.add("x-wr-calname", one_line(name))
+    calendar.add("name", one_line(name))
     calendar.add("x-wr-timezone", zone.key)
     if refresh is not None:
         calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})

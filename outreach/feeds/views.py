@@ -1,53 +1,180 @@
-"""Calendar endpoints."""
+"""Calendar endpoints: public feeds by place, organiser and kind; personal feeds; one session.
+
+Feeds are read by calendar servers that send no cookies and no Accept-Language, so their
+language is part of the URL (`?lang=en`, Chinese by default) and nothing here needs a login.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, url_for
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Response, current_app, flash, redirect, request, session, url_for
+from flask.sansio.blueprints import BlueprintSetupState
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from outreach import errors, i18n
+from outreach.database import db
+from outreach.errors import InvalidInput, NotFoundError
 from outreach.events import services as event_services
-from outreach.events.models import EventSession
+from outreach.feeds import content, responses, services
+from outreach.feeds.cache import BuiltFeed, cached
 from outreach.feeds.calendar import SessionFacts, build_calendar
+from outreach.feeds.content import session_facts
 from outreach.i18n import current_language
 from outreach.localtime import local_zone
+from outreach.registrations import services as registration_services
+from outreach.registrations.models import Registration
+
+__all__ = ["bp", "feed_url", "session_facts"]
 
 bp = Blueprint("feeds", __name__)
 
+REFRESH = timedelta(hours=1)
+# Part of every cache key: raise it when the way feeds are written changes, so that bodies
+# built by the old code (kept in Redis across a deployment) are not served by the new.
+FORMAT = "1"
 
-def session_facts(event_session: EventSession, language: str) -> SessionFacts:
-    """What a calendar shows of a session, in the reader's language."""
-    event = event_session.event
-    venue = event_session.venue
-    places = [venue.display_name(language)]
-    if venue.community is not None:
-        places.append(venue.community.display_name(language))
-    places.append(venue.township.display_name(language))
-    location = " · ".join(places) + (f", {venue.address}" if venue.address else "")
-    summary = event.title
-    if event_session.is_cancelled:
-        summary = f"{_('[Cancelled]')} {summary}"
-    url = url_for("registrations.event", event_id=event.id, _external=True)
-    description = "\n\n".join(part for part in (event.summary, url) if part)
-    geo = None
-    if venue.latitude is not None and venue.longitude is not None:
-        geo = (float(venue.latitude), float(venue.longitude))
-    return SessionFacts(
-        uid=event_session.uid,
-        summary=summary,
-        starts_at=event_session.starts_at,
-        ends_at=event_session.ends_at,
-        all_day=event_session.all_day,
-        sequence=event_session.sequence,
-        created=event_session.created_at,
-        last_modified=max(event_session.updated_at, event.updated_at),
-        description=description,
-        location=location,
-        url=url,
-        organizer=event.organisation.display_name(language),
-        categories=(event.category.display_name(language),),
-        cancelled=event_session.is_cancelled,
-        geo=geo,
+
+def _feed_language() -> str:
+    """`?lang=` when it names a language of the site, else the default (Chinese)."""
+    value = (request.args.get("lang") or "").lower()
+    return value if value in i18n.supported() else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _slugs(dimension: str | None = None, slug: str | None = None) -> dict[str, str]:
+    """The feed's filters, from its path and its query, in the order names list them."""
+    asked = {name: (request.args.get(name) or "").strip() for name in services.DIMENSIONS}
+    if dimension is not None:
+        if asked[dimension] and asked[dimension] != slug:
+            raise InvalidInput(_("The calendar address and its filters ask for different things."))
+        asked[dimension] = slug or ""
+    return {name: value for name, value in asked.items() if value}
+
+
+def _built(name: str, facts: list[SessionFacts], start: datetime) -> BuiltFeed:
+    """The calendar, and its last change: the newest entry's, or the window's start."""
+    body = build_calendar(name, facts, local_zone(), refresh=REFRESH)
+    return BuiltFeed.of(body, max((f.last_modified for f in facts), default=start))
+
+
+def _build_public(ids: dict[str, int], language: str, start: datetime) -> BuiltFeed:
+    with force_locale(language):
+        rows = services.public_sessions(ids, start)
+        facts = [session_facts(s, language, taken=taken) for s, taken in rows]
+        return _built(content.calendar_name(services.named(ids), language), facts, start)
+
+
+def _public_feed(dimension: str | None = None, slug: str | None = None) -> Response:
+    """A public feed: one version query, then the cached body or a fresh build."""
+    slugs = _slugs(dimension, slug)
+    language = _feed_language()
+    start = services.window_start()
+    version = services.public_version(slugs, start)
+    # The host is part of the key: the body holds absolute links to this site.
+    parts = ("public", FORMAT, request.host_url, language, *(f"{k}={v}" for k, v in slugs.items()))
+    feed = cached(parts, version.stamp, lambda: _build_public(dict(version.ids), language, start))
+    return responses.respond(feed, public=True)
+
+
+@bp.get("/feeds/all.ics")
+def all_sessions():
+    """Every public session, filtered by ?township=, ?community=, ?organisation=, ?category=."""
+    return _public_feed()
+
+
+@bp.get("/feeds/townships/<slug>.ics")
+def township(slug: str):
+    """Sessions at every venue of a township: in its communities and its own."""
+    return _public_feed("township", slug)
+
+
+@bp.get("/feeds/communities/<slug>.ics")
+def community(slug: str):
+    """Sessions at the venues of one community."""
+    return _public_feed("community", slug)
+
+
+@bp.get("/feeds/organisations/<slug>.ics")
+def organisation(slug: str):
+    """Sessions of one organisation's events."""
+    return _public_feed("organisation", slug)
+
+
+@bp.get("/feeds/categories/<slug>.ics")
+def category(slug: str):
+    """Sessions of one kind of event."""
+    return _public_feed("category", slug)
+
+
+def _reminder() -> timedelta:
+    return timedelta(minutes=current_app.config["FEED_REMINDER_MINUTES"])
+
+
+def _build_personal(token: str, language: str, start: datetime) -> BuiltFeed:
+    with force_locale(language):
+        rows = services.personal_registrations(token, start)
+        facts = [content.registration_facts(r, taken, language, _reminder()) for r, taken in rows]
+        return _built(_("My registrations"), facts, start)
+
+
+@bp.get("/feeds/me/<token>.ics")
+def personal(token: str):
+    """The active registrations carrying this feed token, with reminders."""
+    language = _feed_language()
+    start = services.window_start()
+    version = services.personal_version(token, start)
+    parts = ("me", FORMAT, request.host_url, language, token, str(_reminder()))
+    feed = cached(parts, version.stamp, lambda: _build_personal(version.token, language, start))
+    return responses.respond(feed, public=False)
+
+
+@bp.post("/r/<token>/feed/reset")
+def reset_personal(token: str):
+    """From the manage page: new calendar links for the resident; the old ones answer 404."""
+    registration = registration_services.by_token(token)
+    services.reset_feed_tokens(registration)
+    db.session.commit()
+    flash(_("Your calendar link has changed. Subscribe again with the new link."), "info")
+    return redirect(url_for("registrations.manage", token=token))
+
+
+@bp.app_template_global()
+def feed_url(registration: Registration) -> str:
+    """The https address of a resident's personal feed, in the language they registered in."""
+    language = {"lang": registration.language} if registration.language != "zh" else {}
+    return url_for("feeds.personal", token=registration.feed_token, _external=True, **language)
+
+
+def _forget_session_reads(response: Response) -> Response:
+    """Feeds do not depend on the session: keep `Vary: Cookie` off them, so shared caches
+    store one copy. (Flask-Login's after-request hook reads the session on every request.)"""
+    if request.path.startswith("/feeds/"):
+        session.accessed = False
+    return response
+
+
+@bp.record_once
+def _run_after_the_others(state: BlueprintSetupState) -> None:
+    # After-request functions run in reverse order of registration: the first runs last,
+    # after Flask-Login's, just before the session is saved.
+    state.app.after_request_funcs.setdefault(None, []).insert(0, _forget_session_reads)
+
+
+@bp.errorhandler(NotFoundError)
+@bp.errorhandler(InvalidInput)
+def _feed_error(error: NotFoundError | InvalidInput):
+    """Feeds answer errors in a line of plain text: calendar apps show no HTML."""
+    http_error = error.to_http()
+    if not request.path.startswith("/feeds/"):
+        return errors.handle_http_error(http_error)
+    response = Response(
+        f"{http_error.description}\n",
+        status=http_error.code,
+        content_type="text/plain; charset=utf-8",
     )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/sessions/<id:session_id>.ics")
@@ -55,13 +182,14 @@ def session_ics(session_id: int):
     """One session as a calendar file to open or import."""
     event_session = event_services.public_session(session_id)
     language = current_language()
+    taken = registration_services.seats_taken([session_id]).get(session_id, 0)
     body = build_calendar(
         event_session.event.title,
-        [session_facts(event_session, language)],
+        [session_facts(event_session, language, taken=taken)],
         local_zone(),
         refresh=None,
     )
-    response = make_response(body)
+    response = current_app.make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="session-{session_id}.ics"'
     response.headers["Cache-Control"] = "public, max-age=300"

@@ -83,7 +83,8 @@ class Registration(db.Model):
     consent_at: Mapped[datetime]
     code: Mapped[str] = mapped_column(String(6), unique=True)
     manage_token: Mapped[str] = mapped_column(String(64), unique=True)
-    feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not unique: a resident's registrations may share one calendar feed.
+    feed_token: Mapped[str] = mapped_column(String(64), index=True)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
     )

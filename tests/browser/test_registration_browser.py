@@ -63,7 +63,7 @@ def test_resident_registers_a_family_sees_the_confirmation_and_cancels(
     assert phone.get_by_text("报名成功", exact=True).is_visible()
     code = phone.locator(".code-text").inner_text()
     assert re.fullmatch(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}", code)
-    assert phone.locator(".qr svg").is_visible()
+    assert phone.locator("#code .qr svg").is_visible()
     ics = phone.get_by_role("link", name="添加到我的日历").get_attribute("href")
     assert ics.endswith(".ics")
     calendar = phone.request.get(live_server + ics)

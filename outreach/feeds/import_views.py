@@ -1,0 +1,93 @@
+"""The staff page that imports an iCalendar file into an organisation's events."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, render_template
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from outreach.accounts import permissions
+from outreach.accounts.models import Organisation
+from outreach.database import db
+from outreach.events import categories, editing
+from outreach.extensions import login_manager
+from outreach.feeds import importer
+from outreach.feeds.import_forms import ImportForm
+from outreach.i18n import current_language
+
+bp = Blueprint("feeds_import", __name__, url_prefix="/staff/import")
+
+LIMITS = {
+    "megabytes": importer.MAX_FILE_BYTES // 2**20,
+    "days_back": importer.DAYS_BACK,
+    "days_ahead": importer.DAYS_AHEAD,
+}
+
+
+@bp.before_request
+def _signed_in() -> Response | None:
+    """Staff only: the others go to the sign-in page and back."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _require_editor_of(slug: str | None) -> None:
+    """403 when the form names an organisation whose events the user may not edit."""
+    organisation_id = db.session.scalar(
+        select(Organisation.id).where(Organisation.slug == (slug or "")[:80])
+    )
+    if organisation_id is not None:
+        permissions.require(permissions.can_edit_events(current_user, organisation_id))
+
+
+def _form() -> ImportForm:
+    form = ImportForm()
+    form.offer(
+        editing.organisation_choices(current_user),
+        editing.venue_groups(),
+        categories.categories(),
+        current_language(),
+    )
+    return form
+
+
+def _import(form: ImportForm) -> importer.ImportReport | None:
+    """Run the import and commit it; a problem goes beside the file field instead."""
+    try:
+        options = importer.resolve_options(
+            form.organisation.data, form.venue.data, form.category.data, form.publish.data
+        )
+        report = importer.import_calendar(form.content(), options, current_user)
+        db.session.commit()
+    except importer.ImportProblem as problem:
+        db.session.rollback()
+        form.file.errors.append(str(problem))
+        return None
+    except IntegrityError:  # the same file imported at the same moment by someone else
+        db.session.rollback()
+        form.file.errors.append(
+            _("Another import of these events ran at the same time; please try again.")
+        )
+        return None
+    return report
+
+
+@bp.route("", methods=["GET", "POST"])
+def upload():
+    """Upload a calendar file; the report of what it created, updated and skipped follows."""
+    permissions.require(permissions.can_edit_some_events(current_user))
+    form = _form()
+    report = None
+    if form.is_submitted():
+        _require_editor_of(form.organisation.data)
+    if form.validate_on_submit() and (report := _import(form)) is not None:
+        flash(
+            _("The file has been imported.") if report.changed else _("Nothing changed."), "success"
+        )
+    status = 422 if form.errors else 200
+    html = render_template("staff/import.html", form=form, report=report, limits=LIMITS)
+    return html, status
