@@ -236,3 +236,33 @@ def test_error_page_after_a_refused_registration_loads_eagerly(client, make, cou
         response = client.post(f"/sessions/{sessions[0].id}/register", data=data)
     assert response.status_code == 422
     assert len(refused) < 20
+
+
+def test_a_residents_registrations_from_one_browser_share_one_calendar(client, app, make):
+    first, second = make.session(capacity=5), make.session(capacity=5)
+    register(client, first)
+    register(client, second)
+    mine = db.session.scalars(db.select(Registration).order_by(Registration.id)).all()
+    assert len(mine) == 2 and mine[0].feed_token == mine[1].feed_token
+    feed = client.get(f"/feeds/me/{mine[0].feed_token}.ics").get_data(as_text=True)
+    assert first.uid in feed and second.uid in feed
+    # Another browser using the same (unverified) number gets a calendar of its own.
+    stranger = app.test_client()
+    third = make.session(capacity=5)
+    register(stranger, third)
+    theirs = db.session.scalar(db.select(Registration).where(Registration.session_id == third.id))
+    assert theirs.feed_token != mine[0].feed_token
+    feed = stranger.get(f"/feeds/me/{theirs.feed_token}.ics").get_data(as_text=True)
+    assert first.uid not in feed and third.uid in feed
+
+
+def test_opening_a_manage_link_lets_later_registrations_join_its_calendar(client, app, make):
+    earlier = make.registration(make.session(capacity=5), phone="13800138000")
+    other_browser = app.test_client()
+    assert other_browser.get(f"/r/{earlier.manage_token}").status_code == 200
+    later_session = make.session(capacity=5)
+    register(other_browser, later_session)
+    later = db.session.scalar(
+        db.select(Registration).where(Registration.session_id == later_session.id)
+    )
+    assert later.feed_token == earlier.feed_token

@@ -36,6 +36,7 @@ CODE_ALPHABET = "ACEFHJKMNPRTWXY3479"
 CODE_LENGTH = 6
 TOKEN_BYTES = 24  # 192 bits
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
+MAX_OWNED_TOKENS = 20
 
 
 class RegistrationError(Exception):
@@ -60,6 +61,9 @@ class RegistrationRequest:
     community_slug: str | None = None
     email: str | None = None
     language: str = "zh"
+    # Manage tokens the resident has shown to own (kept by their browser): a new registration
+    # with the same phone joins the calendar feed of those registrations.
+    owned_tokens: tuple[str, ...] = ()
 
 
 def new_code() -> str:
@@ -244,6 +248,27 @@ def register(
     now = now or utcnow()
     check_open(event_session, now)
     return _add_registration(event_session, request, actor=actor, now=now)
+
+
+def _shared_feed_token(owned_tokens: tuple[str, ...], phone: str) -> str | None:
+    """The feed token of a registration the resident owns with this phone, if any.
+
+    Owning is proven by the manage token (a 192-bit secret), never by the phone number alone:
+    phones are not verified, and the feed shows every registration that shares its token.
+    """
+    tokens = [t for t in owned_tokens[:MAX_OWNED_TOKENS] if _TOKEN_SHAPE.fullmatch(t)]
+    if not tokens:
+        return None
+    return db.session.scalar(
+        select(Registration.feed_token)
+        .where(
+            Registration.manage_token.in_(tokens),
+            Registration.phone == phone,
+            Registration.purged_at.is_(None),
+        )
+        .order_by(Registration.id.desc())
+        .limit(1)
+    )
 
 
 def waitlist_position(registration: Registration) -> int | None:
@@ -442,7 +467,7 @@ def _add_registration(
         consent_at=now,
         code=new_code(),
         manage_token=new_token(),
-        feed_token=new_token(),
+        feed_token=_shared_feed_token(request.owned_tokens, phone) or new_token(),
         created_by_id=getattr(actor, "id", None),
         created_at=now,
         confirmed_at=now if fits else None,

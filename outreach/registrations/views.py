@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from dataclasses import replace
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -78,6 +89,21 @@ def event(event_id: int):
     return _render_event(event_services.public_event(event_id))
 
 
+OWNED = "registrations"
+
+
+def _owned_tokens() -> tuple[str, ...]:
+    """Manage tokens of registrations made in this browser (kept in the signed session)."""
+    kept = session.get(OWNED, [])
+    return tuple(t for t in kept if isinstance(t, str))
+
+
+def _remember(token: str) -> None:
+    """Keep the newest registrations' manage tokens, so later ones share their calendar."""
+    session[OWNED] = [token, *_owned_tokens()][: services.MAX_OWNED_TOKENS]
+    session.permanent = True
+
+
 @bp.post("/sessions/<id:session_id>/register")
 @limiter.limit(registration_limit, scope="registrations")
 def register(session_id: int):
@@ -86,7 +112,8 @@ def register(session_id: int):
     form = _form_for(event_session, _community_choices(), request.form)
     if form.validate():
         try:
-            registration = services.register(session_id, form.request(current_language()))
+            wanted = replace(form.request(current_language()), owned_tokens=_owned_tokens())
+            registration = services.register(session_id, wanted)
         except services.RegistrationError as error:
             db.session.rollback()
             form.show_error(error)
@@ -94,6 +121,7 @@ def register(session_id: int):
             event, _session = event_services.public_event_of_session(session_id)
         else:
             db.session.commit()
+            _remember(registration.manage_token)
             # An explicit fragment: otherwise the browser keeps the form's #session-N.
             target = url_for("registrations.manage", token=registration.manage_token, new=1)
             return redirect(target + "#code")
@@ -118,6 +146,7 @@ def _manage_context(registration):
 def manage(token: str):
     """The resident's own page: status, code and QR, calendar, change or cancel."""
     registration = services.by_token(token)
+    _remember(token)  # holding the link proves ownership: later registrations join its feed
     response = current_app.make_response(
         render_template("registrations/manage.html", **_manage_context(registration))
     )
