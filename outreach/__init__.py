@@ -22,13 +22,16 @@ from outreach.events.series_views import bp as events_series_bp
 from outreach.events.staff_views import bp as events_staff_bp
 from outreach.events.views import bp as events_bp
 from outreach.extensions import babel, csrf, limiter, login_manager, migrate
-from outreach.feeds import subscribe
+from outreach.feeds import floor, subscribe
 from outreach.feeds.import_views import bp as feeds_import_bp
 from outreach.feeds.views import bp as feeds_bp
+from outreach.messages.views import bp as messages_bp
+from outreach.posters.views import bp as posters_bp
 from outreach.registrations.slot_views import bp as slots_bp
 from outreach.registrations.staff_views import bp as roster_bp
 from outreach.registrations.views import bp as registrations_bp
 from outreach.staff.views import bp as staff_bp
+from outreach.stats.views import bp as stats_bp
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -74,6 +77,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(events_bp)
     app.register_blueprint(registrations_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(posters_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(accounts_admin_bp)
@@ -82,8 +86,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(slots_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(feeds_import_bp)
+    app.register_blueprint(messages_bp)
+    app.register_blueprint(stats_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
+    floor.init_app(app)
     cli.init_app(app)
     return app
 

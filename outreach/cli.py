@@ -12,6 +12,7 @@ from outreach.accounts.models import Role
 from outreach.database import db
 from outreach.errors import NotFoundError
 from outreach.feeds import importer
+from outreach.messages.commands import deliver_command
 from outreach.registrations import roster
 
 
@@ -111,3 +112,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_staff_command)
     app.cli.add_command(purge_personal_data_command)
     app.cli.add_command(import_ics_command)
+    app.cli.add_command(deliver_command)

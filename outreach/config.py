@@ -46,6 +46,31 @@ DEFAULTS: dict[str, Any] = {
     "FEED_CACHE_TTL": 3600,
     "FEED_CACHE_MAX_BYTES": 64 * 1024 * 1024,
     "FEED_CACHE_PREFIX": "outreach:feed:",
+    # Seconds a worker trusts a public feed's data version before asking the database again.
+    "FEED_VERSION_TTL": 5,
+    # The most sessions a public feed holds (the earliest in its window); see feeds.services.
+    "FEED_MAX_SESSIONS": 2000,
+    # Messages to residents. The public address of the site, for links in messages written
+    # outside a request (reminders, `flask deliver`); None: the request's, else SERVER_NAME.
+    "BASE_URL": None,
+    # E-mail over SMTP: off while MAIL_SERVER is None. MAIL_USE_TLS means STARTTLS.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": False,
+    "MAIL_SENDER": None,
+    "MAIL_TIMEOUT": 30,
+    # Text messages: a JSON POST {"phone", "text"} to an SMS gateway; off while None.
+    "SMS_WEBHOOK_URL": None,
+    "SMS_WEBHOOK_TIMEOUT": 10,
+    # `flask deliver`: attempts before a message is given up as failed, the first retry's
+    # delay (doubled each time, at most an hour), and the pause between rounds.
+    "DELIVERY_MAX_ATTEMPTS": 8,
+    "DELIVERY_RETRY_SECONDS": 60,
+    "DELIVERY_INTERVAL": 30,
+    # Benchmark-only routes (`scripts/bench`): never on in production.
+    "BENCH_ROUTES": False,
 }
 
 
@@ -70,6 +95,18 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "FEED_MAX_AGE": ("FEED_MAX_AGE", int),
     "FEED_REMINDER_MINUTES": ("FEED_REMINDER_MINUTES", int),
     "CACHE_URL": ("CACHE_URL", str),
+    "FEED_VERSION_TTL": ("FEED_VERSION_TTL", float),
+    "FEED_MAX_SESSIONS": ("FEED_MAX_SESSIONS", int),
+    "BASE_URL": ("BASE_URL", str),
+    "MAIL_SERVER": ("MAIL_SERVER", str),
+    "MAIL_PORT": ("MAIL_PORT", int),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", _flag),
+    "MAIL_SENDER": ("MAIL_SENDER", str),
+    "SMS_WEBHOOK_URL": ("SMS_WEBHOOK_URL", str),
+    "DELIVERY_MAX_ATTEMPTS": ("DELIVERY_MAX_ATTEMPTS", int),
+    "BENCH_ROUTES": ("BENCH_ROUTES", _flag),
 }
 
 

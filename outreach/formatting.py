@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, request
-from flask_babel import format_date, format_time
+from flask_babel import format_date, format_decimal, format_time
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -85,6 +85,11 @@ def url_with(**changes: object) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+def thousands(value: int) -> str:
+    """A whole number with the reader's digit grouping (1,000)."""
+    return format_decimal(value)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and helpers."""
     app.add_template_filter(day)
@@ -93,4 +98,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(paragraphs)
     app.add_template_filter(name)
     app.add_template_filter(local_date)
+    app.add_template_filter(thousands)
     app.jinja_env.globals["url_with"] = url_with

@@ -16,10 +16,24 @@ from outreach.events.models import (
     EventStatus,
     SessionStatus,
 )
+from outreach.messages.models import (
+    Message,
+    MessageChannel,
+    MessageKind,
+    MessageStatus,
+    Notice,
+    NoticeSegment,
+)
 from outreach.places.models import Community, Township, TownshipKind, Venue
 from outreach.registrations.models import Registration, RegistrationStatus, Slot
 
 __all__ = [
+    "Message",
+    "MessageChannel",
+    "MessageKind",
+    "MessageStatus",
+    "Notice",
+    "NoticeSegment",
     "Registration",
     "RegistrationStatus",
     "Slot",

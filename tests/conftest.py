@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import flask_migrate
 import pytest
 from flask import g
 from flask.testing import FlaskClient
@@ -40,6 +41,32 @@ def _scratch_postgres_database(url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# Modules that only make sense on PostgreSQL (real servers, row locks, bulk loads) take
+# `migrated_postgres_url`; without PostgreSQL they collect nothing (`__test__ = False`).
+POSTGRES_ONLY = [name for name in DATABASES if name == "postgresql"]
+
+
+@pytest.fixture(scope="module", params=POSTGRES_ONLY)
+def migrated_postgres_url(request) -> Iterator[str]:
+    """A scratch PostgreSQL database of the module's own, its schema built by the migrations."""
+    with _scratch_postgres_database(POSTGRES_URL) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "scratch"})
+        with app.app_context():
+            flask_migrate.upgrade()
+            db.engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def postgres_app(migrated_postgres_url):
+    """This process's own application on that database, to write and read rows."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": migrated_postgres_url, "SECRET_KEY": "scratch"})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session", params=DATABASES)
@@ -90,6 +117,8 @@ def app(database_url):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test-secret",
             "UID_DOMAIN": "outreach.test",
+            # Feeds are fetched right after each change here; test_feed_http tests the memo.
+            "FEED_VERSION_TTL": 0,
         }
     )
     application.test_client_class = FreshRequestClient

@@ -16,18 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import flask_migrate
 import pytest
 from sqlalchemy import select
 
-from outreach import create_app
 from outreach.database import db
 from outreach.registrations.models import Registration, RegistrationStatus
 from tests import factories
-from tests.conftest import DATABASES, POSTGRES_URL, _scratch_postgres_database
+from tests.conftest import POSTGRES_ONLY
 from tests.serverproc import ServerProcess
 
-POSTGRES_ONLY = [name for name in DATABASES if name == "postgresql"]
 # Without PostgreSQL this module collects nothing: an empty parametrisation would still leave
 # a skipped test behind, and SQLite's single writer proves nothing about row locks anyway.
 __test__ = bool(POSTGRES_ONLY)
@@ -36,33 +33,12 @@ CAPACITY = 20
 BURST = 100
 
 
-@pytest.fixture(scope="module", params=POSTGRES_ONLY)
-def database_url(request) -> Iterator[str]:
-    """A scratch PostgreSQL database whose schema the migrations built."""
-    with _scratch_postgres_database(POSTGRES_URL) as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "concurrency"})
-        with app.app_context():
-            flask_migrate.upgrade()
-            db.engine.dispose()
-        yield url
-
-
 @pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory) -> Iterator[ServerProcess]:
+def server(migrated_postgres_url, tmp_path_factory) -> Iterator[ServerProcess]:
     """gunicorn with four worker processes of two threads each, on that database."""
     instance = tmp_path_factory.mktemp("instance")
-    with ServerProcess(database_url, instance, workers=4, threads=2) as running:
+    with ServerProcess(migrated_postgres_url, instance, workers=4, threads=2) as running:
         yield running
-
-
-@pytest.fixture
-def migrated_app(database_url):
-    """This process's own application on the same database, to write and read rows."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "concurrency"})
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -152,7 +128,7 @@ def served_by(server: ServerProcess, session_id: int) -> Counter[int]:
     return Counter(pid for pid, line, _status in server.requests_served() if path in line)
 
 
-def test_hundred_simultaneous_registrations_confirm_exactly_twenty(server, migrated_app):
+def test_hundred_simultaneous_registrations_confirm_exactly_twenty(server, postgres_app):
     event_session = open_session()
     answers = burst(server, event_session.id, [resident(n) for n in range(BURST)])
     report("party of 1 each", server, event_session.id, answers)
@@ -183,7 +159,7 @@ def test_hundred_simultaneous_registrations_confirm_exactly_twenty(server, migra
 
 
 def test_mixed_party_sizes_never_oversell_and_leave_no_seat_a_waiting_party_fits(
-    server, migrated_app
+    server, postgres_app
 ):
     event_session = open_session()
     sizes = [1 + n % 4 for n in range(BURST)]  # 25 parties each of 1, 2, 3 and 4
@@ -205,7 +181,7 @@ def test_mixed_party_sizes_never_oversell_and_leave_no_seat_a_waiting_party_fits
 
 @pytest.mark.parametrize("formats", [("13912345678", "139 1234 5678", "+86 139-1234-5678")])
 def test_thirty_simultaneous_registrations_with_one_phone_make_exactly_one(
-    server, migrated_app, formats
+    server, postgres_app, formats
 ):
     event_session = open_session()
     # The same number as residents type it in different ways: one normalised E.164 phone.

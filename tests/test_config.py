@@ -80,9 +80,14 @@ def test_timezone_and_uid_domain_come_from_the_environment(monkeypatch):
 def test_typed_variables_are_converted(monkeypatch):
     monkeypatch.setenv("OUTREACH_PER_PAGE", "12")
     monkeypatch.setenv("OUTREACH_SESSION_COOKIE_SECURE", "true")
+    monkeypatch.setenv("OUTREACH_FEED_VERSION_TTL", "2.5")
+    monkeypatch.setenv("OUTREACH_BENCH_ROUTES", "false")
     app = create_app()
     assert app.config["PER_PAGE"] == 12
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["FEED_VERSION_TTL"] == 2.5
+    assert app.config["BENCH_ROUTES"] is False
+    assert "bench_floor" not in app.blueprints  # never served unless asked for
 
 
 def test_instance_config_file_overrides_defaults_and_environment_overrides_it(

@@ -13,6 +13,7 @@ import redis
 from sqlalchemy import insert
 from werkzeug.http import http_date, parse_date
 
+from outreach import create_app
 from outreach.database import db
 from outreach.events.models import EventSession, EventStatus
 from outreach.feeds import cache as feed_cache
@@ -235,6 +236,92 @@ def test_an_unchanged_feed_is_served_from_the_cache_with_one_query(client, feed,
     with count_queries() as statements:
         assert client.get(FEED, headers={"If-None-Match": again.headers["ETag"]}).status_code == 304
     assert len(statements) == 1
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_remembered_version_answers_polls_without_a_query_until_it_expires(
+    app, client, make, feed, count_queries
+):
+    clock = FakeClock()
+    app.extensions[feed_cache.VERSIONS_EXTENSION] = feed_cache.VersionMemo(5, clock=clock)
+    first = client.get(FEED)
+    with count_queries() as statements:
+        polled = client.get(FEED, headers={"If-None-Match": first.headers["ETag"]})
+        again = client.get(FEED)
+    assert (polled.status_code, again.status_code) == (304, 200)
+    assert statements == []  # version remembered, body cached: no database at all
+    make.registration(feed[0])
+    clock.now += 4.9
+    assert client.get(FEED).get_data() == first.get_data()  # the change shows a moment later
+    clock.now += 0.2
+    changed = client.get(FEED, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+    assert "19" in str(entries(changed)[feed[0].uid]["DESCRIPTION"])
+
+
+def test_unknown_slugs_are_never_remembered(app, client, make, place):
+    app.extensions[feed_cache.VERSIONS_EXTENSION] = feed_cache.VersionMemo(60)
+    assert client.get("/feeds/communities/later.ics").status_code == 404
+    make.community(place["daxiyang"].township, "后来社区", slug="later")
+    assert client.get("/feeds/communities/later.ics").status_code == 200
+
+
+def test_the_bench_floor_serves_the_same_bytes_from_memory_when_switched_on(
+    app, database_url, feed, count_queries
+):
+    bench_app = create_app({**app.config, "BENCH_ROUTES": True})
+    bench_client = bench_app.test_client()
+    with bench_app.app_context():
+        real = bench_client.get(FEED)
+        floor = bench_client.get("/_bench/floor/communities/daxiyang.ics")
+        with count_queries() as statements:
+            again = bench_client.get("/_bench/floor/communities/daxiyang.ics")
+        missing = bench_client.get("/_bench/floor/communities/nowhere.ics")
+    assert floor.get_data() == again.get_data() == real.get_data()
+    assert floor.content_type == real.content_type
+    assert statements == []
+    assert missing.status_code == 404
+
+
+def test_a_feed_holds_at_most_its_limit_of_sessions_the_earliest_first(app, client, make, place):
+    app.config["FEED_MAX_SESSIONS"] = 3
+    sessions = [
+        make.session(venue_=place["daxiyang"], day=TODAY + timedelta(days=n))
+        for n in (5, 1, 4, 2, 3)
+    ]
+    an_hour_ago(*sessions)
+    by_day = sorted(sessions, key=lambda s: s.starts_at)
+    first = client.get(FEED + "?lang=en")
+    assert uids(first) == {s.uid for s in by_day[:3]}
+    calendar = calendar_of(first)
+    assert "first 3 sessions" in str(calendar["X-WR-CALDESC"])
+    assert "first 3 sessions" in str(calendar["DESCRIPTION"])
+    # A change beyond the limit is not in the feed, so it keeps its version and body.
+    by_day[4].capacity = 99
+    by_day[4].touch()
+    db.session.commit()
+    again = client.get(FEED + "?lang=en", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    # One of the shown sessions goes: the next one takes its place, and the feed changes.
+    db.session.delete(by_day[0])
+    db.session.commit()
+    changed = client.get(FEED + "?lang=en", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+    assert uids(changed) == {s.uid for s in by_day[1:4]}
+
+
+def test_a_feed_within_its_limit_has_no_description(app, client, feed):
+    calendar = calendar_of(client.get(FEED))
+    assert "X-WR-CALDESC" not in calendar and "DESCRIPTION" not in calendar
 
 
 def test_the_304_of_a_personal_feed_costs_one_query(client, personal, count_queries):

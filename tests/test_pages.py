@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from outreach.events import services as event_services
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.localtime import local_today
+from outreach.places import services as place_services
 
 DAXIYANG = "大西洋新城社区服务站"
 
@@ -193,6 +195,56 @@ def test_all_day_session_shows_all_day(client, make):
     event_session = make.session(all_day=True, start=__import__("datetime").time(0), hours=24)
     text = page_text(client.get(f"/events/{event_session.event_id}"))
     assert "全天" in text
+
+
+def test_a_city_sized_listing_counts_only_so_far_and_still_pages_on(app, client, make, monkeypatch):
+    monkeypatch.setattr(event_services, "COUNT_LIMIT", 3)
+    app.config["PER_PAGE"] = 2
+    event = make.event("城市活动")
+    venue = make.venue()
+    for offset in range(7):
+        make.session(event, venue, day=local_today() + timedelta(days=offset + 1))
+    first = page_text(client.get("/?lang=en"))
+    assert "More than 3 sessions" in first
+    assert "Page 1</span>" in first and "page=2" in first
+    # Deeper pages count up to their own end: the third of seven ends at six, more follow.
+    third = page_text(client.get("/?lang=en&page=3"))
+    assert "More than 6 sessions" in third and "page=4" in third
+    last = page_text(client.get("/?lang=en&page=4"))
+    assert "7 sessions" in last and "Page 4 of 4" in last and "page=5" not in last
+    assert last.count('<li class="card') == 1
+
+
+def test_a_city_sized_filter_offers_the_communities_of_the_chosen_township(
+    client, make, monkeypatch
+):
+    monkeypatch.setattr(place_services, "CHOICE_LIMIT", 2)
+    east = make.township("东坝乡", slug="dongba")
+    west = make.township("八里庄街道", slug="balizhuang")
+    make.community(east, "东坝家园社区", slug="dongba-jiayuan")
+    make.community(east, "东泽园社区", slug="dongzeyuan")
+    make.community(west, "红庙社区", slug="hongmiao")
+    everywhere = page_text(client.get("/?lang=en"))
+    assert 'name="community"' not in everywhere
+    assert "Choose a street or township and press Show" in everywhere
+    east_only = page_text(client.get("/?lang=en&township=dongba"))
+    assert 'name="community"' in east_only
+    assert "dongba-jiayuan" in east_only and "dongzeyuan" in east_only
+    assert "hongmiao" not in east_only
+    # A community asked for by itself brings its township's list, with it selected.
+    chosen = page_text(client.get("/?lang=en&community=hongmiao"))
+    assert '<option value="hongmiao" selected>' in chosen
+    assert "dongzeyuan" not in chosen
+
+
+def test_a_district_sized_filter_offers_every_community(client, make):
+    east = make.township("东坝乡", slug="dongba")
+    west = make.township("八里庄街道", slug="balizhuang")
+    make.community(east, "东坝家园社区", slug="dongba-jiayuan")
+    make.community(west, "红庙社区", slug="hongmiao")
+    text = page_text(client.get("/?lang=en"))
+    assert 'name="community"' in text
+    assert "dongba-jiayuan" in text and "hongmiao" in text
 
 
 def test_home_page_query_count_does_not_grow_with_sessions(client, make, count_queries):

@@ -132,6 +132,11 @@ MATRIX = [
     Row("POST", "/staff/users/{user}/password", ADMIN_ACTION, {"password": "a new long password"}),
     # The audit trail
     Row("GET", "/staff/audit", MANAGER_PAGE),
+    # Statistics (managers of the event's organisation, administrators)
+    Row("GET", "/staff/stats", MANAGER_PAGE),
+    Row("GET", "/staff/stats/communities.csv", MANAGER_PAGE),
+    Row("GET", "/staff/stats/events/{event}", MANAGER_PAGE),
+    Row("GET", "/staff/stats/events/{event}/days.csv", MANAGER_PAGE),
     # Events, sessions, clone and series (the event editor's pages)
     Row("GET", "/staff/events", ANY_EDITOR_PAGE),
     Row("GET", "/staff/events/new", ANY_EDITOR_PAGE),
@@ -160,6 +165,10 @@ MATRIX = [
     Row("POST", "/staff/events/{event}/sessions/{session}/slots", EDITOR_ACTION),
     Row("POST", "/staff/events/{event}/sessions/{session}/slots/{slot}", EDITOR_ACTION),
     Row("POST", "/staff/events/{event}/sessions/{session}/slots/{slot}/delete", EDITOR_ACTION),
+    # Messages to an event's registrants (its editors); the outbox (administrators)
+    Row("GET", "/staff/events/{event}/messages", EDITOR_PAGE),
+    Row("POST", "/staff/events/{event}/messages", EDITOR_ACTION),
+    Row("GET", "/staff/outbox", ADMIN_PAGE),
     # Importing a calendar file (the chosen organisation's editors)
     Row("GET", "/staff/import", ANY_EDITOR_PAGE),
     Row(

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from outreach.database import db
+from outreach.places import services as place_services
 from outreach.registrations.models import Registration, RegistrationStatus
 from tests.conftest import csrf_token
 
@@ -45,6 +46,22 @@ def test_event_page_has_a_registration_form_per_open_session(client, make):
     assert "隐私" in text
 
 
+def test_in_a_city_sized_site_the_form_offers_the_communities_around_the_venue(
+    client, make, monkeypatch
+):
+    monkeypatch.setattr(place_services, "CHOICE_LIMIT", 1)
+    near = make.community(name="望京西园社区", slug="wangjing-xiyuan")
+    make.community(near.township, name="花家地社区", slug="huajiadi")
+    far = make.community(name="十八里店社区", slug="shibalidian")
+    event_session = make.session(venue_=make.venue(near), capacity=20)
+    text = client.get(f"/events/{event_session.event_id}").get_data(as_text=True)
+    assert 'value="wangjing-xiyuan"' in text and 'value="huajiadi"' in text
+    assert 'value="shibalidian"' not in text
+    # A community further away is still accepted (the list is only a convenience).
+    assert register(client, event_session, community=far.slug).status_code == 302
+    assert db.session.scalar(db.select(Registration)).community_id == far.id
+
+
 def test_registering_leads_to_the_confirmation_page(client, make):
     event_session = make.session(capacity=20)
     response = register(client, event_session)
@@ -58,6 +75,9 @@ def test_registering_leads_to_the_confirmation_page(client, make):
     assert page.headers["Cache-Control"] == "private, no-store"
     assert registration.code in text
     assert "<svg" in text  # the QR code, inline
+    # Drawn at the size the page's CSS gives it: a viewBox, no fixed width or height.
+    qr = re.search(r"<svg[^>]*>", text).group(0)
+    assert "viewBox" in qr and "width=" not in qr
     assert f"/sessions/{event_session.id}.ics" in text
     assert "报名成功" in text or "已确认" in text
 

@@ -52,6 +52,7 @@ ACTIONS = {
     "series": _l("Repeat rule changed"),
     "walk-in": _l("Registered at the desk"),
     "import": _l("Imported"),
+    "message": _l("Message sent to registrants"),
 }
 TARGETS = {
     "township": _l("Street or township"),
@@ -65,6 +66,7 @@ TARGETS = {
     "event_series": _l("Repeating sessions"),
     "slot": _l("Time slot"),
     "registration": _l("Registration"),
+    "notice": _l("Message to registrants"),
 }
 FIELDS = {
     "name": _l("Name in Chinese"),
@@ -94,6 +96,9 @@ FIELDS = {
     "cancellation_reason": _l("Reason"),
     "max_party_size": _l("People per registration, at most"),
     "allow_waitlist": _l("Take a waitlist when a session is full"),
+    "reminder_hours": _l("Reminder, hours before each session"),
+    "segment": _l("Recipients"),
+    "recipients": _l("Number of recipients"),
     "sessions": _l("Sessions"),
 }
 
@@ -111,6 +116,12 @@ def _valid_or_400(form: FlaskForm) -> None:
 VALUES = {
     "role": {role.value: name for role, name in ROLE_NAMES.items()},
     "kind": {kind.value: name for kind, name in (ORGANISATION_KINDS | TOWNSHIP_KINDS).items()},
+    # Who a message to registrants went to (outreach.messages.models.NoticeSegment).
+    "segment": {
+        "all": _l("Everyone registered (confirmed and waitlisted)"),
+        "checked_in": _l("Only those who checked in"),
+        "not_checked_in": _l("Only those who have not checked in"),
+    },
 }
 
 

@@ -90,6 +90,13 @@ def can_see_audit(user: Any, organisation_id: int | None = None) -> bool:
     return can_manage_organisation(user, organisation_id)
 
 
+def can_see_stats(user: Any, organisation_id: int | None = None) -> bool:
+    """Statistics: managers see their organisations' figures; administrators see all of them."""
+    if organisation_id is None:
+        return can_list_organisations(user)
+    return can_manage_organisation(user, organisation_id)
+
+
 def is_staff(user: Any) -> bool:
     """Signed in with at least one role, or an administrator."""
     return is_admin(user) or (_signed_in(user) and bool(user.memberships))
@@ -159,3 +166,7 @@ class Checks:
     def see_audit(self, organisation_id: int | None = None) -> bool:
         """See can_see_audit."""
         return can_see_audit(self._user, organisation_id)
+
+    def see_stats(self, organisation_id: int | None = None) -> bool:
+        """See can_see_stats."""
+        return can_see_stats(self._user, organisation_id)

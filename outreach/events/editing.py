@@ -38,6 +38,7 @@ EVENT_FIELDS = (
     "one_registration_per_event",
     "registration_opens_at",
     "registration_closes_at",
+    "reminder_hours",
 )
 SESSION_FIELDS = ("starts_at", "ends_at", "all_day", "venue_id", "capacity")
 # A change to any of these moves the session in time or space: the audit calls it a reschedule.
@@ -270,7 +271,13 @@ def _set_event_status(
     event.cancellation_reason = reason
     for event_session in event.sessions:
         event_session.touch()
-    _record_event(actor, action, event, audit.changes(before, audit.snapshot(event, CANCEL_FIELDS)))
+    changed = audit.changes(before, audit.snapshot(event, CANCEL_FIELDS))
+    _record_event(actor, action, event, changed)
+    # The sessions not called off on their own go (or come back) with the event: other
+    # layers hear of each, as when one session is cancelled (registrants get a message).
+    for event_session in event.sessions:
+        if event_session.status == SessionStatus.SCHEDULED:
+            session_changed.send(event_session, action=action, changed=changed)
 
 
 def cancel_event(actor: Any, event: Event, reason: str) -> None:

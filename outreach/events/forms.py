@@ -41,6 +41,7 @@ from outreach.localtime import local_zone
 
 MAX_PAGE = 10_000
 MAX_PARTY_SIZE = 20
+MAX_REMINDER_HOURS = 168  # a week
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,15 @@ STATUS_CHOICES = [
 ]
 
 
+def _number_when_sent(_form: Form, field: Field) -> None:
+    """A number must be entered; a form sent without the field keeps the value it had."""
+    if not field.raw_data:
+        raise StopValidation()
+    if not field.raw_data[0].strip():
+        field.errors[:] = []
+        raise StopValidation(_("Please enter a number."))
+
+
 class EventForm(FlaskForm):
     """The event editor; the view sets the category and organisation choices."""
 
@@ -338,6 +348,15 @@ class EventForm(FlaskForm):
     registration_closes_at = LocalMomentField(
         _l("Registration closes (optional)"), render_kw={"type": "datetime-local"}
     )
+    reminder_hours = IntegerField(
+        _l("Reminder, hours before each session"),
+        default=24,
+        validators=[
+            _number_when_sent,
+            NumberRange(0, MAX_REMINDER_HOURS, _l("From 0 to %(max)d.", max=MAX_REMINDER_HOURS)),
+        ],
+        render_kw={"inputmode": "numeric", "min": 0, "max": MAX_REMINDER_HOURS},
+    )
 
     def validate_registration_closes_at(self, field: Field) -> None:
         """The window must not close before it opens."""
@@ -364,6 +383,7 @@ class EventForm(FlaskForm):
             "one_registration_per_event": self.one_registration_per_event.data,
             "registration_opens_at": self.registration_opens_at.data,
             "registration_closes_at": self.registration_closes_at.data,
+            "reminder_hours": self.reminder_hours.data,
         }
         if "status" in self:
             values["status"] = EventStatus(self.status.data)

@@ -100,6 +100,8 @@ class Event(db.Model):
     one_registration_per_event: Mapped[bool] = mapped_column(Boolean, default=False)
     registration_opens_at: Mapped[datetime | None]
     registration_closes_at: Mapped[datetime | None]
+    # How many hours before each session its registrants get a reminder; 0: no reminders.
+    reminder_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     # Indexed: staff pages list events by when they were made or last changed.
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

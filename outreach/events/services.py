@@ -17,6 +17,7 @@ from outreach.database import db
 from outreach.errors import NotFoundError
 from outreach.events.models import PUBLIC_EVENT_STATUSES, Category, Event, EventSession
 from outreach.localtime import local_date, local_midnight, local_today
+from outreach.places import services as places
 from outreach.places.models import Community, Township, Venue
 
 T = TypeVar("T")
@@ -62,10 +63,13 @@ class Page(Generic[T]):
     page: int
     per_page: int
     total: int
+    # False when counting stopped at `total` and there are more (see COUNT_LIMIT).
+    exact: bool = True
 
     @property
     def pages(self) -> int:
-        """How many pages there are (at least one, even when empty)."""
+        """How many pages there are (at least one, even when empty); a lower bound when the
+        count is not exact."""
         return max(1, math.ceil(self.total / self.per_page))
 
     @property
@@ -76,7 +80,27 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         """Whether a next page exists."""
-        return self.page < self.pages
+        return not self.exact or self.page < self.pages
+
+
+# Counting every upcoming session of a city costs more than showing a page of them: listings
+# count this many at most (or up to the page asked for) and otherwise say "more than".
+COUNT_LIMIT = 1000
+
+
+def _bounded_count(statement: Select, page: int, per_page: int) -> tuple[int, bool]:
+    """Rows of `statement` up to max(COUNT_LIMIT, the end of this page), and whether that
+    is all of them. Reads at most that many index entries, whatever the table's size."""
+    limit = max(COUNT_LIMIT, page * per_page)
+    # In start order, so the count walks the same index as the page (and stops early).
+    counted = (
+        statement.with_only_columns(EventSession.id)
+        .order_by(EventSession.starts_at)
+        .limit(limit + 1)
+        .subquery()
+    )
+    found = db.session.scalar(select(func.count()).select_from(counted)) or 0
+    return min(found, limit), found <= limit
 
 
 def _by_slug(model: type, slug: str | None, kind: str):
@@ -127,14 +151,14 @@ def _filtered_sessions(filters: SessionFilter) -> Select:
 def upcoming_sessions(filters: SessionFilter, page: int, per_page: int) -> Page[EventSession]:
     """Public sessions matching the filter in start order, one page: two queries."""
     statement = _filtered_sessions(filters)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    total, exact = _bounded_count(statement, page, per_page)
     rows = db.session.scalars(
         _with_places_and_event(statement)
         .order_by(EventSession.starts_at, EventSession.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return Page(items=rows, page=page, per_page=per_page, total=total)
+    return Page(items=rows, page=page, per_page=per_page, total=total, exact=exact)
 
 
 def group_by_local_day(
@@ -271,17 +295,15 @@ def venues_without_community() -> dict[int, list[Venue]]:
     return found
 
 
-def filter_choices() -> dict[str, list]:
-    """Everything the listing's filter form offers, four queries."""
+def filter_choices(filters: SessionFilter) -> dict[str, list]:
+    """What the listing's filter form offers: four queries, five in a city-sized site."""
+    around = [
+        filters.township.id if filters.township else None,
+        filters.community.township_id if filters.community else None,
+    ]
     return {
         "townships": list(db.session.scalars(select(Township).order_by(Township.name))),
-        "communities": list(
-            db.session.scalars(
-                select(Community)
-                .options(joinedload(Community.township))
-                .order_by(Community.township_id, Community.name)
-            )
-        ),
+        "communities": places.communities_to_choose(around),
         "categories": list(db.session.scalars(select(Category).order_by(Category.id))),
         "organisations": list(db.session.scalars(select(Organisation).order_by(Organisation.name))),
     }

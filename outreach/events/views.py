@@ -26,7 +26,7 @@ def _render_listing(template: str, fixed: dict[str, str] | None = None, **contex
         query=query,
         page=page,
         days=services.group_by_local_day(page.items),
-        choices=services.filter_choices(),
+        choices=services.filter_choices(filters),
         fixed=fixed,
         **context,
     )

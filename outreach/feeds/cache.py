@@ -17,12 +17,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+import cachetools
 import redis
 from flask import Flask, current_app
 
 EXTENSION = "outreach.feed_cache"
+VERSIONS_EXTENSION = "outreach.feed_versions"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -191,3 +194,42 @@ def cached(parts: Iterable[str], version: str, build: Callable[[], BuiltFeed]) -
         feed = build()
         store.set(key, feed)
     return feed
+
+
+class VersionMemo:
+    """Data versions of public feeds, remembered in this process for FEED_VERSION_TTL seconds.
+
+    Calendar apps poll unchanged feeds over and over; without this each poll costs a
+    query even when it is answered 304. Clients are told to keep a feed for FEED_MAX_AGE
+    (minutes) anyway, so a change showing a few seconds later costs nobody anything.
+    """
+
+    def __init__(
+        self, ttl: float, max_entries: int = 4096, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self._versions: cachetools.TTLCache = cachetools.TTLCache(max_entries, ttl, timer=clock)
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, read: Callable[[], T]) -> T:
+        """The version remembered under `key`, or `read()` (remembered unless ttl is 0)."""
+        if self.ttl <= 0:
+            return read()
+        with self._lock:
+            found = self._versions.get(key)
+        if found is None:
+            found = read()  # outside the lock: other threads need not wait for the query
+            with self._lock:
+                self._versions[key] = found
+        return found
+
+
+def remembered_version(key: tuple, read: Callable[[], T]) -> T:
+    """A feed's data version through the application's memo."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    memo = app.extensions.get(VERSIONS_EXTENSION)
+    if memo is None:
+        memo = app.extensions.setdefault(
+            VERSIONS_EXTENSION, VersionMemo(app.config["FEED_VERSION_TTL"])
+        )
+    return memo.get(key, read)

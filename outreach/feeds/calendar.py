@@ -113,7 +113,12 @@ def _alarm(summary: str, lead: timedelta) -> Alarm:
 
 
 def build_calendar(
-    name: str, sessions: Iterable[SessionFacts], zone: ZoneInfo, *, refresh: timedelta | None
+    name: str,
+    sessions: Iterable[SessionFacts],
+    zone: ZoneInfo,
+    *,
+    refresh: timedelta | None,
+    description: str = "",
 ) -> bytes:
     """A complete VCALENDAR with one VEVENT per session and a VTIMEZONE for the zone."""
     calendar = Calendar()
@@ -126,6 +131,9 @@ def build_calendar(
     calendar.add("x-wr-calname", one_line(name))
     calendar.add("name", one_line(name))
     calendar.add("x-wr-timezone", zone.key)
+    if description:
+        calendar.add("x-wr-caldesc", one_line(description))
+        calendar.add("description", Text(clean(description)))
     if refresh is not None:
         calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", vDuration(refresh))

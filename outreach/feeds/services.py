@@ -41,6 +41,7 @@ _COLUMNS = {
     "community": Venue.community_id,
     "organisation": Event.organisation_id,
     "category": Event.category_id,
+    "event": EventSession.event_id,
 }
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -85,6 +86,15 @@ def _public_sessions(statement: Select, ids: Mapping[str, Any], start: datetime)
     return statement.where(*conditions)
 
 
+def max_sessions() -> int:
+    """The most sessions one public feed holds: those nearest the window's start.
+
+    Calendar apps give up on very large feeds (Google at about 1 MB), and a city-wide feed
+    would hold hundreds of thousands; a resident subscribes to their community instead.
+    """
+    return current_app.config["FEED_MAX_SESSIONS"]
+
+
 def public_version(slugs: Mapping[str, str], start: datetime) -> Version:
     """Resolve the slugs and read the version of their feed, in one query.
 
@@ -97,18 +107,52 @@ def public_version(slugs: Mapping[str, str], start: datetime) -> Version:
         .scalar_subquery()
         for dimension, slug in slugs.items()
     }
+    shown = (
+        select(
+            EventSession.id,
+            EventSession.updated_at.label("session_changed"),
+            Event.updated_at.label("event_changed"),
+            EventSession.sequence,
+        )
+        .join(EventSession.event)
+        .join(EventSession.venue)
+    )
+    shown = _public_sessions(shown, subqueries, start)
+    # Only the sessions the feed shows (the first max_sessions() of the window) count, so a
+    # city-wide feed costs no more than its body; the sum of ids notices one leaving and
+    # another taking its place.
+    rows = shown.order_by(EventSession.starts_at, EventSession.id).limit(max_sessions()).subquery()
     statement = select(
         *(subquery.label(dimension) for dimension, subquery in subqueries.items()),
-        *_aggregates(),
-    ).select_from(EventSession)
-    statement = statement.join(EventSession.event).join(EventSession.venue)
-    row = db.session.execute(_public_sessions(statement, subqueries, start)).one()
+        func.count(rows.c.id),
+        func.max(rows.c.session_changed),
+        func.max(rows.c.event_changed),
+        func.coalesce(func.sum(rows.c.sequence), 0),
+        func.coalesce(func.sum(rows.c.id), 0),
+    ).select_from(rows)
+    row = db.session.execute(statement).one()
     ids = {dimension: row[index] for index, dimension in enumerate(subqueries)}
     for dimension, found in ids.items():
         if found is None:
             raise NotFoundError(dimension, slugs[dimension])
     resolved = tuple(f"{d}={i}" for d, i in ids.items())
     return Version(_stamp(start, *resolved, *row[len(ids) :]), ids)
+
+
+def event_version(event_id: int, start: datetime) -> Version:
+    """The version of one public event's feed (a campaign's), in one query; a draft or an
+    unknown event is NotFoundError."""
+    known = (
+        select(Event.id)
+        .where(Event.id == event_id, Event.status.in_(PUBLIC_EVENT_STATUSES))
+        .scalar_subquery()
+    )
+    statement = select(known.label("event"), *_aggregates()).select_from(EventSession)
+    statement = statement.join(EventSession.event)
+    row = db.session.execute(_public_sessions(statement, {"event": event_id}, start)).one()
+    if row.event is None:
+        raise NotFoundError("event", event_id)
+    return Version(_stamp(start, f"event={event_id}", *row[1:]), {"event": event_id})
 
 
 def _seats_taken() -> Any:
@@ -157,7 +201,8 @@ def public_sessions(ids: Mapping[str, int], start: datetime) -> list[tuple[Event
     """The sessions of a public feed with their confirmed seats, in order: one query."""
     statement = _joined(select(EventSession, _seats_taken()))
     statement = _public_sessions(statement, ids, start)
-    rows = db.session.execute(statement.order_by(EventSession.starts_at, EventSession.id))
+    statement = statement.order_by(EventSession.starts_at, EventSession.id).limit(max_sessions())
+    rows = db.session.execute(statement)
     return [(event_session, int(taken)) for event_session, taken in rows]
 
 

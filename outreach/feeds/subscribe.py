@@ -67,6 +67,13 @@ def scope_url(scope: str, slug: str, **filters: str) -> str:
     return url_for(SCOPES[scope], slug=slug, _external=True, **filters)
 
 
+def event_url(event_id: int) -> str:
+    """The absolute address of one event's (a campaign's) feed, in the reader's language."""
+    language = current_language()
+    extra = {"lang": language} if language != current_app.config["BABEL_DEFAULT_LOCALE"] else {}
+    return url_for("feeds.event_feed", event_id=event_id, _external=True, **extra)
+
+
 def subscribe_to(scope: str, slug: str, **filters: str) -> Subscription:
     """For templates: the subscription of a township's, community's, organisation's or
     category's feed, narrowed by ?category= or ?organisation= filters when given."""

@@ -8,21 +8,32 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from outreach import errors, i18n
+from outreach import errors, formatting, i18n
 from outreach.database import db
 from outreach.errors import InvalidInput, NotFoundError
 from outreach.events import services as event_services
-from outreach.feeds import content, responses, services
-from outreach.feeds.cache import BuiltFeed, cached
+from outreach.events.models import Event
+from outreach.feeds import content, responses, services, subscribe
+from outreach.feeds.cache import BuiltFeed, cached, remembered_version
 from outreach.feeds.calendar import SessionFacts, build_calendar
 from outreach.feeds.content import session_facts
 from outreach.i18n import current_language
-from outreach.localtime import local_zone
+from outreach.localtime import local_date, local_zone
 from outreach.registrations import services as registration_services
 from outreach.registrations.models import Registration
 
@@ -52,9 +63,11 @@ def _slugs(dimension: str | None = None, slug: str | None = None) -> dict[str, s
     return {name: value for name, value in asked.items() if value}
 
 
-def _built(name: str, facts: list[SessionFacts], start: datetime) -> BuiltFeed:
+def _built(
+    name: str, facts: list[SessionFacts], start: datetime, description: str = ""
+) -> BuiltFeed:
     """The calendar, and its last change: the newest entry's, or the window's start."""
-    body = build_calendar(name, facts, local_zone(), refresh=REFRESH)
+    body = build_calendar(name, facts, local_zone(), refresh=REFRESH, description=description)
     return BuiltFeed.of(body, max((f.last_modified for f in facts), default=start))
 
 
@@ -62,7 +75,17 @@ def _build_public(ids: dict[str, int], language: str, start: datetime) -> BuiltF
     with force_locale(language):
         rows = services.public_sessions(ids, start)
         facts = [session_facts(s, language, taken=taken) for s, taken in rows]
-        return _built(content.calendar_name(services.named(ids), language), facts, start)
+        description = ""
+        if len(rows) >= services.max_sessions():
+            description = _(
+                "This calendar shows the first %(num)d sessions from %(day)s on. Subscribe "
+                "to the calendar of a community or of a street or township to see all of "
+                "its sessions.",
+                num=len(rows),
+                day=formatting.day(local_date(start), with_year=True),
+            )
+        name = content.calendar_name(services.named(ids), language)
+        return _built(name, facts, start, description)
 
 
 def _public_feed(dimension: str | None = None, slug: str | None = None) -> Response:
@@ -70,7 +93,9 @@ def _public_feed(dimension: str | None = None, slug: str | None = None) -> Respo
     slugs = _slugs(dimension, slug)
     language = _feed_language()
     start = services.window_start()
-    version = services.public_version(slugs, start)
+    version = remembered_version(
+        ("public", start, *slugs.items()), lambda: services.public_version(slugs, start)
+    )
     # The host is part of the key: the body holds absolute links to this site.
     parts = ("public", FORMAT, request.host_url, language, *(f"{k}={v}" for k, v in slugs.items()))
     feed = cached(parts, version.stamp, lambda: _build_public(dict(version.ids), language, start))
@@ -105,6 +130,37 @@ def organisation(slug: str):
 def category(slug: str):
     """Sessions of one kind of event."""
     return _public_feed("category", slug)
+
+
+def _build_event(event_id: int, language: str, start: datetime) -> BuiltFeed:
+    with force_locale(language):
+        rows = services.public_sessions({"event": event_id}, start)
+        facts = [session_facts(s, language, taken=taken) for s, taken in rows]
+        # Usually in the identity map already, loaded with the sessions.
+        event = db.session.get(Event, event_id)
+        return _built(event.title if event else "", facts, start)
+
+
+@bp.get("/feeds/events/<id:event_id>.ics")
+def event_feed(event_id: int):
+    """The sessions of one event: a campaign across communities, or a series."""
+    language = _feed_language()
+    start = services.window_start()
+    version = remembered_version(
+        ("event", start, event_id), lambda: services.event_version(event_id, start)
+    )
+    parts = ("event", FORMAT, request.host_url, language, str(event_id))
+    feed = cached(parts, version.stamp, lambda: _build_event(event_id, language, start))
+    return responses.respond(feed, public=True)
+
+
+@bp.get("/events/<id:event_id>/calendar")
+def event_calendar(event_id: int):
+    """A page to subscribe to one event's feed: what a poster's calendar QR code opens, since
+    phone cameras and WeChat open https pages but not webcal:// links."""
+    event = event_services.public_event(event_id)
+    feed = subscribe.subscription(subscribe.event_url(event.id))
+    return render_template("feeds/event_calendar.html", event=event, feed=feed)
 
 
 def _reminder() -> timedelta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TypeVar
 
@@ -141,3 +142,27 @@ def communities() -> list[Community]:
             .order_by(Township.name, Community.name)
         )
     )
+
+
+# A select longer than this is no use on a phone: beyond it, lists of communities offer
+# only those of the street or township in question (a city has thousands).
+CHOICE_LIMIT = 300
+
+
+def communities_to_choose(township_ids: Iterable[int | None]) -> list[Community]:
+    """Communities for a select, grouped by township: all of them in a district-sized site,
+    else only those of the given townships (none when no township is given)."""
+    statement = (
+        select(Community)
+        .join(Community.township)
+        .options(joinedload(Community.township))
+        .order_by(Township.name, Township.id, Community.name)
+    )
+    # The primary key's index answers this after CHOICE_LIMIT + 1 entries, not 7,000 rows.
+    beyond_limit = select(Community.id).order_by(Community.id).offset(CHOICE_LIMIT).limit(1)
+    if db.session.scalar(beyond_limit) is None:
+        return list(db.session.scalars(statement))
+    wanted = {township_id for township_id in township_ids if township_id is not None}
+    if not wanted:
+        return []
+    return list(db.session.scalars(statement.where(Community.township_id.in_(wanted))))

@@ -32,6 +32,7 @@ from outreach.places.models import Venue
 from outreach.registrations import services
 from outreach.registrations.models import Registration, RegistrationStatus, Slot
 from outreach.registrations.phones import normalise_mobile
+from outreach.registrations.signals import personal_data_purged
 
 CONFIRMED = RegistrationStatus.CONFIRMED
 WAITLISTED = RegistrationStatus.WAITLISTED
@@ -481,4 +482,5 @@ def purge_batch(retention_days: int, *, now: datetime | None = None, size: int =
         )
         .execution_options(synchronize_session=False)
     )
+    personal_data_purged.send(None, ids=list(ids))
     return len(ids)

@@ -22,13 +22,14 @@ from outreach.database import db, utcnow
 from outreach.errors import NotFoundError
 from outreach.events.models import Event, EventSession, EventStatus
 from outreach.events.signals import session_changed
-from outreach.places.models import Community
+from outreach.places.models import Community, Venue
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
     Registration,
     RegistrationStatus,
 )
 from outreach.registrations.phones import normalise_mobile
+from outreach.registrations.signals import registration_changed
 
 # Confirmation codes avoid characters that look alike on paper or a phone screen:
 # no 0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V.
@@ -89,17 +90,24 @@ def lock_session(session_id: int) -> EventSession:
             .values(id=EventSession.id)
             .execution_options(synchronize_session=False)
         )
+    # Lock and load in one statement: every statement while the lock is held makes the
+    # next registrant of a popular session wait. The places and organiser come along because
+    # the confirmation notice names them.
     locked = db.session.scalar(
-        select(EventSession.id).where(EventSession.id == session_id).with_for_update()
+        select(EventSession)
+        .where(EventSession.id == session_id)
+        .options(
+            joinedload(EventSession.event).joinedload(Event.organisation),
+            joinedload(EventSession.venue).joinedload(Venue.township),
+            joinedload(EventSession.venue).joinedload(Venue.community),
+            selectinload(EventSession.slots),
+        )
+        .with_for_update(of=EventSession)
+        .execution_options(populate_existing=True)
     )
     if locked is None:
         raise NotFoundError("session", session_id)
-    return db.session.scalar(
-        select(EventSession)
-        .where(EventSession.id == session_id)
-        .options(joinedload(EventSession.event), selectinload(EventSession.slots))
-        .execution_options(populate_existing=True)
-    )
+    return locked
 
 
 def _confirmed_sums(key, condition) -> dict[int | None, int]:
@@ -325,6 +333,8 @@ def promote_waitlist(event_session: EventSession, now: datetime | None = None) -
             per_slot[registration.slot_id] = per_slot.get(registration.slot_id, 0) + party
         promoted.append(registration)
     db.session.flush()
+    for registration in promoted:
+        registration_changed.send(registration, action="promoted", actor=None)
     return promoted
 
 
@@ -348,6 +358,7 @@ def cancel(registration: Registration, *, actor=None, now: datetime | None = Non
             label=registration.code,
         )
     db.session.flush()
+    registration_changed.send(registration, action="cancelled", actor=actor)
     return promote_waitlist(event_session, now)
 
 
@@ -475,6 +486,7 @@ def _add_registration(
     db.session.add(registration)
     event_session.touch(significant=False)  # seats left, shown in calendars, changed
     db.session.flush()
+    registration_changed.send(registration, action=registration.status.value, actor=actor)
     return registration
 
 

@@ -15,13 +15,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from outreach.database import db, utcnow
 from outreach.events import services as event_services
+from outreach.events.models import EventSession
 from outreach.extensions import limiter, registration_limit
 from outreach.i18n import current_language
-from outreach.places.models import Community
+from outreach.places import services as places
 from outreach.registrations import services
 from outreach.registrations.forms import ConfirmForm, PartySizeForm, RegistrationForm
 from outreach.registrations.qr import qr_svg
@@ -29,8 +29,11 @@ from outreach.registrations.qr import qr_svg
 bp = Blueprint("registrations", __name__)
 
 
-def _community_choices() -> list[tuple[str, str]]:
-    communities = db.session.scalars(select(Community).order_by(Community.name)).all()
+def _community_choices(*sessions: EventSession) -> list[tuple[str, str]]:
+    """Where a resident may say they live: in a city-sized site, the communities of the
+    townships the sessions are in (one query)."""
+    townships = {event_session.venue.township_id for event_session in sessions}
+    communities = places.communities_to_choose(townships)
     language = current_language()
     return [("", _("Prefer not to say"))] + [
         (c.slug, c.display_name(language)) for c in communities
@@ -57,7 +60,7 @@ def _render_event(event, bound: RegistrationForm | None = None, status: int = 20
     session_ids = [s.id for s in event.sessions]
     taken = services.seats_taken(session_ids)
     slot_taken = services.slot_seats_taken(slot.id for s in event.sessions for slot in s.slots)
-    choices = _community_choices()
+    choices = _community_choices(*event.sessions)
     forms, open_sessions = {}, set()
     for event_session in event.sessions:
         try:
@@ -109,7 +112,7 @@ def _remember(token: str) -> None:
 def register(session_id: int):
     """Register from the event page; errors come back on the same page, input kept."""
     event, event_session = event_services.public_event_of_session(session_id)
-    form = _form_for(event_session, _community_choices(), request.form)
+    form = _form_for(event_session, _community_choices(*event.sessions), request.form)
     if form.validate():
         try:
             wanted = replace(form.request(current_language()), owned_tokens=_owned_tokens())

@@ -1,0 +1,524 @@
+"""The benchmark: city-scale data in PostgreSQL, the app under gunicorn, wrk, bursts and crashes.
+
+    python -m bench.run [--quick] [--output bench/results/latest.md]
+
+(`scripts/bench` sets up the virtual environment and wrk first, then runs this.) Every figure
+is a ratio of two measurements taken side by side in this run, because the machines it runs
+on are small and noisy; the targets are the ones issue 6 sets. `--quick` runs everything on
+small data for a few seconds each, so the suite can check that the bench still works; its
+figures are not judged against the targets, except the correctness of bursts and crashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.request import Request, urlopen
+
+import flask_migrate
+import psycopg
+from sqlalchemy import make_url
+
+from bench import burst, coldbuild, explain, fault, generate, wrk
+from bench.server import bench_server, peak_rss_mb
+from outreach import create_app
+from outreach.config import normalise_database_url
+from outreach.database import db
+from outreach.events.models import Event, EventSession
+from outreach.localtime import local_midnight, local_today
+
+RESULTS = Path(__file__).with_name("results")
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big and how long: the full run, or the quick one the suite exercises."""
+
+    name: str
+    small_scale: str
+    large_scale: str
+    seconds: float
+    worker_counts: tuple[int, ...]
+    burst_attempts: int
+    burst_capacity: int
+    fault_attempts: int
+    judged: bool  # whether speed targets are judged (correctness always is)
+
+
+FULL = Plan("full", "medium", "full", 10, (2, 4), 1000, 200, 1000, True)
+QUICK = Plan("quick", "quick", "quick", 1, (2,), 120, 30, 200, False)
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    measure: str
+    figure: str
+    target: str = ""
+    passed: bool | None = None  # None: reported, not judged
+
+    def cells(self) -> list[str]:
+        """The row as table cells."""
+        verdict = {True: "pass", False: "**FAIL**", None: ""}[self.passed]
+        return [self.measure, self.figure, self.target, verdict]
+
+
+@dataclass
+class Results:
+    """Everything one run measured."""
+
+    plan: Plan
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, measure: str, figure: str, target: str = "", passed: bool | None = None):
+        """Add a row and print it at once, so a long run shows its progress."""
+        row = Row(measure, figure, target, passed if self.plan.judged else None)
+        self.rows.append(row)
+        print(" | ".join(cell for cell in row.cells() if cell), flush=True)
+        return row
+
+    def check(self, measure: str, figure: str, target: str, passed: bool) -> Row:
+        """A correctness row: judged in every run, quick ones included."""
+        row = Row(measure, figure, target, passed)
+        self.rows.append(row)
+        print(" | ".join(cell for cell in row.cells() if cell), flush=True)
+        return row
+
+    @property
+    def failed(self) -> list[Row]:
+        """Rows whose target does not hold."""
+        return [row for row in self.rows if row.passed is False]
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin(admin_url: str) -> psycopg.Connection:
+    return psycopg.connect(admin_url, autocommit=True)
+
+
+def _existing_report(admin_url: str, name: str) -> generate.Report | None:
+    """The report a kept database carries as its comment, if it exists and has one."""
+    with _admin(admin_url) as admin:
+        row = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    if not row or not row[0]:
+        return None
+    data = json.loads(row[0])
+    data.pop("feed_path", None)
+    return generate.Report(**data)
+
+
+def prepare_database(
+    admin_url: str, scale: str, results: Results, *, reuse: bool
+) -> tuple[str, generate.Report]:
+    """A database with the schema from the migrations and the generated data.
+
+    With `reuse`, a database kept by an earlier run of the same scale (named without the
+    process id, its generator report as its comment) is used as it is.
+    """
+    # The process id keeps simultaneous runs (a developer's and the suite's) apart.
+    name = f"outreach_bench_{scale}" if reuse else f"outreach_bench_{scale}_{os.getpid()}"
+    url = _database_url(admin_url, name)
+    if reuse and (report := _existing_report(admin_url, name)) is not None:
+        results.add(
+            f"Data load, {scale} scale (reused from {report.today})",
+            f"{report.total_seconds:.1f} s then: {_counts(report)}",
+        )
+        return url, report
+    with _admin(admin_url) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    report = generate.generate(url, generate.SCALES[scale])
+    if reuse:
+        with _admin(admin_url) as admin:
+            comment = json.dumps(dataclasses.asdict(report)).replace("'", "''")
+            admin.execute(f"COMMENT ON DATABASE \"{name}\" IS '{comment}'")
+    results.add(
+        f"Data load, {scale} scale (COPY)", f"{report.total_seconds:.1f} s: {_counts(report)}"
+    )
+    return url, report
+
+
+def _counts(report: generate.Report) -> str:
+    return ", ".join(f"{count:,} {table}" for table, count in report.counts.items())
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    """Remove a bench database."""
+    name = make_url(url).database
+    with _admin(admin_url) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_app(url: str):
+    """This process's own app on a bench database (for EXPLAIN, cold builds, new sessions)."""
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "127.0.0.1",
+        }
+    )
+
+
+def fresh_session(url: str, like_session_id: int, capacity: int) -> int:
+    """A new open session of the burst event with `capacity` seats and no registrations."""
+    app = bench_app(url)
+    with app.app_context():
+        model = db.session.get(EventSession, like_session_id)
+        starts_at = local_midnight(local_today() + timedelta(days=20)) + timedelta(hours=9)
+        created = EventSession(
+            event_id=model.event_id,
+            venue_id=model.venue_id,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=3),
+            capacity=capacity,
+        )
+        db.session.add(created)
+        db.session.commit()
+        event = db.session.get(Event, model.event_id)
+        assert event is not None
+        session_id = created.id
+        db.session.remove()
+        db.engine.dispose()
+    return session_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    with urlopen(Request(url, headers=headers or {}), timeout=120) as response:  # noqa: S310
+        return response.status, dict(response.headers), response.read()
+
+
+def measure_feeds(server, feed_slug: str, seconds: float, workers: int, results: Results) -> None:
+    """The community feed's 200 and 304 answers against the same bytes from memory."""
+    feed = f"{server.url}/feeds/communities/{feed_slug}.ics"
+    floor = f"{server.url}/_bench/floor/communities/{feed_slug}.ics"
+    _status, headers, body = _get(feed)
+    for _ in range(workers * 3):  # every worker has the feed cached and the floor filled
+        _get(feed)
+        _get(floor)
+    etag = headers["ETag"]
+    connections = workers * 2
+    runs = {}
+    for name, url, extra in (
+        ("floor", floor, None),
+        ("200", feed, None),
+        ("304", feed, {"If-None-Match": etag}),
+    ):
+        runs[name] = wrk.run(url, seconds=seconds, connections=connections, headers=extra)
+    events = body.count(b"BEGIN:VEVENT")
+    base = runs["floor"].rate
+    label = f"{workers} workers"
+    results.add(
+        f"Serving floor: same {len(body) / 1e6:.2f} MB from memory, {label}",
+        f"{base:,.0f} req/s",
+    )
+    for name, minimum in (("200", 0.5), ("304", 0.8)):
+        run = runs[name]
+        ratio = run.rate / base if base else 0
+        errors = run.errors + run.non_2xx_3xx
+        results.add(
+            f"Community feed ({events:,} sessions) answered {name}, {label}",
+            f"{run.rate:,.0f} req/s = {ratio:.2f}× floor; p95 {run.p95_ms:.1f} ms; {errors} errors",
+            f"≥ {minimum}× floor, 0 errors",
+            ratio >= minimum and errors == 0,
+        )
+
+
+def measure_pages(server, urls: dict[str, str], seconds: float, workers: int) -> dict[str, Any]:
+    """p95 latency of each page under wrk."""
+    measured = {}
+    for name, path in urls.items():
+        _get(server.url + path)  # warm: templates compiled, connections open
+        measured[name] = wrk.run(server.url + path, seconds=seconds, connections=workers * 2)
+    return measured
+
+
+def measure_memory(server, results: Results, label: str) -> None:
+    """Peak RSS per worker after the runs, and after serving the largest feed."""
+    before = max(peak_rss_mb(pid) for pid in server.worker_pids())
+    largest = f"{server.url}/feeds/all.ics"
+    size = 0
+    started = time.monotonic()
+    for _ in range(len(server.worker_pids()) * 2):
+        _status, _headers, body = _get(largest)
+        size = len(body)
+    seconds = (time.monotonic() - started) / (len(server.worker_pids()) * 2)
+    peak = max(peak_rss_mb(pid) for pid in server.worker_pids())
+    results.add(
+        f"Peak RSS per worker, {label}: after the runs / after the largest feed",
+        f"{before:.0f} MB / {peak:.0f} MB (all.ics: {size / 1e6:.1f} MB, "
+        f"{body.count(b'BEGIN:VEVENT'):,} sessions, {seconds:.2f} s per request)",
+        "< 300 MB",
+        peak < 300,
+    )
+
+
+def measure_cold_build(url: str, feed_slug: str, results: Results) -> None:
+    """Building the feed with the cache empty against the bare icalendar library."""
+    measured = coldbuild.measure(bench_app(url), feed_slug)
+    ratio = measured.cold / measured.bare
+    results.add(
+        f"Cold build of the community feed ({measured.sessions:,} sessions)",
+        f"{measured.cold * 1000:.0f} ms; bare icalendar {measured.bare * 1000:.0f} ms; "
+        f"{ratio:.2f}×",
+        "≤ 2× bare icalendar",
+        ratio <= 2,
+    )
+
+
+def measure_plans(url: str, report: Any, results: Results, output: Path) -> None:
+    """EXPLAIN ANALYZE of every query behind the public pages and feeds."""
+    urls = [
+        "/",
+        f"/communities/{report.typical_community_slug}",
+        f"/townships/{report.typical_township_slug}",
+        f"/events/{report.typical_event_id}",
+        f"/feeds/communities/{report.feed_community_slug}.ics",
+        f"/feeds/townships/{report.typical_township_slug}.ics",
+        f"/?community={report.typical_community_slug}",
+    ]
+    found = explain.plans(bench_app(url), urls)
+    scanning = [plan for plan in found if plan.full_scans]
+    output.write_text(explain.markdown(found), encoding="utf-8")
+    results.add(
+        "Queries of listings and feeds using an index (EXPLAIN ANALYZE: *-explain.md)",
+        f"{len(found) - len(scanning)} of {len(found)}"
+        + (f"; full scans: {', '.join(p.url for p in scanning)}" if scanning else ""),
+        "all",
+        not scanning,
+    )
+
+
+def measure_burst(url: str, report: Any, plan: Plan, instance: Path, results: Results) -> None:
+    """Many residents at one session at once, through the JSON API with 4 workers."""
+    session_id = fresh_session(url, report.burst_session_id, plan.burst_capacity)
+    with bench_server(url, instance / "burst", 4) as server:
+        started = time.monotonic()
+        attempts = burst.burst(server.port, session_id, range(plan.burst_attempts))
+        elapsed = time.monotonic() - started
+    outcome = burst.check(url, session_id, plan.burst_capacity, attempts)
+    statuses = burst.summary(attempts)
+    errors = plan.burst_attempts - statuses.get("201", 0)
+    latencies = sorted(a.seconds for a in attempts)
+    p95 = latencies[int(len(latencies) * 0.95) - 1]
+    results.check(
+        f"Registration burst: {plan.burst_attempts:,} at once for {plan.burst_capacity} seats, "
+        "4 workers",
+        f"{outcome.confirmed_seats} confirmed, {outcome.waitlisted} waitlisted, {errors} errors; "
+        f"{plan.burst_attempts / elapsed:,.0f} registrations/s, p95 {p95:.2f} s"
+        + (f"; {'; '.join(outcome.problems[:3])}" if outcome.problems else ""),
+        f"exactly {plan.burst_capacity} confirmed, 0 errors",
+        outcome.ok
+        and outcome.confirmed_seats == plan.burst_capacity
+        and outcome.waitlisted == plan.burst_attempts - plan.burst_capacity
+        and errors == 0,
+    )
+
+
+def measure_fault(url: str, report: Any, plan: Plan, instance: Path, results: Results) -> None:
+    """kill -9 of workers and then of the master during a burst; restart; check."""
+    session_id = fresh_session(url, report.burst_session_id, plan.burst_capacity)
+    crash = fault.run(url, instance / "fault", session_id, plan.burst_capacity, plan.fault_attempts)
+    results.check(
+        f"Crash during a burst of {plan.fault_attempts:,}: kill -9 of "
+        f"{len(crash.killed_workers)} workers (at {crash.workers_killed_at} saved), then the "
+        f"master (at {crash.master_killed_at}); restart; {crash.retried} retried",
+        f"{crash.outcome.answered_201} answered 201, all saved once; {crash.registered} of "
+        f"{crash.attempts} residents registered, {crash.lost} lost; "
+        f"{crash.outcome.confirmed_seats} confirmed seats; answers {crash.statuses}"
+        + (f"; {'; '.join(crash.outcome.problems[:3])}" if crash.outcome.problems else ""),
+        "every 201 saved, none twice, none over capacity, waitlist in order",
+        crash.ok,
+    )
+
+
+def compare_pages(
+    small: dict[int, dict[str, Any]], large: dict[int, dict[str, Any]], labels: tuple[str, str]
+) -> list[tuple[str, str, bool]]:
+    """p95 at the large scale against p95 at the small scale, per page and worker count."""
+    compared = []
+    for workers, pages in large.items():
+        for name, run in pages.items():
+            base = small[workers][name]
+            ratio = run.p95_ms / base.p95_ms if base.p95_ms else float("inf")
+            errors = run.errors + run.non_2xx_3xx + base.errors + base.non_2xx_3xx
+            compared.append(
+                (
+                    f"{name} page p95, {workers} workers: {labels[1]} / {labels[0]}",
+                    f"{run.p95_ms:.1f} ms / {base.p95_ms:.1f} ms = {ratio:.2f}×; "
+                    f"{run.rate:,.0f} / {base.rate:,.0f} req/s; {errors} errors",
+                    ratio <= 2 and errors == 0,
+                )
+            )
+    return compared
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def machine() -> str:
+    """A line about the machine the figures come from."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    postgres = subprocess.run(
+        ["psql", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, {postgres or 'PostgreSQL'}"
+    )
+
+
+def markdown(results: Results, started: str, seconds: float) -> str:
+    """The results table as Markdown."""
+    lines = [
+        f"# Benchmark results ({results.plan.name} run)",
+        "",
+        f"Run on {started}, {seconds / 60:.1f} minutes. Machine: {machine()}.",
+        "",
+        "| Measure | Figure | Target | Result |",
+        "|---|---|---|---|",
+    ]
+    for row in results.rows:
+        cells = [cell.replace("|", "\\|") for cell in row.cells()]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *results.notes]
+    return "\n".join(lines) + "\n"
+
+
+def run(
+    plan: Plan, admin_url: str, output: Path, reuse: bool, prepare_only: bool = False
+) -> Results:
+    """The whole bench, in order; databases are dropped at the end unless `reuse`."""
+    results = Results(plan)
+    started = time.strftime("%Y-%m-%d %H:%M %Z")
+    began = time.monotonic()
+    instance = Path(tempfile.mkdtemp(prefix="outreach-bench-"))
+    urls_made: list[str] = []
+    try:
+        large_url, large = prepare_database(admin_url, plan.large_scale, results, reuse=reuse)
+        urls_made.append(large_url)
+        if plan.small_scale == plan.large_scale:
+            small_url, small = large_url, large
+        else:
+            small_url, small = prepare_database(admin_url, plan.small_scale, results, reuse=reuse)
+            urls_made.append(small_url)
+        if prepare_only:
+            return results
+        measure_cold_build(large_url, large.feed_community_slug, results)
+        measure_plans(large_url, large, results, output.with_name(output.stem + "-explain.md"))
+        pages_large: dict[int, dict[str, Any]] = {}
+        pages_small: dict[int, dict[str, Any]] = {}
+        for workers in plan.worker_counts:
+            with bench_server(large_url, instance / f"large-{workers}", workers) as server:
+                measure_feeds(server, large.feed_community_slug, plan.seconds, workers, results)
+                pages_large[workers] = measure_pages(
+                    server, page_urls(large), plan.seconds, workers
+                )
+                measure_memory(server, results, f"{workers} workers")
+            with bench_server(small_url, instance / f"small-{workers}", workers) as server:
+                pages_small[workers] = measure_pages(
+                    server, page_urls(small), plan.seconds, workers
+                )
+        labels = (f"{small.counts['event_session']:,}", f"{large.counts['event_session']:,}")
+        for measure, figure, passed in compare_pages(pages_small, pages_large, labels):
+            results.add(measure, figure, "≤ 2×", passed)
+        measure_burst(large_url, large, plan, instance, results)
+        measure_fault(large_url, large, plan, instance, results)
+    finally:
+        if not reuse:
+            for url in urls_made:
+                drop_database(admin_url, url)
+        shutil.rmtree(instance, ignore_errors=True)
+    if not prepare_only:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(markdown(results, started, time.monotonic() - began), encoding="utf-8")
+    return results
+
+
+def page_urls(report: Any) -> dict[str, str]:
+    """The pages timed at both scales: the same kind of page in each database."""
+    return {
+        "Home": "/",
+        "Community": f"/communities/{report.typical_community_slug}",
+        "Event": f"/events/{report.typical_event_id}",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run, print where the table is; non-zero when a target fails."""
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small data, short runs (< 1 min)")
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get("OUTREACH_BENCH_ADMIN_URL", DEFAULT_ADMIN_URL),
+        help="PostgreSQL URL of a database to connect to when creating the bench databases",
+    )
+    parser.add_argument("--output", type=Path, help="where to write the Markdown table")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the generated databases, and use those an earlier --reuse run kept",
+    )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="with --reuse: generate the databases for later runs, measure nothing",
+    )
+    args = parser.parse_args(argv)
+    if args.prepare_only and not args.reuse:
+        parser.error("--prepare-only keeps nothing without --reuse")
+    plan = QUICK if args.quick else FULL
+    output = args.output or RESULTS / ("quick.md" if args.quick else "latest.md")
+    admin_url = normalise_database_url(args.admin_url).replace("+psycopg", "")
+    wrk.executable()
+    results = run(plan, admin_url, output, args.reuse, args.prepare_only)
+    print(f"\nResults written to {output}")
+    for row in results.failed:
+        print(f"FAILED: {row.measure}: {row.figure} (target {row.target})", file=sys.stderr)
+    return 1 if results.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

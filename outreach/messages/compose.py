@@ -1,0 +1,321 @@
+"""What a message says: subject, plain text, HTML and text-message bodies, in the resident's
+language, with absolute links to the site.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+
+from outreach.database import db
+from outreach.events.models import EventSession
+from outreach.formatting import clock, day, session_time
+from outreach.localtime import local_date
+from outreach.messages.models import MessageChannel, MessageKind
+from outreach.places.models import Venue
+from outreach.registrations import services as registration_services
+from outreach.registrations.models import Registration, RegistrationStatus
+
+log = logging.getLogger(__name__)
+
+# Kinds whose e-mail carries the session as an .ics file (a waitlist place or a cancelled
+# registration is not a date in the resident's calendar).
+CALENDAR_KINDS = frozenset(
+    {
+        MessageKind.CONFIRMED,
+        MessageKind.PROMOTED,
+        MessageKind.SESSION_CANCELLED,
+        MessageKind.SESSION_RESCHEDULED,
+        MessageKind.SESSION_RESTORED,
+        MessageKind.REMINDER,
+    }
+)
+
+
+def base_url() -> str | None:
+    """The site's public address for links outside a request: BASE_URL, else SERVER_NAME."""
+    configured = current_app.config.get("BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    server_name = current_app.config.get("SERVER_NAME")
+    if server_name:
+        return f"{current_app.config.get('PREFERRED_URL_SCHEME', 'http')}://{server_name}"
+    return None
+
+
+@contextmanager
+def public_links() -> Iterator[None]:
+    """Make `url_for(..., _external=True)` give the address residents use.
+
+    Inside a request the request's own address serves, unless BASE_URL names the public one
+    (staff may work on an internal address); outside a request (`flask deliver`, imports) a
+    request context for BASE_URL or SERVER_NAME is set up.
+    """
+    configured = current_app.config.get("BASE_URL")
+    if has_request_context() and not configured:
+        yield
+        return
+    base = base_url()
+    if base is None:
+        log.warning("links in messages point at http://localhost: set OUTREACH_BASE_URL")
+        base = "http://localhost"
+    with current_app.test_request_context("/", base_url=base):
+        yield
+
+
+def language_of(registration: Registration) -> str:
+    """The language the resident registered in, if the site speaks it; else the default."""
+    languages = current_app.config["LANGUAGES"]
+    return registration.language if registration.language in languages else languages[0]
+
+
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def _where(event_session: EventSession, language: str, venue: Venue | None = None) -> str:
+    venue = venue or event_session.venue
+    places = [venue.display_name(language)]
+    if venue.community is not None:
+        places.append(venue.community.display_name(language))
+    places.append(venue.township.display_name(language))
+    return " · ".join(places) + (f", {venue.address}" if venue.address else "")
+
+
+def _when(starts_at: datetime, event_session: EventSession) -> str:
+    return f"{day(local_date(starts_at), with_year=True)} {session_time(event_session)}"
+
+
+@dataclass(frozen=True)
+class Letter:
+    """The parts of a message before they are laid out as text, HTML or a text message."""
+
+    subject: str
+    paragraphs: tuple[str, ...]
+    facts: tuple[tuple[str, str], ...]
+    manage_url: str
+    language: str
+    calendar: bool = False
+    sms_summary: str = ""
+    notice_text: str = ""
+    # The words around the parts, translated here: the .txt templates are not extracted.
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message as stored in the outbox."""
+
+    subject: str
+    body: str
+    body_html: str
+
+
+def _status_text(registration: Registration) -> str:
+    if registration.status == RegistrationStatus.CONFIRMED:
+        return _("Confirmed")
+    if registration.status == RegistrationStatus.WAITLISTED:
+        position = registration_services.waitlist_position(registration) or 0
+        return _("Waitlist, number %(position)d", position=position)
+    return _("Cancelled")
+
+
+def _facts(registration: Registration, language: str) -> tuple[tuple[str, str], ...]:
+    event_session = registration.event_session
+    event = event_session.event
+    facts = [
+        (_("Event"), event.title),
+        (_("When"), _when(event_session.starts_at, event_session)),
+        (_("Where"), _where(event_session, language)),
+        (_("Organised by"), event.organisation.display_name(language)),
+    ]
+    if registration.slot is not None:
+        facts.append((_("Time slot"), registration.slot.label))
+    facts += [
+        (_("Number of people"), str(registration.party_size)),
+        (_("Confirmation code"), registration.code),
+        (_("Status"), _status_text(registration)),
+    ]
+    return tuple(facts)
+
+
+def _before_change(event_session: EventSession, changed: dict, language: str) -> str:
+    """Where and when the session was before a reschedule, from the audit's `changed`."""
+    starts_at = event_session.starts_at
+    before = (changed.get("starts_at") or {}).get("before")
+    if isinstance(before, str):
+        with suppress(ValueError):
+            parsed = datetime.fromisoformat(before)
+            starts_at = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    venue = None
+    venue_id = (changed.get("venue_id") or {}).get("before")
+    if isinstance(venue_id, int):
+        venue = db.session.get(Venue, venue_id)
+    when = day(local_date(starts_at), with_year=True)
+    if not event_session.all_day:
+        when = f"{when} {clock(starts_at)}"
+    return _(
+        "Before the change: %(when)s, %(where)s",
+        when=when,
+        where=_where(event_session, language, venue),
+    )
+
+
+def _lead(kind: MessageKind, registration: Registration, context: dict) -> list[str]:
+    """The opening paragraphs of each kind of message."""
+    event_session = registration.event_session
+    event = event_session.event
+    code = registration.code
+    if kind == MessageKind.CONFIRMED:
+        return [
+            _(
+                "Your registration is confirmed. Please show your code %(code)s at the desk.",
+                code=code,
+            )
+        ]
+    if kind == MessageKind.WAITLISTED:
+        position = registration_services.waitlist_position(registration) or 0
+        return [
+            _(
+                "The session is full, so you are on the waitlist (number %(position)d). "
+                "We will let you know as soon as a place is free for you.",
+                position=position,
+            )
+        ]
+    if kind == MessageKind.PROMOTED:
+        return [
+            _(
+                "Good news: a place has become free and your registration is now confirmed. "
+                "Please show your code %(code)s at the desk.",
+                code=code,
+            )
+        ]
+    if kind == MessageKind.CANCELLED:
+        return [
+            _(
+                "Your registration has been cancelled. You are welcome to register again "
+                "while places are left."
+            )
+        ]
+    if kind == MessageKind.SESSION_CANCELLED:
+        lines = [_("We are sorry: this session has been cancelled.")]
+        reason = event_session.cancellation_reason or event.cancellation_reason
+        if reason:
+            lines.append(_("Reason: %(reason)s", reason=reason))
+        return lines
+    if kind == MessageKind.SESSION_RESCHEDULED:
+        return [
+            _("The session has been changed. Please note the new time and place below."),
+            _before_change(event_session, context.get("changed") or {}, context["language"]),
+        ]
+    if kind == MessageKind.SESSION_RESTORED:
+        return [_("Good news: this session takes place after all. Your registration stands.")]
+    if kind == MessageKind.REMINDER:
+        if registration.status == RegistrationStatus.WAITLISTED:
+            position = registration_services.waitlist_position(registration) or 0
+            return [
+                _(
+                    "A reminder: you are still on the waitlist (number %(position)d) for this "
+                    "session. We will let you know if a place becomes free.",
+                    position=position,
+                )
+            ]
+        return [_("A reminder of your session. Please bring your code %(code)s.", code=code)]
+    # MessageKind.NOTICE
+    return [
+        _(
+            "A message from %(organisation)s about your registration:",
+            organisation=event.organisation.display_name(context["language"]),
+        )
+    ]
+
+
+def _subject(kind: MessageKind, registration: Registration, context: dict) -> str:
+    event_session = registration.event_session
+    title = event_session.event.title
+    the_day = day(local_date(event_session.starts_at))
+    subjects = {
+        MessageKind.CONFIRMED: lambda: _("Registration confirmed: %(title)s", title=title),
+        MessageKind.WAITLISTED: lambda: _("On the waitlist: %(title)s", title=title),
+        MessageKind.PROMOTED: lambda: _("A place is free for you: %(title)s", title=title),
+        MessageKind.CANCELLED: lambda: _("Registration cancelled: %(title)s", title=title),
+        MessageKind.SESSION_CANCELLED: lambda: _(
+            "Cancelled: %(title)s, %(day)s", title=title, day=the_day
+        ),
+        MessageKind.SESSION_RESCHEDULED: lambda: _(
+            "Changed: %(title)s, now %(day)s", title=title, day=the_day
+        ),
+        MessageKind.SESSION_RESTORED: lambda: _(
+            "Back on: %(title)s, %(day)s", title=title, day=the_day
+        ),
+        MessageKind.REMINDER: lambda: _(
+            "Reminder: %(title)s, %(day)s %(time)s",
+            title=title,
+            day=the_day,
+            time=session_time(event_session),
+        ),
+        MessageKind.NOTICE: lambda: context["notice_subject"],
+    }
+    return _one_line(subjects[kind]())[:300]
+
+
+def letter(kind: MessageKind, registration: Registration, **context: Any) -> Letter:
+    """The parts of a message of `kind` to `registration`; call in its language."""
+    language = context.setdefault("language", language_of(registration))
+    event_session = registration.event_session
+    paragraphs = _lead(kind, registration, context)
+    notice_text = context.get("notice_body", "") if kind == MessageKind.NOTICE else ""
+    summary = ngettext("%(num)d person", "%(num)d people", registration.party_size)
+    return Letter(
+        subject=_subject(kind, registration, context),
+        paragraphs=tuple(paragraphs),
+        facts=_facts(registration, language),
+        manage_url=url_for("registrations.manage", token=registration.manage_token, _external=True),
+        language=language,
+        calendar=kind in CALENDAR_KINDS,
+        sms_summary=" · ".join(
+            (
+                _when(event_session.starts_at, event_session),
+                event_session.venue.display_name(language),
+                summary,
+                _("Code %(code)s", code=registration.code),
+            )
+        ),
+        notice_text=notice_text,
+        labels={
+            "colon": _(": "),
+            "manage": _("See, change or cancel your registration"),
+            "calendar": _("The attached calendar file puts the session in your calendar."),
+            "why": _("You receive this message because you registered for this session."),
+        },
+    )
+
+
+def _render(template: str, **context: Any) -> str:
+    # From the environment, not render_template: no request or context processors needed.
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
+def compose(
+    kind: MessageKind, registration: Registration, channel: MessageChannel, **context: Any
+) -> Rendered:
+    """Subject and bodies of one message, in the registration's language, links absolute."""
+    language = language_of(registration)
+    with public_links(), force_locale(language):
+        parts = letter(kind, registration, language=language, **context)
+        if channel == MessageChannel.SMS:
+            text = _render("messages/sms.txt", letter=parts, kind=kind.value)
+            return Rendered(parts.subject, _one_line(text), "")
+        return Rendered(
+            parts.subject,
+            _render("messages/email.txt", letter=parts, kind=kind.value).strip() + "\n",
+            _render("messages/email.html", letter=parts, kind=kind.value),
+        )

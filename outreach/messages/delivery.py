@@ -1,0 +1,304 @@
+"""Sending the outbox: claim a due message, send it, mark it; one transaction each.
+
+At most once per message, even with several deliverers running: a deliverer claims one
+pending message (`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, then a conditional UPDATE
+to `sending` that only one claimer can win; SQLite has a single writer) and commits the claim
+*before* sending. Then it sends, marks the message sent (or failed, or pending again with a
+later `next_attempt_at`) and commits again.
+
+A deliverer that dies between sending and marking leaves the message `sending`. It is never
+sent again automatically: after SENDING_TIMEOUT it is marked failed with a note saying it may
+have gone out, for staff to check. Resending could reach a resident twice, and a process that
+dies after sending may die there again; a message stuck once is visible in the outbox.
+
+A failure the channel reports (server down, refused, timed out, non-2xx) is retried with
+exponential backoff until DELIVERY_MAX_ATTEMPTS, with the same Message-ID (e-mail) or
+Idempotency-Key (webhook) each time, so the other side can recognise a repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from outreach.database import db, utcnow
+from outreach.events.models import Event, EventSession, uid_domain
+from outreach.feeds.calendar import build_calendar
+from outreach.feeds.content import session_facts
+from outreach.localtime import local_zone
+from outreach.messages import services
+from outreach.messages.compose import CALENDAR_KINDS, language_of, public_links
+from outreach.messages.mail import Mailer, build_email
+from outreach.messages.models import Message, MessageChannel, MessageKind, MessageStatus
+from outreach.messages.sms import SmsGateway
+from outreach.messages.transport import DeliveryError, describe
+from outreach.places.models import Venue
+from outreach.registrations.models import Registration
+
+log = logging.getLogger(__name__)
+
+# A claim older than this belongs to a deliverer that died while sending.
+SENDING_TIMEOUT = timedelta(minutes=15)
+MAX_BACKOFF = timedelta(hours=1)
+INTERRUPTED = "interrupted while sending: it may have gone out, so it is not sent again"
+NO_MAIL = "e-mail is off: OUTREACH_MAIL_SERVER is not set"
+NO_SMS = "no SMS gateway: OUTREACH_SMS_WEBHOOK_URL is not set"
+
+
+@dataclass
+class Report:
+    """What one round did."""
+
+    reminders: int = 0
+    interrupted: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        """One line for the command's output."""
+        o = self.outcomes
+        text = (
+            f"Sent {o['sent']}, to retry {o['retry']}, failed {o['failed']}, "
+            f"skipped {o['skipped']}; queued {self.reminders} reminders."
+        )
+        if self.interrupted:
+            text += f" {self.interrupted} interrupted earlier, marked failed."
+        return text
+
+
+def backoff(attempts: int, first: timedelta) -> timedelta:
+    """The wait before the next try after `attempts` failures: 1, 2, 4, … × first, capped."""
+    return min(first * (2 ** max(0, attempts - 1)), MAX_BACKOFF)
+
+
+def give_up_interrupted(now: datetime) -> int:
+    """Mark messages claimed long ago and never marked as failed (see the module notes)."""
+    result = db.session.execute(
+        update(Message)
+        .where(
+            Message.status == MessageStatus.SENDING,
+            Message.claimed_at < now - SENDING_TIMEOUT,
+        )
+        .values(status=MessageStatus.FAILED, last_error=INTERRUPTED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def claim_next(now: datetime, skip_channels: frozenset[MessageChannel] = frozenset()) -> int | None:
+    """Claim the oldest due pending message for this deliverer; the caller commits.
+
+    Rows another deliverer holds locked are skipped (PostgreSQL); the UPDATE's condition on
+    the status lets only one claimer win whatever the engine.
+    """
+    while True:
+        statement = (
+            select(Message.id)
+            .where(Message.status == MessageStatus.PENDING, Message.next_attempt_at <= now)
+            .order_by(Message.next_attempt_at, Message.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if skip_channels:
+            statement = statement.where(Message.channel.not_in(skip_channels))
+        message_id = db.session.scalar(statement)
+        if message_id is None:
+            return None
+        claimed = db.session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == MessageStatus.PENDING)
+            .values(
+                status=MessageStatus.SENDING,
+                attempts=Message.attempts + 1,
+                claimed_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:
+            return message_id
+        db.session.commit()  # another deliverer won it: let go and look again
+
+
+def _load(message_id: int) -> Message:
+    return db.session.scalar(
+        select(Message)
+        .where(Message.id == message_id)
+        .options(
+            joinedload(Message.registration)
+            .joinedload(Registration.event_session)
+            .joinedload(EventSession.event)
+            .joinedload(Event.organisation),
+            joinedload(Message.registration)
+            .joinedload(Registration.event_session)
+            .joinedload(EventSession.venue)
+            .joinedload(Venue.community),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+def calendar_file(registration: Registration) -> bytes:
+    """The registration's session as an iCalendar file, as it is now, in their language."""
+    event_session = registration.event_session
+    language = language_of(registration)
+    with public_links(), force_locale(language):
+        facts = session_facts(event_session, language)
+        return build_calendar(event_session.event.title, [facts], local_zone(), refresh=None)
+
+
+def _reason_to_skip(message: Message, now: datetime) -> str | None:
+    """Why a claimed message should not go out after all, if it should not."""
+    registration = message.registration
+    if registration.purged_at is not None:
+        return services.ERASED
+    if message.kind == MessageKind.REMINDER:
+        event_session = registration.event_session
+        if (
+            not registration.is_active
+            or event_session.is_cancelled
+            or event_session.starts_at <= now
+        ):
+            return services.SKIPPED_REMINDER
+    return None
+
+
+class Channels:
+    """The e-mail and SMS channels of one round, configured from the application."""
+
+    def __init__(self) -> None:
+        config = current_app.config
+        self.mailer = Mailer(config)
+        self.sms = SmsGateway(config)
+        self.sender = config.get("MAIL_SENDER") or f"noreply@{uid_domain()}"
+        self.down: set[MessageChannel] = set()
+        # Calendar files built this round: a session's notice to its many registrants needs
+        # one per language, and building one (its VTIMEZONE above all) is most of the work.
+        self._calendars: dict[tuple, bytes] = {}
+
+    def off(self, channel: MessageChannel) -> str | None:
+        """Why a channel cannot be used at all, if it cannot."""
+        if channel == MessageChannel.EMAIL and not self.mailer.enabled:
+            return NO_MAIL
+        if channel == MessageChannel.SMS and not self.sms.enabled:
+            return NO_SMS
+        return None
+
+    def send(self, message: Message, now: datetime) -> None:
+        """Send through the message's channel; DeliveryError when it does not go."""
+        try:
+            if message.channel == MessageChannel.SMS:
+                self.sms.send(message.recipient, message.body, f"outreach-message-{message.id}")
+                return
+            self.mailer.send(self._email(message, now))
+        except DeliveryError as error:
+            if error.channel_down:
+                self.down.add(message.channel)
+            raise
+
+    def _calendar(self, registration: Registration) -> bytes:
+        event_session = registration.event_session
+        key = (
+            event_session.id,
+            event_session.sequence,
+            event_session.updated_at,
+            event_session.event.updated_at,
+            language_of(registration),
+        )
+        if key not in self._calendars:
+            self._calendars[key] = calendar_file(registration)
+        return self._calendars[key]
+
+    def _email(self, message: Message, now: datetime) -> EmailMessage:
+        try:
+            calendar = None
+            if message.kind in CALENDAR_KINDS:
+                calendar = self._calendar(message.registration)
+            return build_email(
+                message, sender=self.sender, domain=uid_domain(), now=now, calendar=calendar
+            )
+        except ValueError as error:  # an address or header that cannot be written
+            raise DeliveryError(f"cannot write this e-mail: {error}", permanent=True) from error
+        except Exception as error:  # noqa: BLE001  (nothing was sent: try again later)
+            log.exception("writing message %s failed", message.id)
+            raise DeliveryError(f"cannot write this e-mail: {describe(error)}") from error
+
+    def close(self) -> None:
+        """Close connections kept for the round."""
+        self.mailer.close()
+        self.sms.close()
+
+
+def _mark(message: Message, outcome: str, now: datetime, error: str = "") -> None:
+    message.updated_at = now
+    message.claimed_at = None
+    if outcome == "sent":
+        message.status, message.sent_at, message.last_error = MessageStatus.SENT, now, ""
+        return
+    message.last_error = error[:500]
+    if outcome == "retry":
+        message.status = MessageStatus.PENDING
+        first = timedelta(seconds=current_app.config["DELIVERY_RETRY_SECONDS"])
+        message.next_attempt_at = now + backoff(message.attempts, first)
+    else:
+        message.status = MessageStatus(outcome)
+
+
+def _deliver(message: Message, channels: Channels, now: datetime) -> str:
+    """Send one claimed message and mark it; returns the outcome."""
+    reason = _reason_to_skip(message, now) or channels.off(message.channel)
+    if reason is not None:
+        _mark(message, "skipped", now, reason)
+        return "skipped"
+    try:
+        channels.send(message, now)
+    except DeliveryError as error:
+        last = message.attempts >= current_app.config["DELIVERY_MAX_ATTEMPTS"]
+        outcome = "failed" if error.permanent or last else "retry"
+        _mark(message, outcome, now, error.text)
+        return outcome
+    _mark(message, "sent", now)
+    return "sent"
+
+
+def deliver_due(
+    now: datetime | None = None,
+    *,
+    stop: threading.Event | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Report:
+    """One round: give up interrupted sends, queue due reminders, send what is due.
+
+    Commits per step and per message, so an interrupted round keeps what it did. `now`
+    fixes the time of the round (tests); otherwise the clock is read for each message.
+    """
+    report = Report()
+    started = now or clock()
+    report.interrupted = give_up_interrupted(started)
+    db.session.commit()
+    report.reminders = services.queue_reminders(started)
+    db.session.commit()
+    channels = Channels()
+    try:
+        while stop is None or not stop.is_set():
+            at = now or clock()
+            message_id = claim_next(at, frozenset(channels.down))
+            if message_id is None:
+                break
+            db.session.commit()  # the claim holds before anything is sent
+            message = _load(message_id)
+            report.outcomes[_deliver(message, channels, at)] += 1
+            db.session.commit()
+    finally:
+        channels.close()
+        db.session.rollback()
+    return report

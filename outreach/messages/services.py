@@ -1,0 +1,430 @@
+"""The rules of the outbox: which changes queue which messages, reminders, staff notices,
+erasing personal data, and the queries the staff pages need. Flushes, never commits.
+
+Messages are queued by receivers of the registrations' and sessions' signals, so they are
+written in the same transaction as the change that causes them: committed with it, or
+rolled back with it. Each has a key naming the notice ("confirmed:12"), unique in the table,
+so the same notice is never queued twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload, selectinload
+
+from outreach.accounts import audit
+from outreach.database import db, utcnow
+from outreach.events.forms import MAX_REMINDER_HOURS
+from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
+from outreach.events.services import Page
+from outreach.events.signals import session_changed
+from outreach.messages.compose import compose, language_of
+from outreach.messages.models import (
+    Message,
+    MessageChannel,
+    MessageKind,
+    MessageStatus,
+    Notice,
+    NoticeSegment,
+)
+from outreach.registrations.models import ACTIVE_STATUSES, Registration
+from outreach.registrations.signals import personal_data_purged, registration_changed
+
+# What each registration signal's action tells the resident.
+REGISTRATION_KINDS = {
+    "confirmed": MessageKind.CONFIRMED,
+    "waitlisted": MessageKind.WAITLISTED,
+    "promoted": MessageKind.PROMOTED,
+    "cancelled": MessageKind.CANCELLED,
+}
+# What each session signal's action tells its registrants ("update" changes only seats).
+SESSION_KINDS = {
+    "cancel": MessageKind.SESSION_CANCELLED,
+    "reschedule": MessageKind.SESSION_RESCHEDULED,
+    "restore": MessageKind.SESSION_RESTORED,
+}
+SKIPPED_REMINDER = "not sent: the registration or its session changed first"
+ERASED = "personal data erased"
+
+
+def channel_for(registration: Registration) -> tuple[MessageChannel, str]:
+    """E-mail when the resident gave an address, else a text message to their mobile."""
+    if registration.email:
+        return MessageChannel.EMAIL, registration.email
+    return MessageChannel.SMS, registration.phone
+
+
+def _insert_new(rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows, leaving out any whose key is already there (no error, no abort).
+
+    INSERT … ON CONFLICT DO NOTHING: two deliverers queueing the same reminder, or a key
+    queued in an earlier transaction, cost nothing and never fail the change they go with.
+    """
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Message.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    db.session.execute(statement, rows)
+
+
+def _row(
+    kind: MessageKind,
+    registration: Registration,
+    key: str,
+    now: datetime,
+    notice: Notice | None = None,
+    **context: Any,
+) -> dict[str, Any]:
+    channel, recipient = channel_for(registration)
+    rendered = compose(kind, registration, channel, **context)
+    return {
+        "dedupe_key": key,
+        "registration_id": registration.id,
+        "notice_id": notice.id if notice is not None else None,
+        "kind": kind,
+        "channel": channel,
+        "recipient": recipient,
+        "language": language_of(registration),
+        "subject": rendered.subject,
+        "body": rendered.body,
+        "body_html": rendered.body_html,
+        "status": MessageStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def queue(
+    kind: MessageKind,
+    registrations: Iterable[Registration],
+    key: Callable[[Registration], str],
+    *,
+    now: datetime | None = None,
+    **context: Any,
+) -> int:
+    """Queue a message of `kind` to each registration (once per key); returns how many."""
+    now = now or utcnow()
+    rows = [_row(kind, r, key(r), now, **context) for r in registrations if r.purged_at is None]
+    _insert_new(rows)
+    return len(rows)
+
+
+def _skip_pending(condition, reason: str) -> None:
+    """Mark pending messages matching `condition` as skipped: they no longer hold."""
+    db.session.execute(
+        update(Message)
+        .where(condition, Message.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.SKIPPED, last_error=reason, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reacting to registrations and sessions
+
+
+@registration_changed.connect
+def _on_registration_changed(registration: Registration, action: str, **_details: Any) -> None:
+    """A new, promoted or cancelled registration: tell the resident."""
+    kind = REGISTRATION_KINDS.get(action)
+    if kind is None:
+        return
+    if kind == MessageKind.CANCELLED:
+        _skip_pending(
+            (Message.registration_id == registration.id) & (Message.kind == MessageKind.REMINDER),
+            SKIPPED_REMINDER,
+        )
+    queue(kind, [registration], lambda r: f"{kind.value}:{r.id}")
+
+
+def active_registrations(session_ids: Sequence[int]) -> list[Registration]:
+    """Confirmed and waitlisted registrations of the sessions that still hold contact data."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.session_id.in_(session_ids),
+                Registration.status.in_(ACTIVE_STATUSES),
+                Registration.purged_at.is_(None),
+            )
+            .options(selectinload(Registration.slot))
+            .order_by(Registration.created_at, Registration.id)
+        )
+    )
+
+
+@session_changed.connect
+def _on_session_changed(event_session: EventSession, action: str, **details: Any) -> None:
+    """A session cancelled, moved or put back on: every active registrant hears of it once."""
+    kind = SESSION_KINDS.get(action)
+    if kind is None or event_session.id is None:
+        return
+    if event_session.ends_at <= utcnow():
+        return  # over already: there is nobody to warn
+    if kind != MessageKind.SESSION_CANCELLED and event_session.is_cancelled:
+        return  # moved while cancelled, or back on while its event is off: nothing to come to
+    db.session.flush()
+    registrations = active_registrations([event_session.id])
+    if kind != MessageKind.SESSION_RESTORED:
+        # A reminder queued for the old time (or for a session now off) must not go out.
+        _skip_pending(
+            Message.registration_id.in_([r.id for r in registrations])
+            & (Message.kind == MessageKind.REMINDER),
+            SKIPPED_REMINDER,
+        )
+    sequence = event_session.sequence
+    queue(
+        kind,
+        registrations,
+        lambda r: f"{kind.value}:{r.id}:{sequence}",
+        changed=details.get("changed") or {},
+    )
+
+
+@personal_data_purged.connect
+def _on_personal_data_purged(_sender: Any, ids: Sequence[int], **_details: Any) -> None:
+    """The purge erased these registrations: erase the copies in their messages too."""
+    if not ids:
+        return
+    _skip_pending(Message.registration_id.in_(ids), ERASED)
+    db.session.execute(
+        update(Message)
+        .where(Message.registration_id.in_(ids))
+        .values(recipient="", subject="", body="", body_html="", last_error=ERASED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders
+
+
+def reminder_key(registration: Registration, event_session: EventSession) -> str:
+    """One reminder per registration and start time: a rescheduled session gets a new one."""
+    return f"reminder:{registration.id}:{int(event_session.starts_at.timestamp())}"
+
+
+def _lead_time(event: Event) -> timedelta:
+    return timedelta(hours=event.reminder_hours)
+
+
+def queue_reminders(now: datetime | None = None) -> int:
+    """Queue the reminders that are due: sessions starting within their event's lead time.
+
+    Not for sessions already started or called off, cancelled registrations, nor residents
+    who registered (or moved up) within the lead time: their first message is recent.
+    Returns how many were queued.
+    """
+    now = now or utcnow()
+    horizon = now + timedelta(hours=MAX_REMINDER_HOURS)
+    sessions = db.session.scalars(
+        select(EventSession)
+        .join(EventSession.event)
+        .where(
+            EventSession.starts_at > now,
+            EventSession.starts_at <= horizon,
+            EventSession.status == SessionStatus.SCHEDULED,
+            Event.status == EventStatus.PUBLISHED,
+            Event.reminder_hours > 0,
+        )
+        .options(joinedload(EventSession.event))
+    ).all()
+    due = {s.id: s for s in sessions if s.starts_at - _lead_time(s.event) <= now}
+    if not due:
+        return 0
+    candidates = {}
+    for registration in active_registrations(list(due)):
+        event_session = due[registration.session_id]
+        latest = registration.promoted_at or registration.created_at
+        if latest < event_session.starts_at - _lead_time(event_session.event):
+            candidates[reminder_key(registration, event_session)] = registration
+    if not candidates:
+        return 0
+    queued = set(
+        db.session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(candidates)))
+    )
+    wanted = [r for key, r in candidates.items() if key not in queued]
+    return queue(
+        MessageKind.REMINDER, wanted, lambda r: reminder_key(r, due[r.session_id]), now=now
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Notices from staff
+
+
+class NoticeError(Exception):
+    """A notice that cannot be sent: `kind` ("session", "duplicate", "nobody"), `message`."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a notice would reach: one message per distinct address or number."""
+
+    registrations: list[Registration]
+    email: int
+    sms: int
+
+    @property
+    def total(self) -> int:
+        """Messages the notice would queue."""
+        return self.email + self.sms
+
+
+def _address_key(registration: Registration) -> tuple[MessageChannel, str]:
+    return channel_for(registration)
+
+
+def audience(event: Event, session_id: int | None, segment: NoticeSegment) -> Audience:
+    """The registrations a notice reaches, first per resident's address or number."""
+    session_ids = [s.id for s in event.sessions if session_id is None or s.id == session_id]
+    registrations = active_registrations(session_ids) if session_ids else []
+    if segment == NoticeSegment.CHECKED_IN:
+        registrations = [r for r in registrations if r.checked_in_at is not None]
+    elif segment == NoticeSegment.NOT_CHECKED_IN:
+        registrations = [r for r in registrations if r.checked_in_at is None]
+    first: dict[tuple[MessageChannel, str], Registration] = {}
+    for registration in registrations:
+        first.setdefault(_address_key(registration), registration)
+    channels = Counter(channel for channel, _address in first)
+    return Audience(
+        list(first.values()), channels[MessageChannel.EMAIL], channels[MessageChannel.SMS]
+    )
+
+
+def _notice_key(notice: Notice, registration: Registration) -> str:
+    channel, address = _address_key(registration)
+    digest = hashlib.sha256(address.encode()).hexdigest()[:24]
+    return f"notice:{notice.id}:{channel.value}:{digest}"
+
+
+def send_notice(
+    actor: Any,
+    event: Event,
+    *,
+    session_id: int | None,
+    segment: NoticeSegment,
+    subject: str,
+    body: str,
+    form_key: str,
+    now: datetime | None = None,
+) -> Notice:
+    """Queue a staff notice to the chosen registrants, recorded and audited."""
+    if session_id is not None and session_id not in {s.id for s in event.sessions}:
+        raise NoticeError("session", _("This session is not one of the event's."))
+    if db.session.scalar(select(Notice.id).where(Notice.form_key == form_key)) is not None:
+        raise NoticeError("duplicate", _("This message has already been sent."))
+    reached = audience(event, session_id, segment)
+    if not reached.total:
+        raise NoticeError("nobody", _("Nobody matches these choices: no message was sent."))
+    now = now or utcnow()
+    notice = Notice(
+        event=event,
+        session_id=session_id,
+        segment=segment,
+        subject=subject,
+        body=body,
+        recipients=reached.total,
+        form_key=form_key,
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
+    )
+    db.session.add(notice)
+    db.session.flush()
+    queue(
+        MessageKind.NOTICE,
+        reached.registrations,
+        lambda r: _notice_key(notice, r),
+        now=now,
+        notice=notice,
+        notice_subject=subject,
+        notice_body=body,
+    )
+    audit.record(
+        actor,
+        "message",
+        notice,
+        organisation_id=event.organisation_id,
+        label=f"{event.title} · {subject}",
+        changed=audit.changes(
+            {}, {"title": subject, "segment": segment.value, "recipients": reached.total}
+        ),
+    )
+    return notice
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """A notice sent earlier, with its messages counted by status."""
+
+    notice: Notice
+    statuses: dict[MessageStatus, int]
+
+
+def notices_of(event: Event) -> list[NoticeRow]:
+    """The event's notices, newest first, with their messages per status: two queries."""
+    notices = db.session.scalars(
+        select(Notice)
+        .where(Notice.event_id == event.id)
+        .options(joinedload(Notice.created_by), joinedload(Notice.event_session))
+        .order_by(Notice.id.desc())
+    ).all()
+    counts: dict[int, dict[MessageStatus, int]] = {n.id: {} for n in notices}
+    if notices:
+        rows = db.session.execute(
+            select(Message.notice_id, Message.status, func.count(Message.id))
+            .where(Message.notice_id.in_(counts))
+            .group_by(Message.notice_id, Message.status)
+        )
+        for notice_id, status, number in rows:
+            counts[notice_id][status] = number
+    return [NoticeRow(n, counts[n.id]) for n in notices]
+
+
+# ---------------------------------------------------------------------------------------------
+# The outbox, for administrators
+
+
+def outbox(status: MessageStatus | None, page: int, per_page: int) -> Page[Message]:
+    """Messages newest first, optionally of one status, with their session: three queries."""
+    condition = Message.status == status if status is not None else true()
+    total = db.session.scalar(select(func.count(Message.id)).where(condition))
+    items = db.session.scalars(
+        select(Message)
+        .where(condition)
+        .options(
+            joinedload(Message.registration)
+            .joinedload(Registration.event_session)
+            .joinedload(EventSession.event)
+        )
+        .order_by(Message.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(items, page, per_page, total)
+
+
+def status_counts() -> dict[MessageStatus, int]:
+    """How many messages have each status."""
+    rows = db.session.execute(
+        select(Message.status, func.count(Message.id)).group_by(Message.status)
+    )
+    return {status: number for status, number in rows}

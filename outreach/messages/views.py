@@ -1,0 +1,165 @@
+"""Staff pages: a notice to an event's registrants, and the outbox for administrators."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from outreach.accounts import permissions
+from outreach.database import db
+from outreach.events import editing
+from outreach.events.models import Event
+from outreach.extensions import login_manager
+from outreach.formatting import day, name, session_time
+from outreach.localtime import local_date
+from outreach.messages import services
+from outreach.messages.forms import (
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    SEGMENT_LABELS,
+    STATUS_LABELS,
+    NoticeForm,
+    parse_status,
+)
+from outreach.messages.models import Message, MessageChannel, MessageStatus
+from outreach.registrations.roster import mask_email
+
+bp = Blueprint("messages", __name__, url_prefix="/staff")
+
+OUTBOX_PER_PAGE = 50
+MAX_PAGE = 10_000
+
+
+@bp.before_request
+def _signed_in() -> Response | None:
+    """Every page here needs a signed-in account: the others go to the sign-in page and back."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _event(event_id: int) -> Event:
+    """The event, if the user may write to its registrants (manager, organiser; else 403)."""
+    event = editing.event_for_editing(event_id)
+    permissions.require(permissions.can_edit_events(current_user, event.organisation_id))
+    return event
+
+
+def _session_choices(event: Event) -> list[tuple[int, str]]:
+    return [
+        (
+            s.id,
+            f"{day(local_date(s.starts_at), with_year=True)} {session_time(s)} · {name(s.venue)}"
+            + (f" ({_('Cancelled')})" if s.is_cancelled else ""),
+        )
+        for s in event.sessions
+    ]
+
+
+def _form(event: Event, formdata=None) -> NoticeForm:
+    form = NoticeForm(formdata=formdata)
+    form.offer(_session_choices(event))
+    if formdata is None:
+        form.new_key()
+        wanted = request.args.get("session", type=int)
+        if wanted in {s.id for s in event.sessions}:
+            form.session_id.data = wanted
+    return form
+
+
+def _page(event: Event, form: NoticeForm, *, previewed: bool = False, status: int = 200):
+    """The notice page; the audience shown follows the form's choices when they are valid."""
+    session_id = form.session_id.data if form.session_id.data not in (None, -1) else None
+    reached = services.audience(event, session_id, form.chosen_segment)
+    html = render_template(
+        "messages/notice.html",
+        event=event,
+        form=form,
+        audience=reached,
+        previewed=previewed,
+        history=services.notices_of(event),
+        segment_labels=SEGMENT_LABELS,
+        status_labels=STATUS_LABELS,
+    )
+    return html, status
+
+
+@bp.route("/events/<id:event_id>/messages", methods=["GET", "POST"])
+def notice(event_id: int):
+    """Write to the registrants of a session or of the whole event; preview, then send."""
+    event = _event(event_id)
+    if request.method == "GET":
+        return _page(event, _form(event))
+    form = _form(event, request.form)
+    if not form.validate():
+        if form.form_key.errors:
+            form.new_key()  # so that sending again works
+        return _page(event, form, status=422)
+    if request.form.get("action") != "send":
+        return _page(event, form, previewed=True)
+    try:
+        notice = services.send_notice(
+            current_user._get_current_object(),
+            event,
+            session_id=form.session_id.data,
+            segment=form.chosen_segment,
+            subject=form.subject.data,
+            body=form.body.data,
+            form_key=form.form_key.data,
+        )
+        db.session.commit()
+    except services.NoticeError as error:
+        db.session.rollback()
+        if error.kind == "duplicate":
+            flash(error.message, "warning")
+            return redirect(url_for(".notice", event_id=event_id))
+        form.form_errors.append(error.message)
+        return _page(_event(event_id), form, status=422)
+    except IntegrityError:  # the same form sent twice at the same moment
+        db.session.rollback()
+        flash(_("This message has already been sent."), "warning")
+        return redirect(url_for(".notice", event_id=event_id))
+    flash(
+        ngettext(
+            "Your message is queued for %(num)d recipient.",
+            "Your message is queued for %(num)d recipients.",
+            notice.recipients,
+        ),
+        "success",
+    )
+    return redirect(url_for(".notice", event_id=event_id))
+
+
+def masked(message: Message) -> str:
+    """The recipient with most of it hidden: administrators diagnose, they need not read it."""
+    if not message.recipient:
+        return _("(erased)")
+    if message.channel == MessageChannel.EMAIL:
+        return mask_email(message.recipient)
+    return message.registration.masked_phone
+
+
+def _page_number() -> int:
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+@bp.get("/outbox")
+def outbox():
+    """Administrators: every message with its status, newest first, filtered by status."""
+    permissions.require(permissions.is_admin(current_user))
+    status = parse_status(request.args)
+    return render_template(
+        "messages/outbox.html",
+        page=services.outbox(status, _page_number(), OUTBOX_PER_PAGE),
+        chosen=status,
+        counts=services.status_counts(),
+        statuses=list(MessageStatus),
+        status_labels=STATUS_LABELS,
+        kind_labels=KIND_LABELS,
+        channel_labels=CHANNEL_LABELS,
+        masked=masked,
+    )

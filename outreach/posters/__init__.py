@@ -1,0 +1,1 @@
+"""Printable A4 posters with QR codes: an event's schedule, a community's coming weeks."""

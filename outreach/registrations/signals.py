@@ -1,0 +1,20 @@
+"""Signals sent when registrations change, for higher layers (messages) to act on.
+
+Receivers run in the same transaction as the change, so what they write (an outbox row) is
+committed with it or not at all.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# Sent with the Registration as sender (flushed, so it has an id) and `action`: "confirmed"
+# or "waitlisted" (a new registration, online or at the desk), "promoted" (moved up from the
+# waitlist), "cancelled"; and `actor`, the staff member who made the change, or None.
+registration_changed = _signals.signal("registration-changed")
+
+# Sent by the retention purge with `ids`, the registrations whose personal data were just
+# erased, so that copies kept elsewhere (messages) are erased in the same transaction.
+personal_data_purged = _signals.signal("personal-data-purged")

@@ -1,0 +1,1 @@
+"""Statistics for managers and administrators: figures per campaign, place, category and month."""

@@ -1,0 +1,545 @@
+"""The figures of the statistics pages, added up by the database.
+
+Two levels of GROUP BY keep every figure exact: registrations are first summed per session
+(and slot places per session), then those per-session rows are summed per campaign, place
+and local month (or day). Summing registrations and capacities in one join would count a
+session's capacity once per registration.
+
+A page runs that one aggregate query whatever the number of sessions or registrations; its
+rows (cells, at most one per session) are then added up into each table: per campaign,
+community, township, category and month, or per community and day of one campaign. Only
+counts, party sizes and times are read: registrations keep all three after the personal-data
+purge, so the figures do not change when names and numbers are erased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
+from sqlalchemy.orm import joinedload
+
+from outreach.accounts.models import Organisation
+from outreach.database import db, utcnow
+from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
+from outreach.localtime import local_midnight
+from outreach.places.models import Community, Township, Venue
+from outreach.registrations.models import Registration, RegistrationStatus, Slot
+from outreach.stats.periods import DAY, MONTH, local_period
+from outreach.text import localised
+
+CONFIRMED = RegistrationStatus.CONFIRMED
+WAITLISTED = RegistrationStatus.WAITLISTED
+CANCELLED = RegistrationStatus.CANCELLED
+
+# Tables of the overview and of a campaign's page, by the name used in URLs.
+OVERVIEW_TABLES = ("events", "communities", "townships", "categories", "months")
+CAMPAIGN_TABLES = ("communities", "days")
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What is counted for a group of sessions; cancelled sessions count only themselves."""
+
+    sessions: int = 0  # held or still to come: neither the session nor its event cancelled
+    cancelled_sessions: int = 0
+    unlimited_sessions: int = 0  # no capacity and no slots: left out of the fill rate
+    registrations: int = 0  # confirmed registrations
+    people: int = 0  # party sizes of confirmed registrations
+    capacity: int = 0  # places of the sessions with a limit
+    people_limited: int = 0  # people confirmed in the sessions with a limit
+    ended_registrations: int = 0  # confirmed registrations of sessions that have ended
+    ended_checked_in: int = 0  # … of which checked in
+    checked_in_people: int = 0  # party sizes of checked-in confirmed registrations
+    waitlisted_ever: int = 0  # waiting now, moved up, or cancelled while waiting
+    waitlisted_ever_people: int = 0
+    promoted: int = 0  # moved up from the waitlist (whatever became of them since)
+    waiting: int = 0  # still on the waitlist
+    waiting_people: int = 0
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+    @property
+    def fill_rate(self) -> float | None:
+        """People confirmed ÷ places, over sessions with a limit; None without any."""
+        return _ratio(self.people_limited, self.capacity)
+
+    @property
+    def no_shows(self) -> int:
+        """Confirmed registrations of ended sessions that never checked in."""
+        return self.ended_registrations - self.ended_checked_in
+
+    @property
+    def check_in_rate(self) -> float | None:
+        """Checked in ÷ confirmed registrations, over sessions that have ended."""
+        return _ratio(self.ended_checked_in, self.ended_registrations)
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """Not checked in ÷ confirmed registrations, over sessions that have ended."""
+        return _ratio(self.no_shows, self.ended_registrations)
+
+
+def total(figures: Iterable[Figures]) -> Figures:
+    """The sum of many groups' figures."""
+    result = Figures()
+    for item in figures:
+        result = result + item
+    return result
+
+
+@dataclass(frozen=True)
+class Name:
+    """A bilingual name read from a query row, shown with the `name` template filter."""
+
+    zh: str
+    en: str | None = None
+
+    def display_name(self, locale: str) -> str:
+        """The name in the reader's language."""
+        return localised(self.zh, self.en, locale)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of a table: what it is about, and its figures.
+
+    `key` is the event's id, the community's (township, community) ids, the township's or
+    category's id, or the local 'YYYY-MM' month or 'YYYY-MM-DD' day.
+    """
+
+    key: Any
+    names: dict[str, Name | None]
+    figures: Figures
+    first_start: datetime | None = None
+    last_start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which sessions the overview counts: by the local day they start on, and more."""
+
+    date_from: date
+    date_to: date
+    visible: frozenset[int] | None  # the user's organisations; None: all (administrators)
+    organisation_id: int | None = None
+    category_id: int | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE clauses, on EventSession and Event."""
+        found = [
+            Event.status != EventStatus.DRAFT,
+            EventSession.starts_at >= local_midnight(self.date_from),
+            EventSession.starts_at < local_midnight(self.date_to + timedelta(days=1)),
+        ]
+        if self.visible is not None:
+            found.append(Event.organisation_id.in_(sorted(self.visible)))
+        if self.organisation_id is not None:
+            found.append(Event.organisation_id == self.organisation_id)
+        if self.category_id is not None:
+            found.append(Event.category_id == self.category_id)
+        return found
+
+
+# ---------------------------------------------------------------------------------------------
+# The two levels of aggregation
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _people(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, Registration.party_size), else_=0))
+
+
+def _registrations_per_session(in_scope: Select) -> Subquery:
+    """Registration counts of each session in scope, one row per session."""
+    confirmed = Registration.status == CONFIRMED
+    checked_in = confirmed & Registration.checked_in_at.is_not(None)
+    waiting = Registration.status == WAITLISTED
+    # A registration is confirmed at once (confirmed_at set) or waitlisted; so one that was
+    # cancelled without ever being confirmed was cancelled while waiting.
+    ever_waitlisted = (
+        waiting
+        | Registration.promoted_at.is_not(None)
+        | ((Registration.status == CANCELLED) & Registration.confirmed_at.is_(None))
+    )
+    promoted = Registration.promoted_at.is_not(None)
+    return (
+        select(
+            Registration.session_id.label("session_id"),
+            _count(confirmed).label("registrations"),
+            _people(confirmed).label("people"),
+            _count(checked_in).label("checked_in"),
+            _people(checked_in).label("checked_in_people"),
+            _count(ever_waitlisted).label("waitlisted_ever"),
+            _people(ever_waitlisted).label("waitlisted_ever_people"),
+            _count(promoted).label("promoted"),
+            _count(waiting).label("waiting"),
+            _people(waiting).label("waiting_people"),
+        )
+        .where(Registration.session_id.in_(in_scope))
+        .group_by(Registration.session_id)
+        .subquery("registrations_per_session")
+    )
+
+
+PER_SESSION_COUNTS = (
+    "registrations",
+    "people",
+    "checked_in",
+    "checked_in_people",
+    "waitlisted_ever",
+    "waitlisted_ever_people",
+    "promoted",
+    "waiting",
+    "waiting_people",
+)
+
+
+def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subquery:
+    """One row per session in scope: where and when, places, held or not, ended or not."""
+    in_scope = select(EventSession.id).join(EventSession.event).where(*conditions)
+    registrations = _registrations_per_session(in_scope)
+    slot_places = (
+        select(Slot.session_id.label("session_id"), func.sum(Slot.capacity).label("places"))
+        .where(Slot.session_id.in_(in_scope))
+        .group_by(Slot.session_id)
+        .subquery("slot_places")
+    )
+    # A session is full when its own capacity or all its slots are: the smaller of the two.
+    # Neither set means unlimited (NULL).
+    capacity, slots = EventSession.capacity, slot_places.c.places
+    places = case(
+        (capacity.is_(None), slots),
+        (slots.is_(None), capacity),
+        (capacity < slots, capacity),
+        else_=slots,
+    )
+    held = (EventSession.status != SessionStatus.CANCELLED) & (
+        Event.status != EventStatus.CANCELLED
+    )
+    counts = [func.coalesce(registrations.c[name], 0).label(name) for name in PER_SESSION_COUNTS]
+    return (
+        select(
+            EventSession.id.label("session_id"),
+            EventSession.event_id.label("event_id"),
+            Event.category_id.label("category_id"),
+            Venue.township_id.label("township_id"),
+            Venue.community_id.label("community_id"),
+            EventSession.starts_at.label("starts_at"),
+            case((held, 1), else_=0).label("held"),
+            case((EventSession.ends_at <= now, 1), else_=0).label("ended"),
+            places.label("places"),
+            *counts,
+        )
+        .select_from(EventSession)
+        .join(Event, Event.id == EventSession.event_id)
+        .join(Venue, Venue.id == EventSession.venue_id)
+        .outerjoin(registrations, registrations.c.session_id == EventSession.id)
+        .outerjoin(slot_places, slot_places.c.session_id == EventSession.id)
+        .where(*conditions)
+        .subquery("per_session")
+    )
+
+
+def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
+    """The Figures fields, summed over a group of per-session rows."""
+    c = per_session.c
+    held = c.held == 1
+    limited = held & c.places.is_not(None)
+    ended = held & (c.ended == 1)
+
+    def added(value, when: ColumnElement[bool] = held) -> ColumnElement[int]:
+        return func.sum(case((when, value), else_=0))
+
+    return [
+        added(1).label("sessions"),
+        added(1, c.held == 0).label("cancelled_sessions"),
+        added(1, held & c.places.is_(None)).label("unlimited_sessions"),
+        added(c.registrations).label("registrations"),
+        added(c.people).label("people"),
+        added(c.places, limited).label("capacity"),
+        added(c.people, limited).label("people_limited"),
+        added(c.registrations, ended).label("ended_registrations"),
+        added(c.checked_in, ended).label("ended_checked_in"),
+        added(c.checked_in_people).label("checked_in_people"),
+        added(c.waitlisted_ever).label("waitlisted_ever"),
+        added(c.waitlisted_ever_people).label("waitlisted_ever_people"),
+        added(c.promoted).label("promoted"),
+        added(c.waiting).label("waiting"),
+        added(c.waiting_people).label("waiting_people"),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The grain: one query, rolled up into every table
+
+
+FIELDS = tuple(f.name for f in fields(Figures))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The figures of one campaign at one place in one local month (or day): the finest grain
+    the database returns. The tables add cells up; there are at most as many as sessions."""
+
+    event_id: int
+    category_id: int
+    township_id: int
+    community_id: int | None
+    period: str
+    first_start: datetime
+    last_start: datetime
+    values: tuple[int, ...]
+    names: dict[str, Name | None]
+    slugs: dict[str, str | None]
+
+
+def _cells(conditions: list[ColumnElement[bool]], unit: str, now: datetime) -> list[Cell]:
+    """Sessions in scope summed per campaign, township, community and local period: 1 query."""
+    per_session = _per_session(conditions, now)
+    c = per_session.c
+    keys = (c.event_id, c.category_id, c.township_id, c.community_id)
+    period = local_period(c.starts_at, unit).label("period")
+    grain = (
+        select(
+            *keys,
+            period,
+            func.min(c.starts_at).label("first_start"),
+            func.max(c.starts_at).label("last_start"),
+            *_measures(per_session),
+        )
+        .group_by(*keys, period)
+        .subquery("grain")
+    )
+    g = grain.c
+    rows = db.session.execute(
+        select(
+            grain,
+            Event.title.label("event_title"),
+            Organisation.name.label("organisation_name"),
+            Organisation.name_en.label("organisation_name_en"),
+            Category.name.label("category_name"),
+            Category.name_en.label("category_name_en"),
+            Category.slug.label("category_slug"),
+            Township.name.label("township_name"),
+            Township.name_en.label("township_name_en"),
+            Township.slug.label("township_slug"),
+            Community.name.label("community_name"),
+            Community.name_en.label("community_name_en"),
+            Community.slug.label("community_slug"),
+        )
+        .join(Event, Event.id == g.event_id)
+        .join(Organisation, Organisation.id == Event.organisation_id)
+        .join(Category, Category.id == g.category_id)
+        .join(Township, Township.id == g.township_id)
+        .outerjoin(Community, Community.id == g.community_id)
+    ).all()
+    return [_cell(row._mapping) for row in rows]
+
+
+def _cell(row: Any) -> Cell:
+    community = None
+    if row["community_id"] is not None:
+        community = Name(row["community_name"], row["community_name_en"])
+    return Cell(
+        event_id=row["event_id"],
+        category_id=row["category_id"],
+        township_id=row["township_id"],
+        community_id=row["community_id"],
+        period=row["period"],
+        first_start=row["first_start"],
+        last_start=row["last_start"],
+        values=tuple(int(row[name] or 0) for name in FIELDS),
+        names={
+            "event": Name(row["event_title"]),
+            "organisation": Name(row["organisation_name"], row["organisation_name_en"]),
+            "category": Name(row["category_name"], row["category_name_en"]),
+            "township": Name(row["township_name"], row["township_name_en"]),
+            "community": community,
+        },
+        slugs={
+            "category": row["category_slug"],
+            "township": row["township_slug"],
+            "community": row["community_slug"],
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    """How cells add up into one table: the key of a line, its names, and the lines' order."""
+
+    key: Callable[[Cell], Any]
+    names: tuple[str, ...]
+    order: Callable[[Cell, Line], Any]
+
+
+TABLES = {
+    "events": Table(
+        lambda cell: cell.event_id,
+        ("event", "organisation", "category"),
+        lambda cell, line: (line.first_start, cell.event_id),
+    ),
+    # By pinyin (the slugs), as Chinese lists are read; venues outside a community last.
+    "communities": Table(
+        lambda cell: (cell.township_id, cell.community_id),
+        ("community", "township"),
+        lambda cell, line: (
+            cell.slugs["township"],
+            cell.community_id is None,
+            cell.slugs["community"] or "",
+        ),
+    ),
+    "townships": Table(
+        lambda cell: cell.township_id,
+        ("township",),
+        lambda cell, line: (cell.slugs["township"], cell.township_id),
+    ),
+    "categories": Table(
+        lambda cell: cell.category_id,
+        ("category",),
+        lambda cell, line: (cell.slugs["category"], cell.category_id),
+    ),
+    "months": Table(lambda cell: cell.period, (), lambda cell, line: cell.period),
+    "days": Table(lambda cell: cell.period, (), lambda cell, line: cell.period),
+}
+
+
+def _roll_up(cells: Iterable[Cell], table: Table) -> list[Line]:
+    """The table's lines: the cells of each line added up, in the table's order."""
+    groups: dict[Any, list[Cell]] = {}
+    for cell in cells:
+        groups.setdefault(table.key(cell), []).append(cell)
+    ordered = []
+    for key, members in groups.items():
+        first = members[0]
+        line = Line(
+            key=key,
+            names={name: first.names[name] for name in table.names},
+            figures=Figures(*map(sum, zip(*(m.values for m in members), strict=True))),
+            first_start=min(m.first_start for m in members),
+            last_start=max(m.last_start for m in members),
+        )
+        ordered.append((table.order(first, line), line))
+    ordered.sort(key=lambda pair: pair[0])
+    return [line for _order, line in ordered]
+
+
+def months_between(first: date, last: date) -> list[str]:
+    """Every month from `first`'s to `last`'s, as 'YYYY-MM'."""
+    found = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def _every_month(lines: list[Line], filters: Filters) -> list[Line]:
+    """The month lines with the empty months of the range filled in, for charts and CSV."""
+    found = {line.key: line for line in lines}
+    return [
+        found.get(month) or Line(key=month, names={}, figures=Figures())
+        for month in months_between(filters.date_from, filters.date_to)
+    ]
+
+
+def _table(name: str, cells: list[Cell], filters: Filters) -> list[Line]:
+    lines = _roll_up(cells, TABLES[name])
+    return _every_month(lines, filters) if name == "months" else lines
+
+
+def overview_table(name: str, filters: Filters, now: datetime | None = None) -> list[Line]:
+    """One table of the overview: events, communities, townships, categories or months."""
+    if name not in OVERVIEW_TABLES:
+        raise ValueError(f"unknown table {name!r}")
+    return _table(name, _cells(filters.conditions(), MONTH, now or utcnow()), filters)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every table of the statistics page, and the total over all of them."""
+
+    filters: Filters
+    tables: dict[str, list[Line]]
+
+    @property
+    def total(self) -> Figures:
+        """All sessions counted (each table splits the same sessions, so any table adds up)."""
+        return total(line.figures for line in self.tables["categories"])
+
+
+def overview(filters: Filters, now: datetime | None = None) -> Overview:
+    """The statistics page's tables, from one query whatever the number of rows."""
+    cells = _cells(filters.conditions(), MONTH, now or utcnow())
+    return Overview(filters, {name: _table(name, cells, filters) for name in OVERVIEW_TABLES})
+
+
+# ---------------------------------------------------------------------------------------------
+# A campaign: one event across its communities and days
+
+
+def campaign_event(event_id: int) -> Event | None:
+    """The event with its organisation and category, drafts included."""
+    return db.session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .options(joinedload(Event.organisation), joinedload(Event.category))
+    )
+
+
+def _campaign_cells(event: Event, now: datetime | None) -> list[Cell]:
+    return _cells([EventSession.event_id == event.id], DAY, now or utcnow())
+
+
+def campaign_table(name: str, event: Event, now: datetime | None = None) -> list[Line]:
+    """One table of a campaign: per community or per local day."""
+    if name not in CAMPAIGN_TABLES:
+        raise ValueError(f"unknown table {name!r}")
+    return _roll_up(_campaign_cells(event, now), TABLES[name])
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign rolled up across its communities and days."""
+
+    event: Event
+    tables: dict[str, list[Line]]
+
+    @property
+    def total(self) -> Figures:
+        """The whole campaign."""
+        return total(line.figures for line in self.tables["communities"])
+
+    @property
+    def day_count(self) -> int:
+        """Local days on which at least one session was held (or is to be)."""
+        return sum(1 for line in self.tables["days"] if line.figures.sessions)
+
+    @property
+    def community_count(self) -> int:
+        """Communities where at least one session was held (or is to be)."""
+        return sum(
+            1
+            for line in self.tables["communities"]
+            if line.names["community"] is not None and line.figures.sessions
+        )
+
+
+def campaign(event: Event, now: datetime | None = None) -> Campaign:
+    """The campaign page's tables, from one query whatever the number of sessions."""
+    cells = _campaign_cells(event, now)
+    return Campaign(event, {name: _roll_up(cells, TABLES[name]) for name in CAMPAIGN_TABLES})

@@ -1,0 +1,134 @@
+"""Statistics pages: the overview with filters, a campaign's roll-up, and their CSV files.
+
+For managers (their organisations' figures) and administrators (everyone's). Read-only:
+nothing here writes to the database.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user
+
+from outreach.accounts import permissions
+from outreach.accounts.models import Role
+from outreach.accounts.services import organisations_for
+from outreach.errors import InvalidInput, NotFoundError
+from outreach.events.categories import categories
+from outreach.events.models import Event
+from outreach.extensions import login_manager
+from outreach.localtime import local_today
+from outreach.stats import presentation, services
+from outreach.stats.forms import FilterInput, parse_filters
+
+bp = Blueprint("stats", __name__, url_prefix="/staff/stats")
+
+MANAGER_ONLY = frozenset({Role.MANAGER})
+OVERVIEW_CSV = "<any(" + ", ".join(services.OVERVIEW_TABLES) + "):table>.csv"
+CAMPAIGN_CSV = "<any(" + ", ".join(services.CAMPAIGN_TABLES) + "):table>.csv"
+
+
+@bp.record_once
+def _template_filters(state) -> None:
+    presentation.init_app(state.app)
+
+
+@bp.before_request
+def _allowed() -> Response | None:
+    """Signed-in managers and administrators only; others are sent to sign in, or refused."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    permissions.require(permissions.can_see_stats(current_user))
+    return None
+
+
+def _filters(given: FilterInput, organisations, category_list) -> services.Filters:
+    """The validated filters; another organisation's figures are refused (403)."""
+    if given.organisation.isdigit():
+        permissions.require(permissions.can_see_stats(current_user, int(given.organisation)))
+    visible = permissions.organisation_ids(current_user, MANAGER_ONLY)
+    return parse_filters(
+        given,
+        visible=None if visible is None else frozenset(visible),
+        organisations=organisations,
+        categories=category_list,
+    )
+
+
+def _csv(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # An organisation's figures: for the one who asked, never for a shared cache.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("")
+def overview():
+    """Figures per campaign, community, township, category and month, with charts."""
+    given = FilterInput.of(request.args, local_today())
+    organisations = organisations_for(current_user)
+    category_list = categories()
+    context = {
+        "given": given,
+        "organisations": organisations,
+        "categories": category_list,
+        "titles": presentation.TITLES,
+        "groups": presentation.GROUPS,
+        "csv_query": given.query(),
+    }
+    try:
+        filters = _filters(given, organisations, category_list)
+    except InvalidInput as error:
+        return render_template("stats/overview.html", error=str(error), **context), 400
+    figures = services.overview(filters)
+    return render_template(
+        "stats/overview.html",
+        filters=filters,
+        overview=figures,
+        charts=presentation.overview_charts(figures),
+        **context,
+    )
+
+
+@bp.get("/" + OVERVIEW_CSV)
+def overview_csv(table: str):
+    """One table of the overview as a CSV file, with the same filters as the page."""
+    given = FilterInput.of(request.args, local_today())
+    filters = _filters(given, organisations_for(current_user), categories())
+    lines = services.overview_table(table, filters)
+    body = presentation.to_csv(table, lines, services.total(line.figures for line in lines))
+    return _csv(body, f"stats-{table}-{filters.date_from}-{filters.date_to}.csv")
+
+
+def _campaign_event(event_id: int) -> Event:
+    """The event, if the user may see its organisation's figures (else 403; unknown: 404)."""
+    event = services.campaign_event(event_id)
+    if event is None:
+        raise NotFoundError("event", event_id)
+    permissions.require(permissions.can_see_stats(current_user, event.organisation_id))
+    return event
+
+
+@bp.get("/events/<id:event_id>")
+def campaign(event_id: int):
+    """One campaign across its communities and days: what an organisation reports afterwards."""
+    event = _campaign_event(event_id)
+    figures = services.campaign(event)
+    return render_template(
+        "stats/campaign.html",
+        event=event,
+        campaign=figures,
+        charts=presentation.campaign_charts(figures),
+        titles=presentation.TITLES,
+        groups=presentation.GROUPS,
+    )
+
+
+@bp.get("/events/<id:event_id>/" + CAMPAIGN_CSV)
+def campaign_csv(event_id: int, table: str):
+    """One table of a campaign as a CSV file."""
+    event = _campaign_event(event_id)
+    lines = services.campaign_table(table, event)
+    body = presentation.to_csv(table, lines, services.total(line.figures for line in lines))
+    return _csv(body, f"campaign-{event.id}-{table}.csv")

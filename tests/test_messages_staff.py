@@ -1,0 +1,291 @@
+"""Staff notices to a session's or a whole event's registrants, by segment, through the
+outbox; and the administrators' outbox page."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from outreach.accounts.models import AuditEntry
+from outreach.database import db, utcnow
+from outreach.messages import services
+from outreach.messages.models import MessageKind, MessageStatus, Notice
+from outreach.registrations.models import Registration
+from tests.conftest import csrf_token, login, post_form
+from tests.messages_support import outbox
+
+
+@pytest.fixture
+def world(make, client):
+    """A screening on two days. Day one: Wang (e-mail, checked in), Li (e-mail), Zhao (phone
+    only), and a cancelled registration; day two: Wang again (same address) and Sun."""
+    centre = make.organisation(slug="centre")
+    other = make.organisation(slug="other")
+    event = make.event(title="三天义诊", organisation=centre)
+    day_one, day_two = make.session(event, capacity=20), make.session(event, capacity=20)
+    wang = make.registration(day_one, email="wang@example.org", name="王秀英")
+    li = make.registration(day_one, email="li@example.org", name="李明", language="en")
+    zhao = make.registration(day_one, name="赵刚", phone="13900000003")
+    gone = make.registration(day_one, email="gone@example.org")
+    post_form(client, f"/r/{gone.manage_token}/cancel")
+    make.registration(day_two, email="wang@example.org", name="王秀英")
+    make.registration(day_two, email="sun@example.org", name="孙丽")
+    db.session.get(Registration, wang.id).checked_in_at = utcnow()
+    db.session.commit()
+    users = {
+        "checker": make.staff("checker", organisation=centre, role="checker"),
+        "organiser": make.staff("organiser", organisation=centre, role="organiser"),
+        "outsider": make.staff("outsider", organisation=other, role="manager"),
+        "manager": make.staff("manager", organisation=centre, role="manager"),
+        "admin": make.staff("admin", is_admin=True),
+    }
+    return SimpleNamespace(
+        event=event,
+        day_one=day_one,
+        day_two=day_two,
+        wang=wang,
+        li=li,
+        zhao=zhao,
+        users=users,
+        url=f"/staff/events/{event.id}/messages",
+    )
+
+
+def notices() -> list:
+    return outbox(kind=MessageKind.NOTICE)
+
+
+def form_key(client, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="form_key"[^>]*value="([^"]+)"', page).group(1)
+
+
+def notice_data(client, world, **fields) -> dict:
+    data = {
+        "session_id": str(world.day_one.id),
+        "segment": "all",
+        "subject": "义诊后随访",
+        "body": "感谢参加。\n\n请于下周来取报告。",
+        "form_key": form_key(client, world.url),
+        "action": "send",
+    }
+    return {**data, **fields}
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("checker", 403), ("outsider", 403), ("organiser", 200), ("manager", 200), ("admin", 200)],
+)
+def test_who_may_write_to_registrants(client, world, who, expected):
+    login(client, world.users[who])
+    assert client.get(world.url).status_code == expected
+
+
+def test_signed_out_visitors_go_to_the_sign_in_page(client, world):
+    response = client.get(world.url)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login")
+
+
+def test_an_unknown_event_is_not_found(client, world):
+    login(client, world.users["admin"])
+    assert client.get("/staff/events/999999/messages").status_code == 404
+
+
+def test_another_organisations_staff_cannot_send(client, world):
+    login(client, world.users["organiser"])
+    data = notice_data(client, world)
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client)})
+    login(client, world.users["outsider"])
+    response = post_form(client, world.url, data)
+    assert response.status_code == 403
+    assert notices() == []
+
+
+def test_the_form_needs_its_csrf_token(client, world):
+    login(client, world.users["organiser"])
+    data = notice_data(client, world)
+    response = client.post(world.url, data=data)  # no csrf_token
+    assert response.status_code == 400
+    assert notices() == []
+
+
+def test_preview_counts_recipients_and_sends_nothing(client, world):
+    login(client, world.users["organiser"])
+    response = post_form(client, world.url, notice_data(client, world, action="preview"))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "此消息将发给3位收件人" in text
+    assert "电子邮件2人，短信1人" in text
+    assert "请于下周来取报告。" in text  # the preview
+    assert notices() == [] and db.session.scalar(select(Notice.id)) is None
+
+
+def test_a_notice_to_a_session_reaches_each_active_registrant_and_is_audited(client, world):
+    login(client, world.users["organiser"])
+    response = post_form(client, world.url, notice_data(client, world))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "消息已排队，将发给3位收件人。" in page
+    sent = notices()
+    assert sorted(m.recipient for m in sent) == [
+        "+8613900000003",
+        "li@example.org",
+        "wang@example.org",
+    ]
+    wang = next(m for m in sent if m.recipient == "wang@example.org")
+    assert wang.subject == "义诊后随访"
+    assert "请于下周来取报告。" in wang.body and "请于下周来取报告。" in wang.body_html
+    assert world.wang.code in wang.body
+    li = next(m for m in sent if m.recipient == "li@example.org")
+    assert "about your registration" in li.body  # in the language Li registered in
+    notice = db.session.scalar(select(Notice))
+    assert notice.recipients == 3 and notice.session_id == world.day_one.id
+    assert {m.notice_id for m in sent} == {notice.id}
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "message"))
+    assert entry.organisation_id == world.event.organisation_id
+    assert entry.target_type == "notice" and entry.target_id == notice.id
+    assert entry.changes["recipients"]["after"] == 3
+    assert "义诊后随访" in page  # listed under the messages sent
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client)})
+    login(client, world.users["manager"])
+    trail = client.get("/staff/audit").get_data(as_text=True)
+    assert "向报名者发送消息" in trail and "义诊后随访" in trail
+    assert "全部报名者（已确认和候补）" in trail  # the segment, in words
+
+
+@pytest.mark.parametrize(
+    ("segment", "expected"),
+    [
+        ("checked_in", ["wang@example.org"]),
+        ("not_checked_in", ["+8613900000003", "li@example.org"]),
+    ],
+)
+def test_a_notice_can_go_only_to_those_checked_in_or_not(client, world, segment, expected):
+    login(client, world.users["organiser"])
+    response = post_form(client, world.url, notice_data(client, world, segment=segment))
+    assert response.status_code == 302
+    assert sorted(m.recipient for m in notices()) == expected
+
+
+def test_a_notice_to_the_whole_event_reaches_each_address_once(client, world):
+    login(client, world.users["manager"])
+    post_form(client, world.url, notice_data(client, world, session_id=""))
+    assert sorted(m.recipient for m in notices()) == [
+        "+8613900000003",
+        "li@example.org",
+        "sun@example.org",
+        "wang@example.org",
+    ]
+
+
+def test_sending_the_same_form_twice_sends_once(client, world):
+    login(client, world.users["organiser"])
+    data = notice_data(client, world)
+    post_form(client, world.url, data)
+    again = post_form(client, world.url, data)
+    assert again.status_code == 302
+    assert "此消息已经发送过了。" in client.get(world.url).get_data(as_text=True)
+    assert len(notices()) == 3
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"subject": "  "}, "请输入标题。"),
+        ({"body": ""}, "请填写消息内容。"),
+        ({"body": "长" * 2001}, "最多2000个字。"),
+        ({"subject": "题" * 121}, "最多120个字。"),
+        ({"segment": "everyone"}, "不是有效的选择"),
+        ({"session_id": "999999"}, "不是有效的选择"),
+        ({"session_id": "abc"}, "不是有效的选择"),
+        ({"form_key": ""}, "表单已过期，请重试。"),
+    ],
+)
+def test_bad_input_is_explained_and_sends_nothing(client, world, fields, message):
+    login(client, world.users["organiser"])
+    response = post_form(client, world.url, notice_data(client, world, **fields))
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert notices() == []
+
+
+def test_a_notice_nobody_would_get_is_refused(client, world):
+    login(client, world.users["organiser"])
+    data = notice_data(client, world, session_id=str(world.day_two.id), segment="checked_in")
+    response = post_form(client, world.url, data)
+    assert response.status_code == 422
+    assert "没有符合所选条件的报名者，消息未发送。" in response.get_data(as_text=True)
+    assert notices() == []
+
+
+def test_the_notice_page_is_linked_from_the_roster_and_the_sessions_page(client, world):
+    link = f"{world.url}?session={world.day_one.id}"
+    login(client, world.users["organiser"])
+    roster = client.get(f"/staff/sessions/{world.day_one.id}/roster").get_data(as_text=True)
+    assert link in roster
+    sessions = client.get(f"/staff/events/{world.event.id}/sessions").get_data(as_text=True)
+    assert f'href="{world.url}"' in sessions
+    page = client.get(link).get_data(as_text=True)
+    assert f'<option selected value="{world.day_one.id}">' in page
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client)})
+    login(client, world.users["checker"])
+    roster = client.get(f"/staff/sessions/{world.day_one.id}/roster").get_data(as_text=True)
+    assert world.url not in roster
+
+
+# ---------------------------------------------------------------------------------------------
+# The outbox page
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"), [("organiser", 403), ("manager", 403), ("admin", 200)]
+)
+def test_only_administrators_see_the_outbox(client, world, who, expected):
+    login(client, world.users[who])
+    assert client.get("/staff/outbox").status_code == expected
+
+
+def test_the_outbox_shows_each_message_and_its_status_with_contacts_masked(client, world):
+    failed = outbox(recipient="li@example.org")[0]
+    failed.status, failed.attempts = MessageStatus.FAILED, 8
+    failed.last_error = "the mail server refused the address: [550]"
+    db.session.commit()
+    login(client, world.users["admin"])
+    text = client.get("/staff/outbox").get_data(as_text=True)
+    assert "l***@example.org" in text and "li@example.org" not in text
+    assert "139****0003" in text and "13900000003" not in text
+    assert world.wang.code in text and "发送失败" in text and "[550]" in text
+    assert 'href="/staff/outbox"' in client.get("/staff/").get_data(as_text=True)
+    only_failed = client.get("/staff/outbox?status=failed").get_data(as_text=True)
+    assert "1条消息" in only_failed and "l***@example.org" in only_failed
+    assert "w***@example.org" not in only_failed
+    bad = client.get("/staff/outbox?status=lost")
+    assert bad.status_code == 400 and "没有“lost”这种消息状态。" in bad.get_data(as_text=True)
+
+
+def test_the_outbox_page_queries_do_not_grow_with_its_rows(client, world, make, count_queries):
+    login(client, world.users["admin"])
+    with count_queries() as few:
+        client.get("/staff/outbox")
+    for n in range(20):
+        make.registration(world.day_two, email=f"more{n}@example.org")
+    with count_queries() as many:
+        text = client.get("/staff/outbox").get_data(as_text=True)
+    assert text.count('id="message-') > 20
+    assert len(many) == len(few)
+
+
+def test_the_notice_history_queries_do_not_grow_with_notices(client, world, count_queries):
+    login(client, world.users["organiser"])
+    post_form(client, world.url, notice_data(client, world))
+    with count_queries() as one:
+        client.get(world.url)
+    for subject in ("二", "三", "四"):
+        post_form(client, world.url, notice_data(client, world, subject=subject))
+    with count_queries() as four:
+        client.get(world.url)
+    assert len(four) == len(one)
+    assert len(services.notices_of(world.event)) == 4
