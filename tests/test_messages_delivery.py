@@ -4,7 +4,9 @@ server is down; two deliverers never send a message twice; a crash never causes 
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -120,6 +122,93 @@ def test_cancelling_a_screening_day_notifies_every_registrant_once(client, make,
         [vevent] = events_of(calendar_parts(mail)[0])
         assert str(vevent["STATUS"]) == "CANCELLED"
         assert str(vevent["UID"]) == first_day.uid
+
+
+@pytest.mark.parametrize(
+    ("language", "status", "removes", "wrong"),
+    [
+        (
+            "zh",
+            ("状态", "本场活动已取消"),
+            "打开附件中的日历文件，即可把本场活动从您的日历中移除",
+            ("报名成功", "加入您的日历", "修改或取消"),
+        ),
+        (
+            "en",
+            ("Status", "The session is cancelled"),
+            "The attached calendar file removes the session from your calendar",
+            ("Confirmed", "puts the session in your calendar", "change or cancel"),
+        ),
+    ],
+)
+def test_a_cancellation_says_the_session_is_off_and_its_calendar_file_removes_it(
+    client, make, runner, smtp, language, status, removes, wrong
+):
+    event = make.event(title="社区义诊")
+    event_session = make.session(event, capacity=10)
+    make.registration(event_session, email="wang@example.org", language=language)
+    deliver(runner)
+    [confirmation] = smtp.to("wang@example.org")
+    smtp.received.clear()
+
+    login(client, make.staff(organisation=event.organisation, role="organiser"))
+    url = f"/staff/events/{event.id}/sessions/{event_session.id}/cancel"
+    assert post_form(client, url, {"reason": "暴雨预警"}).status_code == 302
+    deliver(runner)
+
+    [mail] = smtp.to("wang@example.org")
+    text, html = text_part(mail), html_part(mail)
+    label, value = status
+    colon = "：" if language == "zh" else ": "
+    assert f"{label}{colon}{value}" in text.splitlines()
+    assert re.search(rf">{label}</th>\s*<td[^>]*>{value}</td>", html)
+    for body in (text, html):
+        assert removes in body and "暴雨预警" in body
+        for words in wrong:
+            assert words not in body
+    # The file sent is the cancelled entry, with a SEQUENCE above the confirmation's.
+    [before] = events_of(calendar_parts(confirmation)[0])
+    [after] = events_of(calendar_parts(mail)[0])
+    assert str(before["STATUS"]) == "CONFIRMED" and str(after["STATUS"]) == "CANCELLED"
+    assert str(after["UID"]) == str(before["UID"]) == event_session.uid
+    assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
+
+
+def test_the_default_sender_and_message_id_take_the_domain_of_the_base_url(app, make, smtp, caplog):
+    app.config.update(
+        UID_DOMAIN=None, SERVER_NAME=None, MAIL_SENDER=None, BASE_URL="https://events.example.cn/"
+    )
+    make.registration(make.session(capacity=5), email="li@example.org")
+    with caplog.at_level(logging.WARNING):
+        assert delivery.deliver_due().outcomes == {"sent": 1}
+    [mail] = smtp.to("li@example.org")
+    assert mail["From"] == "noreply@events.example.cn"
+    assert mail["Message-ID"].endswith("@events.example.cn>")
+    assert not [r for r in caplog.records if ".invalid" in r.getMessage()]
+
+
+def test_a_configured_sender_lends_its_domain_to_the_message_id(app, make, smtp, caplog):
+    app.config.update(UID_DOMAIN=None, SERVER_NAME=None, BASE_URL=None)
+    make.registration(make.session(capacity=5), email="li@example.org")
+    with caplog.at_level(logging.WARNING):
+        assert delivery.deliver_due().outcomes == {"sent": 1}
+    [mail] = smtp.to("li@example.org")
+    assert mail["From"] == "社区活动 <events@outreach.test>"
+    assert mail["Message-ID"].endswith("@outreach.test>")
+    assert not [r for r in caplog.records if ".invalid" in r.getMessage()]
+
+
+def test_mail_from_an_invalid_domain_is_warned_about_once_per_round(app, make, smtp, caplog):
+    app.config.update(UID_DOMAIN=None, SERVER_NAME=None, MAIL_SENDER=None, BASE_URL=None)
+    for address in ("a@example.org", "b@example.org"):
+        make.registration(make.session(capacity=5), email=address)
+    with caplog.at_level(logging.WARNING):
+        assert delivery.deliver_due().outcomes == {"sent": 2}
+    warnings = [r for r in caplog.records if "outreach.invalid" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+    assert "OUTREACH_BASE_URL" in warnings[0].getMessage()
+    assert smtp.to("a@example.org")[0]["From"] == "noreply@outreach.invalid"
 
 
 def test_a_mail_server_that_is_down_loses_nothing(app, make):

@@ -7,11 +7,12 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from outreach.accounts.models import AuditEntry
 from outreach.database import db, utcnow
-from outreach.messages import services
+from outreach.messages import services, transport
 from outreach.messages.models import MessageKind, MessageStatus, Notice
 from outreach.registrations.models import Registration
 from tests.conftest import csrf_token, login, post_form
@@ -289,3 +290,140 @@ def test_the_notice_history_queries_do_not_grow_with_notices(client, world, coun
         client.get(world.url)
     assert len(four) == len(one)
     assert len(services.notices_of(world.event)) == 4
+
+
+# ---------------------------------------------------------------------------------------------
+# Cancelled sessions, the recipient count's punctuation, the outbox's errors in words
+
+
+def cancel_day_two(client, world) -> None:
+    url = f"/staff/events/{world.event.id}/sessions/{world.day_two.id}/cancel"
+    assert post_form(client, url, {"reason": "场地维修"}).status_code == 302
+
+
+def test_a_notice_to_all_sessions_leaves_out_registrants_of_a_cancelled_one(client, world):
+    login(client, world.users["organiser"])
+    cancel_day_two(client, world)
+    data = notice_data(client, world, session_id="", action="preview")
+    preview = post_form(client, world.url, data).get_data(as_text=True)
+    assert "此消息将发给3位收件人（电子邮件2人，短信1人）。" in preview
+    assert "已取消场次的报名者不会收到此消息" in preview
+    assert post_form(client, world.url, {**data, "action": "send"}).status_code == 302
+    sent = notices()
+    assert sorted(m.recipient for m in sent) == [
+        "+8613900000003",
+        "li@example.org",
+        "wang@example.org",
+    ]  # not Sun, registered only for the cancelled day
+    wang = next(m for m in sent if m.recipient == "wang@example.org")
+    assert wang.registration_id == world.wang.id  # the day still on, not the cancelled one
+    assert "状态：报名成功" in wang.body and "已取消" not in wang.body
+    assert db.session.scalar(select(Notice.recipients)) == 3
+
+
+def test_without_cancelled_sessions_the_form_says_nothing_of_them(client, world):
+    login(client, world.users["organiser"])
+    page = client.get(world.url).get_data(as_text=True)
+    assert "已取消场次的报名者" not in page
+    assert "此消息将发给4位收件人（电子邮件3人，短信1人）。" in page  # all sessions
+
+
+def test_a_notice_to_a_cancelled_session_chosen_by_name_says_it_is_cancelled(client, world, make):
+    make.registration(world.day_two, name="钱芳", phone="13900000009")
+    login(client, world.users["organiser"])
+    cancel_day_two(client, world)
+    page = client.get(world.url).get_data(as_text=True)
+    assert re.search(rf'<option value="{world.day_two.id}">[^<]*（已取消）</option>', page)
+    assert " (已取消)" not in page
+    data = notice_data(client, world, session_id=str(world.day_two.id), action="preview")
+    preview = post_form(client, world.url, data).get_data(as_text=True)
+    assert "此消息将发给3位收件人（电子邮件2人，短信1人）。" in preview
+    assert "已取消场次的报名者不会收到此消息" not in preview  # chosen: they do get it
+    post_form(client, world.url, {**data, "action": "send"})
+    sent = notices()
+    assert sorted(m.recipient for m in sent) == [
+        "+8613900000009",
+        "sun@example.org",
+        "wang@example.org",
+    ]
+    for message in sent:
+        assert "本场活动已取消" in message.body and "报名成功" not in message.body
+        if message.body_html:
+            assert "很抱歉，本场活动已取消。" in message.body and "场地维修" in message.body
+            assert "状态：本场活动已取消" in message.body.splitlines()
+            assert "很抱歉，本场活动已取消。" in message.body_html
+            assert "报名成功" not in message.body_html
+
+
+def test_the_recipient_count_reads_well_in_english(client, world):
+    login(client, world.users["organiser"])
+    page = client.get(f"{world.url}?lang=en").get_data(as_text=True)
+    assert "This message goes to 4 recipients (3 by e-mail, 1 by text message)." in page
+
+
+@pytest.mark.parametrize(
+    ("stored", "zh", "en"),
+    [
+        (
+            "no SMS gateway: OUTREACH_SMS_WEBHOOK_URL is not set",
+            "未配置短信网关（OUTREACH_SMS_WEBHOOK_URL），短信未发送。",
+            "no SMS gateway: OUTREACH_SMS_WEBHOOK_URL is not set",
+        ),
+        (
+            "e-mail is off: OUTREACH_MAIL_SERVER is not set",
+            "未配置邮件服务器（OUTREACH_MAIL_SERVER），邮件未发送。",
+            "e-mail is off: OUTREACH_MAIL_SERVER is not set",
+        ),
+        (
+            "interrupted while sending: it may have gone out, so it is not sent again",
+            "发送时中断：可能已经发出，因此不再重发。",
+            "interrupted while sending: it may have gone out",
+        ),
+        (
+            "not sent: the registration or its session changed first",
+            "未发送：报名或场次已先有变化。",
+            "the registration or its session changed first",
+        ),
+        ("personal data erased", "个人信息已删除。", "personal data erased"),
+        (
+            "the mail server refused the address: [550]",
+            "邮件服务器拒收此地址：[550]",
+            "the mail server refused the address: [550]",
+        ),
+        (
+            "cannot use the mail server mx.example.cn:587: ConnectionRefusedError: refused",
+            "无法使用邮件服务器mx.example.cn:587：ConnectionRefusedError: refused",
+            "cannot use the mail server mx.example.cn:587",
+        ),
+        (
+            "the SMS gateway sms.example.cn answered 503",
+            "短信网关sms.example.cn返回了503。",
+            "the SMS gateway sms.example.cn answered 503",
+        ),
+        ("550 5.1.1 <x@example.org>: unknown", "550 5.1.1 &lt;x@example.org&gt;: unknown", None),
+    ],
+)
+def test_the_outbox_explains_the_apps_own_errors_in_the_readers_language(
+    client, world, stored, zh, en
+):
+    message = outbox(recipient="li@example.org")[0]
+    message.status, message.last_error = MessageStatus.FAILED, stored
+    db.session.commit()
+    login(client, world.users["admin"])
+    chinese = client.get("/staff/outbox").get_data(as_text=True)
+    assert zh in chinese
+    if en is not None:  # what the server said stays as it said it
+        assert stored not in chinese
+        english = client.get("/staff/outbox?lang=en").get_data(as_text=True)
+        assert en in english
+
+
+def test_every_reason_the_app_writes_has_a_chinese_explanation(app):
+    assert len(transport.PROBLEMS) >= 10
+    with force_locale("zh"):
+        for problem in transport.PROBLEMS:
+            names = re.findall(r"%\((\w+)\)s", problem.template)
+            stored = problem(**{name: f"<{name}>" for name in names})
+            explained = transport.explain(stored)
+            assert explained != stored and re.search(r"[\u4e00-\u9fff]", explained), stored
+            assert all(f"<{name}>" in explained for name in names)

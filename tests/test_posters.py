@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 import zxingcpp
 
+from outreach.database import db
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.localtime import local_today
 from tests.conftest import login
@@ -285,15 +286,51 @@ def test_a_finished_event_says_so(client, make, district):
     assert "Every session of this event has taken place." in page and "<table" not in page
 
 
-def test_cancelled_days_are_struck_through_and_explained(client, make, district):
+def test_cancelled_days_are_struck_through_whole_and_explained(client, make, district):
     event = make.event("垃圾分类小课堂")
     make.session(event, district["xuante_hall"], day=FAR, status=SessionStatus.CANCELLED)
     make.session(event, district["xuante_hall"], day=FAR + timedelta(days=7))
     response = client.get(f"/events/{event.id}/poster")
-    assert table_rows(response)[2][2] == "5月1日、8日（周三）"
-    assert '<s class="cancelled">5月1日</s>' in text_of(response)
-    assert "8日（周三）</span>" in text_of(response)
+    # The cancelled day stands alone, weekday and month included, all of it struck through.
+    assert table_rows(response)[2][2] == "5月1日（周三），5月8日（周三）"
+    assert '<s class="cancelled">5月1日（周三）</s>，</span>' in text_of(response)
+    assert "5月8日（周三）</span>" in text_of(response)
     assert "划线的日期已取消。" in text_of(response)
+    english = client.get(f"/events/{event.id}/poster?lang=en")
+    assert table_rows(english)[2][2] == "Wed 1 May; Wed 8 May"
+    assert '<s class="cancelled">Wed 1 May</s>;</span>' in text_of(english)
+    assert "Dates struck through are cancelled." in text_of(english)
+
+
+def test_a_cancelled_day_inside_a_run_is_written_in_full(client, make, district):
+    event = make.event("社区义诊")
+    hall = district["xuante_hall"]
+    for offset in (0, 1, 35):
+        cancelled = SessionStatus.CANCELLED if offset == 1 else SessionStatus.SCHEDULED
+        make.session(event, hall, day=FAR + timedelta(days=offset), status=cancelled)
+    chinese = client.get(f"/events/{event.id}/poster")
+    assert table_rows(chinese)[2][2] == "5月1日（周三），5月2日（周四），6月5日（周三）"
+    assert '<s class="cancelled">5月2日（周四）</s>' in text_of(chinese)
+    english = client.get(f"/events/{event.id}/poster?lang=en")
+    assert table_rows(english)[2][2] == "Wed 1 May; Thu 2 May; Wed 5 Jun"
+    assert '<s class="cancelled">Thu 2 May</s>' in text_of(english)
+
+
+def test_the_heading_counts_the_sessions_that_take_place(client, make, district, screening):
+    first = screening.sessions[0]
+    first.status = SessionStatus.CANCELLED
+    db.session.commit()
+    chinese = text_of(client.get(f"/events/{screening.id}/poster"))
+    assert "共2场，另有1场已取消" in chinese and "共3场" not in chinese
+    english = text_of(client.get(f"/events/{screening.id}/poster?lang=en"))
+    assert "2 sessions, and 1 cancelled" in english and "3 sessions" not in english
+
+
+def test_community_poster_heading_leaves_out_cancelled_events(client, make, district, coming):
+    called_off = make.event("取消的讲座", status=EventStatus.CANCELLED)
+    make.session(called_off, district["xuante_hall"], day=local_today() + timedelta(days=2))
+    page = text_of(client.get("/communities/xuante/poster"))
+    assert "共3场，另有1场已取消" in page
 
 
 def test_a_weekly_series_lists_its_days_compactly_and_counts_the_rest(client, make, district):

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from outreach.database import db
+from outreach.events.models import SessionStatus
 from outreach.places import services as place_services
 from outreach.registrations.models import Registration, RegistrationStatus
 from tests.conftest import csrf_token
@@ -286,3 +287,20 @@ def test_opening_a_manage_link_lets_later_registrations_join_its_calendar(client
         db.select(Registration).where(Registration.session_id == later_session.id)
     )
     assert later.feed_token == earlier.feed_token
+
+
+def test_the_manage_page_of_a_cancelled_day_says_so_and_offers_another(client, make):
+    event = make.event(one_registration_per_event=True)
+    day_one, day_two = make.session(event, capacity=20), make.session(event, capacity=20)
+    registration = make.registration(day_one)
+    day_one.status = SessionStatus.CANCELLED
+    day_one.cancellation_reason = "场地维修"
+    day_one.touch()
+    db.session.commit()
+    text = client.get(f"/r/{registration.manage_token}?lang=en").get_data(as_text=True)
+    assert "This session has been cancelled." in text and "场地维修" in text
+    assert ">Confirmed<" not in text
+    assert registration.code not in text  # no check-in code for a day that will not happen
+    assert f'href="/events/{event.id}"' in text and "Choose another session" in text
+    response = register(client, day_two, phone=registration.phone)
+    assert response.status_code == 302

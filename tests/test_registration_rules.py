@@ -164,6 +164,20 @@ def test_one_registration_per_event_when_the_event_says_so(make):
     assert refused.value.kind == "duplicate"
 
 
+def test_a_day_called_off_does_not_block_another_day_of_the_same_event(make):
+    event = make.event(one_registration_per_event=True)
+    first, second, third = make.session(event), make.session(event), make.session(event)
+    attempt(make, first, phone="13900000000")
+    first.status = SessionStatus.CANCELLED
+    first.touch()
+    db.session.commit()
+    assert attempt(make, second, phone="13900000000").status == CONFIRMED
+    # The new day counts again: a third day is still refused.
+    with pytest.raises(RegistrationError) as refused:
+        attempt(make, third, phone="13900000000")
+    assert refused.value.kind == "duplicate"
+
+
 def test_a_cancelled_registration_frees_the_phone(make):
     event_session = make.session()
     made = attempt(make, event_session, phone="13900000000")

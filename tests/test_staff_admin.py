@@ -15,6 +15,7 @@ from outreach.database import db
 from outreach.events.models import Category, EventStatus, SessionStatus
 from outreach.localtime import local_today
 from outreach.places.models import Community, Township, TownshipKind, Venue
+from outreach.registrations.models import RegistrationStatus
 from tests.conftest import login, post_form
 
 
@@ -829,9 +830,43 @@ def test_administrator_reads_the_whole_trail_newest_first_with_changes(client, a
     assert "旧标题" in text and "新标题" in text and "三天义诊" in text and "(#7)" in text
     assert "区生态环境局" in text
     filtered = page_text(client.get(f"/staff/audit?organisation={team['other'].id}"))
-    assert "published" in filtered and "旧标题" not in filtered
+    assert "<td>Draft</td><td>Published</td>" in filtered and "旧标题" not in filtered
     by_action = page_text(client.get("/staff/audit?action=update"))
-    assert "旧标题" in by_action and "published" not in by_action
+    assert "旧标题" in by_action and "<td>Draft</td>" not in by_action
+
+
+STATUS_WORDS = [
+    # A status as recorded, and as the trail shows it in English and in Chinese.
+    (EventStatus.DRAFT, "Draft", "草稿"),
+    (EventStatus.PUBLISHED, "Published", "已发布"),
+    (SessionStatus.SCHEDULED, "Scheduled", "正常举办"),
+    (SessionStatus.CANCELLED, "Cancelled", "已取消"),
+    (RegistrationStatus.CONFIRMED, "Confirmed", "报名成功"),
+    (RegistrationStatus.WAITLISTED, "On the waitlist", "候补中"),
+]
+
+
+@pytest.mark.parametrize(("status", "english_words", "chinese_words"), STATUS_WORDS)
+def test_audit_trail_names_statuses_in_words(
+    client, admin, team, status, english_words, chinese_words
+):
+    _entry(None, team["centre"], status={"before": status.value, "after": "cancelled"})
+    text = page_text(client.get("/staff/audit"))
+    assert f"<td>Status</td><td>{english_words}</td><td>Cancelled</td>" in text
+    client.set_cookie("lang", "zh")
+    text = page_text(client.get("/staff/audit"))
+    assert f"<td>状态</td><td>{chinese_words}</td><td>已取消</td>" in text
+
+
+def test_every_status_value_has_words_and_unknown_values_stay_as_they_are(client, admin, team):
+    known = [*EventStatus, *SessionStatus, *RegistrationStatus]
+    for status in known:
+        _entry(None, team["centre"], status={"before": None, "after": status.value})
+    _entry(None, team["centre"], status={"before": "postponed", "after": "on hold"})
+    text = page_text(client.get("/staff/audit"))
+    for status in known:
+        assert f"<td>{status.value}</td>" not in text
+    assert "<td>postponed</td><td>on hold</td>" in text
 
 
 def test_manager_reads_only_their_organisations_trail(client, login_as, english, team):

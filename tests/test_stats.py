@@ -306,7 +306,7 @@ def test_figures_per_community_for_the_manager(client, world):
         "晨光社区": CHENGUANG_DAY[:1] + ["1"] + CHENGUANG_DAY[2:],  # and the cancelled talk
         "碧水社区": BISHUI,
         "炫特社区": XUANTE,
-        "Venues outside a community": CLINIC,
+        "Liulitun Street · Venues outside a community": CLINIC,
         "Total": CENTRE_TOTAL,
     }
 
@@ -318,7 +318,7 @@ def test_community_rows_name_their_township(client, world):
         ["碧水社区", "Liulitun Street"],
         ["晨光社区", "Liulitun Street"],
         ["炫特社区", "Liulitun Street"],
-        ["Venues outside a community", "Liulitun Street"],
+        ["Liulitun Street · Venues outside a community", "Liulitun Street"],
         ["Total", ""],
     ]
 
@@ -611,6 +611,76 @@ def test_chart_labels_are_escaped(client, make):
         page = text_of(client.get(url))
         assert "<script>alert" not in page and "<b>义诊</b>" not in page
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;社区" in page
+
+
+@pytest.fixture
+def spread(make, client):
+    """A campaign across two townships: eight communities and each township's own venue
+    (a school, a clinic); people came to three communities and to one township venue."""
+    client.set_cookie("lang", "en")
+    shibali = make.township("十八里店乡", slug="shibalidian", name_en="Shibalidian Township")
+    liulitun = make.township("六里屯街道", slug="liulitun", name_en="Liulitun Street")
+    centre = make.organisation(slug="centre")
+    manager = make.staff("manager", organisation=centre, role="manager")
+    campaign = make.event("垃圾分类宣传周", organisation=centre)
+    day = date(2025, 8, 20)
+    communities = [
+        make.community(shibali if n % 2 else liulitun, f"第{n}社区", slug=f"c{n}") for n in range(8)
+    ]
+    for number, community in enumerate(communities):
+        event_session = make.session(campaign, make.venue(community), day=day, capacity=50)
+        if number < 3:
+            book(event_session, number + 1)
+    school = make.session(campaign, make.venue(None, "乡中心小学", township=shibali), day=day)
+    book(school, 4)
+    make.session(campaign, make.venue(None, "街道卫生服务中心", township=liulitun), day=day)
+    db.session.commit()
+    login(client, manager)
+    return campaign
+
+
+def chart_labels(page: str) -> list[str]:
+    """The row labels of the community chart, top to bottom, whole (as the bars' tooltips
+    say them: a label too long for the chart's margin is cut there)."""
+    chart = re.search(r'<svg[^>]*id="chart-communities".*?</svg>', page, re.S).group(0)
+    return re.findall(r"<title>([^<]+): (?:People confirmed|报名成功人数) \d+</title>", chart)
+
+
+@pytest.mark.parametrize("where", ["overview", "campaign"])
+def test_venues_outside_communities_are_named_by_their_township(client, spread, where):
+    if where == "overview":
+        page_url, csv_url = f"/staff/stats?{RANGE}", f"/staff/stats/communities.csv?{RANGE}"
+    else:
+        page_url = f"/staff/stats/events/{spread.id}"
+        csv_url = f"/staff/stats/events/{spread.id}/communities.csv"
+    page = text_of(client.get(page_url))
+    school = "Shibalidian Township · Venues outside a community"
+    clinic = "Liulitun Street · Venues outside a community"
+    # The table lists every line, the two township venues each under their own name.
+    table = re.search(r'<section class="stats-table" id="table-communities">.*?</section>',
+                      page, re.S).group(0)  # fmt: skip
+    assert f'<th scope="row">{school}</th>' in table
+    assert f'<th scope="row">{clinic}</th>' in table
+    assert table.count("<tr>") == 2 + 10 + 1  # two heading rows, ten lines, the total
+    # The chart leaves out the lines nobody came to: five of the ten have no bar.
+    assert chart_labels(page) == [school, "第2社区", "第1社区", "第0社区"]
+    assert "communities without anyone are left out" in page
+    _heading, rows = read_csv(client.get(csv_url))
+    labels = [row[0] for row in rows]
+    assert school in labels and clinic in labels and len(labels) == 11  # and the total
+
+
+def test_few_community_lines_keep_their_zero_bars(client, world):
+    login(client, world.users["manager"])
+    page = text_of(client.get(f"/staff/stats/events/{world.talk.id}"))
+    assert chart_labels(page) == ["晨光社区"]  # a cancelled talk: nobody, yet one line
+
+
+def test_venues_outside_communities_are_named_in_chinese(client, spread):
+    client.set_cookie("lang", "zh")
+    page = text_of(client.get(f"/staff/stats/events/{spread.id}"))
+    assert "十八里店乡 · 不属于社区的场地" in chart_labels(page)
+    assert "六里屯街道 · 不属于社区的场地" in page
 
 
 def test_column_chart_draws_a_bar_per_value_and_a_round_axis():

@@ -116,6 +116,17 @@ def _valid_or_400(form: FlaskForm) -> None:
 VALUES = {
     "role": {role.value: name for role, name in ROLE_NAMES.items()},
     "kind": {kind.value: name for kind, name in (ORGANISATION_KINDS | TOWNSHIP_KINDS).items()},
+    # The statuses of events, sessions and registrations (EventStatus, SessionStatus and
+    # RegistrationStatus of the higher packages, which accounts does not import); a value
+    # means the same wherever it occurs.
+    "status": {
+        "draft": _l("Draft"),
+        "published": _l("Published"),
+        "scheduled": _l("Scheduled"),
+        "cancelled": _l("Cancelled"),
+        "confirmed": _l("Confirmed"),
+        "waitlisted": _l("On the waitlist"),
+    },
     # Who a message to registrants went to (outreach.messages.models.NoticeSegment).
     "segment": {
         "all": _l("Everyone registered (confirmed and waitlisted)"),

@@ -21,7 +21,7 @@ from outreach.database import UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import Page, event_with_sessions
-from outreach.events.signals import session_changed
+from outreach.events.signals import registrants_counted, session_changed
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
 from outreach.places.models import Community, Township, Venue
 
@@ -409,6 +409,45 @@ def restore_session(actor: Any, event_session: EventSession) -> None:
     if event_session.status != SessionStatus.CANCELLED:
         raise EditError(_("This session is not cancelled."))
     _set_session_status(actor, event_session, "restore", SessionStatus.SCHEDULED, "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Who hears of a cancellation
+
+
+@dataclass(frozen=True)
+class Registrants:
+    """Active registrations, and the people in them, that a change will be told to."""
+
+    registrations: int = 0
+    people: int = 0
+    over: bool = False  # every session concerned has ended: nobody is told
+
+
+def _registrants(event_sessions: Sequence[EventSession], now: datetime | None) -> Registrants:
+    """The registrants of those of the sessions not yet over (the others are not told)."""
+    now = now or utcnow()
+    ids = [s.id for s in event_sessions if s.ends_at > now]
+    if not ids:
+        return Registrants(over=bool(event_sessions))
+    # The registrations package answers (events may not import it): one query.
+    answers = [answer for _receiver, answer in registrants_counted.send(None, session_ids=ids)]
+    return Registrants(
+        registrations=sum(registrations for registrations, _people in answers),
+        people=sum(people for _registrations, people in answers),
+    )
+
+
+def registrants_of_session(event_session: EventSession, now: datetime | None = None) -> Registrants:
+    """Who is told when this session is called off: its active registrants, unless it is over."""
+    return _registrants([event_session], now)
+
+
+def registrants_of_event(event: Event, now: datetime | None = None) -> Registrants:
+    """Who is told when the event is called off: the registrants of its sessions still on
+    and to come (those of a session called off before were told then)."""
+    scheduled = [s for s in event.sessions if s.status == SessionStatus.SCHEDULED]
+    return _registrants(scheduled, now)
 
 
 # ---------------------------------------------------------------------------------------------

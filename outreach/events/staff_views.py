@@ -26,6 +26,7 @@ from outreach.events.forms import (
 from outreach.events.models import Event, EventSession, EventStatus
 from outreach.extensions import login_manager
 from outreach.i18n import current_language
+from outreach.localtime import local_date
 
 bp = Blueprint("events_staff", __name__, url_prefix="/staff/events")
 
@@ -203,9 +204,47 @@ def edit_session(event_id: int, session_id: int):
     )
 
 
-def _cancel_page(event: Event, event_session: EventSession | None, form: CancelForm) -> str:
+def _cancel_page(
+    event: Event,
+    event_session: EventSession | None,
+    form: CancelForm,
+    registrants: editing.Registrants,
+) -> str:
     return render_template(
-        "staff/events/cancel.html", event=event, event_session=event_session, form=form
+        "staff/events/cancel.html",
+        event=event,
+        event_session=event_session,
+        form=form,
+        registrants=registrants,
+        days=[local_date(s.starts_at) for s in event.sessions],  # in start order
+    )
+
+
+def _people(registrants: editing.Registrants) -> str:
+    return ngettext("%(num)d person", "%(num)d people", registrants.people)
+
+
+def _session_cancelled(registrants: editing.Registrants) -> str:
+    """The message after a session is called off, saying who will hear of it."""
+    if not registrants.registrations:
+        return _("The session has been cancelled; nobody had to be told.")
+    return ngettext(
+        "The session has been cancelled; %(num)d registration (%(people)s) will be told.",
+        "The session has been cancelled; %(num)d registrations (%(people)s) will be told.",
+        registrants.registrations,
+        people=_people(registrants),
+    )
+
+
+def _event_cancelled(registrants: editing.Registrants) -> str:
+    """The message after an event is called off, saying who will hear of it."""
+    if not registrants.registrations:
+        return _("The event has been cancelled; nobody had to be told.")
+    return ngettext(
+        "The event has been cancelled; %(num)d registration (%(people)s) will be told.",
+        "The event has been cancelled; %(num)d registrations (%(people)s) will be told.",
+        registrants.registrations,
+        people=_people(registrants),
     )
 
 
@@ -226,15 +265,17 @@ def cancel_session(event_id: int, session_id: int):
     """Cancel one session with a reason residents will see."""
     event, event_session = _editable_session(event_id, session_id)
     form = CancelForm()
+    # Counted before the change: the page says it, and so does the message after it.
+    registrants = editing.registrants_of_session(event_session)
     if form.validate_on_submit():
         url = _sessions_url(event)
         return _carry_out(
             lambda: editing.cancel_session(current_user, event_session, form.reason.data),
-            _("The session has been cancelled."),
+            _session_cancelled(registrants),
             then=url,
             back=url,
         )
-    return _cancel_page(event, event_session, form)
+    return _cancel_page(event, event_session, form, registrants)
 
 
 @bp.post("/<id:event_id>/sessions/<id:session_id>/restore")
@@ -259,15 +300,16 @@ def cancel(event_id: int):
     """Cancel the whole event with a reason residents will see."""
     event = _editable_event(event_id)
     form = CancelForm()
+    registrants = editing.registrants_of_event(event)
     if form.validate_on_submit():
         url = url_for(".edit", event_id=event.id)
         return _carry_out(
             lambda: editing.cancel_event(current_user, event, form.reason.data),
-            _("The event has been cancelled."),
+            _event_cancelled(registrants),
             then=url,
             back=url,
         )
-    return _cancel_page(event, None, form)
+    return _cancel_page(event, None, form, registrants)
 
 
 @bp.post("/<id:event_id>/restore")

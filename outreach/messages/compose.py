@@ -22,7 +22,7 @@ from outreach.localtime import local_date
 from outreach.messages.models import MessageChannel, MessageKind
 from outreach.places.models import Venue
 from outreach.registrations import services as registration_services
-from outreach.registrations.models import Registration, RegistrationStatus
+from outreach.registrations.models import Registration, RegistrationStatus, Slot
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,10 @@ def _where(event_session: EventSession, language: str, venue: Venue | None = Non
     if venue.community is not None:
         places.append(venue.community.display_name(language))
     places.append(venue.township.display_name(language))
-    return " · ".join(places) + (f", {venue.address}" if venue.address else "")
+    where = " · ".join(places)
+    if venue.address:
+        where = _("%(place)s, %(address)s", place=where, address=venue.address)
+    return where
 
 
 def _when(starts_at: datetime, event_session: EventSession) -> str:
@@ -119,7 +122,20 @@ class Rendered:
     body_html: str
 
 
+def _slot_text(slot: Slot) -> str:
+    """The slot's label and, when it has one, its time window: as the resident's page shows it."""
+    if slot.starts_at is None:
+        return slot.label
+    window = clock(slot.starts_at)
+    if slot.ends_at is not None:
+        window = f"{window}–{clock(slot.ends_at)}"
+    return f"{slot.label} {window}"
+
+
 def _status_text(registration: Registration) -> str:
+    if registration.is_active and registration.event_session.is_cancelled:
+        # Still "confirmed" in the table, but there is nothing to come to.
+        return _("The session is cancelled")
     if registration.status == RegistrationStatus.CONFIRMED:
         return _("Confirmed")
     if registration.status == RegistrationStatus.WAITLISTED:
@@ -138,7 +154,7 @@ def _facts(registration: Registration, language: str) -> tuple[tuple[str, str], 
         (_("Organised by"), event.organisation.display_name(language)),
     ]
     if registration.slot is not None:
-        facts.append((_("Time slot"), registration.slot.label))
+        facts.append((_("Time slot"), _slot_text(registration.slot)))
     facts += [
         (_("Number of people"), str(registration.party_size)),
         (_("Confirmation code"), registration.code),
@@ -167,6 +183,15 @@ def _before_change(event_session: EventSession, changed: dict, language: str) ->
         when=when,
         where=_where(event_session, language, venue),
     )
+
+
+def _cancellation(event_session: EventSession) -> list[str]:
+    """That the session is off, and why when staff said why."""
+    lines = [_("We are sorry: this session has been cancelled.")]
+    reason = event_session.cancellation_reason or event_session.event.cancellation_reason
+    if reason:
+        lines.append(_("Reason: %(reason)s", reason=reason))
+    return lines
 
 
 def _lead(kind: MessageKind, registration: Registration, context: dict) -> list[str]:
@@ -206,11 +231,7 @@ def _lead(kind: MessageKind, registration: Registration, context: dict) -> list[
             )
         ]
     if kind == MessageKind.SESSION_CANCELLED:
-        lines = [_("We are sorry: this session has been cancelled.")]
-        reason = event_session.cancellation_reason or event.cancellation_reason
-        if reason:
-            lines.append(_("Reason: %(reason)s", reason=reason))
-        return lines
+        return _cancellation(event_session)
     if kind == MessageKind.SESSION_RESCHEDULED:
         return [
             _("The session has been changed. Please note the new time and place below."),
@@ -229,8 +250,10 @@ def _lead(kind: MessageKind, registration: Registration, context: dict) -> list[
                 )
             ]
         return [_("A reminder of your session. Please bring your code %(code)s.", code=code)]
-    # MessageKind.NOTICE
-    return [
+    # MessageKind.NOTICE: staff may write to the registrants of a cancelled session (they
+    # chose it by name); the message must not read as if it were still on.
+    lines = _cancellation(event_session) if event_session.is_cancelled else []
+    return lines + [
         _(
             "A message from %(organisation)s about your registration:",
             organisation=event.organisation.display_name(context["language"]),
@@ -274,16 +297,33 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
     paragraphs = _lead(kind, registration, context)
     notice_text = context.get("notice_body", "") if kind == MessageKind.NOTICE else ""
     summary = ngettext("%(num)d person", "%(num)d people", registration.party_size)
+    slot = (_slot_text(registration.slot),) if registration.slot is not None else ()
+    # A text message has room for one paragraph only: a notice's own words, so the summary
+    # must say that the session is off.
+    off = (_("The session is cancelled"),) if event_session.is_cancelled else ()
+    if event_session.is_cancelled:
+        # The file sent then is the STATUS:CANCELLED entry with a higher SEQUENCE.
+        calendar_text = _(
+            "The attached calendar file removes the session from your calendar, "
+            "or marks it as cancelled there."
+        )
+    else:
+        calendar_text = _("The attached calendar file puts the session in your calendar.")
     return Letter(
         subject=_subject(kind, registration, context),
         paragraphs=tuple(paragraphs),
         facts=_facts(registration, language),
-        manage_url=url_for("registrations.manage", token=registration.manage_token, _external=True),
+        # With the language: the page would otherwise follow the browser's, maybe English.
+        manage_url=url_for(
+            "registrations.manage", token=registration.manage_token, lang=language, _external=True
+        ),
         language=language,
         calendar=kind in CALENDAR_KINDS,
         sms_summary=" · ".join(
             (
+                *(off if kind != MessageKind.SESSION_CANCELLED else ()),
                 _when(event_session.starts_at, event_session),
+                *slot,
                 event_session.venue.display_name(language),
                 summary,
                 _("Code %(code)s", code=registration.code),
@@ -292,8 +332,11 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
         notice_text=notice_text,
         labels={
             "colon": _(": "),
-            "manage": _("See, change or cancel your registration"),
-            "calendar": _("The attached calendar file puts the session in your calendar."),
+            # Nothing is left to change or cancel once the session is off.
+            "manage": _("See your registration")
+            if event_session.is_cancelled
+            else _("See, change or cancel your registration"),
+            "calendar": calendar_text,
             "why": _("You receive this message because you registered for this session."),
         },
     )

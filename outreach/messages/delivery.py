@@ -25,6 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.utils import parseaddr
+from ipaddress import ip_address
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale
@@ -36,7 +39,7 @@ from outreach.events.models import Event, EventSession, uid_domain
 from outreach.feeds.calendar import build_calendar
 from outreach.feeds.content import session_facts
 from outreach.localtime import local_zone
-from outreach.messages import services
+from outreach.messages import services, transport
 from outreach.messages.compose import CALENDAR_KINDS, language_of, public_links
 from outreach.messages.mail import Mailer, build_email
 from outreach.messages.models import Message, MessageChannel, MessageKind, MessageStatus
@@ -50,9 +53,9 @@ log = logging.getLogger(__name__)
 # A claim older than this belongs to a deliverer that died while sending.
 SENDING_TIMEOUT = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=1)
-INTERRUPTED = "interrupted while sending: it may have gone out, so it is not sent again"
-NO_MAIL = "e-mail is off: OUTREACH_MAIL_SERVER is not set"
-NO_SMS = "no SMS gateway: OUTREACH_SMS_WEBHOOK_URL is not set"
+INTERRUPTED = transport.INTERRUPTED()
+NO_MAIL = transport.NO_MAIL()
+NO_SMS = transport.NO_SMS()
 
 
 @dataclass
@@ -172,6 +175,38 @@ def _reason_to_skip(message: Message, now: datetime) -> str | None:
     return None
 
 
+def _host_name(url: str | None) -> str | None:
+    """The host of a URL when it is a name (an address cannot follow "noreply@")."""
+    try:
+        host = urlsplit(url or "").hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    try:
+        ip_address(host)
+    except ValueError:
+        return host
+    return None
+
+
+def mail_domain() -> str:
+    """The domain of the default sender and of Message-IDs.
+
+    OUTREACH_UID_DOMAIN or SERVER_NAME when set; else the host of OUTREACH_BASE_URL (the
+    site's public name); else the configured sender's domain; else `uid_domain()`'s
+    fallback, an `.invalid` domain outside a request.
+    """
+    config = current_app.config
+    if config.get("UID_DOMAIN") or config.get("SERVER_NAME"):
+        return uid_domain()
+    host = _host_name(config.get("BASE_URL"))
+    if host:
+        return host
+    sender_domain = parseaddr(config.get("MAIL_SENDER") or "")[1].rpartition("@")[2]
+    return sender_domain or uid_domain()
+
+
 class Channels:
     """The e-mail and SMS channels of one round, configured from the application."""
 
@@ -179,7 +214,9 @@ class Channels:
         config = current_app.config
         self.mailer = Mailer(config)
         self.sms = SmsGateway(config)
-        self.sender = config.get("MAIL_SENDER") or f"noreply@{uid_domain()}"
+        self.domain = mail_domain()
+        self.sender = config.get("MAIL_SENDER") or f"noreply@{self.domain}"
+        self._warned = False
         self.down: set[MessageChannel] = set()
         # Calendar files built this round: a session's notice to its many registrants needs
         # one per language, and building one (its VTIMEZONE above all) is most of the work.
@@ -218,19 +255,34 @@ class Channels:
             self._calendars[key] = calendar_file(registration)
         return self._calendars[key]
 
+    def _warn_of_invalid_domain(self) -> None:
+        """Once a round: mail from an `.invalid` domain is likely to be taken for spam."""
+        if self._warned:
+            return
+        self._warned = True
+        sender_domain = parseaddr(self.sender)[1].rpartition("@")[2]
+        invalid = sorted({d for d in (self.domain, sender_domain) if d.endswith(".invalid")})
+        if invalid:
+            log.warning(
+                "e-mails go out from or with Message-IDs at %s: set OUTREACH_BASE_URL "
+                "(or OUTREACH_UID_DOMAIN, OUTREACH_MAIL_SENDER) to the site's domain",
+                ", ".join(invalid),
+            )
+
     def _email(self, message: Message, now: datetime) -> EmailMessage:
+        self._warn_of_invalid_domain()
         try:
             calendar = None
             if message.kind in CALENDAR_KINDS:
                 calendar = self._calendar(message.registration)
             return build_email(
-                message, sender=self.sender, domain=uid_domain(), now=now, calendar=calendar
+                message, sender=self.sender, domain=self.domain, now=now, calendar=calendar
             )
         except ValueError as error:  # an address or header that cannot be written
-            raise DeliveryError(f"cannot write this e-mail: {error}", permanent=True) from error
+            raise DeliveryError(transport.UNWRITABLE(detail=error), permanent=True) from error
         except Exception as error:  # noqa: BLE001  (nothing was sent: try again later)
             log.exception("writing message %s failed", message.id)
-            raise DeliveryError(f"cannot write this e-mail: {describe(error)}") from error
+            raise DeliveryError(transport.UNWRITABLE(detail=describe(error))) from error
 
     def close(self) -> None:
         """Close connections kept for the round."""

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from outreach.messages import transport
 from outreach.messages.models import Message
 from outreach.messages.transport import DeliveryError, describe
 
@@ -87,7 +88,9 @@ class Mailer:
                 raise
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryError(
-                f"cannot use the mail server {self.server}:{self.port}: {describe(error)}",
+                transport.MAIL_UNREACHABLE(
+                    server=f"{self.server}:{self.port}", detail=describe(error)
+                ),
                 channel_down=True,
             ) from error
         self._smtp = smtp
@@ -102,17 +105,17 @@ class Mailer:
             codes = sorted({code for code, _text in error.recipients.values()})
             # 5xx is the server's final word on this address; 4xx may pass later.
             raise DeliveryError(
-                f"the mail server refused the address: {codes}",
+                transport.MAIL_REFUSED(codes=codes),
                 permanent=all(code >= 500 for code in codes),
             ) from error
         except smtplib.SMTPResponseException as error:
             raise DeliveryError(
-                f"the mail server answered {error.smtp_code}: {describe(error)}"
+                transport.MAIL_ANSWERED(code=error.smtp_code, detail=describe(error))
             ) from error
         except (OSError, smtplib.SMTPException) as error:
             self.close()
             raise DeliveryError(
-                f"lost the mail server: {describe(error)}", channel_down=True
+                transport.MAIL_LOST(detail=describe(error)), channel_down=True
             ) from error
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ from outreach.events.forms import MAX_REMINDER_HOURS
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import Page
 from outreach.events.signals import session_changed
+from outreach.messages import transport
 from outreach.messages.compose import compose, language_of
 from outreach.messages.models import (
     Message,
@@ -52,8 +53,8 @@ SESSION_KINDS = {
     "reschedule": MessageKind.SESSION_RESCHEDULED,
     "restore": MessageKind.SESSION_RESTORED,
 }
-SKIPPED_REMINDER = "not sent: the registration or its session changed first"
-ERASED = "personal data erased"
+SKIPPED_REMINDER = transport.SKIPPED_REMINDER()
+ERASED = transport.ERASED()
 
 
 def channel_for(registration: Registration) -> tuple[MessageChannel, str]:
@@ -282,6 +283,8 @@ class Audience:
     registrations: list[Registration]
     email: int
     sms: int
+    # Cancelled sessions whose registrants were left out (all sessions were chosen).
+    cancelled_left_out: int = 0
 
     @property
     def total(self) -> int:
@@ -294,8 +297,17 @@ def _address_key(registration: Registration) -> tuple[MessageChannel, str]:
 
 
 def audience(event: Event, session_id: int | None, segment: NoticeSegment) -> Audience:
-    """The registrations a notice reaches, first per resident's address or number."""
-    session_ids = [s.id for s in event.sessions if session_id is None or s.id == session_id]
+    """The registrations a notice reaches, first per resident's address or number.
+
+    "All sessions" leaves out those of cancelled sessions: their registrants have been told
+    it is off, and a notice meant for the days still on would read as if theirs were too.
+    Staff who mean to write to them choose that session by name.
+    """
+    if session_id is None:
+        chosen = [s for s in event.sessions if not s.is_cancelled]
+    else:
+        chosen = [s for s in event.sessions if s.id == session_id]
+    session_ids = [s.id for s in chosen]
     registrations = active_registrations(session_ids) if session_ids else []
     if segment == NoticeSegment.CHECKED_IN:
         registrations = [r for r in registrations if r.checked_in_at is not None]
@@ -306,7 +318,10 @@ def audience(event: Event, session_id: int | None, segment: NoticeSegment) -> Au
         first.setdefault(_address_key(registration), registration)
     channels = Counter(channel for channel, _address in first)
     return Audience(
-        list(first.values()), channels[MessageChannel.EMAIL], channels[MessageChannel.SMS]
+        list(first.values()),
+        channels[MessageChannel.EMAIL],
+        channels[MessageChannel.SMS],
+        cancelled_left_out=len(event.sessions) - len(chosen) if session_id is None else 0,
     )
 
 

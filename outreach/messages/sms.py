@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from outreach.messages import transport
 from outreach.messages.transport import DeliveryError, describe
 
 
@@ -39,7 +40,7 @@ class SmsGateway:
     def send(self, phone: str, text: str, key: str) -> None:
         """Send one text; DeliveryError says why it did not go."""
         if urlsplit(self.url).scheme not in ("http", "https"):
-            raise DeliveryError("the SMS webhook must be an http(s) URL", channel_down=True)
+            raise DeliveryError(transport.BAD_WEBHOOK(), channel_down=True)
         request = urllib.request.Request(
             self.url,
             data=json.dumps({"phone": phone, "text": text}, ensure_ascii=False).encode(),
@@ -56,10 +57,12 @@ class SmsGateway:
                 response.read(4096)
         except urllib.error.HTTPError as error:
             error.close()
-            raise DeliveryError(f"the SMS gateway {self._where()} answered {error.code}") from error
+            raise DeliveryError(
+                transport.SMS_ANSWERED(host=self._where(), status=error.code)
+            ) from error
         except (urllib.error.URLError, OSError) as error:
             raise DeliveryError(
-                f"cannot reach the SMS gateway {self._where()}: {describe(error)}",
+                transport.SMS_UNREACHABLE(host=self._where(), detail=describe(error)),
                 channel_down=True,
             ) from error
 

@@ -26,6 +26,7 @@ from outreach.messages.forms import (
     parse_status,
 )
 from outreach.messages.models import Message, MessageChannel, MessageStatus
+from outreach.messages.transport import explain
 from outreach.registrations.roster import mask_email
 
 bp = Blueprint("messages", __name__, url_prefix="/staff")
@@ -49,15 +50,19 @@ def _event(event_id: int) -> Event:
     return event
 
 
+def _session_choice(event_session) -> str:
+    label = (
+        f"{day(local_date(event_session.starts_at), with_year=True)} "
+        f"{session_time(event_session)} · {name(event_session.venue)}"
+    )
+    if event_session.is_cancelled:
+        # One string with its brackets, so Chinese gets full-width ones.
+        return _("%(session)s (cancelled)", session=label)
+    return label
+
+
 def _session_choices(event: Event) -> list[tuple[int, str]]:
-    return [
-        (
-            s.id,
-            f"{day(local_date(s.starts_at), with_year=True)} {session_time(s)} · {name(s.venue)}"
-            + (f" ({_('Cancelled')})" if s.is_cancelled else ""),
-        )
-        for s in event.sessions
-    ]
+    return [(s.id, _session_choice(s)) for s in event.sessions]
 
 
 def _form(event: Event, formdata=None) -> NoticeForm:
@@ -162,4 +167,5 @@ def outbox():
         kind_labels=KIND_LABELS,
         channel_labels=CHANNEL_LABELS,
         masked=masked,
+        explain=explain,
     )

@@ -2,7 +2,8 @@
 
 A month is named once and a weekday shared by every day is said once, so that a weekly series
 takes one short line: 8月22日、29日，9月5日（周五） / Fri 22, 29 Aug; 5 Sep. Cancelled days
-stay, struck through, so residents who saw an earlier poster learn of them.
+stay, so residents who saw an earlier poster learn of them: each written in full (weekday,
+day and month) and struck through whole, 8月22日，<s>8月29日（周五）</s>，9月5日（周五）.
 """
 
 from __future__ import annotations
@@ -31,17 +32,21 @@ class Day(Protocol):
 
 @dataclass(frozen=True)
 class _Unit:
-    """A day as the schedule sets it: never broken across lines, separators attached."""
+    """A day as the schedule sets it: never broken across lines, separators attached.
+
+    `before`, `date` and `after` are the day's own text (a shared weekday, the day, the
+    month that follows it); `separator` the punctuation before the next day.
+    """
 
     before: str
     date: str
     after: str
+    separator: str
     cancelled: bool
 
 
-def _units(days: Sequence[Day]) -> list[_Unit]:
-    chinese = current_language() == "zh"
-    shared = len({d.day.weekday() for d in days}) == 1
+def _run_units(days: Sequence[Day], shared: bool, chinese: bool) -> list[_Unit]:
+    """Units of days written together: each month named once, a shared weekday once."""
     months = [list(group) for _m, group in groupby(days, key=lambda d: (d.day.year, d.day.month))]
     units = []
     for number, in_month in enumerate(months):
@@ -52,12 +57,13 @@ def _units(days: Sequence[Day]) -> list[_Unit]:
             if chinese:
                 date = format_date(day.day, "M月d日" if position == 0 else "d日")
                 date += f"（{weekday}）" if weekday else ""
-                after = "" if last and last_month else "，" if last else "、"
+                after = ""
+                separator = "" if last and last_month else "，" if last else "、"
             else:
                 date = f"{weekday} {day.day.day}" if weekday else str(day.day.day)
                 after = " " + format_date(day.day, "MMM") if last else ""
-                after += "" if last and last_month else ";" if last else ","
-            units.append(_Unit("", date, after, day.cancelled))
+                separator = "" if last and last_month else ";" if last else ","
+            units.append(_Unit("", date, after, separator, day.cancelled))
     if shared and units:
         weekday = format_date(days[0].day, "EEE")
         if chinese:
@@ -67,10 +73,29 @@ def _units(days: Sequence[Day]) -> list[_Unit]:
     return units
 
 
+def _units(days: Sequence[Day]) -> list[_Unit]:
+    """The days' units. A cancelled day stands alone, with its weekday and month, so that
+    striking it through strikes the whole date; the days between cancelled ones are written
+    together as usual."""
+    chinese = current_language() == "zh"
+    shared = len({d.day.weekday() for d in days}) == 1
+    runs: list[list[Day]] = []
+    for cancelled, group in groupby(days, key=lambda d: d.cancelled):
+        together = list(group)
+        runs.extend([[d] for d in together] if cancelled else [together])
+    units = []
+    for number, run in enumerate(runs):
+        written = _run_units(run, shared, chinese)
+        if number < len(runs) - 1:
+            written[-1] = replace(written[-1], separator="，" if chinese else ";")
+        units.extend(written)
+    return units
+
+
 def days_units(days: Sequence[Day]) -> tuple[str, ...]:
     """The days as the pieces a line may break between (for estimating how many lines)."""
     space = "" if current_language() == "zh" else " "
-    return tuple(f"{u.before}{u.date}{u.after}{space}" for u in _units(days))
+    return tuple(f"{u.before}{u.date}{u.after}{u.separator}{space}" for u in _units(days))
 
 
 def days_text(days: Sequence[Day]) -> Markup:
@@ -78,9 +103,9 @@ def days_text(days: Sequence[Day]) -> Markup:
     line, cancelled ones struck through."""
     # Chinese has no spaces to break at: <wbr> marks where a line may break.
     between = Markup("<wbr>") if current_language() == "zh" else Markup(" ")
-    struck, whole = Markup('<s class="cancelled">{}</s>'), Markup('<span class="day">{}{}{}</span>')
+    struck, whole = Markup('<s class="cancelled">{}</s>'), Markup('<span class="day">{}{}</span>')
     pieces = []
     for unit in _units(days):
-        date = struck.format(unit.date) if unit.cancelled else unit.date
-        pieces.append(whole.format(unit.before, date, unit.after))
+        text = f"{unit.before}{unit.date}{unit.after}"
+        pieces.append(whole.format(struck.format(text) if unit.cancelled else text, unit.separator))
     return between.join(pieces)

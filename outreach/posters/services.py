@@ -11,7 +11,7 @@ website, which the poster's QR code opens.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
@@ -100,6 +100,12 @@ class Schedule:
     more_sessions: int  # sessions of the rows left out
     density: str  # "spacious", "roomy", "normal" or "compact"
     description_lines: int  # how much of the event's description the room left holds
+    cancelled: int = 0  # sessions of `total` called off (listed, struck through)
+
+    @property
+    def held(self) -> int:
+        """Sessions that still take place: what the heading counts."""
+        return self.total - self.cancelled
 
     @property
     def has_cancelled(self) -> bool:
@@ -225,9 +231,11 @@ def condense(
         townships = headed
     left_out = groups[len(kept) :]
     density, description = fitting.layout([r.shape for r in kept], len(townships), header)
-    return _schedule(
+    cancelled = sum(1 for event_session in sessions if event_session.is_cancelled)
+    schedule = _schedule(
         kept, len(sessions), len(left_out), sum(map(len, left_out)), density.name, description
     )
+    return replace(schedule, cancelled=cancelled)
 
 
 def _schedule(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from outreach.accounts import audit
 from outreach.database import db, utcnow
 from outreach.errors import NotFoundError
-from outreach.events.models import Event, EventSession, EventStatus
+from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.signals import session_changed
 from outreach.places.models import Community, Venue
 from outreach.registrations.models import (
@@ -237,7 +237,12 @@ def _check_duplicate(event_session: EventSession, phone: str) -> None:
         .where(Registration.phone == phone, Registration.status.in_(ACTIVE_STATUSES))
     )
     if event_session.event.one_registration_per_event:
-        statement = statement.where(EventSession.event_id == event_session.event_id)
+        # A registration for a day that was called off does not stop the resident from
+        # taking another day of the same event.
+        statement = statement.where(
+            EventSession.event_id == event_session.event_id,
+            EventSession.status != SessionStatus.CANCELLED,
+        )
         message = _("This phone number is already registered for this event.")
     else:
         statement = statement.where(Registration.session_id == event_session.id)

@@ -26,6 +26,8 @@ from outreach.stats import charts
 from outreach.stats.services import Campaign, Figures, Line, Overview
 
 TOP_COMMUNITIES = 15
+# Up to this many lines, the community chart draws every one, bars of zero included.
+FEW_COMMUNITIES = 6
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,12 @@ def month_label(key: str) -> str:
 
 
 def community_label(line: Line) -> str:
-    """The community's name, or what stands for venues that belong to no community."""
+    """The community's name; for venues that belong to no community, their township's name
+    with words saying so (十八里店乡 · 不属于社区的场地): each township has such a line."""
     community = line.names["community"]
-    return name(community) if community is not None else str(OUTSIDE_COMMUNITY)
+    if community is not None:
+        return name(community)
+    return f"{name(line.names['township'])} · {OUTSIDE_COMMUNITY}"
 
 
 def _local_day(value) -> str:
@@ -268,14 +273,31 @@ def month_chart(lines: Sequence[Line]) -> Chart:
     )
 
 
+def _anyone(line: Line) -> bool:
+    """Whether a line has a bar to draw: someone confirmed or checked in."""
+    return bool(line.figures.people or line.figures.checked_in_people)
+
+
 def community_chart(lines: Sequence[Line], chart_id: str = "chart-communities") -> Chart:
-    """People confirmed and checked in for the communities with the most people."""
-    top = sorted(lines, key=lambda line: -line.figures.people)[:TOP_COMMUNITIES]
-    if len(lines) > TOP_COMMUNITIES:
+    """People confirmed and checked in for the communities with the most people.
+
+    With many lines, those without anyone (bars of zero) are left out: they only push the
+    others apart. The table beside the chart still lists them.
+    """
+    drawn = list(lines)
+    if len(drawn) > FEW_COMMUNITIES and any(map(_anyone, drawn)):
+        drawn = [line for line in drawn if _anyone(line)]
+    top = sorted(drawn, key=lambda line: -line.figures.people)[:TOP_COMMUNITIES]
+    if len(drawn) > TOP_COMMUNITIES:
         description = _(
             "People confirmed and people checked in, for the %(num)d communities with the most "
             "people; the table lists every community.",
             num=TOP_COMMUNITIES,
+        )
+    elif len(drawn) < len(lines):
+        description = _(
+            "People confirmed and people checked in, per community; communities without "
+            "anyone are left out, the table lists every community."
         )
     else:
         description = _("People confirmed and people checked in, per community.")

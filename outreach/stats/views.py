@@ -6,7 +6,7 @@ nothing here writes to the database.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user
 
 from outreach.accounts import permissions
@@ -30,6 +30,17 @@ CAMPAIGN_CSV = "<any(" + ", ".join(services.CAMPAIGN_TABLES) + "):table>.csv"
 @bp.record_once
 def _template_filters(state) -> None:
     presentation.init_app(state.app)
+
+
+@bp.app_template_global()
+def campaign_stats_url(event: Event) -> str | None:
+    """The address of the event's statistics, for those who may see them (else None).
+
+    A global rather than `can` so that macros imported without context can link to it.
+    """
+    if not permissions.can_see_stats(current_user, event.organisation_id):
+        return None
+    return url_for("stats.campaign", event_id=event.id)
 
 
 @bp.before_request

@@ -1,0 +1,93 @@
+"""What a message tells the resident: the slot's time window next to its label, and a manage
+link that opens in the language they registered in."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from outreach.messages.models import MessageChannel, MessageKind
+from tests.messages_support import outbox
+from tests.test_registration_pages import register
+
+
+@pytest.fixture
+def screening(make):
+    """A session with a slot that has a half-hour window and one that has none."""
+    event_session = make.session(make.event(title="社区义诊"), capacity=20)
+    window = event_session.starts_at + timedelta(minutes=30)  # 09:30 Beijing time
+    tcm = make.slot(
+        event_session, "中医科", starts_at=window, ends_at=window + timedelta(minutes=30)
+    )
+    eye = make.slot(event_session, "眼科")
+    return event_session, tcm, eye
+
+
+def confirmations() -> list:
+    return outbox(kind=MessageKind.CONFIRMED)
+
+
+@pytest.mark.parametrize(
+    ("language", "fact"),
+    [("zh", "时段：中医科 09:30–10:00"), ("en", "Time slot: 中医科 09:30–10:00")],
+)
+def test_a_message_gives_the_chosen_slots_time_window(client, screening, language, fact):
+    event_session, tcm, _eye = screening
+    client.get(f"/?lang={language}")
+    response = register(client, event_session, email="wang@example.org", slot=str(tcm.id))
+    assert response.status_code == 302
+    [message] = confirmations()
+    assert fact in message.body.splitlines()
+    assert ">中医科 09:30–10:00</td>" in message.body_html
+    # The resident's own page says the same.
+    page = client.get(re.search(r"http://localhost(/r/\S+)", message.body).group(1))
+    assert "中医科 09:30–10:00" in page.get_data(as_text=True)
+
+
+def test_a_slot_without_a_window_is_named_alone(client, screening):
+    event_session, _tcm, eye = screening
+    register(client, event_session, email="wang@example.org", slot=str(eye.id))
+    [message] = confirmations()
+    assert "时段：眼科" in message.body.splitlines()
+    assert ">眼科</td>" in message.body_html
+
+
+def test_a_text_message_gives_the_slot_and_its_window(client, screening):
+    event_session, tcm, _eye = screening
+    register(client, event_session, email="", slot=str(tcm.id))
+    [message] = confirmations()
+    assert message.channel == MessageChannel.SMS
+    assert "中医科 09:30–10:00" in message.body
+
+
+@pytest.mark.parametrize(
+    ("language", "browser", "page_language", "words"),
+    [
+        ("zh", "en-US,en;q=0.9", "zh-CN", "您的报名码"),
+        ("en", "zh-CN,zh;q=0.9", "en", "Your confirmation code"),
+    ],
+)
+def test_the_manage_link_opens_in_the_language_of_the_registration(
+    client, make, language, browser, page_language, words
+):
+    event_session = make.session(capacity=5)
+    by_mail = make.registration(event_session, email="a@example.org", language=language)
+    by_text = make.registration(event_session, language=language)
+    for registration in (by_mail, by_text):
+        [message] = outbox(registration_id=registration.id)
+        link = f"http://localhost/r/{registration.manage_token}?lang={language}"
+        assert link in message.body.split()
+    assert f'href="{link_of(by_mail, language)}"' in outbox(registration_id=by_mail.id)[0].body_html
+    # A browser set to the other language still opens the page in the registration's.
+    response = client.get(
+        f"/r/{by_mail.manage_token}?lang={language}", headers={"Accept-Language": browser}
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<html lang="{page_language}">' in text and words in text
+
+
+def link_of(registration, language: str) -> str:
+    return f"http://localhost/r/{registration.manage_token}?lang={language}"
