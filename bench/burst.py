@@ -168,7 +168,8 @@ def check(database_url: str, session_id: int, capacity: int, attempts: list[Atte
     statuses = [row[3] for row in active]
     if "waitlisted" in statuses and "confirmed" in statuses[statuses.index("waitlisted") :]:
         outcome.problems.append("a later registration was confirmed before an earlier one")
-    waitlist_rank = {row[1]: rank for rank, row in enumerate(_waitlisted(active), start=1)}
+    waiting = [row for row in active if row[3] == "waitlisted"]
+    waitlist_rank = {row[1]: rank for rank, row in enumerate(waiting, start=1)}
     for attempt in attempts:
         if attempt.status != 201:
             continue
@@ -188,10 +189,6 @@ def check(database_url: str, session_id: int, capacity: int, attempts: list[Atte
                 f"{code} was told place {position} on the waitlist, is {waitlist_rank.get(code)}"
             )
     return outcome
-
-
-def _waitlisted(active: list[tuple]) -> list[tuple]:
-    return [row for row in active if row[3] == "waitlisted"]
 
 
 def summary(attempts: list[Attempt]) -> Counter:

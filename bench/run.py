@@ -37,7 +37,7 @@ from bench.server import bench_server, peak_rss_mb
 from outreach import create_app
 from outreach.config import normalise_database_url
 from outreach.database import db
-from outreach.events.models import Event, EventSession
+from outreach.events.models import EventSession
 from outreach.localtime import local_midnight, local_today
 
 RESULTS = Path(__file__).with_name("results")
@@ -88,15 +88,14 @@ class Results:
     notes: list[str] = field(default_factory=list)
 
     def add(self, measure: str, figure: str, target: str = "", passed: bool | None = None):
-        """Add a row and print it at once, so a long run shows its progress."""
-        row = Row(measure, figure, target, passed if self.plan.judged else None)
-        self.rows.append(row)
-        print(" | ".join(cell for cell in row.cells() if cell), flush=True)
-        return row
+        """A speed row: judged only in a full run. Printed at once, to show progress."""
+        return self._append(Row(measure, figure, target, passed if self.plan.judged else None))
 
     def check(self, measure: str, figure: str, target: str, passed: bool) -> Row:
         """A correctness row: judged in every run, quick ones included."""
-        row = Row(measure, figure, target, passed)
+        return self._append(Row(measure, figure, target, passed))
+
+    def _append(self, row: Row) -> Row:
         self.rows.append(row)
         print(" | ".join(cell for cell in row.cells() if cell), flush=True)
         return row
@@ -206,8 +205,6 @@ def fresh_session(url: str, like_session_id: int, capacity: int) -> int:
         )
         db.session.add(created)
         db.session.commit()
-        event = db.session.get(Event, model.event_id)
-        assert event is not None
         session_id = created.id
         db.session.remove()
         db.engine.dispose()
