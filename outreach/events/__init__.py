@@ -1,1 +1,14 @@
 """Events: categories, events, their sessions, and the public pages that list them."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from outreach.events import series_views, staff_views, views
+
+
+def init_app(app: Flask) -> None:
+    """The public listings, and the staff's event editor and series pages."""
+    app.register_blueprint(views.bp)
+    app.register_blueprint(staff_views.bp)
+    app.register_blueprint(series_views.bp)

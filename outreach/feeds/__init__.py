@@ -1,1 +1,22 @@
 """Calendar feeds: iCalendar documents built with the icalendar library, and their endpoints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from outreach.feeds import commands, floor, import_views, subscribe, views
+
+
+def init_app(app: Flask) -> None:
+    """The feed endpoints, the subscribe helpers for templates, the calendar import page and
+    `flask import-ics`, and the bench's route when asked for."""
+    app.register_blueprint(views.bp)
+    app.add_template_global(views.feed_url)
+    app.add_template_global(subscribe.subscribe_to)
+    app.add_template_global(subscribe.subscription)
+    # After-request functions run in reverse order of registration: the first runs last,
+    # after Flask-Login's, just before the session is saved.
+    app.after_request_funcs.setdefault(None, []).insert(0, views.forget_session_reads)
+    app.register_blueprint(import_views.bp)
+    app.cli.add_command(commands.import_ics_command)
+    floor.init_app(app)

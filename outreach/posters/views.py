@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from outreach.i18n import current_language
 from outreach.localtime import local_today
-from outreach.posters import dates, forms, services
+from outreach.posters import forms, services
 
 bp = Blueprint("posters", __name__)
 
@@ -54,13 +54,9 @@ def _language_args(language: str) -> dict[str, str]:
     return {} if language == current_app.config["BABEL_DEFAULT_LOCALE"] else {"lang": language}
 
 
-@bp.app_template_global()
 def poster_url(endpoint: str, **values: object) -> str:
     """A poster's address in the language of the page linking to it."""
     return url_for(endpoint, **_language_args(current_language()), **values)
-
-
-bp.add_app_template_filter(dates.days_text, "poster_days")
 
 
 @bp.get("/events/<id:event_id>/poster")

@@ -26,7 +26,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from outreach.database import db, utcnow
 from outreach.errors import NotFoundError
 from outreach.events.models import Event, EventSession
-from outreach.events.signals import registrants_counted
 from outreach.formatting import clock, day, name
 from outreach.localtime import local_date, local_zone
 from outreach.places.models import Venue
@@ -229,7 +228,6 @@ def registration_of(event_session: EventSession, registration_id: int) -> Regist
     return registration
 
 
-@registrants_counted.connect
 def count_registrants(_sender: Any, session_ids: Iterable[int], **_details: Any) -> tuple[int, int]:
     """Active registrations of the sessions that can still be told of a change, and their
     people: one query. Purged ones are left out, having no contact details left."""

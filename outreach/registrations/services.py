@@ -21,7 +21,6 @@ from outreach.accounts import audit
 from outreach.database import db, utcnow
 from outreach.errors import NotFoundError
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.events.signals import session_changed
 from outreach.places.models import Community, Venue
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
@@ -512,19 +511,3 @@ def register_by_staff(
     )
     db.session.flush()
     return registration
-
-
-def _more_seats(changed: dict) -> bool:
-    """Whether a change of capacity made room: raised, or made unlimited."""
-    if "capacity" not in changed:
-        return False
-    before, after = changed["capacity"]["before"], changed["capacity"]["after"]
-    return after is None or (before is not None and after > before)
-
-
-@session_changed.connect
-def _promote_when_seats_are_added(event_session: EventSession, **details) -> None:
-    """More seats in a session go to its waitlist at once, in the same transaction."""
-    if _more_seats(details.get("changed", {})) and not event_session.is_cancelled:
-        db.session.flush()
-        promote_waitlist(lock_session(event_session.id))

@@ -27,12 +27,6 @@ OVERVIEW_CSV = "<any(" + ", ".join(services.OVERVIEW_TABLES) + "):table>.csv"
 CAMPAIGN_CSV = "<any(" + ", ".join(services.CAMPAIGN_TABLES) + "):table>.csv"
 
 
-@bp.record_once
-def _template_filters(state) -> None:
-    presentation.init_app(state.app)
-
-
-@bp.app_template_global()
 def campaign_stats_url(event: Event) -> str | None:
     """The address of the event's statistics, for those who may see them (else None).
 
