@@ -7,7 +7,6 @@ full phone numbers and e-mails only for its managers and administrators.
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     Response,
     current_app,
     flash,
@@ -22,15 +21,15 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from outreach.accounts import permissions
+from outreach.accounts.guard import staff_blueprint
 from outreach.database import db
 from outreach.events.models import EventSession
-from outreach.extensions import login_manager
 from outreach.registrations import roster, services
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.staff_forms import CheckInForm, WalkInForm
 
 # Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps them from the database.
-bp = Blueprint("roster", __name__, url_prefix="/staff/sessions")
+bp = staff_blueprint("roster", __name__, url_prefix="/staff/sessions")
 
 # The JSON answer's HTTP status for each check-in outcome.
 OUTCOME_STATUS = {
@@ -42,14 +41,6 @@ OUTCOME_STATUS = {
     "invalid": 422,
 }
 OUTCOME_FLASH = {"checked_in": "success", "already": "warning", "waitlisted": "warning"}
-
-
-@bp.before_request
-def _signed_in() -> Response | None:
-    """Every page here needs a signed-in account: the others go to the sign-in page and back."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
 
 
 def _session(session_id: int) -> EventSession:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from outreach.accounts import permissions
+from outreach.accounts.guard import staff_blueprint
 from outreach.database import db
 from outreach.events import categories
 from outreach.events import services as events
@@ -30,7 +31,7 @@ from outreach.staff.forms import CategoryForm
 
 # Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps the database from
 # being asked about a number its id columns cannot hold (PostgreSQL and SQLite both fail).
-bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp = staff_blueprint("staff", __name__, url_prefix="/staff")
 
 EVENT_STATUSES = {
     EventStatus.DRAFT: _l("Draft"),
@@ -80,7 +81,6 @@ PRESELECTED = ("township_id", "community_id")
 
 
 @bp.get("/")
-@login_required
 def dashboard():
     """My organisations' upcoming sessions, drafts and recent changes."""
     permissions.require(permissions.is_staff(current_user))
@@ -93,7 +93,6 @@ def dashboard():
 
 
 @bp.get("/places", endpoint="places")
-@login_required
 def places_tree():
     """Every street and township with its communities and venues."""
     permissions.require(permissions.can_manage_places(current_user))
@@ -132,14 +131,12 @@ def _edit(editable: Editable, item_id: int | None):
     "/places/<any(townships, communities, venues):kind>/<id:item_id>/edit",
     methods=["GET", "POST"],
 )
-@login_required
 def edit_place(kind: str, item_id: int | None = None):
     """Create or change a street or township, a community or a venue."""
     return _edit(PLACES[kind], item_id)
 
 
 @bp.get("/categories", endpoint="categories")
-@login_required
 def categories_list():
     """Every category with its colour."""
     permissions.require(permissions.can_manage_places(current_user))
@@ -148,7 +145,6 @@ def categories_list():
 
 @bp.route("/categories/new", methods=["GET", "POST"])
 @bp.route("/categories/<id:item_id>/edit", methods=["GET", "POST"])
-@login_required
 def edit_category(item_id: int | None = None):
     """Create or change a category."""
     return _edit(CATEGORY, item_id)
