@@ -26,7 +26,7 @@ from outreach.accounts.guard import staff_blueprint
 from outreach.accounts.models import Organisation, Role, StaffUser
 from outreach.database import db
 from outreach.errors import FieldError, InvalidInput, NotFoundError
-from outreach.places.forms import TOWNSHIP_KINDS, submit, values
+from outreach.forms import submit, values
 
 # Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps the database from
 # being asked about a number its id columns cannot hold (PostgreSQL and SQLite both fail).
@@ -116,10 +116,12 @@ def _valid_or_400(form: FlaskForm) -> None:
 # Coded values of a few fields, in words; other values are shown as they were recorded.
 VALUES = {
     "role": {role.value: name for role, name in ROLE_NAMES.items()},
-    "kind": {kind.value: name for kind, name in (ORGANISATION_KINDS | TOWNSHIP_KINDS).items()},
+    # Kinds of organisations, and of townships (TownshipKind of places, a higher package,
+    # which accounts does not import).
+    "kind": {kind.value: name for kind, name in ORGANISATION_KINDS.items()}
+    | {"street": _l("Street (街道)"), "township": _l("Township (乡)")},
     # The statuses of events, sessions and registrations (EventStatus, SessionStatus and
-    # RegistrationStatus of the higher packages, which accounts does not import); a value
-    # means the same wherever it occurs.
+    # RegistrationStatus of the higher packages); a value means the same wherever it occurs.
     "status": {
         "draft": _l("Draft"),
         "published": _l("Published"),

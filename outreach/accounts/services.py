@@ -17,9 +17,8 @@ from outreach.accounts.models import (
     Role,
     StaffUser,
 )
-from outreach.database import db, utcnow
+from outreach.database import db, utcnow, with_names
 from outreach.errors import FieldError, NotFoundError
-from outreach.places.services import with_names
 
 MIN_PASSWORD_LENGTH = 10
 # Compared against when the username is unknown, so a miss costs as much as a wrong password.
@@ -150,25 +149,6 @@ def set_membership(
 ORGANISATION_FIELDS = ("name", "name_en", "kind")
 
 
-def record_saved(
-    actor: StaffUser | None,
-    target: object,
-    before: dict | None,
-    after: dict,
-    *,
-    organisation_id: int | None,
-    label: str,
-) -> None:
-    """Audit a creation (no `before`) or an update; an update that changed nothing is not one."""
-    changed = audit.changes(before or {}, after)
-    if before is not None and not changed:
-        return
-    action = "create" if before is None else "update"
-    audit.record(
-        actor, action, target, organisation_id=organisation_id, label=label, changed=changed
-    )
-
-
 def save_organisation(
     organisation: Organisation | None,
     *,
@@ -183,7 +163,7 @@ def save_organisation(
     organisation.kind = OrganisationKind(kind)
     db.session.flush()
     after = audit.snapshot(organisation, ORGANISATION_FIELDS)
-    record_saved(
+    audit.record_saved(
         actor, organisation, before, after, organisation_id=organisation.id, label=organisation.name
     )
     return organisation

@@ -274,27 +274,6 @@ def township_by_slug(slug: str) -> Township:
     return township
 
 
-def place_tree() -> list[Township]:
-    """Every township with its communities and their venues, and township-only venues."""
-    return list(
-        db.session.scalars(
-            select(Township)
-            .order_by(Township.name)
-            .options(selectinload(Township.communities).selectinload(Community.venues))
-        )
-    )
-
-
-def venues_without_community() -> dict[int, list[Venue]]:
-    """Venues that belong only to a township (schools, malls), by township id."""
-    found: dict[int, list[Venue]] = {}
-    for venue in db.session.scalars(
-        select(Venue).where(Venue.community_id.is_(None)).order_by(Venue.name)
-    ):
-        found.setdefault(venue.township_id, []).append(venue)
-    return found
-
-
 def filter_choices(filters: SessionFilter) -> dict[str, list]:
     """What the listing's filter form offers: four queries, five in a city-sized site."""
     around = [

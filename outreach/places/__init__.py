@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from outreach.places import admin_views
+
 
 def init_app(app: Flask) -> None:
-    """Nothing to register yet: the place pages are part of the staff side."""
+    """The administrators' place pages."""
+    app.register_blueprint(admin_views.bp)

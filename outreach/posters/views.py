@@ -66,7 +66,7 @@ def event(event_id: int):
     with force_locale(language):
         poster = services.event_poster(event_id)
         args = _language_args(language)
-        register = url_for("registrations.event", event_id=event_id, _external=True, **args)
+        register = url_for("events.event", event_id=event_id, _external=True, **args)
         if poster.community is not None:
             # One community: its feed also brings residents the community's other events.
             calendar = url_for(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from outreach.events.hooks import hooks
 from outreach.registrations import commands, receivers, slot_views, staff_views, views
 
 
 def init_app(app: Flask) -> None:
-    """The event page and the resident's pages, the slot and roster pages, the receivers of
-    session changes, and `flask purge-personal-data`."""
+    """The registration part of the event page, the resident's pages, the slot and roster
+    pages, the receivers of session changes, and `flask purge-personal-data`."""
+    hooks(app).event_page = views.event_page
     app.register_blueprint(views.bp)
     app.register_blueprint(slot_views.bp)
     app.register_blueprint(staff_views.bp)

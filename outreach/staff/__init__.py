@@ -1,4 +1,4 @@
-"""The staff side's home: the dashboard and the administrators' pages for places."""
+"""The staff side's home: the dashboard over every package's events, sessions and changes."""
 
 from __future__ import annotations
 
@@ -8,5 +8,5 @@ from outreach.staff import views
 
 
 def init_app(app: Flask) -> None:
-    """The staff pages of this package."""
+    """The dashboard."""
     app.register_blueprint(views.bp)
