@@ -27,13 +27,13 @@ from outreach.accounts.models import Organisation, Role, StaffUser
 from outreach.database import db
 from outreach.errors import FieldError, InvalidInput, NotFoundError
 from outreach.forms import submit, values
+from outreach.pagination import page_number
 
 # Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps the database from
 # being asked about a number its id columns cannot hold (PostgreSQL and SQLite both fail).
 bp = staff_blueprint("accounts_admin", __name__, url_prefix="/staff")
 
 AUDIT_PER_PAGE = 50
-MAX_PAGE = 10_000
 MANAGER_ONLY = frozenset({Role.MANAGER})
 
 # How the trail names what was done, changed and to what; unknown codes are shown as they are.
@@ -345,10 +345,6 @@ def reset_password(user_id: int):
 # The audit trail
 
 
-def _page_number() -> int:
-    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-
-
 @bp.get("/audit")
 def audit_trail():
     """The trail, newest first: all of it for administrators, their organisations' for managers."""
@@ -367,7 +363,7 @@ def audit_trail():
             visible,
             organisation_id=organisation_id,
             action=action,
-            page=_page_number(),
+            page=page_number(),
             per_page=AUDIT_PER_PAGE,
         ),
         organisations=organisations,

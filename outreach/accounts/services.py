@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,6 +18,7 @@ from outreach.accounts.models import (
 )
 from outreach.database import db, utcnow, with_names
 from outreach.errors import FieldError, NotFoundError
+from outreach.pagination import Page, paginate
 
 MIN_PASSWORD_LENGTH = 10
 # Compared against when the username is unknown, so a miss costs as much as a wrong password.
@@ -356,7 +356,7 @@ def audit_entries(
     action: str | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> Pagination:
+) -> Page[AuditEntry]:
     """One page of the trail, newest first: all of it (None) or the given organisations'."""
     statement = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if organisation_ids is not None:
@@ -365,4 +365,4 @@ def audit_entries(
         statement = statement.where(AuditEntry.organisation_id == organisation_id)
     if action:
         statement = statement.where(AuditEntry.action == action)
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    return paginate(statement, page, per_page)

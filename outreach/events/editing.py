@@ -20,9 +20,10 @@ from outreach.accounts.models import Organisation
 from outreach.database import UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.events.services import Page, event_with_sessions
+from outreach.events.services import event_with_sessions
 from outreach.events.signals import registrants_counted, session_changed
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
+from outreach.pagination import Page, count, offset
 from outreach.places.models import Community, Township, Venue
 
 EVENT_FIELDS = (
@@ -121,7 +122,7 @@ def _editable_events(user: Any) -> Select:
 def staff_events(user: Any, page: int, per_page: int) -> Page[EventRow]:
     """The events the user may edit, newest first, one page: two queries."""
     statement = _editable_events(user)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    total = count(statement)
     upcoming = and_(
         EventSession.starts_at >= local_midnight(local_today()),
         EventSession.status == SessionStatus.SCHEDULED,
@@ -144,7 +145,7 @@ def staff_events(user: Any, page: int, per_page: int) -> Page[EventRow]:
         .options(joinedload(Event.organisation), joinedload(Event.category))
         .order_by(Event.created_at.desc(), Event.id.desc())
         .limit(per_page)
-        .offset((page - 1) * per_page)
+        .offset(offset(page, per_page))
     ).all()
     items = [EventRow(event, count, next_start) for event, count, next_start in rows]
     return Page(items=items, page=page, per_page=per_page, total=total)

@@ -27,6 +27,7 @@ from outreach.events.forms import (
 from outreach.events.models import Event, EventSession, EventStatus
 from outreach.i18n import current_language
 from outreach.localtime import local_date
+from outreach.pagination import page_number
 
 bp = staff_blueprint("events_staff", __name__, url_prefix="/staff/events")
 
@@ -47,16 +48,11 @@ def _sessions_url(event: Event) -> str:
     return url_for(".sessions", event_id=event.id)
 
 
-def _page_number() -> int:
-    number = request.args.get("page", type=int) or 1
-    return min(max(number, 1), 10_000)
-
-
 @bp.get("")
 def index():
     """The events of my organisations, newest first."""
     permissions.require(permissions.can_edit_some_events(current_user))
-    page = editing.staff_events(current_user, _page_number(), current_app.config["PER_PAGE"])
+    page = editing.staff_events(current_user, page_number(), current_app.config["PER_PAGE"])
     return render_template("staff/events/index.html", page=page)
 
 

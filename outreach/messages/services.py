@@ -25,7 +25,6 @@ from outreach.accounts import audit
 from outreach.database import db, utcnow
 from outreach.events.forms import MAX_REMINDER_HOURS
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.events.services import Page
 from outreach.messages import transport
 from outreach.messages.compose import compose, language_of
 from outreach.messages.models import (
@@ -36,6 +35,7 @@ from outreach.messages.models import (
     Notice,
     NoticeSegment,
 )
+from outreach.pagination import Page, paginate
 from outreach.registrations.models import ACTIVE_STATUSES, Registration
 
 SKIPPED_REMINDER = transport.SKIPPED_REMINDER()
@@ -361,10 +361,9 @@ def notices_of(event: Event) -> list[NoticeRow]:
 
 
 def outbox(status: MessageStatus | None, page: int, per_page: int) -> Page[Message]:
-    """Messages newest first, optionally of one status, with their session: three queries."""
+    """Messages newest first, optionally of one status, with their session: two queries."""
     condition = Message.status == status if status is not None else true()
-    total = db.session.scalar(select(func.count(Message.id)).where(condition))
-    items = db.session.scalars(
+    return paginate(
         select(Message)
         .where(condition)
         .options(
@@ -372,11 +371,10 @@ def outbox(status: MessageStatus | None, page: int, per_page: int) -> Page[Messa
             .joinedload(Registration.event_session)
             .joinedload(EventSession.event)
         )
-        .order_by(Message.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items, page, per_page, total)
+        .order_by(Message.id.desc()),
+        page,
+        per_page,
+    )
 
 
 def status_counts() -> dict[MessageStatus, int]:

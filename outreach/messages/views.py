@@ -26,12 +26,12 @@ from outreach.messages.forms import (
 )
 from outreach.messages.models import Message, MessageChannel, MessageStatus
 from outreach.messages.transport import explain
+from outreach.pagination import page_number
 from outreach.registrations.roster import mask_email
 
 bp = staff_blueprint("messages", __name__, url_prefix="/staff")
 
 OUTBOX_PER_PAGE = 50
-MAX_PAGE = 10_000
 
 
 def _event(event_id: int) -> Event:
@@ -139,10 +139,6 @@ def masked(message: Message) -> str:
     return message.registration.masked_phone
 
 
-def _page_number() -> int:
-    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-
-
 @bp.get("/outbox")
 def outbox():
     """Administrators: every message with its status, newest first, filtered by status."""
@@ -150,7 +146,7 @@ def outbox():
     status = parse_status(request.args)
     return render_template(
         "messages/outbox.html",
-        page=services.outbox(status, _page_number(), OUTBOX_PER_PAGE),
+        page=services.outbox(status, page_number(), OUTBOX_PER_PAGE),
         chosen=status,
         counts=services.status_counts(),
         statuses=list(MessageStatus),

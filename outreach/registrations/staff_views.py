@@ -24,7 +24,7 @@ from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
 from outreach.database import db
 from outreach.events.models import EventSession
-from outreach.registrations import roster, services
+from outreach.registrations import desk, exports, roster, services
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.staff_forms import CheckInForm, WalkInForm
 
@@ -111,10 +111,10 @@ def check_in(session_id: int):
     event_session = _session(session_id)
     form = CheckInForm()
     if form.validate():
-        result = roster.check_in(event_session, form.code.data, actor=current_user)
+        result = desk.check_in(event_session, form.code.data, actor=current_user)
         db.session.commit()
     else:
-        result = roster.DeskResult("invalid", form.code.errors[0])
+        result = desk.DeskResult("invalid", form.code.errors[0])
     if _wants_json():
         body = {"ok": result.ok, "already": result.already, "outcome": result.outcome}
         return jsonify(body | {"message": result.message}), OUTCOME_STATUS[result.outcome]
@@ -197,7 +197,7 @@ def cancel(session_id: int, registration_id: int):
 
 def _download(event_session: EventSession, body: bytes, mimetype: str, extension: str):
     response = Response(body, mimetype=mimetype)
-    name = roster.export_name(event_session, extension)
+    name = exports.export_name(event_session, extension)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     # Personal data: never kept by a shared cache.
     response.headers["Cache-Control"] = "private, no-store"
@@ -209,7 +209,7 @@ def export_csv(session_id: int):
     """The whole roster as CSV (UTF-8 with a BOM, so Excel reads Chinese)."""
     event_session = _session(session_id)
     loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
-    return _download(event_session, roster.to_csv(loaded), "text/csv; charset=utf-8", "csv")
+    return _download(event_session, exports.to_csv(loaded), "text/csv; charset=utf-8", "csv")
 
 
 @bp.get("/<id:session_id>/roster.xlsx")
@@ -218,4 +218,4 @@ def export_xlsx(session_id: int):
     event_session = _session(session_id)
     loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(event_session, roster.to_xlsx(loaded), mimetype, "xlsx")
+    return _download(event_session, exports.to_xlsx(loaded), mimetype, "xlsx")
