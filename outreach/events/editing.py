@@ -19,9 +19,10 @@ from outreach.accounts import audit, permissions
 from outreach.accounts.models import Organisation
 from outreach.database import UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError
+from outreach.events.hooks import hooks
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import event_with_sessions
-from outreach.events.signals import registrants_counted, session_changed
+from outreach.events.signals import session_changed
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
 from outreach.pagination import Page, count, offset
 from outreach.places.models import Community, Township, Venue
@@ -431,12 +432,9 @@ def _registrants(event_sessions: Sequence[EventSession], now: datetime | None) -
     ids = [s.id for s in event_sessions if s.ends_at > now]
     if not ids:
         return Registrants(over=bool(event_sessions))
-    # The registrations package answers (events may not import it): one query.
-    answers = [answer for _receiver, answer in registrants_counted.send(None, session_ids=ids)]
-    return Registrants(
-        registrations=sum(registrations for registrations, _people in answers),
-        people=sum(people for _registrations, people in answers),
-    )
+    # Counted by the registrations package, which events may not import: one query.
+    registrations, people = hooks().count_registrants(ids)
+    return Registrants(registrations=registrations, people=people)
 
 
 def registrants_of_session(event_session: EventSession, now: datetime | None = None) -> Registrants:

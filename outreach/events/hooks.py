@@ -7,7 +7,7 @@ Each hook holds one plain function, set by the package that provides it in its `
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,9 +23,17 @@ def _nothing_to_add(event: Event, now: datetime, **given: Any) -> dict[str, Any]
     return {}
 
 
+def _nobody(session_ids: Sequence[int]) -> tuple[int, int]:
+    return 0, 0
+
+
 @dataclass
 class Hooks:
     """The functions the packages above provide."""
+
+    # Who hears of a change to these sessions: (registrations, people in them), counted by
+    # registrations.services.count_registrants.
+    count_registrants: Callable[[Sequence[int]], tuple[int, int]] = _nobody
 
     # What the event page shows besides the event and its sessions (seats and registration
     # forms): template values for `event` at `now`. `given` is what the caller passed to

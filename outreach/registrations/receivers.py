@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from outreach.database import db
 from outreach.events.models import EventSession
-from outreach.events.signals import registrants_counted, session_changed
-from outreach.registrations import roster, services
+from outreach.events.signals import session_changed
+from outreach.registrations import services
 
 
 def _more_seats(changed: dict) -> bool:
@@ -29,4 +29,3 @@ def promote_when_seats_are_added(event_session: EventSession, **details) -> None
 def connect() -> None:
     """Connect the receivers (again is harmless: a signal holds each receiver once)."""
     session_changed.connect(promote_when_seats_are_added)
-    registrants_counted.connect(roster.count_registrants)

@@ -7,11 +7,10 @@ Functions here flush, never commit; the view commits once.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.database import db
@@ -19,7 +18,7 @@ from outreach.errors import NotFoundError
 from outreach.events.models import Event, EventSession
 from outreach.places.models import Venue
 from outreach.registrations import services
-from outreach.registrations.models import ACTIVE_STATUSES, Registration, RegistrationStatus, Slot
+from outreach.registrations.models import Registration, RegistrationStatus, Slot
 from outreach.registrations.phones import normalise_mobile
 
 CONFIRMED = RegistrationStatus.CONFIRMED
@@ -202,21 +201,3 @@ def registration_of(event_session: EventSession, registration_id: int) -> Regist
     if registration is None:
         raise NotFoundError("registration", registration_id)
     return registration
-
-
-def count_registrants(_sender: Any, session_ids: Iterable[int], **_details: Any) -> tuple[int, int]:
-    """Active registrations of the sessions that can still be told of a change, and their
-    people: one query. Purged ones are left out, having no contact details left."""
-    ids = list(session_ids)
-    if not ids:
-        return 0, 0
-    registrations, people = db.session.execute(
-        select(
-            func.count(Registration.id), func.coalesce(func.sum(Registration.party_size), 0)
-        ).where(
-            Registration.session_id.in_(ids),
-            Registration.status.in_(ACTIVE_STATUSES),
-            Registration.purged_at.is_(None),
-        )
-    ).one()
-    return int(registrations), int(people)

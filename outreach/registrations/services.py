@@ -126,6 +126,25 @@ def _confirmed_seats(session_id: int) -> tuple[int, dict[int, int]]:
     return sum(by_slot.values()), per_slot
 
 
+def count_registrants(session_ids: Iterable[int]) -> tuple[int, int]:
+    """Active registrations of the sessions that still hold contact details, and the people in
+    them: who is told when the sessions change (purged ones have no contact details left).
+    One query."""
+    ids = list(session_ids)
+    if not ids:
+        return 0, 0
+    registrations, people = db.session.execute(
+        select(
+            func.count(Registration.id), func.coalesce(func.sum(Registration.party_size), 0)
+        ).where(
+            Registration.session_id.in_(ids),
+            Registration.status.in_(ACTIVE_STATUSES),
+            Registration.purged_at.is_(None),
+        )
+    ).one()
+    return int(registrations), int(people)
+
+
 def seats_taken(session_ids: Iterable[int]) -> dict[int, int]:
     """Confirmed seats per session, for many sessions in one query."""
     ids = list(session_ids)
