@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from outreach.feeds import commands, floor, import_views, subscribe, views
+from outreach.feeds import floor, subscribe, views
 
 
 def init_app(app: Flask) -> None:
-    """The feed endpoints, the subscribe helpers for templates, the calendar import page and
-    `flask import-ics`, and the bench's route when asked for."""
+    """The feed endpoints, the subscribe helpers for templates, and the bench's route when
+    asked for."""
     app.register_blueprint(views.bp)
     app.add_template_global(views.feed_url)
     app.add_template_global(subscribe.subscribe_to)
@@ -17,6 +17,4 @@ def init_app(app: Flask) -> None:
     # After-request functions run in reverse order of registration: the first runs last,
     # after Flask-Login's, just before the session is saved.
     app.after_request_funcs.setdefault(None, []).insert(0, views.forget_session_reads)
-    app.register_blueprint(import_views.bp)
-    app.cli.add_command(commands.import_ics_command)
     floor.init_app(app)

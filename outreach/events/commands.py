@@ -6,7 +6,7 @@ import click
 from flask_babel import force_locale
 
 from outreach.database import db
-from outreach.feeds import importer
+from outreach.events import importer
 
 
 @click.command("import-ics")

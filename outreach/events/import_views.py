@@ -12,12 +12,11 @@ from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
 from outreach.accounts.models import Organisation
 from outreach.database import db
-from outreach.events import categories, editing
-from outreach.feeds import importer
-from outreach.feeds.import_forms import ImportForm
+from outreach.events import categories, editing, importer
+from outreach.events.import_forms import ImportForm
 from outreach.i18n import current_language
 
-bp = staff_blueprint("feeds_import", __name__, url_prefix="/staff/import")
+bp = staff_blueprint("events_import", __name__, url_prefix="/staff/import")
 
 LIMITS = {
     "megabytes": importer.MAX_FILE_BYTES // 2**20,
