@@ -154,8 +154,16 @@ def render_migration_item(type_: str, obj: object, autogen_context: object) -> s
     return False
 
 
+# The largest id the integer id columns hold (PostgreSQL's integer is 32 bits).
+MAX_ID = 2**31 - 1
+
+
 class IdConverter(IntegerConverter):
-    """`<id:…>` in routes: a row id, 1 to 2³¹−1; anything else is a 404, never an overflow."""
+    """`<id:…>` in routes: a row id, 1 to MAX_ID; anything else is a 404 before any query.
+
+    A bigger number names no row, and asking the database about it would fail: PostgreSQL
+    refuses to compare an integer column with it, and SQLite cannot bind it.
+    """
 
     def __init__(self, url_map, *args, **kwargs) -> None:
-        super().__init__(url_map, min=1, max=2**31 - 1)
+        super().__init__(url_map, min=1, max=MAX_ID)

@@ -29,8 +29,6 @@ from outreach.errors import FieldError, InvalidInput, NotFoundError
 from outreach.forms import submit, values
 from outreach.pagination import page_number
 
-# Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps the database from
-# being asked about a number its id columns cannot hold (PostgreSQL and SQLite both fail).
 bp = staff_blueprint("accounts_admin", __name__, url_prefix="/staff")
 
 AUDIT_PER_PAGE = 50

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from outreach.accounts import audit, permissions
 from outreach.accounts.models import Organisation
-from outreach.database import UTCDateTime, db, utcnow
+from outreach.database import MAX_ID, UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError
 from outreach.events.hooks import hooks
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
@@ -48,8 +48,6 @@ RESCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "all_day", "venue_id"})
 CANCEL_FIELDS = ("status", "cancellation_reason")
 # Registration settings a copy keeps as they are, and the window it moves with the sessions.
 REGISTRATION_WINDOW = ("registration_opens_at", "registration_closes_at")
-# Ids in URLs beyond a 32-bit integer name nothing (and would overflow SQLite's binding).
-MAX_ID = 2**31 - 1
 
 
 class EditError(ValueError):

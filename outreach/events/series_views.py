@@ -16,8 +16,6 @@ from outreach.events.series_forms import SeriesForm, initial_data
 from outreach.formatting import day, session_time
 from outreach.localtime import local_date, local_today
 
-# Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps PostgreSQL from
-# being asked about an out-of-range number.
 bp = staff_blueprint("events_series", __name__, url_prefix="/staff/events/<id:event_id>/series")
 
 # The flash after saving lists at most this many kept sessions by date.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from outreach.feeds import floor, subscribe, views
+from outreach.feeds import bench_baseline, subscribe, views
 
 
 def init_app(app: Flask) -> None:
-    """The feed endpoints, the subscribe helpers for templates, and the bench's route when
-    asked for."""
+    """The feed endpoints, the subscribe helpers for templates, and the benchmark's baseline
+    route when asked for."""
     app.register_blueprint(views.bp)
     app.add_template_global(views.feed_url)
     app.add_template_global(subscribe.subscribe_to)
@@ -17,4 +17,4 @@ def init_app(app: Flask) -> None:
     # After-request functions run in reverse order of registration: the first runs last,
     # after Flask-Login's, just before the session is saved.
     app.after_request_funcs.setdefault(None, []).insert(0, views.forget_session_reads)
-    floor.init_app(app)
+    bench_baseline.init_app(app)

@@ -28,7 +28,6 @@ from outreach.registrations import desk, exports, roster, services
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.staff_forms import CheckInForm, WalkInForm
 
-# Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps them from the database.
 bp = staff_blueprint("roster", __name__, url_prefix="/staff/sessions")
 
 # The JSON answer's HTTP status for each check-in outcome.
