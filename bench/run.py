@@ -226,13 +226,18 @@ def measure_feeds(server, feed_slug: str, plan: Plan, workers: int, results: Res
     The three alternate over several rounds; each rate is the median of its runs.
     """
     feed = f"{server.url}/feeds/communities/{feed_slug}.ics"
-    floor = f"{server.url}/_bench/floor/communities/{feed_slug}.ics"
+    # The same bytes from memory (outreach/feeds/bench_baseline.py): the "serving floor".
+    baseline = f"{server.url}/_bench/floor/communities/{feed_slug}.ics"
     _status, headers, body = _get(feed)
-    for _ in range(workers * 3):  # every worker has the feed cached and the floor filled
+    for _ in range(workers * 3):  # every worker has the feed cached and the baseline filled
         _get(feed)
-        _get(floor)
+        _get(baseline)
     etag = headers["ETag"]
-    kinds = (("floor", floor, None), ("200", feed, None), ("304", feed, {"If-None-Match": etag}))
+    kinds = (
+        ("floor", baseline, None),
+        ("200", feed, None),
+        ("304", feed, {"If-None-Match": etag}),
+    )
     runs: dict[str, list[wrk.Result]] = {}
     for _round in range(plan.rounds):
         for name, url, extra in kinds:

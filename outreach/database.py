@@ -5,13 +5,16 @@ from __future__ import annotations
 import enum
 import sqlite3
 from datetime import UTC, datetime
+from typing import TypeVar
 
+from flask_babel import gettext as _
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Engine, Enum, MetaData, String, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter
 
+from outreach.errors import FieldError, NotFoundError
 from outreach.text import localised, slugify
 
 NAMING_CONVENTION = {
@@ -84,6 +87,10 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+N = TypeVar("N", bound="Named")
+R = TypeVar("R")
+
+
 class Named:
     """Columns and display of a bilingual name: Chinese always, English when known."""
 
@@ -113,6 +120,33 @@ def unique_slug(model: type, text: str, slug_column: str = "slug") -> str:
     return f"{base}-{number}"
 
 
+def by_id(model: type[R], item_id: int, kind: str) -> R:
+    """A row by primary key, or NotFoundError naming `kind`."""
+    found = db.session.get(model, item_id)
+    if found is None:
+        raise NotFoundError(kind, item_id)
+    return found
+
+
+def with_names(model: type[N], item: N | None, name: str, name_en: str | None, slug: str = "") -> N:
+    """`item`, or a new row of `model`, with both names set.
+
+    A new row's slug is `slug` when given, else made from the Chinese name; it is made once
+    and kept on renames, so addresses people saved keep working.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise FieldError("name", _("Please enter the Chinese name."))
+    if item is None:
+        # The slug is found before the row joins the session: a pending row with its other
+        # columns still empty must not be flushed by the slug query.
+        item = model(slug=slug or unique_slug(model, name))
+        db.session.add(item)
+    item.name = name
+    item.name_en = (name_en or "").strip() or None
+    return item
+
+
 def render_migration_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     """Let Alembic write our column type as the plain SQL type it stands for."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
@@ -120,8 +154,16 @@ def render_migration_item(type_: str, obj: object, autogen_context: object) -> s
     return False
 
 
+# The largest id the integer id columns hold (PostgreSQL's integer is 32 bits).
+MAX_ID = 2**31 - 1
+
+
 class IdConverter(IntegerConverter):
-    """`<id:…>` in routes: a row id, 1 to 2³¹−1; anything else is a 404, never an overflow."""
+    """`<id:…>` in routes: a row id, 1 to MAX_ID; anything else is a 404 before any query.
+
+    A bigger number names no row, and asking the database about it would fail: PostgreSQL
+    refuses to compare an integer column with it, and SQLite cannot bind it.
+    """
 
     def __init__(self, url_map, *args, **kwargs) -> None:
-        super().__init__(url_map, min=1, max=2**31 - 1)
+        super().__init__(url_map, min=1, max=MAX_ID)

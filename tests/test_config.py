@@ -87,7 +87,7 @@ def test_typed_variables_are_converted(monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["FEED_VERSION_TTL"] == 2.5
     assert app.config["BENCH_ROUTES"] is False
-    assert "bench_floor" not in app.blueprints  # never served unless asked for
+    assert "bench_baseline" not in app.blueprints  # never served unless asked for
 
 
 def test_instance_config_file_overrides_defaults_and_environment_overrides_it(

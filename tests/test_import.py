@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from outreach.accounts.models import AuditEntry
 from outreach.database import db
+from outreach.events import importer
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.feeds import importer
 from outreach.localtime import local_today
 from tests.conftest import post_form
 from tests.factories import SHANGHAI, local

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from outreach.database import db, utcnow
-from outreach.registrations import roster, services
+from outreach.registrations import retention, services
 from outreach.registrations.models import Registration, RegistrationStatus
 from tests.conftest import login
 
@@ -147,12 +147,12 @@ def test_retention_days_come_from_the_configuration(app, runner, sessions):
 
 
 def test_purge_works_in_batches_that_each_stand_alone(sessions):
-    assert roster.purge_batch(90, size=3) == 3
+    assert retention.purge_batch(90, size=3) == 3
     db.session.commit()
-    assert roster.count_due(90) == 1
-    assert roster.purge_batch(90, size=3) == 1
+    assert retention.count_due(90) == 1
+    assert retention.purge_batch(90, size=3) == 1
     db.session.commit()
-    assert roster.purge_batch(90, size=3) == 0
+    assert retention.purge_batch(90, size=3) == 0
 
 
 def test_purged_registration_manage_link_shows_a_page_without_personal_data(
@@ -184,7 +184,7 @@ def test_roster_and_exports_of_a_purged_session_show_no_personal_data(
 
 
 def test_a_purged_phone_does_not_block_registering_again(make, sessions):
-    roster.purge_batch(90)
+    retention.purge_batch(90)
     db.session.commit()
     again = make.session(capacity=5)
     assert make.registration(again, phone="13800138000").status == RegistrationStatus.CONFIRMED

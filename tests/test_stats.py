@@ -17,7 +17,7 @@ from outreach.accounts.models import Role
 from outreach.database import db
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.localtime import local_today
-from outreach.registrations import roster
+from outreach.registrations import retention
 from outreach.registrations import services as registrations
 from outreach.registrations.models import Registration
 from outreach.stats import charts
@@ -569,7 +569,7 @@ def test_figures_are_unchanged_after_the_personal_data_purge(client, world):
     page_before = without_token(text_of(client.get(f"/staff/stats?{RANGE}")))
 
     later = datetime(2030, 1, 1, tzinfo=UTC)
-    while roster.purge_batch(90, now=later, size=7):
+    while retention.purge_batch(90, now=later, size=7):
         db.session.commit()
     db.session.commit()
     db.session.expire_all()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from outreach.config import DEFAULTS
 from outreach.events.models import EventStatus
 from outreach.registrations.models import RegistrationStatus
-from outreach.registrations.roster import PURGED_PHONE_PREFIX
+from outreach.registrations.retention import PURGED_PHONE_PREFIX
 from outreach.registrations.services import TOKEN_BYTES
 
 from .events import _Event, _Session

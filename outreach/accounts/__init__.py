@@ -1,1 +1,32 @@
-"""Accounts: organisations that run events (staff accounts and roles come with the staff side)."""
+"""Accounts: organisations, staff accounts and their roles, who may do what, the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from outreach.accounts import admin_views, commands, permissions, views
+from outreach.accounts.services import load_user
+from outreach.extensions import login_manager
+
+
+def init_app(app: Flask) -> None:
+    """Staff sessions (Flask-Login), `can` for templates, the sign-in and administration
+    pages, and `flask create-staff`."""
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to see that page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    app.context_processor(_permission_checks)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.cli.add_command(commands.create_staff_command)
+
+
+def _permission_checks() -> dict[str, Any]:
+    """`can.edit_events(organisation_id)` and the like, for templates."""
+    return {"can": permissions.Checks(current_user)}

@@ -8,7 +8,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from outreach.accounts.models import OrganisationKind, Role
-from outreach.places.forms import NamesForm, choice_field, options
+from outreach.forms import NamesForm, choice_field, options
 
 ORGANISATION_KINDS = {
     OrganisationKind.DISTRICT_DEPARTMENT: _l("District department"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from outreach.accounts import permissions, services
@@ -22,17 +22,16 @@ from outreach.accounts.admin_forms import (
     RoleForm,
     SwitchForm,
 )
+from outreach.accounts.guard import staff_blueprint
 from outreach.accounts.models import Organisation, Role, StaffUser
 from outreach.database import db
 from outreach.errors import FieldError, InvalidInput, NotFoundError
-from outreach.places.forms import TOWNSHIP_KINDS, submit, values
+from outreach.forms import submit, values
+from outreach.pagination import page_number
 
-# Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps the database from
-# being asked about a number its id columns cannot hold (PostgreSQL and SQLite both fail).
-bp = Blueprint("accounts_admin", __name__, url_prefix="/staff")
+bp = staff_blueprint("accounts_admin", __name__, url_prefix="/staff")
 
 AUDIT_PER_PAGE = 50
-MAX_PAGE = 10_000
 MANAGER_ONLY = frozenset({Role.MANAGER})
 
 # How the trail names what was done, changed and to what; unknown codes are shown as they are.
@@ -115,10 +114,12 @@ def _valid_or_400(form: FlaskForm) -> None:
 # Coded values of a few fields, in words; other values are shown as they were recorded.
 VALUES = {
     "role": {role.value: name for role, name in ROLE_NAMES.items()},
-    "kind": {kind.value: name for kind, name in (ORGANISATION_KINDS | TOWNSHIP_KINDS).items()},
+    # Kinds of organisations, and of townships (TownshipKind of places, a higher package,
+    # which accounts does not import).
+    "kind": {kind.value: name for kind, name in ORGANISATION_KINDS.items()}
+    | {"street": _l("Street (街道)"), "township": _l("Township (乡)")},
     # The statuses of events, sessions and registrations (EventStatus, SessionStatus and
-    # RegistrationStatus of the higher packages, which accounts does not import); a value
-    # means the same wherever it occurs.
+    # RegistrationStatus of the higher packages); a value means the same wherever it occurs.
     "status": {
         "draft": _l("Draft"),
         "published": _l("Published"),
@@ -165,7 +166,6 @@ def _managed(slug: str) -> Organisation:
 
 
 @bp.get("/organisations")
-@login_required
 def organisations():
     """Every organisation (administrators) or the ones I manage."""
     permissions.require(permissions.can_list_organisations(current_user))
@@ -178,7 +178,6 @@ def organisations():
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
-@login_required
 def edit_organisation(slug: str | None = None):
     """Create an organisation or change its names and kind (administrators)."""
     permissions.require(permissions.can_manage_accounts(current_user))
@@ -211,7 +210,6 @@ def _organisation_page(
 
 
 @bp.get("/organisations/<slug>")
-@login_required
 def organisation(slug: str):
     """An organisation's details and members, with forms to add and change members."""
     return _organisation_page(_managed(slug))
@@ -229,21 +227,18 @@ def _add_member(slug: str, form_class: type[FlaskForm], prefix: str, add: Callab
 
 
 @bp.post("/organisations/<slug>/members")
-@login_required
 def add_member(slug: str):
     """Give an existing account a role in the organisation."""
     return _add_member(slug, ExistingMemberForm, "existing", services.add_member)
 
 
 @bp.post("/organisations/<slug>/members/new")
-@login_required
 def new_member(slug: str):
     """Create an account with a role in the organisation."""
     return _add_member(slug, NewMemberForm, "new", services.add_new_member)
 
 
 @bp.post("/organisations/<slug>/members/<id:user_id>/role")
-@login_required
 def change_role(slug: str, user_id: int):
     """Change a member's role."""
     organisation = _managed(slug)
@@ -258,7 +253,6 @@ def change_role(slug: str, user_id: int):
 
 
 @bp.post("/organisations/<slug>/members/<id:user_id>/remove")
-@login_required
 def remove_member(slug: str, user_id: int):
     """Take a member's role away (the account itself stays)."""
     organisation = _managed(slug)
@@ -277,7 +271,6 @@ def _require_admin() -> None:
 
 
 @bp.get("/users")
-@login_required
 def users():
     """Every staff account with its memberships."""
     _require_admin()
@@ -285,7 +278,6 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@login_required
 def new_user():
     """Create a staff account (roles are given on an organisation's page)."""
     _require_admin()
@@ -307,7 +299,6 @@ def _user_page(user: StaffUser, password_form: PasswordForm | None = None):
 
 
 @bp.get("/users/<id:user_id>")
-@login_required
 def user(user_id: int):
     """An account: its memberships, administrator rights, whether active, a new password."""
     _require_admin()
@@ -326,21 +317,18 @@ def _switch(user_id: int, change: Callable[..., None]):
 
 
 @bp.post("/users/<id:user_id>/admin")
-@login_required
 def set_admin(user_id: int):
     """Make an account a site administrator, or no longer one."""
     return _switch(user_id, services.set_admin)
 
 
 @bp.post("/users/<id:user_id>/active")
-@login_required
 def set_active(user_id: int):
     """Deactivate or reactivate an account."""
     return _switch(user_id, services.set_active)
 
 
 @bp.post("/users/<id:user_id>/password")
-@login_required
 def reset_password(user_id: int):
     """Set a new password for an account."""
     _require_admin()
@@ -355,12 +343,7 @@ def reset_password(user_id: int):
 # The audit trail
 
 
-def _page_number() -> int:
-    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-
-
 @bp.get("/audit")
-@login_required
 def audit_trail():
     """The trail, newest first: all of it for administrators, their organisations' for managers."""
     permissions.require(permissions.can_see_audit(current_user))
@@ -378,7 +361,7 @@ def audit_trail():
             visible,
             organisation_id=organisation_id,
             action=action,
-            page=_page_number(),
+            page=page_number(),
             per_page=AUDIT_PER_PAGE,
         ),
         organisations=organisations,

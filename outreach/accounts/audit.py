@@ -60,3 +60,20 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_saved(
+    actor: Any,
+    target: object,
+    before: dict | None,
+    after: dict,
+    *,
+    organisation_id: int | None,
+    label: str,
+) -> None:
+    """Audit a creation (no `before`) or an update; an update that changed nothing is not one."""
+    changed = changes(before or {}, after)
+    if before is not None and not changed:
+        return
+    action = "create" if before is None else "update"
+    record(actor, action, target, organisation_id=organisation_id, label=label, changed=changed)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -17,9 +16,9 @@ from outreach.accounts.models import (
     Role,
     StaffUser,
 )
-from outreach.database import db, utcnow
+from outreach.database import db, utcnow, with_names
 from outreach.errors import FieldError, NotFoundError
-from outreach.places.services import with_names
+from outreach.pagination import Page, paginate
 
 MIN_PASSWORD_LENGTH = 10
 # Compared against when the username is unknown, so a miss costs as much as a wrong password.
@@ -150,25 +149,6 @@ def set_membership(
 ORGANISATION_FIELDS = ("name", "name_en", "kind")
 
 
-def record_saved(
-    actor: StaffUser | None,
-    target: object,
-    before: dict | None,
-    after: dict,
-    *,
-    organisation_id: int | None,
-    label: str,
-) -> None:
-    """Audit a creation (no `before`) or an update; an update that changed nothing is not one."""
-    changed = audit.changes(before or {}, after)
-    if before is not None and not changed:
-        return
-    action = "create" if before is None else "update"
-    audit.record(
-        actor, action, target, organisation_id=organisation_id, label=label, changed=changed
-    )
-
-
 def save_organisation(
     organisation: Organisation | None,
     *,
@@ -183,7 +163,7 @@ def save_organisation(
     organisation.kind = OrganisationKind(kind)
     db.session.flush()
     after = audit.snapshot(organisation, ORGANISATION_FIELDS)
-    record_saved(
+    audit.record_saved(
         actor, organisation, before, after, organisation_id=organisation.id, label=organisation.name
     )
     return organisation
@@ -376,7 +356,7 @@ def audit_entries(
     action: str | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> Pagination:
+) -> Page[AuditEntry]:
     """One page of the trail, newest first: all of it (None) or the given organisations'."""
     statement = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if organisation_ids is not None:
@@ -385,4 +365,4 @@ def audit_entries(
         statement = statement.where(AuditEntry.organisation_id == organisation_id)
     if action:
         statement = statement.where(AuditEntry.action == action)
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    return paginate(statement, page, per_page)

@@ -61,7 +61,7 @@ def event_session(item: EventSession, seats: Seats) -> dict[str, Any]:
         "slots": [slot(s, seats.slots) for s in item.slots],
         "status": "cancelled" if item.is_cancelled else item.status.value,
         "cancellation_reason": item.cancellation_reason or None,
-        "url": url_for("registrations.event", event_id=item.event_id, _external=True),
+        "url": url_for("events.event", event_id=item.event_id, _external=True),
     }
 
 
@@ -77,7 +77,7 @@ def event(item: Event, sessions: list[EventSession], seats: Seats) -> dict[str, 
         "cancellation_reason": item.cancellation_reason or None,
         "organisation": named(item.organisation),
         "category": {**named(item.category), "colour": item.category.colour},
-        "url": url_for("registrations.event", event_id=item.id, _external=True),
+        "url": url_for("events.event", event_id=item.id, _external=True),
         "sessions": [event_session(s, seats) for s in sessions],
     }
 

@@ -14,6 +14,7 @@ from outreach.events import services
 from outreach.events.forms import parse_listing_query
 from outreach.extensions import limiter, registration_limit
 from outreach.i18n import current_language
+from outreach.places import services as places_services
 from outreach.registrations import services as registrations
 from outreach.registrations.services import RegistrationError, Seats
 
@@ -70,9 +71,11 @@ def event_session(session_id: int):
 @bp.get("/places")
 def places():
     """The township → community → venue tree."""
-    loose = services.venues_without_community()
+    loose = places_services.venues_without_community()
     return jsonify(
-        items=[serialise.township_tree(t, loose.get(t.id, [])) for t in services.place_tree()]
+        items=[
+            serialise.township_tree(t, loose.get(t.id, [])) for t in places_services.place_tree()
+        ]
     )
 
 

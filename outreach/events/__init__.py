@@ -1,1 +1,29 @@
-"""Events: categories, events, their sessions, and the public pages that list them."""
+"""Events: categories, events, their sessions (one by one, in series, or imported from a
+calendar file), and the public pages that list them."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from outreach.events import (
+    admin_views,
+    commands,
+    hooks,
+    import_views,
+    series_views,
+    staff_views,
+    views,
+)
+
+
+def init_app(app: Flask) -> None:
+    """The public listings and event page, the hooks the packages above fill in, the staff's
+    event editor, series and calendar import pages, the administrators' category pages, and
+    `flask import-ics`."""
+    hooks.init_app(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(staff_views.bp)
+    app.register_blueprint(series_views.bp)
+    app.register_blueprint(import_views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.cli.add_command(commands.import_ics_command)

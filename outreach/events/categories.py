@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from outreach.database import db
+from outreach.accounts import audit
+from outreach.database import db, with_names
 from outreach.errors import FieldError
 from outreach.events.models import Category
-from outreach.places.services import with_names
+
+# What the audit trail keeps of a category, before and after a change.
+FIELDS = ("name", "name_en", "slug", "colour")
 
 
 def save_category(
-    category: Category | None, *, name: str, name_en: str | None, slug: str, colour: str
+    category: Category | None,
+    *,
+    name: str,
+    name_en: str | None,
+    slug: str,
+    colour: str,
+    actor: Any,
 ) -> Category:
-    """Create or change a category; its slug, chosen by the administrator, must be free."""
+    """Create or change a category, audited to `actor`; its slug, chosen by the
+    administrator, must be free."""
+    before = audit.snapshot(category, FIELDS) if category is not None else None
     slug = slug.strip()
     others = select(Category.id).where(Category.slug == slug)
     if category is not None:
@@ -28,6 +41,14 @@ def save_category(
     category.slug = slug
     category.colour = colour.lower()
     db.session.flush()
+    audit.record_saved(
+        actor,
+        category,
+        before,
+        audit.snapshot(category, FIELDS),
+        organisation_id=None,
+        label=category.name,
+    )
     return category
 
 

@@ -17,12 +17,14 @@ from sqlalchemy.orm import joinedload
 
 from outreach.accounts import audit, permissions
 from outreach.accounts.models import Organisation
-from outreach.database import UTCDateTime, db, utcnow
+from outreach.database import MAX_ID, UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError
+from outreach.events.hooks import hooks
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.events.services import Page, event_with_sessions
-from outreach.events.signals import registrants_counted, session_changed
+from outreach.events.services import event_with_sessions
+from outreach.events.signals import session_changed
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
+from outreach.pagination import Page, count, offset
 from outreach.places.models import Community, Township, Venue
 
 EVENT_FIELDS = (
@@ -46,8 +48,6 @@ RESCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "all_day", "venue_id"})
 CANCEL_FIELDS = ("status", "cancellation_reason")
 # Registration settings a copy keeps as they are, and the window it moves with the sessions.
 REGISTRATION_WINDOW = ("registration_opens_at", "registration_closes_at")
-# Ids in URLs beyond a 32-bit integer name nothing (and would overflow SQLite's binding).
-MAX_ID = 2**31 - 1
 
 
 class EditError(ValueError):
@@ -121,7 +121,7 @@ def _editable_events(user: Any) -> Select:
 def staff_events(user: Any, page: int, per_page: int) -> Page[EventRow]:
     """The events the user may edit, newest first, one page: two queries."""
     statement = _editable_events(user)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    total = count(statement)
     upcoming = and_(
         EventSession.starts_at >= local_midnight(local_today()),
         EventSession.status == SessionStatus.SCHEDULED,
@@ -144,7 +144,7 @@ def staff_events(user: Any, page: int, per_page: int) -> Page[EventRow]:
         .options(joinedload(Event.organisation), joinedload(Event.category))
         .order_by(Event.created_at.desc(), Event.id.desc())
         .limit(per_page)
-        .offset((page - 1) * per_page)
+        .offset(offset(page, per_page))
     ).all()
     items = [EventRow(event, count, next_start) for event, count, next_start in rows]
     return Page(items=items, page=page, per_page=per_page, total=total)
@@ -430,12 +430,9 @@ def _registrants(event_sessions: Sequence[EventSession], now: datetime | None) -
     ids = [s.id for s in event_sessions if s.ends_at > now]
     if not ids:
         return Registrants(over=bool(event_sessions))
-    # The registrations package answers (events may not import it): one query.
-    answers = [answer for _receiver, answer in registrants_counted.send(None, session_ids=ids)]
-    return Registrants(
-        registrations=sum(registrations for registrations, _people in answers),
-        people=sum(people for _registrations, people in answers),
-    )
+    # Counted by the registrations package, which events may not import: one query.
+    registrations, people = hooks().count_registrants(ids)
+    return Registrants(registrations=registrations, people=people)
 
 
 def registrants_of_session(event_session: EventSession, now: datetime | None = None) -> Registrants:

@@ -38,8 +38,8 @@ from outreach.errors import InvalidInput
 from outreach.events.editing import SessionPlan, VenueGroup
 from outreach.events.models import EventStatus
 from outreach.localtime import local_zone
+from outreach.pagination import MAX_PAGE
 
-MAX_PAGE = 10_000
 MAX_PARTY_SIZE = 20
 MAX_REMINDER_HOURS = 168  # a week
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from outreach.accounts import permissions
+from outreach.accounts.guard import staff_blueprint
 from outreach.database import db
 from outreach.events import editing, series
 from outreach.events.models import Event
@@ -15,9 +16,7 @@ from outreach.events.series_forms import SeriesForm, initial_data
 from outreach.formatting import day, session_time
 from outreach.localtime import local_date, local_today
 
-# Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps PostgreSQL from
-# being asked about an out-of-range number.
-bp = Blueprint("events_series", __name__, url_prefix="/staff/events/<id:event_id>/series")
+bp = staff_blueprint("events_series", __name__, url_prefix="/staff/events/<id:event_id>/series")
 
 # The flash after saving lists at most this many kept sessions by date.
 LISTED_KEPT = 10
@@ -85,7 +84,6 @@ def _flash_saved(report: series.SeriesReport) -> None:
 
 
 @bp.route("", methods=["GET", "POST"])
-@login_required
 def edit(event_id: int):
     """The repeat rule form; "Preview" lists the dates, "Save" generates the sessions."""
     event = _event_to_edit(event_id)
@@ -115,7 +113,6 @@ def edit(event_id: int):
 
 
 @bp.post("/delete")
-@login_required
 def delete(event_id: int):
     """Remove the rule: unchanged future sessions go, the others stay as single sessions."""
     event = _event_to_edit(event_id)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -17,6 +16,7 @@ from outreach.database import db
 from outreach.errors import NotFoundError
 from outreach.events.models import PUBLIC_EVENT_STATUSES, Category, Event, EventSession
 from outreach.localtime import local_date, local_midnight, local_today
+from outreach.pagination import Page, offset
 from outreach.places import services as places
 from outreach.places.models import Community, Township, Venue
 
@@ -53,34 +53,6 @@ class SessionFilter:
             end = local_midnight(self.date_to + timedelta(days=1))
             statement = statement.where(EventSession.starts_at < end)
         return statement
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of results with what a pager needs."""
-
-    items: Sequence[T]
-    page: int
-    per_page: int
-    total: int
-    # False when counting stopped at `total` and there are more (see COUNT_LIMIT).
-    exact: bool = True
-
-    @property
-    def pages(self) -> int:
-        """How many pages there are (at least one, even when empty); a lower bound when the
-        count is not exact."""
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        """Whether a previous page exists."""
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        """Whether a next page exists."""
-        return not self.exact or self.page < self.pages
 
 
 # Counting every upcoming session of a city costs more than showing a page of them: listings
@@ -156,7 +128,7 @@ def upcoming_sessions(filters: SessionFilter, page: int, per_page: int) -> Page[
         _with_places_and_event(statement)
         .order_by(EventSession.starts_at, EventSession.id)
         .limit(per_page)
-        .offset((page - 1) * per_page)
+        .offset(offset(page, per_page))
     ).all()
     return Page(items=rows, page=page, per_page=per_page, total=total, exact=exact)
 
@@ -184,7 +156,7 @@ def upcoming_events(filters: SessionFilter, page: int, per_page: int) -> Page[Ev
     ids = db.session.scalars(
         per_event.order_by(first_start, EventSession.event_id)
         .limit(per_page)
-        .offset((page - 1) * per_page)
+        .offset(offset(page, per_page))
     ).all()
     if not ids:
         return Page(items=[], page=page, per_page=per_page, total=total)
@@ -272,27 +244,6 @@ def township_by_slug(slug: str) -> Township:
     if township is None:
         raise NotFoundError("township", slug)
     return township
-
-
-def place_tree() -> list[Township]:
-    """Every township with its communities and their venues, and township-only venues."""
-    return list(
-        db.session.scalars(
-            select(Township)
-            .order_by(Township.name)
-            .options(selectinload(Township.communities).selectinload(Community.venues))
-        )
-    )
-
-
-def venues_without_community() -> dict[int, list[Venue]]:
-    """Venues that belong only to a township (schools, malls), by township id."""
-    found: dict[int, list[Venue]] = {}
-    for venue in db.session.scalars(
-        select(Venue).where(Venue.community_id.is_(None)).order_by(Venue.name)
-    ):
-        found.setdefault(venue.township_id, []).append(venue)
-    return found
 
 
 def filter_choices(filters: SessionFilter) -> dict[str, list]:

@@ -13,8 +13,3 @@ _signals = Namespace()
 # Sent with the EventSession as sender, and `action` ("update", "reschedule", "cancel",
 # "restore") and `changed` ({field: {"before", "after"}}) as keyword arguments.
 session_changed = _signals.signal("session-changed")
-
-# Sent by staff pages before a change that registrants are told of, with `session_ids`. Each
-# receiver returns (registrations, people): the active registrations of those sessions that
-# still hold contact details. Events cannot count registrations itself (imports flow one way).
-registrants_counted = _signals.signal("registrants-counted")

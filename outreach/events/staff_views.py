@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from outreach.accounts import permissions
+from outreach.accounts.guard import staff_blueprint
 from outreach.database import db
 from outreach.events import categories, editing, services
 from outreach.events.forms import (
@@ -24,19 +25,11 @@ from outreach.events.forms import (
     SessionRowsForm,
 )
 from outreach.events.models import Event, EventSession, EventStatus
-from outreach.extensions import login_manager
 from outreach.i18n import current_language
 from outreach.localtime import local_date
+from outreach.pagination import page_number
 
-bp = Blueprint("events_staff", __name__, url_prefix="/staff/events")
-
-
-@bp.before_request
-def _signed_in() -> Response | None:
-    """Every page here needs a signed-in account: the others go to the sign-in page and back."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
+bp = staff_blueprint("events_staff", __name__, url_prefix="/staff/events")
 
 
 def _editable_event(event_id: int) -> Event:
@@ -55,16 +48,11 @@ def _sessions_url(event: Event) -> str:
     return url_for(".sessions", event_id=event.id)
 
 
-def _page_number() -> int:
-    number = request.args.get("page", type=int) or 1
-    return min(max(number, 1), 10_000)
-
-
 @bp.get("")
 def index():
     """The events of my organisations, newest first."""
     permissions.require(permissions.can_edit_some_events(current_user))
-    page = editing.staff_events(current_user, _page_number(), current_app.config["PER_PAGE"])
+    page = editing.staff_events(current_user, page_number(), current_app.config["PER_PAGE"])
     return render_template("staff/events/index.html", page=page)
 
 

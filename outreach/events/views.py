@@ -6,8 +6,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
+from outreach.database import utcnow
 from outreach.events import services
 from outreach.events.forms import parse_listing_query
+from outreach.events.hooks import hooks
+from outreach.events.models import Event
 
 bp = Blueprint("events", __name__)
 
@@ -61,3 +64,23 @@ def organisation(slug: str):
 def category(slug: str):
     """A category's upcoming sessions."""
     return _render_listing("events/category.html", {"category": slug})
+
+
+def render_event(event: Event, status: int = 200, **given: Any) -> tuple[str, int]:
+    """The event page: every session by day, with what the packages above add to it (seats
+    and registration forms, see hooks.py); `given` goes to them, such as a posted form."""
+    now = utcnow()
+    html = render_template(
+        "events/event.html",
+        event=event,
+        days=services.group_by_local_day(event.sessions),
+        now=now,
+        **hooks().event_page(event, now, **given),
+    )
+    return html, status
+
+
+@bp.get("/events/<id:event_id>")
+def event(event_id: int):
+    """An event with all its sessions, and a registration form for each open one."""
+    return render_event(services.public_event(event_id))

@@ -70,7 +70,7 @@ def session_facts(
         # message extraction would not find it.)
         cancelled = _("[Cancelled]")
         summary = f"{cancelled} {summary}"
-    url = url_for("registrations.event", event_id=event.id, _external=True)
+    url = url_for("events.event", event_id=event.id, _external=True)
     parts = (event.summary, *notes, _state(event_session, taken), url)
     venue = event_session.venue
     geo = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from flask import Flask, current_app, url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -78,9 +78,3 @@ def subscribe_to(scope: str, slug: str, **filters: str) -> Subscription:
     """For templates: the subscription of a township's, community's, organisation's or
     category's feed, narrowed by ?category= or ?organisation= filters when given."""
     return subscription(scope_url(scope, slug, **filters))
-
-
-def init_app(app: Flask) -> None:
-    """Offer the helpers to templates."""
-    app.jinja_env.globals["subscribe_to"] = subscribe_to
-    app.jinja_env.globals["subscription"] = subscription

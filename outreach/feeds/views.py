@@ -19,7 +19,6 @@ from flask import (
     session,
     url_for,
 )
-from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -195,26 +194,18 @@ def reset_personal(token: str):
     return redirect(url_for("registrations.manage", token=token))
 
 
-@bp.app_template_global()
 def feed_url(registration: Registration) -> str:
     """The https address of a resident's personal feed, in the language they registered in."""
     language = {"lang": registration.language} if registration.language != "zh" else {}
     return url_for("feeds.personal", token=registration.feed_token, _external=True, **language)
 
 
-def _forget_session_reads(response: Response) -> Response:
+def forget_session_reads(response: Response) -> Response:
     """Feeds do not depend on the session: keep `Vary: Cookie` off them, so shared caches
     store one copy. (Flask-Login's after-request hook reads the session on every request.)"""
     if request.path.startswith("/feeds/"):
         session.accessed = False
     return response
-
-
-@bp.record_once
-def _run_after_the_others(state: BlueprintSetupState) -> None:
-    # After-request functions run in reverse order of registration: the first runs last,
-    # after Flask-Login's, just before the session is saved.
-    state.app.after_request_funcs.setdefault(None, []).insert(0, _forget_session_reads)
 
 
 @bp.errorhandler(NotFoundError)

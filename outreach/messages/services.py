@@ -1,10 +1,10 @@
 """The rules of the outbox: which changes queue which messages, reminders, staff notices,
 erasing personal data, and the queries the staff pages need. Flushes, never commits.
 
-Messages are queued by receivers of the registrations' and sessions' signals, so they are
-written in the same transaction as the change that causes them: committed with it, or
-rolled back with it. Each has a key naming the notice ("confirmed:12"), unique in the table,
-so the same notice is never queued twice.
+Messages are queued by the receivers of the registrations' and sessions' signals (in
+receivers.py), so they are written in the same transaction as the change that causes them:
+committed with it, or rolled back with it. Each has a key naming the notice ("confirmed:12"),
+unique in the table, so the same notice is never queued twice.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from outreach.accounts import audit
 from outreach.database import db, utcnow
 from outreach.events.forms import MAX_REMINDER_HOURS
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.events.services import Page
-from outreach.events.signals import session_changed
 from outreach.messages import transport
 from outreach.messages.compose import compose, language_of
 from outreach.messages.models import (
@@ -37,22 +35,9 @@ from outreach.messages.models import (
     Notice,
     NoticeSegment,
 )
+from outreach.pagination import Page, paginate
 from outreach.registrations.models import ACTIVE_STATUSES, Registration
-from outreach.registrations.signals import personal_data_purged, registration_changed
 
-# What each registration signal's action tells the resident.
-REGISTRATION_KINDS = {
-    "confirmed": MessageKind.CONFIRMED,
-    "waitlisted": MessageKind.WAITLISTED,
-    "promoted": MessageKind.PROMOTED,
-    "cancelled": MessageKind.CANCELLED,
-}
-# What each session signal's action tells its registrants ("update" changes only seats).
-SESSION_KINDS = {
-    "cancel": MessageKind.SESSION_CANCELLED,
-    "reschedule": MessageKind.SESSION_RESCHEDULED,
-    "restore": MessageKind.SESSION_RESTORED,
-}
 SKIPPED_REMINDER = transport.SKIPPED_REMINDER()
 ERASED = transport.ERASED()
 
@@ -123,7 +108,7 @@ def queue(
     return len(rows)
 
 
-def _skip_pending(condition, reason: str) -> None:
+def skip_pending(condition, reason: str) -> None:
     """Mark pending messages matching `condition` as skipped: they no longer hold."""
     db.session.execute(
         update(Message)
@@ -133,22 +118,21 @@ def _skip_pending(condition, reason: str) -> None:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Reacting to registrations and sessions
-
-
-@registration_changed.connect
-def _on_registration_changed(registration: Registration, action: str, **_details: Any) -> None:
-    """A new, promoted or cancelled registration: tell the resident."""
-    kind = REGISTRATION_KINDS.get(action)
-    if kind is None:
+def erase_copies(ids: Sequence[int]) -> None:
+    """Erase what the messages of these registrations copied of their personal data."""
+    if not ids:
         return
-    if kind == MessageKind.CANCELLED:
-        _skip_pending(
-            (Message.registration_id == registration.id) & (Message.kind == MessageKind.REMINDER),
-            SKIPPED_REMINDER,
-        )
-    queue(kind, [registration], lambda r: f"{kind.value}:{r.id}")
+    skip_pending(Message.registration_id.in_(ids), ERASED)
+    db.session.execute(
+        update(Message)
+        .where(Message.registration_id.in_(ids))
+        .values(recipient="", subject="", body="", body_html="", last_error=ERASED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Who a change concerns
 
 
 def active_registrations(session_ids: Sequence[int]) -> list[Registration]:
@@ -164,48 +148,6 @@ def active_registrations(session_ids: Sequence[int]) -> list[Registration]:
             .options(selectinload(Registration.slot))
             .order_by(Registration.created_at, Registration.id)
         )
-    )
-
-
-@session_changed.connect
-def _on_session_changed(event_session: EventSession, action: str, **details: Any) -> None:
-    """A session cancelled, moved or put back on: every active registrant hears of it once."""
-    kind = SESSION_KINDS.get(action)
-    if kind is None or event_session.id is None:
-        return
-    if event_session.ends_at <= utcnow():
-        return  # over already: there is nobody to warn
-    if kind != MessageKind.SESSION_CANCELLED and event_session.is_cancelled:
-        return  # moved while cancelled, or back on while its event is off: nothing to come to
-    db.session.flush()
-    registrations = active_registrations([event_session.id])
-    if kind != MessageKind.SESSION_RESTORED:
-        # A reminder queued for the old time (or for a session now off) must not go out.
-        _skip_pending(
-            Message.registration_id.in_([r.id for r in registrations])
-            & (Message.kind == MessageKind.REMINDER),
-            SKIPPED_REMINDER,
-        )
-    sequence = event_session.sequence
-    queue(
-        kind,
-        registrations,
-        lambda r: f"{kind.value}:{r.id}:{sequence}",
-        changed=details.get("changed") or {},
-    )
-
-
-@personal_data_purged.connect
-def _on_personal_data_purged(_sender: Any, ids: Sequence[int], **_details: Any) -> None:
-    """The purge erased these registrations: erase the copies in their messages too."""
-    if not ids:
-        return
-    _skip_pending(Message.registration_id.in_(ids), ERASED)
-    db.session.execute(
-        update(Message)
-        .where(Message.registration_id.in_(ids))
-        .values(recipient="", subject="", body="", body_html="", last_error=ERASED)
-        .execution_options(synchronize_session=False)
     )
 
 
@@ -419,10 +361,9 @@ def notices_of(event: Event) -> list[NoticeRow]:
 
 
 def outbox(status: MessageStatus | None, page: int, per_page: int) -> Page[Message]:
-    """Messages newest first, optionally of one status, with their session: three queries."""
+    """Messages newest first, optionally of one status, with their session: two queries."""
     condition = Message.status == status if status is not None else true()
-    total = db.session.scalar(select(func.count(Message.id)).where(condition))
-    items = db.session.scalars(
+    return paginate(
         select(Message)
         .where(condition)
         .options(
@@ -430,11 +371,10 @@ def outbox(status: MessageStatus | None, page: int, per_page: int) -> Page[Messa
             .joinedload(Registration.event_session)
             .joinedload(EventSession.event)
         )
-        .order_by(Message.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items, page, per_page, total)
+        .order_by(Message.id.desc()),
+        page,
+        per_page,
+    )
 
 
 def status_counts() -> dict[MessageStatus, int]:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from werkzeug.wrappers import Response
 
 from outreach.accounts import permissions
+from outreach.accounts.guard import staff_blueprint
 from outreach.database import db
 from outreach.events import editing
 from outreach.events.models import Event
-from outreach.extensions import login_manager
 from outreach.formatting import day, name, session_time
 from outreach.localtime import local_date
 from outreach.messages import services
@@ -27,20 +26,12 @@ from outreach.messages.forms import (
 )
 from outreach.messages.models import Message, MessageChannel, MessageStatus
 from outreach.messages.transport import explain
+from outreach.pagination import page_number
 from outreach.registrations.roster import mask_email
 
-bp = Blueprint("messages", __name__, url_prefix="/staff")
+bp = staff_blueprint("messages", __name__, url_prefix="/staff")
 
 OUTBOX_PER_PAGE = 50
-MAX_PAGE = 10_000
-
-
-@bp.before_request
-def _signed_in() -> Response | None:
-    """Every page here needs a signed-in account: the others go to the sign-in page and back."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
 
 
 def _event(event_id: int) -> Event:
@@ -148,10 +139,6 @@ def masked(message: Message) -> str:
     return message.registration.masked_phone
 
 
-def _page_number() -> int:
-    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-
-
 @bp.get("/outbox")
 def outbox():
     """Administrators: every message with its status, newest first, filtered by status."""
@@ -159,7 +146,7 @@ def outbox():
     status = parse_status(request.args)
     return render_template(
         "messages/outbox.html",
-        page=services.outbox(status, _page_number(), OUTBOX_PER_PAGE),
+        page=services.outbox(status, page_number(), OUTBOX_PER_PAGE),
         chosen=status,
         counts=services.status_counts(),
         statuses=list(MessageStatus),

@@ -1,19 +1,18 @@
-"""Forms of the place pages (townships, communities, venues), and what every staff form shares."""
+"""Forms of the place pages: townships, communities and venues."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, Field, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, Field, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
-from outreach.database import db
-from outreach.errors import FieldError
+from outreach.forms import NamesForm, choice_field, options
 from outreach.places.models import Community, Township, TownshipKind
 
 T = TypeVar("T")
@@ -22,32 +21,6 @@ TOWNSHIP_KINDS = {
     TownshipKind.STREET: _l("Street (街道)"),
     TownshipKind.TOWNSHIP: _l("Township (乡)"),
 }
-
-
-def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
-    """Choices of a select field from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def choice_field(label, message, *, required: bool = True, **kwargs) -> SelectField:
-    """A select field that answers a missing or unknown choice with `message`."""
-    return SelectField(
-        label,
-        validators=[DataRequired(message)] if required else [],
-        invalid_value_message=message,
-        invalid_choice_message=message,
-        **kwargs,
-    )
-
-
-class NamesForm(FlaskForm):
-    """The Chinese name every place, organisation and category has, and its English name."""
-
-    name = StringField(
-        _l("Name in Chinese"),
-        validators=[DataRequired(_l("Please enter the Chinese name.")), Length(max=160)],
-    )
-    name_en = StringField(_l("Name in English (optional)"), validators=[Length(max=160)])
 
 
 class WithinRange:
@@ -138,36 +111,3 @@ class VenueForm(NamesForm):
         self.community_id.choices = options(
             [none, *((c.id, f"{c.township.name} · {c.name}") for c in communities)]
         )
-
-
-# Submitting: shared by every staff form whose rules live in a service.
-
-
-def values(form: FlaskForm) -> dict[str, Any]:
-    """The form's data by field name (without the CSRF token), as keyword arguments."""
-    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
-
-
-def show_error(form: FlaskForm, error: FieldError) -> None:
-    """Put a rule's message beside the field it names, or above the form when none matches."""
-    target = form._fields.get(error.field)
-    if target is None:
-        form.form_errors.append(str(error))
-    else:
-        target.errors = [*target.errors, str(error)]
-
-
-def submit(form: FlaskForm, action: Callable[[], T]) -> T | None:
-    """Validate a posted form and carry out `action`: its result, not yet committed.
-
-    None when the form is not posted or not valid, or when a rule refuses the action; the
-    reason then stands beside its field, and the refused change is rolled back.
-    """
-    if not form.validate_on_submit():
-        return None
-    try:
-        return action()
-    except FieldError as error:
-        db.session.rollback()
-        show_error(form, error)
-        return None

@@ -4,45 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
-from outreach.database import db, unique_slug
-from outreach.errors import FieldError, NotFoundError
+from outreach.accounts import audit
+from outreach.database import db, with_names
+from outreach.errors import FieldError
 from outreach.places.models import Community, Township, TownshipKind, Venue
 
 T = TypeVar("T")
 COORDINATE_PLACES = Decimal("0.000001")  # about 10 cm; the columns keep six places
-
-
-def by_id(model: type[T], item_id: int, kind: str) -> T:
-    """A row by primary key, or NotFoundError naming `kind`."""
-    found = db.session.get(model, item_id)
-    if found is None:
-        raise NotFoundError(kind, item_id)
-    return found
-
-
-def with_names(model: type[T], item: T | None, name: str, name_en: str | None, slug: str = "") -> T:
-    """`item`, or a new row of `model`, with both names set.
-
-    A new row's slug is `slug` when given, else made from the Chinese name; it is made once
-    and kept on renames, so addresses people saved keep working.
-    """
-    name = (name or "").strip()
-    if not name:
-        raise FieldError("name", _("Please enter the Chinese name."))
-    if item is None:
-        # The slug is found before the row joins the session: a pending row with its other
-        # columns still empty must not be flushed by the slug query.
-        item = model(slug=slug or unique_slug(model, name))
-        db.session.add(item)
-    item.name = name
-    item.name_en = (name_en or "").strip() or None
-    return item
 
 
 def _chosen(model: type[T], item_id: int | None, field: str, message: str) -> T:
@@ -57,20 +31,53 @@ def _chosen_township(township_id: int | None) -> Township:
     return _chosen(Township, township_id, "township_id", _("Please choose a street or township."))
 
 
+# What the audit trail keeps of each kind of place, before and after a change.
+NAME_FIELDS = ("name", "name_en")
+
+
+def _township_state(township: Township) -> dict[str, Any]:
+    return audit.snapshot(township, (*NAME_FIELDS, "kind"))
+
+
+def _community_state(community: Community) -> dict[str, Any]:
+    return audit.snapshot(community, NAME_FIELDS) | {"township": community.township.name}
+
+
+def _venue_state(venue: Venue) -> dict[str, Any]:
+    place = {
+        "township": venue.township.name,
+        "community": venue.community.name if venue.community else None,
+    }
+    return audit.snapshot(venue, (*NAME_FIELDS, "address", "latitude", "longitude")) | place
+
+
+def _record(actor: Any, item: Any, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    audit.record_saved(actor, item, before, after, organisation_id=None, label=item.name)
+
+
 def save_township(
-    township: Township | None, *, name: str, name_en: str | None, kind: str
+    township: Township | None, *, name: str, name_en: str | None, kind: str, actor: Any
 ) -> Township:
-    """Create or change a street or township."""
+    """Create or change a street or township, audited to `actor`."""
+    before = _township_state(township) if township is not None else None
     township = with_names(Township, township, name, name_en)
     township.kind = TownshipKind(kind)
     db.session.flush()
+    _record(actor, township, before, _township_state(township))
     return township
 
 
 def save_community(
-    community: Community | None, *, name: str, name_en: str | None, township_id: int
+    community: Community | None,
+    *,
+    name: str,
+    name_en: str | None,
+    township_id: int,
+    actor: Any,
 ) -> Community:
-    """Create or change a community; moving it to another township moves its venues too."""
+    """Create or change a community, audited to `actor`; moving it to another township moves
+    its venues too."""
+    before = _community_state(community) if community is not None else None
     township = _chosen_township(township_id)
     community = with_names(Community, community, name, name_en)
     if community.id is not None and community.township_id != township.id:
@@ -78,6 +85,7 @@ def save_community(
             venue.township = township
     community.township = township
     db.session.flush()
+    _record(actor, community, before, _community_state(community))
     return community
 
 
@@ -96,8 +104,11 @@ def save_venue(
     longitude: Decimal | None,
     township_id: int,
     community_id: int | None,
+    actor: Any,
 ) -> Venue:
-    """Create or change a venue; its community, when it has one, lies in its township."""
+    """Create or change a venue, audited to `actor`; its community, when it has one, lies in
+    its township."""
+    before = _venue_state(venue) if venue is not None else None
     township = _chosen_township(township_id)
     community = None
     if community_id:
@@ -124,6 +135,7 @@ def save_venue(
     venue.township = township
     venue.community = community
     db.session.flush()
+    _record(actor, venue, before, _venue_state(venue))
     return venue
 
 
@@ -166,3 +178,24 @@ def communities_to_choose(township_ids: Iterable[int | None]) -> list[Community]
     if not wanted:
         return []
     return list(db.session.scalars(statement.where(Community.township_id.in_(wanted))))
+
+
+def place_tree() -> list[Township]:
+    """Every township with its communities and their venues, and township-only venues."""
+    return list(
+        db.session.scalars(
+            select(Township)
+            .order_by(Township.name)
+            .options(selectinload(Township.communities).selectinload(Community.venues))
+        )
+    )
+
+
+def venues_without_community() -> dict[int, list[Venue]]:
+    """Venues that belong only to a township (schools, malls), by township id."""
+    found: dict[int, list[Venue]] = {}
+    for venue in db.session.scalars(
+        select(Venue).where(Venue.community_id.is_(None)).order_by(Venue.name)
+    ):
+        found.setdefault(venue.township_id, []).append(venue)
+    return found

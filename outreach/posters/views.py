@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from outreach.i18n import current_language
 from outreach.localtime import local_today
-from outreach.posters import dates, forms, services
+from outreach.posters import forms, services
 
 bp = Blueprint("posters", __name__)
 
@@ -54,13 +54,9 @@ def _language_args(language: str) -> dict[str, str]:
     return {} if language == current_app.config["BABEL_DEFAULT_LOCALE"] else {"lang": language}
 
 
-@bp.app_template_global()
 def poster_url(endpoint: str, **values: object) -> str:
     """A poster's address in the language of the page linking to it."""
     return url_for(endpoint, **_language_args(current_language()), **values)
-
-
-bp.add_app_template_filter(dates.days_text, "poster_days")
 
 
 @bp.get("/events/<id:event_id>/poster")
@@ -70,7 +66,7 @@ def event(event_id: int):
     with force_locale(language):
         poster = services.event_poster(event_id)
         args = _language_args(language)
-        register = url_for("registrations.event", event_id=event_id, _external=True, **args)
+        register = url_for("events.event", event_id=event_id, _external=True, **args)
         if poster.community is not None:
             # One community: its feed also brings residents the community's other events.
             calendar = url_for(

@@ -1,1 +1,21 @@
 """Registrations: slots, residents' bookings, waitlist, check-in, exports and retention."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from outreach.events.hooks import hooks
+from outreach.registrations import commands, receivers, services, slot_views, staff_views, views
+
+
+def init_app(app: Flask) -> None:
+    """What events asks of registrations (the event page's registration part, counting who
+    hears of a change), the resident's pages, the slot and roster pages, the receivers of
+    session changes, and `flask purge-personal-data`."""
+    hooks(app).event_page = views.event_page
+    hooks(app).count_registrants = services.count_registrants
+    app.register_blueprint(views.bp)
+    app.register_blueprint(slot_views.bp)
+    app.register_blueprint(staff_views.bp)
+    receivers.connect()
+    app.cli.add_command(commands.purge_personal_data_command)

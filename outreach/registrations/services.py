@@ -21,7 +21,6 @@ from outreach.accounts import audit
 from outreach.database import db, utcnow
 from outreach.errors import NotFoundError
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.events.signals import session_changed
 from outreach.places.models import Community, Venue
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
@@ -125,6 +124,25 @@ def _confirmed_seats(session_id: int) -> tuple[int, dict[int, int]]:
     by_slot = _confirmed_sums(Registration.slot_id, Registration.session_id == session_id)
     per_slot = {slot_id: taken for slot_id, taken in by_slot.items() if slot_id is not None}
     return sum(by_slot.values()), per_slot
+
+
+def count_registrants(session_ids: Iterable[int]) -> tuple[int, int]:
+    """Active registrations of the sessions that still hold contact details, and the people in
+    them: who is told when the sessions change (purged ones have no contact details left).
+    One query."""
+    ids = list(session_ids)
+    if not ids:
+        return 0, 0
+    registrations, people = db.session.execute(
+        select(
+            func.count(Registration.id), func.coalesce(func.sum(Registration.party_size), 0)
+        ).where(
+            Registration.session_id.in_(ids),
+            Registration.status.in_(ACTIVE_STATUSES),
+            Registration.purged_at.is_(None),
+        )
+    ).one()
+    return int(registrations), int(people)
 
 
 def seats_taken(session_ids: Iterable[int]) -> dict[int, int]:
@@ -512,19 +530,3 @@ def register_by_staff(
     )
     db.session.flush()
     return registration
-
-
-def _more_seats(changed: dict) -> bool:
-    """Whether a change of capacity made room: raised, or made unlimited."""
-    if "capacity" not in changed:
-        return False
-    before, after = changed["capacity"]["before"], changed["capacity"]["after"]
-    return after is None or (before is not None and after > before)
-
-
-@session_changed.connect
-def _promote_when_seats_are_added(event_session: EventSession, **details) -> None:
-    """More seats in a session go to its waitlist at once, in the same transaction."""
-    if _more_seats(details.get("changed", {})) and not event_session.is_cancelled:
-        db.session.flush()
-        promote_waitlist(lock_session(event_session.id))

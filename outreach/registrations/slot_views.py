@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from outreach.accounts import permissions
+from outreach.accounts.guard import staff_blueprint
 from outreach.database import db
 from outreach.errors import NotFoundError
 from outreach.events import editing
 from outreach.registrations import services, slots
 from outreach.registrations.slot_forms import AddSlotsForm, EditSlotForm
 
-bp = Blueprint("slots", __name__, url_prefix="/staff/events/<id:event_id>/sessions")
+bp = staff_blueprint("slots", __name__, url_prefix="/staff/events/<id:event_id>/sessions")
 
 
 def _session(event_id: int, session_id: int):
@@ -47,7 +48,6 @@ def _back(event_session):
 
 
 @bp.route("/<id:session_id>/slots", methods=["GET", "POST"])
-@login_required
 def edit(event_id: int, session_id: int):
     """List the session's slots and add new ones."""
     event_session = _session(event_id, session_id)
@@ -73,7 +73,6 @@ def edit(event_id: int, session_id: int):
 
 
 @bp.post("/<id:session_id>/slots/<id:slot_id>")
-@login_required
 def update(event_id: int, session_id: int, slot_id: int):
     """Rename a slot or change its capacity."""
     event_session = _session(event_id, session_id)
@@ -96,7 +95,6 @@ def update(event_id: int, session_id: int, slot_id: int):
 
 
 @bp.post("/<id:session_id>/slots/<id:slot_id>/delete")
-@login_required
 def delete(event_id: int, session_id: int, slot_id: int):
     """Remove a slot that has no registrations (the CSRF check is the app-wide one)."""
     event_session = _session(event_id, session_id)

@@ -7,7 +7,6 @@ full phone numbers and e-mails only for its managers and administrators.
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     Response,
     current_app,
     flash,
@@ -22,15 +21,14 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from outreach.accounts import permissions
+from outreach.accounts.guard import staff_blueprint
 from outreach.database import db
 from outreach.events.models import EventSession
-from outreach.extensions import login_manager
-from outreach.registrations import roster, services
+from outreach.registrations import desk, exports, roster, services
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.staff_forms import CheckInForm, WalkInForm
 
-# Ids beyond a 32-bit integer name nothing; refusing them in the URL keeps them from the database.
-bp = Blueprint("roster", __name__, url_prefix="/staff/sessions")
+bp = staff_blueprint("roster", __name__, url_prefix="/staff/sessions")
 
 # The JSON answer's HTTP status for each check-in outcome.
 OUTCOME_STATUS = {
@@ -42,14 +40,6 @@ OUTCOME_STATUS = {
     "invalid": 422,
 }
 OUTCOME_FLASH = {"checked_in": "success", "already": "warning", "waitlisted": "warning"}
-
-
-@bp.before_request
-def _signed_in() -> Response | None:
-    """Every page here needs a signed-in account: the others go to the sign-in page and back."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
 
 
 def _session(session_id: int) -> EventSession:
@@ -120,10 +110,10 @@ def check_in(session_id: int):
     event_session = _session(session_id)
     form = CheckInForm()
     if form.validate():
-        result = roster.check_in(event_session, form.code.data, actor=current_user)
+        result = desk.check_in(event_session, form.code.data, actor=current_user)
         db.session.commit()
     else:
-        result = roster.DeskResult("invalid", form.code.errors[0])
+        result = desk.DeskResult("invalid", form.code.errors[0])
     if _wants_json():
         body = {"ok": result.ok, "already": result.already, "outcome": result.outcome}
         return jsonify(body | {"message": result.message}), OUTCOME_STATUS[result.outcome]
@@ -206,7 +196,7 @@ def cancel(session_id: int, registration_id: int):
 
 def _download(event_session: EventSession, body: bytes, mimetype: str, extension: str):
     response = Response(body, mimetype=mimetype)
-    name = roster.export_name(event_session, extension)
+    name = exports.export_name(event_session, extension)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     # Personal data: never kept by a shared cache.
     response.headers["Cache-Control"] = "private, no-store"
@@ -218,7 +208,7 @@ def export_csv(session_id: int):
     """The whole roster as CSV (UTF-8 with a BOM, so Excel reads Chinese)."""
     event_session = _session(session_id)
     loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
-    return _download(event_session, roster.to_csv(loaded), "text/csv; charset=utf-8", "csv")
+    return _download(event_session, exports.to_csv(loaded), "text/csv; charset=utf-8", "csv")
 
 
 @bp.get("/<id:session_id>/roster.xlsx")
@@ -227,4 +217,4 @@ def export_xlsx(session_id: int):
     event_session = _session(session_id)
     loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(event_session, roster.to_xlsx(loaded), mimetype, "xlsx")
+    return _download(event_session, exports.to_xlsx(loaded), mimetype, "xlsx")

@@ -1,8 +1,10 @@
-"""The public event page with its registration forms, and the resident's manage page."""
+"""Registering from the event page (whose registration part is made here), and the
+resident's manage page."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -16,9 +18,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from outreach.database import db, utcnow
+from outreach.database import db
 from outreach.events import services as event_services
-from outreach.events.models import EventSession
+from outreach.events.models import Event, EventSession
+from outreach.events.views import render_event
 from outreach.extensions import limiter, registration_limit
 from outreach.i18n import current_language
 from outreach.places import services as places
@@ -54,11 +57,10 @@ def _form_for(event_session, choices, data=None) -> RegistrationForm:
     return form
 
 
-def _render_event(event, bound: RegistrationForm | None = None, status: int = 200):
-    """The event page: every session, its seats, and a registration form for open ones."""
-    now = utcnow()
-    session_ids = [s.id for s in event.sessions]
-    taken = services.seats_taken(session_ids)
+def event_page(event: Event, now: datetime, bound: RegistrationForm | None = None) -> dict:
+    """What the event page shows of registration: seats taken, and a form for each session
+    open to registration (`bound`: the one posted, with its errors)."""
+    taken = services.seats_taken([s.id for s in event.sessions])
     slot_taken = services.slot_seats_taken(slot.id for s in event.sessions for slot in s.slots)
     choices = _community_choices(*event.sessions)
     forms, open_sessions = {}, set()
@@ -72,24 +74,13 @@ def _render_event(event, bound: RegistrationForm | None = None, status: int = 20
             forms[event_session.id] = bound
         else:
             forms[event_session.id] = _form_for(event_session, choices)
-    html = render_template(
-        "events/event.html",
-        event=event,
-        days=event_services.group_by_local_day(event.sessions),
-        now=now,
-        taken=taken,
-        slot_taken=slot_taken,
-        forms=forms,
-        open_sessions=open_sessions,
-        retention_days=current_app.config["RETENTION_DAYS"],
-    )
-    return html, status
-
-
-@bp.get("/events/<id:event_id>")
-def event(event_id: int):
-    """An event with all its sessions, and a registration form for each open one."""
-    return _render_event(event_services.public_event(event_id))
+    return {
+        "taken": taken,
+        "slot_taken": slot_taken,
+        "forms": forms,
+        "open_sessions": open_sessions,
+        "retention_days": current_app.config["RETENTION_DAYS"],
+    }
 
 
 OWNED = "registrations"
@@ -128,7 +119,7 @@ def register(session_id: int):
             # An explicit fragment: otherwise the browser keeps the form's #session-N.
             target = url_for("registrations.manage", token=registration.manage_token, new=1)
             return redirect(target + "#code")
-    return _render_event(event, bound=form, status=422)
+    return render_event(event, status=422, bound=form)
 
 
 def _manage_context(registration):

@@ -1,24 +1,19 @@
-"""The staff dashboard's queries, and audited changes to places and categories."""
+"""The staff dashboard's queries: the coming fortnight, drafts and recent changes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from outreach.accounts import audit, permissions
+from outreach.accounts import permissions
 from outreach.accounts.models import StaffUser
-from outreach.accounts.services import record_saved
 from outreach.database import db
-from outreach.events import categories
-from outreach.events.models import Category, Event, EventSession, EventStatus
+from outreach.events.models import Event, EventSession, EventStatus
 from outreach.localtime import local_midnight, local_today
-from outreach.places import services as places
-from outreach.places.models import Community, Township, Venue
+from outreach.places.models import Venue
 
 UPCOMING_DAYS = 14
 UPCOMING_LIMIT = 200
@@ -110,45 +105,3 @@ def _recent_changes(organisation_ids: set[int] | None) -> list[Change]:
     changes += [Change(s.updated_at, s.event, s) for s in sessions]
     changes.sort(key=lambda change: change.at, reverse=True)
     return changes[:RECENT_LIMIT]
-
-
-# Places and categories: the rules live in their packages; here each change gets its entry.
-
-NAME_FIELDS = ("name", "name_en")
-
-
-def _township_state(township: Township) -> dict[str, Any]:
-    return audit.snapshot(township, (*NAME_FIELDS, "kind"))
-
-
-def _community_state(community: Community) -> dict[str, Any]:
-    return audit.snapshot(community, NAME_FIELDS) | {"township": community.township.name}
-
-
-def _venue_state(venue: Venue) -> dict[str, Any]:
-    place = {
-        "township": venue.township.name,
-        "community": venue.community.name if venue.community else None,
-    }
-    return audit.snapshot(venue, (*NAME_FIELDS, "address", "latitude", "longitude")) | place
-
-
-def _category_state(category: Category) -> dict[str, Any]:
-    return audit.snapshot(category, (*NAME_FIELDS, "slug", "colour"))
-
-
-SAVERS: dict[type, tuple[Callable[..., Any], Callable[[Any], dict[str, Any]]]] = {
-    Township: (places.save_township, _township_state),
-    Community: (places.save_community, _community_state),
-    Venue: (places.save_venue, _venue_state),
-    Category: (categories.save_category, _category_state),
-}
-
-
-def save(actor: StaffUser, model: type, item: Any | None, values: dict[str, Any]) -> Any:
-    """Create (item None) or change a township, community, venue or category, with its entry."""
-    save_item, state = SAVERS[model]
-    before = state(item) if item is not None else None
-    item = save_item(item, **values)
-    record_saved(actor, item, before, state(item), organisation_id=None, label=item.name)
-    return item

@@ -6,33 +6,27 @@ nothing here writes to the database.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from flask_login import current_user
 
 from outreach.accounts import permissions
+from outreach.accounts.guard import staff_blueprint
 from outreach.accounts.models import Role
 from outreach.accounts.services import organisations_for
 from outreach.errors import InvalidInput, NotFoundError
 from outreach.events.categories import categories
 from outreach.events.models import Event
-from outreach.extensions import login_manager
 from outreach.localtime import local_today
 from outreach.stats import presentation, services
 from outreach.stats.forms import FilterInput, parse_filters
 
-bp = Blueprint("stats", __name__, url_prefix="/staff/stats")
+bp = staff_blueprint("stats", __name__, url_prefix="/staff/stats")
 
 MANAGER_ONLY = frozenset({Role.MANAGER})
 OVERVIEW_CSV = "<any(" + ", ".join(services.OVERVIEW_TABLES) + "):table>.csv"
 CAMPAIGN_CSV = "<any(" + ", ".join(services.CAMPAIGN_TABLES) + "):table>.csv"
 
 
-@bp.record_once
-def _template_filters(state) -> None:
-    presentation.init_app(state.app)
-
-
-@bp.app_template_global()
 def campaign_stats_url(event: Event) -> str | None:
     """The address of the event's statistics, for those who may see them (else None).
 
@@ -44,12 +38,9 @@ def campaign_stats_url(event: Event) -> str | None:
 
 
 @bp.before_request
-def _allowed() -> Response | None:
-    """Signed-in managers and administrators only; others are sent to sign in, or refused."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
+def _allowed() -> None:
+    """Managers and administrators only (after the sign-in check): the others are refused."""
     permissions.require(permissions.can_see_stats(current_user))
-    return None
 
 
 def _filters(given: FilterInput, organisations, category_list) -> services.Filters:

@@ -12,7 +12,7 @@ from wtforms import BooleanField, SelectField
 
 from outreach.events.editing import VenueGroup
 from outreach.events.forms import Chosen
-from outreach.feeds.importer import MAX_FILE_BYTES
+from outreach.events.importer import MAX_FILE_BYTES
 
 
 def _venue_id(value: Any) -> int | None:

@@ -1,9 +1,9 @@
-"""The serving floor for benchmarks: a feed's bytes answered straight from memory.
+"""The benchmark's baseline: a community feed's bytes answered straight from memory.
 
-`scripts/bench` compares the real feed endpoints with this route in the same app and server,
-so the ratio measures what the feed code costs on top of Flask, gunicorn and the socket. It
-is registered only when `BENCH_ROUTES` is on (`OUTREACH_BENCH_ROUTES=true`), never in
-production.
+`scripts/bench` compares the real feed endpoints with this route in the same app and server
+(the bench calls its rate the "serving floor"), so the ratio measures what the feed code costs
+on top of Flask, gunicorn and the socket. It is registered only when `BENCH_ROUTES` is on
+(`OUTREACH_BENCH_ROUTES=true`), never in production.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from flask import Blueprint, Flask, Response, current_app
 from outreach.feeds import responses
 from outreach.feeds.views import community
 
-bp = Blueprint("bench_floor", __name__)
-EXTENSION = "outreach.bench_floor"
+bp = Blueprint("bench_baseline", __name__)
+EXTENSION = "outreach.bench_baseline"
 _lock = threading.Lock()
 
 
 @bp.get("/_bench/floor/communities/<slug>.ics")
-def community_floor(slug: str) -> Response:
+def community_feed(slug: str) -> Response:
     """The community feed's body as first served, then always from memory."""
     bodies: dict[str, bytes] = current_app.extensions[EXTENSION]
     body = bodies.get(slug)
@@ -35,7 +35,7 @@ def community_floor(slug: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the floor route when benchmarks asked for it."""
+    """Register the baseline route when benchmarks asked for it."""
     if app.config["BENCH_ROUTES"]:
         # Per app and worker process: slug → the body the real endpoint served first.
         app.extensions[EXTENSION] = {}

@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template
+from flask import flash, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.wrappers import Response
 
 from outreach.accounts import permissions
+from outreach.accounts.guard import staff_blueprint
 from outreach.accounts.models import Organisation
 from outreach.database import db
-from outreach.events import categories, editing
-from outreach.extensions import login_manager
-from outreach.feeds import importer
-from outreach.feeds.import_forms import ImportForm
+from outreach.events import categories, editing, importer
+from outreach.events.import_forms import ImportForm
 from outreach.i18n import current_language
 
-bp = Blueprint("feeds_import", __name__, url_prefix="/staff/import")
+bp = staff_blueprint("events_import", __name__, url_prefix="/staff/import")
 
 LIMITS = {
     "megabytes": importer.MAX_FILE_BYTES // 2**20,
     "days_back": importer.DAYS_BACK,
     "days_ahead": importer.DAYS_AHEAD,
 }
-
-
-@bp.before_request
-def _signed_in() -> Response | None:
-    """Staff only: the others go to the sign-in page and back."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
 
 
 def _require_editor_of(slug: str | None) -> None:

@@ -1,4 +1,4 @@
-"""Forms of the staff side's own pages: categories."""
+"""Forms of the administrators' pages of events: categories."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import ColorField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from outreach.places.forms import NamesForm
+from outreach.forms import NamesForm
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z"
 COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}\Z"

@@ -1,0 +1,51 @@
+"""What the packages above events lend it when the app is built: events cannot import them
+(imports flow one way), yet its pages show what they know.
+
+Each hook holds one plain function, set by the package that provides it in its `init_app`
+(registrations sets both); the defaults serve an app without that package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app
+
+from outreach.events.models import Event
+
+EXTENSION = "outreach.events.hooks"
+
+
+def _nothing_to_add(event: Event, now: datetime, **given: Any) -> dict[str, Any]:
+    return {}
+
+
+def _nobody(session_ids: Sequence[int]) -> tuple[int, int]:
+    return 0, 0
+
+
+@dataclass
+class Hooks:
+    """The functions the packages above provide."""
+
+    # Who hears of a change to these sessions: (registrations, people in them), counted by
+    # registrations.services.count_registrants.
+    count_registrants: Callable[[Sequence[int]], tuple[int, int]] = _nobody
+
+    # What the event page shows besides the event and its sessions (seats and registration
+    # forms): template values for `event` at `now`. `given` is what the caller passed to
+    # `render_event` for the provider (a form posted with errors).
+    event_page: Callable[..., dict[str, Any]] = _nothing_to_add
+
+
+def hooks(app: Flask | None = None) -> Hooks:
+    """The hooks of `app` (by default the current one)."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its hooks, empty until the packages above fill them in."""
+    app.extensions[EXTENSION] = Hooks()

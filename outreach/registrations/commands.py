@@ -1,0 +1,24 @@
+"""`flask --app app purge-personal-data`: the retention purge, batch by batch."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from outreach.database import db
+from outreach.registrations import retention
+
+
+@click.command("purge-personal-data")
+@click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
+def purge_personal_data_command(dry_run: bool) -> None:
+    """Erase names, phones and e-mails of registrations past the retention period."""
+    days = current_app.config["RETENTION_DAYS"]
+    if dry_run:
+        click.echo(f"{retention.count_due(days)} registrations would be purged (dry run).")
+        return
+    total = 0
+    while erased := retention.purge_batch(days):
+        db.session.commit()  # per batch, so an interrupted run keeps what it did
+        total += erased
+    click.echo(f"Purged {total} registrations (sessions ended more than {days} days ago).")

@@ -1,0 +1,148 @@
+"""A session's roster as a download: CSV (UTF-8, formulas defused) and an Excel workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from outreach.events.models import EventSession
+from outreach.localtime import local_date, local_zone
+from outreach.registrations.models import RegistrationStatus
+from outreach.registrations.roster import Roster, RosterEntry
+
+STATUS_LABELS = {
+    RegistrationStatus.CONFIRMED: _l("Confirmed"),
+    RegistrationStatus.WAITLISTED: _l("On the waitlist"),
+    RegistrationStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export: its heading and how to read it from an entry."""
+
+    heading: Any
+    value: Callable[[RosterEntry], Any]
+    is_time: bool = False
+
+
+def _staff_label(user) -> str:
+    return user.label if user is not None else ""
+
+
+COLUMNS = (
+    Column(_l("Code"), lambda e: e.registration.code),
+    Column(_l("Status"), lambda e: str(STATUS_LABELS[e.registration.status])),
+    Column(_l("Waitlist position"), lambda e: e.position),
+    Column(_l("Number of people"), lambda e: e.registration.party_size),
+    Column(_l("Time slot"), lambda e: e.registration.slot.label if e.registration.slot else ""),
+    Column(_l("Full name"), lambda e: e.registration.name),
+    Column(_l("Mobile number"), lambda e: e.phone),
+    Column(_l("E-mail"), lambda e: e.email),
+    Column(
+        _l("Community"),
+        lambda e: e.registration.community.name if e.registration.community else "",
+    ),
+    Column(_l("Registered at"), lambda e: e.registration.created_at, is_time=True),
+    Column(_l("Made by staff"), lambda e: _staff_label(e.registration.created_by)),
+    Column(_l("Consent given at"), lambda e: e.registration.consent_at, is_time=True),
+    Column(_l("Confirmed at"), lambda e: e.registration.confirmed_at, is_time=True),
+    Column(_l("Moved up from the waitlist at"), lambda e: e.registration.promoted_at, is_time=True),
+    Column(_l("Cancelled at"), lambda e: e.registration.cancelled_at, is_time=True),
+    Column(
+        _l("Cancelled by staff"),
+        lambda e: _("yes") if e.registration.cancelled_by_staff else "",
+    ),
+    Column(_l("Checked in at"), lambda e: e.registration.checked_in_at, is_time=True),
+    Column(_l("Checked in by"), lambda e: _staff_label(e.registration.checked_in_by)),
+    Column(_l("Personal data erased at"), lambda e: e.registration.purged_at, is_time=True),
+)
+
+
+def headings() -> list[str]:
+    """The export's column headings; times say their zone."""
+    zone = local_zone().key
+    return [
+        _("%(heading)s (%(zone)s)", heading=c.heading, zone=zone) if c.is_time else str(c.heading)
+        for c in COLUMNS
+    ]
+
+
+def rows(roster: Roster) -> Iterable[list[Any]]:
+    """One list of values per registration, times as aware datetimes in the local zone."""
+    zone = local_zone()
+    for entry in roster.entries:
+        values = []
+        for column in COLUMNS:
+            value = column.value(entry)
+            if isinstance(value, datetime):
+                value = value.astimezone(zone).replace(microsecond=0)
+            values.append(value)
+        yield values
+
+
+# Spreadsheets run a cell starting with these as a formula (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def to_csv(roster: Roster) -> bytes:
+    """The roster as CSV: UTF-8 with a BOM (so Excel reads Chinese), formulas defused."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headings())
+    for values in rows(roster):
+        writer.writerow([_csv_cell(value) for value in values])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _xlsx_cell(sheet, row: int, column: int, value: Any) -> None:
+    if isinstance(value, datetime):
+        # Excel has no time zones: local wall time, the heading names the zone.
+        cell = sheet.cell(row=row, column=column, value=value.replace(tzinfo=None))
+        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+    elif isinstance(value, str):
+        cell = sheet.cell(row=row, column=column, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+        cell.data_type = "s"  # text, never a formula, whatever it starts with
+    else:
+        sheet.cell(row=row, column=column, value=value)
+
+
+def to_xlsx(roster: Roster) -> bytes:
+    """The roster as an Excel workbook, one row per registration."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Roster")[:31]
+    for number, heading in enumerate(headings(), start=1):
+        sheet.cell(row=1, column=number, value=heading).font = Font(bold=True)
+    for row_number, values in enumerate(rows(roster), start=2):
+        for number, value in enumerate(values, start=1):
+            _xlsx_cell(sheet, row_number, number, value)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def export_name(event_session: EventSession, extension: str) -> str:
+    """A download's file name: roster-2026-11-28-session-12.xlsx."""
+    starts = local_date(event_session.starts_at).isoformat()
+    return f"roster-{starts}-session-{event_session.id}.{extension}"

@@ -1,0 +1,57 @@
+"""Retention: erasing residents' personal data some days after their session ends.
+
+Functions here flush, never commit; the command commits after each batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, cast, func, literal, select, update
+
+from outreach.database import db, utcnow
+from outreach.events.models import EventSession
+from outreach.registrations.models import Registration
+from outreach.registrations.signals import personal_data_purged
+
+PURGED_PHONE_PREFIX = "purged:"
+
+
+def _due(retention_days: int, now: datetime | None):
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    return (
+        select(Registration.id)
+        .join(Registration.event_session)
+        .where(EventSession.ends_at < cutoff, Registration.purged_at.is_(None))
+    )
+
+
+def count_due(retention_days: int, now: datetime | None = None) -> int:
+    """How many registrations are past retention and still hold personal data."""
+    return db.session.scalar(select(func.count()).select_from(_due(retention_days, now).subquery()))
+
+
+def purge_batch(retention_days: int, *, now: datetime | None = None, size: int = 500) -> int:
+    """Erase name, phone and e-mail of up to `size` registrations past retention.
+
+    Status, party size, slot, community and the times stay, so statistics still count.
+    Returns how many were erased; call again (after a commit) until it returns 0.
+    """
+    now = now or utcnow()
+    ids = db.session.scalars(_due(retention_days, now).order_by(Registration.id).limit(size)).all()
+    if not ids:
+        return 0
+    db.session.execute(
+        update(Registration)
+        .where(Registration.id.in_(ids))
+        .values(
+            name="",
+            # Unique per row, so the one-active-phone-per-session index never trips.
+            phone=literal(PURGED_PHONE_PREFIX, String) + cast(Registration.id, String),
+            email=None,
+            purged_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    personal_data_purged.send(None, ids=list(ids))
+    return len(ids)
