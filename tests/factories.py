@@ -1,4 +1,7 @@
-"""Small builders of rows for tests; each flushes and commits so HTTP requests see it."""
+"""Small builders of rows for tests; each adds its row and flushes (ids are known, and the
+test's requests, which share the session, see it). Nothing here commits: under the suite's
+rolled-back transaction a commit would only release a savepoint, and tests marked `commits`
+get these wrapped in a commit by the `make` fixture."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ _numbers = itertools.count(1)
 
 def _save(obj):
     db.session.add(obj)
-    db.session.commit()
+    db.session.flush()
     return obj
 
 
@@ -178,7 +181,7 @@ def phone() -> str:
 
 
 def registration(session_: EventSession, party_size: int = 1, **fields):
-    """A registration made through the service (so the rules apply), committed."""
+    """A registration made through the service (so the rules apply), flushed."""
     request = registration_services.RegistrationRequest(
         name=fields.pop("name", "张阿姨"),
         phone=fields.pop("phone", None) or phone(),
@@ -188,5 +191,22 @@ def registration(session_: EventSession, party_size: int = 1, **fields):
         **fields,
     )
     made = registration_services.register(session_.id, request)
-    db.session.commit()
+    db.session.flush()
     return made
+
+
+# The functions that add rows (the `make` fixture commits after each under `commits`).
+BUILDERS = frozenset(
+    {
+        "township",
+        "community",
+        "venue",
+        "organisation",
+        "category",
+        "event",
+        "session",
+        "staff",
+        "slot",
+        "registration",
+    }
+)

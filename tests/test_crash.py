@@ -7,6 +7,7 @@ the server is started again and whoever got no answer tries again.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bench import fault
@@ -16,6 +17,7 @@ from tests import factories
 from tests.conftest import POSTGRES_ONLY
 
 __test__ = bool(POSTGRES_ONLY)
+pytestmark = pytest.mark.commits
 
 CAPACITY = 50
 ATTEMPTS = 200

@@ -67,13 +67,14 @@ def test_wrong_method_is_405_not_500(client):
     assert client.delete("/api/v1/places").status_code == 405
 
 
-def test_an_unexpected_error_shows_a_generic_page_without_details(app, client):
+def test_an_unexpected_error_shows_a_generic_page_without_details(new_app):
+    app = new_app(PROPAGATE_EXCEPTIONS=False)
+
     @app.get("/boom")
     def boom():
         raise RuntimeError("secret internals")
 
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    response = client.get("/boom")
+    response = app.test_client().get("/boom")
     assert response.status_code == 500
     text = response.get_data(as_text=True)
     assert "secret internals" not in text

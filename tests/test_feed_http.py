@@ -13,14 +13,13 @@ import redis
 from sqlalchemy import insert
 from werkzeug.http import http_date, parse_date
 
-from outreach import create_app
 from outreach.database import db
 from outreach.events.models import EventSession, EventStatus
 from outreach.feeds import cache as feed_cache
 from outreach.feeds.cache import BuiltFeed, MemoryCache
 from outreach.localtime import local_midnight, local_today
-from tests.conftest import post_form
 from tests.test_feeds import TODAY, an_hour_ago, calendar_of, entries, lines_of, uids
+from tests.web import post_form
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FEED = "/feeds/communities/daxiyang.ics"
@@ -276,9 +275,9 @@ def test_unknown_slugs_are_never_remembered(app, client, make, place):
 
 
 def test_the_bench_floor_serves_the_same_bytes_from_memory_when_switched_on(
-    app, database_url, feed, count_queries
+    new_app, feed, count_queries
 ):
-    bench_app = create_app({**app.config, "BENCH_ROUTES": True})
+    bench_app = new_app(BENCH_ROUTES=True)
     bench_client = bench_app.test_client()
     with bench_app.app_context():
         real = bench_client.get(FEED)

@@ -12,8 +12,8 @@ from outreach.database import db
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.feeds.views import feed_url
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.conftest import login, post_form
 from tests.factories import SHANGHAI, local
+from tests.web import login, post_form
 
 TODAY = datetime.now(SHANGHAI).date()
 FAR = date(2030, 5, 1)  # always ahead of the look-back window

@@ -15,8 +15,8 @@ from outreach.database import db
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.feeds import importer
 from outreach.localtime import local_today
-from tests.conftest import post_form
 from tests.factories import SHANGHAI, local
+from tests.web import post_form
 
 START = datetime.now(SHANGHAI).date() + timedelta(days=14)  # the weekly series' first day
 ALL_DAY = START + timedelta(days=3)

@@ -25,7 +25,6 @@ from outreach.messages import delivery
 from outreach.messages.compose import compose
 from outreach.messages.models import MessageChannel, MessageKind, MessageStatus
 from outreach.registrations.models import Registration
-from tests.conftest import login, post_form
 from tests.messages_support import (
     SmtpServer,
     calendar_parts,
@@ -34,6 +33,7 @@ from tests.messages_support import (
     text_part,
 )
 from tests.test_registration_pages import register
+from tests.web import login, post_form
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -304,6 +304,7 @@ def test_a_deliverer_that_died_while_sending_never_sends_again(app, make, smtp):
     assert smtp.received == []
 
 
+@pytest.mark.commits  # each deliverer thread has its own connection
 def test_two_deliverers_at_once_send_each_message_exactly_once(app, make, smtp):
     event_session = make.session(capacity=100)
     addresses = [f"resident{n}@example.org" for n in range(30)]
@@ -336,6 +337,7 @@ def test_two_deliverers_at_once_send_each_message_exactly_once(app, make, smtp):
     assert {m.attempts for m in outbox()} == {1}
 
 
+@pytest.mark.commits  # the command runs in a process of its own
 def test_deliver_loops_until_sigterm_and_queues_reminders_with_public_links(
     app, make, smtp, database_url, tmp_path
 ):

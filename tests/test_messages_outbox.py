@@ -13,9 +13,9 @@ from outreach.messages import services
 from outreach.messages.models import Message, MessageChannel, MessageKind, MessageStatus
 from outreach.registrations import services as registration_services
 from outreach.registrations.models import Registration
-from tests.conftest import login, post_form
 from tests.messages_support import outbox
 from tests.test_registration_pages import register
+from tests.web import login, post_form
 
 
 def kinds(**filters) -> list[str]:

@@ -15,9 +15,9 @@ from outreach.events.models import Event
 from outreach.messages import delivery, services
 from outreach.messages.models import MessageKind, MessageStatus
 from outreach.registrations import services as registration_services
-from tests.conftest import login, post_form
 from tests.factories import SHANGHAI
 from tests.messages_support import SmtpServer, outbox, text_part
+from tests.web import login, post_form
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from outreach.database import db, utcnow
 from outreach.messages import services, transport
 from outreach.messages.models import MessageKind, MessageStatus, Notice
 from outreach.registrations.models import Registration
-from tests.conftest import csrf_token, login, post_form
 from tests.messages_support import outbox
+from tests.web import csrf_token, login, post_form
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from outreach.accounts import permissions
 from outreach.accounts.models import Role
-from tests.conftest import login, post_form
+from tests.web import login, post_form
 
 WHO = ("anonymous", "checker", "organiser", "outsider", "manager", "admin")
 

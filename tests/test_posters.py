@@ -13,7 +13,7 @@ import zxingcpp
 from outreach.database import db
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.localtime import local_today
-from tests.conftest import login
+from tests.web import login
 
 FAR = date(2030, 5, 1)  # a Wednesday, always ahead
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from outreach.database import db, utcnow
 from outreach.registrations import roster, services
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.conftest import login
+from tests.web import login
 
 
 def fresh(obj):

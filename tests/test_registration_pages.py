@@ -10,7 +10,7 @@ from outreach.database import db
 from outreach.events.models import SessionStatus
 from outreach.places import services as place_services
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.conftest import csrf_token
+from tests.web import csrf_token
 
 
 def form_data(event_session, client, **fields):

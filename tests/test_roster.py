@@ -16,8 +16,8 @@ from outreach.accounts.models import AuditEntry, Role
 from outreach.database import db, utcnow
 from outreach.events.models import SessionStatus
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.conftest import login, post_form
 from tests.factories import SHANGHAI
+from tests.web import login, post_form
 
 FULL = "+8613800138000"
 MASKED = "138****8000"

@@ -14,8 +14,8 @@ from outreach.events import series
 from outreach.events.models import EventSeries, EventSession, SessionStatus
 from outreach.events.recurrence import Frequency, Rule
 from outreach.localtime import local_today
-from tests.conftest import csrf_token, post_form
 from tests.factories import SHANGHAI
+from tests.web import csrf_token, post_form
 
 
 def page_text(response) -> str:

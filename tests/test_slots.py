@@ -9,7 +9,7 @@ import pytest
 from outreach.accounts.models import AuditEntry
 from outreach.database import db
 from outreach.registrations.models import Registration, RegistrationStatus, Slot
-from tests.conftest import post_form
+from tests.web import post_form
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from outreach.events.models import Category, EventStatus, SessionStatus
 from outreach.localtime import local_today
 from outreach.places.models import Community, Township, TownshipKind, Venue
 from outreach.registrations.models import RegistrationStatus
-from tests.conftest import login, post_form
+from tests.web import login, post_form, sign_in_through_form
 
 
 def page_text(response) -> str:
@@ -562,8 +562,8 @@ def test_manager_creates_a_new_account_in_the_organisation(client, login_as, eng
         (team["centre"].id, Role.ORGANISER)
     ]
     assert "王芳" in page_text(client.get("/staff/organisations/centre"))
-    other = login(
-        client.application.test_client(), user, password="a long enough password"
+    other = sign_in_through_form(
+        client.application.test_client(), user, "a long enough password"
     )  # the new colleague can sign in
     assert other.status_code == 302
 
@@ -755,7 +755,7 @@ def test_administrator_resets_a_password(app, client, admin, team):
         client, f"/staff/users/{checker.id}/password", {"password": "a brand new password"}
     )
     assert response.status_code == 302
-    login(app.test_client(), checker, password="a brand new password")
+    sign_in_through_form(app.test_client(), checker, "a brand new password")
     [entry] = entries("reset_password")
     assert entry.target_id == checker.id and entry.changes == {}
 

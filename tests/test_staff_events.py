@@ -13,8 +13,8 @@ from outreach.events.models import Event, EventSession, EventStatus, SessionStat
 from outreach.localtime import local_date, local_today
 from outreach.messages.models import Message
 from outreach.registrations import services as registration_services
-from tests.conftest import post_form
 from tests.factories import SHANGHAI, local
+from tests.web import post_form
 
 TOMORROW = datetime.now(SHANGHAI).date() + timedelta(days=1)
 

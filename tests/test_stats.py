@@ -23,7 +23,7 @@ from outreach.registrations.models import Registration
 from outreach.stats import charts
 from outreach.stats.forms import default_range
 from tests import factories
-from tests.conftest import login
+from tests.web import login
 
 BEFORE = datetime(2025, 8, 10, 2, 0, tzinfo=UTC)  # when residents registered
 RANGE = "from=2025-08-01&to=2025-09-30"

@@ -10,7 +10,7 @@ import pytest
 
 from outreach.feeds import subscribe
 from outreach.registrations.qr import qr_svg
-from tests.conftest import post_form
+from tests.web import post_form
 
 QR_TITLE = "QR code of the calendar subscription"
 INSTRUCTIONS_EN = (

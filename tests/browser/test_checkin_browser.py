@@ -15,7 +15,8 @@ from outreach.database import db
 from outreach.registrations.models import Registration
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 WIDTH, HEIGHT = 640, 480
 

@@ -22,7 +22,8 @@ from outreach.database import db
 from outreach.events.models import Event
 from outreach.localtime import local_today
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 SCREENING = "医师节专家义诊进社区"
 # The schedule's type size at each density, in CSS pixels (templates/posters/_layout.html).

@@ -8,7 +8,8 @@ import pytest
 
 from outreach.localtime import local_today
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from outreach.database import db
 from outreach.registrations.models import Registration, RegistrationStatus
 from outreach.registrations.services import CODE_ALPHABET, CODE_LENGTH
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 SPECIALTIES = ("中医科", "骨伤与骨关节", "脑卒中", "全科")
 

@@ -13,7 +13,8 @@ from outreach.localtime import local_today
 from outreach.registrations import services as registrations
 from tests import factories
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 @pytest.fixture
