@@ -50,7 +50,7 @@ def login(client: FlaskClient, user) -> None:
     """
     manager = client.application.login_manager
     with client.session_transaction() as session, _request_context(client, session):
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = str(user.id)  # what the account's get_id() gives
         session["_fresh"] = True
         session["_id"] = manager._session_identifier_generator()
 
