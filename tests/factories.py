@@ -116,7 +116,7 @@ def local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def session(
+def event_session(
     event_: Event | None = None,
     venue_: Venue | None = None,
     *,
@@ -167,9 +167,9 @@ def staff(
     return _save(user)
 
 
-def slot(session_: EventSession, label: str = "中医科", capacity: int = 10, **fields) -> Slot:
+def slot(event_session_: EventSession, label: str = "中医科", capacity: int = 10, **fields) -> Slot:
     """A slot of a session."""
-    return _save(Slot(event_session=session_, label=label, capacity=capacity, **fields))
+    return _save(Slot(event_session=event_session_, label=label, capacity=capacity, **fields))
 
 
 _phones = itertools.count(13800000001)
@@ -180,7 +180,7 @@ def phone() -> str:
     return str(next(_phones))
 
 
-def registration(session_: EventSession, party_size: int = 1, **fields):
+def registration(event_session_: EventSession, party_size: int = 1, **fields):
     """A registration made through the service (so the rules apply), flushed."""
     request = registration_services.RegistrationRequest(
         name=fields.pop("name", "张阿姨"),
@@ -190,7 +190,7 @@ def registration(session_: EventSession, party_size: int = 1, **fields):
         slot_id=fields.pop("slot_id", None),
         **fields,
     )
-    made = registration_services.register(session_.id, request)
+    made = registration_services.register(event_session_.id, request)
     db.session.flush()
     return made
 
@@ -204,7 +204,7 @@ BUILDERS = frozenset(
         "organisation",
         "category",
         "event",
-        "session",
+        "event_session",
         "staff",
         "slot",
         "registration",

@@ -92,7 +92,7 @@ def resident(number: int, party_size: int = 1, phone: str | None = None) -> dict
 def open_session():
     """A 20-seat session tomorrow of an event with a waitlist, committed for the server."""
     event = factories.event(allow_waitlist=True, max_party_size=4)
-    event_session = factories.session(event, capacity=CAPACITY)
+    event_session = factories.event_session(event, capacity=CAPACITY)
     db.session.commit()
     return event_session
 

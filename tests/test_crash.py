@@ -27,7 +27,7 @@ def test_killing_workers_and_master_mid_burst_loses_and_doubles_nothing(
     migrated_postgres_url, postgres_app, tmp_path
 ):
     event = factories.event(allow_waitlist=True, max_party_size=4)
-    session_id = factories.session(event, capacity=CAPACITY).id
+    session_id = factories.event_session(event, capacity=CAPACITY).id
     db.session.commit()
 
     report = fault.run(migrated_postgres_url, tmp_path, session_id, CAPACITY, ATTEMPTS)

@@ -103,7 +103,7 @@ def test_huge_ids_are_404_not_an_overflow(client, url):
 
 
 def test_nul_bytes_in_a_json_body_are_refused(client, make):
-    event_session = make.session()
+    event_session = make.event_session()
     response = client.post(
         f"/api/v1/sessions/{event_session.id}/registrations",
         json={"name": "a\u0000b", "phone": "13800138000", "party_size": 1, "consent": True},

@@ -37,7 +37,7 @@ def place(make):
 @pytest.fixture
 def feed(make, place):
     """Two sessions in the community, last changed an hour ago."""
-    sessions = [make.session(venue_=place["daxiyang"], capacity=20) for _ in range(2)]
+    sessions = [make.event_session(venue_=place["daxiyang"], capacity=20) for _ in range(2)]
     an_hour_ago(*sessions)
     return sessions
 
@@ -45,7 +45,7 @@ def feed(make, place):
 @pytest.fixture
 def personal(make, place):
     """A resident's registration."""
-    return make.registration(make.session(venue_=place["daxiyang"], capacity=20))
+    return make.registration(make.event_session(venue_=place["daxiyang"], capacity=20))
 
 
 def test_public_feed_headers(client, feed):
@@ -213,11 +213,13 @@ def test_a_change_moves_the_tag_and_a_stale_tag_gets_the_new_feed(client, make, 
 
 def test_unrelated_changes_keep_version_body_and_tag(client, make, place, feed, count_queries):
     first = client.get(FEED)
-    other = make.session(venue_=place["nanhu"], capacity=5)
+    other = make.event_session(venue_=place["nanhu"], capacity=5)
     make.registration(other)
-    make.session(make.event(), place["nanhu"])
-    make.session(make.event(status=EventStatus.DRAFT), place["daxiyang"])  # not public
-    make.session(venue_=place["daxiyang"], day=TODAY - timedelta(days=40))  # out of the window
+    make.event_session(make.event(), place["nanhu"])
+    make.event_session(make.event(status=EventStatus.DRAFT), place["daxiyang"])  # not public
+    make.event_session(
+        venue_=place["daxiyang"], day=TODAY - timedelta(days=40)
+    )  # out of the window
     with count_queries() as statements:
         second = client.get(FEED, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 304
@@ -294,7 +296,7 @@ def test_the_bench_floor_serves_the_same_bytes_from_memory_when_switched_on(
 def test_a_feed_holds_at_most_its_limit_of_sessions_the_earliest_first(app, client, make, place):
     app.config["FEED_MAX_SESSIONS"] = 3
     sessions = [
-        make.session(venue_=place["daxiyang"], day=TODAY + timedelta(days=n))
+        make.event_session(venue_=place["daxiyang"], day=TODAY + timedelta(days=n))
         for n in (5, 1, 4, 2, 3)
     ]
     an_hour_ago(*sessions)
@@ -388,7 +390,7 @@ def test_a_feed_of_a_thousand_sessions_takes_as_many_queries_as_one_of_ten(
 
 def test_a_personal_feed_takes_constant_queries(client, make, place, count_queries):
     phone = "13912345678"
-    sessions = [make.session(venue_=place["daxiyang"], capacity=5) for _ in range(8)]
+    sessions = [make.event_session(venue_=place["daxiyang"], capacity=5) for _ in range(8)]
     made = make.registration(sessions[0], phone=phone)
     url = f"/feeds/me/{made.feed_token}.ics"
     with count_queries() as few:

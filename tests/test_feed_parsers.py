@@ -268,12 +268,12 @@ def world(make) -> World:
     def timed(title: str, days: int, at: time, hours: float = 2, **fields) -> EventSession:
         event_ = fields.pop("event_", None) or event(title)
         day = today + timedelta(days=days)
-        return make.session(event_, venue, day=day, start=at, hours=hours, **fields)
+        return make.event_session(event_, venue, day=day, start=at, hours=hours, **fields)
 
     def all_day(title: str, days: int, length: int) -> EventSession:
         first = today + timedelta(days=days)
         after = local_midnight(first + timedelta(days=length))
-        return make.session(
+        return make.event_session(
             event(title), venue, day=first, start=time(0), ends_at=after, all_day=True
         )
 
@@ -302,7 +302,7 @@ def world(make) -> World:
     timed("很久以前的活动", -60, time(9, 0))
     timed("三年后的活动", 3 * 365, time(9, 0))
     timed("草稿活动", 1, time(11, 0), event_=event("草稿活动", status=EventStatus.DRAFT))
-    make.session(make.event("别处的活动, 另一个单位"), day=today + timedelta(days=1))
+    make.event_session(make.event("别处的活动, 另一个单位"), day=today + timedelta(days=1))
 
     registration = make.registration(booked)
     return World(

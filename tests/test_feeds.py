@@ -127,10 +127,10 @@ def golden(make):
         organisation=organisation,
         category=category,
     )
-    timed = make.session(
+    timed = make.event_session(
         event, venue, id=801, uid="golden-timed@outreach.test", day=FAR, hours=2.5, capacity=20
     )
-    all_day = make.session(
+    all_day = make.event_session(
         event,
         venue,
         id=802,
@@ -140,7 +140,7 @@ def golden(make):
         ends_at=local(FAR + timedelta(days=3), time(0)),
         all_day=True,
     )
-    cancelled = make.session(
+    cancelled = make.event_session(
         event,
         venue,
         id=803,
@@ -303,8 +303,8 @@ def test_feed_text_survives_parsing_exactly(client, golden):
     ],
 )
 def test_place_feeds_hold_the_sessions_at_their_venues(client, make, place, url, expected):
-    made = {name: make.session(venue_=place[name]).uid for name in place if "_" in name}
-    made["school"] = make.session(venue_=place["school"]).uid
+    made = {name: make.event_session(venue_=place[name]).uid for name in place if "_" in name}
+    made["school"] = make.event_session(venue_=place["school"]).uid
     assert uids(client.get(url)) == {made[name] for name in expected}
 
 
@@ -321,7 +321,7 @@ def offers(make, place):
             event = make.event(organisation=organisation, category=category)
             for hall in ("daxiyang_hall", "xuante_hall"):
                 key = (organisation.slug, category.slug, hall)
-                made[key] = make.session(event, place[hall]).uid
+                made[key] = make.event_session(event, place[hall]).uid
     return made
 
 
@@ -426,11 +426,11 @@ def test_a_filter_naming_another_place_than_the_path_is_refused(client, place):
 
 def test_window_reaches_back_thirty_days_and_holds_everything_ahead(client, make, place):
     hall = place["daxiyang_hall"]
-    old = make.session(venue_=hall, day=TODAY - timedelta(days=31))
-    recent = make.session(venue_=hall, day=TODAY - timedelta(days=29))
-    yesterday = make.session(venue_=hall, day=TODAY - timedelta(days=1))
-    far = make.session(venue_=hall, day=TODAY + timedelta(days=3 * 365))
-    draft = make.session(make.event(status=EventStatus.DRAFT), hall)
+    old = make.event_session(venue_=hall, day=TODAY - timedelta(days=31))
+    recent = make.event_session(venue_=hall, day=TODAY - timedelta(days=29))
+    yesterday = make.event_session(venue_=hall, day=TODAY - timedelta(days=1))
+    far = make.event_session(venue_=hall, day=TODAY + timedelta(days=3 * 365))
+    draft = make.event_session(make.event(status=EventStatus.DRAFT), hall)
     found = uid_list(client.get("/feeds/communities/daxiyang.ics"))
     assert found == [recent.uid, yesterday.uid, far.uid]
     assert old.uid not in found and draft.uid not in found
@@ -439,16 +439,16 @@ def test_window_reaches_back_thirty_days_and_holds_everything_ahead(client, make
 def test_window_follows_the_setting(app, client, make, place):
     app.config["FEED_LOOKBACK_DAYS"] = 7
     hall = place["daxiyang_hall"]
-    make.session(venue_=hall, day=TODAY - timedelta(days=8))
-    kept = make.session(venue_=hall, day=TODAY - timedelta(days=6))
+    make.event_session(venue_=hall, day=TODAY - timedelta(days=8))
+    kept = make.event_session(venue_=hall, day=TODAY - timedelta(days=6))
     assert uids(client.get("/feeds/communities/daxiyang.ics")) == {kept.uid}
 
 
 def test_sessions_are_ordered_by_start_then_id(client, make, place):
     hall = place["daxiyang_hall"]
-    later = make.session(venue_=hall, day=TODAY + timedelta(days=2))
-    first = make.session(venue_=hall, start=time(9))
-    second = make.session(venue_=hall, start=time(9))
+    later = make.event_session(venue_=hall, day=TODAY + timedelta(days=2))
+    first = make.event_session(venue_=hall, start=time(9))
+    second = make.event_session(venue_=hall, start=time(9))
     found = uid_list(client.get("/feeds/communities/daxiyang.ics"))
     assert found == [first.uid, second.uid, later.uid]
 
@@ -466,7 +466,7 @@ def test_sessions_are_ordered_by_start_then_id(client, make, place):
 )
 def test_description_tells_the_places_left(client, make, place, capacity, taken, waitlist, text):
     event = make.event(allow_waitlist=waitlist)
-    event_session = make.session(event, place["daxiyang_hall"], capacity=capacity)
+    event_session = make.event_session(event, place["daxiyang_hall"], capacity=capacity)
     for _ in range(taken):
         make.registration(event_session)
     entry = entries(client.get("/feeds/communities/daxiyang.ics?lang=en"))[event_session.uid]
@@ -474,7 +474,7 @@ def test_description_tells_the_places_left(client, make, place, capacity, taken,
 
 
 def test_waitlisted_registrations_do_not_take_places(client, make, place):
-    event_session = make.session(venue_=place["daxiyang_hall"], capacity=2)
+    event_session = make.event_session(venue_=place["daxiyang_hall"], capacity=2)
     make.registration(event_session, party_size=2)
     make.registration(event_session)  # waitlisted
     entry = entries(client.get("/feeds/communities/daxiyang.ics?lang=en"))[event_session.uid]
@@ -484,7 +484,7 @@ def test_waitlisted_registrations_do_not_take_places(client, make, place):
 def test_control_characters_are_stripped_and_long_text_folds(client, make, place):
     title = "环保\x07宣传 🌱 " + "很长的标题" * 30
     event = make.event(title=title, summary="第一行\n第二行, 带逗号; 分号 \\ 反斜杠")
-    event_session = make.session(event, place["daxiyang_hall"])
+    event_session = make.event_session(event, place["daxiyang_hall"])
     response = client.get("/feeds/communities/daxiyang.ics")
     entry = entries(response)[event_session.uid]
     assert entry["SUMMARY"] == title.replace("\x07", "")
@@ -511,7 +511,7 @@ def fetch(client, url="/feeds/communities/daxiyang.ics?lang=en"):
 
 def test_cancelling_a_session_marks_it_and_raises_its_sequence(client, make, place, editor):
     event = make.event(organisation=editor["organisation"])
-    event_session = make.session(event, place["daxiyang_hall"])
+    event_session = make.event_session(event, place["daxiyang_hall"])
     before, found = fetch(client)
     assert found[event_session.uid]["STATUS"] == "CONFIRMED"
     url = f"/staff/events/{event.id}/sessions/{event_session.id}/cancel"
@@ -528,7 +528,8 @@ def test_cancelling_a_session_marks_it_and_raises_its_sequence(client, make, pla
 def test_cancelling_an_event_marks_all_its_sessions(client, make, place, editor):
     event = make.event(organisation=editor["organisation"])
     sessions = [
-        make.session(event, place["daxiyang_hall"], day=TODAY + timedelta(days=n)) for n in (1, 2)
+        make.event_session(event, place["daxiyang_hall"], day=TODAY + timedelta(days=n))
+        for n in (1, 2)
     ]
     url = f"/staff/events/{event.id}/cancel"
     assert post_form(editor["client"], url, {"reason": "台风预警"}).status_code == 302
@@ -542,7 +543,7 @@ def test_cancelling_an_event_marks_all_its_sessions(client, make, place, editor)
 
 def test_a_reschedule_moves_sequence_last_modified_and_etag(client, make, place, editor):
     event = make.event(organisation=editor["organisation"])
-    event_session = make.session(event, place["daxiyang_hall"], capacity=20)
+    event_session = make.event_session(event, place["daxiyang_hall"], capacity=20)
     an_hour_ago(event_session)
     before, found = fetch(client)
     old = found[event_session.uid]
@@ -568,7 +569,7 @@ def test_a_reschedule_moves_sequence_last_modified_and_etag(client, make, place,
 
 def test_moving_a_session_to_another_community_moves_it_between_feeds(client, make, place, editor):
     event = make.event(organisation=editor["organisation"])
-    event_session = make.session(event, place["daxiyang_hall"])
+    event_session = make.event_session(event, place["daxiyang_hall"])
     assert event_session.uid in fetch(client)[1]
     url = f"/staff/events/{event.id}/sessions/{event_session.id}/edit"
     data = {
@@ -585,7 +586,7 @@ def test_moving_a_session_to_another_community_moves_it_between_feeds(client, ma
 
 def test_editing_an_event_updates_its_coming_sessions(client, make, place, editor):
     event = make.event(organisation=editor["organisation"], category=make.category())
-    event_session = make.session(event, place["daxiyang_hall"])
+    event_session = make.event_session(event, place["daxiyang_hall"])
     an_hour_ago(event_session)
     before, found = fetch(client)
     url = f"/staff/events/{event.id}/edit"
@@ -610,7 +611,7 @@ def test_editing_an_event_updates_its_coming_sessions(client, make, place, edito
 
 
 def test_a_registration_changes_places_left_and_last_modified_not_sequence(client, make, place):
-    event_session = make.session(venue_=place["daxiyang_hall"], capacity=10)
+    event_session = make.event_session(venue_=place["daxiyang_hall"], capacity=10)
     an_hour_ago(event_session)
     before, found = fetch(client)
     make.registration(event_session, party_size=2)
@@ -641,14 +642,14 @@ def fresh(registration: Registration) -> Registration:
 def resident(make, place):
     """A resident with a confirmed and a waitlisted registration; a neighbour with their own."""
     halls = place["daxiyang_hall"], place["xuante_hall"]
-    confirmed = make.registration(make.session(venue_=halls[0], capacity=10), 2, phone=PHONE)
-    full = make.session(venue_=halls[1], capacity=1, day=TODAY + timedelta(days=2))
+    confirmed = make.registration(make.event_session(venue_=halls[0], capacity=10), 2, phone=PHONE)
+    full = make.event_session(venue_=halls[1], capacity=1, day=TODAY + timedelta(days=2))
     neighbour = make.registration(full, phone="13700000000")
     waitlisted = make.registration(full, phone=PHONE)
     # The resident's two registrations share one feed (one calendar subscription).
     waitlisted.feed_token = confirmed.feed_token
     db.session.commit()
-    other = make.registration(make.session(venue_=halls[0]), phone="13600000000")
+    other = make.registration(make.event_session(venue_=halls[0]), phone="13600000000")
     return {
         "confirmed": confirmed,
         "waitlisted": waitlisted,
@@ -748,7 +749,7 @@ def test_erased_registrations_leave_the_personal_feed(client, resident):
 
 
 def test_a_stranger_using_the_same_phone_sees_only_their_own_registration(client, make, resident):
-    stranger = make.registration(make.session(capacity=5), phone=PHONE)
+    stranger = make.registration(make.event_session(capacity=5), phone=PHONE)
     assert uids(client.get(personal_url(stranger))) == {stranger.event_session.uid}
 
 

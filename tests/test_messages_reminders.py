@@ -32,7 +32,7 @@ def smtp(app):
 def session_in_three_days(make):
     """A session three days ahead; registrations made now are well before any lead time."""
     day = datetime.now(SHANGHAI).date() + timedelta(days=3)
-    return make.session(make.event(title="社区义诊"), day=day, capacity=1)
+    return make.event_session(make.event(title="社区义诊"), day=day, capacity=1)
 
 
 def reminders(**filters):

@@ -26,7 +26,10 @@ def world(make, client):
     centre = make.organisation(slug="centre")
     other = make.organisation(slug="other")
     event = make.event(title="三天义诊", organisation=centre)
-    day_one, day_two = make.session(event, capacity=20), make.session(event, capacity=20)
+    day_one, day_two = (
+        make.event_session(event, capacity=20),
+        make.event_session(event, capacity=20),
+    )
     wang = make.registration(day_one, email="wang@example.org", name="王秀英")
     li = make.registration(day_one, email="li@example.org", name="李明", language="en")
     zhao = make.registration(day_one, name="赵刚", phone="13900000003")

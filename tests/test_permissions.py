@@ -247,7 +247,7 @@ def permission_world(module_transaction):
         "manager": make.staff("manager", organisation=centre, role="manager"),
         "admin": make.staff("admin", is_admin=True),
     }
-    event_session = make.session(event, venue, capacity=10)
+    event_session = make.event_session(event, venue, capacity=10)
     values = {
         "event": event.id,
         "session": event_session.id,

@@ -48,7 +48,7 @@ def world(make, client):
     centre = make.organisation(slug="centre")
     other = make.organisation(slug="other")
     event = make.event(organisation=centre)
-    event_session = make.session(event, capacity=6)
+    event_session = make.event_session(event, capacity=6)
     wang = make.registration(event_session, 3, name="王秀英", phone="13800138000")
     users = {
         "checker": make.staff("checker", organisation=centre, role="checker"),
@@ -148,7 +148,7 @@ def test_unknown_session_is_404(client, world, page, session_id):
 
 
 def test_registration_of_another_session_cannot_be_cancelled_through_this_one(client, world, make):
-    other_session = make.session(world.event, capacity=5)
+    other_session = make.event_session(world.event, capacity=5)
     elsewhere = make.registration(other_session)
     login(client, world.users["manager"])
     for registration_id in (elsewhere.id, 99999999999, 0):
@@ -347,7 +347,9 @@ def test_waitlisted_registration_is_not_checked_in(client, world, make):
 
 
 def test_code_of_another_session_of_the_event_names_that_session(client, world, make):
-    other = make.session(world.event, capacity=5, day=world.session.starts_at.date() + timedelta(2))
+    other = make.event_session(
+        world.event, capacity=5, day=world.session.starts_at.date() + timedelta(2)
+    )
     elsewhere = make.registration(other)
     login(client, world.users["checker"])
     answer = check_in(client, world, elsewhere.code, Accept="application/json")
@@ -357,7 +359,7 @@ def test_code_of_another_session_of_the_event_names_that_session(client, world, 
 
 
 def test_code_of_another_organisations_session_says_nothing_about_it(client, world, make):
-    stranger = make.registration(make.session(capacity=5))
+    stranger = make.registration(make.event_session(capacity=5))
     login(client, world.users["checker"])
     answer = check_in(client, world, stranger.code, Accept="application/json")
     assert answer.json["message"] == "No registration with this code for this session."
@@ -425,7 +427,7 @@ def test_walk_in_is_waitlisted_when_full(client, world):
 
 
 def test_walk_in_during_the_session_is_allowed(client, world, make):
-    started = make.session(world.event, capacity=5)
+    started = make.event_session(world.event, capacity=5)
     started.starts_at = utcnow() - timedelta(hours=1)
     started.ends_at = utcnow() + timedelta(hours=1)
     db.session.commit()
@@ -571,7 +573,7 @@ def test_xlsx_export_has_every_registration_with_status_and_check_in(client, wor
 
 
 def test_exports_of_an_empty_session_have_headings_only(client, world, make):
-    empty = make.session(world.event, capacity=3)
+    empty = make.event_session(world.event, capacity=3)
     login(client, world.users["checker"])
     table = client.get(url_for(empty, "roster.csv")).data.decode("utf-8-sig").splitlines()
     assert len(table) == 1 and table[0].startswith("Code,")

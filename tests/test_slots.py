@@ -16,7 +16,7 @@ from tests.web import post_form
 def screening(make):
     organisation = make.organisation()
     event = make.event(organisation=organisation)
-    event_session = make.session(event, start=time(8, 30), hours=3, capacity=40)
+    event_session = make.event_session(event, start=time(8, 30), hours=3, capacity=40)
     organiser = make.staff(organisation=organisation, role="organiser")
     return event_session, organiser
 
@@ -140,7 +140,7 @@ def test_other_organisations_and_checkers_cannot_touch_slots(client, screening, 
         assert post_form(client, url(event_session, f"/{slot.id}/delete")).status_code == 403
         post_form(client, "/staff/logout")
     assert client.get(url(event_session)).status_code == 302
-    other_session = make.session()
+    other_session = make.event_session()
     admin = make.staff(is_admin=True)
     login_as(admin)
     wrong = f"/staff/events/{event_session.event_id}/sessions/{other_session.id}/slots"

@@ -64,12 +64,14 @@ def board(make):
     venue = make.venue(community, "炫特社区服务站")
     screening = make.event("三天义诊", organisation=centre)
     tomorrow = local_today() + timedelta(days=1)
-    make.session(screening, venue, day=tomorrow, start=time(9, 0))
-    make.session(screening, venue, day=tomorrow + timedelta(days=1), status=SessionStatus.CANCELLED)
-    make.session(screening, venue, day=local_today() + timedelta(days=20))
+    make.event_session(screening, venue, day=tomorrow, start=time(9, 0))
+    make.event_session(
+        screening, venue, day=tomorrow + timedelta(days=1), status=SessionStatus.CANCELLED
+    )
+    make.event_session(screening, venue, day=local_today() + timedelta(days=20))
     draft = make.event("草稿活动", organisation=centre, status=EventStatus.DRAFT)
     theirs = make.event("别家的活动", organisation=other)
-    make.session(theirs, day=tomorrow)
+    make.event_session(theirs, day=tomorrow)
     return {"centre": centre, "other": other, "screening": screening, "draft": draft}
 
 
@@ -117,15 +119,15 @@ def test_signed_in_account_without_a_role_is_refused_the_dashboard(client, make,
 def test_dashboard_query_count_does_not_grow_with_its_rows(client, make, login_as, count_queries):
     centre = make.organisation()
     login_as(make.staff(organisation=centre, role="manager"))
-    make.session(make.event(organisation=centre))
+    make.event_session(make.event(organisation=centre))
     make.event(organisation=centre, status=EventStatus.DRAFT)
     client.get("/staff/")
     with count_queries() as few:
         assert client.get("/staff/").status_code == 200
     for number in range(6):
         event = make.event(organisation=centre)
-        make.session(event, day=local_today() + timedelta(days=number % 10 + 1))
-        make.session(event, make.venue(township=make.township()))
+        make.event_session(event, day=local_today() + timedelta(days=number % 10 + 1))
+        make.event_session(event, make.venue(township=make.township()))
         make.event(organisation=centre, status=EventStatus.DRAFT)
     with count_queries() as many:
         assert client.get("/staff/").status_code == 200

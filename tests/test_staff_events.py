@@ -79,8 +79,8 @@ def org(make):
         "other": other,
         "category": category,
         "event": event,
-        "session": make.session(event, capacity=20),
-        "second": make.session(event, day=TOMORROW + timedelta(days=1)),
+        "session": make.event_session(event, capacity=20),
+        "second": make.event_session(event, day=TOMORROW + timedelta(days=1)),
         "organiser": make.staff("organiser", organisation=centre, role="organiser"),
         "manager": make.staff("manager", organisation=centre, role="manager"),
         "checker": make.staff("checker", organisation=centre, role="checker"),
@@ -227,14 +227,16 @@ def test_editors_of_the_organisation_open_every_page(client, org, login_as, who)
     ],
 )
 def test_unknown_ids_and_sessions_of_other_events_are_not_found(client, org, make, login_as, url):
-    foreign = make.session(make.event(organisation=org["centre"]))
+    foreign = make.event_session(make.event(organisation=org["centre"]))
     login_as(org["admin"])
     url = url.format(event=org["event"].id, foreign=foreign.id)
     assert client.get(url).status_code == 404
 
 
 def test_restoring_a_session_of_another_event_is_not_found(client, org, make, login_as):
-    foreign = make.session(make.event(organisation=org["centre"]), status=SessionStatus.CANCELLED)
+    foreign = make.event_session(
+        make.event(organisation=org["centre"]), status=SessionStatus.CANCELLED
+    )
     login_as(org["organiser"])
     response = post_form(client, f"/staff/events/{org['event'].id}/sessions/{foreign.id}/restore")
     assert response.status_code == 404
@@ -279,7 +281,7 @@ def test_list_query_count_does_not_grow_with_events(client, org, make, login_as,
     with count_queries() as few:
         client.get("/staff/events")
     for _ in range(6):
-        make.session(make.event(organisation=org["centre"]))
+        make.event_session(make.event(organisation=org["centre"]))
     with count_queries() as many:
         client.get("/staff/events")
     assert len(many) == len(few)
@@ -399,7 +401,7 @@ def test_event_form_messages_in_chinese(client, org, login_as):
 
 
 def test_editing_records_before_and_after_and_touches_future_sessions(client, org, make, login_as):
-    past = make.session(org["event"], day=local_today() - timedelta(days=3))
+    past = make.event_session(org["event"], day=local_today() - timedelta(days=3))
     event_session = org["session"]
     before = (event_session.sequence, event_session.updated_at)
     login_as(org["organiser"])
@@ -675,7 +677,7 @@ def test_sessions_page_query_count_does_not_grow_with_sessions(
     with count_queries() as few:
         client.get(url)
     for venue in place.values():
-        make.session(org["event"], venue)
+        make.event_session(org["event"], venue)
     with count_queries() as many:
         client.get(url)
     assert len(many) == len(few)
@@ -861,7 +863,7 @@ def test_a_draft_cannot_be_cancelled(english, org, make, login_as):
 
 def test_deleting_a_draft_keeps_an_audit_entry_naming_it(client, org, make, login_as):
     draft = make.event("草稿活动", organisation=org["centre"], status=EventStatus.DRAFT)
-    make.session(draft)
+    make.event_session(draft)
     draft_id = draft.id
     login_as(org["organiser"])
     assert client.get(f"/staff/events/{draft_id}/delete").status_code == 200
@@ -899,9 +901,11 @@ def test_clone_shifts_sessions_across_a_month_end_keeping_local_times(
         max_party_size=2,
         registration_opens_at=local(date(2030, 1, 20), time(8, 0)),
     )
-    make.session(source, place["xuante"], day=date(2030, 1, 30), start=time(9, 0), capacity=30)
-    make.session(source, place["chenguang"], day=date(2030, 2, 1), start=time(14, 0))
-    make.session(
+    make.event_session(
+        source, place["xuante"], day=date(2030, 1, 30), start=time(9, 0), capacity=30
+    )
+    make.event_session(source, place["chenguang"], day=date(2030, 2, 1), start=time(14, 0))
+    make.event_session(
         source,
         place["daxiyang"],
         day=date(2030, 1, 29),
@@ -1035,7 +1039,7 @@ def test_cancel_page_of_a_session_nobody_booked(english, org, login_as):
 
 
 def test_cancel_page_of_a_session_that_is_over_tells_nobody(english, org, make, login_as):
-    over = make.session(org["event"])
+    over = make.event_session(org["event"])
     make.registration(over, 2)
     yesterday = local_today() - timedelta(days=1)
     over.starts_at, over.ends_at = local(yesterday, time(9, 0)), local(yesterday, time(11, 0))

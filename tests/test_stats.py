@@ -139,11 +139,11 @@ def world(make, client):
         one_registration_per_event=True,
     )
     start = time(8, 30)
-    day1 = make.session(screening, stations["xuante"], day=date(2025, 8, 19), start=start,
+    day1 = make.event_session(screening, stations["xuante"], day=date(2025, 8, 19), start=start,
                         hours=3, capacity=30)  # fmt: skip
-    day2 = make.session(screening, stations["chenguang"], day=date(2025, 8, 20), start=start,
+    day2 = make.event_session(screening, stations["chenguang"], day=date(2025, 8, 20), start=start,
                         hours=3, capacity=40)  # fmt: skip
-    day3 = make.session(screening, stations["bishui"], day=date(2025, 8, 21), start=start,
+    day3 = make.event_session(screening, stations["bishui"], day=date(2025, 8, 21), start=start,
                         hours=3, capacity=20)  # fmt: skip
     # Day 1: two slots of 20 under a capacity of 30, so 30 places. 6 people, 5 come.
     tcm, general = make.slot(day1, "中医科", 20), make.slot(day1, "全科", 20)
@@ -165,21 +165,21 @@ def world(make, client):
         arrive(registration, checker)
 
     clinic = make.event("每周健康义诊日", organisation=centre, category=health)
-    monday = make.session(clinic, clinic_venue, day=date(2025, 9, 1), start=time(7, 0))
+    monday = make.event_session(clinic, clinic_venue, day=date(2025, 9, 1), start=time(7, 0))
     arrive(book(monday, 1), checker)
     book(monday, 2)
 
     talk = make.event("高血压健康讲座", organisation=centre, category=talks)
-    called_off = make.session(talk, stations["chenguang"], day=date(2025, 8, 25),
+    called_off = make.event_session(talk, stations["chenguang"], day=date(2025, 8, 25),
                               start=time(14, 0), capacity=25)  # fmt: skip
     book(called_off, 2)
     called_off.status = SessionStatus.CANCELLED
     draft = make.event("草稿活动", organisation=centre, category=health, status=EventStatus.DRAFT)
-    make.session(draft, stations["bishui"], day=date(2025, 8, 26), capacity=10)
+    make.event_session(draft, stations["bishui"], day=date(2025, 8, 26), capacity=10)
     db.session.commit()
 
     day_of_ecology = make.event("全国生态日", organisation=commission, category=ecology)
-    ecology_session = make.session(day_of_ecology, square, day=date(2025, 8, 15))
+    ecology_session = make.event_session(day_of_ecology, square, day=date(2025, 8, 15))
     book(ecology_session, 2)
     book(ecology_session, 1)
     db.session.commit()  # one transaction for every registration: the fixture stays quick
@@ -212,8 +212,8 @@ def offices(make, client):
         "admin": make.staff("admin", is_admin=True),
     }
     screening = make.event("医师节专家义诊进社区", organisation=centre)
-    make.session(screening, capacity=10)
-    make.session(make.event("全国生态日", organisation=commission))
+    make.event_session(screening, capacity=10)
+    make.event_session(make.event("全国生态日", organisation=commission))
     return SimpleNamespace(users=users, screening=screening, centre=centre)
 
 
@@ -427,7 +427,7 @@ def test_rates_wait_for_the_session_to_end(client, make):
     client.set_cookie("lang", "en")
     centre = make.organisation()
     manager = make.staff(organisation=centre, role="manager")
-    tomorrow = make.session(make.event(organisation=centre), capacity=10)
+    tomorrow = make.event_session(make.event(organisation=centre), capacity=10)
     make.registration(tomorrow, 3)
     login(client, manager)
     rows = figures_by_label(client.get("/staff/stats/categories.csv"))
@@ -439,7 +439,7 @@ def test_slots_bound_the_places_of_a_session_without_its_own_capacity(client, ma
     client.set_cookie("lang", "en")
     centre = make.organisation()
     manager = make.staff(organisation=centre, role="manager")
-    event_session = make.session(make.event(organisation=centre), capacity=None)
+    event_session = make.event_session(make.event(organisation=centre), capacity=None)
     morning, afternoon = make.slot(event_session, "上午", 6), make.slot(event_session, "下午", 6)
     make.registration(event_session, 3, slot_id=morning.id)
     make.registration(event_session, 3, slot_id=afternoon.id)
@@ -526,7 +526,7 @@ def test_csv_defuses_formulas_in_names(client, make):
     manager = make.staff(organisation=centre, role="manager")
     event = make.event('=HYPERLINK("http://example.com")', organisation=centre,
                        category=make.category("-2类别", name_en=None))  # fmt: skip
-    make.session(event, make.venue(community))
+    make.event_session(event, make.venue(community))
     login(client, manager)
     cells = []
     for table in ("events", "communities", "townships", "categories"):
@@ -605,7 +605,7 @@ def test_chart_labels_are_escaped(client, make):
     centre = make.organisation()
     manager = make.staff(organisation=centre, role="manager")
     event = make.event("<b>义诊</b>", organisation=centre)
-    make.registration(make.session(event, make.venue(community), capacity=5), 2)
+    make.registration(make.event_session(event, make.venue(community), capacity=5), 2)
     login(client, manager)
     for url in ("/staff/stats", f"/staff/stats/events/{event.id}"):
         page = text_of(client.get(url))
@@ -628,12 +628,12 @@ def spread(make, client):
         make.community(shibali if n % 2 else liulitun, f"第{n}社区", slug=f"c{n}") for n in range(8)
     ]
     for number, community in enumerate(communities):
-        event_session = make.session(campaign, make.venue(community), day=day, capacity=50)
+        event_session = make.event_session(campaign, make.venue(community), day=day, capacity=50)
         if number < 3:
             book(event_session, number + 1)
-    school = make.session(campaign, make.venue(None, "乡中心小学", township=shibali), day=day)
+    school = make.event_session(campaign, make.venue(None, "乡中心小学", township=shibali), day=day)
     book(school, 4)
-    make.session(campaign, make.venue(None, "街道卫生服务中心", township=liulitun), day=day)
+    make.event_session(campaign, make.venue(None, "街道卫生服务中心", township=liulitun), day=day)
     db.session.commit()
     login(client, manager)
     return campaign
@@ -723,11 +723,13 @@ def test_queries_do_not_grow_with_the_data(client, world, make, count_queries):
         community = make.community(name=f"新社区{number}")
         event = make.event(organisation=world.centre, category=make.category())
         for day in (date(2025, 8, 12 + number), date(2025, 9, 3 + number)):
-            event_session = make.session(event, make.venue(community), day=day, capacity=8)
+            event_session = make.event_session(event, make.venue(community), day=day, capacity=8)
             for party in (1, 2, 3, 4):
                 book(event_session, party)
         other = make.venue(community)
-        extra = make.session(world.screening, other, day=date(2025, 8, 22 + number), capacity=5)
+        extra = make.event_session(
+            world.screening, other, day=date(2025, 8, 22 + number), capacity=5
+        )
         book(extra, 2)
     db.session.commit()
     with count_queries() as many:

@@ -36,7 +36,7 @@ def world(make):
     centre = make.organisation("六里屯社区卫生服务中心", slug="centre")
     health = make.category("健康义诊", slug="health", name_en="Health screening")
     event = make.event("三天义诊", organisation=centre, category=health)
-    event_session = make.session(event, make.venue(community), capacity=20)
+    event_session = make.event_session(event, make.venue(community), capacity=20)
     return {"event": event, "session": event_session}
 
 

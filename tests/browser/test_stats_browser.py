@@ -46,7 +46,7 @@ def screening(make):
     event = make.event("医师节专家义诊进社区", organisation=centre)
     first = local_today() - timedelta(days=7)
     for number, (venue, parties) in enumerate(zip(venues, PARTIES, strict=True)):
-        event_session = make.session(
+        event_session = make.event_session(
             event, venue, day=first + timedelta(days=number), start=time(8, 30), capacity=20
         )
         before = event_session.starts_at - timedelta(days=1)
