@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from outreach.events.models import EventStatus, SessionStatus
-from tests.test_feeds import FAR, TODAY, an_hour_ago, calendar_of, entries, uids
+from tests.feeds.support import FAR, TODAY, an_hour_ago, calendar_of, entries, uids
 
 
 @pytest.fixture
