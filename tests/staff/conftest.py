@@ -75,3 +75,16 @@ def team(make):
         "checker": make.staff("zhao.checker", organisation=centre, role="checker"),
         "outsider": make.staff("chen.other", organisation=other, role="organiser"),
     }
+
+
+@pytest.fixture
+def weekly_clinic(make, login_as):
+    """An organiser of a health centre, signed in, with a published event and two venues."""
+    centre = make.organisation("六里屯社区卫生服务中心", slug="centre")
+    organiser = make.staff("organiser", organisation=centre, role="organiser")
+    event = make.event("每周义诊", organisation=centre)
+    township = make.township("六里屯街道")
+    first = make.venue(make.community(township, "炫特社区"), "炫特社区服务站")
+    second = make.venue(make.community(township, "晨光社区"), "晨光社区服务站")
+    login_as(organiser)
+    return {"event": event, "venue": first, "other_venue": second, "organiser": organiser}

@@ -1,18 +1,20 @@
 """What the staff page tests share: reading pages and the audit trail, and the forms of
-the event and session editors."""
+the event, session and repeat-rule editors."""
 
 from __future__ import annotations
 
 import html
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from babel.dates import format_date
 from sqlalchemy import func, select
 
 from outreach.accounts.models import AuditEntry
 from outreach.database import db
 from outreach.events.models import EventSession
-from outreach.localtime import local_date
+from outreach.localtime import local_date, local_today
 from tests.factories import SHANGHAI
+from tests.web import post_form
 
 TOMORROW = datetime.now(SHANGHAI).date() + timedelta(days=1)
 
@@ -42,6 +44,11 @@ def count(model) -> int:
 
 def local_date_of(event_session: EventSession) -> date:
     return local_date(event_session.starts_at)
+
+
+def english_day(day: date) -> str:
+    """A date as the English staff pages write it in full: Tuesday 3 June 2031."""
+    return format_date(day, "EEEE d MMMM y", locale="en")
 
 
 def fresh(obj):
@@ -108,3 +115,69 @@ BAD_ROWS = [
     ({"capacity": "abc"}, "The capacity must be a whole number from 0 to 100000"),
     ({"capacity": "99999999999"}, "The capacity must be a whole number from 0 to 100000"),
 ]
+
+
+# Repeat rules
+
+
+def next_monday() -> date:
+    """The first Monday after today (1 to 7 days ahead), in Beijing."""
+    today = local_today()
+    return today + timedelta(days=7 - today.weekday())
+
+
+def mondays(count: int, start: date | None = None) -> list[date]:
+    first = start or next_monday()
+    return [first + timedelta(weeks=n) for n in range(count)]
+
+
+def beijing(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def local_day(event_session) -> date:
+    return event_session.starts_at.astimezone(SHANGHAI).date()
+
+
+def series_form(clinic, **changes) -> dict:
+    """A weekly Monday morning rule, four times from next Monday, with changes."""
+    data = {
+        "first_day": next_monday().isoformat(),
+        "frequency": "weekly",
+        "interval": "1",
+        "weekdays": ["0"],
+        "monthly_by": "day",
+        "month_day": "",
+        "ordinal": "1",
+        "weekday": "0",
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "venue_id": str(clinic["venue"].id),
+        "capacity": "20",
+        "ends": "count",
+        "count": "4",
+        "until": "",
+        "exdates": "",
+        "save": "1",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def series_url(clinic, suffix: str = "") -> str:
+    return f"/staff/events/{clinic['event'].id}/series{suffix}?lang=en"
+
+
+def save_series(client, clinic, **changes):
+    return post_form(client, series_url(clinic), series_form(clinic, **changes))
+
+
+def series_sessions(clinic) -> list[EventSession]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(EventSession)
+            .where(EventSession.event_id == clinic["event"].id)
+            .order_by(EventSession.starts_at)
+        )
+    )

@@ -12,15 +12,10 @@ from outreach.localtime import local_today
 from outreach.messages.models import Message
 from outreach.registrations import services as registration_services
 from tests.factories import local
-from tests.staff.support import TOMORROW, session_url, text_of
+from tests.staff.support import TOMORROW, english_day, session_url, text_of
 from tests.web import post_form
 
 WEEKDAYS_ZH = "一二三四五六日"
-
-
-def english_day(day: date) -> str:
-    """A date as the English staff pages write it in full: Tuesday 3 June 2031."""
-    return f"{day:%A} {day.day} {day:%B} {day.year}"
 
 
 def chinese_day(day: date) -> str:
