@@ -19,7 +19,7 @@ def page_text(response) -> str:
 
 
 @pytest.fixture
-def world(make):
+def two_campaigns(make):
     """Two townships, three communities, two organisations, two categories, four sessions."""
     liulitun = make.township("六里屯街道", slug="liu-li-tun-jie-dao")
     wangjing = make.township("望京街道", slug="wang-jing-jie-dao")
@@ -48,7 +48,7 @@ def world(make):
     }
 
 
-def test_home_lists_upcoming_sessions_grouped_by_local_day(client, world):
+def test_home_lists_upcoming_sessions_grouped_by_local_day(client, two_campaigns):
     response = client.get("/")
     text = page_text(response)
     assert response.status_code == 200
@@ -73,7 +73,7 @@ def test_home_shows_times_in_beijing_time(client, make):
         ("category=health&township=liu-li-tun-jie-dao", ["晨光社区服务站"], [DAXIYANG]),
     ],
 )
-def test_home_filters_by_slug(client, world, query, present, absent):
+def test_home_filters_by_slug(client, two_campaigns, query, present, absent):
     text = page_text(client.get(f"/?{query}"))
     for needle in present:
         assert needle in text
@@ -81,7 +81,7 @@ def test_home_filters_by_slug(client, world, query, present, absent):
         assert needle not in text
 
 
-def test_date_range_filters_by_local_day(client, world):
+def test_date_range_filters_by_local_day(client, two_campaigns):
     day_after = (local_today() + timedelta(days=2)).isoformat()
     text = page_text(client.get(f"/?from={day_after}&to={day_after}"))
     assert "晨光社区服务站" in text
@@ -128,8 +128,8 @@ def test_pagination_splits_sessions_and_keeps_filters(app, client, make):
     assert "这一页没有内容" in page_text(beyond)
 
 
-def test_event_page_shows_every_session_with_place_chain_and_capacity(client, world):
-    screening = world["screening"]
+def test_event_page_shows_every_session_with_place_chain_and_capacity(client, two_campaigns):
+    screening = two_campaigns["screening"]
     text = page_text(client.get(f"/events/{screening.id}"))
     assert "三天义诊" in text
     assert "炫特社区服务站" in text and "晨光社区服务站" in text
@@ -158,7 +158,7 @@ def test_cancelled_session_stays_visible_and_marked(client, make):
     assert "天气原因" in event_text
 
 
-def test_township_page_lists_communities_and_sessions(client, world):
+def test_township_page_lists_communities_and_sessions(client, two_campaigns):
     text = page_text(client.get("/townships/liu-li-tun-jie-dao"))
     assert "炫特社区" in text and "晨光社区" in text
     assert "/communities/xuan-te-she-qu" in text
@@ -181,14 +181,14 @@ def test_township_page_includes_venues_outside_communities(client, make):
         ("/categories/health", "三天义诊", "全国生态日宣传"),
     ],
 )
-def test_place_organisation_and_category_pages(client, world, url, present, absent):
+def test_place_organisation_and_category_pages(client, two_campaigns, url, present, absent):
     response = client.get(url)
     assert response.status_code == 200
     assert present in page_text(response)
     assert absent not in page_text(response)
 
 
-def test_community_page_accepts_further_filters(client, world):
+def test_community_page_accepts_further_filters(client, two_campaigns):
     text = page_text(client.get("/communities/xuan-te-she-qu?category=ecology"))
     assert "没有符合条件的近期活动" in text
 
