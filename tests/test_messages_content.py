@@ -10,7 +10,7 @@ import pytest
 
 from outreach.messages.models import MessageChannel, MessageKind
 from tests.messages_support import outbox
-from tests.test_registration_pages import register
+from tests.web import register
 
 
 @pytest.fixture

@@ -32,8 +32,7 @@ from tests.messages_support import (
     outbox,
     text_part,
 )
-from tests.test_registration_pages import register
-from tests.web import login, post_form
+from tests.web import login, post_form, register
 
 ROOT = Path(__file__).resolve().parent.parent
 

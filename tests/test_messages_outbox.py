@@ -14,8 +14,7 @@ from outreach.messages.models import Message, MessageChannel, MessageKind, Messa
 from outreach.registrations import services as registration_services
 from outreach.registrations.models import Registration
 from tests.messages_support import outbox
-from tests.test_registration_pages import register
-from tests.web import login, post_form
+from tests.web import login, post_form, register
 
 
 def kinds(**filters) -> list[str]:

@@ -10,30 +10,7 @@ from outreach.database import db
 from outreach.events.models import SessionStatus
 from outreach.places import services as place_services
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.web import csrf_token
-
-
-def form_data(event_session, client, **fields):
-    prefix = f"s{event_session.id}-"
-    data = {
-        "name": "王秀英",
-        "phone": "138 0013 8000",
-        "party_size": "3",
-        "community": "",
-        "email": "",
-        "consent": "y",
-        **fields,
-    }
-    body = {prefix + key: value for key, value in data.items() if value is not None}
-    body[prefix + "session_id"] = str(event_session.id)
-    body[prefix + "csrf_token"] = csrf_token(client)
-    return body
-
-
-def register(client, event_session, **fields):
-    return client.post(
-        f"/sessions/{event_session.id}/register", data=form_data(event_session, client, **fields)
-    )
+from tests.web import csrf_token, register, registration_form
 
 
 def test_event_page_has_a_registration_form_per_open_session(client, make):
@@ -141,7 +118,7 @@ def test_duplicate_phone_is_refused_on_the_form(client, make):
 
 def test_registration_form_requires_the_csrf_token(client, make):
     event_session = make.event_session()
-    data = form_data(event_session, client)
+    data = registration_form(event_session, client)
     data.pop(f"s{event_session.id}-csrf_token")
     response = client.post(f"/sessions/{event_session.id}/register", data=data)
     assert response.status_code == 400
@@ -252,7 +229,7 @@ def test_error_page_after_a_refused_registration_loads_eagerly(client, make, cou
     event = make.event()
     sessions = [make.event_session(event, make.venue(), capacity=5) for _ in range(6)]
     make.registration(sessions[0], phone="13800138000")
-    data = form_data(sessions[0], client)  # the same phone: refused by the rules
+    data = registration_form(sessions[0], client)  # the same phone: refused by the rules
     with count_queries() as refused:
         response = client.post(f"/sessions/{sessions[0].id}/register", data=data)
     assert response.status_code == 422

@@ -2,8 +2,8 @@
 
 The token and the signed-in session are written straight into the client's session cookie,
 as the application itself would write them, so a test needs no page fetch to post a form or
-to act as someone. `sign_in_through_form` goes through the real login form, for the tests of
-signing in itself.
+to act as someone. `sign_in_through_form` goes through the real login form, for the tests
+of signing in itself; `register` fills in a session's registration form as a resident does.
 """
 
 from __future__ import annotations
@@ -40,6 +40,32 @@ def csrf_token(client: FlaskClient) -> str:
 def post_form(client: FlaskClient, url: str, data: dict | None = None, **kwargs):
     """POST a form as a browser would, with the session's CSRF token."""
     return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
+
+
+def registration_form(event_session, client, **fields):
+    """The registration form of a session as a resident fills it in, with changes."""
+    prefix = f"s{event_session.id}-"
+    data = {
+        "name": "王秀英",
+        "phone": "138 0013 8000",
+        "party_size": "3",
+        "community": "",
+        "email": "",
+        "consent": "y",
+        **fields,
+    }
+    body = {prefix + key: value for key, value in data.items() if value is not None}
+    body[prefix + "session_id"] = str(event_session.id)
+    body[prefix + "csrf_token"] = csrf_token(client)
+    return body
+
+
+def register(client, event_session, **fields):
+    """Register for a session through its form on the event page."""
+    return client.post(
+        f"/sessions/{event_session.id}/register",
+        data=registration_form(event_session, client, **fields),
+    )
 
 
 def login(client: FlaskClient, user) -> None:
