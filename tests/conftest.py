@@ -56,14 +56,25 @@ TEST_CONFIG = {
 COMMITTING_FIXTURES = {"live_server", "postgres_app", "migrated_postgres_url"}
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by database
 def pytest_collection_modifyitems(items) -> None:
-    """Refuse a test that needs real commits but is not marked so."""
+    """Refuse a test that needs real commits but is not marked so; run first the committing
+    tests that bring their own database (servers, benchmarks, migrations), so that parallel
+    workers do not wait at the end for one long test."""
     for item in items:
         needs = COMMITTING_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         if needs and item.get_closest_marker("commits") is None:
             raise pytest.UsageError(
                 f"{item.nodeid} uses {', '.join(sorted(needs))}: mark it @pytest.mark.commits"
             )
+    items.sort(key=_runs_first, reverse=True)  # stable: the order is otherwise kept
+
+
+def _runs_first(item) -> bool:
+    return (
+        item.get_closest_marker("commits") is not None
+        and "database_url" not in getattr(item, "fixturenames", ())
+    )
 
 
 @contextmanager
