@@ -1,16 +1,30 @@
-"""Fixtures: an application per test on SQLite and (when configured) PostgreSQL."""
+"""Fixtures: one application per database and worker; each test inside a transaction rolled back.
+
+SQLite always, PostgreSQL too when OUTREACH_TEST_DATABASE_URL names a server. Under
+pytest-xdist each worker has its own SQLite file and its own scratch PostgreSQL database.
+
+Most tests never commit anything for real: the test's connection begins a transaction, the
+application's session joins it with `join_transaction_mode="create_savepoint"` (so the app's
+own `db.session.commit()` only releases a savepoint), and the transaction is rolled back at
+the end. Tests whose rows other threads or processes must read (live servers, gunicorn,
+threads with their own connections, subprocesses) are marked `commits`: they get the real
+engine, factories that commit, and every table emptied afterwards.
+
+Scenario data that a module's tests only read can be built once per module inside
+`module_transaction`; each test then runs inside a savepoint of that transaction.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
-import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import flask_migrate
 import pytest
-from flask import g
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -18,20 +32,56 @@ from sqlalchemy.engine import make_url
 from outreach import create_app
 from outreach.config import normalise_database_url
 from outreach.database import db
-from tests import factories
+from outreach.extensions import limiter
+from tests import factories, web
 
 POSTGRES_URL = os.environ.get("OUTREACH_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# "gw0", "gw1", … under pytest-xdist; names this process's own databases.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 if os.environ.get("CI") == "true" and not POSTGRES_URL:
     raise pytest.UsageError("CI must run the suite on PostgreSQL: set OUTREACH_TEST_DATABASE_URL")
 
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "UID_DOMAIN": "outreach.test",
+    # Feeds are fetched right after each change here; test_feed_http tests the memo.
+    "FEED_VERSION_TTL": 0,
+}
+
+# Fixtures whose rows or servers live outside the test's transaction: tests using them must
+# be marked `commits` (checked at collection).
+COMMITTING_FIXTURES = {"live_server", "postgres_app", "migrated_postgres_url"}
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by database
+def pytest_collection_modifyitems(items) -> None:
+    """Refuse a test that needs real commits but is not marked so; run first the committing
+    tests that bring their own database (servers, benchmarks, migrations), so that parallel
+    workers do not wait at the end for one long test."""
+    for item in items:
+        needs = COMMITTING_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if needs and item.get_closest_marker("commits") is None:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {', '.join(sorted(needs))}: mark it @pytest.mark.commits"
+            )
+    items.sort(key=_runs_first, reverse=True)  # stable: the order is otherwise kept
+
+
+def _runs_first(item) -> bool:
+    return (
+        item.get_closest_marker("commits") is not None
+        and "database_url" not in getattr(item, "fixturenames", ())
+    )
+
 
 @contextmanager
 def _scratch_postgres_database(url: str) -> Iterator[str]:
-    """A database of its own for this run, so parallel runs never share tables."""
+    """A database of its own for this run and worker, so parallel runs never share tables."""
     admin_url = make_url(normalise_database_url(url))
-    name = f"outreach_test_{secrets.token_hex(4)}"
+    name = f"outreach_test_{WORKER}_{secrets.token_hex(4)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -61,7 +111,7 @@ def migrated_postgres_url(request) -> Iterator[str]:
 
 @pytest.fixture
 def postgres_app(migrated_postgres_url):
-    """This process's own application on that database, to write and read rows."""
+    """This process's own application on that database, to write and read rows (and commit)."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": migrated_postgres_url, "SECRET_KEY": "scratch"})
     with app.app_context():
         yield app
@@ -71,7 +121,7 @@ def postgres_app(migrated_postgres_url):
 
 @pytest.fixture(scope="session", params=DATABASES)
 def database_url(request, tmp_path_factory) -> Iterator[str]:
-    """A database URL with the schema built, one per engine for the whole run."""
+    """A database URL with the schema built, one per engine for the whole run (and worker)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         context = None
@@ -87,6 +137,106 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         context.__exit__(None, None, None)
 
 
+class FreshRequestClient(FlaskClient):
+    """A client whose requests start with an empty `g` and the test's rows committed.
+
+    The `app` fixture keeps one application context open so tests can use the database;
+    requests then reuse it and its session. Extensions caching per-request state in `g` (the
+    chosen language, the signed-in user) would leak from one request into the next, and a
+    view that rolls back after a rule error would take the test's unsaved rows with it.
+    Committing here only releases a savepoint, as the app's own commits do.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(g):
+            g.pop(name)
+        db.session.commit()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url) -> Iterator[Flask]:
+    """The application on that database, built once: tests share it and restore what they
+    change (`app` puts back its configuration, extensions and rate limits)."""
+    application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    application.test_client_class = FreshRequestClient
+    # Only matters when the session's bind is a connection already in a transaction.
+    db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@contextmanager
+def _state_restored(app: Flask) -> Iterator[None]:
+    """Put back the configuration, extension state and rate-limit counters a test changed."""
+    config = dict(app.config)
+    extensions = dict(app.extensions)
+    limiter_state = dict(vars(limiter))
+    limiter.reset()
+    try:
+        yield
+    finally:
+        app.config.clear()
+        app.config.update(config)
+        app.extensions.clear()
+        app.extensions.update(extensions)
+        vars(limiter).clear()
+        vars(limiter).update(limiter_state)
+        limiter.reset()
+
+
+def _begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+class JoinedTransaction:
+    """A connection in a transaction that stands in for the app's engine while it lasts.
+
+    The session gets this connection as its bind and, in `create_savepoint` mode, commits
+    and rolls back only savepoints inside the transaction; `close()` rolls it all back.
+
+    On SQLite the sqlite3 module's own transaction handling would skip BEGIN before a
+    SAVEPOINT, so a released savepoint would outlive the rollback: on this connection only,
+    SQLAlchemy emits BEGIN itself (the recipe of SQLAlchemy's SQLite documentation). Other
+    connections keep the driver's usual behaviour, on which the app's concurrency relies.
+    """
+
+    current: JoinedTransaction | None = None
+
+    def __init__(self) -> None:
+        self.engines = db.engines
+        self.engine = self.engines[None]
+        self.connection = self.engine.connect()
+        self._driver = self.connection.connection.driver_connection
+        self._sqlite = self.connection.dialect.name == "sqlite"
+        if self._sqlite:
+            self._driver.isolation_level = None
+            event.listen(self.connection, "begin", _begin)
+        self.transaction = self.connection.begin()
+        self.engines[None] = self.connection
+        JoinedTransaction.current = self
+
+    def join(self, other: Flask):
+        """Put another application's session on this connection too; returns its engine."""
+        with other.app_context():
+            engine = db.engines[None]
+            db.engines[None] = self.connection
+        return engine
+
+    def close(self) -> None:
+        """Roll back everything done inside, and give the app its engine back."""
+        JoinedTransaction.current = None
+        try:
+            db.session.remove()
+        finally:
+            self.engines[None] = self.engine
+            self.connection.rollback()  # the transaction and every savepoint inside it
+            if self._sqlite:
+                self._driver.isolation_level = ""  # back to the driver's default for the pool
+            self.connection.close()
+
+
 def _empty_tables() -> None:
     # DELETE is much faster than TRUNCATE on PostgreSQL for the few rows a test writes.
     for table in reversed(db.metadata.sorted_tables):
@@ -94,40 +244,102 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
-class FreshRequestClient(FlaskClient):
-    """A client whose requests start with an empty `g`, as each does on a real server.
+class ModuleTransaction:
+    """Rows built once for a module's tests, which each run inside a savepoint of it."""
 
-    The `app` fixture keeps one application context open so tests can use the database;
-    requests then reuse it, and extensions caching per-request state in `g` (the chosen
-    language, later the logged-in user) would leak from one request into the next.
+    active: ModuleTransaction | None = None
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.joined = JoinedTransaction()
+        self.kept: set = set()
+
+    def keep(self) -> None:
+        """Remember the rows built so far as the module's: tests may read them, not lose them."""
+        db.session.commit()  # releases the session's savepoint: tests nest inside the transaction
+        self.kept = set(db.session.identity_map.keys())
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """One test's turn: all it does is rolled back, and it forgets the objects it loaded."""
+        savepoint = self.joined.connection.begin_nested()
+        try:
+            yield
+        finally:
+            db.session.rollback()
+            if savepoint.is_active:
+                savepoint.rollback()
+            for key, obj in list(db.session.identity_map.items()):
+                if key not in self.kept:
+                    db.session.expunge(obj)
+            db.session.expire_all()
+            for name in list(g):
+                g.pop(name)
+
+
+@pytest.fixture(scope="module")
+def module_transaction(shared_app) -> Iterator[ModuleTransaction]:
+    """An application context and an outer transaction for the whole module.
+
+    A module-scoped scenario fixture takes this, builds its rows with `tests.factories`, and
+    calls `keep()`; every test of the module then runs in a savepoint of this transaction and
+    shares its session, so the scenario's objects stay usable.
     """
-
-    def open(self, *args, **kwargs):
-        for name in list(g):
-            g.pop(name)
-        return super().open(*args, **kwargs)
+    with _state_restored(shared_app), shared_app.app_context():
+        module = ModuleTransaction(shared_app)
+        ModuleTransaction.active = module
+        try:
+            yield module
+        finally:
+            ModuleTransaction.active = None
+            module.joined.close()
 
 
 @pytest.fixture
-def app(database_url):
-    """The application on a clean database, inside an application context."""
-    application = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "test-secret",
-            "UID_DOMAIN": "outreach.test",
-            # Feeds are fetched right after each change here; test_feed_http tests the memo.
-            "FEED_VERSION_TTL": 0,
-        }
-    )
-    application.test_client_class = FreshRequestClient
-    with application.app_context():
-        yield application
-        db.session.rollback()
-        _empty_tables()
-        db.session.remove()
-        db.engine.dispose()
+def app(request, shared_app) -> Iterator[Flask]:
+    """The application inside an application context, on an empty database (as far as the
+    test can tell): rolled back afterwards, or emptied for tests marked `commits`."""
+    commits = request.node.get_closest_marker("commits") is not None
+    module = ModuleTransaction.active
+    if module is not None and module.app is shared_app:
+        if commits:
+            raise pytest.UsageError("a test marked `commits` cannot share a module transaction")
+        with _state_restored(shared_app), module.savepoint():
+            yield shared_app
+        return
+    with _state_restored(shared_app), shared_app.app_context():
+        if commits:
+            try:
+                yield shared_app
+            finally:
+                db.session.rollback()
+                _empty_tables()
+                db.session.remove()
+        else:
+            joined = JoinedTransaction()
+            try:
+                yield shared_app
+            finally:
+                joined.close()
+
+
+@pytest.fixture
+def new_app(app) -> Iterator:
+    """Build another application on the test's database, with settings of its own: for a
+    test that adds routes, or needs a setting read when the app is built. Under the rolled-
+    back transaction it shares the test's connection."""
+    built: list = []
+
+    def build(**overrides) -> Flask:
+        other = create_app({**app.config, **overrides})
+        other.test_client_class = FreshRequestClient
+        if JoinedTransaction.current is not None:
+            built.append(JoinedTransaction.current.join(other))
+        return other
+
+    yield build
+    for engine in built:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -142,58 +354,54 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class CommittingFactories:
+    """The factories, each call committed: for tests whose rows other connections read."""
+
+    def __getattr__(self, name: str):
+        value = getattr(factories, name)
+        if name not in factories.BUILDERS:
+            return value
+
+        @functools.wraps(value)
+        def build_and_commit(*args, **kwargs):
+            row = value(*args, **kwargs)
+            db.session.commit()
+            return row
+
+        return build_and_commit
+
+
 @pytest.fixture
-def make(app):
-    """Factories that add rows to the test database."""
+def make(request, app):
+    """Factories that add rows to the test database (flushed; committed under `commits`)."""
+    if request.node.get_closest_marker("commits") is not None:
+        return CommittingFactories()
     return factories
 
 
 @pytest.fixture
 def count_queries(app):
-    """Context manager counting the SQL statements run inside it."""
+    """Context manager counting the SQL statements run inside it (savepoints not counted)."""
 
     @contextmanager
     def counting() -> Iterator[list[str]]:
         statements: list[str] = []
 
         def record(conn, cursor, statement, *args):
-            statements.append(statement)
+            if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+                statements.append(statement)
 
-        event.listen(db.engine, "before_cursor_execute", record)
+        bind = db.engine
+        event.listen(bind, "before_cursor_execute", record)
         try:
             yield statements
         finally:
-            event.remove(db.engine, "before_cursor_execute", record)
+            event.remove(bind, "before_cursor_execute", record)
 
     return counting
 
 
-CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(client) -> str:
-    """The CSRF token of the client's session, read from a page with a form."""
-    response = client.get("/staff/login")
-    if response.status_code == 302:  # signed in: every staff page has the sign-out form
-        response = client.get("/staff/")
-    match = CSRF_FIELD.search(response.get_data(as_text=True))
-    assert match, "no CSRF token found"
-    return match.group(1)
-
-
-def post_form(client, url: str, data: dict | None = None, **kwargs):
-    """POST a form as a browser would, with the session's CSRF token."""
-    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
-
-
-def login(client, user, password: str = factories.PASSWORD):
-    """Sign the client in as `user` through the login form."""
-    response = post_form(client, "/staff/login", {"username": user.username, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return response
-
-
 @pytest.fixture
 def login_as(client):
-    """Sign the test client in as the given account."""
-    return lambda user, password=factories.PASSWORD: login(client, user, password)
+    """Sign the test client in as the given account (its session written directly)."""
+    return lambda user: web.login(client, user)

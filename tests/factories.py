@@ -1,4 +1,7 @@
-"""Small builders of rows for tests; each flushes and commits so HTTP requests see it."""
+"""Small builders of rows for tests; each adds its row and flushes (ids are known, and the
+test's requests, which share the session, see it). Nothing here commits: under the suite's
+rolled-back transaction a commit would only release a savepoint, and tests marked `commits`
+get these wrapped in a commit by the `make` fixture."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ _numbers = itertools.count(1)
 
 def _save(obj):
     db.session.add(obj)
-    db.session.commit()
+    db.session.flush()
     return obj
 
 
@@ -113,7 +116,7 @@ def local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def session(
+def event_session(
     event_: Event | None = None,
     venue_: Venue | None = None,
     *,
@@ -164,9 +167,9 @@ def staff(
     return _save(user)
 
 
-def slot(session_: EventSession, label: str = "中医科", capacity: int = 10, **fields) -> Slot:
+def slot(event_session_: EventSession, label: str = "中医科", capacity: int = 10, **fields) -> Slot:
     """A slot of a session."""
-    return _save(Slot(event_session=session_, label=label, capacity=capacity, **fields))
+    return _save(Slot(event_session=event_session_, label=label, capacity=capacity, **fields))
 
 
 _phones = itertools.count(13800000001)
@@ -177,8 +180,8 @@ def phone() -> str:
     return str(next(_phones))
 
 
-def registration(session_: EventSession, party_size: int = 1, **fields):
-    """A registration made through the service (so the rules apply), committed."""
+def registration(event_session_: EventSession, party_size: int = 1, **fields):
+    """A registration made through the service (so the rules apply), flushed."""
     request = registration_services.RegistrationRequest(
         name=fields.pop("name", "张阿姨"),
         phone=fields.pop("phone", None) or phone(),
@@ -187,6 +190,23 @@ def registration(session_: EventSession, party_size: int = 1, **fields):
         slot_id=fields.pop("slot_id", None),
         **fields,
     )
-    made = registration_services.register(session_.id, request)
-    db.session.commit()
+    made = registration_services.register(event_session_.id, request)
+    db.session.flush()
     return made
+
+
+# The functions that add rows (the `make` fixture commits after each under `commits`).
+BUILDERS = frozenset(
+    {
+        "township",
+        "community",
+        "venue",
+        "organisation",
+        "category",
+        "event",
+        "event_session",
+        "staff",
+        "slot",
+        "registration",
+    }
+)

@@ -7,7 +7,7 @@ from werkzeug.security import check_password_hash
 
 from outreach.accounts.models import AuditEntry, Role, StaffUser
 from outreach.database import db
-from tests.conftest import csrf_token, post_form
+from tests.web import csrf_token, post_form
 
 
 def test_login_page_has_a_csrf_protected_form(client):

@@ -14,7 +14,7 @@ def test_events_list_shape(client, make):
     venue = make.venue(latitude=39.99, longitude=116.47)
     event = make.event("义诊", summary="免费义诊")
     day = date(2099, 8, 15)
-    event_session = make.session(event, venue, day=day, start=time(8, 30), capacity=20)
+    event_session = make.event_session(event, venue, day=day, start=time(8, 30), capacity=20)
     response = client.get("/api/v1/events")
     assert response.status_code == 200
     assert response.content_type == "application/json"
@@ -63,7 +63,7 @@ def test_events_are_ordered_by_first_session_and_paginated(client, make):
     firsts = []
     for offset in (3, 1, 2):
         event = make.event(f"活动{offset}")
-        make.session(event, day=local_today() + timedelta(days=offset))
+        make.event_session(event, day=local_today() + timedelta(days=offset))
         firsts.append((offset, event.id))
     response = client.get("/api/v1/events?per_page=2")
     assert response.json["total"] == 3 and response.json["pages"] == 2
@@ -75,8 +75,8 @@ def test_events_are_ordered_by_first_session_and_paginated(client, make):
 def test_events_filter_by_community_lists_only_matching_sessions(client, make):
     event = make.event("巡回活动")
     here, there = make.venue(), make.venue()
-    make.session(event, here)
-    make.session(event, there)
+    make.event_session(event, here)
+    make.event_session(event, there)
     body = client.get(f"/api/v1/events?community={here.community.slug}").json
     assert body["total"] == 1
     assert [s["venue"]["id"] for s in body["items"][0]["sessions"]] == [here.id]
@@ -84,14 +84,14 @@ def test_events_filter_by_community_lists_only_matching_sessions(client, make):
 
 def test_event_detail_has_all_sessions(client, make):
     event = make.event()
-    make.session(event, day=local_today() + timedelta(days=1))
-    make.session(event, day=local_today() - timedelta(days=3))
+    make.event_session(event, day=local_today() + timedelta(days=1))
+    make.event_session(event, day=local_today() - timedelta(days=3))
     body = client.get(f"/api/v1/events/{event.id}").json
     assert len(body["sessions"]) == 2
 
 
 def test_session_detail(client, make):
-    event_session = make.session(all_day=True, start=time(0), hours=24)
+    event_session = make.event_session(all_day=True, start=time(0), hours=24)
     body = client.get(f"/api/v1/sessions/{event_session.id}").json
     assert body["all_day"] is True
     assert body["starts_at"].endswith("T00:00:00+08:00")
@@ -140,19 +140,19 @@ def test_json_error_message_follows_the_language(client):
 
 def test_draft_event_is_404_in_the_api(client, make):
     draft = make.event(status=EventStatus.DRAFT)
-    make.session(draft)
+    make.event_session(draft)
     assert client.get(f"/api/v1/events/{draft.id}").status_code == 404
     assert client.get("/api/v1/events").json["total"] == 0
 
 
 def test_events_list_query_count_is_constant(client, make, count_queries):
-    make.session()
+    make.event_session()
     with count_queries() as few:
         client.get("/api/v1/events")
     for _ in range(10):
         event = make.event()
-        make.session(event)
-        make.session(event)
+        make.event_session(event)
+        make.event_session(event)
     with count_queries() as many:
         client.get("/api/v1/events")
     assert len(many) == len(few)

@@ -20,6 +20,7 @@ from tests.conftest import POSTGRES_ONLY, POSTGRES_URL
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 __test__ = bool(POSTGRES_ONLY)
+pytestmark = pytest.mark.commits
 
 
 def _wrk_or_skip() -> None:

@@ -26,11 +26,12 @@ from tests.conftest import (
     POSTGRES_URL,
     FreshRequestClient,
     _scratch_postgres_database,
-    login,
 )
+from tests.web import sign_in_through_form
 
 # Without PostgreSQL this module collects nothing (as tests/test_concurrency.py).
 __test__ = bool(POSTGRES_ONLY)
+pytestmark = pytest.mark.commits
 
 QUICK = generate.SCALES["quick"]
 EXPECTED_COUNTS = {
@@ -68,25 +69,25 @@ def _rows(url: str, query: str, *params) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def database_url(migrated_postgres_url) -> str:
+def generated_url(migrated_postgres_url) -> str:
     """The module's scratch PostgreSQL database (the suite's own would be emptied)."""
     return migrated_postgres_url
 
 
 @pytest.fixture(scope="module")
-def loaded(database_url):
+def loaded(generated_url):
     """The quick scale generated once, with the checksums of its rows as loaded."""
-    report = generate.generate(database_url, QUICK)
-    return report, _checksums(database_url, report.counts)
+    report = generate.generate(generated_url, QUICK)
+    return report, _checksums(generated_url, report.counts)
 
 
 @pytest.fixture(scope="module")
-def bench_app(database_url, loaded):
+def bench_app(generated_url, loaded):
     """The app on the generated database (the suite's `app` fixture would empty it)."""
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_DATABASE_URI": generated_url,
             "SECRET_KEY": "bench",
             "RATELIMIT_ENABLED": False,
         }
@@ -103,12 +104,12 @@ def client(bench_app):
     return bench_app.test_client()
 
 
-def test_quick_scale_loads_the_rows_it_reports(database_url, loaded):
+def test_quick_scale_loads_the_rows_it_reports(generated_url, loaded):
     report, _ = loaded
     for table, expected in EXPECTED_COUNTS.items():
         assert report.counts[table] == expected, table
     for table, reported in report.counts.items():
-        assert _rows(database_url, f"SELECT count(*) FROM {table}")[0][0] == reported, table
+        assert _rows(generated_url, f"SELECT count(*) FROM {table}")[0][0] == reported, table
     assert report.seconds["registration"] >= 0 and report.total_seconds > 0
     assert report.database_bytes > 1_000_000
     assert report.today == generate.local_today().isoformat()
@@ -129,11 +130,11 @@ def test_the_same_seed_and_day_give_the_same_rows_and_another_seed_other_rows(lo
     assert different["event_session"] != checksums["event_session"]
 
 
-def test_a_database_with_rows_is_refused(database_url, loaded, capsys):
-    before = _rows(database_url, "SELECT count(*) FROM registration")
-    assert generate.main(["--database-url", database_url, "--scale", "quick"]) == 1
+def test_a_database_with_rows_is_refused(generated_url, loaded, capsys):
+    before = _rows(generated_url, "SELECT count(*) FROM registration")
+    assert generate.main(["--database-url", generated_url, "--scale", "quick"]) == 1
     assert "not empty" in capsys.readouterr().err
-    assert _rows(database_url, "SELECT count(*) FROM registration") == before
+    assert _rows(generated_url, "SELECT count(*) FROM registration") == before
 
 
 def test_scales_hold_what_the_benchmarks_need():
@@ -153,10 +154,10 @@ def test_feed_community_feed_holds_the_reported_sessions(client, loaded):
     assert response.get_data().count(b"BEGIN:VEVENT") == report.feed_sessions == 60
 
 
-def test_feed_community_has_sessions_outside_the_feed_too(database_url, loaded):
+def test_feed_community_has_sessions_outside_the_feed_too(generated_url, loaded):
     report, _ = loaded
     before_window = _rows(
-        database_url,
+        generated_url,
         """
         SELECT count(*) FROM event_session s JOIN venue v ON v.id = s.venue_id
         WHERE v.community_id = %s AND s.starts_at < now() - interval '32 days'
@@ -167,7 +168,7 @@ def test_feed_community_has_sessions_outside_the_feed_too(database_url, loaded):
 
 
 def test_burst_session_is_empty_open_and_takes_registrations_of_distinct_phones(
-    client, database_url, loaded
+    client, generated_url, loaded
 ):
     report, _ = loaded
     assert len(report.burst_session_ids) == QUICK.burst_sessions
@@ -176,7 +177,7 @@ def test_burst_session_is_empty_open_and_takes_registrations_of_distinct_phones(
         assert data["capacity"] == generate.BURST_CAPACITY
         assert data["seats_left"] == generate.BURST_CAPACITY
     (event,) = _rows(
-        database_url,
+        generated_url,
         "SELECT status, allow_waitlist, one_registration_per_event, registration_opens_at, "
         "registration_closes_at FROM event WHERE id = %s",
         report.burst_event_id,
@@ -195,14 +196,16 @@ def test_burst_session_is_empty_open_and_takes_registrations_of_distinct_phones(
         codes.add(response.json["code"])
     assert len(codes) == 3
     # The app's own ids follow the generated ones: the sequences were moved on.
-    (newest,) = _rows(database_url, "SELECT min(id) FROM registration WHERE session_id = %s", spare)
+    (newest,) = _rows(
+        generated_url, "SELECT min(id) FROM registration WHERE session_id = %s", spare
+    )
     assert newest[0] == QUICK.registrations + 1
     assert client.get(f"/api/v1/sessions/{spare}").json["seats_left"] == 200 - 7
 
 
-def test_every_table_sequence_continues_after_the_generated_ids(database_url, loaded):
+def test_every_table_sequence_continues_after_the_generated_ids(generated_url, loaded):
     report, _ = loaded
-    with psycopg.connect(generate._libpq_url(database_url)) as connection:
+    with psycopg.connect(generate._libpq_url(generated_url)) as connection:
         for table in report.counts:
             highest = connection.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()
             following = connection.execute(
@@ -212,7 +215,7 @@ def test_every_table_sequence_continues_after_the_generated_ids(database_url, lo
         connection.rollback()
 
 
-def test_pages_of_generated_places_and_events_render(client, loaded, database_url):
+def test_pages_of_generated_places_and_events_render(client, loaded, generated_url):
     report, _ = loaded
     for path in (
         "/",
@@ -228,16 +231,18 @@ def test_pages_of_generated_places_and_events_render(client, loaded, database_ur
     ):
         response = client.get(path)
         assert response.status_code == 200, path
-    (title,) = _rows(database_url, "SELECT title FROM event WHERE id = %s", report.typical_event_id)
+    (title,) = _rows(
+        generated_url, "SELECT title FROM event WHERE id = %s", report.typical_event_id
+    )
     assert title[0] in client.get(f"/events/{report.typical_event_id}").get_data(as_text=True)
     community = client.get(f"/communities/{report.typical_community_slug}").get_data(as_text=True)
     assert title[0] in community
 
 
-def test_typical_community_and_event_hold_what_the_report_says(database_url, loaded):
+def test_typical_community_and_event_hold_what_the_report_says(generated_url, loaded):
     report, _ = loaded
     (upcoming,) = _rows(
-        database_url,
+        generated_url,
         """
         SELECT count(*), count(*) FILTER (WHERE s.event_id = %s)
         FROM event_session s JOIN venue v ON v.id = s.venue_id JOIN event e ON e.id = s.event_id
@@ -265,9 +270,9 @@ def test_special_rows_are_the_same_whatever_the_number_of_sessions():
     assert small.burst.sessions == large.burst.sessions
 
 
-def test_generated_registrations_open_their_manage_page_and_personal_feed(client, database_url):
+def test_generated_registrations_open_their_manage_page_and_personal_feed(client, generated_url):
     rows = _rows(
-        database_url,
+        generated_url,
         """
         SELECT r.manage_token, r.feed_token FROM registration r
         JOIN event_session s ON s.id = r.session_id JOIN event e ON e.id = s.event_id
@@ -282,20 +287,22 @@ def test_generated_registrations_open_their_manage_page_and_personal_feed(client
         assert feed.status_code == 200 and b"BEGIN:VEVENT" in feed.get_data()
 
 
-def test_staff_sign_in_with_the_reported_password_and_see_a_roster(client, loaded, database_url):
+def test_staff_sign_in_with_the_reported_password_and_see_a_roster(client, loaded, generated_url):
     report, _ = loaded
-    login(client, SimpleNamespace(username=report.admin_username), report.staff_password)
+    sign_in_through_form(
+        client, SimpleNamespace(username=report.admin_username), report.staff_password
+    )
     (busiest,) = _rows(
-        database_url,
+        generated_url,
         "SELECT session_id FROM registration GROUP BY session_id ORDER BY count(*) DESC LIMIT 1",
     )
     assert client.get(f"/staff/sessions/{busiest[0]}/roster").status_code == 200
     assert client.get("/staff/").status_code == 200
 
 
-def test_confirmed_seats_never_exceed_capacity_of_session_or_slot(database_url, loaded):
+def test_confirmed_seats_never_exceed_capacity_of_session_or_slot(generated_url, loaded):
     oversold = _rows(
-        database_url,
+        generated_url,
         """
         SELECT s.id FROM event_session s JOIN registration r ON r.session_id = s.id
         WHERE r.status = 'confirmed' AND s.capacity IS NOT NULL
@@ -308,11 +315,11 @@ def test_confirmed_seats_never_exceed_capacity_of_session_or_slot(database_url, 
     assert oversold == []
     # Waitlists exist, but only where the session (or slot) had no room for the party.
     (waitlisted,) = _rows(
-        database_url, "SELECT count(*) FROM registration WHERE status = 'waitlisted'"
+        generated_url, "SELECT count(*) FROM registration WHERE status = 'waitlisted'"
     )
     assert waitlisted[0] > 0
     wrongly = _rows(
-        database_url,
+        generated_url,
         """
         SELECT r.id FROM registration r
         JOIN event_session s ON s.id = r.session_id JOIN event e ON e.id = s.event_id
@@ -323,11 +330,11 @@ def test_confirmed_seats_never_exceed_capacity_of_session_or_slot(database_url, 
     assert wrongly == []
 
 
-def test_registrations_follow_the_rules_of_slots_status_and_windows(database_url, loaded):
+def test_registrations_follow_the_rules_of_slots_status_and_windows(generated_url, loaded):
     report, _ = loaded
     assert (
         _rows(
-            database_url,
+            generated_url,
             """
             SELECT count(*) FROM registration r JOIN event_session s ON s.id = r.session_id
             JOIN event e ON e.id = s.event_id
@@ -350,22 +357,22 @@ def test_registrations_follow_the_rules_of_slots_status_and_windows(database_url
         == 0
     )
     statuses = dict(
-        _rows(database_url, "SELECT status, count(*) FROM registration GROUP BY status")
+        _rows(generated_url, "SELECT status, count(*) FROM registration GROUP BY status")
     )
     assert statuses["confirmed"] > statuses["cancelled"] > 0
     (checked_in,) = _rows(
-        database_url, "SELECT count(*) FROM registration WHERE checked_in_at IS NOT NULL"
+        generated_url, "SELECT count(*) FROM registration WHERE checked_in_at IS NOT NULL"
     )
     assert checked_in[0] > 0
     parties = {
-        size for (size,) in _rows(database_url, "SELECT DISTINCT party_size FROM registration")
+        size for (size,) in _rows(generated_url, "SELECT DISTINCT party_size FROM registration")
     }
     assert parties == {1, 2, 3, 4}
 
 
-def test_one_active_registration_per_phone_per_session_and_per_event_when_asked(database_url):
+def test_one_active_registration_per_phone_per_session_and_per_event_when_asked(generated_url):
     duplicates = _rows(
-        database_url,
+        generated_url,
         """
         SELECT r.phone FROM registration r JOIN event_session s ON s.id = r.session_id
         JOIN event e ON e.id = s.event_id
@@ -377,10 +384,10 @@ def test_one_active_registration_per_phone_per_session_and_per_event_when_asked(
     assert duplicates == []
 
 
-def test_personal_data_is_valid_and_erased_after_retention(database_url):
+def test_personal_data_is_valid_and_erased_after_retention(generated_url):
     retention = timedelta(days=generate.DEFAULTS["RETENTION_DAYS"])
     rows = _rows(
-        database_url,
+        generated_url,
         """
         SELECT r.id, r.name, r.phone, r.email, r.language, r.purged_at, s.ends_at, now()
         FROM registration r JOIN event_session s ON s.id = r.session_id
@@ -402,8 +409,8 @@ def test_personal_data_is_valid_and_erased_after_retention(database_url):
     assert {row[4] for row in kept} == {"zh", "en"}
 
 
-def test_codes_and_tokens_have_the_apps_shape_and_are_unique(database_url):
-    rows = _rows(database_url, "SELECT code, manage_token, feed_token FROM registration")
+def test_codes_and_tokens_have_the_apps_shape_and_are_unique(generated_url):
+    rows = _rows(generated_url, "SELECT code, manage_token, feed_token FROM registration")
     codes = [code for code, _, _ in rows]
     assert all(len(code) == 6 and set(code) <= set(CODE_ALPHABET) for code in codes)
     assert len(set(codes)) == len(codes)
@@ -415,21 +422,21 @@ def test_codes_and_tokens_have_the_apps_shape_and_are_unique(database_url):
     assert len(rows) / 2 < len(set(feeds)) < len(rows)
 
 
-def test_events_are_mostly_published_with_some_drafts_and_cancellations(database_url):
-    statuses = dict(_rows(database_url, "SELECT status, count(*) FROM event GROUP BY status"))
+def test_events_are_mostly_published_with_some_drafts_and_cancellations(generated_url):
+    statuses = dict(_rows(generated_url, "SELECT status, count(*) FROM event GROUP BY status"))
     assert statuses["published"] > 0.75 * sum(statuses.values())
     assert statuses["draft"] > 0 and statuses["cancelled"] > 0
     (future_drafts,) = _rows(
-        database_url,
+        generated_url,
         """
         SELECT bool_and(s.starts_at > now()) FROM event_session s JOIN event e ON e.id = s.event_id
         WHERE e.status = 'draft'
         """,
     )
     assert future_drafts[0] is True
-    span = _rows(database_url, "SELECT min(starts_at), max(starts_at) FROM event_session")[0]
+    span = _rows(generated_url, "SELECT min(starts_at), max(starts_at) FROM event_session")[0]
     assert span[1] - span[0] > timedelta(days=600)
     (venues,) = _rows(
-        database_url, "SELECT count(*) FILTER (WHERE community_id IS NULL), count(*) FROM venue"
+        generated_url, "SELECT count(*) FILTER (WHERE community_id IS NULL), count(*) FROM venue"
     )
     assert 0 < venues[0] < venues[1] / 2

@@ -28,6 +28,7 @@ from tests.serverproc import ServerProcess
 # Without PostgreSQL this module collects nothing: an empty parametrisation would still leave
 # a skipped test behind, and SQLite's single writer proves nothing about row locks anyway.
 __test__ = bool(POSTGRES_ONLY)
+pytestmark = pytest.mark.commits
 
 CAPACITY = 20
 BURST = 100
@@ -89,9 +90,11 @@ def resident(number: int, party_size: int = 1, phone: str | None = None) -> dict
 
 
 def open_session():
-    """A 20-seat session tomorrow of an event with a waitlist."""
+    """A 20-seat session tomorrow of an event with a waitlist, committed for the server."""
     event = factories.event(allow_waitlist=True, max_party_size=4)
-    return factories.session(event, capacity=CAPACITY)
+    event_session = factories.event_session(event, capacity=CAPACITY)
+    db.session.commit()
+    return event_session
 
 
 def rows_of(session_id: int) -> list[Registration]:

@@ -7,6 +7,7 @@ the server is started again and whoever got no answer tries again.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bench import fault
@@ -16,6 +17,7 @@ from tests import factories
 from tests.conftest import POSTGRES_ONLY
 
 __test__ = bool(POSTGRES_ONLY)
+pytestmark = pytest.mark.commits
 
 CAPACITY = 50
 ATTEMPTS = 200
@@ -25,7 +27,7 @@ def test_killing_workers_and_master_mid_burst_loses_and_doubles_nothing(
     migrated_postgres_url, postgres_app, tmp_path
 ):
     event = factories.event(allow_waitlist=True, max_party_size=4)
-    session_id = factories.session(event, capacity=CAPACITY).id
+    session_id = factories.event_session(event, capacity=CAPACITY).id
     db.session.commit()
 
     report = fault.run(migrated_postgres_url, tmp_path, session_id, CAPACITY, ATTEMPTS)

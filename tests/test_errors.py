@@ -67,13 +67,14 @@ def test_wrong_method_is_405_not_500(client):
     assert client.delete("/api/v1/places").status_code == 405
 
 
-def test_an_unexpected_error_shows_a_generic_page_without_details(app, client):
+def test_an_unexpected_error_shows_a_generic_page_without_details(new_app):
+    app = new_app(PROPAGATE_EXCEPTIONS=False)
+
     @app.get("/boom")
     def boom():
         raise RuntimeError("secret internals")
 
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    response = client.get("/boom")
+    response = app.test_client().get("/boom")
     assert response.status_code == 500
     text = response.get_data(as_text=True)
     assert "secret internals" not in text
@@ -102,7 +103,7 @@ def test_huge_ids_are_404_not_an_overflow(client, url):
 
 
 def test_nul_bytes_in_a_json_body_are_refused(client, make):
-    event_session = make.session()
+    event_session = make.event_session()
     response = client.post(
         f"/api/v1/sessions/{event_session.id}/registrations",
         json={"name": "a\u0000b", "phone": "13800138000", "party_size": 1, "consent": True},

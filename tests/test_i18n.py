@@ -67,7 +67,7 @@ def test_language_link_keeps_the_other_parameters(client, make):
 
 def test_english_pages_show_english_names_when_known(client, make):
     category = make.category("健康义诊", name_en="Free health screening")
-    make.session(make.event(category=category))
+    make.event_session(make.event(category=category))
     text = client.get("/?lang=en").get_data(as_text=True)
     assert "Free health screening" in text
     assert "1 session" in text
@@ -76,7 +76,7 @@ def test_english_pages_show_english_names_when_known(client, make):
 def test_dates_are_written_in_the_readers_language(client, make):
     from datetime import date
 
-    make.session(day=date(2099, 8, 15))
+    make.event_session(day=date(2099, 8, 15))
     zh = client.get("/?from=2099-08-15").get_data(as_text=True)
     en = client.get("/?from=2099-08-15&lang=en").get_data(as_text=True)
     assert "8月15日 星期六" in zh

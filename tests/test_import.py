@@ -15,8 +15,8 @@ from outreach.database import db
 from outreach.events import importer
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_today
-from tests.conftest import post_form
 from tests.factories import SHANGHAI, local
+from tests.web import post_form
 
 START = datetime.now(SHANGHAI).date() + timedelta(days=14)  # the weekly series' first day
 ALL_DAY = START + timedelta(days=3)
@@ -169,7 +169,7 @@ def import_entries() -> list[AuditEntry]:
 
 
 @pytest.fixture
-def world(make):
+def importing_centre(make):
     """An organisation with an organiser, another organisation, a venue and a category."""
     centre = make.organisation("六里屯社区卫生服务中心", slug="centre")
     other = make.organisation(slug="other")
@@ -196,12 +196,12 @@ def ics(tmp_path):
 
 
 @pytest.fixture
-def cli(runner, world, ics):
+def cli(runner, importing_centre, ics):
     """Run import-ics for the centre at its venue, in the health category unless told."""
 
     def run(data: bytes, *extra: str, category: str | None = "health"):
         args = ["import-ics", ics(data), "--organisation", "centre"]
-        args += ["--venue", str(world["venue"].id), *extra]
+        args += ["--venue", str(importing_centre["venue"].id), *extra]
         if category:
             args += ["--category", category]
         return runner.invoke(args=args)
@@ -213,7 +213,7 @@ def cli(runner, world, ics):
 # The command line
 
 
-def test_import_creates_an_event_per_uid_and_a_session_per_occurrence(cli, world):
+def test_import_creates_an_event_per_uid_and_a_session_per_occurrence(cli, importing_centre):
     result = cli(FILE)
     assert result.exit_code == 0, result.output
     assert rows() == EXPECTED
@@ -225,9 +225,9 @@ def test_import_creates_an_event_per_uid_and_a_session_per_occurrence(cli, world
         "video-call@example.org",
     }
     assert all(e.status == EventStatus.DRAFT for e in events)
-    assert all(e.organisation_id == world["centre"].id for e in events)
-    assert all(e.category_id == world["category"].id for e in events)
-    assert {s.venue_id for s in sessions()} == {world["venue"].id}
+    assert all(e.organisation_id == importing_centre["centre"].id for e in events)
+    assert all(e.category_id == importing_centre["category"].id for e in events)
+    assert {s.venue_id for s in sessions()} == {importing_centre["venue"].id}
     assert "每周一次, 欢迎参加" in {e.description for e in events}
     assert "Events: 4 created, 0 updated, 0 unchanged, 5 skipped." in result.output
     assert "Sessions: 7 created, 0 updated, 0 unchanged, 0 cancelled." in result.output
@@ -241,7 +241,7 @@ def test_import_creates_an_event_per_uid_and_a_session_per_occurrence(cli, world
     assert len(import_entries()) == 4
 
 
-def test_session_uids_are_stable_short_and_carry_nothing_of_the_file(cli, world):
+def test_session_uids_are_stable_short_and_carry_nothing_of_the_file(cli, importing_centre):
     cli(FILE)
     uids = [s.uid for s in sessions()]
     assert len(set(uids)) == len(uids) == 7
@@ -249,12 +249,12 @@ def test_session_uids_are_stable_short_and_carry_nothing_of_the_file(cli, world)
     assert not any("example.org" in uid for uid in uids)
 
 
-def test_publish_makes_new_events_public(cli, world):
+def test_publish_makes_new_events_public(cli, importing_centre):
     cli(FILE, "--publish")
     assert {e.status for e in db.session.scalars(select(Event))} == {EventStatus.PUBLISHED}
 
 
-def test_second_import_of_the_same_file_changes_nothing(cli, world):
+def test_second_import_of_the_same_file_changes_nothing(cli, importing_centre):
     cli(FILE)
     before, entries = state(), len(import_entries())
     result = cli(FILE)
@@ -265,7 +265,7 @@ def test_second_import_of_the_same_file_changes_nothing(cli, world):
     assert "Sessions: 0 created, 0 updated, 7 unchanged, 0 cancelled." in result.output
 
 
-def test_changed_file_updates_in_place_and_raises_sequence(cli, world):
+def test_changed_file_updates_in_place_and_raises_sequence(cli, importing_centre):
     cli(FILE)
     before = state()
     by_start = {s.starts_at: s.uid for s in sessions()}
@@ -300,7 +300,7 @@ def test_changed_file_updates_in_place_and_raises_sequence(cli, world):
     assert entries[-1].changes["title"]["after"] == "社区义诊日（改期通知）"
 
 
-def test_an_occurrence_back_in_the_file_is_restored(cli, world):
+def test_an_occurrence_back_in_the_file_is_restored(cli, importing_centre):
     cli(FILE)
     cli(calendar(*series(exdates=(7, 28)), *others()))
     result = cli(FILE)
@@ -308,7 +308,7 @@ def test_an_occurrence_back_in_the_file_is_restored(cli, world):
     assert {s.status for s in sessions()} == {SessionStatus.SCHEDULED}
 
 
-def test_past_sessions_missing_from_the_file_are_left_alone(cli, world):
+def test_past_sessions_missing_from_the_file_are_left_alone(cli, importing_centre):
     cli(FILE)
     past = sessions()[0]
     past.starts_at = past.ends_at = local(local_today() - timedelta(days=3), time(9))
@@ -319,7 +319,7 @@ def test_past_sessions_missing_from_the_file_are_left_alone(cli, world):
     assert db.session.get(EventSession, past.id).status == SessionStatus.SCHEDULED
 
 
-def test_category_comes_from_the_file_when_none_is_chosen(cli, world):
+def test_category_comes_from_the_file_when_none_is_chosen(cli, importing_centre):
     data = calendar(
         vevent(
             "UID:with-category@example.org",
@@ -332,14 +332,21 @@ def test_category_comes_from_the_file_when_none_is_chosen(cli, world):
     result = cli(data, category=None)
     assert result.exit_code == 0, result.output
     (event,) = db.session.scalars(select(Event)).all()
-    assert event.category_id == world["category"].id
+    assert event.category_id == importing_centre["category"].id
     assert "Skipped unknown@example.org (不明): Its category is unknown" in result.output
 
 
-def test_another_organisations_event_is_not_touched(cli, world, runner, ics):
+def test_another_organisations_event_is_not_touched(cli, importing_centre, runner, ics):
     cli(FILE)
     before = state()
-    args = ["import-ics", ics(FILE), "--organisation", "other", "--venue", str(world["venue"].id)]
+    args = [
+        "import-ics",
+        ics(FILE),
+        "--organisation",
+        "other",
+        "--venue",
+        str(importing_centre["venue"].id),
+    ]
     result = runner.invoke(args=[*args, "--category", "health"])
     assert result.exit_code == 0, result.output
     assert state() == before
@@ -358,7 +365,7 @@ def test_another_organisations_event_is_not_touched(cli, world, runner, ics):
         (b"A" * (importer.MAX_FILE_BYTES + 1), "The file is too large: at most 2 MB."),
     ],
 )
-def test_bad_files_give_a_clear_error(cli, world, data, message):
+def test_bad_files_give_a_clear_error(cli, importing_centre, data, message):
     result = cli(data)
     assert result.exit_code == 1
     assert message in result.output
@@ -373,8 +380,8 @@ def test_bad_files_give_a_clear_error(cli, world, data, message):
         (["--category", "nothing"], "There is no category “nothing”."),
     ],
 )
-def test_unknown_choices_give_a_clear_error(runner, world, ics, extra, message):
-    options = {"--organisation": "centre", "--venue": str(world["venue"].id)}
+def test_unknown_choices_give_a_clear_error(runner, importing_centre, ics, extra, message):
+    options = {"--organisation": "centre", "--venue": str(importing_centre["venue"].id)}
     options.update(dict(zip(extra[::2], extra[1::2], strict=True)))
     args = ["import-ics", ics(FILE), *[part for pair in options.items() for part in pair]]
     result = runner.invoke(args=args)
@@ -382,7 +389,7 @@ def test_unknown_choices_give_a_clear_error(runner, world, ics, extra, message):
     assert message in result.output
 
 
-def test_a_gb18030_file_is_read(cli, world):
+def test_a_gb18030_file_is_read(cli, importing_centre):
     data = calendar(
         vevent("UID:gbk@example.org", "SUMMARY:健康讲座", f"DTSTART:{stamp(FLOATING, time(9))}")
     )
@@ -391,7 +398,7 @@ def test_a_gb18030_file_is_read(cli, world):
     assert db.session.scalar(select(Event.title)) == "健康讲座"
 
 
-def test_over_long_uids_and_titles_and_control_characters_fit_the_columns(cli, world):
+def test_over_long_uids_and_titles_and_control_characters_fit_the_columns(cli, importing_centre):
     uid = "x" * 400 + "@example.org"
     data = calendar(
         vevent(
@@ -414,10 +421,10 @@ def test_over_long_uids_and_titles_and_control_characters_fit_the_columns(cli, w
 # The upload page
 
 
-def upload(client, world, data: bytes | None, **fields):
+def upload(client, importing_centre, data: bytes | None, **fields):
     form = {
         "organisation": "centre",
-        "venue": str(world["venue"].id),
+        "venue": str(importing_centre["venue"].id),
         "category": "health",
         **fields,
     }
@@ -430,20 +437,22 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
-def test_upload_page_offers_my_organisations_venues_and_categories(client, world, login_as):
-    login_as(world["organiser"])
+def test_upload_page_offers_my_organisations_venues_and_categories(
+    client, importing_centre, login_as
+):
+    login_as(importing_centre["organiser"])
     response = client.get("/staff/import?lang=en")
     text = text_of(response)
     assert response.status_code == 200
     assert 'value="centre"' in text and 'value="other"' not in text
-    assert f'value="{world["venue"].id}"' in text
+    assert f'value="{importing_centre["venue"].id}"' in text
     assert 'value="health"' in text and "As the file says (its CATEGORIES)" in text
     assert 'enctype="multipart/form-data"' in text
 
 
-def test_upload_imports_and_reports(client, world, login_as):
-    login_as(world["organiser"])
-    response = upload(client, world, FILE, publish="y")
+def test_upload_imports_and_reports(client, importing_centre, login_as):
+    login_as(importing_centre["organiser"])
+    response = upload(client, importing_centre, FILE, publish="y")
     text = text_of(response)
     assert response.status_code == 200, text[:2000]
     assert rows() == EXPECTED
@@ -452,15 +461,15 @@ def test_upload_imports_and_reports(client, world, login_as):
     assert '<td class="skipped">5</td>' in text
     assert "It is cancelled in the file." in text and "It has no title (SUMMARY)." in text
     entries = import_entries()
-    assert len(entries) == 4 and {e.actor_id for e in entries} == {world["organiser"].id}
+    assert len(entries) == 4 and {e.actor_id for e in entries} == {importing_centre["organiser"].id}
     assert {e.status for e in db.session.scalars(select(Event))} == {EventStatus.PUBLISHED}
 
 
-def test_uploading_the_same_file_again_changes_nothing(client, world, login_as):
-    login_as(world["organiser"])
-    upload(client, world, FILE)
+def test_uploading_the_same_file_again_changes_nothing(client, importing_centre, login_as):
+    login_as(importing_centre["organiser"])
+    upload(client, importing_centre, FILE)
     before, entries = state(), len(import_entries())
-    response = upload(client, world, FILE)
+    response = upload(client, importing_centre, FILE)
     text = text_of(response)
     assert response.status_code == 200
     assert state() == before and len(import_entries()) == entries
@@ -479,9 +488,11 @@ def test_uploading_the_same_file_again_changes_nothing(client, world, login_as):
         (b"B" * (importer.MAX_FILE_BYTES + 1), "The file is too large: at most 2 MB."),
     ],
 )
-def test_bad_uploads_are_explained_and_nothing_is_saved(client, world, login_as, data, message):
-    login_as(world["organiser"])
-    response = upload(client, world, data)
+def test_bad_uploads_are_explained_and_nothing_is_saved(
+    client, importing_centre, login_as, data, message
+):
+    login_as(importing_centre["organiser"])
+    response = upload(client, importing_centre, data)
     assert response.status_code == 422
     assert message in text_of(response)
     assert db.session.scalars(select(Event)).all() == []
@@ -499,48 +510,52 @@ def test_bad_uploads_are_explained_and_nothing_is_saved(client, world, login_as,
         ({"category": "nothing"}, "Please choose a category."),
     ],
 )
-def test_bad_choices_are_explained(client, world, login_as, fields, message):
-    login_as(world["organiser"])
-    response = upload(client, world, FILE, **fields)
+def test_bad_choices_are_explained(client, importing_centre, login_as, fields, message):
+    login_as(importing_centre["organiser"])
+    response = upload(client, importing_centre, FILE, **fields)
     assert response.status_code == 422
     assert message in text_of(response)
     assert db.session.scalars(select(Event)).all() == []
 
 
-def test_organiser_of_another_organisation_gets_403(client, world, login_as):
-    login_as(world["outsider"])
-    response = upload(client, world, FILE)
+def test_organiser_of_another_organisation_gets_403(client, importing_centre, login_as):
+    login_as(importing_centre["outsider"])
+    response = upload(client, importing_centre, FILE)
     assert response.status_code == 403
     assert db.session.scalars(select(Event)).all() == []
 
 
-def test_checker_cannot_open_the_upload_page(client, world, make, login_as):
-    login_as(make.staff(organisation=world["centre"], role="checker"))
+def test_checker_cannot_open_the_upload_page(client, importing_centre, make, login_as):
+    login_as(make.staff(organisation=importing_centre["centre"], role="checker"))
     assert client.get("/staff/import").status_code == 403
 
 
-def test_anonymous_visitors_are_sent_to_sign_in(client, world):
+def test_anonymous_visitors_are_sent_to_sign_in(client, importing_centre):
     response = client.get("/staff/import")
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
 
 
-def test_administrator_imports_for_any_organisation(client, world, make, login_as):
+def test_administrator_imports_for_any_organisation(client, importing_centre, make, login_as):
     login_as(make.staff(is_admin=True))
-    response = upload(client, world, FILE, organisation="other")
+    response = upload(client, importing_centre, FILE, organisation="other")
     assert response.status_code == 200
-    assert {e.organisation_id for e in db.session.scalars(select(Event))} == {world["other"].id}
+    assert {e.organisation_id for e in db.session.scalars(select(Event))} == {
+        importing_centre["other"].id
+    }
 
 
-def test_upload_page_in_chinese_by_default(client, world, login_as):
-    login_as(world["organiser"])
+def test_upload_page_in_chinese_by_default(client, importing_centre, login_as):
+    login_as(importing_centre["organiser"])
     response = client.get("/staff/import")
     assert response.status_code == 200
     assert 'lang="zh-CN"' in text_of(response)
 
 
-def test_window_limits_what_is_imported(app, world):
+def test_window_limits_what_is_imported(app, importing_centre):
     now = datetime.now(UTC)
-    options = importer.ImportOptions(world["centre"], world["venue"], world["category"])
+    options = importer.ImportOptions(
+        importing_centre["centre"], importing_centre["venue"], importing_centre["category"]
+    )
     window = importer.Window(now, now + timedelta(days=20))
     report = importer.import_calendar(FILE, options, None, now=now, window=window)
     db.session.commit()
@@ -549,18 +564,20 @@ def test_window_limits_what_is_imported(app, world):
     assert all(s.starts_at < now + timedelta(days=20) for s in sessions())
 
 
-def test_a_clash_with_a_simultaneous_import_is_explained(client, world, login_as, monkeypatch):
+def test_a_clash_with_a_simultaneous_import_is_explained(
+    client, importing_centre, login_as, monkeypatch
+):
     def clash(*args, **kwargs):
         raise IntegrityError("INSERT", {}, Exception("duplicate key"))
 
     monkeypatch.setattr(importer, "import_calendar", clash)
-    login_as(world["organiser"])
-    response = upload(client, world, FILE)
+    login_as(importing_centre["organiser"])
+    response = upload(client, importing_centre, FILE)
     assert response.status_code == 422
     assert "Another import of these events ran at the same time" in text_of(response)
 
 
-def test_outlook_time_zone_names_are_understood(cli, world):
+def test_outlook_time_zone_names_are_understood(cli, importing_centre):
     """Outlook writes Windows zone names, with a VTIMEZONE of its own or none at all."""
     outlook_zone = "\r\n".join(
         [

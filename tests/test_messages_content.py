@@ -10,13 +10,13 @@ import pytest
 
 from outreach.messages.models import MessageChannel, MessageKind
 from tests.messages_support import outbox
-from tests.test_registration_pages import register
+from tests.web import register
 
 
 @pytest.fixture
 def screening(make):
     """A session with a slot that has a half-hour window and one that has none."""
-    event_session = make.session(make.event(title="社区义诊"), capacity=20)
+    event_session = make.event_session(make.event(title="社区义诊"), capacity=20)
     window = event_session.starts_at + timedelta(minutes=30)  # 09:30 Beijing time
     tcm = make.slot(
         event_session, "中医科", starts_at=window, ends_at=window + timedelta(minutes=30)
@@ -72,7 +72,7 @@ def test_a_text_message_gives_the_slot_and_its_window(client, screening):
 def test_the_manage_link_opens_in_the_language_of_the_registration(
     client, make, language, browser, page_language, words
 ):
-    event_session = make.session(capacity=5)
+    event_session = make.event_session(capacity=5)
     by_mail = make.registration(event_session, email="a@example.org", language=language)
     by_text = make.registration(event_session, language=language)
     for registration in (by_mail, by_text):

@@ -25,7 +25,6 @@ from outreach.messages import delivery
 from outreach.messages.compose import compose
 from outreach.messages.models import MessageChannel, MessageKind, MessageStatus
 from outreach.registrations.models import Registration
-from tests.conftest import login, post_form
 from tests.messages_support import (
     SmtpServer,
     calendar_parts,
@@ -33,7 +32,7 @@ from tests.messages_support import (
     outbox,
     text_part,
 )
-from tests.test_registration_pages import register
+from tests.web import login, post_form, register
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +59,7 @@ def events_of(ics: bytes) -> list:
 def test_registering_with_an_email_delivers_a_confirmation_with_a_calendar_invitation(
     client, make, runner, smtp
 ):
-    event_session = make.session(make.event(title="社区义诊"), capacity=20)
+    event_session = make.event_session(make.event(title="社区义诊"), capacity=20)
     response = register(client, event_session, email="wang@example.org", party_size="2")
     assert response.status_code == 302
     registration = db.session.scalar(select(Registration))
@@ -100,7 +99,10 @@ def test_registering_with_an_email_delivers_a_confirmation_with_a_calendar_invit
 
 def test_cancelling_a_screening_day_notifies_every_registrant_once(client, make, runner, smtp):
     event = make.event(title="三天义诊")
-    first_day, second_day = make.session(event, capacity=10), make.session(event, capacity=10)
+    first_day, second_day = (
+        make.event_session(event, capacity=10),
+        make.event_session(event, capacity=10),
+    )
     addresses = [f"r{n}@example.org" for n in range(4)]
     for address in addresses:
         make.registration(first_day, email=address)
@@ -145,7 +147,7 @@ def test_a_cancellation_says_the_session_is_off_and_its_calendar_file_removes_it
     client, make, runner, smtp, language, status, removes, wrong
 ):
     event = make.event(title="社区义诊")
-    event_session = make.session(event, capacity=10)
+    event_session = make.event_session(event, capacity=10)
     make.registration(event_session, email="wang@example.org", language=language)
     deliver(runner)
     [confirmation] = smtp.to("wang@example.org")
@@ -178,7 +180,7 @@ def test_the_default_sender_and_message_id_take_the_domain_of_the_base_url(app, 
     app.config.update(
         UID_DOMAIN=None, SERVER_NAME=None, MAIL_SENDER=None, BASE_URL="https://events.example.cn/"
     )
-    make.registration(make.session(capacity=5), email="li@example.org")
+    make.registration(make.event_session(capacity=5), email="li@example.org")
     with caplog.at_level(logging.WARNING):
         assert delivery.deliver_due().outcomes == {"sent": 1}
     [mail] = smtp.to("li@example.org")
@@ -189,7 +191,7 @@ def test_the_default_sender_and_message_id_take_the_domain_of_the_base_url(app, 
 
 def test_a_configured_sender_lends_its_domain_to_the_message_id(app, make, smtp, caplog):
     app.config.update(UID_DOMAIN=None, SERVER_NAME=None, BASE_URL=None)
-    make.registration(make.session(capacity=5), email="li@example.org")
+    make.registration(make.event_session(capacity=5), email="li@example.org")
     with caplog.at_level(logging.WARNING):
         assert delivery.deliver_due().outcomes == {"sent": 1}
     [mail] = smtp.to("li@example.org")
@@ -201,7 +203,7 @@ def test_a_configured_sender_lends_its_domain_to_the_message_id(app, make, smtp,
 def test_mail_from_an_invalid_domain_is_warned_about_once_per_round(app, make, smtp, caplog):
     app.config.update(UID_DOMAIN=None, SERVER_NAME=None, MAIL_SENDER=None, BASE_URL=None)
     for address in ("a@example.org", "b@example.org"):
-        make.registration(make.session(capacity=5), email=address)
+        make.registration(make.event_session(capacity=5), email=address)
     with caplog.at_level(logging.WARNING):
         assert delivery.deliver_due().outcomes == {"sent": 2}
     warnings = [r for r in caplog.records if "outreach.invalid" in r.getMessage()]
@@ -214,7 +216,7 @@ def test_mail_from_an_invalid_domain_is_warned_about_once_per_round(app, make, s
 def test_a_mail_server_that_is_down_loses_nothing(app, make):
     down = SmtpServer()  # a free port with nobody listening
     down.configure(app)
-    registration = make.registration(make.session(capacity=5), email="li@example.org")
+    registration = make.registration(make.event_session(capacity=5), email="li@example.org")
     now = utcnow()
 
     report = delivery.deliver_due(now)
@@ -242,7 +244,7 @@ def test_a_mail_server_that_is_down_loses_nothing(app, make):
 def test_retries_back_off_exponentially_and_give_up(app, make):
     SmtpServer().configure(app)
     app.config["DELIVERY_MAX_ATTEMPTS"] = 3
-    make.registration(make.session(capacity=5), email="li@example.org")
+    make.registration(make.event_session(capacity=5), email="li@example.org")
     now = utcnow()
     delivery.deliver_due(now)
     assert outbox()[0].next_attempt_at == now + timedelta(minutes=1)
@@ -257,8 +259,8 @@ def test_retries_back_off_exponentially_and_give_up(app, make):
 
 def test_an_address_the_server_refuses_for_good_fails_at_once(app, make, smtp):
     smtp.refused.add("nobody@example.org")
-    make.registration(make.session(capacity=5), email="nobody@example.org")
-    make.registration(make.session(capacity=5), email="somebody@example.org")
+    make.registration(make.event_session(capacity=5), email="nobody@example.org")
+    make.registration(make.event_session(capacity=5), email="somebody@example.org")
     report = delivery.deliver_due()
     assert report.outcomes == {"failed": 1, "sent": 1}
     failed = outbox(status=MessageStatus.FAILED)
@@ -271,7 +273,7 @@ def test_the_server_login_is_used(app, make):
     server = SmtpServer(credentials=("outreach", "s3cret")).start()
     try:
         server.configure(app)
-        make.registration(make.session(capacity=5), email="li@example.org")
+        make.registration(make.event_session(capacity=5), email="li@example.org")
         assert delivery.deliver_due().outcomes == {"retry": 1}  # no login: refused
         app.config.update(MAIL_USERNAME="outreach", MAIL_PASSWORD="s3cret")
         assert delivery.deliver_due(utcnow() + timedelta(minutes=5)).outcomes == {"sent": 1}
@@ -282,7 +284,7 @@ def test_the_server_login_is_used(app, make):
 
 
 def test_without_a_mail_server_email_is_not_sent_and_says_why(app, make):
-    make.registration(make.session(capacity=5), email="li@example.org")
+    make.registration(make.event_session(capacity=5), email="li@example.org")
     assert delivery.deliver_due().outcomes == {"skipped": 1}
     [message] = outbox()
     assert message.status == MessageStatus.SKIPPED
@@ -290,7 +292,7 @@ def test_without_a_mail_server_email_is_not_sent_and_says_why(app, make):
 
 
 def test_a_deliverer_that_died_while_sending_never_sends_again(app, make, smtp):
-    make.registration(make.session(capacity=5), email="li@example.org")
+    make.registration(make.event_session(capacity=5), email="li@example.org")
     now = utcnow()
     # A deliverer claims the message, commits the claim, and dies before marking it.
     assert delivery.claim_next(now) is not None
@@ -304,8 +306,9 @@ def test_a_deliverer_that_died_while_sending_never_sends_again(app, make, smtp):
     assert smtp.received == []
 
 
+@pytest.mark.commits  # each deliverer thread has its own connection
 def test_two_deliverers_at_once_send_each_message_exactly_once(app, make, smtp):
-    event_session = make.session(capacity=100)
+    event_session = make.event_session(capacity=100)
     addresses = [f"resident{n}@example.org" for n in range(30)]
     for address in addresses:
         make.registration(event_session, email=address)
@@ -336,12 +339,15 @@ def test_two_deliverers_at_once_send_each_message_exactly_once(app, make, smtp):
     assert {m.attempts for m in outbox()} == {1}
 
 
+@pytest.mark.commits  # the command runs in a process of its own
 def test_deliver_loops_until_sigterm_and_queues_reminders_with_public_links(
     app, make, smtp, database_url, tmp_path
 ):
     """The command as systemd runs it: a loop, stopped between messages by SIGTERM."""
     starts = (utcnow() + timedelta(hours=10)).astimezone(make.SHANGHAI)
-    event_session = make.session(day=starts.date(), start=starts.time().replace(microsecond=0))
+    event_session = make.event_session(
+        day=starts.date(), start=starts.time().replace(microsecond=0)
+    )
     registration = make.registration(event_session, email="li@example.org")
     # Registered three days ago: a reminder 24 hours ahead is due now.
     db.session.execute(update(Registration).values(created_at=utcnow() - timedelta(days=3)))
@@ -387,7 +393,7 @@ def test_deliver_loops_until_sigterm_and_queues_reminders_with_public_links(
 @pytest.mark.parametrize("kind", list(MessageKind))
 def test_every_kind_of_message_is_written_whole_in_both_languages(app, make, kind, language):
     registration = make.registration(
-        make.session(capacity=5), email="a@example.org", language=language
+        make.event_session(capacity=5), email="a@example.org", language=language
     )
     context = {"notice_subject": "Note", "notice_body": "See you"} if kind == "notice" else {}
     label = "报名码" if language == "zh" else "Confirmation code"

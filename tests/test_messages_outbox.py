@@ -13,9 +13,8 @@ from outreach.messages import services
 from outreach.messages.models import Message, MessageChannel, MessageKind, MessageStatus
 from outreach.registrations import services as registration_services
 from outreach.registrations.models import Registration
-from tests.conftest import login, post_form
 from tests.messages_support import outbox
-from tests.test_registration_pages import register
+from tests.web import login, post_form, register
 
 
 def kinds(**filters) -> list[str]:
@@ -23,7 +22,7 @@ def kinds(**filters) -> list[str]:
 
 
 def test_registering_with_an_email_queues_one_confirmation(client, make):
-    event_session = make.session(make.event(title="社区义诊"), capacity=20)
+    event_session = make.event_session(make.event(title="社区义诊"), capacity=20)
     response = register(client, event_session, email="wang@example.org")
     assert response.status_code == 302
     registration = db.session.scalar(select(Registration))
@@ -42,7 +41,7 @@ def test_registering_with_an_email_queues_one_confirmation(client, make):
 
 
 def test_without_an_email_the_message_is_a_text_to_the_mobile(client, make):
-    event_session = make.session(capacity=20)
+    event_session = make.event_session(capacity=20)
     register(client, event_session, email="")
     [message] = outbox()
     assert message.channel == MessageChannel.SMS
@@ -52,7 +51,7 @@ def test_without_an_email_the_message_is_a_text_to_the_mobile(client, make):
 
 
 def test_a_resident_using_english_gets_english(client, make):
-    event_session = make.session(make.event(title="Health check"), capacity=20)
+    event_session = make.event_session(make.event(title="Health check"), capacity=20)
     client.get("/?lang=en")
     register(client, event_session, email="amy@example.org")
     [message] = outbox()
@@ -62,7 +61,7 @@ def test_a_resident_using_english_gets_english(client, make):
 
 
 def test_a_refused_registration_queues_nothing(client, make):
-    event_session = make.session(capacity=20)
+    event_session = make.event_session(capacity=20)
     make.registration(event_session, phone="13800138000")
     before = len(outbox())
     response = register(client, event_session)  # the same phone again
@@ -71,7 +70,7 @@ def test_a_refused_registration_queues_nothing(client, make):
 
 
 def test_the_message_is_written_in_the_transaction_of_its_change(app, make):
-    event_session = make.session(capacity=20)
+    event_session = make.event_session(capacity=20)
     request = registration_services.RegistrationRequest(
         name="李明", phone="13900000001", party_size=1, consent=True, email="li@example.org"
     )
@@ -83,7 +82,7 @@ def test_the_message_is_written_in_the_transaction_of_its_change(app, make):
 
 
 def test_waitlisted_promoted_and_cancelled_residents_are_told(client, make):
-    event_session = make.session(capacity=1)
+    event_session = make.event_session(capacity=1)
     first = make.registration(event_session, email="first@example.org")
     second = make.registration(event_session, email="second@example.org")
     assert kinds(registration_id=second.id) == ["waitlisted"]
@@ -96,7 +95,7 @@ def test_waitlisted_promoted_and_cancelled_residents_are_told(client, make):
 
 def test_a_walk_in_registered_by_staff_is_confirmed_too(client, make):
     event = make.event()
-    event_session = make.session(event, capacity=5)
+    event_session = make.event_session(event, capacity=5)
     login(client, make.staff(organisation=event.organisation, role="checker"))
     data = {
         "walkin-name": "李大爷",
@@ -112,7 +111,7 @@ def test_a_walk_in_registered_by_staff_is_confirmed_too(client, make):
 
 def _staff_world(make, client, registrations=3):
     event = make.event(title="三天义诊")
-    event_session = make.session(event, capacity=10)
+    event_session = make.event_session(event, capacity=10)
     people = [
         make.registration(event_session, email=f"r{n}@example.org") for n in range(registrations)
     ]
@@ -179,7 +178,7 @@ def test_more_seats_alone_send_no_notice_to_the_confirmed(client, make):
 
 def test_cancelling_the_whole_event_notifies_registrants_of_sessions_still_on(client, make):
     event, first, people = _staff_world(make, client, registrations=1)
-    second = make.session(event, capacity=10)
+    second = make.event_session(event, capacity=10)
     other = make.registration(second, email="other@example.org")
     base = f"/staff/events/{event.id}"
     post_form(client, f"{base}/sessions/{second.id}/cancel", {"reason": "单独取消"})
@@ -191,7 +190,7 @@ def test_cancelling_the_whole_event_notifies_registrants_of_sessions_still_on(cl
 
 
 def test_the_same_notice_is_never_queued_twice(app, make):
-    event_session = make.session(capacity=10)
+    event_session = make.event_session(capacity=10)
     registration = make.registration(event_session, email="a@example.org")
     for _attempt in range(2):
         services.queue(MessageKind.REMINDER, [registration], lambda r: f"test:{r.id}")
@@ -200,7 +199,7 @@ def test_the_same_notice_is_never_queued_twice(app, make):
 
 
 def test_the_purge_erases_addresses_and_bodies_of_messages(app, make, runner):
-    event_session = make.session(capacity=10)
+    event_session = make.event_session(capacity=10)
     registration = make.registration(event_session, email="old@example.org")
     sent = outbox()[0]
     sent.status, sent.sent_at = MessageStatus.SENT, utcnow()

@@ -15,9 +15,9 @@ from outreach.events.models import Event
 from outreach.messages import delivery, services
 from outreach.messages.models import MessageKind, MessageStatus
 from outreach.registrations import services as registration_services
-from tests.conftest import login, post_form
 from tests.factories import SHANGHAI
 from tests.messages_support import SmtpServer, outbox, text_part
+from tests.web import login, post_form
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def smtp(app):
 def session_in_three_days(make):
     """A session three days ahead; registrations made now are well before any lead time."""
     day = datetime.now(SHANGHAI).date() + timedelta(days=3)
-    return make.session(make.event(title="社区义诊"), day=day, capacity=1)
+    return make.event_session(make.event(title="社区义诊"), day=day, capacity=1)
 
 
 def reminders(**filters):

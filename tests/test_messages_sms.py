@@ -24,7 +24,7 @@ def gateway(app):
 
 
 def test_a_resident_without_email_gets_a_text_through_the_webhook(app, make, gateway):
-    event_session = make.session(make.event(title="社区义诊"), capacity=5)
+    event_session = make.event_session(make.event(title="社区义诊"), capacity=5)
     registration = make.registration(event_session, phone="13800138000")
     report = delivery.deliver_due()
     assert report.outcomes == {"sent": 1}
@@ -42,7 +42,7 @@ def test_a_resident_without_email_gets_a_text_through_the_webhook(app, make, gat
 
 def test_a_failing_gateway_is_retried_until_it_answers_2xx(app, make, gateway):
     gateway.answers = [500, 503]
-    make.registration(make.session(capacity=5))
+    make.registration(make.event_session(capacity=5))
     now = utcnow()
     assert delivery.deliver_due(now).outcomes == {"retry": 1}
     [message] = outbox()
@@ -61,14 +61,14 @@ def test_a_failing_gateway_is_retried_until_it_answers_2xx(app, make, gateway):
 def test_a_gateway_that_does_not_answer_in_time_is_retried(app, make, gateway):
     gateway.delay = 1.5
     app.config["SMS_WEBHOOK_TIMEOUT"] = 0.3
-    make.registration(make.session(capacity=5))
+    make.registration(make.event_session(capacity=5))
     assert delivery.deliver_due().outcomes == {"retry": 1}
     [message] = outbox()
     assert message.status == MessageStatus.PENDING and "timed out" in message.last_error
 
 
 def test_without_a_webhook_text_messages_are_not_sent_and_say_why(app, make):
-    make.registration(make.session(capacity=5))
+    make.registration(make.event_session(capacity=5))
     assert delivery.deliver_due().outcomes == {"skipped": 1}
     [message] = outbox()
     assert message.status == MessageStatus.SKIPPED
@@ -80,7 +80,7 @@ def test_an_unreachable_gateway_does_not_hold_up_the_rest(app, make):
     mail = SmtpServer().start()
     try:
         mail.configure(app)
-        event_session = make.session(capacity=5)
+        event_session = make.event_session(capacity=5)
         make.registration(event_session)
         make.registration(event_session)
         make.registration(event_session, email="li@example.org")

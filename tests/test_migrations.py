@@ -17,6 +17,9 @@ from outreach.database import db
 from outreach.extensions import migrate
 from tests.conftest import DATABASES, POSTGRES_URL, _scratch_postgres_database
 
+# Migrations run DDL on databases of their own, outside any test transaction.
+pytestmark = pytest.mark.commits
+
 
 @pytest.fixture(params=DATABASES)
 def blank_database_url(request, tmp_path) -> Iterator[str]:

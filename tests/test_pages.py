@@ -19,7 +19,7 @@ def page_text(response) -> str:
 
 
 @pytest.fixture
-def world(make):
+def two_campaigns(make):
     """Two townships, three communities, two organisations, two categories, four sessions."""
     liulitun = make.township("六里屯街道", slug="liu-li-tun-jie-dao")
     wangjing = make.township("望京街道", slug="wang-jing-jie-dao")
@@ -34,13 +34,13 @@ def world(make):
     ecology_day = make.event("全国生态日宣传", organisation=commission, category=ecology)
     tomorrow = local_today() + timedelta(days=1)
     return {
-        "xuante_session": make.session(
+        "xuante_session": make.event_session(
             screening, make.venue(xuante, "炫特社区服务站"), day=tomorrow, capacity=20
         ),
-        "chenguang_session": make.session(
+        "chenguang_session": make.event_session(
             screening, make.venue(chenguang, "晨光社区服务站"), day=tomorrow + timedelta(days=1)
         ),
-        "daxiyang_session": make.session(
+        "daxiyang_session": make.event_session(
             ecology_day, make.venue(daxiyang, "大西洋新城社区服务站"), day=tomorrow
         ),
         "screening": screening,
@@ -48,7 +48,7 @@ def world(make):
     }
 
 
-def test_home_lists_upcoming_sessions_grouped_by_local_day(client, world):
+def test_home_lists_upcoming_sessions_grouped_by_local_day(client, two_campaigns):
     response = client.get("/")
     text = page_text(response)
     assert response.status_code == 200
@@ -58,7 +58,7 @@ def test_home_lists_upcoming_sessions_grouped_by_local_day(client, world):
 
 
 def test_home_shows_times_in_beijing_time(client, make):
-    make.session(day=local_today() + timedelta(days=2))  # 09:00 Beijing, 01:00 UTC
+    make.event_session(day=local_today() + timedelta(days=2))  # 09:00 Beijing, 01:00 UTC
     text = page_text(client.get("/"))
     assert "09:00–11:00" in text
 
@@ -73,7 +73,7 @@ def test_home_shows_times_in_beijing_time(client, make):
         ("category=health&township=liu-li-tun-jie-dao", ["晨光社区服务站"], [DAXIYANG]),
     ],
 )
-def test_home_filters_by_slug(client, world, query, present, absent):
+def test_home_filters_by_slug(client, two_campaigns, query, present, absent):
     text = page_text(client.get(f"/?{query}"))
     for needle in present:
         assert needle in text
@@ -81,7 +81,7 @@ def test_home_filters_by_slug(client, world, query, present, absent):
         assert needle not in text
 
 
-def test_date_range_filters_by_local_day(client, world):
+def test_date_range_filters_by_local_day(client, two_campaigns):
     day_after = (local_today() + timedelta(days=2)).isoformat()
     text = page_text(client.get(f"/?from={day_after}&to={day_after}"))
     assert "晨光社区服务站" in text
@@ -89,8 +89,8 @@ def test_date_range_filters_by_local_day(client, world):
 
 
 def test_sessions_of_past_days_are_not_upcoming(client, make):
-    make.session(day=local_today() - timedelta(days=1), venue_=make.venue(name="昨天的场地"))
-    make.session(day=local_today() + timedelta(days=1), venue_=make.venue(name="明天的场地"))
+    make.event_session(day=local_today() - timedelta(days=1), venue_=make.venue(name="昨天的场地"))
+    make.event_session(day=local_today() + timedelta(days=1), venue_=make.venue(name="明天的场地"))
     text = page_text(client.get("/"))
     assert "明天的场地" in text
     assert "昨天的场地" not in text
@@ -98,7 +98,7 @@ def test_sessions_of_past_days_are_not_upcoming(client, make):
 
 def test_drafts_are_never_public(client, make):
     draft = make.event("草稿活动", status=EventStatus.DRAFT)
-    event_session = make.session(draft)
+    event_session = make.event_session(draft)
     assert "草稿活动" not in page_text(client.get("/"))
     assert client.get(f"/events/{draft.id}").status_code == 404
     assert client.get(f"/api/v1/sessions/{event_session.id}").status_code == 404
@@ -116,7 +116,7 @@ def test_pagination_splits_sessions_and_keeps_filters(app, client, make):
     event = make.event("分页活动")
     venue = make.venue()
     for offset in range(5):
-        make.session(event, venue, day=local_today() + timedelta(days=offset + 1))
+        make.event_session(event, venue, day=local_today() + timedelta(days=offset + 1))
     first = page_text(client.get("/?category=" + event.category.slug))
     assert "第1页，共3页" in first
     assert f"category={event.category.slug}" in first and "page=2" in first
@@ -128,8 +128,8 @@ def test_pagination_splits_sessions_and_keeps_filters(app, client, make):
     assert "这一页没有内容" in page_text(beyond)
 
 
-def test_event_page_shows_every_session_with_place_chain_and_capacity(client, world):
-    screening = world["screening"]
+def test_event_page_shows_every_session_with_place_chain_and_capacity(client, two_campaigns):
+    screening = two_campaigns["screening"]
     text = page_text(client.get(f"/events/{screening.id}"))
     assert "三天义诊" in text
     assert "炫特社区服务站" in text and "晨光社区服务站" in text
@@ -140,7 +140,7 @@ def test_event_page_shows_every_session_with_place_chain_and_capacity(client, wo
 
 def test_event_page_escapes_description_and_links_addresses(client, make):
     event = make.event(description="第一段<script>x</script>\n\n详情见 https://example.org/a?b=1")
-    make.session(event)
+    make.event_session(event)
     text = page_text(client.get(f"/events/{event.id}"))
     assert "<script>x</script>" not in text
     assert "&lt;script&gt;" in text
@@ -149,14 +149,16 @@ def test_event_page_escapes_description_and_links_addresses(client, make):
 
 
 def test_cancelled_session_stays_visible_and_marked(client, make):
-    event_session = make.session(status=SessionStatus.CANCELLED, cancellation_reason="天气原因")
+    event_session = make.event_session(
+        status=SessionStatus.CANCELLED, cancellation_reason="天气原因"
+    )
     text = page_text(client.get("/"))
     assert "is-cancelled" in text and "已取消" in text and "天气原因" in text
     event_text = page_text(client.get(f"/events/{event_session.event_id}"))
     assert "天气原因" in event_text
 
 
-def test_township_page_lists_communities_and_sessions(client, world):
+def test_township_page_lists_communities_and_sessions(client, two_campaigns):
     text = page_text(client.get("/townships/liu-li-tun-jie-dao"))
     assert "炫特社区" in text and "晨光社区" in text
     assert "/communities/xuan-te-she-qu" in text
@@ -167,7 +169,7 @@ def test_township_page_lists_communities_and_sessions(client, world):
 def test_township_page_includes_venues_outside_communities(client, make):
     township = make.township("三里屯街道", slug="san-li-tun")
     mall = make.venue(township=township, name="三里屯太古里")
-    make.session(venue_=mall)
+    make.event_session(venue_=mall)
     assert "三里屯太古里" in page_text(client.get("/townships/san-li-tun"))
 
 
@@ -179,20 +181,20 @@ def test_township_page_includes_venues_outside_communities(client, make):
         ("/categories/health", "三天义诊", "全国生态日宣传"),
     ],
 )
-def test_place_organisation_and_category_pages(client, world, url, present, absent):
+def test_place_organisation_and_category_pages(client, two_campaigns, url, present, absent):
     response = client.get(url)
     assert response.status_code == 200
     assert present in page_text(response)
     assert absent not in page_text(response)
 
 
-def test_community_page_accepts_further_filters(client, world):
+def test_community_page_accepts_further_filters(client, two_campaigns):
     text = page_text(client.get("/communities/xuan-te-she-qu?category=ecology"))
     assert "没有符合条件的近期活动" in text
 
 
 def test_all_day_session_shows_all_day(client, make):
-    event_session = make.session(all_day=True, start=__import__("datetime").time(0), hours=24)
+    event_session = make.event_session(all_day=True, start=__import__("datetime").time(0), hours=24)
     text = page_text(client.get(f"/events/{event_session.event_id}"))
     assert "全天" in text
 
@@ -203,7 +205,7 @@ def test_a_city_sized_listing_counts_only_so_far_and_still_pages_on(app, client,
     event = make.event("城市活动")
     venue = make.venue()
     for offset in range(7):
-        make.session(event, venue, day=local_today() + timedelta(days=offset + 1))
+        make.event_session(event, venue, day=local_today() + timedelta(days=offset + 1))
     first = page_text(client.get("/?lang=en"))
     assert "More than 3 sessions" in first
     assert "Page 1</span>" in first and "page=2" in first
@@ -250,11 +252,11 @@ def test_a_district_sized_filter_offers_every_community(client, make):
 def test_home_page_query_count_does_not_grow_with_sessions(client, make, count_queries):
     event = make.event()
     for _ in range(3):
-        make.session(event, make.venue())
+        make.event_session(event, make.venue())
     with count_queries() as few:
         client.get("/")
     for _ in range(25):
-        make.session(make.event(), make.venue())
+        make.event_session(make.event(), make.venue())
     with count_queries() as many:
         response = client.get("/")
     assert response.status_code == 200
@@ -264,11 +266,11 @@ def test_home_page_query_count_does_not_grow_with_sessions(client, make, count_q
 
 def test_event_page_query_count_does_not_grow_with_sessions(client, make, count_queries):
     event = make.event()
-    make.session(event)
+    make.event_session(event)
     with count_queries() as few:
         client.get(f"/events/{event.id}")
     for _ in range(20):
-        make.session(event, make.venue())
+        make.event_session(event, make.venue())
     with count_queries() as many:
         client.get(f"/events/{event.id}")
     assert len(many) == len(few)

@@ -14,7 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from outreach.accounts import permissions
 from outreach.accounts.models import Role
-from tests.conftest import login, post_form
+from tests import factories
+from tests.web import login, post_form
 
 WHO = ("anonymous", "checker", "organiser", "outsider", "manager", "admin")
 
@@ -46,7 +47,7 @@ ANY_EDITOR_ACTION = (LOGIN, NO, ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED)
 class Row:
     """One staff URL: the status each of WHO gets, and the form sent with a POST.
 
-    `url` and the values of `data` may name the world's records: {event}, {session},
+    `url` and the values of `data` may name the permission world's records: {event}, {session},
     {registration} and {slot} (of that session), {organisation}, {township}, {community}, {venue},
     {category}, {member} (the checker, a member of the organisation) and {user} (the
     outsider's account).
@@ -225,12 +226,15 @@ def _row_id(row: Row) -> str:
     return f"{row.method} {row.url}"
 
 
-@pytest.fixture
-def world(make):
+@pytest.fixture(scope="module")
+def permission_world(module_transaction):
     """Organisation A (centre) with a checker, an organiser and a manager; B with an organiser.
 
-    The event, its session and the places belong to A; the admin belongs to neither.
+    The event, its session and the places belong to A; the admin belongs to neither. Built
+    once for the module: each test runs in a savepoint of it, so what a POST changes is undone.
+    Accounts are kept as (id, username) records, which outlive a test deleting the row.
     """
+    make = factories
     centre = make.organisation(slug="centre")
     other = make.organisation(slug="other")
     community = make.community()
@@ -243,7 +247,7 @@ def world(make):
         "manager": make.staff("manager", organisation=centre, role="manager"),
         "admin": make.staff("admin", is_admin=True),
     }
-    event_session = make.session(event, venue, capacity=10)
+    event_session = make.event_session(event, venue, capacity=10)
     values = {
         "event": event.id,
         "session": event_session.id,
@@ -257,7 +261,9 @@ def world(make):
         "member": users["checker"].id,
         "user": users["outsider"].id,
     }
-    return SimpleNamespace(users=users, values=values)
+    accounts = {who: SimpleNamespace(id=u.id, username=u.username) for who, u in users.items()}
+    module_transaction.keep()
+    return SimpleNamespace(users=accounts, values=values)
 
 
 def _assert_status(response, expected) -> None:
@@ -276,16 +282,17 @@ def _assert_status(response, expected) -> None:
 
 @pytest.mark.parametrize("who", WHO)
 @pytest.mark.parametrize("row", MATRIX, ids=_row_id)
-def test_permissions_matrix(app, client, world, row, who):
+def test_permissions_matrix(app, client, permission_world, row, who):
     if _rule_of(app, row) is None:
         pytest.fail(f"no rule of the app matches {row.method} {row.url}")
     if who != "anonymous":
-        login(client, world.users[who])
-    url = row.url.format(**world.values)
+        login(client, permission_world.users[who])
+    url = row.url.format(**permission_world.values)
     if row.method == "GET":
         response = client.get(url)
     else:
-        data = {key: value.format(**world.values) for key, value in row.data.items()}
+        values = permission_world.values
+        data = {key: value.format(**values) for key, value in row.data.items()}
         response = post_form(client, url, data)
     _assert_status(response, row.status_of(who))
 

@@ -13,7 +13,7 @@ import zxingcpp
 from outreach.database import db
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.localtime import local_today
-from tests.conftest import login
+from tests.web import login
 
 FAR = date(2030, 5, 1)  # a Wednesday, always ahead
 
@@ -136,7 +136,7 @@ def screening(make, district):
     )
     for offset, hall in enumerate(("daxiyang_hall", "xuante_hall", "chenguang_hall")):
         day = FAR + timedelta(days=offset)
-        make.session(event, district[hall], day=day, start=time(8, 30), hours=3)
+        make.event_session(event, district[hall], day=day, start=time(8, 30), hours=3)
     return event
 
 
@@ -149,7 +149,7 @@ def campaign(make, district, communities: int, sessions_each: int = 1, **fields)
         venue = make.venue(community, f"绿色{n:02d}社区服务站")
         for week in range(sessions_each):
             day = FAR + timedelta(days=n, weeks=week)
-            make.session(event, venue, day=day, start=time(9, 30))
+            make.event_session(event, venue, day=day, start=time(9, 30))
     return event
 
 
@@ -239,8 +239,8 @@ def test_the_calendar_code_opens_a_page_that_subscribes_to_the_campaign(client, 
 
 def test_an_event_in_one_community_subscribes_to_the_community(client, make, district):
     event = make.event("垃圾分类小课堂")
-    make.session(event, district["xuante_hall"], day=FAR)
-    make.session(event, district["xuante_hall"], day=FAR + timedelta(days=7))
+    make.event_session(event, district["xuante_hall"], day=FAR)
+    make.event_session(event, district["xuante_hall"], day=FAR + timedelta(days=7))
     response = client.get(f"/events/{event.id}/poster")
     assert qr_codes(response)[1] == "http://localhost/communities/xuante#subscribe"
     assert "扫码把本社区的活动加入手机日历" in text_of(response)
@@ -251,7 +251,7 @@ def test_an_event_in_one_community_subscribes_to_the_community(client, make, dis
 
 def test_a_school_of_the_township_makes_it_a_campaign(client, make, district):
     event = make.event("校园开放日")
-    make.session(event, district["school"], day=FAR)
+    make.event_session(event, district["school"], day=FAR)
     response = client.get(f"/events/{event.id}/poster")
     assert qr_codes(response)[1] == f"http://localhost/events/{event.id}/calendar"
     assert ["望京街道", "望京实验学校", "5月1日（周三）", "09:00–11:00"] in table_rows(response)
@@ -260,7 +260,7 @@ def test_a_school_of_the_township_makes_it_a_campaign(client, make, district):
 @pytest.mark.parametrize("status", [EventStatus.DRAFT, EventStatus.CANCELLED])
 def test_only_published_events_have_a_poster(client, make, district, status):
     event = make.event("草稿活动", status=status)
-    make.session(event, district["xuante_hall"], day=FAR)
+    make.event_session(event, district["xuante_hall"], day=FAR)
     response = client.get(f"/events/{event.id}/poster")
     assert response.status_code == 404
     assert "草稿活动" not in text_of(response)
@@ -273,23 +273,23 @@ def test_unknown_events_have_no_poster(client, url):
 
 def test_past_sessions_are_left_off(client, make, district):
     event = make.event("健康讲座")
-    make.session(event, district["xuante_hall"], day=local_today() - timedelta(days=2))
-    make.session(event, district["xuante_hall"], day=FAR)
+    make.event_session(event, district["xuante_hall"], day=local_today() - timedelta(days=2))
+    make.event_session(event, district["xuante_hall"], day=FAR)
     response = client.get(f"/events/{event.id}/poster")
     assert [row[2:] for row in table_rows(response)[2:]] == [["5月1日（周三）", "09:00–11:00"]]
 
 
 def test_a_finished_event_says_so(client, make, district):
     event = make.event("健康讲座")
-    make.session(event, district["xuante_hall"], day=local_today() - timedelta(days=2))
+    make.event_session(event, district["xuante_hall"], day=local_today() - timedelta(days=2))
     page = text_of(client.get(f"/events/{event.id}/poster?lang=en"))
     assert "Every session of this event has taken place." in page and "<table" not in page
 
 
 def test_cancelled_days_are_struck_through_whole_and_explained(client, make, district):
     event = make.event("垃圾分类小课堂")
-    make.session(event, district["xuante_hall"], day=FAR, status=SessionStatus.CANCELLED)
-    make.session(event, district["xuante_hall"], day=FAR + timedelta(days=7))
+    make.event_session(event, district["xuante_hall"], day=FAR, status=SessionStatus.CANCELLED)
+    make.event_session(event, district["xuante_hall"], day=FAR + timedelta(days=7))
     response = client.get(f"/events/{event.id}/poster")
     # The cancelled day stands alone, weekday and month included, all of it struck through.
     assert table_rows(response)[2][2] == "5月1日（周三），5月8日（周三）"
@@ -307,7 +307,7 @@ def test_a_cancelled_day_inside_a_run_is_written_in_full(client, make, district)
     hall = district["xuante_hall"]
     for offset in (0, 1, 35):
         cancelled = SessionStatus.CANCELLED if offset == 1 else SessionStatus.SCHEDULED
-        make.session(event, hall, day=FAR + timedelta(days=offset), status=cancelled)
+        make.event_session(event, hall, day=FAR + timedelta(days=offset), status=cancelled)
     chinese = client.get(f"/events/{event.id}/poster")
     assert table_rows(chinese)[2][2] == "5月1日（周三），5月2日（周四），6月5日（周三）"
     assert '<s class="cancelled">5月2日（周四）</s>' in text_of(chinese)
@@ -328,7 +328,7 @@ def test_the_heading_counts_the_sessions_that_take_place(client, make, district,
 
 def test_community_poster_heading_leaves_out_cancelled_events(client, make, district, coming):
     called_off = make.event("取消的讲座", status=EventStatus.CANCELLED)
-    make.session(called_off, district["xuante_hall"], day=local_today() + timedelta(days=2))
+    make.event_session(called_off, district["xuante_hall"], day=local_today() + timedelta(days=2))
     page = text_of(client.get("/communities/xuante/poster"))
     assert "共3场，另有1场已取消" in page
 
@@ -336,7 +336,7 @@ def test_community_poster_heading_leaves_out_cancelled_events(client, make, dist
 def test_a_weekly_series_lists_its_days_compactly_and_counts_the_rest(client, make, district):
     event = make.event("每周健康义诊日")
     for week in range(52):
-        make.session(event, district["xuante_hall"], day=FAR + timedelta(weeks=week))
+        make.event_session(event, district["xuante_hall"], day=FAR + timedelta(weeks=week))
     response = client.get(f"/events/{event.id}/poster")
     rows = table_rows(response)
     assert rows[2][:2] == ["炫特社区", "服务站"]
@@ -353,7 +353,7 @@ def test_a_weekly_series_lists_its_days_compactly_and_counts_the_rest(client, ma
 def test_days_of_different_weekdays_name_each_weekday(client, make, district):
     event = make.event("社区义诊")
     for offset in (0, 1, 35):
-        make.session(event, district["xuante_hall"], day=FAR + timedelta(days=offset))
+        make.event_session(event, district["xuante_hall"], day=FAR + timedelta(days=offset))
     response = client.get(f"/events/{event.id}/poster")
     assert table_rows(response)[2][2] == "5月1日（周三）、2日（周四），6月5日（周三）"
     english = table_rows(client.get(f"/events/{event.id}/poster?lang=en"))
@@ -363,9 +363,9 @@ def test_days_of_different_weekdays_name_each_weekday(client, make, district):
 def test_different_times_at_one_venue_take_a_line_each(client, make, district):
     event = make.event("垃圾分类小课堂")
     hall = district["xuante_hall"]
-    make.session(event, hall, day=FAR, start=time(9, 30))
-    make.session(event, hall, day=FAR, start=time(14, 30))
-    make.session(event, hall, day=FAR + timedelta(days=7), start=time(14, 30))
+    make.event_session(event, hall, day=FAR, start=time(9, 30))
+    make.event_session(event, hall, day=FAR, start=time(14, 30))
+    make.event_session(event, hall, day=FAR + timedelta(days=7), start=time(14, 30))
     rows = table_rows(client.get(f"/events/{event.id}/poster"))
     assert rows[2:] == [
         ["炫特社区", "服务站", "5月1日（周三）", "09:30–11:30"],
@@ -419,14 +419,16 @@ def coming(make, district):
     talk = make.event("健康讲座")
     dance = make.event("广场舞", summary="")
     hall = district["xuante_hall"]
-    make.session(talk, hall, day=today + timedelta(days=1), start=time(9, 30))
-    make.session(talk, hall, day=today + timedelta(days=8), start=time(9, 30))
-    make.session(dance, hall, day=today + timedelta(days=20), start=time(19, 0))
-    make.session(dance, hall, day=today + timedelta(days=40), start=time(19, 0))
-    make.session(make.event("别的社区"), district["chenguang_hall"], day=today + timedelta(days=2))
+    make.event_session(talk, hall, day=today + timedelta(days=1), start=time(9, 30))
+    make.event_session(talk, hall, day=today + timedelta(days=8), start=time(9, 30))
+    make.event_session(dance, hall, day=today + timedelta(days=20), start=time(19, 0))
+    make.event_session(dance, hall, day=today + timedelta(days=40), start=time(19, 0))
+    make.event_session(
+        make.event("别的社区"), district["chenguang_hall"], day=today + timedelta(days=2)
+    )
     draft = make.event("未发布的活动", status=EventStatus.DRAFT)
-    make.session(draft, hall, day=today + timedelta(days=3))
-    make.session(talk, hall, day=today - timedelta(days=1))
+    make.event_session(draft, hall, day=today + timedelta(days=3))
+    make.event_session(talk, hall, day=today - timedelta(days=1))
     return {"talk": talk, "dance": dance}
 
 
@@ -489,12 +491,12 @@ def test_the_community_poster_costs_the_same_queries_for_many_sessions(
     client, make, district, count_queries
 ):
     hall = district["xuante_hall"]
-    make.session(make.event("一场"), hall, day=local_today() + timedelta(days=1))
+    make.event_session(make.event("一场"), hall, day=local_today() + timedelta(days=1))
     with count_queries() as few:
         client.get("/communities/xuante/poster")
     for n in range(25):
         event = make.event(f"活动{n}")
-        make.session(event, hall, day=local_today() + timedelta(days=1 + n % 20))
+        make.event_session(event, hall, day=local_today() + timedelta(days=1 + n % 20))
     with count_queries() as many:
         response = client.get("/communities/xuante/poster")
     assert response.status_code == 200
@@ -514,7 +516,7 @@ def test_event_page_links_to_its_poster_in_the_readers_language(client, screenin
 
 def test_a_cancelled_event_page_offers_no_poster(client, make, district):
     event = make.event("取消的活动", status=EventStatus.CANCELLED)
-    make.session(event, district["xuante_hall"], day=FAR)
+    make.event_session(event, district["xuante_hall"], day=FAR)
     assert "/poster" not in text_of(client.get(f"/events/{event.id}"))
 
 

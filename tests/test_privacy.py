@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from outreach.database import db, utcnow
 from outreach.registrations import retention, services
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.conftest import login
+from tests.web import login
 
 
 def fresh(obj):
@@ -35,7 +35,7 @@ def sessions(make):
     and one cancelled, so its statistics can be checked after the purge.
     """
     checker = make.staff(organisation=make.organisation(), role="checker")
-    old = make.session(capacity=3)
+    old = make.event_session(capacity=3)
     tcm = make.slot(old, "中医科", capacity=3)
     community = make.community()
     first = make.registration(
@@ -54,9 +54,9 @@ def sessions(make):
     db.session.commit()
     services.cancel(gone)
     db.session.commit()
-    recent = make.session(capacity=3)
+    recent = make.event_session(capacity=3)
     kept = make.registration(recent, 1, name="孙女士", phone="13911112222")
-    future = make.session(capacity=3)
+    future = make.event_session(capacity=3)
     upcoming = make.registration(future, 1, name="周先生")
     move_back(old, 100)
     move_back(recent, 80)
@@ -186,12 +186,12 @@ def test_roster_and_exports_of_a_purged_session_show_no_personal_data(
 def test_a_purged_phone_does_not_block_registering_again(make, sessions):
     retention.purge_batch(90)
     db.session.commit()
-    again = make.session(capacity=5)
+    again = make.event_session(capacity=5)
     assert make.registration(again, phone="13800138000").status == RegistrationStatus.CONFIRMED
 
 
 def test_public_pages_never_show_registrants(client, make):
-    event_session = make.session(capacity=5)
+    event_session = make.event_session(capacity=5)
     made = make.registration(event_session, 2, name="王秀英", phone="13800138000")
     for url in ("/", f"/events/{event_session.event_id}", f"/api/v1/sessions/{event_session.id}"):
         response = client.get(url)

@@ -17,7 +17,7 @@ def post(client, session_id, payload, **kwargs):
 
 
 def test_confirmed_registration_is_201_with_code_and_manage_link(client, make):
-    event_session = make.session(capacity=20)
+    event_session = make.event_session(capacity=20)
     community = make.community()
     response = post(client, event_session.id, body(community=community.slug, email="a@b.cn"))
     assert response.status_code == 201
@@ -31,7 +31,7 @@ def test_confirmed_registration_is_201_with_code_and_manage_link(client, make):
 
 
 def test_waitlisted_registration_reports_its_position(client, make):
-    event_session = make.session(capacity=2)
+    event_session = make.event_session(capacity=2)
     post(client, event_session.id, body())
     response = post(client, event_session.id, body(phone="13900139000", party_size=1))
     assert response.status_code == 201
@@ -40,7 +40,7 @@ def test_waitlisted_registration_reports_its_position(client, make):
 
 
 def test_slot_registration_and_seats_left_in_the_read_api(client, make):
-    event_session = make.session(capacity=10)
+    event_session = make.event_session(capacity=10)
     tcm = make.slot(event_session, "中医科", capacity=4)
     response = post(client, event_session.id, body(slot=tcm.id, party_size=3))
     assert response.status_code == 201
@@ -69,7 +69,7 @@ def test_slot_registration_and_seats_left_in_the_read_api(client, make):
     ],
 )
 def test_invalid_input_is_422_with_per_field_messages(client, make, payload, fields):
-    event_session = make.session()
+    event_session = make.event_session()
     response = post(client, event_session.id, payload)
     assert response.status_code == 422
     assert response.json["error"] == "invalid"
@@ -79,7 +79,7 @@ def test_invalid_input_is_422_with_per_field_messages(client, make, payload, fie
 
 
 def test_messages_follow_the_language(client, make):
-    event_session = make.session()
+    event_session = make.event_session()
     zh = post(client, event_session.id, body(phone="1"))
     en = post(client, event_session.id, body(phone="1"), headers={"Accept-Language": "en"})
     assert zh.json["fields"]["phone"] == "请输入有效的中国大陆手机号码。"
@@ -87,7 +87,7 @@ def test_messages_follow_the_language(client, make):
 
 
 def test_duplicate_phone_is_409(client, make):
-    event_session = make.session()
+    event_session = make.event_session()
     assert post(client, event_session.id, body()).status_code == 201
     response = post(client, event_session.id, body(phone="+86 138 0013 8000"))
     assert response.status_code == 409
@@ -95,7 +95,7 @@ def test_duplicate_phone_is_409(client, make):
 
 
 def test_full_without_waitlist_is_409(client, make):
-    event_session = make.session(make.event(allow_waitlist=False), capacity=1)
+    event_session = make.event_session(make.event(allow_waitlist=False), capacity=1)
     post(client, event_session.id, body(party_size=1))
     response = post(client, event_session.id, body(phone="13900139000", party_size=1))
     assert response.status_code == 409
@@ -105,7 +105,7 @@ def test_full_without_waitlist_is_409(client, make):
 def test_cancelled_session_is_409(client, make):
     from outreach.events.models import SessionStatus
 
-    event_session = make.session(status=SessionStatus.CANCELLED)
+    event_session = make.event_session(status=SessionStatus.CANCELLED)
     assert post(client, event_session.id, body()).status_code == 409
 
 
@@ -124,7 +124,7 @@ def test_unknown_session_is_404(client):
     ],
 )
 def test_a_body_that_is_not_json(client, make, data, content_type, status):
-    event_session = make.session()
+    event_session = make.event_session()
     response = client.post(
         f"/api/v1/sessions/{event_session.id}/registrations",
         data=data,
@@ -135,7 +135,7 @@ def test_a_body_that_is_not_json(client, make, data, content_type, status):
 
 
 def test_get_and_delete_by_token_promotes_the_waitlist(client, make):
-    event_session = make.session(capacity=2)
+    event_session = make.event_session(capacity=2)
     first = post(client, event_session.id, body()).json
     waiting = post(client, event_session.id, body(phone="13900139000")).json
     assert waiting["status"] == "waitlisted"
@@ -158,14 +158,14 @@ def test_get_and_delete_by_token_promotes_the_waitlist(client, make):
 
 @pytest.mark.parametrize("token", ["nope", "A" * 43, "x" * 500])
 def test_random_tokens_are_404(client, make, token):
-    post(client, make.session().id, body())
+    post(client, make.event_session().id, body())
     assert client.get(f"/api/v1/registrations/{token}").status_code == 404
     assert client.delete(f"/api/v1/registrations/{token}").status_code == 404
 
 
 def test_registrations_are_rate_limited_per_address(app, client, make):
     app.config["REGISTRATION_ATTEMPTS"] = "3 per minute"
-    event_session = make.session()
+    event_session = make.event_session()
     statuses = [
         post(client, event_session.id, body(phone=make.phone())).status_code for _ in range(4)
     ]

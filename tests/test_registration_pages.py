@@ -10,35 +10,12 @@ from outreach.database import db
 from outreach.events.models import SessionStatus
 from outreach.places import services as place_services
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.conftest import csrf_token
-
-
-def form_data(event_session, client, **fields):
-    prefix = f"s{event_session.id}-"
-    data = {
-        "name": "王秀英",
-        "phone": "138 0013 8000",
-        "party_size": "3",
-        "community": "",
-        "email": "",
-        "consent": "y",
-        **fields,
-    }
-    body = {prefix + key: value for key, value in data.items() if value is not None}
-    body[prefix + "session_id"] = str(event_session.id)
-    body[prefix + "csrf_token"] = csrf_token(client)
-    return body
-
-
-def register(client, event_session, **fields):
-    return client.post(
-        f"/sessions/{event_session.id}/register", data=form_data(event_session, client, **fields)
-    )
+from tests.web import csrf_token, register, registration_form
 
 
 def test_event_page_has_a_registration_form_per_open_session(client, make):
     event = make.event()
-    first, second = make.session(event, capacity=20), make.session(event, capacity=20)
+    first, second = make.event_session(event, capacity=20), make.event_session(event, capacity=20)
     make.registration(first, 3)
     text = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert f'action="/sessions/{first.id}/register' in text
@@ -54,7 +31,7 @@ def test_in_a_city_sized_site_the_form_offers_the_communities_around_the_venue(
     near = make.community(name="望京西园社区", slug="wangjing-xiyuan")
     make.community(near.township, name="花家地社区", slug="huajiadi")
     far = make.community(name="十八里店社区", slug="shibalidian")
-    event_session = make.session(venue_=make.venue(near), capacity=20)
+    event_session = make.event_session(venue_=make.venue(near), capacity=20)
     text = client.get(f"/events/{event_session.event_id}").get_data(as_text=True)
     assert 'value="wangjing-xiyuan"' in text and 'value="huajiadi"' in text
     assert 'value="shibalidian"' not in text
@@ -64,7 +41,7 @@ def test_in_a_city_sized_site_the_form_offers_the_communities_around_the_venue(
 
 
 def test_registering_leads_to_the_confirmation_page(client, make):
-    event_session = make.session(capacity=20)
+    event_session = make.event_session(capacity=20)
     response = register(client, event_session)
     assert response.status_code == 302
     registration = db.session.scalar(db.select(Registration))
@@ -84,7 +61,7 @@ def test_registering_leads_to_the_confirmation_page(client, make):
 
 
 def test_waitlisted_resident_sees_their_position(client, make):
-    event_session = make.session(capacity=1)
+    event_session = make.event_session(capacity=1)
     make.registration(event_session)
     response = register(client, event_session, party_size="1")
     text = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -103,7 +80,7 @@ def test_waitlisted_resident_sees_their_position(client, make):
     ],
 )
 def test_form_errors_are_clear_keep_input_and_change_nothing(client, make, fields, message):
-    event_session = make.session()
+    event_session = make.event_session()
     response = register(client, event_session, **fields)
     assert response.status_code == 422
     text = response.get_data(as_text=True)
@@ -114,14 +91,14 @@ def test_form_errors_are_clear_keep_input_and_change_nothing(client, make, field
 
 
 def test_form_errors_in_english(client, make):
-    event_session = make.session()
+    event_session = make.event_session()
     client.get("/?lang=en")
     text = register(client, event_session, phone="12345").get_data(as_text=True)
     assert "Please enter a valid mainland China mobile number." in text
 
 
 def test_slot_is_required_when_the_session_has_slots(client, make):
-    event_session = make.session()
+    event_session = make.event_session()
     tcm = make.slot(event_session, "中医科", capacity=5)
     response = register(client, event_session)
     assert response.status_code == 422
@@ -132,7 +109,7 @@ def test_slot_is_required_when_the_session_has_slots(client, make):
 
 
 def test_duplicate_phone_is_refused_on_the_form(client, make):
-    event_session = make.session()
+    event_session = make.event_session()
     make.registration(event_session, phone="13800138000")
     response = register(client, event_session)
     assert response.status_code == 422
@@ -140,8 +117,8 @@ def test_duplicate_phone_is_refused_on_the_form(client, make):
 
 
 def test_registration_form_requires_the_csrf_token(client, make):
-    event_session = make.session()
-    data = form_data(event_session, client)
+    event_session = make.event_session()
+    data = registration_form(event_session, client)
     data.pop(f"s{event_session.id}-csrf_token")
     response = client.post(f"/sessions/{event_session.id}/register", data=data)
     assert response.status_code == 400
@@ -151,7 +128,7 @@ def test_registration_form_requires_the_csrf_token(client, make):
 def test_registering_for_an_unknown_or_draft_session_is_404(client, make):
     from outreach.events.models import EventStatus
 
-    draft = make.session(make.event(status=EventStatus.DRAFT))
+    draft = make.event_session(make.event(status=EventStatus.DRAFT))
     assert register(client, draft).status_code == 404
     token = csrf_token(client)
     assert client.post("/sessions/999999/register", data={"csrf_token": token}).status_code == 404
@@ -162,7 +139,7 @@ def test_past_session_has_no_form(client, make):
 
     from outreach.localtime import local_today
 
-    event_session = make.session(day=local_today() - timedelta(days=1))
+    event_session = make.event_session(day=local_today() - timedelta(days=1))
     text = client.get(f"/events/{event_session.event_id}").get_data(as_text=True)
     assert "/register" not in text
 
@@ -172,7 +149,7 @@ def manage_url(registration) -> str:
 
 
 def test_resident_cancels_and_the_first_waitlisted_that_fits_is_promoted(client, make):
-    event_session = make.session(capacity=3)
+    event_session = make.event_session(capacity=3)
     holder = make.registration(event_session, 3)
     too_big = make.registration(event_session, 4)
     fits = make.registration(event_session, 3)
@@ -188,13 +165,13 @@ def test_resident_cancels_and_the_first_waitlisted_that_fits_is_promoted(client,
 
 
 def test_cancel_needs_the_csrf_token(client, make):
-    registration = make.registration(make.session())
+    registration = make.registration(make.event_session())
     assert client.post(manage_url(registration) + "/cancel").status_code == 400
     assert registration.status == RegistrationStatus.CONFIRMED
 
 
 def test_resident_lowers_the_party_size(client, make):
-    registration = make.registration(make.session(), 3)
+    registration = make.registration(make.event_session(), 3)
     token = csrf_token(client)
     client.post(manage_url(registration) + "/party", data={"csrf_token": token, "party_size": "1"})
     db.session.refresh(registration)
@@ -206,14 +183,14 @@ def test_resident_lowers_the_party_size(client, make):
 
 @pytest.mark.parametrize("guess", ["x", "a" * 32, "A" * 200, "a.b"])
 def test_random_tokens_are_404(client, make, guess):
-    make.registration(make.session())
+    make.registration(make.event_session())
     assert client.get(f"/r/{guess}").status_code == 404
     token = csrf_token(client)
     assert client.post(f"/r/{guess}/cancel", data={"csrf_token": token}).status_code == 404
 
 
 def test_public_pages_never_show_personal_data(client, make):
-    event_session = make.session()
+    event_session = make.event_session()
     make.registration(event_session, name="赵卫国", phone="13912345678")
     for url in ("/", f"/events/{event_session.event_id}", f"/api/v1/sessions/{event_session.id}"):
         text = client.get(url).get_data(as_text=True)
@@ -223,12 +200,12 @@ def test_public_pages_never_show_personal_data(client, make):
 
 def test_event_page_query_count_is_constant_with_registrations(client, make, count_queries):
     event = make.event()
-    event_session = make.session(event, capacity=50)
+    event_session = make.event_session(event, capacity=50)
     make.slot(event_session)
     with count_queries() as few:
         client.get(f"/events/{event.id}")
     for _ in range(5):
-        other = make.session(event, capacity=50)
+        other = make.event_session(event, capacity=50)
         make.slot(other)
         make.registration(other, slot_id=other.slots[0].id)
     with count_queries() as many:
@@ -237,7 +214,7 @@ def test_event_page_query_count_is_constant_with_registrations(client, make, cou
 
 
 def test_session_ics_download(client, make):
-    event_session = make.session()
+    event_session = make.event_session()
     response = client.get(f"/sessions/{event_session.id}.ics")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
@@ -250,9 +227,9 @@ def test_session_ics_download(client, make):
 
 def test_error_page_after_a_refused_registration_loads_eagerly(client, make, count_queries):
     event = make.event()
-    sessions = [make.session(event, make.venue(), capacity=5) for _ in range(6)]
+    sessions = [make.event_session(event, make.venue(), capacity=5) for _ in range(6)]
     make.registration(sessions[0], phone="13800138000")
-    data = form_data(sessions[0], client)  # the same phone: refused by the rules
+    data = registration_form(sessions[0], client)  # the same phone: refused by the rules
     with count_queries() as refused:
         response = client.post(f"/sessions/{sessions[0].id}/register", data=data)
     assert response.status_code == 422
@@ -260,7 +237,7 @@ def test_error_page_after_a_refused_registration_loads_eagerly(client, make, cou
 
 
 def test_a_residents_registrations_from_one_browser_share_one_calendar(client, app, make):
-    first, second = make.session(capacity=5), make.session(capacity=5)
+    first, second = make.event_session(capacity=5), make.event_session(capacity=5)
     register(client, first)
     register(client, second)
     mine = db.session.scalars(db.select(Registration).order_by(Registration.id)).all()
@@ -269,7 +246,7 @@ def test_a_residents_registrations_from_one_browser_share_one_calendar(client, a
     assert first.uid in feed and second.uid in feed
     # Another browser using the same (unverified) number gets a calendar of its own.
     stranger = app.test_client()
-    third = make.session(capacity=5)
+    third = make.event_session(capacity=5)
     register(stranger, third)
     theirs = db.session.scalar(db.select(Registration).where(Registration.session_id == third.id))
     assert theirs.feed_token != mine[0].feed_token
@@ -278,10 +255,10 @@ def test_a_residents_registrations_from_one_browser_share_one_calendar(client, a
 
 
 def test_opening_a_manage_link_lets_later_registrations_join_its_calendar(client, app, make):
-    earlier = make.registration(make.session(capacity=5), phone="13800138000")
+    earlier = make.registration(make.event_session(capacity=5), phone="13800138000")
     other_browser = app.test_client()
     assert other_browser.get(f"/r/{earlier.manage_token}").status_code == 200
-    later_session = make.session(capacity=5)
+    later_session = make.event_session(capacity=5)
     register(other_browser, later_session)
     later = db.session.scalar(
         db.select(Registration).where(Registration.session_id == later_session.id)
@@ -291,7 +268,10 @@ def test_opening_a_manage_link_lets_later_registrations_join_its_calendar(client
 
 def test_the_manage_page_of_a_cancelled_day_says_so_and_offers_another(client, make):
     event = make.event(one_registration_per_event=True)
-    day_one, day_two = make.session(event, capacity=20), make.session(event, capacity=20)
+    day_one, day_two = (
+        make.event_session(event, capacity=20),
+        make.event_session(event, capacity=20),
+    )
     registration = make.registration(day_one)
     day_one.status = SessionStatus.CANCELLED
     day_one.cancellation_reason = "场地维修"

@@ -36,7 +36,7 @@ def attempt(make, event_session, party_size=1, **fields) -> Registration:
 
 
 def test_confirms_while_seats_remain_counting_party_size(make):
-    event_session = make.session(capacity=5)
+    event_session = make.event_session(capacity=5)
     assert attempt(make, event_session, 3).status == CONFIRMED
     assert attempt(make, event_session, 2).status == CONFIRMED
     assert attempt(make, event_session, 1).status == WAITLISTED
@@ -44,13 +44,13 @@ def test_confirms_while_seats_remain_counting_party_size(make):
 
 
 def test_eleventh_registrant_is_waitlisted(make):
-    event_session = make.session(capacity=10)
+    event_session = make.event_session(capacity=10)
     statuses = [attempt(make, event_session).status for _ in range(11)]
     assert statuses == [CONFIRMED] * 10 + [WAITLISTED]
 
 
 def test_a_party_larger_than_the_seats_left_is_waitlisted(make):
-    event_session = make.session(capacity=4)
+    event_session = make.event_session(capacity=4)
     attempt(make, event_session, 2)
     assert attempt(make, event_session, 3).status == WAITLISTED
     assert attempt(make, event_session, 2).status == CONFIRMED
@@ -58,7 +58,7 @@ def test_a_party_larger_than_the_seats_left_is_waitlisted(make):
 
 def test_full_session_without_waitlist_refuses(make):
     event = make.event(allow_waitlist=False)
-    event_session = make.session(event, capacity=1)
+    event_session = make.event_session(event, capacity=1)
     attempt(make, event_session)
     with pytest.raises(RegistrationError) as refused:
         attempt(make, event_session)
@@ -66,12 +66,12 @@ def test_full_session_without_waitlist_refuses(make):
 
 
 def test_unlimited_capacity_always_confirms(make):
-    event_session = make.session(capacity=None)
+    event_session = make.event_session(capacity=None)
     assert all(attempt(make, event_session, 4).status == CONFIRMED for _ in range(30))
 
 
 def test_slot_capacity_and_session_capacity_both_count(make):
-    event_session = make.session(capacity=5)
+    event_session = make.event_session(capacity=5)
     tcm = make.slot(event_session, "中医科", capacity=2)
     stroke = make.slot(event_session, "脑卒中", capacity=10)
     assert attempt(make, event_session, 2, slot_id=tcm.id).status == CONFIRMED
@@ -89,7 +89,7 @@ def test_slot_capacity_and_session_capacity_both_count(make):
     ],
 )
 def test_a_session_with_slots_requires_one_of_its_slots(make, fields, field):
-    event_session = make.session()
+    event_session = make.event_session()
     make.slot(event_session)
     with pytest.raises(RegistrationError) as refused:
         attempt(make, event_session, **fields)
@@ -97,7 +97,7 @@ def test_a_session_with_slots_requires_one_of_its_slots(make, fields, field):
 
 
 def test_a_slot_of_another_session_is_refused(make):
-    event_session, other = make.session(), make.session()
+    event_session, other = make.event_session(), make.event_session()
     make.slot(event_session)
     foreign = make.slot(other)
     with pytest.raises(RegistrationError) as refused:
@@ -109,7 +109,7 @@ def test_a_slot_of_another_session_is_refused(make):
     ("party_size", "ok"), [(0, False), (1, True), (4, True), (5, False), (-1, False)]
 )
 def test_party_size_is_between_one_and_the_events_maximum(make, party_size, ok):
-    event_session = make.session(make.event(max_party_size=4))
+    event_session = make.event_session(make.event(max_party_size=4))
     if ok:
         assert attempt(make, event_session, party_size).party_size == party_size
     else:
@@ -131,7 +131,7 @@ def test_party_size_is_between_one_and_the_events_maximum(make, party_size, ok):
     ],
 )
 def test_invalid_input_names_the_field(make, fields, field):
-    event_session = make.session()
+    event_session = make.event_session()
     with pytest.raises(RegistrationError) as refused:
         attempt(make, event_session, **fields)
     assert refused.value.kind == "invalid"
@@ -140,24 +140,24 @@ def test_invalid_input_names_the_field(make, fields, field):
 
 
 def test_phone_is_stored_in_e164(make):
-    made = attempt(make, make.session(), phone="138 0013 8000")
+    made = attempt(make, make.event_session(), phone="138 0013 8000")
     assert made.phone == "+8613800138000"
     assert made.masked_phone == "138****8000"
 
 
 def test_one_active_registration_per_phone_per_session(make):
-    event_session = make.session()
+    event_session = make.event_session()
     attempt(make, event_session, phone="13900000000")
     with pytest.raises(RegistrationError) as refused:
         attempt(make, event_session, phone="+86 139 0000 0000")
     assert refused.value.kind == "duplicate"
     # Another session of the same event is fine unless the event says otherwise.
-    assert attempt(make, make.session(event_session.event), phone="13900000000")
+    assert attempt(make, make.event_session(event_session.event), phone="13900000000")
 
 
 def test_one_registration_per_event_when_the_event_says_so(make):
     event = make.event(one_registration_per_event=True)
-    first, second = make.session(event), make.session(event)
+    first, second = make.event_session(event), make.event_session(event)
     attempt(make, first, phone="13900000000")
     with pytest.raises(RegistrationError) as refused:
         attempt(make, second, phone="13900000000")
@@ -166,7 +166,11 @@ def test_one_registration_per_event_when_the_event_says_so(make):
 
 def test_a_day_called_off_does_not_block_another_day_of_the_same_event(make):
     event = make.event(one_registration_per_event=True)
-    first, second, third = make.session(event), make.session(event), make.session(event)
+    first, second, third = (
+        make.event_session(event),
+        make.event_session(event),
+        make.event_session(event),
+    )
     attempt(make, first, phone="13900000000")
     first.status = SessionStatus.CANCELLED
     first.touch()
@@ -179,7 +183,7 @@ def test_a_day_called_off_does_not_block_another_day_of_the_same_event(make):
 
 
 def test_a_cancelled_registration_frees_the_phone(make):
-    event_session = make.session()
+    event_session = make.event_session()
     made = attempt(make, event_session, phone="13900000000")
     services.cancel(made)
     db.session.commit()
@@ -194,20 +198,20 @@ def test_a_cancelled_registration_frees_the_phone(make):
     ],
 )
 def test_cancelled_or_closed_sessions_refuse(make, change):
-    event_session = make.session(**change)
+    event_session = make.event_session(**change)
     with pytest.raises(RegistrationError) as refused:
         attempt(make, event_session)
     assert refused.value.kind == "closed"
 
 
 def test_cancelled_event_refuses(make):
-    event_session = make.session(make.event(status=EventStatus.CANCELLED))
+    event_session = make.event_session(make.event(status=EventStatus.CANCELLED))
     with pytest.raises(RegistrationError):
         attempt(make, event_session)
 
 
 def test_past_session_refuses(make):
-    event_session = make.session(day=(utcnow() - timedelta(days=2)).date())
+    event_session = make.event_session(day=(utcnow() - timedelta(days=2)).date())
     with pytest.raises(RegistrationError) as refused:
         attempt(make, event_session)
     assert refused.value.kind == "closed"
@@ -215,13 +219,13 @@ def test_past_session_refuses(make):
 
 def test_registration_window(make):
     now = utcnow()
-    not_yet = make.session(make.event(registration_opens_at=now + timedelta(days=1)))
-    closed = make.session(make.event(registration_closes_at=now - timedelta(minutes=1)))
+    not_yet = make.event_session(make.event(registration_opens_at=now + timedelta(days=1)))
+    closed = make.event_session(make.event(registration_closes_at=now - timedelta(minutes=1)))
     for event_session in (not_yet, closed):
         with pytest.raises(RegistrationError) as refused:
             attempt(make, event_session)
         assert refused.value.kind == "closed"
-    open_now = make.session(
+    open_now = make.event_session(
         make.event(
             registration_opens_at=now - timedelta(days=1),
             registration_closes_at=now + timedelta(hours=1),
@@ -231,13 +235,13 @@ def test_registration_window(make):
 
 
 def test_draft_event_sessions_cannot_be_registered(make):
-    event_session = make.session(make.event(status=EventStatus.DRAFT))
+    event_session = make.event_session(make.event(status=EventStatus.DRAFT))
     with pytest.raises(NotFoundError):
         attempt(make, event_session)
 
 
 def test_codes_avoid_look_alike_characters_and_tokens_are_long(make):
-    event_session = make.session()
+    event_session = make.event_session()
     made = [attempt(make, event_session) for _ in range(20)]
     assert len({m.code for m in made}) == 20
     for registration in made:
@@ -248,14 +252,14 @@ def test_codes_avoid_look_alike_characters_and_tokens_are_long(make):
 
 
 def test_waitlist_positions_follow_order(make):
-    event_session = make.session(capacity=1)
+    event_session = make.event_session(capacity=1)
     attempt(make, event_session)
     waiting = [attempt(make, event_session) for _ in range(3)]
     assert [services.waitlist_position(w) for w in waiting] == [1, 2, 3]
 
 
 def test_cancelling_promotes_the_oldest_waitlisted_that_fits(make):
-    event_session = make.session(capacity=4)
+    event_session = make.event_session(capacity=4)
     holder = attempt(make, event_session, 3)
     attempt(make, event_session, 1)
     big = attempt(make, event_session, 4)  # waits: needs the whole session
@@ -273,7 +277,7 @@ def test_cancelling_promotes_the_oldest_waitlisted_that_fits(make):
 
 
 def test_promotion_respects_slot_capacity(make):
-    event_session = make.session(capacity=10)
+    event_session = make.event_session(capacity=10)
     tcm = make.slot(event_session, "中医科", capacity=1)
     other = make.slot(event_session, "全科", capacity=5)
     holder = attempt(make, event_session, 1, slot_id=tcm.id)
@@ -285,7 +289,7 @@ def test_promotion_respects_slot_capacity(make):
 
 
 def test_reducing_the_party_frees_seats_for_the_waitlist(make):
-    event_session = make.session(capacity=4)
+    event_session = make.event_session(capacity=4)
     family = attempt(make, event_session, 4)
     waiting = attempt(make, event_session, 2)
     promoted = services.reduce_party(family, 2)
@@ -298,7 +302,7 @@ def test_reducing_the_party_frees_seats_for_the_waitlist(make):
 
 
 def test_cancelling_twice_changes_nothing(make):
-    event_session = make.session(capacity=1)
+    event_session = make.event_session(capacity=1)
     made = attempt(make, event_session)
     services.cancel(made)
     db.session.commit()
@@ -307,7 +311,7 @@ def test_cancelling_twice_changes_nothing(make):
 
 def test_check_in_warns_on_second_scan_and_refuses_waitlisted_or_cancelled(make):
     user = make.staff()
-    event_session = make.session(capacity=1)
+    event_session = make.event_session(capacity=1)
     made = attempt(make, event_session)
     first = services.check_in(made, actor=user)
     assert not first.already and made.checked_in_at is not None
@@ -323,7 +327,7 @@ def test_check_in_warns_on_second_scan_and_refuses_waitlisted_or_cancelled(make)
 
 
 def test_token_lookup(make):
-    made = attempt(make, make.session())
+    made = attempt(make, make.event_session())
     assert services.by_token(made.manage_token).id == made.id
     last = "B" if made.manage_token.endswith("A") else "A"
     for guess in ("", "x" * 100, made.manage_token[:-1] + last, made.feed_token):
@@ -334,7 +338,7 @@ def test_token_lookup(make):
 @pytest.mark.parametrize(("new_capacity", "promoted"), [(3, 1), (4, 2), (None, 2), (2, 0)])
 def test_staff_adding_seats_promotes_the_waitlist(make, new_capacity, promoted):
     user = make.staff(is_admin=True)
-    event_session = make.session(capacity=2)
+    event_session = make.event_session(capacity=2)
     for _ in range(4):
         attempt(make, event_session)
     editing.update_session(
@@ -350,7 +354,7 @@ def test_staff_adding_seats_promotes_the_waitlist(make, new_capacity, promoted):
 
 
 def test_nobody_is_promoted_into_a_session_already_under_way(make):
-    event_session = make.session(capacity=1)
+    event_session = make.event_session(capacity=1)
     holder = attempt(make, event_session)
     waiting = attempt(make, event_session)
     event_session.starts_at = utcnow() - timedelta(minutes=5)

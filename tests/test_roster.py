@@ -16,8 +16,8 @@ from outreach.accounts.models import AuditEntry, Role
 from outreach.database import db, utcnow
 from outreach.events.models import SessionStatus
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.conftest import login, post_form
 from tests.factories import SHANGHAI
+from tests.web import login, post_form
 
 FULL = "+8613800138000"
 MASKED = "138****8000"
@@ -39,7 +39,7 @@ def fresh(obj):
 
 
 @pytest.fixture
-def world(make, client):
+def booked_session(make, client):
     """Organisation A's session (6 seats) with one registration of three; staff of A and B.
 
     The client's interface is English, so messages are asserted in English.
@@ -48,7 +48,7 @@ def world(make, client):
     centre = make.organisation(slug="centre")
     other = make.organisation(slug="other")
     event = make.event(organisation=centre)
-    event_session = make.session(event, capacity=6)
+    event_session = make.event_session(event, capacity=6)
     wang = make.registration(event_session, 3, name="王秀英", phone="13800138000")
     users = {
         "checker": make.staff("checker", organisation=centre, role="checker"),
@@ -100,14 +100,14 @@ MATRIX_ROWS = [pytest.param(*row, id=f"{row[0]} {row[1]}") for row in MATRIX]
 
 @pytest.mark.parametrize("who", WHO)
 @pytest.mark.parametrize(("method", "page", "expected", "data"), MATRIX_ROWS)
-def test_roster_access_matrix(client, world, who, method, page, expected, data):
+def test_roster_access_matrix(client, booked_session, who, method, page, expected, data):
     if who != "anonymous":
-        login(client, world.users[who])
-    url = url_for(world.session, page.format(registration=world.wang.id))
+        login(client, booked_session.users[who])
+    url = url_for(booked_session.session, page.format(registration=booked_session.wang.id))
     if method == "GET":
         response = client.get(url)
     else:
-        body = {key: value.format(code=world.wang.code) for key, value in data.items()}
+        body = {key: value.format(code=booked_session.wang.code) for key, value in data.items()}
         response = post_form(client, url, body)
     _assert_status(response, expected[WHO.index(who)])
 
@@ -126,12 +126,14 @@ def test_every_roster_url_is_in_the_matrix(app):
     assert rules == pages
 
 
-def test_outsider_is_refused_whatever_is_posted(client, world):
-    login(client, world.users["outsider"])
-    response = post_form(client, url_for(world.session, "check-in"), {"code": world.wang.code})
+def test_outsider_is_refused_whatever_is_posted(client, booked_session):
+    login(client, booked_session.users["outsider"])
+    response = post_form(
+        client, url_for(booked_session.session, "check-in"), {"code": booked_session.wang.code}
+    )
     assert response.status_code == 403
-    assert fresh(world.wang).checked_in_at is None
-    response = post_form(client, url_for(world.session, "walk-in"), walk_in_data())
+    assert fresh(booked_session.wang).checked_in_at is None
+    response = post_form(client, url_for(booked_session.session, "walk-in"), walk_in_data())
     assert response.status_code == 403
     assert db.session.scalar(select(func.count(Registration.id))) == 1
 
@@ -140,30 +142,34 @@ def test_outsider_is_refused_whatever_is_posted(client, world):
     "page", ["roster", "scan", "roster.csv", "roster.xlsx", "registrations/1/cancel"]
 )
 @pytest.mark.parametrize("session_id", ["999999", "99999999999", "0", "abc", "-1"])
-def test_unknown_session_is_404(client, world, page, session_id):
-    login(client, world.users["admin"])
+def test_unknown_session_is_404(client, booked_session, page, session_id):
+    login(client, booked_session.users["admin"])
     url = f"/staff/sessions/{session_id}/{page}"
     response = post_form(client, url) if page.endswith("cancel") else client.get(url)
     assert response.status_code == 404
 
 
-def test_registration_of_another_session_cannot_be_cancelled_through_this_one(client, world, make):
-    other_session = make.session(world.event, capacity=5)
+def test_registration_of_another_session_cannot_be_cancelled_through_this_one(
+    client, booked_session, make
+):
+    other_session = make.event_session(booked_session.event, capacity=5)
     elsewhere = make.registration(other_session)
-    login(client, world.users["manager"])
+    login(client, booked_session.users["manager"])
     for registration_id in (elsewhere.id, 99999999999, 0):
-        url = url_for(world.session, f"registrations/{registration_id}/cancel")
+        url = url_for(booked_session.session, f"registrations/{registration_id}/cancel")
         assert post_form(client, url).status_code == 404
     assert fresh(elsewhere).status == RegistrationStatus.CONFIRMED
 
 
-def test_posts_need_the_csrf_token(client, world):
-    login(client, world.users["manager"])
-    for page in ("check-in", "walk-in", f"registrations/{world.wang.id}/cancel"):
-        response = client.post(url_for(world.session, page), data={"code": world.wang.code})
+def test_posts_need_the_csrf_token(client, booked_session):
+    login(client, booked_session.users["manager"])
+    for page in ("check-in", "walk-in", f"registrations/{booked_session.wang.id}/cancel"):
+        response = client.post(
+            url_for(booked_session.session, page), data={"code": booked_session.wang.code}
+        )
         assert response.status_code == 400
-    assert fresh(world.wang).checked_in_at is None
-    assert fresh(world.wang).status == RegistrationStatus.CONFIRMED
+    assert fresh(booked_session.wang).checked_in_at is None
+    assert fresh(booked_session.wang).status == RegistrationStatus.CONFIRMED
 
 
 @pytest.mark.parametrize(
@@ -186,14 +192,14 @@ def test_only_managers_and_admins_see_phone_numbers(role, admin, organisation_id
 # The page
 
 
-def test_roster_shows_the_session_seats_and_registrations(client, world, make):
-    tcm = make.slot(world.session, "中医科", capacity=4)
-    make.registration(world.session, 2, name="赵大妈", slot_id=tcm.id)
-    make.registration(world.session, 2, name="钱先生", slot_id=tcm.id)  # waitlisted
-    login(client, world.users["checker"])
-    text = text_of(client.get(world.url))
-    assert world.event.title in text and "09:00–11:00" in text
-    assert "王秀英" in text and "赵大妈" in text and world.wang.code in text
+def test_roster_shows_the_session_seats_and_registrations(client, booked_session, make):
+    tcm = make.slot(booked_session.session, "中医科", capacity=4)
+    make.registration(booked_session.session, 2, name="赵大妈", slot_id=tcm.id)
+    make.registration(booked_session.session, 2, name="钱先生", slot_id=tcm.id)  # waitlisted
+    login(client, booked_session.users["checker"])
+    text = text_of(client.get(booked_session.url))
+    assert booked_session.event.title in text and "09:00–11:00" in text
+    assert "王秀英" in text and "赵大妈" in text and booked_session.wang.code in text
     assert "Confirmed: <strong>5</strong> / 6" in text
     assert "Places left: <strong>1</strong>" in text
     assert "On the waitlist: <strong>2</strong>" in text
@@ -210,40 +216,44 @@ def test_roster_shows_the_session_seats_and_registrations(client, world, make):
         ("admin", FULL, MASKED),
     ],
 )
-def test_phone_numbers_are_masked_except_for_managers(client, world, who, shown, hidden):
-    login(client, world.users[who])
+def test_phone_numbers_are_masked_except_for_managers(client, booked_session, who, shown, hidden):
+    login(client, booked_session.users[who])
     for page in ("roster", "roster.csv"):
-        text = text_of(client.get(url_for(world.session, page)))
+        text = text_of(client.get(url_for(booked_session.session, page)))
         assert shown in text and hidden not in text
-    workbook = load_workbook(io.BytesIO(client.get(url_for(world.session, "roster.xlsx")).data))
+    workbook = load_workbook(
+        io.BytesIO(client.get(url_for(booked_session.session, "roster.xlsx")).data)
+    )
     phones = [row[6] for row in workbook.active.iter_rows(min_row=2, values_only=True)]
     assert phones == [shown]
 
 
-def test_email_is_masked_for_checkers(client, world, make):
-    make.registration(world.session, name="孙女士", email="sun.li@example.com")
-    login(client, world.users["checker"])
-    assert "s***@example.com" in text_of(client.get(url_for(world.session, "roster.csv")))
-    assert "sun.li@example.com" not in text_of(client.get(url_for(world.session, "roster.csv")))
+def test_email_is_masked_for_checkers(client, booked_session, make):
+    make.registration(booked_session.session, name="孙女士", email="sun.li@example.com")
+    login(client, booked_session.users["checker"])
+    assert "s***@example.com" in text_of(client.get(url_for(booked_session.session, "roster.csv")))
+    assert "sun.li@example.com" not in text_of(
+        client.get(url_for(booked_session.session, "roster.csv"))
+    )
 
 
 def test_roster_page_runs_the_same_number_of_queries_for_many_registrations(
-    client, world, make, count_queries
+    client, booked_session, make, count_queries
 ):
-    tcm = make.slot(world.session, capacity=100)
-    login(client, world.users["manager"])
-    client.get(world.url)
+    tcm = make.slot(booked_session.session, capacity=100)
+    login(client, booked_session.users["manager"])
+    client.get(booked_session.url)
     with count_queries() as few:
-        assert client.get(world.url).status_code == 200
-    manager = world.users["manager"]
+        assert client.get(booked_session.url).status_code == 200
+    manager = booked_session.users["manager"]
     for number in range(12):
-        made = make.registration(world.session, 1, slot_id=tcm.id)
+        made = make.registration(booked_session.session, 1, slot_id=tcm.id)
         if number % 3 == 0:
             made.checked_in_at, made.checked_in_by_id = utcnow(), manager.id
             made.created_by_id = manager.id
     db.session.commit()
     with count_queries() as many:
-        assert client.get(world.url).status_code == 200
+        assert client.get(booked_session.url).status_code == 200
     assert len(many) == len(few)
 
 
@@ -263,27 +273,27 @@ def test_roster_page_runs_the_same_number_of_queries_for_many_registrations(
     ],
 )
 @pytest.mark.parametrize("who", ["checker", "manager"])
-def test_search_by_phone_in_any_typed_form_or_name(client, world, make, query, who):
-    make.registration(world.session, name="赵大妈", phone="13911112222")
-    login(client, world.users[who])
-    text = text_of(client.get(world.url, query_string={"q": query}))
+def test_search_by_phone_in_any_typed_form_or_name(client, booked_session, make, query, who):
+    make.registration(booked_session.session, name="赵大妈", phone="13911112222")
+    login(client, booked_session.users[who])
+    text = text_of(client.get(booked_session.url, query_string={"q": query}))
     assert "1 registration found" in text
     assert "王秀英" in text and "赵大妈" not in text
 
 
-def test_search_by_code_ignores_case_and_spaces(client, world, make):
-    make.registration(world.session, name="赵大妈")
-    login(client, world.users["checker"])
-    code = world.wang.code
+def test_search_by_code_ignores_case_and_spaces(client, booked_session, make):
+    make.registration(booked_session.session, name="赵大妈")
+    login(client, booked_session.users["checker"])
+    code = booked_session.wang.code
     query = f" {code[:3].lower()} {code[3:]} "
-    text = text_of(client.get(world.url, query_string={"q": query}))
+    text = text_of(client.get(booked_session.url, query_string={"q": query}))
     assert "王秀英" in text and "赵大妈" not in text
 
 
 @pytest.mark.parametrize("query", ["139 9999 9999", "ZZZZZZ", "0000", "<script>", "x" * 500])
-def test_search_without_a_match_says_so(client, world, query):
-    login(client, world.users["checker"])
-    response = client.get(world.url, query_string={"q": query})
+def test_search_without_a_match_says_so(client, booked_session, query):
+    login(client, booked_session.users["checker"])
+    response = client.get(booked_session.url, query_string={"q": query})
     assert response.status_code == 200
     assert "No registration matches" in text_of(response)
     assert "王秀英" not in text_of(response) and "<script>" not in text_of(response)
@@ -293,87 +303,91 @@ def test_search_without_a_match_says_so(client, world, query):
 # Check-in
 
 
-def check_in(client, world, code, **headers):
-    return post_form(client, url_for(world.session, "check-in"), {"code": code}, headers=headers)
+def check_in(client, booked_session, code, **headers):
+    return post_form(
+        client, url_for(booked_session.session, "check-in"), {"code": code}, headers=headers
+    )
 
 
-def test_check_in_by_typed_code_and_a_warning_on_the_second_scan(client, world):
-    checker = world.users["checker"]
+def test_check_in_by_typed_code_and_a_warning_on_the_second_scan(client, booked_session):
+    checker = booked_session.users["checker"]
     login(client, checker)
-    response = check_in(client, world, world.wang.code.lower())
-    assert response.status_code == 302 and response.headers["Location"] == world.url
-    registration = fresh(world.wang)
+    response = check_in(client, booked_session, booked_session.wang.code.lower())
+    assert response.status_code == 302 and response.headers["Location"] == booked_session.url
+    registration = fresh(booked_session.wang)
     assert registration.checked_in_at is not None and registration.checked_in_by_id == checker.id
-    page = text_of(client.get(world.url))
+    page = text_of(client.get(booked_session.url))
     assert "Checked in: 王秀英 · 3 people" in page
-    check_in(client, world, world.wang.code)
-    page = text_of(client.get(world.url))
+    check_in(client, booked_session, booked_session.wang.code)
+    page = text_of(client.get(booked_session.url))
     assert "Already checked in at" in page and 'class="flash warning"' in page
-    assert fresh(world.wang).checked_in_at == registration.checked_in_at
+    assert fresh(booked_session.wang).checked_in_at == registration.checked_in_at
 
 
-def test_scan_page_gets_json_answers(client, world, make):
-    cancelled = make.registration(world.session, name="周先生")
+def test_scan_page_gets_json_answers(client, booked_session, make):
+    cancelled = make.registration(booked_session.session, name="周先生")
     cancelled.status = RegistrationStatus.CANCELLED
     db.session.commit()
-    login(client, world.users["checker"])
+    login(client, booked_session.users["checker"])
     json = {"Accept": "application/json"}
-    first = check_in(client, world, world.wang.code, **json)
+    first = check_in(client, booked_session, booked_session.wang.code, **json)
     assert first.status_code == 200
     assert first.json["ok"] is True and first.json["already"] is False
     assert "王秀英" in first.json["message"]
-    again = check_in(client, world, world.wang.code, **json)
+    again = check_in(client, booked_session, booked_session.wang.code, **json)
     assert again.json["ok"] is False and again.json["already"] is True
     assert "Already checked in at" in again.json["message"]
-    unknown = check_in(client, world, "XXXXXX", **json)
+    unknown = check_in(client, booked_session, "XXXXXX", **json)
     assert unknown.status_code == 404 and unknown.json["ok"] is False
     assert unknown.json["message"] == "No registration with this code for this session."
-    gone = check_in(client, world, cancelled.code, **json)
+    gone = check_in(client, booked_session, cancelled.code, **json)
     assert gone.status_code == 409
     assert gone.json["message"] == "This registration has been cancelled."
-    empty = check_in(client, world, "   ", **json)
+    empty = check_in(client, booked_session, "   ", **json)
     assert empty.status_code == 422 and empty.json["outcome"] == "invalid"
 
 
-def test_waitlisted_registration_is_not_checked_in(client, world, make):
-    make.registration(world.session, 3)
-    waiting = make.registration(world.session, 2, name="吴奶奶")
+def test_waitlisted_registration_is_not_checked_in(client, booked_session, make):
+    make.registration(booked_session.session, 3)
+    waiting = make.registration(booked_session.session, 2, name="吴奶奶")
     assert waiting.status == RegistrationStatus.WAITLISTED
-    login(client, world.users["checker"])
-    answer = check_in(client, world, waiting.code, Accept="application/json")
+    login(client, booked_session.users["checker"])
+    answer = check_in(client, booked_session, waiting.code, Accept="application/json")
     assert answer.status_code == 409 and answer.json["outcome"] == "waitlisted"
     assert "on the waitlist (number 1)" in answer.json["message"]
     assert fresh(waiting).checked_in_at is None
 
 
-def test_code_of_another_session_of_the_event_names_that_session(client, world, make):
-    other = make.session(world.event, capacity=5, day=world.session.starts_at.date() + timedelta(2))
+def test_code_of_another_session_of_the_event_names_that_session(client, booked_session, make):
+    other = make.event_session(
+        booked_session.event, capacity=5, day=booked_session.session.starts_at.date() + timedelta(2)
+    )
     elsewhere = make.registration(other)
-    login(client, world.users["checker"])
-    answer = check_in(client, world, elsewhere.code, Accept="application/json")
+    login(client, booked_session.users["checker"])
+    answer = check_in(client, booked_session, elsewhere.code, Accept="application/json")
     assert answer.status_code == 404
     assert "This code is for another session of this event" in answer.json["message"]
     assert fresh(elsewhere).checked_in_at is None
 
 
-def test_code_of_another_organisations_session_says_nothing_about_it(client, world, make):
-    stranger = make.registration(make.session(capacity=5))
-    login(client, world.users["checker"])
-    answer = check_in(client, world, stranger.code, Accept="application/json")
+def test_code_of_another_organisations_session_says_nothing_about_it(client, booked_session, make):
+    stranger = make.registration(make.event_session(capacity=5))
+    login(client, booked_session.users["checker"])
+    answer = check_in(client, booked_session, stranger.code, Accept="application/json")
     assert answer.json["message"] == "No registration with this code for this session."
 
 
 @pytest.mark.parametrize("code", ["", "A" * 25, "漢字漢字漢字", "'; DROP TABLE x;--"])
-def test_malformed_codes_are_refused_without_harm(client, world, code):
-    login(client, world.users["checker"])
-    response = check_in(client, world, code)
+def test_malformed_codes_are_refused_without_harm(client, booked_session, code):
+    login(client, booked_session.users["checker"])
+    response = check_in(client, booked_session, code)
     assert response.status_code == 302
-    assert 'class="flash error"' in text_of(client.get(world.url))
+    assert 'class="flash error"' in text_of(client.get(booked_session.url))
 
 
-def test_scan_page_has_a_camera_and_a_typed_code_and_bundled_qr_library(client, world):
-    login(client, world.users["checker"])
-    text = text_of(client.get(url_for(world.session, "scan")))
+def test_scan_page_has_a_camera_and_a_typed_code_and_bundled_qr_library(client, booked_session):
+    login(client, booked_session.users["checker"])
+    text = text_of(client.get(url_for(booked_session.session, "scan")))
     assert "<video" in text and 'name="code"' in text and 'name="csrf_token"' in text
     assert "/static/vendor/jsQR.js" in text and "/static/checkin.js" in text
     assert "//cdn" not in text and "https://" not in text
@@ -382,11 +396,11 @@ def test_scan_page_has_a_camera_and_a_typed_code_and_bundled_qr_library(client, 
     library.close()
 
 
-def test_scan_page_without_javascript_comes_back_to_the_scan_page(client, world):
-    login(client, world.users["checker"])
-    url = url_for(world.session, "check-in")
-    response = post_form(client, url, {"code": world.wang.code, "back": "scan"})
-    assert response.headers["Location"] == url_for(world.session, "scan")
+def test_scan_page_without_javascript_comes_back_to_the_scan_page(client, booked_session):
+    login(client, booked_session.users["checker"])
+    url = url_for(booked_session.session, "check-in")
+    response = post_form(client, url, {"code": booked_session.wang.code, "back": "scan"})
+    assert response.headers["Location"] == url_for(booked_session.session, "scan")
     assert "Checked in: 王秀英" in text_of(client.get(response.headers["Location"]))
 
 
@@ -394,14 +408,14 @@ def test_scan_page_without_javascript_comes_back_to_the_scan_page(client, world)
 # Walk-ins and cancellation by staff
 
 
-def walk_in(client, world, **fields):
-    return post_form(client, url_for(world.session, "walk-in"), walk_in_data(**fields))
+def walk_in(client, booked_session, **fields):
+    return post_form(client, url_for(booked_session.session, "walk-in"), walk_in_data(**fields))
 
 
-def test_walk_in_is_recorded_as_made_by_the_staff_member(client, world):
-    checker = world.users["checker"]
+def test_walk_in_is_recorded_as_made_by_the_staff_member(client, booked_session):
+    checker = booked_session.users["checker"]
     login(client, checker)
-    response = walk_in(client, world)
+    response = walk_in(client, booked_session)
     assert response.status_code == 302
     made = db.session.scalar(select(Registration).where(Registration.name == "李大爷"))
     assert made.created_by_id == checker.id and made.phone == "+8613910002000"
@@ -409,27 +423,27 @@ def test_walk_in_is_recorded_as_made_by_the_staff_member(client, world):
     assert made.consent_at is not None
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "walk-in"))
     assert entry.actor_id == checker.id and entry.target_id == made.id
-    assert entry.organisation_id == world.event.organisation_id
-    page = text_of(client.get(world.url))
+    assert entry.organisation_id == booked_session.event.organisation_id
+    page = text_of(client.get(booked_session.url))
     assert f"Registered 李大爷, confirmed. Code: {made.code}" in page
     assert "by checker" in page
 
 
-def test_walk_in_is_waitlisted_when_full(client, world):
-    login(client, world.users["organiser"])
-    walk_in(client, world, party_size="3", phone="13910002001")
-    walk_in(client, world, party_size="1", phone="13910002002", name="郑阿姨")
+def test_walk_in_is_waitlisted_when_full(client, booked_session):
+    login(client, booked_session.users["organiser"])
+    walk_in(client, booked_session, party_size="3", phone="13910002001")
+    walk_in(client, booked_session, party_size="1", phone="13910002002", name="郑阿姨")
     late = db.session.scalar(select(Registration).where(Registration.name == "郑阿姨"))
     assert late.status == RegistrationStatus.WAITLISTED
-    assert "on the waitlist (number 1)" in text_of(client.get(world.url))
+    assert "on the waitlist (number 1)" in text_of(client.get(booked_session.url))
 
 
-def test_walk_in_during_the_session_is_allowed(client, world, make):
-    started = make.session(world.event, capacity=5)
+def test_walk_in_during_the_session_is_allowed(client, booked_session, make):
+    started = make.event_session(booked_session.event, capacity=5)
     started.starts_at = utcnow() - timedelta(hours=1)
     started.ends_at = utcnow() + timedelta(hours=1)
     db.session.commit()
-    login(client, world.users["checker"])
+    login(client, booked_session.users["checker"])
     response = post_form(client, url_for(started, "walk-in"), walk_in_data())
     assert response.status_code == 302
     assert db.session.scalar(select(Registration.session_id).where(Registration.name == "李大爷"))
@@ -448,9 +462,11 @@ def test_walk_in_during_the_session_is_allowed(client, world, make):
         ({"email": "not-an-address"}, "Please check the e-mail address."),
     ],
 )
-def test_walk_in_errors_are_clear_keep_input_and_change_nothing(client, world, fields, message):
-    login(client, world.users["checker"])
-    response = walk_in(client, world, **fields)
+def test_walk_in_errors_are_clear_keep_input_and_change_nothing(
+    client, booked_session, fields, message
+):
+    login(client, booked_session.users["checker"])
+    response = walk_in(client, booked_session, **fields)
     assert response.status_code == 422
     text = text_of(response)
     assert message in text
@@ -461,19 +477,19 @@ def test_walk_in_errors_are_clear_keep_input_and_change_nothing(client, world, f
     assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
 
 
-def test_walk_in_needs_a_slot_when_the_session_has_slots(client, world, make):
-    tcm = make.slot(world.session, "中医科", capacity=3)
-    login(client, world.users["checker"])
-    assert walk_in(client, world).status_code == 422
-    assert "Please choose a time slot." in text_of(walk_in(client, world))
-    assert walk_in(client, world, slot="99999999999").status_code == 422
-    assert walk_in(client, world, slot=str(tcm.id)).status_code == 302
+def test_walk_in_needs_a_slot_when_the_session_has_slots(client, booked_session, make):
+    tcm = make.slot(booked_session.session, "中医科", capacity=3)
+    login(client, booked_session.users["checker"])
+    assert walk_in(client, booked_session).status_code == 422
+    assert "Please choose a time slot." in text_of(walk_in(client, booked_session))
+    assert walk_in(client, booked_session, slot="99999999999").status_code == 422
+    assert walk_in(client, booked_session, slot=str(tcm.id)).status_code == 302
     assert db.session.scalar(select(Registration.slot_id).where(Registration.name == "李大爷"))
 
 
 @pytest.mark.parametrize("when", ["ended", "cancelled"])
-def test_walk_in_is_refused_for_a_finished_or_cancelled_session(client, world, when):
-    event_session = db.session.get(type(world.session), world.session.id)
+def test_walk_in_is_refused_for_a_finished_or_cancelled_session(client, booked_session, when):
+    event_session = db.session.get(type(booked_session.session), booked_session.session.id)
     if when == "ended":
         event_session.starts_at = utcnow() - timedelta(hours=3)
         event_session.ends_at = utcnow() - timedelta(hours=1)
@@ -482,28 +498,32 @@ def test_walk_in_is_refused_for_a_finished_or_cancelled_session(client, world, w
         event_session.status = SessionStatus.CANCELLED
         message = "This session has been cancelled."
     db.session.commit()
-    login(client, world.users["checker"])
-    response = walk_in(client, world)
+    login(client, booked_session.users["checker"])
+    response = walk_in(client, booked_session)
     assert response.status_code == 422 and message in text_of(response)
 
 
-def test_staff_cancel_promotes_the_waitlist(client, world, make):
-    make.registration(world.session, 3, name="赵大妈")
-    waiting = make.registration(world.session, 2, name="吴奶奶")
+def test_staff_cancel_promotes_the_waitlist(client, booked_session, make):
+    make.registration(booked_session.session, 3, name="赵大妈")
+    waiting = make.registration(booked_session.session, 2, name="吴奶奶")
     assert waiting.status == RegistrationStatus.WAITLISTED
-    organiser = world.users["organiser"]
+    organiser = booked_session.users["organiser"]
     login(client, organiser)
-    response = post_form(client, url_for(world.session, f"registrations/{world.wang.id}/cancel"))
+    response = post_form(
+        client, url_for(booked_session.session, f"registrations/{booked_session.wang.id}/cancel")
+    )
     assert response.status_code == 302
-    cancelled = fresh(world.wang)
+    cancelled = fresh(booked_session.wang)
     assert cancelled.status == RegistrationStatus.CANCELLED and cancelled.cancelled_by_staff
     assert fresh(waiting).status == RegistrationStatus.CONFIRMED
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "cancel"))
-    assert entry.actor_id == organiser.id and entry.target_id == world.wang.id
-    page = text_of(client.get(world.url))
-    assert f"Registration {world.wang.code} is cancelled." in page
+    assert entry.actor_id == organiser.id and entry.target_id == booked_session.wang.id
+    page = text_of(client.get(booked_session.url))
+    assert f"Registration {booked_session.wang.code} is cancelled." in page
     assert f"1 registration moved up from the waitlist: {waiting.code}" in page
-    again = post_form(client, url_for(world.session, f"registrations/{world.wang.id}/cancel"))
+    again = post_form(
+        client, url_for(booked_session.session, f"registrations/{booked_session.wang.id}/cancel")
+    )
     assert again.status_code == 302
     assert db.session.scalar(select(func.count(AuditEntry.id))) == 1
 
@@ -512,17 +532,20 @@ def test_staff_cancel_promotes_the_waitlist(client, world, make):
 # Exports
 
 
-def test_csv_export_has_a_bom_headings_local_times_and_defused_formulas(client, world, make):
-    make.registration(world.session, 1, name='=HYPERLINK("http://x")', phone="13911112222")
-    make.registration(world.session, 1, name="@SUM(A1)", phone="13911113333")
-    login(client, world.users["manager"])
-    response = client.get(url_for(world.session, "roster.csv"))
+def test_csv_export_has_a_bom_headings_local_times_and_defused_formulas(
+    client, booked_session, make
+):
+    make.registration(booked_session.session, 1, name='=HYPERLINK("http://x")', phone="13911112222")
+    make.registration(booked_session.session, 1, name="@SUM(A1)", phone="13911113333")
+    login(client, booked_session.users["manager"])
+    response = client.get(url_for(booked_session.session, "roster.csv"))
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Cache-Control"] == "private, no-store"
     disposition = response.headers["Content-Disposition"]
     assert (
-        disposition.startswith("attachment;") and f"session-{world.session.id}.csv" in disposition
+        disposition.startswith("attachment;")
+        and f"session-{booked_session.session.id}.csv" in disposition
     )
     assert response.data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
@@ -530,7 +553,7 @@ def test_csv_export_has_a_bom_headings_local_times_and_defused_formulas(client, 
     assert heading[:4] == ["Code", "Status", "Waitlist position", "Number of people"]
     assert "Checked in at (Asia/Shanghai)" in heading and "Made by staff" in heading
     by_code = {row[0]: dict(zip(heading, row, strict=True)) for row in rows}
-    wang = by_code[world.wang.code]
+    wang = by_code[booked_session.wang.code]
     assert wang["Full name"] == "王秀英" and wang["Status"] == "Confirmed"
     assert wang["Mobile number"] == "'" + FULL  # a leading + would be read as a formula
     assert wang["Registered at (Asia/Shanghai)"].endswith("+08:00")
@@ -539,18 +562,18 @@ def test_csv_export_has_a_bom_headings_local_times_and_defused_formulas(client, 
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
-def test_xlsx_export_has_every_registration_with_status_and_check_in(client, world, make):
-    checker = world.users["checker"]
-    walker = make.registration(world.session, 3, name="=1+1")
-    waiting = make.registration(world.session, 2, name="吴奶奶")
+def test_xlsx_export_has_every_registration_with_status_and_check_in(client, booked_session, make):
+    checker = booked_session.users["checker"]
+    walker = make.registration(booked_session.session, 3, name="=1+1")
+    waiting = make.registration(booked_session.session, 2, name="吴奶奶")
     walker.created_by_id = checker.id
     db.session.commit()
     login(client, checker)
-    check_in(client, world, world.wang.code)
-    response = client.get(url_for(world.session, "roster.xlsx"))
+    check_in(client, booked_session, booked_session.wang.code)
+    response = client.get(url_for(booked_session.session, "roster.xlsx"))
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
-    assert f"session-{world.session.id}.xlsx" in response.headers["Content-Disposition"]
+    assert f"session-{booked_session.session.id}.xlsx" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
     heading = [cell.value for cell in sheet[1]]
     rows = {
@@ -558,7 +581,7 @@ def test_xlsx_export_has_every_registration_with_status_and_check_in(client, wor
         for row in sheet.iter_rows(min_row=2, values_only=True)
     }
     assert len(rows) == 3
-    wang = rows[world.wang.code]
+    wang = rows[booked_session.wang.code]
     assert wang["Checked in by"] == "checker"
     checked_at = wang["Checked in at (Asia/Shanghai)"]
     local_now = utcnow().astimezone(SHANGHAI).replace(tzinfo=None)
@@ -570,9 +593,9 @@ def test_xlsx_export_has_every_registration_with_status_and_check_in(client, wor
     assert formula_cell.data_type == "s"  # text, not a formula
 
 
-def test_exports_of_an_empty_session_have_headings_only(client, world, make):
-    empty = make.session(world.event, capacity=3)
-    login(client, world.users["checker"])
+def test_exports_of_an_empty_session_have_headings_only(client, booked_session, make):
+    empty = make.event_session(booked_session.event, capacity=3)
+    login(client, booked_session.users["checker"])
     table = client.get(url_for(empty, "roster.csv")).data.decode("utf-8-sig").splitlines()
     assert len(table) == 1 and table[0].startswith("Code,")
     sheet = load_workbook(io.BytesIO(client.get(url_for(empty, "roster.xlsx")).data)).active

@@ -9,14 +9,14 @@ import pytest
 from outreach.accounts.models import AuditEntry
 from outreach.database import db
 from outreach.registrations.models import Registration, RegistrationStatus, Slot
-from tests.conftest import post_form
+from tests.web import post_form
 
 
 @pytest.fixture
 def screening(make):
     organisation = make.organisation()
     event = make.event(organisation=organisation)
-    event_session = make.session(event, start=time(8, 30), hours=3, capacity=40)
+    event_session = make.event_session(event, start=time(8, 30), hours=3, capacity=40)
     organiser = make.staff(organisation=organisation, role="organiser")
     return event_session, organiser
 
@@ -140,7 +140,7 @@ def test_other_organisations_and_checkers_cannot_touch_slots(client, screening, 
         assert post_form(client, url(event_session, f"/{slot.id}/delete")).status_code == 403
         post_form(client, "/staff/logout")
     assert client.get(url(event_session)).status_code == 302
-    other_session = make.session()
+    other_session = make.event_session()
     admin = make.staff(is_admin=True)
     login_as(admin)
     wrong = f"/staff/events/{event_session.event_id}/sessions/{other_session.id}/slots"

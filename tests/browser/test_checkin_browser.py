@@ -15,7 +15,8 @@ from outreach.database import db
 from outreach.registrations.models import Registration
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 WIDTH, HEIGHT = 640, 480
 
@@ -41,7 +42,7 @@ def qr_video(text: str, path: Path) -> Path:
 def desk_world(make):
     """A session of an organisation, a family of three registered, and its checker."""
     centre = make.organisation(slug="centre")
-    event_session = make.session(make.event(organisation=centre), capacity=10)
+    event_session = make.event_session(make.event(organisation=centre), capacity=10)
     registration = make.registration(event_session, 3, name="王秀英")
     checker = make.staff("checker", organisation=centre, role="checker")
     return event_session, registration, checker

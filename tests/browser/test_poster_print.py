@@ -22,7 +22,8 @@ from outreach.database import db
 from outreach.events.models import Event
 from outreach.localtime import local_today
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 SCREENING = "医师节专家义诊进社区"
 # The schedule's type size at each density, in CSS pixels (templates/posters/_layout.html).
@@ -178,7 +179,7 @@ def big_campaign(make):
         )
         for week in range(3):
             day = first + timedelta(days=n % 7, weeks=week)
-            make.session(event, venue, day=day, start=time(9 + n % 2 * 5, 30))
+            make.event_session(event, venue, day=day, start=time(9 + n % 2 * 5, 30))
     return event
 
 
@@ -199,10 +200,10 @@ def test_a_weekly_series_and_a_busy_community_print_on_one_page(live_server, she
     first = local_today() + timedelta(days=1)
     weekly = make.event("每周健康义诊日")
     for week in range(52):
-        make.session(weekly, hall, day=first + timedelta(weeks=week), start=time(8, 30))
+        make.event_session(weekly, hall, day=first + timedelta(weeks=week), start=time(8, 30))
     for n in range(30):
         event = make.event(f"社区活动第{n}期：健康生活方式与慢性病管理讲座")
-        make.session(event, hall, day=first + timedelta(days=n % 27), start=time(14, 0))
+        make.event_session(event, hall, day=first + timedelta(days=n % 27), start=time(14, 0))
 
     sheet.goto(f"{live_server}/events/{weekly.id}/poster")
     screenshot(sheet, "weekly")

@@ -8,7 +8,8 @@ import pytest
 
 from outreach.localtime import local_today
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 @pytest.fixture
@@ -19,10 +20,10 @@ def neighbourhood(make):
     health = make.category("健康义诊", slug="health", name_en="Free health screening")
     screening = make.event("专家义诊进社区", category=health, summary="脑卒中、骨伤、中医、全科")
     tomorrow = local_today() + timedelta(days=1)
-    make.session(screening, make.venue(xuante, "炫特社区服务站"), day=tomorrow, capacity=20)
-    make.session(screening, make.venue(chenguang, "晨光社区服务站"), day=tomorrow)
+    make.event_session(screening, make.venue(xuante, "炫特社区服务站"), day=tomorrow, capacity=20)
+    make.event_session(screening, make.venue(chenguang, "晨光社区服务站"), day=tomorrow)
     other = make.event("晨光广场舞", category=make.category("文体活动", slug="sport"))
-    make.session(other, make.venue(chenguang, "晨光社区广场"), day=tomorrow)
+    make.event_session(other, make.venue(chenguang, "晨光社区广场"), day=tomorrow)
     return screening
 
 

@@ -10,7 +10,8 @@ from outreach.database import db
 from outreach.registrations.models import Registration, RegistrationStatus
 from outreach.registrations.services import CODE_ALPHABET, CODE_LENGTH
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 SPECIALTIES = ("中医科", "骨伤与骨关节", "脑卒中", "全科")
 
@@ -19,7 +20,7 @@ SPECIALTIES = ("中医科", "骨伤与骨关节", "脑卒中", "全科")
 def screening(make):
     """A free screening tomorrow: 20 seats in four specialty slots of five."""
     event = make.event("专家义诊进社区", summary="脑卒中、骨伤、中医、全科", max_party_size=4)
-    event_session = make.session(event, make.venue(name="炫特社区服务站"), capacity=20)
+    event_session = make.event_session(event, make.venue(name="炫特社区服务站"), capacity=20)
     slots = {label: make.slot(event_session, label, capacity=5) for label in SPECIALTIES}
     return event_session, slots
 

@@ -10,7 +10,8 @@ from outreach.database import db
 from outreach.events.models import Event, EventStatus
 from outreach.localtime import local_today
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 TITLE = "医师节专家义诊进社区"
 

@@ -13,7 +13,8 @@ from outreach.localtime import local_today
 from outreach.registrations import services as registrations
 from tests import factories
 
-pytestmark = pytest.mark.browser
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def screening(make):
     event = make.event("医师节专家义诊进社区", organisation=centre)
     first = local_today() - timedelta(days=7)
     for number, (venue, parties) in enumerate(zip(venues, PARTIES, strict=True)):
-        event_session = make.session(
+        event_session = make.event_session(
             event, venue, day=first + timedelta(days=number), start=time(8, 30), capacity=20
         )
         before = event_session.starts_at - timedelta(days=1)

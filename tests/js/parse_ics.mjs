@@ -1,6 +1,6 @@
 // Reads an iCalendar document on stdin and prints, as JSON, what Mozilla's ical.js (the parser
 // inside Thunderbird) makes of the calendar's name and of each VEVENT. Used by the tests
-// through tests/icaljs.py.
+// through tests/feeds/icaljs.py.
 //
 // Every VTIMEZONE of the document is registered before any time is read: ical.js resolves a
 // TZID only through its TimezoneService and otherwise treats the time as floating, which is

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from outreach.events.models import EventStatus, SessionStatus
-from tests.test_feeds import FAR, TODAY, an_hour_ago, calendar_of, entries, uids
+from tests.feeds.support import FAR, TODAY, an_hour_ago, calendar_of, entries, uids
 
 
 @pytest.fixture
@@ -20,10 +20,10 @@ def campaign(make):
     xuante = make.venue(make.community(liulitun, "炫特社区", slug="xuante"))
     event = make.event("医师节专家义诊进社区")
     sessions = [
-        make.session(event, daxiyang, day=FAR, capacity=30),
-        make.session(event, xuante, day=FAR + timedelta(days=1), capacity=20),
+        make.event_session(event, daxiyang, day=FAR, capacity=30),
+        make.event_session(event, xuante, day=FAR + timedelta(days=1), capacity=20),
     ]
-    other = make.session(make.event("广场舞"), daxiyang, day=FAR)
+    other = make.event_session(make.event("广场舞"), daxiyang, day=FAR)
     return {"event": event, "sessions": sessions, "other": other, "venue": daxiyang}
 
 
@@ -45,7 +45,7 @@ def test_the_feed_is_named_after_the_event_in_both_languages(client, campaign):
 
 
 def test_a_cancelled_session_stays_marked(client, make, campaign):
-    cancelled = make.session(
+    cancelled = make.event_session(
         campaign["event"],
         campaign["venue"],
         day=FAR + timedelta(days=2),
@@ -56,15 +56,17 @@ def test_a_cancelled_session_stays_marked(client, make, campaign):
 
 
 def test_the_window_reaches_back_like_the_other_feeds(client, make, campaign):
-    old = make.session(campaign["event"], campaign["venue"], day=TODAY - timedelta(days=31))
-    recent = make.session(campaign["event"], campaign["venue"], day=TODAY - timedelta(days=29))
+    old = make.event_session(campaign["event"], campaign["venue"], day=TODAY - timedelta(days=31))
+    recent = make.event_session(
+        campaign["event"], campaign["venue"], day=TODAY - timedelta(days=29)
+    )
     found = uids(client.get(url(campaign)))
     assert recent.uid in found and old.uid not in found
 
 
 def test_a_draft_has_no_feed(client, make, campaign):
     draft = make.event("草稿", status=EventStatus.DRAFT)
-    make.session(draft, campaign["venue"], day=FAR)
+    make.event_session(draft, campaign["venue"], day=FAR)
     response = client.get(f"/feeds/events/{draft.id}.ics")
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
@@ -77,7 +79,7 @@ def test_unknown_events_have_no_feed(client, campaign, path):
 
 def test_a_cancelled_event_keeps_its_feed_so_subscribers_learn_of_it(client, make, campaign):
     event = make.event("取消的活动", status=EventStatus.CANCELLED)
-    called_off = make.session(event, campaign["venue"], day=FAR)
+    called_off = make.event_session(event, campaign["venue"], day=FAR)
     entry = entries(client.get(f"/feeds/events/{event.id}.ics"))[called_off.uid]
     assert entry["STATUS"] == "CANCELLED"
 
@@ -109,7 +111,7 @@ def test_a_change_to_the_event_moves_the_tag_but_others_do_not(client, make, cam
 
 def test_an_unchanged_feed_costs_one_query(client, make, campaign, count_queries):
     for days in range(30):
-        make.session(campaign["event"], campaign["venue"], day=FAR + timedelta(days=days))
+        make.event_session(campaign["event"], campaign["venue"], day=FAR + timedelta(days=days))
     client.get(url(campaign))
     with count_queries() as statements:
         assert client.get(url(campaign)).status_code == 200

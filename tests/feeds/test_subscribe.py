@@ -10,7 +10,7 @@ import pytest
 
 from outreach.feeds import subscribe
 from outreach.registrations.qr import qr_svg
-from tests.conftest import post_form
+from tests.web import post_form
 
 QR_TITLE = "QR code of the calendar subscription"
 INSTRUCTIONS_EN = (
@@ -29,14 +29,14 @@ def text_of(response) -> str:
 
 
 @pytest.fixture
-def world(make):
+def subscribable_event(make):
     """A township with a community and venue, an organisation, a category and an event."""
     township = make.township("六里屯街道", slug="liu-li-tun")
     community = make.community(township, "炫特社区", slug="xuan-te")
     centre = make.organisation("六里屯社区卫生服务中心", slug="centre")
     health = make.category("健康义诊", slug="health", name_en="Health screening")
     event = make.event("三天义诊", organisation=centre, category=health)
-    event_session = make.session(event, make.venue(community), capacity=20)
+    event_session = make.event_session(event, make.venue(community), capacity=20)
     return {"event": event, "session": event_session}
 
 
@@ -68,8 +68,8 @@ def _links(text: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("page", "feed", "heading"), PAGES, ids=[p[0] for p in PAGES])
-def test_each_page_offers_its_feed_in_english(client, world, page, feed, heading):
-    response = client.get(page.format(event=world["event"].id) + "?lang=en")
+def test_each_page_offers_its_feed_in_english(client, subscribable_event, page, feed, heading):
+    response = client.get(page.format(event=subscribable_event["event"].id) + "?lang=en")
     text = text_of(response)
     assert response.status_code == 200
     feed_en = feed + ("&" if "?" in feed else "?") + "lang=en"
@@ -88,8 +88,10 @@ def test_each_page_offers_its_feed_in_english(client, world, page, feed, heading
 
 
 @pytest.mark.parametrize(("page", "feed", "heading"), PAGES, ids=[p[0] for p in PAGES])
-def test_chinese_pages_subscribe_to_the_chinese_feed(client, world, page, feed, heading):
-    text = text_of(client.get(page.format(event=world["event"].id)))
+def test_chinese_pages_subscribe_to_the_chinese_feed(
+    client, subscribable_event, page, feed, heading
+):
+    text = text_of(client.get(page.format(event=subscribable_event["event"].id)))
     links = _links(text)
     assert links["url"] == f"http://localhost{feed}"  # Chinese is the feeds' default
     assert links["webcal"] == f"webcal://localhost{feed}"
@@ -97,21 +99,27 @@ def test_chinese_pages_subscribe_to_the_chinese_feed(client, world, page, feed, 
 
 
 @pytest.mark.parametrize(("page", "feed", "heading"), PAGES, ids=[p[0] for p in PAGES])
-def test_the_subscribe_links_answer_with_a_calendar(client, world, page, feed, heading):
-    links = _links(text_of(client.get(page.format(event=world["event"].id) + "?lang=en")))
+def test_the_subscribe_links_answer_with_a_calendar(
+    client, subscribable_event, page, feed, heading
+):
+    links = _links(
+        text_of(client.get(page.format(event=subscribable_event["event"].id) + "?lang=en"))
+    )
     response = client.get(links["url"])
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/calendar")
-    assert world["session"].uid in text_of(response)
+    assert subscribable_event["session"].uid in text_of(response)
 
 
-def test_subscribe_instructions_in_chinese(client, world):
+def test_subscribe_instructions_in_chinese(client, subscribable_event):
     text = text_of(client.get("/communities/xuan-te"))
     for instruction in ("订阅到我的日历", "苹果日历", "Google 日历", "Outlook", "ICSx⁵"):
         assert instruction in text
 
 
-def test_copy_button_is_shown_only_by_script_and_the_address_is_read_only(client, world):
+def test_copy_button_is_shown_only_by_script_and_the_address_is_read_only(
+    client, subscribable_event
+):
     text = text_of(client.get("/communities/xuan-te?lang=en"))
     assert re.search(
         r'<button type="button" data-copy="subscribe-url"[^>]* hidden>Copy</button>', text
@@ -134,8 +142,8 @@ def test_subscribe_helpers_build_webcal_and_google_links():
 # The personal feed on the manage page
 
 
-def test_manage_page_offers_the_personal_feed(client, world, make):
-    registration = make.registration(world["session"])
+def test_manage_page_offers_the_personal_feed(client, subscribable_event, make):
+    registration = make.registration(subscribable_event["session"])
     text = text_of(client.get(f"/r/{registration.manage_token}?lang=en"))
     links = _links(text)
     feed = f"localhost/feeds/me/{registration.feed_token}.ics"
@@ -148,14 +156,16 @@ def test_manage_page_offers_the_personal_feed(client, world, make):
     assert client.get(links["url"]).status_code == 200
 
 
-def test_personal_feed_follows_the_language_of_the_registration(client, world, make):
-    registration = make.registration(world["session"], language="en")
+def test_personal_feed_follows_the_language_of_the_registration(client, subscribable_event, make):
+    registration = make.registration(subscribable_event["session"], language="en")
     text = text_of(client.get(f"/r/{registration.manage_token}"))
     assert f"/feeds/me/{registration.feed_token}.ics?lang=en" in text
 
 
-def test_resetting_the_link_from_the_manage_page_revokes_the_old_feed(client, world, make):
-    registration = make.registration(world["session"])
+def test_resetting_the_link_from_the_manage_page_revokes_the_old_feed(
+    client, subscribable_event, make
+):
+    registration = make.registration(subscribable_event["session"])
     old = f"/feeds/me/{registration.feed_token}.ics"
     manage = f"/r/{registration.manage_token}"
     client.get(manage)  # the page a resident has open
@@ -168,8 +178,8 @@ def test_resetting_the_link_from_the_manage_page_revokes_the_old_feed(client, wo
     assert client.get(new).status_code == 200
 
 
-def test_reset_without_the_form_token_is_refused(client, world, make):
-    registration = make.registration(world["session"])
+def test_reset_without_the_form_token_is_refused(client, subscribable_event, make):
+    registration = make.registration(subscribable_event["session"])
     response = client.post(f"/r/{registration.manage_token}/feed/reset")
     assert response.status_code == 400
     assert client.get(f"/feeds/me/{registration.feed_token}.ics").status_code == 200

@@ -32,7 +32,7 @@ from outreach.events.models import (
 from outreach.feeds.calendar import build_calendar, clean
 from outreach.feeds.content import session_facts
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
-from tests import icaljs
+from tests.feeds import icaljs
 
 # The title prefixes of a cancelled session, in the two languages a feed can be read in.
 CANCELLED_PREFIXES = ("[Cancelled]", "[已取消]")
@@ -233,7 +233,7 @@ def assert_reads_as(seen: dict[str, Seen], sessions: list[EventSession], body: b
 
 
 @dataclass
-class World:
+class AwkwardSessions:
     """Awkward sessions in one township, community, organisation and category, and a few
     elsewhere; the personal feed token of one registration."""
 
@@ -247,8 +247,8 @@ class World:
 
 
 @pytest.fixture
-def world(make) -> World:
-    """The awkward sessions, committed."""
+def awkward_sessions(make) -> AwkwardSessions:
+    """The awkward sessions."""
     township = make.township(name="朝阳门街道", name_en="Chaoyangmen Subdistrict")
     community = make.community(township, name="大西洋新城社区", name_en="Atlantic New Town")
     venue = make.venue(
@@ -268,12 +268,12 @@ def world(make) -> World:
     def timed(title: str, days: int, at: time, hours: float = 2, **fields) -> EventSession:
         event_ = fields.pop("event_", None) or event(title)
         day = today + timedelta(days=days)
-        return make.session(event_, venue, day=day, start=at, hours=hours, **fields)
+        return make.event_session(event_, venue, day=day, start=at, hours=hours, **fields)
 
     def all_day(title: str, days: int, length: int) -> EventSession:
         first = today + timedelta(days=days)
         after = local_midnight(first + timedelta(days=length))
-        return make.session(
+        return make.event_session(
             event(title), venue, day=first, start=time(0), ends_at=after, all_day=True
         )
 
@@ -302,10 +302,10 @@ def world(make) -> World:
     timed("很久以前的活动", -60, time(9, 0))
     timed("三年后的活动", 3 * 365, time(9, 0))
     timed("草稿活动", 1, time(11, 0), event_=event("草稿活动", status=EventStatus.DRAFT))
-    make.session(make.event("别处的活动, 另一个单位"), day=today + timedelta(days=1))
+    make.event_session(make.event("别处的活动, 另一个单位"), day=today + timedelta(days=1))
 
     registration = make.registration(booked)
-    return World(
+    return AwkwardSessions(
         township_slug=township.slug,
         community_slug=community.slug,
         organisation_slug=organisation.slug,
@@ -324,7 +324,9 @@ def world(make) -> World:
 # Where the calendars come from -----------------------------------------------------------------
 
 
-def built_calendar(app, client, world: World) -> tuple[list[bytes], list[EventSession]]:
+def built_calendar(
+    app, client, awkward_sessions: AwkwardSessions
+) -> tuple[list[bytes], list[EventSession]]:
     """The public sessions of the feed window through build_calendar, as a feed would be."""
     sessions = in_feed_window(app, public_sessions())
     with app.test_request_context("/", headers=ENGLISH):
@@ -335,7 +337,9 @@ def built_calendar(app, client, world: World) -> tuple[list[bytes], list[EventSe
     return [body], sessions
 
 
-def session_downloads(app, client, world: World) -> tuple[list[bytes], list[EventSession]]:
+def session_downloads(
+    app, client, awkward_sessions: AwkwardSessions
+) -> tuple[list[bytes], list[EventSession]]:
     """Every public session's own `/sessions/<id>.ics`, the past ones included."""
     sessions = public_sessions()
     return [fetch(client, f"/sessions/{s.id}.ics") for s in sessions], sessions
@@ -349,16 +353,18 @@ def fetch(client, url: str) -> bytes:
     return response.data
 
 
-def feed(scope: str | None, url: Callable[[World], str]):
+def feed(scope: str | None, url: Callable[[AwkwardSessions], str]):
     """A public or personal feed endpoint and the sessions it must hold."""
 
-    def source(app, client, world: World) -> tuple[list[bytes], list[EventSession]]:
+    def source(
+        app, client, awkward_sessions: AwkwardSessions
+    ) -> tuple[list[bytes], list[EventSession]]:
         sessions = in_feed_window(app, public_sessions())
         if scope == "me":
-            sessions = [s for s in sessions if s.uid == world.registered_uid]
+            sessions = [s for s in sessions if s.uid == awkward_sessions.registered_uid]
         elif scope is not None:
-            sessions = [s for s in sessions if world.home(s)[scope]]
-        return [fetch(client, url(world))], sessions
+            sessions = [s for s in sessions if awkward_sessions.home(s)[scope]]
+        return [fetch(client, url(awkward_sessions))], sessions
 
     return source
 
@@ -385,9 +391,9 @@ SOURCES = {
 
 
 @pytest.fixture(params=list(SOURCES))
-def calendars(request, app, client, world) -> tuple[list[bytes], list[EventSession]]:
+def calendars(request, app, client, awkward_sessions) -> tuple[list[bytes], list[EventSession]]:
     """The documents of one source and the database's sessions they must hold."""
-    return SOURCES[request.param](app, client, world)
+    return SOURCES[request.param](app, client, awkward_sessions)
 
 
 @pytest.fixture(scope="session")
@@ -443,7 +449,7 @@ def assert_calendar_name_reads_plainly(node: str, body: bytes) -> None:
         assert not VISIBLE_ESCAPE.search(name), f"the calendar's name reads {name!r} from {lines}"
 
 
-def test_the_sessions_cover_the_awkward_cases(world, app):
+def test_the_sessions_cover_the_awkward_cases(awkward_sessions, app):
     """Guards the fixture: each case the parsers are checked on is really there."""
     sessions = public_sessions()
     start, end = expansion_window()
@@ -465,7 +471,7 @@ def test_the_sessions_cover_the_awkward_cases(world, app):
     assert drafts and drafts[0].sessions
 
 
-def test_a_draft_sessions_download_is_not_found(world, client):
+def test_a_draft_sessions_download_is_not_found(awkward_sessions, client):
     draft = db.session.scalar(
         select(EventSession).join(EventSession.event).where(Event.status == EventStatus.DRAFT)
     )

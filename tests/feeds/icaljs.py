@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-JS_DIR = Path(__file__).parent / "js"
+JS_DIR = Path(__file__).parent.parent / "js"
 PARSE_ICS = JS_DIR / "parse_ics.mjs"
 
 

@@ -13,21 +13,20 @@ import redis
 from sqlalchemy import insert
 from werkzeug.http import http_date, parse_date
 
-from outreach import create_app
 from outreach.database import db
 from outreach.events.models import EventSession, EventStatus
 from outreach.feeds import cache as feed_cache
 from outreach.feeds.cache import BuiltFeed, MemoryCache
 from outreach.localtime import local_midnight, local_today
-from tests.conftest import post_form
-from tests.test_feeds import TODAY, an_hour_ago, calendar_of, entries, lines_of, uids
+from tests.feeds.support import TODAY, an_hour_ago, calendar_of, entries, lines_of, uids
+from tests.web import post_form
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FEED = "/feeds/communities/daxiyang.ics"
 
 
 @pytest.fixture
-def place(make):
+def venues(make):
     """Two communities of one township, a venue in each."""
     township = make.township("望京街道", slug="wangjing")
     daxiyang = make.community(township, "大西洋新城社区", slug="daxiyang")
@@ -36,17 +35,17 @@ def place(make):
 
 
 @pytest.fixture
-def feed(make, place):
+def feed(make, venues):
     """Two sessions in the community, last changed an hour ago."""
-    sessions = [make.session(venue_=place["daxiyang"], capacity=20) for _ in range(2)]
+    sessions = [make.event_session(venue_=venues["daxiyang"], capacity=20) for _ in range(2)]
     an_hour_ago(*sessions)
     return sessions
 
 
 @pytest.fixture
-def personal(make, place):
+def personal(make, venues):
     """A resident's registration."""
-    return make.registration(make.session(venue_=place["daxiyang"], capacity=20))
+    return make.registration(make.event_session(venue_=venues["daxiyang"], capacity=20))
 
 
 def test_public_feed_headers(client, feed):
@@ -86,7 +85,7 @@ def test_no_cookie_is_set_or_varied_on_even_for_a_signed_in_browser(client, feed
     assert "Cookie" not in response.headers["Vary"]
 
 
-def test_an_empty_feed_is_last_modified_at_the_window_start(app, client, place):
+def test_an_empty_feed_is_last_modified_at_the_window_start(app, client, venues):
     response = client.get(FEED)
     start = local_midnight(local_today() - timedelta(days=app.config["FEED_LOOKBACK_DAYS"]))
     assert parse_date(response.headers["Last-Modified"]) == start
@@ -212,13 +211,15 @@ def test_a_change_moves_the_tag_and_a_stale_tag_gets_the_new_feed(client, make, 
     assert "19" in str(entries(response)[feed[0].uid]["DESCRIPTION"])
 
 
-def test_unrelated_changes_keep_version_body_and_tag(client, make, place, feed, count_queries):
+def test_unrelated_changes_keep_version_body_and_tag(client, make, venues, feed, count_queries):
     first = client.get(FEED)
-    other = make.session(venue_=place["nanhu"], capacity=5)
+    other = make.event_session(venue_=venues["nanhu"], capacity=5)
     make.registration(other)
-    make.session(make.event(), place["nanhu"])
-    make.session(make.event(status=EventStatus.DRAFT), place["daxiyang"])  # not public
-    make.session(venue_=place["daxiyang"], day=TODAY - timedelta(days=40))  # out of the window
+    make.event_session(make.event(), venues["nanhu"])
+    make.event_session(make.event(status=EventStatus.DRAFT), venues["daxiyang"])  # not public
+    make.event_session(
+        venue_=venues["daxiyang"], day=TODAY - timedelta(days=40)
+    )  # out of the window
     with count_queries() as statements:
         second = client.get(FEED, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 304
@@ -268,17 +269,17 @@ def test_a_remembered_version_answers_polls_without_a_query_until_it_expires(
     assert "19" in str(entries(changed)[feed[0].uid]["DESCRIPTION"])
 
 
-def test_unknown_slugs_are_never_remembered(app, client, make, place):
+def test_unknown_slugs_are_never_remembered(app, client, make, venues):
     app.extensions[feed_cache.VERSIONS_EXTENSION] = feed_cache.VersionMemo(60)
     assert client.get("/feeds/communities/later.ics").status_code == 404
-    make.community(place["daxiyang"].township, "后来社区", slug="later")
+    make.community(venues["daxiyang"].township, "后来社区", slug="later")
     assert client.get("/feeds/communities/later.ics").status_code == 200
 
 
 def test_the_bench_floor_serves_the_same_bytes_from_memory_when_switched_on(
-    app, database_url, feed, count_queries
+    new_app, feed, count_queries
 ):
-    bench_app = create_app({**app.config, "BENCH_ROUTES": True})
+    bench_app = new_app(BENCH_ROUTES=True)
     bench_client = bench_app.test_client()
     with bench_app.app_context():
         real = bench_client.get(FEED)
@@ -292,10 +293,10 @@ def test_the_bench_floor_serves_the_same_bytes_from_memory_when_switched_on(
     assert missing.status_code == 404
 
 
-def test_a_feed_holds_at_most_its_limit_of_sessions_the_earliest_first(app, client, make, place):
+def test_a_feed_holds_at_most_its_limit_of_sessions_the_earliest_first(app, client, make, venues):
     app.config["FEED_MAX_SESSIONS"] = 3
     sessions = [
-        make.session(venue_=place["daxiyang"], day=TODAY + timedelta(days=n))
+        make.event_session(venue_=venues["daxiyang"], day=TODAY + timedelta(days=n))
         for n in (5, 1, 4, 2, 3)
     ]
     an_hour_ago(*sessions)
@@ -311,7 +312,7 @@ def test_a_feed_holds_at_most_its_limit_of_sessions_the_earliest_first(app, clie
     db.session.commit()
     again = client.get(FEED + "?lang=en", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
-    # One of the shown sessions goes: the next one takes its place, and the feed changes.
+    # One of the shown sessions goes: the next one takes its venues, and the feed changes.
     db.session.delete(by_day[0])
     db.session.commit()
     changed = client.get(FEED + "?lang=en", headers={"If-None-Match": first.headers["ETag"]})
@@ -368,13 +369,13 @@ def _bulk_sessions(make, venue, number: int) -> None:
 
 @pytest.mark.parametrize("url", [FEED, "/feeds/all.ics?township=wangjing&lang=en"])
 def test_a_feed_of_a_thousand_sessions_takes_as_many_queries_as_one_of_ten(
-    app, client, make, place, count_queries, url
+    app, client, make, venues, count_queries, url
 ):
-    _bulk_sessions(make, place["daxiyang"], 10)
+    _bulk_sessions(make, venues["daxiyang"], 10)
     with count_queries() as few:
         small = client.get(url)
     assert len(entries(small)) == 10
-    _bulk_sessions(make, place["daxiyang"], 990)
+    _bulk_sessions(make, venues["daxiyang"], 990)
     app.extensions.pop(feed_cache.EXTENSION, None)
     started = clock.perf_counter()
     with count_queries() as many:
@@ -387,9 +388,9 @@ def test_a_feed_of_a_thousand_sessions_takes_as_many_queries_as_one_of_ten(
     )
 
 
-def test_a_personal_feed_takes_constant_queries(client, make, place, count_queries):
+def test_a_personal_feed_takes_constant_queries(client, make, venues, count_queries):
     phone = "13912345678"
-    sessions = [make.session(venue_=place["daxiyang"], capacity=5) for _ in range(8)]
+    sessions = [make.event_session(venue_=venues["daxiyang"], capacity=5) for _ in range(8)]
     made = make.registration(sessions[0], phone=phone)
     url = f"/feeds/me/{made.feed_token}.ics"
     with count_queries() as few:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from outreach.feeds.calendar import SessionFacts, build_calendar
-from tests import icaljs
+from tests.feeds import icaljs
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)

@@ -1,0 +1,242 @@
+"""Administering organisations and their members: roles, new accounts, the last manager."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from outreach.accounts.models import Membership, Organisation, Role, StaffUser
+from outreach.database import db
+from tests.staff.support import audit_entries, count, page_text
+from tests.web import post_form, sign_in_through_form
+
+
+def test_administrator_creates_and_edits_an_organisation(client, admin):
+    response = post_form(
+        client,
+        "/staff/organisations/new",
+        {"name": "六里屯社区卫生服务中心", "name_en": "", "kind": "health_centre"},
+    )
+    organisation = db.session.scalar(select(Organisation))
+    assert organisation.slug == "liu-li-tun-she-qu-wei-sheng-fu-wu-zhong-xin"
+    assert response.headers["Location"] == f"/staff/organisations/{organisation.slug}"
+    post_form(
+        client,
+        f"/staff/organisations/{organisation.slug}/edit",
+        {"name": "六里屯卫生中心", "name_en": "Liulitun Health Centre", "kind": "health_centre"},
+    )
+    db.session.refresh(organisation)
+    assert organisation.name == "六里屯卫生中心"
+    assert organisation.slug == "liu-li-tun-she-qu-wei-sheng-fu-wu-zhong-xin"
+    [created, updated] = audit_entries()
+    assert created.organisation_id == organisation.id
+    assert updated.changes["name"] == {
+        "before": "六里屯社区卫生服务中心",
+        "after": "六里屯卫生中心",
+    }
+    text = page_text(client.get("/staff/organisations"))
+    assert "六里屯卫生中心" in text and "Community health service centre" in text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "", "kind": "school"}, "Please enter the Chinese name."),
+        ({"name": "实验小学", "kind": "bank"}, "Please choose what kind of organisation"),
+        ({"name": "实验小学", "name_en": "x" * 161, "kind": "school"}, "160"),
+    ],
+)
+def test_organisation_form_refuses_bad_input(client, admin, data, message):
+    response = post_form(client, "/staff/organisations/new", data)
+    assert response.status_code == 200
+    assert message in page_text(response)
+    assert count(Organisation) == 0
+
+
+def test_manager_sees_only_the_organisations_they_manage(client, login_as, english, team):
+    login_as(team["manager"])
+    text = page_text(client.get("/staff/organisations"))
+    assert "六里屯社区卫生服务中心" in text and "区生态环境局" not in text
+    assert "New organisation" not in text
+    page = page_text(client.get("/staff/organisations/centre"))
+    assert "zhao.checker" in page and "li.manager" in page
+    assert "/staff/organisations/centre/edit" not in page
+    assert client.get("/staff/organisations/other").status_code == 403
+    assert client.get("/staff/organisations/centre/edit").status_code == 403
+
+
+def test_manager_adds_an_existing_account_as_a_member(client, login_as, english, team):
+    login_as(team["manager"])
+    response = post_form(
+        client,
+        "/staff/organisations/centre/members",
+        {"existing-username": "CHEN.OTHER", "existing-role": "checker"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(team["outsider"])
+    roles = {m.organisation_id: m.role for m in team["outsider"].memberships}
+    assert roles == {team["other"].id: Role.ORGANISER, team["centre"].id: Role.CHECKER}
+    [entry] = audit_entries("membership")
+    assert entry.organisation_id == team["centre"].id
+    assert entry.changes == {"role": {"before": None, "after": "checker"}}
+    assert entry.actor_id == team["manager"].id
+    trail = page_text(client.get("/staff/audit"))
+    assert "Role changed" in trail and "<td>Checker</td>" in trail
+
+
+def test_manager_creates_a_new_account_in_the_organisation(client, login_as, english, team):
+    login_as(team["manager"])
+    response = post_form(
+        client,
+        "/staff/organisations/centre/members/new",
+        {
+            "new-username": "wang.fang",
+            "new-display_name": "王芳",
+            "new-password": "a long enough password",
+            "new-role": "organiser",
+        },
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == "wang.fang"))
+    assert user.display_name == "王芳" and not user.is_admin
+    assert check_password_hash(user.password_hash, "a long enough password")
+    assert [(m.organisation_id, m.role) for m in user.memberships] == [
+        (team["centre"].id, Role.ORGANISER)
+    ]
+    assert "王芳" in page_text(client.get("/staff/organisations/centre"))
+    other = sign_in_through_form(
+        client.application.test_client(), user, "a long enough password"
+    )  # the new colleague can sign in
+    assert other.status_code == 302
+
+
+def _new_member(username="sun", display_name="孙", password="x" * 12) -> dict[str, str]:
+    return {"new-username": username, "new-display_name": display_name, "new-password": password}
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "message"),
+    [
+        (
+            "members/new",
+            _new_member(username="ZHAO.checker"),
+            "The username “ZHAO.checker” is already taken.",
+        ),
+        (
+            "members/new",
+            _new_member(password="short pw"),
+            "The password needs at least 10 characters.",
+        ),
+        ("members/new", _new_member(username=""), "Please enter a username."),
+        ("members/new", _new_member(display_name=""), "Please enter the person"),
+        ("members/new", _new_member(password=""), "Please enter a password."),
+        ("members/new", _new_member() | {"new-role": "boss"}, "Please choose a role"),
+        (
+            "members",
+            {"existing-username": "nobody"},
+            "There is no account with the username “nobody”.",
+        ),
+        (
+            "members",
+            {"existing-username": "zhao.checker"},
+            "is already a member of this organisation.",
+        ),
+        (
+            "members",
+            {"existing-username": "chen.other", "existing-role": "boss"},
+            "Please choose a role",
+        ),
+        ("members", {"existing-username": ""}, "Please enter a username."),
+    ],
+)
+def test_member_forms_refuse_bad_input(client, login_as, english, team, url, data, message):
+    login_as(team["manager"])
+    before = (count(StaffUser), count(Membership))
+    response = post_form(client, f"/staff/organisations/centre/{url}", data)
+    text = page_text(response)
+    assert response.status_code == 200
+    assert message in text
+    assert (count(StaffUser), count(Membership)) == before
+    typed = next((v for k, v in data.items() if k.endswith("username") and v), None)
+    if typed:
+        assert f'value="{typed}"' in text
+
+
+def test_manager_changes_a_role_and_removes_a_member(client, login_as, english, team):
+    login_as(team["manager"])
+    checker = team["checker"]
+    response = post_form(
+        client, f"/staff/organisations/centre/members/{checker.id}/role", {"role": "organiser"}
+    )
+    assert response.status_code == 302
+    db.session.refresh(checker)
+    assert [m.role for m in checker.memberships] == [Role.ORGANISER]
+    response = post_form(client, f"/staff/organisations/centre/members/{checker.id}/remove")
+    assert response.status_code == 302
+    db.session.refresh(checker)
+    assert checker.memberships == []
+    assert db.session.get(StaffUser, checker.id) is not None  # the account stays
+    changes = [e.changes["role"] for e in audit_entries("membership")]
+    assert changes == [
+        {"before": "checker", "after": "organiser"},
+        {"before": "organiser", "after": None},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [("role", {"role": "organiser"}), ("role", {"role": "checker"}), ("remove", {})],
+)
+def test_the_last_manager_cannot_demote_or_remove_themselves(
+    client, login_as, english, team, action, data
+):
+    manager = team["manager"]
+    login_as(manager)
+    response = post_form(client, f"/staff/organisations/centre/members/{manager.id}/{action}", data)
+    assert response.status_code == 302
+    db.session.refresh(manager)
+    assert [m.role for m in manager.memberships] == [Role.MANAGER]
+    text = page_text(client.get(response.headers["Location"]))
+    assert "li.manager is the only manager of this organisation." in text
+    assert audit_entries("membership") == []
+
+
+def test_a_manager_can_step_down_when_another_manager_remains(client, make, login_as, team):
+    make.staff(organisation=team["centre"], role="manager")
+    manager = team["manager"]
+    login_as(manager)
+    response = post_form(
+        client, f"/staff/organisations/centre/members/{manager.id}/role", {"role": "organiser"}
+    )
+    assert response.status_code == 302
+    db.session.refresh(manager)
+    assert [m.role for m in manager.memberships] == [Role.ORGANISER]
+    assert client.get("/staff/organisations/centre").status_code == 403
+
+
+@pytest.mark.parametrize("who", ["outsider", "admin", "nobody"])
+def test_member_urls_refuse_accounts_that_are_not_members(client, make, login_as, team, who):
+    login_as(team["manager"])
+    target = {"outsider": team["outsider"].id, "admin": make.staff(is_admin=True).id}.get(
+        who, 999999
+    )
+    for action, data in [("role", {"role": "checker"}), ("remove", {})]:
+        url = f"/staff/organisations/centre/members/{target}/{action}"
+        assert post_form(client, url, data).status_code == 404
+    assert count(Membership) == 3
+
+
+def test_huge_member_ids_are_404(client, login_as, team):
+    login_as(team["manager"])
+    url = "/staff/organisations/centre/members/99999999999999999999/remove"
+    assert post_form(client, url).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["boss", "", "MANAGER"])
+def test_changing_to_an_unknown_role_is_a_bad_request(client, login_as, english, team, role):
+    login_as(team["manager"])
+    url = f"/staff/organisations/centre/members/{team['checker'].id}/role"
+    response = post_form(client, url, {"role": role})
+    assert response.status_code == 400
+    assert "Please choose a role: manager, organiser or checker." in page_text(response)

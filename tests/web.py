@@ -1,0 +1,88 @@
+"""Driving the application through the test client: CSRF tokens, forms and signing in.
+
+The token and the signed-in session are written straight into the client's session cookie,
+as the application itself would write them, so a test needs no page fetch to post a form or
+to act as someone. `sign_in_through_form` goes through the real login form, for the tests
+of signing in itself; `register` fills in a session's registration form as a resident does.
+"""
+
+from __future__ import annotations
+
+from flask import g
+from flask.ctx import RequestContext
+from flask.testing import EnvironBuilder, FlaskClient
+from flask_wtf.csrf import generate_csrf
+
+from tests import factories
+
+
+def _request_context(client: FlaskClient, session):
+    """A request context of the client's application, as the client's next request would see
+    it (address and user agent), holding `session`."""
+    builder = EnvironBuilder(client.application, environ_base=client.environ_base)
+    try:
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    return RequestContext(client.application, environ, session=session)
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session (created there if it has none yet)."""
+    with client.session_transaction() as session, _request_context(client, session):
+        # Flask-WTF caches the token in `g`, which the tests' long application context shares.
+        g.pop("csrf_token", None)
+        token = generate_csrf()
+        g.pop("csrf_token", None)
+    return token
+
+
+def post_form(client: FlaskClient, url: str, data: dict | None = None, **kwargs):
+    """POST a form as a browser would, with the session's CSRF token."""
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
+
+
+def registration_form(event_session, client, **fields):
+    """The registration form of a session as a resident fills it in, with changes."""
+    prefix = f"s{event_session.id}-"
+    data = {
+        "name": "王秀英",
+        "phone": "138 0013 8000",
+        "party_size": "3",
+        "community": "",
+        "email": "",
+        "consent": "y",
+        **fields,
+    }
+    body = {prefix + key: value for key, value in data.items() if value is not None}
+    body[prefix + "session_id"] = str(event_session.id)
+    body[prefix + "csrf_token"] = csrf_token(client)
+    return body
+
+
+def register(client, event_session, **fields):
+    """Register for a session through its form on the event page."""
+    return client.post(
+        f"/sessions/{event_session.id}/register",
+        data=registration_form(event_session, client, **fields),
+    )
+
+
+def login(client: FlaskClient, user) -> None:
+    """Sign the client in as `user`: the session Flask-Login writes on a successful sign-in.
+
+    With `session_protection = "strong"` the session also holds a hash of the client's
+    address and user agent (`_id`); a request from elsewhere finds it signed out.
+    """
+    manager = client.application.login_manager
+    with client.session_transaction() as session, _request_context(client, session):
+        session["_user_id"] = str(user.id)  # what the account's get_id() gives
+        session["_fresh"] = True
+        session["_id"] = manager._session_identifier_generator()
+
+
+def sign_in_through_form(client: FlaskClient, user, password: str = factories.PASSWORD):
+    """Sign the client in as `user` through the login form, as a person does."""
+    response = post_form(client, "/staff/login", {"username": user.username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
