@@ -66,6 +66,17 @@ def test_the_check_finds_what_it_looks_for():
         assert bool(found) == flagged, markup
 
 
+def test_forms_take_their_errors_and_csrf_fields_from_the_shared_macros():
+    """One way to show errors and to post a small form: the macros in forms.html."""
+    for name in _pages():
+        if name == "forms.html":
+            continue
+        source = (TEMPLATES / name).read_text(encoding="utf-8")
+        assert 'name="csrf_token"' not in source, f"{name}: use post_button or form.hidden_tag()"
+        assert 'class="errors"' not in source, f"{name}: use field_errors or field"
+        assert 'role="alert"' not in source, f"{name}: use form_errors"
+
+
 def test_every_static_file_a_template_names_exists():
     named = {
         match
