@@ -57,7 +57,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         # OUTREACH_INSTANCE_PATH moves the folder of instance/config.py, the generated secret
         # key and the default SQLite file (tests point it at a temporary directory).
         instance_path=os.environ.get("OUTREACH_INSTANCE_PATH") or str(PROJECT_DIR / "instance"),
-        template_folder=str(PROJECT_DIR / "templates"),
     )
     app.url_map.converters["id"] = IdConverter
     config.load(app, overrides)

@@ -89,7 +89,7 @@ def _catalogue(language: str):
 
 
 def _source_messages() -> set[str]:
-    method_map = [("outreach/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("outreach/**.py", "python"), ("outreach/templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
     found = set()
     for _filename, _line, message, _comments, _context in extract_from_dir(

@@ -196,10 +196,19 @@ def test_the_poster_is_chinese_whatever_the_reader_prefers(client, screening):
 
 def test_a_poster_is_one_a4_page_without_resources_from_elsewhere(client, screening):
     page = text_of(client.get(f"/events/{screening.id}/poster"))
-    assert re.search(r"@page\s*{\s*size:\s*A4", page)
-    assert "<link" not in page and "<img" not in page and "url(" not in page
-    assert not re.search(r"<script[^>]+src=", page)
+    # Its own stylesheet and scripts, from this site; no font, image or script from elsewhere.
+    assert re.findall(r"<link[^>]*>", page) == [
+        '<link rel="stylesheet" href="/static/css/poster.css">'
+    ]
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/static/js/site.js" defer>',
+        '<script src="/static/js/poster.js" defer>',
+    ]
+    assert "<img" not in page and "url(" not in page
     assert not re.search(r'(?:src|href)="(?:https?:)?//', page)
+    stylesheet = text_of(client.get("/static/css/poster.css"))
+    assert re.search(r"@page\s*{\s*size:\s*A4", stylesheet)
+    assert "url(" not in stylesheet and "@import" not in stylesheet
 
 
 def test_event_qr_codes_open_the_event_page_and_the_campaign_calendar(client, screening):

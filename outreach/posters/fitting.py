@@ -1,7 +1,7 @@
 """How much of an A4 page a poster's schedule takes: an estimate from the widths of its texts.
 
 The schedule is a table whose column widths, type sizes and paddings are set in
-templates/posters/_layout.html; the numbers here follow them. A row's height is its tallest
+static/css/poster.css; the numbers here follow them. A row's height is its tallest
 cell: names wrap within their columns, and each time of day lists its days on lines of its
 own. The estimate errs on the large side; should it still fall short (a font wider than
 expected), the page's script shrinks the type a little rather than let the sheet cut it off.
@@ -178,7 +178,7 @@ def _text_lines(text: str, points: float, most: int, bold: bool = False) -> int:
 
 @dataclass(frozen=True)
 class Header:
-    """What a poster says above its schedule (templates/posters/*.html)."""
+    """What a poster says above its schedule (outreach/templates/posters/*.html)."""
 
     title: str
     summary: str = ""

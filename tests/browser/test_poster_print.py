@@ -26,7 +26,7 @@ from outreach.localtime import local_today
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 SCREENING = "医师节专家义诊进社区"
-# The schedule's type size at each density, in CSS pixels (templates/posters/_layout.html).
+# The schedule's type size at each density, in CSS pixels (static/css/poster.css).
 SIZES = {"spacious": 17, "roomy": 15, "normal": 13, "compact": 11.5}
 
 # Draws each QR code's SVG, as the browser renders it, onto a white canvas and returns its
@@ -134,6 +134,10 @@ def test_the_screening_poster_prints_on_one_page_with_two_codes_that_scan(
     screenshot(sheet, f"screening{lang.replace('?lang=', '-')}")
     assert sheet.get_by_role("heading", level=1).inner_text() == SCREENING
     assert sheet.locator(".schedule tbody tr:not(.area)").count() == 3
+    # The band takes the category's colour (site.js, from the sheet's data-accent).
+    red, green, blue = (int(screening.category.colour[i : i + 2], 16) for i in (1, 3, 5))
+    band = sheet.locator(".band").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert band == f"rgb({red}, {green}, {blue})"
     assert pdf_pages(sheet) == 1
     assert_fits(sheet)
     assert scanned(sheet) == [

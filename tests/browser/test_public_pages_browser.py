@@ -17,7 +17,9 @@ def neighbourhood(make):
     liulitun = make.township("六里屯街道", slug="liu-li-tun-jie-dao", name_en="Liulitun")
     xuante = make.community(liulitun, "炫特社区", slug="xuan-te-she-qu", name_en="Xuante")
     chenguang = make.community(liulitun, "晨光社区", slug="chen-guang-she-qu")
-    health = make.category("健康义诊", slug="health", name_en="Free health screening")
+    health = make.category(
+        "健康义诊", slug="health", name_en="Free health screening", colour="#c2185b"
+    )
     screening = make.event("专家义诊进社区", category=health, summary="脑卒中、骨伤、中医、全科")
     tomorrow = local_today() + timedelta(days=1)
     make.event_session(screening, make.venue(xuante, "炫特社区服务站"), day=tomorrow, capacity=20)
@@ -55,6 +57,13 @@ def test_resident_switches_to_english_filters_by_community_and_opens_an_event(
     assert phone.locator("li.card").count() == 2
     assert phone.get_by_text("20 places").is_visible()
     assert phone.get_by_text("No limit on places").is_visible()
+    # The category's colour marks the event (site.js reads it from data-accent), and the
+    # subscribe box's copy button appears, since the script runs.
+    accent = phone.locator("article.event .tag").evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    assert accent == "rgb(194, 24, 91)"
+    assert phone.locator("button[data-copy]").is_visible()
     # Nothing overflows sideways on a phone, even with the long Chinese names.
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390

@@ -88,6 +88,12 @@ def test_resident_registers_a_family_sees_the_confirmation_and_cancels(
     fits = make.registration(event_session, 3, slot_id=slots["中医科"].id)
     assert status_of(too_big) == status_of(fits) == RegistrationStatus.WAITLISTED
 
+    # The page asks first (site.js, from the form's data-confirm); saying no keeps the place.
+    asked = []
+    phone.once("dialog", lambda dialog: asked.append(dialog.message) or dialog.dismiss())
+    phone.get_by_role("button", name="取消报名").click()
+    assert asked == ["确定取消这次报名吗？"]
+    assert status_of(resident) == RegistrationStatus.CONFIRMED
     phone.once("dialog", lambda dialog: dialog.accept())
     with phone.expect_navigation():
         phone.get_by_role("button", name="取消报名").click()
