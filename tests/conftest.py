@@ -71,10 +71,8 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 def _runs_first(item) -> bool:
-    return (
-        item.get_closest_marker("commits") is not None
-        and "database_url" not in getattr(item, "fixturenames", ())
-    )
+    own_database = "database_url" not in getattr(item, "fixturenames", ())
+    return own_database and item.get_closest_marker("commits") is not None
 
 
 @contextmanager
