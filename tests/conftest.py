@@ -229,10 +229,12 @@ class JoinedTransaction:
             db.session.remove()
         finally:
             self.engines[None] = self.engine
-            self.connection.rollback()  # the transaction and every savepoint inside it
-            if self._sqlite:
-                self._driver.isolation_level = ""  # back to the driver's default for the pool
-            self.connection.close()
+            try:
+                self.connection.rollback()  # the transaction and every savepoint inside it
+                if self._sqlite:
+                    self._driver.isolation_level = ""  # the driver's default, for the pool
+            finally:
+                self.connection.close()
 
 
 def _empty_tables() -> None:
