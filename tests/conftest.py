@@ -71,10 +71,8 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 def _runs_first(item) -> bool:
-    return (
-        item.get_closest_marker("commits") is not None
-        and "database_url" not in getattr(item, "fixturenames", ())
-    )
+    own_database = "database_url" not in getattr(item, "fixturenames", ())
+    return own_database and item.get_closest_marker("commits") is not None
 
 
 @contextmanager
@@ -231,10 +229,12 @@ class JoinedTransaction:
             db.session.remove()
         finally:
             self.engines[None] = self.engine
-            self.connection.rollback()  # the transaction and every savepoint inside it
-            if self._sqlite:
-                self._driver.isolation_level = ""  # back to the driver's default for the pool
-            self.connection.close()
+            try:
+                self.connection.rollback()  # the transaction and every savepoint inside it
+                if self._sqlite:
+                    self._driver.isolation_level = ""  # the driver's default, for the pool
+            finally:
+                self.connection.close()
 
 
 def _empty_tables() -> None:
