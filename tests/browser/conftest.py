@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
@@ -22,10 +23,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The test's application served on a free loopback port for the test's duration."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+@contextmanager
+def serving(wsgi_app) -> Iterator[str]:
+    """Serve a WSGI application on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -33,6 +34,13 @@ def live_server(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The test's application served on a free loopback port for the test's duration."""
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

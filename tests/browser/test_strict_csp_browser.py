@@ -13,6 +13,7 @@ from outreach import demo
 from outreach.database import db
 from outreach.events.models import Event, EventSession
 from tests import factories
+from tests.browser.conftest import serving
 
 # A live server answers from its own threads and connections: rows must be committed.
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
@@ -32,17 +33,21 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 @pytest.fixture
-def strict_app(app):
-    """The test's application, answering every request with the strict policy."""
+def live_server(app):
+    """The demo served with the strict policy added to every answer (the shared test app
+    cannot take a new after_request hook once it has answered a request)."""
 
-    @app.after_request
-    def strict_policy(response):
-        response.headers["Content-Security-Policy"] = POLICY
-        return response
+    def strict(environ, start_response):
+        def start(status, headers, exc_info=None):
+            headers = [(k, v) for k, v in headers if k.lower() != "content-security-policy"]
+            return start_response(status, [*headers, ("Content-Security-Policy", POLICY)], exc_info)
+
+        return app(environ, start)
 
     demo.seed()
     db.session.commit()
-    return app
+    with serving(strict) as url:
+        yield url
 
 
 @pytest.fixture
@@ -64,9 +69,7 @@ def refused(page, url: str) -> list[str]:
     return page.evaluate("window.__refused")
 
 
-def test_public_staff_and_poster_pages_run_under_a_strict_policy(
-    live_server, strict_app, desk, make
-):
+def test_public_staff_and_poster_pages_run_under_a_strict_policy(live_server, desk, make):
     event = db.session.scalar(select(Event).where(Event.title == "医师节专家义诊进社区"))
     event_session = db.session.scalar(
         select(EventSession).where(EventSession.event_id == event.id).limit(1)
