@@ -14,7 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter
 
-from outreach.errors import FieldError, NotFoundError
+from outreach.errors import NotFoundError, RuleError
 from outreach.text import localised, slugify
 
 NAMING_CONVENTION = {
@@ -136,7 +136,7 @@ def with_names(model: type[N], item: N | None, name: str, name_en: str | None, s
     """
     name = (name or "").strip()
     if not name:
-        raise FieldError("name", _("Please enter the Chinese name."))
+        raise RuleError(_("Please enter the Chinese name."), "name")
     if item is None:
         # The slug is found before the row joins the session: a pending row with its other
         # columns still empty must not be flushed by the slug query.

@@ -1,10 +1,18 @@
-"""Error pages: HTML for people, JSON under /api/; a 500 never shows its details."""
+"""The one kind of rule error, and the error pages: HTML for people, JSON under /api/; a 500
+never shows its details."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    HTTPException,
+    InternalServerError,
+    NotFound,
+    UnprocessableEntity,
+)
 
 # Our own wording for each status, in both languages; werkzeug's defaults are English only.
 MESSAGES = {
@@ -12,6 +20,7 @@ MESSAGES = {
     403: _l("You do not have permission to see this page."),
     404: _l("The page you asked for does not exist."),
     405: _l("This address does not accept that kind of request."),
+    409: _l("This cannot be done as things stand."),
     413: _l("What you sent is too large."),
     415: _l("Please send JSON."),
     422: _l("Some of what you entered is not valid."),
@@ -24,6 +33,7 @@ TITLES = {
     403: _l("Not allowed"),
     404: _l("Not found"),
     405: _l("Method not allowed"),
+    409: _l("Cannot be done"),
     413: _l("Too large"),
     415: _l("Unsupported type"),
     422: _l("Invalid input"),
@@ -56,20 +66,63 @@ class NotFoundError(LookupError):
         return NotFound(description=str(NOT_FOUND_MESSAGES.get(self.kind, MESSAGES[404])))
 
 
-class InvalidInput(ValueError):
-    """Input that cannot be used; its message is for the user. Answered with 400."""
+# The kinds of rule errors and the HTTP status each is answered with when it reaches the
+# client (the API, the check-in desk, an error page) rather than a form.
+KIND_STATUS = {
+    "invalid": 422,  # the input breaks a rule: a field to correct
+    "full": 409,  # no seat left and no waitlist
+    "duplicate": 409,  # done already: the same phone, username, form or file
+    "closed": 409,  # the session, event or registration no longer (or not yet) allows it
+    "waitlisted": 409,  # a waitlisted registration holds no place: it cannot be checked in
+    "unknown": 404,  # a typed code that names nothing here (the check-in desk)
+    "bad_request": 400,  # a URL parameter that cannot be read (InvalidInput)
+}
+_HTTP_ERRORS = {400: BadRequest, 404: NotFound, 409: Conflict, 422: UnprocessableEntity}
 
-    def to_http(self) -> BadRequest:
-        """The 400 carrying the message."""
-        return BadRequest(description=str(self))
 
+class RuleError(ValueError):
+    """A change or input the rules refuse. The message is for the user (translated when
+    raised, or lazily); `field` names the form field at fault (None: the form as a whole);
+    `kind` is one of KIND_STATUS and decides the status where no form shows the message.
 
-class FieldError(InvalidInput):
-    """Input that breaks a rule about one form field; a form shows the message beside it."""
+    Services raise a subclass; views never catch it themselves but call services through
+    `outreach.attempt`, and the API answers it as JSON (see `attempt.json_answer`).
+    """
 
-    def __init__(self, field: str, message: str) -> None:
+    kind = "invalid"  # a subclass may change the default
+
+    def __init__(self, message: object, field: str | None = None, kind: str | None = None):
         super().__init__(message)
+        kind = kind or type(self).kind
+        if kind not in KIND_STATUS:
+            raise ValueError(f"unknown kind of rule error: {kind!r}")
+        self.message = message
         self.field = field
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of this kind of error."""
+        return KIND_STATUS[self.kind]
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The message by field name (empty when no field is named)."""
+        return {self.field: str(self)} if self.field else {}
+
+    def to_http(self) -> HTTPException:
+        """The HTTP error carrying the message, for an error page."""
+        return _HTTP_ERRORS[self.status](description=str(self))
+
+
+class InvalidInput(RuleError):
+    """A URL parameter (a filter, a page number, a button's hidden values) that cannot be
+    read: answered with a 400 page, since no form is there to show it beside a field."""
+
+    kind = "bad_request"
 
 
 def wants_json() -> bool:
@@ -120,5 +173,6 @@ def init_app(app: Flask) -> None:
     app.before_request(reject_nul_bytes)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(NotFoundError, lambda error: handle_http_error(error.to_http()))
-    app.register_error_handler(InvalidInput, lambda error: handle_http_error(error.to_http()))
+    # A rule error no view showed on a form (a bad URL parameter, most often).
+    app.register_error_handler(RuleError, lambda error: handle_http_error(error.to_http()))
     app.register_error_handler(Exception, handle_unexpected)

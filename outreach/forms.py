@@ -1,21 +1,16 @@
-"""What every staff form shares: the bilingual names, select fields, and submitting a form
-whose rules live in a service."""
+"""What every staff form shares: the bilingual names, select fields, and a form's values as
+a service's keyword arguments (submitting it: see `outreach.attempt`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
-
-from outreach.database import db
-from outreach.errors import FieldError
-
-T = TypeVar("T")
 
 
 def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
@@ -47,28 +42,3 @@ class NamesForm(FlaskForm):
 def values(form: FlaskForm) -> dict[str, Any]:
     """The form's data by field name (without the CSRF token), as keyword arguments."""
     return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
-
-
-def show_error(form: FlaskForm, error: FieldError) -> None:
-    """Put a rule's message beside the field it names, or above the form when none matches."""
-    target = form._fields.get(error.field)
-    if target is None:
-        form.form_errors.append(str(error))
-    else:
-        target.errors = [*target.errors, str(error)]
-
-
-def submit(form: FlaskForm, action: Callable[[], T]) -> T | None:
-    """Validate a posted form and carry out `action`: its result, not yet committed.
-
-    None when the form is not posted or not valid, or when a rule refuses the action; the
-    reason then stands beside its field, and the refused change is rolled back.
-    """
-    if not form.validate_on_submit():
-        return None
-    try:
-        return action()
-    except FieldError as error:
-        db.session.rollback()
-        show_error(form, error)
-        return None

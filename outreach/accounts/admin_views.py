@@ -24,9 +24,9 @@ from outreach.accounts.admin_forms import (
 )
 from outreach.accounts.guard import staff_blueprint
 from outreach.accounts.models import Organisation, Role, StaffUser
-from outreach.database import db
-from outreach.errors import FieldError, InvalidInput, NotFoundError
-from outreach.forms import submit, values
+from outreach.attempt import attempt_flash, submit
+from outreach.errors import InvalidInput, NotFoundError
+from outreach.forms import values
 from outreach.pagination import page_number
 
 bp = staff_blueprint("accounts_admin", __name__, url_prefix="/staff")
@@ -138,21 +138,16 @@ VALUES = {
 
 
 def _saved(message: str, target: str):
-    """Commit the request's change, say so, and go on to `target`."""
-    db.session.commit()
+    """Say that the change is saved, and go on to `target`."""
     flash(message, "info")
     return redirect(target)
 
 
 def _carry_out(change: Callable[[], object], back: str):
     """Make one change from a button: saved and said so, or refused with the reason."""
-    try:
-        change()
-    except FieldError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(back)
-    return _saved(_("Saved."), back)
+    if attempt_flash(change):
+        flash(_("Saved."), "info")
+    return redirect(back)
 
 
 # Organisations and their members
@@ -183,11 +178,12 @@ def edit_organisation(slug: str | None = None):
     permissions.require(permissions.can_manage_accounts(current_user))
     organisation = services.organisation_by_slug(slug) if slug else None
     form = OrganisationForm(obj=organisation)
-    saved = submit(
+    outcome = submit(
         form,
         lambda: services.save_organisation(organisation, actor=current_user, **values(form)),
     )
-    if saved is not None:
+    if outcome:
+        saved = outcome.value
         target = url_for(".organisation", slug=saved.slug)
         return _saved(_("Saved “%(name)s”.", name=saved.name), target)
     return render_template("staff/organisations_form.html", form=form, organisation=organisation)
@@ -219,7 +215,7 @@ def _add_member(slug: str, form_class: type[FlaskForm], prefix: str, add: Callab
     """Add a member through one of the two forms; on refusal, the page shows that form's errors."""
     organisation = _managed(slug)
     form = form_class(prefix=prefix)
-    user = submit(form, lambda: add(organisation, actor=current_user, **values(form)))
+    user = submit(form, lambda: add(organisation, actor=current_user, **values(form))).value
     if user is None:
         return _organisation_page(organisation, **{prefix: form})
     target = url_for(".organisation", slug=organisation.slug)
@@ -282,7 +278,7 @@ def new_user():
     """Create a staff account (roles are given on an organisation's page)."""
     _require_admin()
     form = NewAdminAccountForm()
-    user = submit(form, lambda: services.create_account(actor=current_user, **values(form)))
+    user = submit(form, lambda: services.create_account(actor=current_user, **values(form))).value
     if user is not None:
         target = url_for(".user", user_id=user.id)
         return _saved(_("Saved “%(name)s”.", name=user.username), target)

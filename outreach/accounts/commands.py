@@ -6,7 +6,7 @@ import click
 
 from outreach.accounts import services
 from outreach.accounts.models import Role
-from outreach.database import db
+from outreach.attempt import attempt_command
 from outreach.errors import NotFoundError
 
 
@@ -38,13 +38,14 @@ def create_staff_command(
         organisation = (
             services.organisation_by_slug(organisation_slug) if organisation_slug else None
         )
+    except NotFoundError:
+        raise click.ClickException(f"no organisation with slug {organisation_slug!r}") from None
+
+    def create() -> None:
         user = services.create_staff(username, password, display_name=display_name, is_admin=admin)
         if organisation is not None:
             services.set_membership(user, organisation, Role(role), actor=None)
-    except services.AccountError as error:
-        raise click.ClickException(str(error)) from None
-    except NotFoundError:
-        raise click.ClickException(f"no organisation with slug {organisation_slug!r}") from None
-    db.session.commit()
+
+    attempt_command(create)
     where = f" as {role} of {organisation.slug}" if organisation else ""
     click.echo(f"Created {'administrator' if admin else 'staff account'} {username}{where}.")

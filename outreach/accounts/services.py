@@ -17,7 +17,7 @@ from outreach.accounts.models import (
     StaffUser,
 )
 from outreach.database import db, utcnow, with_names
-from outreach.errors import FieldError, NotFoundError
+from outreach.errors import NotFoundError, RuleError
 from outreach.pagination import Page, paginate
 
 MIN_PASSWORD_LENGTH = 10
@@ -25,8 +25,8 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
 
-class AccountError(ValueError):
-    """A request about accounts that cannot be carried out; the message is for the user."""
+class AccountError(RuleError):
+    """A request about accounts that cannot be carried out; names the form field at fault."""
 
 
 def hash_password(password: str) -> str:
@@ -71,7 +71,8 @@ def validate_password(password: str) -> None:
     """Refuse passwords too short to resist guessing."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
-            _("The password needs at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
+            _("The password needs at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
+            "password",
         )
 
 
@@ -86,9 +87,11 @@ def create_staff(
     """A new staff account; the username must be free (case-insensitively)."""
     username = username.strip()
     if not username:
-        raise AccountError(_("Please enter a username."))
+        raise AccountError(_("Please enter a username."), "username")
     if find_by_username(username) is not None:
-        raise AccountError(_("The username “%(name)s” is already taken.", name=username))
+        raise AccountError(
+            _("The username “%(name)s” is already taken.", name=username), "username", "duplicate"
+        )
     validate_password(password)
     user = StaffUser(
         username=username,
@@ -222,23 +225,10 @@ def accounts() -> list[StaffUser]:
     )
 
 
-def _check_new_account(username: str, password: str) -> None:
-    """Refuse a taken username or a short password, naming the field at fault."""
-    if find_by_username(username) is not None:
-        raise FieldError(
-            "username", _("The username “%(name)s” is already taken.", name=username.strip())
-        )
-    try:
-        validate_password(password)
-    except AccountError as error:
-        raise FieldError("password", str(error)) from None
-
-
 def create_account(
     username: str, display_name: str, password: str, *, is_admin: bool, actor: StaffUser
 ) -> StaffUser:
     """A new account made on the staff pages; errors name the form field at fault."""
-    _check_new_account(username, password)
     return create_staff(
         username, password, display_name=display_name, is_admin=is_admin, actor=actor
     )
@@ -265,12 +255,14 @@ def add_member(
     """Give an existing account a role in the organisation."""
     user = find_by_username(username)
     if user is None:
-        raise FieldError(
-            "username", _("There is no account with the username “%(name)s”.", name=username)
+        raise AccountError(
+            _("There is no account with the username “%(name)s”.", name=username), "username"
         )
     if permissions.role_in(user, organisation.id) is not None:
-        raise FieldError(
-            "username", _("%(name)s is already a member of this organisation.", name=user.label)
+        raise AccountError(
+            _("%(name)s is already a member of this organisation.", name=user.label),
+            "username",
+            "duplicate",
         )
     set_membership(user, organisation, Role(role), actor=actor)
     return user
@@ -297,13 +289,13 @@ def change_membership(
         and role != Role.MANAGER
         and _managers(organisation) <= 1
     ):
-        raise FieldError(
-            "role",
+        raise AccountError(
             _(
                 "%(name)s is the only manager of this organisation. "
                 "Make someone else a manager first.",
                 name=user.label,
             ),
+            "role",
         )
     set_membership(user, organisation, role, actor=actor)
 
@@ -325,7 +317,7 @@ def _update_account(user: StaffUser, action: str, *, actor: StaffUser, **values:
 def set_admin(user: StaffUser, is_admin: bool, *, actor: StaffUser) -> None:
     """Make an account an administrator, or no longer one (never one's own account)."""
     if user.id == actor.id and not is_admin:
-        raise FieldError("state", _("You cannot take away your own administrator rights."))
+        raise AccountError(_("You cannot take away your own administrator rights."), "state")
     if user.is_admin != is_admin:
         _update_account(user, "update", actor=actor, is_admin=is_admin)
 
@@ -333,17 +325,14 @@ def set_admin(user: StaffUser, is_admin: bool, *, actor: StaffUser) -> None:
 def set_active(user: StaffUser, active: bool, *, actor: StaffUser) -> None:
     """Deactivate an account (it can no longer sign in) or reactivate it; never one's own."""
     if user.id == actor.id and not active:
-        raise FieldError("state", _("You cannot deactivate your own account."))
+        raise AccountError(_("You cannot deactivate your own account."), "state")
     if user.active != active:
         _update_account(user, "reactivate" if active else "deactivate", actor=actor, active=active)
 
 
 def reset_password(user: StaffUser, *, password: str, actor: StaffUser) -> StaffUser:
     """Give an account a new password; the trail records that it changed, never the hash."""
-    try:
-        validate_password(password)
-    except AccountError as error:
-        raise FieldError("password", str(error)) from None
+    validate_password(password)
     user.password_hash = hash_password(password)
     audit.record(actor, "reset_password", user, organisation_id=None, label=user.username)
     return user

@@ -7,15 +7,30 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
+from outreach.errors import RuleError
+from outreach.registrations.limits import (
+    COMMUNITY_LENGTH,
+    EMAIL_LENGTH,
+    MIN_PARTY_SIZE,
+    NAME_LENGTH,
+    PHONE_LENGTH,
+)
 from outreach.registrations.services import RegistrationRequest
 
 
-class FieldErrors(ValueError):
-    """Invalid fields: {field: message}; answered with 422."""
+class FieldErrors(RuleError):
+    """Invalid fields of a JSON body, {field: message}, all reported at once (answered with
+    422); the first one is the error's own field and message."""
 
     def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__(", ".join(fields))
-        self.fields = fields
+        field, message = next(iter(fields.items()))
+        super().__init__(message, field)
+        self.by_field = fields
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """Every invalid field's message."""
+        return self.by_field
 
 
 def _text(body: dict[str, Any], key: str, errors: dict, required: bool, limit: int) -> str | None:
@@ -48,12 +63,12 @@ def registration_request(body: Any, language: str) -> RegistrationRequest:
     if not isinstance(body, dict):
         raise FieldErrors({"body": _("The body must be a JSON object.")})
     errors: dict[str, str] = {}
-    name = _text(body, "name", errors, True, 50)
-    phone = _text(body, "phone", errors, True, 30)
+    name = _text(body, "name", errors, True, NAME_LENGTH)
+    phone = _text(body, "phone", errors, True, PHONE_LENGTH)
     party_size = _whole(body, "party_size", errors, False)
     slot = _whole(body, "slot", errors, False)
-    community = _text(body, "community", errors, False, 80)
-    email = _text(body, "email", errors, False, 254)
+    community = _text(body, "community", errors, False, COMMUNITY_LENGTH)
+    email = _text(body, "email", errors, False, EMAIL_LENGTH)
     if email is not None and "email" not in errors:
         try:
             email = validate_email(email, check_deliverability=False).normalized
@@ -66,7 +81,7 @@ def registration_request(body: Any, language: str) -> RegistrationRequest:
     return RegistrationRequest(
         name=name or "",
         phone=phone or "",
-        party_size=1 if party_size is None else party_size,
+        party_size=MIN_PARTY_SIZE if party_size is None else party_size,
         consent=True,
         slot_id=slot,
         community_slug=community,

@@ -1,4 +1,7 @@
-"""Read API: events, sessions and places as JSON."""
+"""The JSON API: events, sessions and places to read; registrations to make, read and cancel.
+
+A rule error (a bad parameter, a refused registration) is answered by one handler, as
+`{"error": kind, "message", "field", "fields"}` with the kind's status."""
 
 from __future__ import annotations
 
@@ -7,18 +10,22 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from outreach.api import serialise
-from outreach.api.schemas import FieldErrors, registration_request
+from outreach.api.schemas import registration_request
+from outreach.attempt import json_answer
 from outreach.database import db
-from outreach.errors import InvalidInput
+from outreach.errors import InvalidInput, RuleError
 from outreach.events import services
 from outreach.events.forms import parse_listing_query
 from outreach.extensions import limiter, registration_limit
 from outreach.i18n import current_language
 from outreach.places import services as places_services
 from outreach.registrations import services as registrations
-from outreach.registrations.services import RegistrationError, Seats
+from outreach.registrations.services import Seats
 
 bp = Blueprint("api", __name__)
+# Invalid input 422; full, duplicate and closed are conflicts with the session's state, 409;
+# an unreadable URL parameter 400 (see outreach.errors.KIND_STATUS).
+bp.register_error_handler(RuleError, json_answer)
 
 
 def _per_page() -> int:
@@ -79,17 +86,6 @@ def places():
     )
 
 
-# Full, duplicate and closed are conflicts with the session's state; bad fields are 422.
-ERROR_STATUS = {"invalid": 422, "full": 409, "duplicate": 409, "closed": 409}
-
-
-def _registration_error(kind: str, message: str, fields: dict[str, str] | None = None):
-    body = {"error": kind, "message": message}
-    if fields:
-        body["fields"] = fields
-    return jsonify(body), ERROR_STATUS[kind]
-
-
 def _json_body():
     if not request.is_json:
         raise UnsupportedMediaType(description=_("Please send JSON."))
@@ -105,17 +101,8 @@ def create_registration(session_id: int):
     """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid."""
     body = _json_body()
     services.public_session(session_id)  # 404 before any validation for unknown sessions
-    try:
-        wanted = registration_request(body, current_language())
-    except FieldErrors as error:
-        first = next(iter(error.fields.values()))
-        return _registration_error("invalid", first, error.fields)
-    try:
-        registration = registrations.register(session_id, wanted)
-    except RegistrationError as error:
-        db.session.rollback()
-        fields = {error.field: error.message} if error.field else None
-        return _registration_error(error.kind, error.message, fields)
+    wanted = registration_request(body, current_language())
+    registration = registrations.register(session_id, wanted)
     db.session.commit()
     position = registrations.waitlist_position(registration)
     response = jsonify(serialise.registration(registration, position))

@@ -10,11 +10,12 @@ from flask_login import current_user
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
-from outreach.database import by_id, db
+from outreach.attempt import submit
+from outreach.database import by_id
 from outreach.events import categories
 from outreach.events.admin_forms import CategoryForm
 from outreach.events.models import Category
-from outreach.forms import submit, values
+from outreach.forms import values
 
 bp = staff_blueprint("categories_admin", __name__, url_prefix="/staff/categories")
 
@@ -36,9 +37,8 @@ def edit(item_id: int | None = None):
     saved = submit(
         form, lambda: categories.save_category(category, actor=current_user, **values(form))
     )
-    if saved is not None:
-        db.session.commit()
-        flash(_("Saved “%(name)s”.", name=saved.name), "info")
+    if saved:
+        flash(_("Saved “%(name)s”.", name=saved.value.name), "info")
         return redirect(url_for(".index"))
     title = _l("New category") if category is None else _l("Edit category")
     return render_template(

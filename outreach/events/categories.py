@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from outreach.accounts import audit
 from outreach.database import db, with_names
-from outreach.errors import FieldError
+from outreach.errors import RuleError
 from outreach.events.models import Category
 
 # What the audit trail keeps of a category, before and after a change.
@@ -33,9 +33,10 @@ def save_category(
     if category is not None:
         others = others.where(Category.id != category.id)
     if db.session.scalar(others) is not None:
-        raise FieldError(
-            "slug",
+        raise RuleError(
             _("The web address name “%(slug)s” is already used by another category.", slug=slug),
+            "slug",
+            "duplicate",
         )
     category = with_names(Category, category, name, name_en, slug=slug)
     category.slug = slug

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask_babel import force_locale
 
-from outreach.database import db
+from outreach.attempt import attempt_command
 from outreach.events import importer
 
 
@@ -20,10 +20,9 @@ def import_ics_command(
 ) -> None:
     """Import an iCalendar file; importing it again updates instead of duplicating."""
     with force_locale("en"):
-        try:
+
+        def run() -> importer.ImportReport:
             options = importer.resolve_options(organisation_slug, venue_id, category_slug, publish)
-            report = importer.import_calendar(file.read(importer.MAX_FILE_BYTES + 1), options, None)
-        except importer.ImportProblem as problem:
-            raise click.ClickException(str(problem)) from None
-        db.session.commit()
-        click.echo(report.summary())
+            return importer.import_calendar(file.read(importer.MAX_FILE_BYTES + 1), options, None)
+
+        click.echo(attempt_command(run).summary())

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from outreach.accounts import audit, permissions
 from outreach.accounts.models import Organisation
 from outreach.database import MAX_ID, UTCDateTime, db, utcnow
-from outreach.errors import NotFoundError
+from outreach.errors import NotFoundError, RuleError
 from outreach.events.hooks import hooks
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import event_with_sessions
@@ -50,8 +50,8 @@ CANCEL_FIELDS = ("status", "cancellation_reason")
 REGISTRATION_WINDOW = ("registration_opens_at", "registration_closes_at")
 
 
-class EditError(ValueError):
-    """A change that the rules refuse; the message is for the user."""
+class EditError(RuleError):
+    """A change to an event or its sessions that the rules refuse; the message is for the user."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,9 @@ def update_event(actor: Any, event: Event, fields: dict[str, Any]) -> dict[str, 
     if event.status == EventStatus.CANCELLED:
         status = event.status  # a cancelled event comes back only through restore_event
     elif event.status == EventStatus.PUBLISHED and status == EventStatus.DRAFT:
-        raise EditError(_("A published event cannot go back to draft; cancel it instead."))
+        raise EditError(
+            _("A published event cannot go back to draft; cancel it instead."), "status"
+        )
     before = audit.snapshot(event, EVENT_FIELDS)
     for name in EVENT_FIELDS:
         setattr(event, name, status if name == "status" else fields[name])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import flash, render_template
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
 from outreach.accounts.models import Organisation
+from outreach.attempt import attempt
 from outreach.database import db
 from outreach.events import categories, editing, importer
 from outreach.events.import_forms import ImportForm
@@ -47,23 +48,19 @@ def _form() -> ImportForm:
 
 def _import(form: ImportForm) -> importer.ImportReport | None:
     """Run the import and commit it; a problem goes beside the file field instead."""
-    try:
+
+    def run() -> importer.ImportReport:
         options = importer.resolve_options(
             form.organisation.data, form.venue.data, form.category.data, form.publish.data
         )
-        report = importer.import_calendar(form.content(), options, current_user)
-        db.session.commit()
-    except importer.ImportProblem as problem:
-        db.session.rollback()
-        form.file.errors.append(str(problem))
-        return None
-    except IntegrityError:  # the same file imported at the same moment by someone else
-        db.session.rollback()
-        form.file.errors.append(
-            _("Another import of these events ran at the same time; please try again.")
-        )
-        return None
-    return report
+        return importer.import_calendar(form.content(), options, current_user)
+
+    # The same file imported at the same moment by someone else breaks a unique constraint.
+    clash = importer.ImportProblem(
+        _l("Another import of these events ran at the same time; please try again."),
+        kind="duplicate",
+    )
+    return attempt(form, run, conflict=clash).value
 
 
 @bp.route("", methods=["GET", "POST"])

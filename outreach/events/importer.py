@@ -30,7 +30,7 @@ from sqlalchemy.orm import selectinload
 from outreach.accounts import audit
 from outreach.accounts.models import Organisation
 from outreach.database import db, utcnow
-from outreach.errors import InvalidInput
+from outreach.errors import RuleError
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.events.signals import session_changed
 from outreach.localtime import local_midnight, local_zone
@@ -51,8 +51,12 @@ UID_LENGTH = 255
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class ImportProblem(InvalidInput):
-    """A file, or a choice for importing it, that cannot be used; the message is for the user."""
+class ImportProblem(RuleError):
+    """A file, or a choice for importing it, that cannot be used; the message is for the user
+    and stands beside the file field unless another field is named."""
+
+    def __init__(self, message: object, field: str | None = "file", kind: str | None = None):
+        super().__init__(message, field, kind)
 
 
 @dataclass(frozen=True)
@@ -140,8 +144,9 @@ class Entry:
     occurrences: list[Occurrence]
 
 
-class Unreadable(Exception):
-    """A VEVENT that cannot be imported; the message (for the user) says why."""
+class Unreadable(RuleError):
+    """A VEVENT that cannot be imported; the message (for the user) says why. The import
+    goes on without it and reports it."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr, weekday
 from flask_babel import lazy_gettext as _l
 
-from outreach.errors import InvalidInput
+from outreach.errors import RuleError
 
 # Limits that keep one request from expanding a rule into an unbounded number of rows.
 MAX_OCCURRENCES = 500
@@ -48,12 +48,8 @@ _RRULE_FREQ = {Frequency.DAILY: "DAILY", Frequency.WEEKLY: "WEEKLY", Frequency.M
 _READABLE_PARTS = frozenset({"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "COUNT", "UNTIL", "WKST"})
 
 
-class RecurrenceError(InvalidInput):
+class RecurrenceError(RuleError):
     """A rule that cannot be used; names the form field it concerns. The message is for users."""
-
-    def __init__(self, field: str, message: object) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -129,7 +125,7 @@ def problems(rule: Rule, first_day: date) -> dict[str, object]:
 def check(rule: Rule, first_day: date) -> None:
     """Raise RecurrenceError for the first problem of a rule, if any."""
     for field, message in problems(rule, first_day).items():
-        raise RecurrenceError(field, message)
+        raise RecurrenceError(message, field)
 
 
 def to_rrule(rule: Rule) -> str:
@@ -157,7 +153,7 @@ def _dateutil_rule(text: str, dtstart: datetime):
     try:
         return rrulestr(text.strip().removeprefix("RRULE:"), dtstart=dtstart)
     except (ValueError, TypeError, KeyError, IndexError) as error:
-        raise RecurrenceError("rule", _l("This repeat rule cannot be read.")) from error
+        raise RecurrenceError(_l("This repeat rule cannot be read."), "rule") from error
 
 
 def from_rrule(text: str) -> Rule:
@@ -168,11 +164,11 @@ def from_rrule(text: str) -> Rule:
     )
     frequency = {code: name for name, code in _RRULE_FREQ.items()}.get(parts.get("FREQ", ""))
     if frequency is None or not parts.keys() <= _READABLE_PARTS:
-        raise RecurrenceError("rule", _l("This repeat rule cannot be edited here."))
+        raise RecurrenceError(_l("This repeat rule cannot be edited here."), "rule")
     try:
         return _rule_from_parts(frequency, parts)
     except (ValueError, IndexError) as error:  # e.g. BYMONTHDAY=1,15: valid, not ours
-        raise RecurrenceError("rule", _l("This repeat rule cannot be edited here.")) from error
+        raise RecurrenceError(_l("This repeat rule cannot be edited here."), "rule") from error
 
 
 def _rule_from_parts(frequency: Frequency, parts: dict[str, str]) -> Rule:
@@ -225,23 +221,23 @@ def _span(day: date, start: time, end: time, all_day: bool, zone: ZoneInfo) -> O
 
 def _too_many() -> RecurrenceError:
     return RecurrenceError(
-        "until",
         _l(
             "This rule makes more than %(max)d sessions. Choose an earlier last day "
             "or fewer sessions.",
             max=MAX_OCCURRENCES,
         ),
+        "until",
     )
 
 
 def _too_long(horizon: date) -> RecurrenceError:
     return RecurrenceError(
-        "count",
         _l(
             "This rule runs past %(day)s: a series can run for at most two years. "
             "Choose fewer sessions or an earlier last day.",
             day=horizon.isoformat(),
         ),
+        "count",
     )
 
 

@@ -151,6 +151,17 @@ def plan_of(series: EventSeries) -> SeriesPlan:
     )
 
 
+def saved_plan(event: Event) -> SeriesPlan | None:
+    """The event's saved series for the form to start from; None when it has none, or a
+    rule the form cannot show (then the form starts afresh)."""
+    if event.series is None:
+        return None
+    try:
+        return plan_of(event.series)
+    except RecurrenceError:
+        return None
+
+
 def _stored_occurrences(series: EventSeries | None) -> dict[date, Occurrence]:
     """What the saved series generated, by local day (empty when it cannot be expanded)."""
     if series is None:
@@ -292,7 +303,7 @@ def overview(event: Event, now: datetime | None = None) -> Overview:
 def _venue(venue_id: int) -> Venue:
     venue = db.session.get(Venue, venue_id)
     if venue is None:
-        raise SeriesError("venue_id", _l("Please choose a venue from the list."))
+        raise SeriesError(_l("Please choose a venue from the list."), "venue_id")
     return venue
 
 
@@ -386,7 +397,7 @@ def remove_series(event: Event, actor: Any, now: datetime | None = None) -> Seri
     """Drop the event's rule: its unchanged future sessions go, the others stay as singles."""
     series = event.series
     if series is None:
-        raise SeriesError("series", _l("This event has no repeat rule."))
+        raise SeriesError(_l("This event has no repeat rule."), "series")
     now = now or utcnow()
     generated, kept = _split_future(event, series, _stored_occurrences(series), now)
     report = SeriesReport(kept=kept)

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    Field,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -181,11 +182,17 @@ class SeriesForm(FlaskForm):
                 self.add_problem(name, message)
         return not self.errors
 
-    def add_problem(self, name: str, message: Any) -> None:
-        """Show a message of the rule or the service beside the field it names."""
-        field = self._fields.get(name)
+    def field_for_error(self, name: str | None) -> Field:
+        """The field a message of the rule or the service stands beside (see
+        `outreach.attempt.show_error`): the one it names, else where the end is chosen."""
+        field = self._fields.get(name) if name else None
         if field is None:  # about the end as a whole: shown where the end is chosen
             field = {"count": self.count, "until": self.until}.get(self.ends.data, self.ends)
+        return field
+
+    def add_problem(self, name: str, message: Any) -> None:
+        """Show a message of the rule beside the field it names."""
+        field = self.field_for_error(name)
         field.errors = [*field.errors, str(message)]
 
     def _check_times(self) -> None:

@@ -8,10 +8,9 @@ from flask_login import current_user
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
-from outreach.database import db
+from outreach.attempt import attempt_flash, submit
 from outreach.events import editing, series
 from outreach.events.models import Event
-from outreach.events.recurrence import RecurrenceError
 from outreach.events.series_forms import SeriesForm, initial_data
 from outreach.formatting import day, session_time
 from outreach.localtime import local_date, local_today
@@ -29,21 +28,12 @@ def _event_to_edit(event_id: int) -> Event:
     return event
 
 
-def _saved_plan(event: Event) -> series.SeriesPlan | None:
-    if event.series is None:
-        return None
-    try:
-        return series.plan_of(event.series)
-    except RecurrenceError:
-        return None  # a rule this form cannot show: start from a fresh form
-
-
 def _form(event: Event, groups: list[editing.VenueGroup]) -> SeriesForm:
     """The posted form, or on GET the saved series (or a weekly default) to start from."""
     if request.method == "POST":
         form = SeriesForm()
     else:
-        form = SeriesForm(data=initial_data(_saved_plan(event), local_today()))
+        form = SeriesForm(data=initial_data(series.saved_plan(event), local_today()))
     form.offer([venue.id for group in groups for venue in group.venues])
     return form
 
@@ -90,18 +80,11 @@ def edit(event_id: int):
     groups = editing.venue_groups()
     form = _form(event, groups)
     preview = None
-    if form.validate_on_submit():
-        try:
-            if form.preview.data:
-                preview = series.preview(event, form.plan())
-            else:
-                report = series.save_series(event, form.plan(), current_user)
-                db.session.commit()
-                _flash_saved(report)
-                return redirect(url_for(".edit", event_id=event.id))
-        except RecurrenceError as error:
-            db.session.rollback()
-            form.add_problem(error.field, str(error))
+    if form.preview.data:
+        preview = submit(form, lambda: series.preview(event, form.plan()), commit=False).value
+    elif saved := submit(form, lambda: series.save_series(event, form.plan(), current_user)):
+        _flash_saved(saved.value)
+        return redirect(url_for(".edit", event_id=event.id))
     return render_template(
         "staff/series/edit.html",
         event=event,
@@ -116,12 +99,10 @@ def edit(event_id: int):
 def delete(event_id: int):
     """Remove the rule: unchanged future sessions go, the others stay as single sessions."""
     event = _event_to_edit(event_id)
-    try:
-        report = series.remove_series(event, current_user)
-    except series.SeriesError as error:
-        flash(str(error), "error")
+    removed = attempt_flash(lambda: series.remove_series(event, current_user))
+    if not removed:
         return redirect(url_for(".edit", event_id=event.id))
-    db.session.commit()
+    report = removed.value
     flash(
         _(
             "Repeat rule removed. Upcoming sessions deleted: %(removed)d; kept because "

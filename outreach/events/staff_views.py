@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
-from outreach.database import db
+from outreach.attempt import attempt, attempt_flash, submit
 from outreach.events import categories, editing, services
 from outreach.events.forms import (
     MAX_ROWS,
@@ -78,10 +78,9 @@ def new():
     if form.validate_on_submit():
         fields = form.fields()
         permissions.require(permissions.can_edit_events(current_user, fields["organisation_id"]))
-        event = editing.create_event(current_user, fields)
-        db.session.commit()
-        flash(_("The event has been created. Now add its sessions."), "success")
-        return redirect(_sessions_url(event))
+        if created := attempt(form, lambda: editing.create_event(current_user, fields)):
+            flash(_("The event has been created. Now add its sessions."), "success")
+            return redirect(_sessions_url(created.value))
     return render_template("staff/events/form.html", form=form, event=None)
 
 
@@ -93,13 +92,8 @@ def edit(event_id: int):
     if form.validate_on_submit():
         fields = form.fields()
         permissions.require(permissions.can_edit_events(current_user, fields["organisation_id"]))
-        try:
-            changed = editing.update_event(current_user, event, fields)
-        except editing.EditError as error:
-            form.status.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Saved.") if changed else _("Nothing was changed."), "success")
+        if updated := attempt(form, lambda: editing.update_event(current_user, event, fields)):
+            flash(_("Saved.") if updated.value else _("Nothing was changed."), "success")
             return redirect(url_for(".edit", event_id=event.id))
     return render_template("staff/events/form.html", form=form, event=event)
 
@@ -140,11 +134,9 @@ def _render_sessions(event: Event, forms: _SessionsPage) -> str:
 
 def _add_sessions(event: Event, forms: _SessionsPage, form: SessionRowsForm | CampaignForm):
     """Create the posted form's sessions, or show the page again with what was typed."""
-    if form.validate_on_submit():
-        created = editing.add_sessions(current_user, event, form.plans())
-        db.session.commit()
-        message = ngettext("%(num)d session added.", "%(num)d sessions added.", len(created))
-        flash(message, "success")
+    if added := submit(form, lambda: editing.add_sessions(current_user, event, form.plans())):
+        count = len(added.value)
+        flash(ngettext("%(num)d session added.", "%(num)d sessions added.", count), "success")
         return redirect(_sessions_url(event))
     return _render_sessions(event, forms)
 
@@ -178,10 +170,10 @@ def edit_session(event_id: int, session_id: int):
     groups = editing.venue_groups()
     form = SessionForm(obj=editing.plan_of(event_session), venue=event_session.venue_id)
     form.offer(groups)
-    if form.validate_on_submit():
-        changed = editing.update_session(current_user, event_session, form.plan())
-        db.session.commit()
-        flash(_("Saved.") if changed else _("Nothing was changed."), "success")
+    if updated := submit(
+        form, lambda: editing.update_session(current_user, event_session, form.plan())
+    ):
+        flash(_("Saved.") if updated.value else _("Nothing was changed."), "success")
         return redirect(_sessions_url(event))
     return render_template(
         "staff/events/session_form.html",
@@ -238,12 +230,8 @@ def _event_cancelled(registrants: editing.Registrants) -> str:
 
 def _carry_out(change: Callable[[], object], done: str, then: str, back: str) -> Response:
     """Make a change and commit it, or flash why the rules refuse it and go `back`."""
-    try:
-        change()
-    except editing.EditError as error:
-        flash(str(error), "error")
+    if not attempt_flash(change):
         return redirect(back)
-    db.session.commit()
     flash(done, "success")
     return redirect(then)
 
@@ -332,9 +320,10 @@ def clone(event_id: int):
     """Copy an event and its sessions to new dates, as a draft."""
     event = _editable_event(event_id)
     form = CloneForm()
-    if form.validate_on_submit():
-        copy = editing.clone_event(current_user, event, form.first_day.data, form.title.data)
-        db.session.commit()
+    if copied := submit(
+        form,
+        lambda: editing.clone_event(current_user, event, form.first_day.data, form.title.data),
+    ):
         flash(_("The copy has been saved as a draft. Check its sessions."), "success")
-        return redirect(_sessions_url(copy))
+        return redirect(_sessions_url(copied.value))
     return render_template("staff/events/clone.html", event=event, form=form)

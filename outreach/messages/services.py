@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts import audit
 from outreach.database import db, utcnow
+from outreach.errors import RuleError
 from outreach.events.forms import MAX_REMINDER_HOURS
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.messages import transport
@@ -209,13 +210,9 @@ def queue_reminders(now: datetime | None = None) -> int:
 # Notices from staff
 
 
-class NoticeError(Exception):
-    """A notice that cannot be sent: `kind` ("session", "duplicate", "nobody"), `message`."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+class NoticeError(RuleError):
+    """A notice that cannot be sent: a session not of the event, nobody to reach (invalid),
+    or the same form sent again (duplicate)."""
 
 
 @dataclass(frozen=True)
@@ -286,12 +283,12 @@ def send_notice(
 ) -> Notice:
     """Queue a staff notice to the chosen registrants, recorded and audited."""
     if session_id is not None and session_id not in {s.id for s in event.sessions}:
-        raise NoticeError("session", _("This session is not one of the event's."))
+        raise NoticeError(_("This session is not one of the event's."), "session_id")
     if db.session.scalar(select(Notice.id).where(Notice.form_key == form_key)) is not None:
-        raise NoticeError("duplicate", _("This message has already been sent."))
+        raise NoticeError(_("This message has already been sent."), kind="duplicate")
     reached = audience(event, session_id, segment)
     if not reached.total:
-        raise NoticeError("nobody", _("Nobody matches these choices: no message was sent."))
+        raise NoticeError(_("Nobody matches these choices: no message was sent."))
     now = now or utcnow()
     notice = Notice(
         event=event,

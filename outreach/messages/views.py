@@ -6,11 +6,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
-from outreach.database import db
+from outreach.attempt import attempt
 from outreach.events import editing
 from outreach.events.models import Event
 from outreach.formatting import day, name, session_time
@@ -97,8 +96,9 @@ def notice(event_id: int):
         return _page(event, form, status=422)
     if request.form.get("action") != "send":
         return _page(event, form, previewed=True)
-    try:
-        notice = services.send_notice(
+    sent = attempt(
+        form,
+        lambda: services.send_notice(
             current_user._get_current_object(),
             event,
             session_id=form.session_id.data,
@@ -106,19 +106,17 @@ def notice(event_id: int):
             subject=form.subject.data,
             body=form.body.data,
             form_key=form.form_key.data,
-        )
-        db.session.commit()
-    except services.NoticeError as error:
-        db.session.rollback()
-        if error.kind == "duplicate":
-            flash(error.message, "warning")
-            return redirect(url_for(".notice", event_id=event_id))
-        form.form_errors.append(error.message)
-        return _page(_event(event_id), form, status=422)
-    except IntegrityError:  # the same form sent twice at the same moment
-        db.session.rollback()
-        flash(_("This message has already been sent."), "warning")
+        ),
+        # The same form sent twice at the same moment: the second breaks the form key's
+        # unique constraint.
+        conflict=services.NoticeError(_("This message has already been sent."), kind="duplicate"),
+    )
+    if sent.error is not None and sent.error.kind == "duplicate":
+        flash(str(sent.error), "warning")
         return redirect(url_for(".notice", event_id=event_id))
+    if sent.error is not None:
+        return _page(_event(event_id), form, status=422)
+    notice = sent.value
     flash(
         ngettext(
             "Your message is queued for %(num)d recipient.",

@@ -13,8 +13,9 @@ from flask_login import current_user
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
-from outreach.database import by_id, db
-from outreach.forms import NamesForm, submit, values
+from outreach.attempt import submit
+from outreach.database import by_id
+from outreach.forms import NamesForm, values
 from outreach.places import services
 from outreach.places.forms import TOWNSHIP_KINDS, CommunityForm, TownshipForm, VenueForm
 from outreach.places.models import Community, Township, Venue
@@ -86,9 +87,8 @@ def edit(kind: str, item_id: int | None = None):
             if name in form:
                 form[name].data = request.args.get(name, type=int) or form[name].data
     saved = submit(form, lambda: place.save(item, actor=current_user, **values(form)))
-    if saved is not None:
-        db.session.commit()
-        flash(_("Saved “%(name)s”.", name=saved.name), "info")
+    if saved:
+        flash(_("Saved “%(name)s”.", name=saved.value.name), "info")
         return redirect(url_for(".index"))
     title = place.new_title if item is None else place.edit_title
     return render_template(

@@ -12,18 +12,22 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts import audit
 from outreach.database import db, with_names
-from outreach.errors import FieldError
+from outreach.errors import RuleError
 from outreach.places.models import Community, Township, TownshipKind, Venue
 
 T = TypeVar("T")
 COORDINATE_PLACES = Decimal("0.000001")  # about 10 cm; the columns keep six places
 
 
+class PlaceError(RuleError):
+    """A place that cannot be saved as entered; names the form field at fault."""
+
+
 def _chosen(model: type[T], item_id: int | None, field: str, message: str) -> T:
-    """The row a form's select names, or a FieldError with `message`."""
+    """The row a form's select names, or a PlaceError with `message`."""
     found = db.session.get(model, item_id) if item_id else None
     if found is None:
-        raise FieldError(field, message)
+        raise PlaceError(message, field)
     return found
 
 
@@ -116,18 +120,18 @@ def save_venue(
             Community, community_id, "community_id", _("There is no such community.")
         )
         if community.township_id != township.id:
-            raise FieldError(
-                "community_id",
+            raise PlaceError(
                 _(
                     "%(community)s is not in %(township)s. Choose one of its communities, "
                     "or no community.",
                     community=community.name,
                     township=township.name,
                 ),
+                "community_id",
             )
     if (latitude is None) != (longitude is None):
         missing = "latitude" if latitude is None else "longitude"
-        raise FieldError(missing, _("Enter both latitude and longitude, or neither."))
+        raise PlaceError(_("Enter both latitude and longitude, or neither."), missing)
     venue = with_names(Venue, venue, name, name_en)
     venue.address = (address or "").strip()
     venue.latitude = _coordinate(latitude)

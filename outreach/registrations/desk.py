@@ -1,4 +1,7 @@
-"""The check-in desk: a code typed or scanned, and what the desk tells staff about it."""
+"""The check-in desk: a code typed or scanned, and what the desk tells staff about it.
+
+A refused code is a RegistrationError: `invalid` (not a code), `unknown` (no registration
+of this session has it), `waitlisted` or `closed` (cancelled)."""
 
 from __future__ import annotations
 
@@ -11,12 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from outreach.database import db
+from outreach.errors import RuleError
 from outreach.events.models import EventSession
 from outreach.formatting import clock, day, name
 from outreach.localtime import local_date
 from outreach.registrations import services
-from outreach.registrations.models import Registration
+from outreach.registrations.models import Registration, RegistrationStatus
 from outreach.registrations.roster import clean_code
+from outreach.registrations.services import RegistrationError
+
+# The desk's word for each kind of refusal (the scan page's script reads it).
+REFUSALS = {"closed": "cancelled", "waitlisted": "waitlisted", "unknown": "unknown"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,11 @@ class DeskResult:
         """The resident had been checked in before: a second scan."""
         return self.outcome == "already"
 
+    @classmethod
+    def refused(cls, error: RuleError) -> DeskResult:
+        """What the desk says of a refused code."""
+        return cls(REFUSALS.get(error.kind, "invalid"), str(error))
+
 
 def _who(registration: Registration) -> str:
     """Name, party size and slot of a registration, for the desk's messages."""
@@ -49,7 +62,7 @@ def _who(registration: Registration) -> str:
     return " · ".join(parts)
 
 
-def _elsewhere(event_session: EventSession, code: str) -> DeskResult:
+def _elsewhere(event_session: EventSession, code: str) -> RegistrationError:
     """Explain an unknown code; name the other session when it is of the same event."""
     other = db.session.scalar(
         select(Registration)
@@ -58,7 +71,8 @@ def _elsewhere(event_session: EventSession, code: str) -> DeskResult:
         .options(joinedload(Registration.event_session).joinedload(EventSession.venue))
     )
     if other is None:
-        return DeskResult("unknown", _("No registration with this code for this session."))
+        message = _("No registration with this code for this session.")
+        return RegistrationError(message, "code", "unknown")
     elsewhere = other.event_session
     message = _(
         "This code is for another session of this event: %(day)s %(time)s, %(venue)s.",
@@ -66,35 +80,31 @@ def _elsewhere(event_session: EventSession, code: str) -> DeskResult:
         time=clock(elsewhere.starts_at),
         venue=name(elsewhere.venue),
     )
-    return DeskResult("unknown", message)
+    return RegistrationError(message, "code", "unknown")
 
 
 def check_in(event_session: EventSession, code: str, *, actor, now=None) -> DeskResult:
     """Check a resident in by code; waitlisted, cancelled and unknown codes are refused."""
     cleaned = clean_code(code)
     if not re.fullmatch(r"[A-Z0-9]{1,20}", cleaned):
-        return DeskResult("invalid", _("Please enter a confirmation code."))
+        raise RegistrationError(_("Please enter a confirmation code."), "code")
     registration = db.session.scalar(
         select(Registration)
         .where(Registration.session_id == event_session.id, Registration.code == cleaned)
         .options(joinedload(Registration.slot))
     )
     if registration is None:
-        return _elsewhere(event_session, cleaned)
-    try:
-        result = services.check_in(registration, actor=actor, now=now)
-    except services.RegistrationError as error:
-        if error.kind != "waitlisted":
-            return DeskResult("cancelled", error.message)
-        return DeskResult(
-            "waitlisted",
-            _(
-                "Not checked in: %(who)s is on the waitlist (number %(position)d) "
-                "and has no confirmed place.",
-                who=_who(registration),
-                position=services.waitlist_position(registration),
-            ),
+        raise _elsewhere(event_session, cleaned)
+    if registration.status == RegistrationStatus.WAITLISTED:
+        # Refused by services.check_in too; the desk says who it is and where they stand.
+        message = _(
+            "Not checked in: %(who)s is on the waitlist (number %(position)d) "
+            "and has no confirmed place.",
+            who=_who(registration),
+            position=services.waitlist_position(registration),
         )
+        raise RegistrationError(message, "code", "waitlisted")
+    result = services.check_in(registration, actor=actor, now=now)
     if result.already:
         at = clock(registration.checked_in_at)
         return DeskResult(

@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from outreach.registrations.services import RegistrationError, RegistrationRequest
+from outreach.registrations.limits import EMAIL_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH, PHONE_LENGTH
+from outreach.registrations.services import RegistrationRequest
 
 
 class RegistrationForm(FlaskForm):
@@ -16,28 +17,38 @@ class RegistrationForm(FlaskForm):
     session_id = HiddenField()
     name = StringField(
         _l("Full name"),
-        validators=[DataRequired(_l("Please enter a name.")), Length(max=50)],
+        validators=[
+            DataRequired(_l("Please enter a name.")),
+            Length(
+                max=NAME_LENGTH,
+                message=_l("Please enter a name (up to %(max)d characters).", max=NAME_LENGTH),
+            ),
+        ],
         render_kw={"autocomplete": "name"},
     )
     phone = StringField(
         _l("Mobile number"),
-        validators=[DataRequired(_l("Please enter a mobile number.")), Length(max=30)],
+        validators=[DataRequired(_l("Please enter a mobile number.")), Length(max=PHONE_LENGTH)],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     party_size = IntegerField(
         _l("Number of people"),
-        default=1,
+        default=MIN_PARTY_SIZE,
         validators=[
             InputRequired(_l("Please say how many people are coming.")),
-            NumberRange(min=1, message=_l("At least one person.")),
+            NumberRange(min=MIN_PARTY_SIZE, message=_l("At least one person.")),
         ],
-        render_kw={"inputmode": "numeric", "min": 1},
+        render_kw={"inputmode": "numeric", "min": MIN_PARTY_SIZE},
     )
     slot = SelectField(_l("Time slot"), coerce=str, validate_choice=False, default="")
     community = SelectField(_l("Your community (optional)"), validate_choice=False, default="")
     email = EmailField(
         _l("E-mail (optional)"),
-        validators=[Optional(), Email(_l("Please check the e-mail address.")), Length(max=254)],
+        validators=[
+            Optional(),
+            Email(_l("Please check the e-mail address.")),
+            Length(max=EMAIL_LENGTH),
+        ],
         render_kw={"autocomplete": "email"},
     )
     consent = BooleanField(
@@ -60,18 +71,13 @@ class RegistrationForm(FlaskForm):
             language=language,
         )
 
-    def show_error(self, error: RegistrationError) -> None:
-        """Put a refusal of the rules next to the field it concerns (or above the form)."""
-        field = getattr(self, error.field, None) if error.field else None
-        (field.errors if field is not None else self.form_errors).append(error.message)
-
 
 class PartySizeForm(FlaskForm):
     """Lower the number of people of a registration."""
 
     party_size = IntegerField(
         _l("Number of people"),
-        validators=[InputRequired(_l("Please enter a number.")), NumberRange(min=1)],
+        validators=[InputRequired(_l("Please enter a number.")), NumberRange(min=MIN_PARTY_SIZE)],
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
+from outreach.registrations.limits import PHONE_LENGTH
+
 
 def normalise_mobile(raw: str) -> str | None:
     """The E.164 form (+8613812345678) of a valid mainland China mobile number, else None.
@@ -12,7 +14,7 @@ def normalise_mobile(raw: str) -> str | None:
     Accepts what residents type: spaces, dashes, a leading +86 or 0086.
     """
     text = (raw or "").strip()
-    if not text or len(text) > 30:
+    if not text or len(text) > PHONE_LENGTH:
         return None
     try:
         number = phonenumbers.parse(text, "CN")

@@ -19,9 +19,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts import audit
 from outreach.database import db, utcnow
-from outreach.errors import NotFoundError
+from outreach.errors import NotFoundError, RuleError
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.places.models import Community, Venue
+from outreach.registrations.limits import MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
     Registration,
@@ -39,14 +40,9 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
 MAX_OWNED_TOKENS = 20
 
 
-class RegistrationError(Exception):
-    """A registration that cannot be made or changed; `field` names the input at fault."""
-
-    def __init__(self, kind: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind  # "invalid", "duplicate", "full", "closed"
-        self.message = message
-        self.field = field
+class RegistrationError(RuleError):
+    """A registration that cannot be made, changed or checked in; `field` names the input at
+    fault. Kinds: invalid, full, duplicate, closed, waitlisted (and unknown at the desk)."""
 
 
 @dataclass(frozen=True)
@@ -194,57 +190,61 @@ def registration_window(event_session: EventSession) -> tuple[datetime | None, d
     return event.registration_opens_at, min(closes, event_session.starts_at)
 
 
-def check_open(event_session: EventSession, now: datetime) -> None:
-    """Refuse registrations for cancelled, past, unpublished or closed sessions."""
-    event = event_session.event
-    if event.status == EventStatus.DRAFT:
-        raise NotFoundError("session", event_session.id)
+def closed_reason(event_session: EventSession, now: datetime) -> str | None:
+    """Why a published session takes no registrations from residents now; None while it does."""
     if event_session.is_cancelled:
-        raise RegistrationError("closed", _("This session has been cancelled."))
+        return _("This session has been cancelled.")
     if event_session.capacity == 0:
-        raise RegistrationError("closed", _("This session does not take registrations."))
+        return _("This session does not take registrations.")
     opens, closes = registration_window(event_session)
     if now >= event_session.starts_at:
-        raise RegistrationError("closed", _("This session has already started or finished."))
+        return _("This session has already started or finished.")
     if opens is not None and now < opens:
-        raise RegistrationError("closed", _("Registration for this session has not opened yet."))
+        return _("Registration for this session has not opened yet.")
     if now >= closes:
-        raise RegistrationError("closed", _("Registration for this session has closed."))
+        return _("Registration for this session has closed.")
+    return None
+
+
+def check_open(event_session: EventSession, now: datetime) -> None:
+    """Refuse registrations for cancelled, past, unpublished or closed sessions."""
+    if event_session.event.status == EventStatus.DRAFT:
+        raise NotFoundError("session", event_session.id)
+    reason = closed_reason(event_session, now)
+    if reason is not None:
+        raise RegistrationError(reason, kind="closed")
 
 
 def _validated(event_session: EventSession, request: RegistrationRequest):
     """Normalised phone, chosen slot and community; errors name the field."""
     name = " ".join((request.name or "").split())
-    if not name or len(name) > 50:
-        raise RegistrationError("invalid", _("Please enter a name (up to 50 characters)."), "name")
+    if not name or len(name) > NAME_LENGTH:
+        message = _("Please enter a name (up to %(max)d characters).", max=NAME_LENGTH)
+        raise RegistrationError(message, "name")
     phone = normalise_mobile(request.phone)
     if phone is None:
-        raise RegistrationError(
-            "invalid", _("Please enter a valid mainland China mobile number."), "phone"
-        )
+        raise RegistrationError(_("Please enter a valid mainland China mobile number."), "phone")
     maximum = event_session.event.max_party_size
-    if not 1 <= request.party_size <= maximum:
+    if not MIN_PARTY_SIZE <= request.party_size <= maximum:
         raise RegistrationError(
-            "invalid",
-            _("A registration is for 1 to %(max)d people.", max=maximum),
-            "party_size",
+            _("A registration is for 1 to %(max)d people.", max=maximum), "party_size"
         )
     if not request.consent:
-        raise RegistrationError("invalid", _("Please agree to the privacy notice."), "consent")
+        raise RegistrationError(_("Please agree to the privacy notice."), "consent")
     slot = None
     if event_session.slots:
         slot = next((s for s in event_session.slots if s.id == request.slot_id), None)
         if slot is None:
-            raise RegistrationError("invalid", _("Please choose a time slot."), "slot")
+            raise RegistrationError(_("Please choose a time slot."), "slot")
     elif request.slot_id is not None:
-        raise RegistrationError("invalid", _("This session has no time slots."), "slot")
+        raise RegistrationError(_("This session has no time slots."), "slot")
     community = None
     if request.community_slug:
         community = db.session.scalar(
             select(Community).where(Community.slug == request.community_slug)
         )
         if community is None:
-            raise RegistrationError("invalid", _("There is no such community."), "community")
+            raise RegistrationError(_("There is no such community."), "community")
     return name, phone, slot, community
 
 
@@ -266,7 +266,7 @@ def _check_duplicate(event_session: EventSession, phone: str) -> None:
         statement = statement.where(Registration.session_id == event_session.id)
         message = _("This phone number is already registered for this session.")
     if db.session.scalar(statement.limit(1)) is not None:
-        raise RegistrationError("duplicate", message, "phone")
+        raise RegistrationError(message, "phone", "duplicate")
 
 
 def register(
@@ -390,13 +390,9 @@ def reduce_party(registration: Registration, party_size: int, now: datetime | No
     event_session = lock_session(registration.session_id)
     db.session.refresh(registration)
     if not registration.is_active:
-        raise RegistrationError("closed", _("This registration has been cancelled."))
-    if not 1 <= party_size <= registration.party_size:
-        raise RegistrationError(
-            "invalid",
-            _("The party size can only go down, to at least 1."),
-            "party_size",
-        )
+        raise RegistrationError(_("This registration has been cancelled."), kind="closed")
+    if not MIN_PARTY_SIZE <= party_size <= registration.party_size:
+        raise RegistrationError(_("The party size can only go down, to at least 1."), "party_size")
     registration.party_size = party_size
     event_session.touch(significant=False)
     db.session.flush()
@@ -435,9 +431,9 @@ def check_in(registration: Registration, *, actor, now: datetime | None = None) 
     Waitlisted registrations hold no place and cancelled ones nothing: both are refused.
     """
     if registration.status == RegistrationStatus.CANCELLED:
-        raise RegistrationError("closed", _("This registration has been cancelled."))
+        raise RegistrationError(_("This registration has been cancelled."), kind="closed")
     if registration.status == RegistrationStatus.WAITLISTED:
-        raise RegistrationError("waitlisted", _("This registration is on the waitlist."))
+        raise RegistrationError(_("This registration is on the waitlist."), kind="waitlisted")
     if registration.checked_in_at is not None:
         return CheckIn(registration, already=True)
     registration.checked_in_at = now or utcnow()
@@ -463,13 +459,13 @@ def _lock_for_registration(session_id: int) -> EventSession:
 def check_open_for_staff(event_session: EventSession, now: datetime) -> None:
     """Staff may register residents until the session ends, whatever the online window says."""
     if event_session.event.status == EventStatus.DRAFT:
-        raise RegistrationError("closed", _("This event is not published yet."))
+        raise RegistrationError(_("This event is not published yet."), kind="closed")
     if event_session.is_cancelled:
-        raise RegistrationError("closed", _("This session has been cancelled."))
+        raise RegistrationError(_("This session has been cancelled."), kind="closed")
     if event_session.capacity == 0:
-        raise RegistrationError("closed", _("This session does not take registrations."))
+        raise RegistrationError(_("This session does not take registrations."), kind="closed")
     if now >= event_session.ends_at:
-        raise RegistrationError("closed", _("This session has already finished."))
+        raise RegistrationError(_("This session has already finished."), kind="closed")
 
 
 def _add_registration(
@@ -487,7 +483,7 @@ def _add_registration(
         slot is None or _fits(party, slot.capacity, per_slot.get(slot.id, 0))
     )
     if not fits and not event_session.event.allow_waitlist:
-        raise RegistrationError("full", _("Sorry, this session is full."))
+        raise RegistrationError(_("Sorry, this session is full."), kind="full")
     registration = Registration(
         event_session=event_session,
         slot=slot,

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
-from outreach.database import db
+from outreach.attempt import attempt_flash, submit
 from outreach.errors import NotFoundError
 from outreach.events import editing
 from outreach.registrations import services, slots
@@ -52,24 +52,21 @@ def edit(event_id: int, session_id: int):
     """List the session's slots and add new ones."""
     event_session = _session(event_id, session_id)
     form = AddSlotsForm()
-    if form.validate_on_submit():
-        plan = slots.SlotPlan(
-            labels=form.label_list(),
-            capacity=form.capacity.data,
-            start=form.start.data,
-            end=form.end.data,
-            window_minutes=form.window_minutes.data,
-        )
-        try:
-            created = slots.add_slots(current_user, event_session, plan)
-        except slots.SlotError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Slots added: %(num)d.", num=len(created)), "info")
-            return _back(event_session)
+    added = submit(form, lambda: slots.add_slots(current_user, event_session, _plan(form)))
+    if added:
+        flash(_("Slots added: %(num)d.", num=len(added.value)), "info")
+        return _back(event_session)
     return _page(event_session, form)
+
+
+def _plan(form: AddSlotsForm) -> slots.SlotPlan:
+    return slots.SlotPlan(
+        labels=form.label_list(),
+        capacity=form.capacity.data,
+        start=form.start.data,
+        end=form.end.data,
+        window_minutes=form.window_minutes.data,
+    )
 
 
 @bp.post("/<id:session_id>/slots/<id:slot_id>")
@@ -79,13 +76,8 @@ def update(event_id: int, session_id: int, slot_id: int):
     slot = _slot(event_session, slot_id)
     form = EditSlotForm(prefix=f"slot{slot.id}")
     if form.validate_on_submit():
-        try:
-            slots.update_slot(current_user, slot, form.label.data.strip(), form.capacity.data)
-        except slots.SlotError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
+        label, capacity = form.label.data.strip(), form.capacity.data
+        if attempt_flash(lambda: slots.update_slot(current_user, slot, label, capacity)):
             flash(_("Saved."), "info")
     else:
         for errors in form.errors.values():
@@ -99,12 +91,6 @@ def delete(event_id: int, session_id: int, slot_id: int):
     """Remove a slot that has no registrations (the CSRF check is the app-wide one)."""
     event_session = _session(event_id, session_id)
     slot = _slot(event_session, slot_id)
-    try:
-        slots.delete_slot(current_user, slot)
-    except slots.SlotError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt_flash(lambda: slots.delete_slot(current_user, slot)):
         flash(_("Deleted."), "info")
     return _back(event_session)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from outreach.accounts import audit
 from outreach.database import db
+from outreach.errors import RuleError
 from outreach.events.models import EventSession
 from outreach.localtime import local_date, local_zone
 from outreach.registrations.models import Registration, Slot
@@ -19,7 +20,7 @@ SLOT_FIELDS = ("label", "starts_at", "ends_at", "capacity")
 MAX_SLOTS = 60
 
 
-class SlotError(ValueError):
+class SlotError(RuleError):
     """A slot change that cannot be made; the message is for the user."""
 
 
@@ -42,7 +43,7 @@ def _windows(event_session: EventSession, plan: SlotPlan) -> list[tuple[datetime
     first = datetime.combine(day, plan.start, zone)
     last = datetime.combine(day, plan.end, zone)
     if last <= first:
-        raise SlotError(_("The end time must be after the start time."))
+        raise SlotError(_("The end time must be after the start time."), "end")
     if first < event_session.starts_at or last > event_session.ends_at:
         raise SlotError(_("Time windows must lie inside the session."))
     step = timedelta(minutes=plan.window_minutes) if plan.window_minutes else last - first
@@ -88,7 +89,7 @@ def update_slot(actor, slot: Slot, label: str, capacity: int) -> None:
     event_session = lock_session(slot.session_id)
     taken = slot_seats_taken([slot.id]).get(slot.id, 0)
     if capacity < taken:
-        raise SlotError(_("%(num)d places are already taken in this slot.", num=taken))
+        raise SlotError(_("%(num)d places are already taken in this slot.", num=taken), "capacity")
     before = audit.snapshot(slot, SLOT_FIELDS)
     slot.label, slot.capacity = label, capacity
     changed = audit.changes(before, audit.snapshot(slot, SLOT_FIELDS))
@@ -105,7 +106,9 @@ def delete_slot(actor, slot: Slot) -> None:
         select(func.count(Registration.id)).where(Registration.slot_id == slot.id)
     )
     if in_use:
-        raise SlotError(_("Residents have registered for this slot; it cannot be deleted."))
+        raise SlotError(
+            _("Residents have registered for this slot; it cannot be deleted."), kind="closed"
+        )
     before = audit.snapshot(slot, SLOT_FIELDS)
     _record(actor, "delete", slot, {k: {"before": v, "after": None} for k, v in before.items()})
     db.session.delete(slot)

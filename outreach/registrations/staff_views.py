@@ -22,6 +22,7 @@ from flask_login import current_user
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
+from outreach.attempt import submit
 from outreach.database import db
 from outreach.events.models import EventSession
 from outreach.registrations import desk, exports, roster, services
@@ -109,9 +110,11 @@ def check_in(session_id: int):
     """Check a code in: JSON for the scan page, else a message on the roster."""
     event_session = _session(session_id)
     form = CheckInForm()
-    if form.validate():
-        result = desk.check_in(event_session, form.code.data, actor=current_user)
-        db.session.commit()
+    outcome = submit(form, lambda: desk.check_in(event_session, form.code.data, actor=current_user))
+    if outcome:
+        result = outcome.value
+    elif outcome.error is not None:
+        result = desk.DeskResult.refused(outcome.error)
     else:
         result = desk.DeskResult("invalid", form.code.errors[0])
     if _wants_json():
@@ -143,20 +146,17 @@ def walk_in(session_id: int):
     """Register a resident at the booth: recorded as made by this staff member."""
     event_session = _session(session_id)
     form = _walk_in_form(event_session, request.form)
-    if form.validate():
-        language = current_app.config["BABEL_DEFAULT_LOCALE"]
-        try:
-            registration = services.register_by_staff(
-                session_id, form.request(language), actor=current_user._get_current_object()
-            )
-        except services.RegistrationError as error:
-            db.session.rollback()
-            form.show_error(error)
-        else:
-            message = _registered_message(registration)
-            db.session.commit()
-            flash(message, "success")
-            return redirect(_roster_url(event_session))
+    language = current_app.config["BABEL_DEFAULT_LOCALE"]
+    actor = current_user._get_current_object()
+    registered = submit(
+        form,
+        lambda: _registered_message(
+            services.register_by_staff(session_id, form.request(language), actor=actor)
+        ),
+    )
+    if registered:
+        flash(registered.value, "success")
+        return redirect(_roster_url(event_session))
     return _render_roster(roster.session_for_staff(session_id), walk_in=form, status=422)
 
 

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from outreach.attempt import attempt_flash, submit
 from outreach.database import db
 from outreach.events import services as event_services
 from outreach.events.models import Event, EventSession
@@ -65,9 +66,7 @@ def event_page(event: Event, now: datetime, bound: RegistrationForm | None = Non
     choices = _community_choices(*event.sessions)
     forms, open_sessions = {}, set()
     for event_session in event.sessions:
-        try:
-            services.check_open(event_session, now)
-        except services.RegistrationError:
+        if services.closed_reason(event_session, now) is not None:
             continue
         open_sessions.add(event_session.id)
         if bound is not None and bound.session_id.data == str(event_session.id):
@@ -104,21 +103,20 @@ def register(session_id: int):
     """Register from the event page; errors come back on the same page, input kept."""
     event, event_session = event_services.public_event_of_session(session_id)
     form = _form_for(event_session, _community_choices(*event.sessions), request.form)
-    if form.validate():
-        try:
-            wanted = replace(form.request(current_language()), owned_tokens=_owned_tokens())
-            registration = services.register(session_id, wanted)
-        except services.RegistrationError as error:
-            db.session.rollback()
-            form.show_error(error)
-            # The rollback expired what was loaded: load the page's data again, eagerly.
-            event, _session = event_services.public_event_of_session(session_id)
-        else:
-            db.session.commit()
-            _remember(registration.manage_token)
-            # An explicit fragment: otherwise the browser keeps the form's #session-N.
-            target = url_for("registrations.manage", token=registration.manage_token, new=1)
-            return redirect(target + "#code")
+
+    def register_them():
+        wanted = replace(form.request(current_language()), owned_tokens=_owned_tokens())
+        return services.register(session_id, wanted)
+
+    outcome = submit(form, register_them)
+    if outcome:
+        token = outcome.value.manage_token
+        _remember(token)
+        # An explicit fragment: otherwise the browser keeps the form's #session-N.
+        return redirect(url_for("registrations.manage", token=token, new=1) + "#code")
+    if outcome.error is not None:
+        # The rollback expired what was loaded: load the page's data again, eagerly.
+        event, _session = event_services.public_event_of_session(session_id)
     return render_event(event, status=422, bound=form)
 
 
@@ -166,15 +164,8 @@ def change_party(token: str):
     """The resident lowers the number of people."""
     registration = services.by_token(token)
     form = PartySizeForm()
-    if form.validate_on_submit():
-        try:
-            services.reduce_party(registration, form.party_size.data)
-        except services.RegistrationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The number of people is updated."), "info")
-    else:
+    if not form.validate_on_submit():
         flash(_("Please enter a number."), "error")
+    elif attempt_flash(lambda: services.reduce_party(registration, form.party_size.data)):
+        flash(_("The number of people is updated."), "info")
     return redirect(url_for("registrations.manage", token=token))

@@ -13,7 +13,8 @@ from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
 from outreach.accounts.models import Role
 from outreach.accounts.services import organisations_for
-from outreach.errors import InvalidInput, NotFoundError
+from outreach.attempt import attempt
+from outreach.errors import NotFoundError
 from outreach.events.categories import categories
 from outreach.events.models import Event
 from outreach.localtime import local_today
@@ -79,10 +80,12 @@ def overview():
         "groups": presentation.GROUPS,
         "csv_query": given.query(),
     }
-    try:
-        filters = _filters(given, organisations, category_list)
-    except InvalidInput as error:
-        return render_template("stats/overview.html", error=str(error), **context), 400
+    # Reading the filters changes nothing: a bad one is shown on the page, with a 400.
+    read = attempt(None, lambda: _filters(given, organisations, category_list), commit=False)
+    if read.error is not None:
+        html = render_template("stats/overview.html", error=str(read.error), **context)
+        return html, read.error.status
+    filters = read.value
     figures = services.overview(filters)
     return render_template(
         "stats/overview.html",
