@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from outreach.accounts.models import Organisation, OrganisationKind
 from outreach.database import db
+from outreach.events import scheduling
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_midnight, local_today, local_zone
 from outreach.places.models import Community, Township, TownshipKind, Venue
@@ -619,7 +620,7 @@ def _seed_events(
             continue
         event = _event(spec, organisation, categories[spec.category])
         for session_spec in spec.sessions:
-            event.sessions.extend(_sessions(session_spec, today, venues[session_spec.venue]))
+            _add_sessions(event, session_spec, today, venues[session_spec.venue])
         for event_session in event.sessions:
             event_session.slots.extend(_slots(spec, event_session))
         report.created["events"] += 1
@@ -674,7 +675,7 @@ def _slots(spec: EventSeed, event_session: EventSession) -> list[Slot]:
     ]
 
 
-def _sessions(spec: SessionSeed, today: date, venue: Venue) -> list[EventSession]:
+def _sessions(spec: SessionSeed, today: date, venue: Venue) -> list[scheduling.NewSession]:
     """The sessions one SessionSeed stands for, dated from `today` in local time, stored UTC."""
     zone = local_zone()
     found = []
@@ -685,16 +686,32 @@ def _sessions(spec: SessionSeed, today: date, venue: Venue) -> list[EventSession
         else:
             starts_at = datetime.combine(day, time.fromisoformat(spec.start), zone)
             ends_at = datetime.combine(day, time.fromisoformat(spec.end), zone)
-        cancelled = bool(spec.cancellation_reason)
         found.append(
-            EventSession(
-                venue=venue,
+            scheduling.NewSession(
                 starts_at=starts_at.astimezone(UTC),
                 ends_at=ends_at.astimezone(UTC),
+                venue=venue,
                 all_day=spec.all_day,
                 capacity=spec.capacity,
-                status=SessionStatus.CANCELLED if cancelled else SessionStatus.SCHEDULED,
-                cancellation_reason=spec.cancellation_reason,
             )
         )
     return found
+
+
+def _add_sessions(event: Event, spec: SessionSeed, today: date, venue: Venue) -> None:
+    """Add a SessionSeed's sessions through the one path; a seed with a reason is called off.
+
+    Nobody is audited or told: there is no actor, and nobody has registered yet.
+    """
+    added = scheduling.add_sessions(None, event, _sessions(spec, today, venue), audited=False)
+    if not spec.cancellation_reason:
+        return
+    for event_session in added:
+        scheduling.change_session(
+            None,
+            event_session,
+            audited=False,
+            signalled=False,
+            status=SessionStatus.CANCELLED,
+            cancellation_reason=spec.cancellation_reason,
+        )

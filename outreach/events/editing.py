@@ -1,7 +1,8 @@
 """Staff changes to events and sessions: create, edit, reschedule, cancel, delete, clone.
 
 Every function flushes and never commits; each change writes its audit entry in the same
-transaction, and every change to a session calls `touch()` so calendar feeds notice it.
+transaction. Sessions are written only through `scheduling`, which touches them so calendar
+feeds notice, audits and signals; here are the editor's rules around it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from outreach.accounts import audit, permissions
 from outreach.accounts.models import Organisation
 from outreach.database import MAX_ID, UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError, RuleError
+from outreach.events import scheduling
 from outreach.events.hooks import hooks
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import event_with_sessions
-from outreach.events.signals import session_changed
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
 from outreach.pagination import Page, count, offset
 from outreach.places.models import Community, Township, Venue
@@ -42,9 +43,6 @@ EVENT_FIELDS = (
     "registration_closes_at",
     "reminder_hours",
 )
-SESSION_FIELDS = ("starts_at", "ends_at", "all_day", "venue_id", "capacity")
-# A change to any of these moves the session in time or space: the audit calls it a reschedule.
-RESCHEDULE_FIELDS = frozenset({"starts_at", "ends_at", "all_day", "venue_id"})
 CANCEL_FIELDS = ("status", "cancellation_reason")
 # Registration settings a copy keeps as they are, and the window it moves with the sessions.
 REGISTRATION_WINDOW = ("registration_opens_at", "registration_closes_at")
@@ -227,9 +225,7 @@ def _record_event(
 def _touch_future_sessions(event: Event) -> None:
     """Calendar entries show the event's fields: the sessions still to come must re-sync."""
     now = utcnow()
-    for event_session in event.sessions:
-        if event_session.ends_at >= now:
-            event_session.touch()
+    scheduling.follow_event(s for s in event.sessions if s.ends_at >= now)
 
 
 def create_event(actor: Any, fields: dict[str, Any]) -> Event:
@@ -271,15 +267,11 @@ def _set_event_status(
     before = audit.snapshot(event, CANCEL_FIELDS)
     event.status = status
     event.cancellation_reason = reason
-    for event_session in event.sessions:
-        event_session.touch()
     changed = audit.changes(before, audit.snapshot(event, CANCEL_FIELDS))
     _record_event(actor, action, event, changed)
-    # The sessions not called off on their own go (or come back) with the event: other
-    # layers hear of each, as when one session is cancelled (registrants get a message).
-    for event_session in event.sessions:
-        if event_session.status == SessionStatus.SCHEDULED:
-            session_changed.send(event_session, action=action, changed=changed)
+    # Every session re-syncs; those not called off on their own go (or come back) with the
+    # event, and registrants hear of each as when one session is cancelled.
+    scheduling.follow_event(event.sessions, action=action, changed=changed)
 
 
 def cancel_event(actor: Any, event: Event, reason: str) -> None:
@@ -312,26 +304,7 @@ def delete_event(actor: Any, event: Event) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Sessions
-
-
-def _session_label(event_session: EventSession) -> str:
-    """The event's title, the local day and the venue: enough to recognise a session."""
-    day = local_date(event_session.starts_at).isoformat()
-    return f"{event_session.event.title} · {day} · {event_session.venue.name}"
-
-
-def _record_session(
-    actor: Any, action: str, event_session: EventSession, changed: dict[str, Any]
-) -> None:
-    audit.record(
-        actor,
-        action,
-        event_session,
-        organisation_id=event_session.event.organisation_id,
-        label=_session_label(event_session),
-        changed=changed,
-    )
+# Sessions: the editor's rules, then the one path that writes sessions (scheduling.py)
 
 
 def _venues(ids: Iterable[int]) -> dict[int, Venue]:
@@ -346,12 +319,16 @@ def _venues(ids: Iterable[int]) -> dict[int, Venue]:
     return found
 
 
-def _apply_plan(event_session: EventSession, plan: SessionPlan, venue: Venue) -> None:
-    event_session.starts_at, event_session.ends_at = plan.span()
-    event_session.all_day = plan.all_day
-    # The id too, not only the relationship: the audit snapshot reads it before any flush.
-    event_session.venue, event_session.venue_id = venue, venue.id
-    event_session.capacity = plan.capacity
+def _schedule(plan: SessionPlan, venue: Venue) -> dict[str, Any]:
+    """A plan as the session's stored values."""
+    starts_at, ends_at = plan.span()
+    return {
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "all_day": plan.all_day,
+        "venue": venue,
+        "capacity": plan.capacity,
+    }
 
 
 def add_sessions(actor: Any, event: Event, plans: Sequence[SessionPlan]) -> list[EventSession]:
@@ -359,58 +336,35 @@ def add_sessions(actor: Any, event: Event, plans: Sequence[SessionPlan]) -> list
     if not plans:
         raise EditError(_("Please fill in at least one session."))
     venues = _venues(plan.venue_id for plan in plans)
-    created = []
-    for plan in plans:
-        event_session = EventSession(event=event, status=SessionStatus.SCHEDULED)
-        _apply_plan(event_session, plan, venues[plan.venue_id])
-        db.session.add(event_session)
-        created.append(event_session)
-    db.session.flush()
-    for event_session in created:
-        after = audit.snapshot(event_session, SESSION_FIELDS)
-        _record_session(actor, "create", event_session, audit.changes({}, after))
-    return created
+    new = [scheduling.NewSession(**_schedule(plan, venues[plan.venue_id])) for plan in plans]
+    return scheduling.add_sessions(actor, event, new)
 
 
 def update_session(actor: Any, event_session: EventSession, plan: SessionPlan) -> dict[str, Any]:
     """Reschedule, move or resize a session; returns the changes (none: nothing recorded)."""
     venue = _venues([plan.venue_id])[plan.venue_id]
-    before = audit.snapshot(event_session, SESSION_FIELDS)
-    _apply_plan(event_session, plan, venue)
-    changed = audit.changes(before, audit.snapshot(event_session, SESSION_FIELDS))
-    if changed:
-        event_session.touch()
-        action = "reschedule" if RESCHEDULE_FIELDS & changed.keys() else "update"
-        _record_session(actor, action, event_session, changed)
-        session_changed.send(event_session, action=action, changed=changed)
-    return changed
-
-
-def _set_session_status(
-    actor: Any, event_session: EventSession, action: str, status: SessionStatus, reason: str
-) -> None:
-    before = audit.snapshot(event_session, CANCEL_FIELDS)
-    event_session.status = status
-    event_session.cancellation_reason = reason
-    event_session.touch()
-    after = audit.snapshot(event_session, CANCEL_FIELDS)
-    changed = audit.changes(before, after)
-    _record_session(actor, action, event_session, changed)
-    session_changed.send(event_session, action=action, changed=changed)
+    return scheduling.change_session(actor, event_session, **_schedule(plan, venue))
 
 
 def cancel_session(actor: Any, event_session: EventSession, reason: str) -> None:
     """Call off one session; it stays listed, marked, with the reason."""
     if event_session.status == SessionStatus.CANCELLED:
         raise EditError(_("This session is already cancelled."))
-    _set_session_status(actor, event_session, "cancel", SessionStatus.CANCELLED, reason.strip())
+    scheduling.change_session(
+        actor,
+        event_session,
+        status=SessionStatus.CANCELLED,
+        cancellation_reason=reason.strip(),
+    )
 
 
 def restore_session(actor: Any, event_session: EventSession) -> None:
     """Put a cancelled session back on."""
     if event_session.status != SessionStatus.CANCELLED:
         raise EditError(_("This session is not cancelled."))
-    _set_session_status(actor, event_session, "restore", SessionStatus.SCHEDULED, "")
+    scheduling.change_session(
+        actor, event_session, status=SessionStatus.SCHEDULED, cancellation_reason=""
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -472,17 +426,18 @@ def clone_event(actor: Any, event: Event, first_day: date, title: str = "") -> E
     db.session.add(copy)
     kept = [s for s in event.sessions if s.status != SessionStatus.CANCELLED]
     days = (first_day - min(local_date(s.starts_at) for s in kept)).days if kept else 0
-    for original in kept:
-        copy.sessions.append(
-            EventSession(
-                venue_id=original.venue_id,
-                starts_at=_shifted(original.starts_at, days),
-                ends_at=_shifted(original.ends_at, days),
-                all_day=original.all_day,
-                capacity=original.capacity,
-                status=SessionStatus.SCHEDULED,
-            )
+    new = [
+        scheduling.NewSession(
+            starts_at=_shifted(original.starts_at, days),
+            ends_at=_shifted(original.ends_at, days),
+            venue=original.venue,
+            all_day=original.all_day,
+            capacity=original.capacity,
         )
+        for original in kept
+    ]
+    # The clone's one entry below tells of its sessions.
+    scheduling.add_sessions(actor, copy, new, audited=False)
     for name in REGISTRATION_WINDOW:
         if getattr(event, name) is not None:
             setattr(copy, name, _shifted(getattr(event, name), days))

@@ -31,8 +31,8 @@ from outreach.accounts import audit
 from outreach.accounts.models import Organisation
 from outreach.database import db, utcnow
 from outreach.errors import RuleError
+from outreach.events import scheduling
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
-from outreach.events.signals import session_changed
 from outreach.localtime import local_midnight, local_zone
 from outreach.places.models import Venue
 
@@ -45,7 +45,6 @@ MAX_SESSIONS_PER_EVENT = 1000
 # Reading stops with an error past this many seconds, rather than tie up a server worker.
 TIME_LIMIT_SECONDS = 30
 EVENT_FIELDS = ("title", "description", "status", "category_id", "organisation_id", "source_uid")
-SESSION_FIELDS = ("starts_at", "ends_at", "all_day", "status")
 TITLE_LENGTH = 200
 UID_LENGTH = 255
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -400,15 +399,13 @@ def _category_names() -> dict[str, Category]:
     return names
 
 
-def _session_action(changed: dict[str, Any]) -> str:
-    """How the audit and the signal name a change to a session."""
-    if "status" in changed:
-        return "cancel" if changed["status"]["after"] == SessionStatus.CANCELLED else "restore"
-    return "reschedule"
-
-
 class _Import:
-    """One run of an import: the options, the actor, the clock and the report."""
+    """One run of an import: the options, the actor, the clock and the report.
+
+    Sessions are written through the one path (scheduling.py) with no entry of their own:
+    each event's "import" entry counts what happened to its sessions. Changes are signalled,
+    so registrants hear of a session the file moved, cancelled or put back on.
+    """
 
     def __init__(self, options: ImportOptions, actor: Any, now: datetime, window: Window):
         self.options = options
@@ -466,26 +463,25 @@ class _Import:
             source_uid=entry.source_uid,
         )
         db.session.add(event)
-        for occurrence in live:
-            self.add_session(event, occurrence)
+        self.add_sessions(event, live)
         self.report.events["created"] += 1
         after = audit.snapshot(event, EVENT_FIELDS)
         self.record(event, audit.changes({}, after), Counter(created=len(live)))
 
-    def add_session(self, event: Event, occurrence: Occurrence) -> None:
-        """A new session at the chosen venue."""
-        venue = self.options.venue
-        event_session = EventSession(
-            uid=occurrence.uid,
-            venue=venue,
-            venue_id=venue.id,
-            starts_at=occurrence.starts_at,
-            ends_at=occurrence.ends_at,
-            all_day=occurrence.all_day,
-            status=SessionStatus.SCHEDULED,
-        )
-        event.sessions.append(event_session)
-        self.report.sessions["created"] += 1
+    def add_sessions(self, event: Event, occurrences: list[Occurrence]) -> None:
+        """New sessions at the chosen venue, keeping the occurrences' UIDs."""
+        new = [
+            scheduling.NewSession(
+                starts_at=occurrence.starts_at,
+                ends_at=occurrence.ends_at,
+                venue=self.options.venue,
+                all_day=occurrence.all_day,
+                uid=occurrence.uid,
+            )
+            for occurrence in occurrences
+        ]
+        scheduling.add_sessions(self.actor, event, new, audited=False)
+        self.report.sessions["created"] += len(new)
 
     def update(self, event: Event, entry: Entry) -> None:
         """Bring an imported event and its sessions in line with the file."""
@@ -496,10 +492,11 @@ class _Import:
         changed = audit.changes(before, audit.snapshot(event, EVENT_FIELDS))
         touched = self.sync_sessions(event, entry)
         if {"title", "description"} & changed.keys():
-            # Calendars show the title and text: every session still to come must re-sync.
-            for event_session in event.sessions:
-                if event_session.ends_at >= self.now and event_session.uid not in touched:
-                    event_session.touch()
+            # Calendars show the title and text: every session still to come must re-sync
+            # (those changed above already have).
+            scheduling.follow_event(
+                s for s in event.sessions if s.ends_at >= self.now and s.uid not in touched
+            )
         outcomes = Counter(touched.values())
         if changed or outcomes:
             self.report.events["updated"] += 1
@@ -517,7 +514,7 @@ class _Import:
             if event_session is not None:
                 outcome = self.apply(event_session, occurrence)
             elif not occurrence.cancelled:
-                self.add_session(event, occurrence)
+                self.add_sessions(event, [occurrence])
                 outcome = "created"
             else:
                 continue
@@ -539,32 +536,30 @@ class _Import:
 
     def apply(self, event_session: EventSession, occurrence: Occurrence) -> str:
         """Give a session the occurrence's times and status; returns the outcome."""
-        before = audit.snapshot(event_session, SESSION_FIELDS)
-        event_session.starts_at = occurrence.starts_at
-        event_session.ends_at = occurrence.ends_at
-        event_session.all_day = occurrence.all_day
+        values: dict[str, Any] = {
+            "starts_at": occurrence.starts_at,
+            "ends_at": occurrence.ends_at,
+            "all_day": occurrence.all_day,
+        }
         if occurrence.cancelled:
-            event_session.status = SessionStatus.CANCELLED
+            values["status"] = SessionStatus.CANCELLED
         elif event_session.status == SessionStatus.CANCELLED:
-            event_session.status, event_session.cancellation_reason = SessionStatus.SCHEDULED, ""
-        changed = audit.changes(before, audit.snapshot(event_session, SESSION_FIELDS))
-        if not changed:
-            self.report.sessions["unchanged"] += 1
-            return "unchanged"
-        return self.changed(event_session, changed)
+            values["status"], values["cancellation_reason"] = SessionStatus.SCHEDULED, ""
+        return self.change(event_session, values)
 
     def cancel(self, event_session: EventSession) -> str:
         """Cancel a session that left the file; returns the outcome."""
-        event_session.status = SessionStatus.CANCELLED
-        changed = {"status": {"before": SessionStatus.SCHEDULED.value, "after": "cancelled"}}
-        return self.changed(event_session, changed)
+        return self.change(event_session, {"status": SessionStatus.CANCELLED})
 
-    def changed(self, event_session: EventSession, changed: dict[str, Any]) -> str:
-        """A session changed: calendars must notice, and other layers may act on it."""
-        event_session.touch()
-        action = _session_action(changed)
-        session_changed.send(event_session, action=action, changed=changed)
-        outcome = "cancelled" if action == "cancel" else "updated"
+    def change(self, event_session: EventSession, values: dict[str, Any]) -> str:
+        """Change a session (touched and signalled by the one path); returns the outcome."""
+        changed = scheduling.change_session(self.actor, event_session, audited=False, **values)
+        if not changed:
+            outcome = "unchanged"
+        elif scheduling.action_of(changed) == "cancel":
+            outcome = "cancelled"
+        else:
+            outcome = "updated"
         self.report.sessions[outcome] += 1
         return outcome
 

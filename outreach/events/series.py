@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from outreach.accounts import audit
 from outreach.database import db, utcnow
-from outreach.events import recurrence
+from outreach.events import recurrence, scheduling
 from outreach.events.models import Event, EventSeries, EventSession, SessionStatus
 from outreach.events.recurrence import Occurrence, RecurrenceError, Rule
 from outreach.localtime import local_date, local_zone
@@ -318,37 +318,53 @@ def _store(series: EventSeries, plan: SeriesPlan) -> None:
     series.exdates = sorted(day.isoformat() for day in set(plan.exdates))
 
 
-def _removed(event: Event, event_session: EventSession) -> Occurrence:
+# The series writes sessions through the one path (scheduling.py) with one audit entry for
+# the whole regeneration (`_record`), and no signals: it only ever changes or removes sessions
+# nobody registered for (see `_split_future`), so no receiver has anybody to tell.
+
+
+def _removed(actor: Any, event_session: EventSession) -> Occurrence:
     """Delete a session; what it was is kept for the report."""
     gone = Occurrence(event_session.starts_at, event_session.ends_at)
-    event.sessions.remove(event_session)  # delete-orphan deletes the row
+    scheduling.remove_session(actor, event_session, audited=False, signalled=False)
     return gone
 
 
 def _apply(
-    event: Event, series: EventSeries, plan: SeriesPlan, venue: Venue, changes: Changes
+    actor: Any,
+    event: Event,
+    series: EventSeries,
+    plan: SeriesPlan,
+    venue: Venue,
+    changes: Changes,
 ) -> SeriesReport:
     report = SeriesReport(kept=changes.kept, past=changes.past)
-    for occurrence in changes.create:
-        event_session = EventSession(
+    new = [
+        scheduling.NewSession(
+            starts_at=occurrence.starts_at,
+            ends_at=occurrence.ends_at,
             venue=venue,
+            all_day=plan.all_day,
+            capacity=plan.capacity,
+            series_id=series.id,
+        )
+        for occurrence in changes.create
+    ]
+    report.created = scheduling.add_sessions(actor, event, new, audited=False)
+    for event_session, occurrence in changes.update:
+        scheduling.change_session(
+            actor,
+            event_session,
+            audited=False,
+            signalled=False,
             starts_at=occurrence.starts_at,
             ends_at=occurrence.ends_at,
             all_day=plan.all_day,
+            venue=venue,
             capacity=plan.capacity,
-            status=SessionStatus.SCHEDULED,
-            series_id=series.id,
         )
-        event.sessions.append(event_session)
-        report.created.append(event_session)
-    for event_session, occurrence in changes.update:
-        event_session.starts_at, event_session.ends_at = occurrence.starts_at, occurrence.ends_at
-        event_session.all_day = plan.all_day
-        event_session.venue = venue
-        event_session.capacity = plan.capacity
-        event_session.touch()
         report.updated.append(event_session)
-    report.removed = [_removed(event, item) for item in changes.remove]
+    report.removed = [_removed(actor, item) for item in changes.remove]
     return report
 
 
@@ -387,7 +403,7 @@ def save_series(
         db.session.add(series)
     _store(series, plan)
     db.session.flush()  # the series' id, for the new sessions
-    report = _apply(event, series, plan, venue, changes)
+    report = _apply(actor, event, series, plan, venue, changes)
     _record(actor, event, before, audit.snapshot(series, SERIES_FIELDS), report)
     db.session.flush()
     return report
@@ -401,9 +417,8 @@ def remove_series(event: Event, actor: Any, now: datetime | None = None) -> Seri
     now = now or utcnow()
     generated, kept = _split_future(event, series, _stored_occurrences(series), now)
     report = SeriesReport(kept=kept)
-    report.removed = [_removed(event, item) for item in generated.values()]
-    for event_session in _series_sessions(event, series):
-        event_session.series_id = None
+    report.removed = [_removed(actor, item) for item in generated.values()]
+    scheduling.leave_series(_series_sessions(event, series))
     before = audit.snapshot(series, SERIES_FIELDS)
     _record(actor, event, before, dict.fromkeys(SERIES_FIELDS), report)
     event.series = None  # delete-orphan deletes the row

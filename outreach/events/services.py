@@ -9,11 +9,12 @@ from itertools import groupby
 from typing import TypeVar
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts.models import Organisation
 from outreach.database import db
 from outreach.errors import NotFoundError
+from outreach.events.loading import event_and_places, session_places
 from outreach.events.models import PUBLIC_EVENT_STATUSES, Category, Event, EventSession
 from outreach.localtime import local_date, local_midnight, local_today
 from outreach.pagination import Page, offset
@@ -106,13 +107,7 @@ def build_filter(
 
 def _with_places_and_event(statement: Select) -> Select:
     """Eager-load what a session card shows, in the same query."""
-    return statement.options(
-        contains_eager(EventSession.event).joinedload(Event.organisation),
-        contains_eager(EventSession.event).joinedload(Event.category),
-        contains_eager(EventSession.venue).joinedload(Venue.community),
-        contains_eager(EventSession.venue).joinedload(Venue.township),
-        selectinload(EventSession.slots),
-    )
+    return statement.options(*event_and_places(joined=True), selectinload(EventSession.slots))
 
 
 def _filtered_sessions(filters: SessionFilter) -> Select:
@@ -191,12 +186,7 @@ def event_with_sessions() -> Select:
     return select(Event).options(
         joinedload(Event.organisation),
         joinedload(Event.category),
-        selectinload(Event.sessions).options(
-            joinedload(EventSession.venue).options(
-                joinedload(Venue.community), joinedload(Venue.township)
-            ),
-            selectinload(EventSession.slots),
-        ),
+        selectinload(Event.sessions).options(*session_places(), selectinload(EventSession.slots)),
     )
 
 

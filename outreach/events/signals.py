@@ -10,6 +10,7 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# Sent with the EventSession as sender, and `action` ("update", "reschedule", "cancel",
-# "restore") and `changed` ({field: {"before", "after"}}) as keyword arguments.
+# Sent by the one path that writes sessions (scheduling.py) with the EventSession as sender,
+# and `action` ("update", "reschedule", "cancel", "restore", "delete") and `changed`
+# ({field: {"before", "after"}}) as keyword arguments. Not sent for a session just added.
 session_changed = _signals.signal("session-changed")

@@ -18,11 +18,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased
 
 from outreach.accounts.models import Organisation
 from outreach.database import Named, db
 from outreach.errors import NotFoundError
+from outreach.events.loading import event_and_places
 from outreach.events.models import PUBLIC_EVENT_STATUSES, Category, Event, EventSession
 from outreach.localtime import local_midnight, local_today
 from outreach.places.models import Community, Township, Venue
@@ -169,13 +170,6 @@ def _seats_taken() -> Any:
     )
 
 
-def _eager(*path: Any) -> Any:
-    option = contains_eager(path[0])
-    for attribute in path[1:]:
-        option = option.contains_eager(attribute)
-    return option
-
-
 def _joined(statement: Select, *via: Any) -> Select:
     """Join and eagerly load what a calendar entry shows: event, organiser, kind, places.
 
@@ -183,17 +177,8 @@ def _joined(statement: Select, *via: Any) -> Select:
     """
     return (
         statement.join(EventSession.event)
-        .join(Event.organisation)
-        .join(Event.category)
         .join(EventSession.venue)
-        .join(Venue.township)
-        .outerjoin(Venue.community)
-        .options(
-            _eager(*via, EventSession.event, Event.organisation),
-            _eager(*via, EventSession.event, Event.category),
-            _eager(*via, EventSession.venue, Venue.township),
-            _eager(*via, EventSession.venue, Venue.community),
-        )
+        .options(*event_and_places(*via, joined=True))
     )
 
 

@@ -32,10 +32,10 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
 
 from outreach.database import db, utcnow
-from outreach.events.models import Event, EventSession, uid_domain
+from outreach.events.loading import event_and_places
+from outreach.events.models import uid_domain
 from outreach.feeds.calendar import build_calendar
 from outreach.feeds.content import session_facts
 from outreach.localtime import local_zone
@@ -45,7 +45,6 @@ from outreach.messages.mail import Mailer, build_email
 from outreach.messages.models import Message, MessageChannel, MessageKind, MessageStatus
 from outreach.messages.sms import SmsGateway
 from outreach.messages.transport import DeliveryError, describe
-from outreach.places.models import Venue
 from outreach.registrations.models import Registration
 
 log = logging.getLogger(__name__)
@@ -136,16 +135,7 @@ def _load(message_id: int) -> Message:
     return db.session.scalar(
         select(Message)
         .where(Message.id == message_id)
-        .options(
-            joinedload(Message.registration)
-            .joinedload(Registration.event_session)
-            .joinedload(EventSession.event)
-            .joinedload(Event.organisation),
-            joinedload(Message.registration)
-            .joinedload(Registration.event_session)
-            .joinedload(EventSession.venue)
-            .joinedload(Venue.community),
-        )
+        .options(*event_and_places(Message.registration, Registration.event_session))
         .execution_options(populate_existing=True)
     )
 

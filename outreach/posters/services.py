@@ -16,10 +16,11 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from outreach.database import db
 from outreach.errors import NotFoundError
+from outreach.events.loading import event_and_places
 from outreach.events.models import PUBLIC_EVENT_STATUSES, Event, EventSession, EventStatus
 from outreach.formatting import day, session_time
 from outreach.i18n import current_language
@@ -272,11 +273,7 @@ def _sessions_with_places() -> Select:
         select(EventSession)
         .join(EventSession.event)
         .join(EventSession.venue)
-        .options(
-            contains_eager(EventSession.event).joinedload(Event.organisation),
-            contains_eager(EventSession.venue).joinedload(Venue.community),
-            contains_eager(EventSession.venue).joinedload(Venue.township),
-        )
+        .options(*event_and_places(joined=True))
         .order_by(EventSession.starts_at, EventSession.id)
     )
 

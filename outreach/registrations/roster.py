@@ -15,8 +15,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.database import db
 from outreach.errors import NotFoundError
-from outreach.events.models import Event, EventSession
-from outreach.places.models import Venue
+from outreach.events.loading import event_and_places
+from outreach.events.models import EventSession
 from outreach.registrations import services
 from outreach.registrations.models import Registration, RegistrationStatus, Slot
 from outreach.registrations.phones import normalise_mobile
@@ -34,12 +34,7 @@ def session_for_staff(session_id: int) -> EventSession:
     event_session = db.session.scalar(
         select(EventSession)
         .where(EventSession.id == session_id)
-        .options(
-            joinedload(EventSession.event).joinedload(Event.organisation),
-            joinedload(EventSession.venue).joinedload(Venue.community),
-            joinedload(EventSession.venue).joinedload(Venue.township),
-            selectinload(EventSession.slots),
-        )
+        .options(*event_and_places(), selectinload(EventSession.slots))
     )
     if event_session is None:
         raise NotFoundError("roster", session_id)

@@ -20,8 +20,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from outreach.accounts import audit
 from outreach.database import db, utcnow
 from outreach.errors import NotFoundError, RuleError
+from outreach.events.loading import event_and_places
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.places.models import Community, Venue
+from outreach.places.models import Community
 from outreach.registrations.limits import MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
@@ -91,12 +92,7 @@ def lock_session(session_id: int) -> EventSession:
     locked = db.session.scalar(
         select(EventSession)
         .where(EventSession.id == session_id)
-        .options(
-            joinedload(EventSession.event).joinedload(Event.organisation),
-            joinedload(EventSession.venue).joinedload(Venue.township),
-            joinedload(EventSession.venue).joinedload(Venue.community),
-            selectinload(EventSession.slots),
-        )
+        .options(*event_and_places(), selectinload(EventSession.slots))
         .with_for_update(of=EventSession)
         .execution_options(populate_existing=True)
     )

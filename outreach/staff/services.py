@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from outreach.accounts import permissions
 from outreach.accounts.models import StaffUser
 from outreach.database import db
+from outreach.events.loading import event_and_places
 from outreach.events.models import Event, EventSession, EventStatus
 from outreach.localtime import local_midnight, local_today
-from outreach.places.models import Venue
 
 UPCOMING_DAYS = 14
 UPCOMING_LIMIT = 200
@@ -48,15 +48,12 @@ def _of(statement: Select, organisation_ids: set[int] | None) -> Select:
 
 
 def _sessions_with_places(organisation_ids: set[int] | None) -> Select:
-    """Sessions with their event, organisation, venue and community, in one query."""
+    """Sessions with their event (organiser, category) and places, in one query."""
     statement = (
         select(EventSession)
         .join(EventSession.event)
         .join(EventSession.venue)
-        .options(
-            contains_eager(EventSession.event).joinedload(Event.organisation),
-            contains_eager(EventSession.venue).joinedload(Venue.community),
-        )
+        .options(*event_and_places(joined=True))
     )
     return _of(statement, organisation_ids)
 
