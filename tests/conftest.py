@@ -71,9 +71,8 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 def _runs_first(item) -> bool:
-    return (
-        item.get_closest_marker("commits") is not None
-        and "database_url" not in getattr(item, "fixturenames", ())
+    return item.get_closest_marker("commits") is not None and "database_url" not in getattr(
+        item, "fixturenames", ()
     )
 
 
