@@ -281,10 +281,8 @@ def _at_most(limit: int) -> Length:
     return Length(max=limit, message=_l("Please keep this to at most %(max)d characters."))
 
 
-STATUS_CHOICES = [
-    (EventStatus.DRAFT.value, _l("Draft: only staff can see it")),
-    (EventStatus.PUBLISHED.value, _l("Published: residents can see it")),
-]
+# A new or draft event is saved as one of these; cancelling has its own page.
+STATUS_CHOICES = EventStatus.choices((EventStatus.DRAFT, EventStatus.PUBLISHED))
 
 
 def _number_when_sent(_form: Form, field: Field) -> None:

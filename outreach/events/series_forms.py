@@ -95,11 +95,7 @@ class SeriesForm(FlaskForm):
     )
     frequency = SelectField(
         _l("Repeats"),
-        choices=[
-            (Frequency.DAILY.value, _l("Daily")),
-            (Frequency.WEEKLY.value, _l("Weekly")),
-            (Frequency.MONTHLY.value, _l("Monthly")),
-        ],
+        choices=Frequency.choices(),
         default=Frequency.WEEKLY.value,
     )
     interval = _numeric(
@@ -114,10 +110,7 @@ class SeriesForm(FlaskForm):
     )
     monthly_by = RadioField(
         _l("Each month"),
-        choices=[
-            (MonthlyBy.DAY_OF_MONTH.value, _l("On a day of the month, e.g. the 31st")),
-            (MonthlyBy.WEEKDAY.value, _l("On a weekday of the month, e.g. the second Tuesday")),
-        ],
+        choices=MonthlyBy.choices(),
         default=MonthlyBy.DAY_OF_MONTH.value,
     )
     month_day = _numeric(_l("Day of the month"))

@@ -16,7 +16,7 @@ from outreach.accounts.guard import staff_blueprint
 from outreach.database import by_id, db
 from outreach.forms import NamesForm, submit, values
 from outreach.places import services
-from outreach.places.forms import TOWNSHIP_KINDS, CommunityForm, TownshipForm, VenueForm
+from outreach.places.forms import CommunityForm, TownshipForm, VenueForm
 from outreach.places.models import Community, Township, Venue
 
 bp = staff_blueprint("places_admin", __name__, url_prefix="/staff/places")
@@ -67,7 +67,6 @@ def index():
         "staff/places.html",
         townships=services.place_tree(),
         township_venues=services.venues_without_community(),
-        kinds=TOWNSHIP_KINDS,
     )
 
 
