@@ -25,10 +25,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from outreach.events import recurrence
 from outreach.events.forms import (
     CapacityField,
-    Chosen,
     ClockField,
     DayField,
-    Filled,
+    OneOfChoices,
+    ValueRequired,
     _optional_int,
     _ParsedField,
     parse_day,
@@ -90,7 +90,7 @@ class SeriesForm(FlaskForm):
 
     first_day = DayField(
         _l("First day"),
-        validators=[Filled(_l("Please choose the first day."))],
+        validators=[ValueRequired(_l("Please choose the first day."))],
         render_kw={"type": "date"},
     )
     frequency = SelectField(
@@ -100,7 +100,7 @@ class SeriesForm(FlaskForm):
     )
     interval = _numeric(
         _l("Every how many days, weeks or months"),
-        Filled(_l("Please enter how often the series repeats, e.g. 1.")),
+        ValueRequired(_l("Please enter how often the series repeats, e.g. 1.")),
     )
     weekdays = SelectMultipleField(
         _l("On these days of the week"),
@@ -133,7 +133,7 @@ class SeriesForm(FlaskForm):
         _l("Venue"),
         coerce=_optional_int,
         validate_choice=False,
-        validators=[Chosen(_l("Please choose a venue."))],
+        validators=[OneOfChoices(_l("Please choose a venue."))],
     )
     capacity = CapacityField(
         _l("Places"), render_kw={"inputmode": "numeric", "placeholder": _l("no limit")}

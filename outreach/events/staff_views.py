@@ -76,7 +76,7 @@ def new():
     """Create an event, as a draft or published straight away."""
     form = _event_form()
     if form.validate_on_submit():
-        fields = form.fields()
+        fields = form.column_values()
         permissions.require(permissions.can_edit_events(current_user, fields["organisation_id"]))
         event = editing.create_event(current_user, fields)
         db.session.commit()
@@ -91,7 +91,7 @@ def edit(event_id: int):
     event = _editable_event(event_id)
     form = _event_form(event)
     if form.validate_on_submit():
-        fields = form.fields()
+        fields = form.column_values()
         permissions.require(permissions.can_edit_events(current_user, fields["organisation_id"]))
         try:
             changed = editing.update_event(current_user, event, fields)

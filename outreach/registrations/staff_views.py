@@ -147,7 +147,7 @@ def walk_in(session_id: int):
         language = current_app.config["BABEL_DEFAULT_LOCALE"]
         try:
             registration = services.register_by_staff(
-                session_id, form.request(language), actor=current_user._get_current_object()
+                session_id, form.to_request(language), actor=current_user._get_current_object()
             )
         except services.RegistrationError as error:
             db.session.rollback()

@@ -106,7 +106,7 @@ def register(session_id: int):
     form = _form_for(event_session, _community_choices(*event.sessions), request.form)
     if form.validate():
         try:
-            wanted = replace(form.request(current_language()), owned_tokens=_owned_tokens())
+            wanted = replace(form.to_request(current_language()), owned_tokens=_owned_tokens())
             registration = services.register(session_id, wanted)
         except services.RegistrationError as error:
             db.session.rollback()

@@ -77,7 +77,7 @@ def overview():
         "categories": category_list,
         "titles": presentation.TITLES,
         "groups": presentation.GROUPS,
-        "csv_query": given.query(),
+        "csv_query": given.query_args(),
     }
     try:
         filters = _filters(given, organisations, category_list)
