@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from outreach import models  # noqa: F401  (every enum's module)
+from outreach.enums import LabelledEnum
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "outreach" / "translations"
@@ -132,3 +136,25 @@ def test_translations_keep_every_placeholder(language):
         for text in strings:
             assert set(placeholder.findall(text)) <= wanted | set(placeholder.findall(ids[0]))
             assert set(placeholder.findall(text)) >= set(placeholder.findall(ids[0])) - {"num"}
+
+
+def _labelled_enums() -> list[type[LabelledEnum]]:
+    found, pending = [], list(LabelledEnum.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_enum_shown_to_people_names_its_members_in_both_languages(app):
+    enums = {cls.__name__ for cls in _labelled_enums()}
+    assert {"EventStatus", "SessionStatus", "RegistrationStatus", "MessageKind", "Role"} <= enums
+    for cls in _labelled_enums():
+        for member in cls:
+            with force_locale("en"):
+                english = (str(member.label), str(member.description))
+            with force_locale("zh"):
+                chinese = (str(member.label), str(member.description))
+            assert all(english) and all(chinese), member
+            assert all(re.search(r"[\u4e00-\u9fff]", text) for text in chinese), member

@@ -8,14 +8,15 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from outreach.accounts import admin_views, commands, permissions, views
+from outreach.accounts import admin_views, audit, commands, permissions, views
+from outreach.accounts.models import OrganisationKind, Role
 from outreach.accounts.services import load_user
 from outreach.extensions import login_manager
 
 
 def init_app(app: Flask) -> None:
     """Staff sessions (Flask-Login), `can` for templates, the sign-in and administration
-    pages, and `flask create-staff`."""
+    pages, `flask create-staff`, and the names of roles and kinds in the audit trail."""
     login_manager.user_loader(load_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please sign in to see that page.")
@@ -25,6 +26,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(commands.create_staff_command)
+    audit.name_values(app, "role", Role)
+    audit.name_values(app, "kind", OrganisationKind)
 
 
 def _permission_checks() -> dict[str, Any]:

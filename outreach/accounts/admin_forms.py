@@ -10,27 +10,6 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from outreach.accounts.models import OrganisationKind, Role
 from outreach.forms import NamesForm, choice_field, options
 
-ORGANISATION_KINDS = {
-    OrganisationKind.DISTRICT_DEPARTMENT: _l("District department"),
-    OrganisationKind.HEALTH_CENTRE: _l("Community health service centre"),
-    OrganisationKind.STREET_OFFICE: _l("Street or township office"),
-    OrganisationKind.COMMUNITY_COMMITTEE: _l("Community committee"),
-    OrganisationKind.SCHOOL: _l("School"),
-    OrganisationKind.OTHER: _l("Other"),
-}
-
-ROLES = {
-    Role.MANAGER: _l("Manager: everything, including the organisation's staff"),
-    Role.ORGANISER: _l("Organiser: creates and changes events"),
-    Role.CHECKER: _l("Checker: checks residents in"),
-}
-
-ROLE_NAMES = {
-    Role.MANAGER: _l("Manager"),
-    Role.ORGANISER: _l("Organiser"),
-    Role.CHECKER: _l("Checker"),
-}
-
 
 class OrganisationForm(NamesForm):
     """An organisation's names and kind."""
@@ -38,7 +17,7 @@ class OrganisationForm(NamesForm):
     kind = choice_field(
         _l("Kind"),
         _l("Please choose what kind of organisation it is."),
-        choices=options((kind.value, label) for kind, label in ORGANISATION_KINDS.items()),
+        choices=options(OrganisationKind.choices()),
     )
 
 
@@ -46,7 +25,7 @@ def _role_field() -> SelectField:
     return choice_field(
         _l("Role"),
         _l("Please choose a role: manager, organiser or checker."),
-        choices=options((role.value, label) for role, label in ROLES.items()),
+        choices=options(Role.choices()),
         default=Role.ORGANISER.value,
     )
 

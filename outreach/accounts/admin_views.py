@@ -10,10 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from outreach.accounts import permissions, services
+from outreach.accounts import audit, permissions, services
 from outreach.accounts.admin_forms import (
-    ORGANISATION_KINDS,
-    ROLE_NAMES,
     ExistingMemberForm,
     NewAdminAccountForm,
     NewMemberForm,
@@ -111,32 +109,6 @@ def _valid_or_400(form: FlaskForm) -> None:
         )
 
 
-# Coded values of a few fields, in words; other values are shown as they were recorded.
-VALUES = {
-    "role": {role.value: name for role, name in ROLE_NAMES.items()},
-    # Kinds of organisations, and of townships (TownshipKind of places, a higher package,
-    # which accounts does not import).
-    "kind": {kind.value: name for kind, name in ORGANISATION_KINDS.items()}
-    | {"street": _l("Street (街道)"), "township": _l("Township (乡)")},
-    # The statuses of events, sessions and registrations (EventStatus, SessionStatus and
-    # RegistrationStatus of the higher packages); a value means the same wherever it occurs.
-    "status": {
-        "draft": _l("Draft"),
-        "published": _l("Published"),
-        "scheduled": _l("Scheduled"),
-        "cancelled": _l("Cancelled"),
-        "confirmed": _l("Confirmed"),
-        "waitlisted": _l("On the waitlist"),
-    },
-    # Who a message to registrants went to (outreach.messages.models.NoticeSegment).
-    "segment": {
-        "all": _l("Everyone registered (confirmed and waitlisted)"),
-        "checked_in": _l("Only those who checked in"),
-        "not_checked_in": _l("Only those who have not checked in"),
-    },
-}
-
-
 def _saved(message: str, target: str):
     """Say that the change is saved, and go on to `target`."""
     flash(message, "info")
@@ -167,7 +139,6 @@ def organisations():
     return render_template(
         "staff/organisations.html",
         organisations=services.organisations_for(current_user),
-        kinds=ORGANISATION_KINDS,
     )
 
 
@@ -200,8 +171,7 @@ def _organisation_page(
         members=services.members(organisation),
         existing=existing or ExistingMemberForm(prefix="existing", formdata=None),
         new=new or NewMemberForm(prefix="new", formdata=None),
-        kinds=ORGANISATION_KINDS,
-        roles=ROLE_NAMES,
+        roles=list(Role),
     )
 
 
@@ -270,7 +240,7 @@ def _require_admin() -> None:
 def users():
     """Every staff account with its memberships."""
     _require_admin()
-    return render_template("staff/users.html", users=services.accounts(), roles=ROLE_NAMES)
+    return render_template("staff/users.html", users=services.accounts())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -290,7 +260,6 @@ def _user_page(user: StaffUser, password_form: PasswordForm | None = None):
         "staff/users_detail.html",
         user=user,
         password_form=password_form or PasswordForm(formdata=None),
-        roles=ROLE_NAMES,
     )
 
 
@@ -367,5 +336,5 @@ def audit_trail():
         action_names=ACTIONS,
         target_names=TARGETS,
         field_names=FIELDS,
-        value_names=VALUES,
+        value_names=audit.value_names(),
     )

@@ -7,8 +7,13 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from flask import Flask, current_app
+
 from outreach.accounts.models import AuditEntry
 from outreach.database import db
+from outreach.enums import LabelledEnum
+
+EXTENSION = "outreach.accounts.audit"
 
 
 def _plain(value: Any) -> Any:
@@ -77,3 +82,19 @@ def record_saved(
         return
     action = "create" if before is None else "update"
     record(actor, action, target, organisation_id=organisation_id, label=label, changed=changed)
+
+
+def name_values(app: Flask, field: str, *enums: type[LabelledEnum]) -> None:
+    """Let the trail show the coded values of `field` by the labels of `enums`.
+
+    Each package lends the enums of the fields it records (accounts cannot import those of the
+    packages above it); a value means the same wherever it occurs ("cancelled").
+    """
+    names = app.extensions.setdefault(EXTENSION, {}).setdefault(field, {})
+    for members in enums:
+        names.update({member.value: member.label for member in members})
+
+
+def value_names() -> dict[str, dict[str, Any]]:
+    """{field: {coded value: label}} for the trail's page; other values are shown as recorded."""
+    return current_app.extensions.get(EXTENSION, {})

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.database import Named, db, enum_column, utcnow
+from outreach.enums import LabelledEnum
 
 
-class OrganisationKind(enum.StrEnum):
+class OrganisationKind(LabelledEnum):
     """What sort of body an organisation is."""
 
-    DISTRICT_DEPARTMENT = "district_department"
-    HEALTH_CENTRE = "health_centre"
-    STREET_OFFICE = "street_office"
-    COMMUNITY_COMMITTEE = "community_committee"
-    SCHOOL = "school"
-    OTHER = "other"
+    DISTRICT_DEPARTMENT = "district_department", _l("District department")
+    HEALTH_CENTRE = "health_centre", _l("Community health service centre")
+    STREET_OFFICE = "street_office", _l("Street or township office")
+    COMMUNITY_COMMITTEE = "community_committee", _l("Community committee")
+    SCHOOL = "school", _l("School")
+    OTHER = "other", _l("Other")
 
 
 class Organisation(Named, db.Model):
@@ -35,12 +36,17 @@ class Organisation(Named, db.Model):
     )
 
 
-class Role(enum.StrEnum):
-    """A staff member's role in one organisation, from most to least powerful."""
+class Role(LabelledEnum):
+    """A staff member's role in one organisation, from most to least powerful; the
+    description says what the role may do."""
 
-    MANAGER = "manager"
-    ORGANISER = "organiser"
-    CHECKER = "checker"
+    MANAGER = (
+        "manager",
+        _l("Manager"),
+        _l("Manager: everything, including the organisation's staff"),
+    )
+    ORGANISER = "organiser", _l("Organiser"), _l("Organiser: creates and changes events")
+    CHECKER = "checker", _l("Checker"), _l("Checker: checks residents in")
 
 
 class StaffUser(UserMixin, db.Model):

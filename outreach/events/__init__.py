@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from outreach.accounts import audit
 from outreach.events import (
     admin_views,
     commands,
@@ -14,12 +15,13 @@ from outreach.events import (
     staff_views,
     views,
 )
+from outreach.events.models import EventStatus, SessionStatus
 
 
 def init_app(app: Flask) -> None:
     """The public listings and event page, the hooks the packages above fill in, the staff's
-    event editor, series and calendar import pages, the administrators' category pages, and
-    `flask import-ics`."""
+    event editor, series and calendar import pages, the administrators' category pages,
+    `flask import-ics`, and the names of event and session statuses in the audit trail."""
     hooks.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff_views.bp)
@@ -27,3 +29,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(import_views.bp)
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(commands.import_ics_command)
+    audit.name_values(app, "status", EventStatus, SessionStatus)

@@ -253,7 +253,7 @@ def _choice_values(field: Field) -> set[Any]:
     return {choice[0] for choice in field.choices or ()}
 
 
-class Chosen:
+class OneOfChoices:
     """The field's value is one of its choices (set by the view); else the given message."""
 
     def __init__(self, message: str) -> None:
@@ -264,8 +264,9 @@ class Chosen:
             raise StopValidation(self.message)
 
 
-class Filled:
-    """A parsed field must be filled in; a parse error already says what is wrong."""
+class ValueRequired:
+    """A parsed field (a day, a time, a number) must hold a value, else the given message; when
+    parsing failed, the parse error already says what is wrong and stands alone."""
 
     def __init__(self, message: str) -> None:
         self.message = message
@@ -281,10 +282,8 @@ def _at_most(limit: int) -> Length:
     return Length(max=limit, message=_l("Please keep this to at most %(max)d characters."))
 
 
-STATUS_CHOICES = [
-    (EventStatus.DRAFT.value, _l("Draft: only staff can see it")),
-    (EventStatus.PUBLISHED.value, _l("Published: residents can see it")),
-]
+# A new or draft event is saved as one of these; cancelling has its own page.
+STATUS_CHOICES = EventStatus.choices((EventStatus.DRAFT, EventStatus.PUBLISHED))
 
 
 def _number_when_sent(_form: Form, field: Field) -> None:
@@ -314,20 +313,20 @@ class EventForm(FlaskForm):
         _l("Category"),
         coerce=_optional_int,
         validate_choice=False,
-        validators=[Chosen(_l("Please choose a category."))],
+        validators=[OneOfChoices(_l("Please choose a category."))],
     )
     organisation_id = SelectField(
         _l("Organisation"),
         coerce=_optional_int,
         validate_choice=False,
-        validators=[Chosen(_l("Please choose one of your organisations."))],
+        validators=[OneOfChoices(_l("Please choose one of your organisations."))],
     )
     audience = StringField(_l("Who it is for"), filters=[_strip], validators=[_at_most(200)])
     status = SelectField(
         _l("Status"),
         choices=STATUS_CHOICES,
         validate_choice=False,
-        validators=[Chosen(_l("Please choose draft or published."))],
+        validators=[OneOfChoices(_l("Please choose draft or published."))],
     )
     max_party_size = IntegerField(
         _l("People per registration, at most"),
@@ -369,7 +368,7 @@ class EventForm(FlaskForm):
         self.category_id.choices = [(c.id, c.display_name(locale)) for c in categories]
         self.organisation_id.choices = [(o.id, o.display_name(locale)) for o in organisations]
 
-    def fields(self) -> dict[str, Any]:
+    def column_values(self) -> dict[str, Any]:
         """The entered values by column name, for the editing services."""
         values = {
             "title": self.title.data,
@@ -612,7 +611,7 @@ class CloneForm(FlaskForm):
 
     first_day = DayField(
         _l("New first date"),
-        validators=[Filled(_l("Please enter the new first date."))],
+        validators=[ValueRequired(_l("Please enter the new first date."))],
         render_kw={"type": "date"},
     )
     title = StringField(_l("New title (optional)"), filters=[_strip], validators=[_at_most(200)])

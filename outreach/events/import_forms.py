@@ -11,7 +11,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
 
 from outreach.events.editing import VenueGroup
-from outreach.events.forms import Chosen
+from outreach.events.forms import OneOfChoices
 from outreach.events.importer import MAX_FILE_BYTES
 
 
@@ -32,18 +32,18 @@ class ImportForm(FlaskForm):
     organisation = SelectField(
         _l("Organisation"),
         validate_choice=False,
-        validators=[Chosen(_l("Please choose one of your organisations."))],
+        validators=[OneOfChoices(_l("Please choose one of your organisations."))],
     )
     venue = SelectField(
         _l("Venue of the new sessions"),
         coerce=_venue_id,
         validate_choice=False,
-        validators=[Chosen(_l("Please choose a venue."))],
+        validators=[OneOfChoices(_l("Please choose a venue."))],
     )
     category = SelectField(
         _l("Category of the new events"),
         validate_choice=False,
-        validators=[Chosen(_l("Please choose a category."))],
+        validators=[OneOfChoices(_l("Please choose a category."))],
     )
     publish = BooleanField(_l("Publish the new events at once (otherwise they are drafts)"))
 

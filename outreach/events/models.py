@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from flask import current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -24,28 +24,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.accounts.models import Organisation
 from outreach.database import Named, db, enum_column, utcnow
+from outreach.enums import LabelledEnum
 from outreach.places.models import Venue
 
 if TYPE_CHECKING:
     from outreach.registrations.models import Registration, Slot
 
 
-class EventStatus(enum.StrEnum):
+class EventStatus(LabelledEnum):
     """Drafts are visible to staff only; published and cancelled events are public."""
 
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    CANCELLED = "cancelled"
+    DRAFT = "draft", _l("Draft"), _l("Draft: only staff can see it")
+    PUBLISHED = "published", _l("Published"), _l("Published: residents can see it")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 PUBLIC_EVENT_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 
 
-class SessionStatus(enum.StrEnum):
+class SessionStatus(LabelledEnum):
     """A cancelled session stays listed, marked, so residents and calendars learn of it."""
 
-    SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
+    SCHEDULED = "scheduled", _l("Scheduled")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 def uid_domain() -> str:

@@ -7,7 +7,6 @@ Tuesday at 09:00" stays at 09:00 local whatever the offset does.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +17,7 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr, weekday
 from flask_babel import lazy_gettext as _l
 
+from outreach.enums import LabelledEnum
 from outreach.errors import RuleError
 
 # Limits that keep one request from expanding a rule into an unbounded number of rows.
@@ -28,19 +28,19 @@ ORDINALS = (1, 2, 3, 4, -1)  # first … fourth, and -1 for the last one in the 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # index = date.weekday()
 
 
-class Frequency(enum.StrEnum):
+class Frequency(LabelledEnum):
     """How often the rule repeats, before the interval."""
 
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"
+    DAILY = "daily", _l("Daily")
+    WEEKLY = "weekly", _l("Weekly")
+    MONTHLY = "monthly", _l("Monthly")
 
 
-class MonthlyBy(enum.StrEnum):
+class MonthlyBy(LabelledEnum):
     """A monthly rule falls on a day of the month (the 31st) or an n-th weekday (2nd Tuesday)."""
 
-    DAY_OF_MONTH = "day"
-    WEEKDAY = "weekday"
+    DAY_OF_MONTH = "day", _l("On a day of the month, e.g. the 31st")
+    WEEKDAY = "weekday", _l("On a weekday of the month, e.g. the second Tuesday")
 
 
 _RRULE_FREQ = {Frequency.DAILY: "DAILY", Frequency.WEEKLY: "WEEKLY", Frequency.MONTHLY: "MONTHLY"}

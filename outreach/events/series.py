@@ -7,7 +7,6 @@ and nobody changed since; everything else is kept and reported.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from outreach.accounts import audit
 from outreach.database import db, utcnow
+from outreach.enums import LabelledEnum
 from outreach.events import recurrence, scheduling
 from outreach.events.models import Event, EventSeries, EventSession, SessionStatus
 from outreach.events.recurrence import Occurrence, RecurrenceError, Rule
@@ -39,12 +39,13 @@ class SeriesError(RecurrenceError):
     """A series that cannot be saved or removed as asked; names the field, speaks to users."""
 
 
-class KeptReason(enum.StrEnum):
+class KeptReason(LabelledEnum):
     """Why regenerating left a future session of the series alone."""
 
-    CANCELLED = "cancelled"
-    CHANGED = "changed"  # rescheduled, moved or resized on its own
-    REGISTERED = "registered"  # residents have registered: never moved or deleted by a rule
+    CANCELLED = "cancelled", _l("cancelled")
+    CHANGED = "changed", _l("changed on its own")  # rescheduled, moved or resized on its own
+    # Residents have registered: never moved or deleted by a rule.
+    REGISTERED = "registered", _l("residents have registered")
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from outreach.events import recurrence
 from outreach.events.forms import (
     CapacityField,
-    Chosen,
     ClockField,
     DayField,
-    Filled,
+    OneOfChoices,
+    ValueRequired,
     _optional_int,
     _ParsedField,
     parse_day,
@@ -91,21 +91,17 @@ class SeriesForm(FlaskForm):
 
     first_day = DayField(
         _l("First day"),
-        validators=[Filled(_l("Please choose the first day."))],
+        validators=[ValueRequired(_l("Please choose the first day."))],
         render_kw={"type": "date"},
     )
     frequency = SelectField(
         _l("Repeats"),
-        choices=[
-            (Frequency.DAILY.value, _l("Daily")),
-            (Frequency.WEEKLY.value, _l("Weekly")),
-            (Frequency.MONTHLY.value, _l("Monthly")),
-        ],
+        choices=Frequency.choices(),
         default=Frequency.WEEKLY.value,
     )
     interval = _numeric(
         _l("Every how many days, weeks or months"),
-        Filled(_l("Please enter how often the series repeats, e.g. 1.")),
+        ValueRequired(_l("Please enter how often the series repeats, e.g. 1.")),
     )
     weekdays = SelectMultipleField(
         _l("On these days of the week"),
@@ -115,10 +111,7 @@ class SeriesForm(FlaskForm):
     )
     monthly_by = RadioField(
         _l("Each month"),
-        choices=[
-            (MonthlyBy.DAY_OF_MONTH.value, _l("On a day of the month, e.g. the 31st")),
-            (MonthlyBy.WEEKDAY.value, _l("On a weekday of the month, e.g. the second Tuesday")),
-        ],
+        choices=MonthlyBy.choices(),
         default=MonthlyBy.DAY_OF_MONTH.value,
     )
     month_day = _numeric(_l("Day of the month"))
@@ -141,7 +134,7 @@ class SeriesForm(FlaskForm):
         _l("Venue"),
         coerce=_optional_int,
         validate_choice=False,
-        validators=[Chosen(_l("Please choose a venue."))],
+        validators=[OneOfChoices(_l("Please choose a venue."))],
     )
     capacity = CapacityField(
         _l("Places"), render_kw={"inputmode": "numeric", "placeholder": _l("no limit")}

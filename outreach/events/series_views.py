@@ -39,17 +39,12 @@ def _form(event: Event, groups: list[editing.VenueGroup]) -> SeriesForm:
 
 
 def _kept_text(report: series.SeriesReport) -> str:
-    reasons = {
-        series.KeptReason.CANCELLED: _("cancelled"),
-        series.KeptReason.CHANGED: _("changed on its own"),
-        series.KeptReason.REGISTERED: _("residents have registered"),
-    }
     items = [
         _(
             "%(when)s (%(reason)s)",
             when=f"{day(local_date(kept.event_session.starts_at))} "
             f"{session_time(kept.event_session)}",
-            reason=reasons[kept.reason],
+            reason=kept.reason.label,
         )
         for kept in report.kept[:LISTED_KEPT]
     ]

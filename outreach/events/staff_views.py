@@ -76,7 +76,7 @@ def new():
     """Create an event, as a draft or published straight away."""
     form = _event_form()
     if form.validate_on_submit():
-        fields = form.fields()
+        fields = form.column_values()
         permissions.require(permissions.can_edit_events(current_user, fields["organisation_id"]))
         if created := attempt(form, lambda: editing.create_event(current_user, fields)):
             flash(_("The event has been created. Now add its sessions."), "success")
@@ -90,7 +90,7 @@ def edit(event_id: int):
     event = _editable_event(event_id)
     form = _event_form(event)
     if form.validate_on_submit():
-        fields = form.fields()
+        fields = form.column_values()
         permissions.require(permissions.can_edit_events(current_user, fields["organisation_id"]))
         if updated := attempt(form, lambda: editing.update_event(current_user, event, fields)):
             flash(_("Saved.") if updated.value else _("Nothing was changed."), "success")

@@ -102,7 +102,7 @@ def registration_facts(
 ) -> SessionFacts:
     """A resident's registration as a calendar entry: the session, their status, a reminder."""
     waitlisted = registration.status == RegistrationStatus.WAITLISTED
-    status = _("On the waitlist") if waitlisted else _("Confirmed")
+    status = str(registration.status.label)
     people = ngettext("%(num)d person", "%(num)d people", registration.party_size)
     return session_facts(
         registration.event_session,

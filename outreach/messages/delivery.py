@@ -212,7 +212,7 @@ class Channels:
         # one per language, and building one (its VTIMEZONE above all) is most of the work.
         self._calendars: dict[tuple, bytes] = {}
 
-    def off(self, channel: MessageChannel) -> str | None:
+    def why_unusable(self, channel: MessageChannel) -> str | None:
         """Why a channel cannot be used at all, if it cannot."""
         if channel == MessageChannel.EMAIL and not self.mailer.enabled:
             return NO_MAIL
@@ -297,7 +297,7 @@ def _mark(message: Message, outcome: str, now: datetime, error: str = "") -> Non
 
 def _deliver(message: Message, channels: Channels, now: datetime) -> str:
     """Send one claimed message and mark it; returns the outcome."""
-    reason = _reason_to_skip(message, now) or channels.off(message.channel)
+    reason = _reason_to_skip(message, now) or channels.why_unusable(message.channel)
     if reason is not None:
         _mark(message, "skipped", now, reason)
         return "skipped"

@@ -13,32 +13,8 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Regexp
 
 from outreach.errors import InvalidInput
-from outreach.messages.models import MessageChannel, MessageKind, MessageStatus, NoticeSegment
+from outreach.messages.models import MessageStatus, NoticeSegment
 
-SEGMENT_LABELS = {
-    NoticeSegment.ALL: _l("Everyone registered (confirmed and waitlisted)"),
-    NoticeSegment.CHECKED_IN: _l("Only those who checked in"),
-    NoticeSegment.NOT_CHECKED_IN: _l("Only those who have not checked in"),
-}
-STATUS_LABELS = {
-    MessageStatus.PENDING: _l("Waiting to be sent"),
-    MessageStatus.SENDING: _l("Being sent"),
-    MessageStatus.SENT: _l("Sent"),
-    MessageStatus.FAILED: _l("Failed"),
-    MessageStatus.SKIPPED: _l("Not sent"),
-}
-KIND_LABELS = {
-    MessageKind.CONFIRMED: _l("Registration confirmed"),
-    MessageKind.WAITLISTED: _l("On the waitlist"),
-    MessageKind.PROMOTED: _l("Moved up from the waitlist"),
-    MessageKind.CANCELLED: _l("Registration cancelled"),
-    MessageKind.SESSION_CANCELLED: _l("Session cancelled"),
-    MessageKind.SESSION_RESCHEDULED: _l("Session changed"),
-    MessageKind.SESSION_RESTORED: _l("Session back on"),
-    MessageKind.REMINDER: _l("Reminder"),
-    MessageKind.NOTICE: _l("Message from staff"),
-}
-CHANNEL_LABELS = {MessageChannel.EMAIL: _l("E-mail"), MessageChannel.SMS: _l("Text message")}
 MAX_SUBJECT = 120
 MAX_BODY = 2000
 
@@ -68,7 +44,7 @@ class NoticeForm(FlaskForm):
     session_id = SelectField(_l("Which sessions"), coerce=_optional_id)
     segment = RadioField(
         _l("Send to"),
-        choices=[(segment.value, label) for segment, label in SEGMENT_LABELS.items()],
+        choices=NoticeSegment.choices(),
         default=NoticeSegment.ALL.value,
     )
     subject = StringField(

@@ -2,59 +2,60 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.accounts.models import StaffUser
 from outreach.database import db, enum_column, utcnow
+from outreach.enums import LabelledEnum
 from outreach.events.models import Event, EventSession
 from outreach.registrations.models import Registration
 
 
-class MessageChannel(enum.StrEnum):
+class MessageChannel(LabelledEnum):
     """E-mail when the registration has an address, else a text message through the webhook."""
 
-    EMAIL = "email"
-    SMS = "sms"
+    EMAIL = "email", _l("E-mail")
+    SMS = "sms", _l("Text message")
 
 
-class MessageStatus(enum.StrEnum):
+class MessageStatus(LabelledEnum):
     """Pending until a deliverer claims it (sending), then sent, failed or skipped.
 
     Skipped: nothing was sent on purpose (the channel is not configured, the registration was
     cancelled before its reminder, the personal data were erased).
     """
 
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    SKIPPED = "skipped"
+    PENDING = "pending", _l("Waiting to be sent")
+    SENDING = "sending", _l("Being sent")
+    SENT = "sent", _l("Sent")
+    FAILED = "failed", _l("Failed")
+    SKIPPED = "skipped", _l("Not sent")
 
 
-class MessageKind(enum.StrEnum):
+class MessageKind(LabelledEnum):
     """What a message tells the resident."""
 
-    CONFIRMED = "confirmed"
-    WAITLISTED = "waitlisted"
-    PROMOTED = "promoted"
-    CANCELLED = "cancelled"
-    SESSION_CANCELLED = "session_cancelled"
-    SESSION_RESCHEDULED = "session_rescheduled"
-    SESSION_RESTORED = "session_restored"
-    REMINDER = "reminder"
-    NOTICE = "notice"
+    CONFIRMED = "confirmed", _l("Registration confirmed")
+    WAITLISTED = "waitlisted", _l("On the waitlist")
+    PROMOTED = "promoted", _l("Moved up from the waitlist")
+    CANCELLED = "cancelled", _l("Registration cancelled")
+    SESSION_CANCELLED = "session_cancelled", _l("Session cancelled")
+    SESSION_RESCHEDULED = "session_rescheduled", _l("Session changed")
+    SESSION_RESTORED = "session_restored", _l("Session back on")
+    REMINDER = "reminder", _l("Reminder")
+    NOTICE = "notice", _l("Message from staff")
 
 
-class NoticeSegment(enum.StrEnum):
+class NoticeSegment(LabelledEnum):
     """Which registrants a staff notice goes to."""
 
-    ALL = "all"
-    CHECKED_IN = "checked_in"
-    NOT_CHECKED_IN = "not_checked_in"
+    ALL = "all", _l("Everyone registered (confirmed and waitlisted)")
+    CHECKED_IN = "checked_in", _l("Only those who checked in")
+    NOT_CHECKED_IN = "not_checked_in", _l("Only those who have not checked in")
 
 
 class Notice(db.Model):

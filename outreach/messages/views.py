@@ -15,14 +15,7 @@ from outreach.events.models import Event
 from outreach.formatting import day, name, session_time
 from outreach.localtime import local_date
 from outreach.messages import services
-from outreach.messages.forms import (
-    CHANNEL_LABELS,
-    KIND_LABELS,
-    SEGMENT_LABELS,
-    STATUS_LABELS,
-    NoticeForm,
-    parse_status,
-)
+from outreach.messages.forms import NoticeForm, parse_status
 from outreach.messages.models import Message, MessageChannel, MessageStatus
 from outreach.messages.transport import explain
 from outreach.pagination import page_number
@@ -77,8 +70,6 @@ def _page(event: Event, form: NoticeForm, *, previewed: bool = False, status: in
         audience=reached,
         previewed=previewed,
         history=services.notices_of(event),
-        segment_labels=SEGMENT_LABELS,
-        status_labels=STATUS_LABELS,
     )
     return html, status
 
@@ -148,9 +139,6 @@ def outbox():
         chosen=status,
         counts=services.status_counts(),
         statuses=list(MessageStatus),
-        status_labels=STATUS_LABELS,
-        kind_labels=KIND_LABELS,
-        channel_labels=CHANNEL_LABELS,
         masked=masked,
         explain=explain,
     )

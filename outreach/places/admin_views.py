@@ -17,7 +17,7 @@ from outreach.attempt import submit
 from outreach.database import by_id
 from outreach.forms import NamesForm, values
 from outreach.places import services
-from outreach.places.forms import TOWNSHIP_KINDS, CommunityForm, TownshipForm, VenueForm
+from outreach.places.forms import CommunityForm, TownshipForm, VenueForm
 from outreach.places.models import Community, Township, Venue
 
 bp = staff_blueprint("places_admin", __name__, url_prefix="/staff/places")
@@ -68,7 +68,6 @@ def index():
         "staff/places.html",
         townships=services.place_tree(),
         township_venues=services.venues_without_community(),
-        kinds=TOWNSHIP_KINDS,
     )
 
 

@@ -17,11 +17,6 @@ from outreach.places.models import Community, Township, TownshipKind
 
 T = TypeVar("T")
 
-TOWNSHIP_KINDS = {
-    TownshipKind.STREET: _l("Street (街道)"),
-    TownshipKind.TOWNSHIP: _l("Township (乡)"),
-}
-
 
 class WithinRange:
     """A finite number between two bounds (NaN and infinity are refused, not compared)."""
@@ -41,7 +36,7 @@ class TownshipForm(NamesForm):
     kind = choice_field(
         _l("Kind"),
         _l("Please choose street or township."),
-        choices=options((kind.value, label) for kind, label in TOWNSHIP_KINDS.items()),
+        choices=options(TownshipKind.choices()),
     )
 
 

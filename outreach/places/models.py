@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import enum
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Numeric, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.database import Named, db, enum_column
+from outreach.enums import LabelledEnum
 
 
-class TownshipKind(enum.StrEnum):
+class TownshipKind(LabelledEnum):
     """街道 (an urban street office area) or 乡 (a rural township)."""
 
-    STREET = "street"
-    TOWNSHIP = "township"
+    STREET = "street", _l("Street (街道)")
+    TOWNSHIP = "township", _l("Township (乡)")
 
 
 class Township(Named, db.Model):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
+from outreach.accounts import audit
 from outreach.events.hooks import hooks
 from outreach.registrations import commands, receivers, services, slot_views, staff_views, views
+from outreach.registrations.models import RegistrationStatus
 
 
 def init_app(app: Flask) -> None:
     """What events asks of registrations (the event page's registration part, counting who
     hears of a change), the resident's pages, the slot and roster pages, the receivers of
-    session changes, and `flask purge-personal-data`."""
+    session changes, `flask purge-personal-data`, and the names of registration statuses in
+    the audit trail."""
     hooks(app).event_page = views.event_page
     hooks(app).count_registrants = services.count_registrants
     app.register_blueprint(views.bp)
@@ -19,3 +22,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(staff_views.bp)
     receivers.connect()
     app.cli.add_command(commands.purge_personal_data_command)
+    audit.name_values(app, "status", RegistrationStatus)

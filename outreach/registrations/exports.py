@@ -17,14 +17,7 @@ from openpyxl.styles import Font
 
 from outreach.events.models import EventSession
 from outreach.localtime import local_date, local_zone
-from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.roster import Roster, RosterEntry
-
-STATUS_LABELS = {
-    RegistrationStatus.CONFIRMED: _l("Confirmed"),
-    RegistrationStatus.WAITLISTED: _l("On the waitlist"),
-    RegistrationStatus.CANCELLED: _l("Cancelled"),
-}
 
 
 @dataclass(frozen=True)
@@ -42,7 +35,7 @@ def _staff_label(user) -> str:
 
 COLUMNS = (
     Column(_l("Code"), lambda e: e.registration.code),
-    Column(_l("Status"), lambda e: str(STATUS_LABELS[e.registration.status])),
+    Column(_l("Status"), lambda e: str(e.registration.status.label)),
     Column(_l("Waitlist position"), lambda e: e.position),
     Column(_l("Number of people"), lambda e: e.registration.party_size),
     Column(_l("Time slot"), lambda e: e.registration.slot.label if e.registration.slot else ""),

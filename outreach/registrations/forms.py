@@ -56,7 +56,7 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(_l("Please agree to the privacy notice."))],
     )
 
-    def request(self, language: str) -> RegistrationRequest:
+    def to_request(self, language: str) -> RegistrationRequest:
         """What the registration service needs, from the validated form."""
         slot = self.slot.data or ""
         community = self.community.data if self.community is not None else None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.accounts.models import StaffUser
 from outreach.database import db, enum_column, utcnow
+from outreach.enums import LabelledEnum
 from outreach.events.models import EventSession
 from outreach.places.models import Community
 
@@ -33,12 +34,12 @@ class Slot(db.Model):
     event_session: Mapped[EventSession] = relationship(back_populates="slots")
 
 
-class RegistrationStatus(enum.StrEnum):
+class RegistrationStatus(LabelledEnum):
     """Confirmed holds seats; waitlisted waits in order; cancelled holds nothing."""
 
-    CONFIRMED = "confirmed"
-    WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
+    CONFIRMED = "confirmed", _l("Confirmed")
+    WAITLISTED = "waitlisted", _l("On the waitlist")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)

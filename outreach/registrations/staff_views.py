@@ -151,7 +151,7 @@ def walk_in(session_id: int):
     registered = submit(
         form,
         lambda: _registered_message(
-            services.register_by_staff(session_id, form.request(language), actor=actor)
+            services.register_by_staff(session_id, form.to_request(language), actor=actor)
         ),
     )
     if registered:

@@ -105,7 +105,7 @@ def register(session_id: int):
     form = _form_for(event_session, _community_choices(*event.sessions), request.form)
 
     def register_them():
-        wanted = replace(form.request(current_language()), owned_tokens=_owned_tokens())
+        wanted = replace(form.to_request(current_language()), owned_tokens=_owned_tokens())
         return services.register(session_id, wanted)
 
     outcome = submit(form, register_them)

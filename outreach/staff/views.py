@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from flask import render_template
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
-from outreach.events.models import EventStatus
 from outreach.staff import services
 
 bp = staff_blueprint("staff", __name__, url_prefix="/staff")
-
-EVENT_STATUSES = {
-    EventStatus.DRAFT: _l("Draft"),
-    EventStatus.PUBLISHED: _l("Published"),
-    EventStatus.CANCELLED: _l("Cancelled"),
-}
 
 
 @bp.get("/")
@@ -27,6 +19,5 @@ def dashboard():
     return render_template(
         "staff/dashboard.html",
         board=services.dashboard(current_user),
-        event_statuses=EVENT_STATUSES,
         days=services.UPCOMING_DAYS,
     )

@@ -50,7 +50,7 @@ class FilterInput:
             category=(args.get("category") or "").strip()[:20],
         )
 
-    def query(self) -> dict[str, str]:
+    def query_args(self) -> dict[str, str]:
         """The filters as query parameters, for links to the CSV files."""
         found = {"from": self.date_from, "to": self.date_to}
         if self.organisation:

@@ -78,7 +78,7 @@ def overview():
         "categories": category_list,
         "titles": presentation.TITLES,
         "groups": presentation.GROUPS,
-        "csv_query": given.query(),
+        "csv_query": given.query_args(),
     }
     # Reading the filters changes nothing: a bad one is shown on the page, with a 400.
     read = attempt(None, lambda: _filters(given, organisations, category_list), commit=False)
