@@ -76,7 +76,7 @@ class ServerProcess:
         workers: int = 2,
         threads: int = 1,
         env: dict[str, str] | None = None,
-        start_timeout: float = 30,
+        start_timeout: float = 90,  # a busy two-core machine needs far more than the usual 5 s
     ) -> None:
         self.database_url = database_url
         self.instance_path = Path(instance_path)
