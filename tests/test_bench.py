@@ -7,8 +7,10 @@ are not judged, but the correctness of the registration burst and of the crash t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +37,8 @@ def test_quick_bench_runs_end_to_end_and_writes_its_table(tmp_path):
     _wrk_or_skip()
     output = tmp_path / "quick.md"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTREACH_")}
-    finished = subprocess.run(
+    # Its own process group: if it overruns, the gunicorn servers it started go with it.
+    bench = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -48,11 +51,22 @@ def test_quick_bench_runs_end_to_end_and_writes_its_table(tmp_path):
         ],
         cwd=PROJECT_DIR,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=600,  # under a minute alone; far longer beside another xdist worker
-        check=False,
+        start_new_session=True,
     )
+    try:
+        # Under a minute alone; far longer beside another xdist worker.
+        stdout, stderr = bench.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        os.killpg(bench.pid, signal.SIGKILL)
+        bench.communicate()
+        raise
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(bench.pid, signal.SIGKILL)  # nothing it started outlives the test
+    finished = subprocess.CompletedProcess(bench.args, bench.returncode, stdout, stderr)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     table = output.read_text(encoding="utf-8")
     for measure in (
