@@ -129,7 +129,6 @@ def _manage_context(registration):
         "position": services.waitlist_position(registration),
         "qr": qr_svg(registration.code),
         "party_form": PartySizeForm(party_size=registration.party_size),
-        "confirm_form": ConfirmForm(),
         "is_new": request.args.get("new") == "1",
     }
 
