@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "FEED_VERSION_TTL": 5,
     # The most sessions a public feed holds (the earliest in its window); see feeds.services.
     "FEED_MAX_SESSIONS": 2000,
+    # The most bytes a public feed holds (the earliest sessions that fit): Google Calendar
+    # stops reading feeds of about 1 MB.
+    "FEED_MAX_BYTES": 1_000_000,
     # Messages to residents. The public address of the site, for links in messages written
     # outside a request (reminders, `flask deliver`); None: the request's, else SERVER_NAME.
     "BASE_URL": None,
@@ -97,6 +100,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CACHE_URL": ("CACHE_URL", str),
     "FEED_VERSION_TTL": ("FEED_VERSION_TTL", float),
     "FEED_MAX_SESSIONS": ("FEED_MAX_SESSIONS", int),
+    "FEED_MAX_BYTES": ("FEED_MAX_BYTES", int),
     "BASE_URL": ("BASE_URL", str),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -112,15 +112,8 @@ def _alarm(summary: str, lead: timedelta) -> Alarm:
     return alarm
 
 
-def build_calendar(
-    name: str,
-    sessions: Iterable[SessionFacts],
-    zone: ZoneInfo,
-    *,
-    refresh: timedelta | None,
-    description: str = "",
-) -> bytes:
-    """A complete VCALENDAR with one VEVENT per session and a VTIMEZONE for the zone."""
+def _head(name: str, zone: ZoneInfo, refresh: timedelta | None, description: str) -> Calendar:
+    """The calendar's own properties, without components."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -137,13 +130,75 @@ def build_calendar(
     if refresh is not None:
         calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", vDuration(refresh))
-    sessions = list(sessions)
-    timed = [f.starts_at for f in sessions if not f.all_day]
+    return calendar
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+def _document(head: Calendar, zone: ZoneInfo, shown: Sequence[SessionFacts], entries: list[bytes]):
+    """The head, the VTIMEZONE the shown sessions need, and the serialised entries."""
+    timed = [f.starts_at for f in shown if not f.all_day]
     if timed:
-        calendar.add_component(_timezone(zone, min(timed), max(timed)))
+        head.add_component(_timezone(zone, min(timed), max(timed)))
+    text = head.to_ical()
+    # Serialising the whole calendar would serialise each entry again: splice them in.
+    return text[: -len(_END)] + b"".join(entries) + _END
+
+
+def build_calendar(
+    name: str,
+    sessions: Iterable[SessionFacts],
+    zone: ZoneInfo,
+    *,
+    refresh: timedelta | None,
+    description: str = "",
+) -> bytes:
+    """A complete VCALENDAR with one VEVENT per session and a VTIMEZONE for the zone."""
+    sessions = list(sessions)
+    entries = [_vevent(facts, zone).to_ical() for facts in sessions]
+    return _document(_head(name, zone, refresh, description), zone, sessions, entries)
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A calendar kept under a size, and how many of the sessions offered it holds."""
+
+    body: bytes
+    shown: int
+
+
+def build_bounded_calendar(
+    name: str,
+    sessions: Sequence[SessionFacts],
+    zone: ZoneInfo,
+    *,
+    refresh: timedelta | None,
+    max_bytes: int,
+    more: bool,
+    cut_description: Callable[[int], str],
+) -> Bounded:
+    """A VCALENDAR of at most `max_bytes` bytes holding the first sessions that fit.
+
+    When sessions are left out (or `more` says there were others beyond those offered), the
+    calendar's description is `cut_description(number shown)`. Each entry is serialised
+    once; the room for them is what the longest head (with that description and a time zone
+    spanning every session offered) leaves.
+    """
+    longest = _head(name, zone, refresh, cut_description(len(sessions)))
+    room = max_bytes - len(_document(longest, zone, sessions, []))
+    entries: list[bytes] = []
+    used = 0
     for facts in sessions:
-        calendar.add_component(_vevent(facts, zone))
-    return calendar.to_ical()
+        entry = _vevent(facts, zone).to_ical()
+        used += len(entry)
+        if used > room:
+            break
+        entries.append(entry)
+    shown = sessions[: len(entries)]
+    cut = more or len(entries) < len(sessions)
+    head = _head(name, zone, refresh, cut_description(len(entries)) if cut else "")
+    return Bounded(_document(head, zone, shown, entries), len(entries))
 
 
 def _timezone(zone: ZoneInfo, first: datetime, last: datetime) -> Timezone:

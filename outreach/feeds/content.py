@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from outreach.database import Named
-from outreach.events.models import EventSession
+from outreach.events.models import Event, EventSession
 from outreach.feeds.calendar import SessionFacts
+from outreach.feeds.links import public_url
+from outreach.formatting import clock
 from outreach.registrations.models import Registration, RegistrationStatus
 from outreach.registrations.services import seats_left
 
@@ -47,43 +48,76 @@ def _state(event_session: EventSession, taken: int | None) -> str:
     return "" if taken is None else seats_text(event_session, taken)
 
 
+# About how much of an event's summary and description a calendar entry carries: enough for
+# what to bring, fasting before a blood test or the rain plan, not a whole imported page.
+ABOUT_LIMIT = 2000
+_SENTENCE_ENDS = "。！？；.!?;\n"
+
+
+def about_event(event: Event, url: str) -> str:
+    """The event's summary and description, cut near ABOUT_LIMIT characters (at the end of a
+    sentence when one is near) with a line sending the reader to the event page."""
+    summary, description = event.summary.strip(), event.description.strip()
+    # Imported events often repeat the summary as the description's first sentence.
+    repeated = summary and description.startswith(summary)
+    parts = (description,) if repeated else (summary, description)
+    text = "\n\n".join(part for part in parts if part)
+    if len(text) <= ABOUT_LIMIT:
+        return text
+    cut = text[:ABOUT_LIMIT]
+    sentence_end = max(cut.rfind(mark) for mark in _SENTENCE_ENDS)
+    if sentence_end >= ABOUT_LIMIT * 3 // 4:
+        cut = cut[: sentence_end + 1]
+    more = _("More on the event page: %(url)s", url=url)
+    return f"{cut.rstrip()}…\n{more}"
+
+
 def session_facts(
     event_session: EventSession,
     language: str,
     *,
     taken: int | None = None,
     prefix: str = "",
+    suffix: str = "",
     notes: tuple[str, ...] = (),
     changed_at: datetime | None = None,
     alarms: tuple[timedelta, ...] = (),
+    window: tuple[datetime, datetime] | None = None,
+    called_off: bool = False,
 ) -> SessionFacts:
     """What a calendar shows of a session, in the reader's language.
 
     `taken` (confirmed seats) adds the places left; `prefix` goes before the title (after
-    "[Cancelled]"); `notes` are lines for the description; `changed_at` is a later change
-    than the session's and event's own (a registration's, in a personal feed).
+    "[Cancelled]") and `suffix` after it; `notes` are lines for the description; `changed_at`
+    is a later change than the session's and event's own (a registration's, in a personal
+    feed); `window` replaces the session's start and end (a slot's); `called_off` marks the
+    entry cancelled although the session is not (a cancelled registration), one sequence on.
     """
     event = event_session.event
     summary = f"{prefix} {event.title}" if prefix else event.title
-    if event_session.is_cancelled:
+    if suffix:
+        summary = f"{summary} · {suffix}"
+    cancelled = event_session.is_cancelled or called_off
+    if cancelled:
         # Outlook ignores STATUS: the title itself says it. (Not inside the f-string, where
         # message extraction would not find it.)
-        cancelled = _("[Cancelled]")
-        summary = f"{cancelled} {summary}"
-    url = url_for("events.event", event_id=event.id, _external=True)
-    parts = (event.summary, *notes, _state(event_session, taken), url)
+        mark = _("[Cancelled]")
+        summary = f"{mark} {summary}"
+    url = public_url("events.event", event_id=event.id)
+    parts = (about_event(event, url), *notes, _state(event_session, taken), url)
     venue = event_session.venue
     geo = None
     if venue.latitude is not None and venue.longitude is not None:
         geo = (float(venue.latitude), float(venue.longitude))
     last_modified = max(event_session.updated_at, event.updated_at)
+    starts_at, ends_at = window or (event_session.starts_at, event_session.ends_at)
     return SessionFacts(
         uid=event_session.uid,
         summary=summary,
-        starts_at=event_session.starts_at,
-        ends_at=event_session.ends_at,
-        all_day=event_session.all_day,
-        sequence=event_session.sequence,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        all_day=event_session.all_day and window is None,
+        sequence=event_session.sequence + (1 if called_off else 0),
         created=event_session.created_at,
         last_modified=max(last_modified, changed_at) if changed_at else last_modified,
         description="\n\n".join(part for part in parts if part),
@@ -91,27 +125,70 @@ def session_facts(
         url=url,
         organizer=event.organisation.display_name(language),
         categories=(event.category.display_name(language),),
-        cancelled=event_session.is_cancelled,
+        cancelled=cancelled,
         geo=geo,
-        alarms=alarms,
+        # Nobody needs reminding of a session that is off.
+        alarms=() if cancelled else alarms,
     )
 
 
-def registration_facts(
-    registration: Registration, taken: int, language: str, reminder: timedelta
-) -> SessionFacts:
-    """A resident's registration as a calendar entry: the session, their status, a reminder."""
-    waitlisted = registration.status == RegistrationStatus.WAITLISTED
+def slot_window(registration: Registration) -> tuple[datetime, datetime] | None:
+    """The start and end of the registration's slot, when the slot has times of its own."""
+    slot = registration.slot
+    if slot is None or slot.starts_at is None:
+        return None
+    return slot.starts_at, slot.ends_at or slot.starts_at
+
+
+def _registration_notes(registration: Registration) -> tuple[str, ...]:
+    """Status and party size, then the slot's label and times when there is a slot."""
     status = str(registration.status.label)
     people = ngettext("%(num)d person", "%(num)d people", registration.party_size)
+    notes = [f"{status} · {people}"]
+    slot = registration.slot
+    if slot is not None:
+        times = ""
+        if slot.starts_at is not None:
+            end = f"–{clock(slot.ends_at)}" if slot.ends_at else ""
+            times = f" {clock(slot.starts_at)}{end}"
+        notes.append(_("Time slot: %(slot)s", slot=f"{slot.label}{times}"))
+    return tuple(notes)
+
+
+def registration_facts(
+    registration: Registration,
+    taken: int,
+    language: str,
+    reminder: timedelta,
+    *,
+    extra: tuple[str, ...] = (),
+    alarms: tuple[timedelta, ...] | None = None,
+) -> SessionFacts:
+    """A resident's registration as a calendar entry: the session in the slot's time window,
+    the slot's label, their status, reminders counted from the slot's start; `extra` lines
+    (the code and the manage link, in the registration's own file). A cancelled registration
+    is a cancelled entry with the same UID."""
+    waitlisted = registration.status == RegistrationStatus.WAITLISTED
+    slot = registration.slot
     return session_facts(
         registration.event_session,
         language,
         taken=taken,
         prefix=_("[Waitlist]") if waitlisted else "",
-        notes=(f"{status} · {people}",),
+        suffix=slot.label if slot is not None else "",
+        notes=(*_registration_notes(registration), *extra),
         changed_at=registration.updated_at,
-        alarms=(reminder,),
+        alarms=(reminder,) if alarms is None else alarms,
+        window=slot_window(registration),
+        called_off=registration.status == RegistrationStatus.CANCELLED,
+    )
+
+
+def own_entry_lines(registration: Registration, manage_url: str) -> tuple[str, ...]:
+    """What only the registration's own file says: the code to show and the manage link."""
+    return (
+        _("Confirmation code: %(code)s (show it at the desk)", code=registration.code),
+        _("See, change or cancel your registration: %(url)s", url=manage_url),
     )
 
 

@@ -96,6 +96,11 @@ def max_sessions() -> int:
     return current_app.config["FEED_MAX_SESSIONS"]
 
 
+def max_bytes() -> int:
+    """The most bytes one public feed holds: it keeps the earliest sessions that fit."""
+    return current_app.config["FEED_MAX_BYTES"]
+
+
 def public_version(slugs: Mapping[str, str], start: datetime) -> Version:
     """Resolve the slugs and read the version of their feed, in one query.
 
@@ -257,6 +262,21 @@ def personal_registrations(token: str, start: datetime) -> list[tuple[Registrati
     statement = _active_registrations(statement, token, start)
     rows = db.session.execute(statement.order_by(EventSession.starts_at, EventSession.id))
     return [(registration, int(taken)) for registration, taken in rows]
+
+
+def feed_owner(token: str) -> Registration:
+    """The newest (not erased) registration holding this feed token; else NotFoundError."""
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise NotFoundError("registration", "token")
+    owner = db.session.scalar(
+        select(Registration)
+        .where(Registration.feed_token == token, Registration.purged_at.is_(None))
+        .order_by(Registration.created_at.desc(), Registration.id.desc())
+        .limit(1)
+    )
+    if owner is None:
+        raise NotFoundError("registration", "token")
+    return owner
 
 
 def reset_feed_tokens(registration: Registration) -> int:

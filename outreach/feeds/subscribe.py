@@ -1,19 +1,23 @@
-"""Subscribe links for pages: a feed's address, its webcal:// form, Google's link and a QR code.
+"""Subscribe links for pages: a feed's address, its webcal:// form, Google's link, the https
+page that explains the choices, and a QR code of that page.
 
 Calendar apps subscribe to `webcal://` links (Apple opens them directly); Google's "add by
-URL" page wants the webcal form URL-encoded; the plain address is for pasting into Outlook or
-ICSx⁵. The QR code carries the webcal link, for posters and for phones.
+URL" page wants the webcal form URL-encoded; the plain address is for pasting into a calendar
+that takes one. The QR code never carries the webcal link: WeChat's scanner (and many
+Android cameras) cannot open it. It carries an https page of ours with every choice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-from flask import current_app, url_for
+from flask import current_app, request
 from flask_babel import gettext as _
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 
+from outreach.feeds.links import public_url
 from outreach.i18n import current_language
 from outreach.registrations.qr import qr_svg
 
@@ -29,11 +33,12 @@ GOOGLE_ADD_BY_URL = "https://calendar.google.com/calendar/r?cid="
 
 @dataclass(frozen=True)
 class Subscription:
-    """The ways to subscribe to one feed."""
+    """The ways to subscribe to one feed, and the page explaining them (what QR codes open)."""
 
     url: str
     webcal: str
     google: str
+    page: str
     qr: Markup
 
 
@@ -48,30 +53,58 @@ def google_link(url: str) -> str:
     return GOOGLE_ADD_BY_URL + quote(webcal(url), safe="")
 
 
-def subscription(url: str) -> Subscription:
-    """Every way to subscribe to the feed at `url` (an absolute http or https address)."""
-    link = webcal(url)
+def subscription(url: str, page: str | None = None) -> Subscription:
+    """Every way to subscribe to the feed at `url`; `page` is the https page explaining them
+    (by default the one of that feed: see page_for)."""
+    page = page or page_for(url)
     return Subscription(
         url=url,
-        webcal=link,
+        webcal=webcal(url),
         google=google_link(url),
-        qr=qr_svg(link, scale=4, title=_("QR code of the calendar subscription")),
+        page=page,
+        qr=qr_svg(page, scale=4, title=_("QR code of the page to add this calendar")),
     )
 
 
-def scope_url(scope: str, slug: str, **filters: str) -> str:
-    """The absolute address of a page's feed, in the reader's language (Chinese needs no ?lang)."""
+def page_for(url: str) -> str:
+    """The https page that explains how to subscribe to one of our feeds, from its address.
+
+    An address that is not one of our feeds is a ValueError: a page never explains others'.
+    """
+    parts = urlsplit(url)
+    base_path = urlsplit(current_app.config.get("BASE_URL") or "").path.rstrip("/")
+    path = parts.path.removeprefix(base_path or request.script_root)
+    try:
+        endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException as error:
+        raise ValueError(f"not a feed of this site: {url}") from error
+    filters = {k: v for k, v in parse_qsl(parts.query) if k in SCOPES and k not in args}
+    if endpoint == "feeds.personal":
+        return public_url("feeds.subscribe_personal", token=args["token"], **_language())
+    if endpoint == "feeds.event_feed":
+        return public_url("feeds.event_calendar", event_id=args["event_id"], **_language())
+    for kind, feed_endpoint in SCOPES.items():
+        if endpoint == feed_endpoint:
+            return public_url(
+                "feeds.subscribe_page", kind=kind, slug=args["slug"], **filters, **_language()
+            )
+    raise ValueError(f"not a feed of this site: {url}")
+
+
+def _language() -> dict[str, str]:
+    """?lang= for a language other than the default (Chinese needs none)."""
     language = current_language()
-    if language != current_app.config["BABEL_DEFAULT_LOCALE"]:
-        filters["lang"] = language
-    return url_for(SCOPES[scope], slug=slug, _external=True, **filters)
+    return {"lang": language} if language != current_app.config["BABEL_DEFAULT_LOCALE"] else {}
+
+
+def scope_url(scope: str, slug: str, **filters: str) -> str:
+    """The absolute address of a page's feed, in the reader's language."""
+    return public_url(SCOPES[scope], slug=slug, **filters, **_language())
 
 
 def event_url(event_id: int) -> str:
     """The absolute address of one event's (a campaign's) feed, in the reader's language."""
-    language = current_language()
-    extra = {"lang": language} if language != current_app.config["BABEL_DEFAULT_LOCALE"] else {}
-    return url_for("feeds.event_feed", event_id=event_id, _external=True, **extra)
+    return public_url("feeds.event_feed", event_id=event_id, **_language())
 
 
 def subscribe_to(scope: str, slug: str, **filters: str) -> Subscription:

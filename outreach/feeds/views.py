@@ -6,6 +6,7 @@ language is part of the URL (`?lang=en`, Chinese by default) and nothing here ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import (
@@ -29,8 +30,9 @@ from outreach.events import services as event_services
 from outreach.events.models import Event
 from outreach.feeds import content, responses, services, subscribe
 from outreach.feeds.cache import BuiltFeed, cached, remembered_version
-from outreach.feeds.calendar import SessionFacts, build_calendar
+from outreach.feeds.calendar import SessionFacts, build_bounded_calendar, build_calendar
 from outreach.feeds.content import session_facts
+from outreach.feeds.links import public_url
 from outreach.i18n import current_language
 from outreach.localtime import local_date, local_zone
 from outreach.registrations import services as registration_services
@@ -43,7 +45,7 @@ bp = Blueprint("feeds", __name__)
 REFRESH = timedelta(hours=1)
 # Part of every cache key: raise it when the way feeds are written changes, so that bodies
 # built by the old code (kept in Redis across a deployment) are not served by the new.
-FORMAT = "1"
+FORMAT = "2"
 
 
 def _feed_language() -> str:
@@ -70,21 +72,46 @@ def _built(
     return BuiltFeed.of(body, max((f.last_modified for f in facts), default=start))
 
 
+def _cut_description(start: datetime) -> Callable[[int], str]:
+    """What a feed cut short says of itself, given how many sessions it shows."""
+    home = public_url("events.index")
+    day = formatting.day(local_date(start), with_year=True)
+
+    def describe(shown: int) -> str:
+        return _(
+            "This calendar shows the first %(num)d sessions from %(day)s on: calendar apps "
+            "stop reading larger ones. Later sessions are on %(site)s, and in the smaller "
+            "calendars of each community, street or township, organiser and kind of event.",
+            num=shown,
+            day=day,
+            site=home,
+        )
+
+    return describe
+
+
+def _bounded(name: str, facts: list[SessionFacts], start: datetime, more: bool) -> BuiltFeed:
+    """A public calendar under FEED_MAX_BYTES, keeping the earliest sessions that fit; its
+    last change is the newest shown entry's, or the window's start."""
+    bounded = build_bounded_calendar(
+        name,
+        facts,
+        local_zone(),
+        refresh=REFRESH,
+        max_bytes=services.max_bytes(),
+        more=more,
+        cut_description=_cut_description(start),
+    )
+    shown = facts[: bounded.shown]
+    return BuiltFeed.of(bounded.body, max((f.last_modified for f in shown), default=start))
+
+
 def _build_public(ids: dict[str, int], language: str, start: datetime) -> BuiltFeed:
     with force_locale(language):
         rows = services.public_sessions(ids, start)
         facts = [session_facts(s, language, taken=taken) for s, taken in rows]
-        description = ""
-        if len(rows) >= services.max_sessions():
-            description = _(
-                "This calendar shows the first %(num)d sessions from %(day)s on. Subscribe "
-                "to the calendar of a community or of a street or township to see all of "
-                "its sessions.",
-                num=len(rows),
-                day=formatting.day(local_date(start), with_year=True),
-            )
         name = content.calendar_name(services.named(ids), language)
-        return _built(name, facts, start, description)
+        return _bounded(name, facts, start, more=len(rows) >= services.max_sessions())
 
 
 def _public_feed(dimension: str | None = None, slug: str | None = None) -> Response:
@@ -137,7 +164,8 @@ def _build_event(event_id: int, language: str, start: datetime) -> BuiltFeed:
         facts = [session_facts(s, language, taken=taken) for s, taken in rows]
         # Usually in the identity map already, loaded with the sessions.
         event = db.session.get(Event, event_id)
-        return _built(event.title if event else "", facts, start)
+        more = len(rows) >= services.max_sessions()
+        return _bounded(event.title if event else "", facts, start, more)
 
 
 @bp.get("/feeds/events/<id:event_id>.ics")
@@ -160,6 +188,42 @@ def event_calendar(event_id: int):
     event = event_services.public_event(event_id)
     feed = subscribe.subscription(subscribe.event_url(event.id))
     return render_template("feeds/event_calendar.html", event=event, feed=feed)
+
+
+@bp.get("/subscribe/<kind>/<slug>")
+def subscribe_page(kind: str, slug: str):
+    """The page a subscribe QR code opens: every way to add a township's, community's,
+    organiser's or kind's calendar (?category= / ?organisation= narrow it), in the reader's
+    language. WeChat's scanner opens https pages, not webcal:// links."""
+    if kind not in subscribe.SCOPES:
+        raise NotFoundError("calendar", kind)
+    slugs = _slugs(kind, slug)
+    version = services.public_version(slugs, services.window_start())
+    filters = {name: value for name, value in slugs.items() if name != kind}
+    feed = subscribe.subscribe_to(kind, slug, **filters)
+    name = content.calendar_name(services.named(version.ids), current_language())
+    return render_template("feeds/subscribe.html", name=name, feed=feed, personal=False)
+
+
+@bp.get("/subscribe/me/<token>")
+def subscribe_personal(token: str):
+    """The page the manage page's calendar QR code opens: how to add the resident's own feed.
+    Private like the feed: not stored, not indexed, not sent on as a referrer."""
+    owner = services.feed_owner(token)
+    feed = subscribe.subscription(feed_url(owner))
+    page = render_template(
+        "feeds/subscribe.html", name=_("My registrations"), feed=feed, personal=True
+    )
+    response = current_app.make_response(page)
+    _private(response)
+    return response
+
+
+def _private(response: Response) -> None:
+    """Headers of a page or file whose address is a resident's secret."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Referrer-Policy"] = "no-referrer"
 
 
 def _reminder() -> timedelta:
@@ -197,7 +261,43 @@ def reset_personal(token: str):
 def feed_url(registration: Registration) -> str:
     """The https address of a resident's personal feed, in the language they registered in."""
     language = {"lang": registration.language} if registration.language != "zh" else {}
-    return url_for("feeds.personal", token=registration.feed_token, _external=True, **language)
+    return public_url("feeds.personal", token=registration.feed_token, **language)
+
+
+# Reminders of a resident's own calendar file: the evening before (fasting, papers to bring)
+# and FEED_REMINDER_MINUTES before the slot starts.
+DAY_BEFORE = timedelta(days=1)
+
+
+@bp.get("/r/<token>.ics")
+def registration_ics(token: str):
+    """A resident's own registration as a calendar file: the slot's time window, the code and
+    the manage link, the UID of its entry in the personal feed, reminders from the slot's
+    start. A cancelled registration gives a cancelled entry (same UID, next SEQUENCE), so
+    that opening the file again strikes or removes the entry already in the calendar."""
+    registration = registration_services.by_token(token)
+    if registration.purged_at is not None:
+        raise NotFoundError("registration", "token")
+    language = current_language()
+    session_id = registration.session_id
+    taken = registration_services.seats_taken([session_id]).get(session_id, 0)
+    manage = public_url("registrations.manage", token=registration.manage_token)
+    reminder = _reminder()
+    facts = content.registration_facts(
+        registration,
+        taken,
+        language,
+        reminder,
+        extra=content.own_entry_lines(registration, manage),
+        alarms=tuple(sorted({DAY_BEFORE, reminder}, reverse=True)),
+    )
+    body = build_calendar(facts.summary, [facts], local_zone(), refresh=None)
+    response = current_app.make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    filename = f"registration-{registration.code}.ics"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    _private(response)
+    return response
 
 
 def forget_session_reads(response: Response) -> Response:
