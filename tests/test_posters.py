@@ -251,11 +251,11 @@ def test_an_event_in_one_community_subscribes_to_the_community(client, make, dis
     make.event_session(event, district["xuante_hall"], day=FAR)
     make.event_session(event, district["xuante_hall"], day=FAR + timedelta(days=7))
     response = client.get(f"/events/{event.id}/poster")
-    assert qr_codes(response)[1] == "http://localhost/communities/xuante#subscribe"
+    assert qr_codes(response)[1] == "http://localhost/subscribe/community/xuante"
     assert "扫码把本社区的活动加入手机日历" in text_of(response)
-    community_page = text_of(client.get("/communities/xuante"))
-    assert 'id="subscribe"' in community_page
-    assert 'href="webcal://localhost/feeds/communities/xuante.ics"' in community_page
+    explainer = text_of(client.get("/subscribe/community/xuante"))
+    assert 'id="subscribe"' in explainer
+    assert 'href="webcal://localhost/feeds/communities/xuante.ics"' in explainer
 
 
 def test_a_school_of_the_township_makes_it_a_campaign(client, make, district):
@@ -476,15 +476,18 @@ def test_community_poster_in_english_with_its_codes(client, coming):
     assert "What's on in Xuante Community" in page and "Liulitun Subdistrict" in page
     assert qr_codes(response) == [
         "http://localhost/communities/xuante?lang=en",
-        "http://localhost/communities/xuante?lang=en#subscribe",
+        "http://localhost/subscribe/community/xuante?lang=en",
     ]
 
 
-def test_community_poster_codes_open_the_community_page_and_its_subscribe_box(client, coming):
-    assert qr_codes(client.get("/communities/xuante/poster")) == [
+def test_community_poster_codes_open_the_community_page_and_its_subscribe_page(client, coming):
+    codes = qr_codes(client.get("/communities/xuante/poster"))
+    assert codes == [
         "http://localhost/communities/xuante",
-        "http://localhost/communities/xuante#subscribe",
+        "http://localhost/subscribe/community/xuante",
     ]
+    # Both are https(-able) pages: no code on a poster is a bare webcal:// link.
+    assert not any(code.startswith("webcal:") for code in codes)
 
 
 def test_a_quiet_community_says_nothing_is_planned(client, district):

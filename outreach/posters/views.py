@@ -4,8 +4,9 @@ Each poster carries two QR codes of absolute addresses, built like every externa
 the request (https behind the proxy, see PROXY_FIX): the page to register on (or to see what
 is on), and a page to subscribe to a calendar feed. The calendar code opens a page
 rather than the feed itself: WeChat's scanner and most Android cameras do not open webcal://
-links, and an https link to the .ics would only import the dates once; the page offers the
-webcal:// button (Apple's calendars subscribe in one tap), Google's link and instructions.
+links, and an https link to the .ics would only import the dates once; the page (a
+community's `/subscribe/community/<slug>`, a campaign's `/events/<id>/calendar`) leads with
+what works in China, then offers the webcal:// button and the address to copy.
 """
 
 from __future__ import annotations
@@ -70,9 +71,9 @@ def event(event_id: int):
         if poster.community is not None:
             # One community: its feed also brings residents the community's other events.
             calendar = url_for(
-                "events.community",
+                "feeds.subscribe_page",
+                kind="community",
                 slug=poster.community.slug,
-                _anchor="subscribe",
                 _external=True,
                 **args,
             )
@@ -103,7 +104,7 @@ def community(slug: str):
         args = _language_args(language)
         page = url_for("events.community", slug=slug, _external=True, **args)
         calendar = url_for(
-            "events.community", slug=slug, _anchor="subscribe", _external=True, **args
+            "feeds.subscribe_page", kind="community", slug=slug, _external=True, **args
         )
         codes = (
             qr_code(page, _("Scan to see every session and register")),

@@ -1,4 +1,5 @@
-"""Subscribe boxes on the public pages and the resident's personal feed on the manage page."""
+"""Subscribe boxes on the public pages and the resident's personal feed on the manage page,
+and the https pages their QR codes open (never a bare webcal:// link: WeChat cannot open it)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,28 @@ from outreach.feeds import subscribe
 from outreach.registrations.qr import qr_svg
 from tests.web import post_form
 
-QR_TITLE = "QR code of the calendar subscription"
+QR_TITLE = "QR code of the page to add this calendar"
+# In the order the box gives them: what works in mainland China first, Outlook and Google last.
 INSTRUCTIONS_EN = (
-    "iPhone, iPad and Mac (Apple Calendar)",
+    "A session you registered for",
+    "Text messages",
+    "iPhone and iPad",
+    "Other calendars that take a web address",
     "File › New Calendar Subscription",
+    "Subscribe from web",
+    "Google Calendar cannot be reached from mainland China.",
     "Add to Google Calendar",
     "Other calendars › + › From URL",
     "Google Calendar takes several hours, sometimes a day, to show changes",
-    "Subscribe from web",
-    "ICSx⁵ (or DAVx⁵)",
 )
+# The explainer page of each page's feed: what its QR code opens.
+EXPLAINERS = {
+    "/townships/liu-li-tun": "/subscribe/township/liu-li-tun",
+    "/communities/xuan-te": "/subscribe/community/xuan-te",
+    "/organisations/centre": "/subscribe/organisation/centre",
+    "/categories/health": "/subscribe/category/health",
+    "/events/{event}": "/subscribe/organisation/centre?category=health",
+}
 
 
 def text_of(response) -> str:
@@ -81,9 +94,15 @@ def test_each_page_offers_its_feed_in_english(client, subscribable_event, page, 
         + quote(f"webcal://localhost{feed_en}", safe="")
     )
     assert unescape(heading) in unescape(text)
-    assert str(qr_svg(links["webcal"], scale=4, title=QR_TITLE)) in text
-    for instruction in INSTRUCTIONS_EN:
-        assert instruction in text
+    explainer = EXPLAINERS[page] + ("&" if "?" in EXPLAINERS[page] else "?") + "lang=en"
+    assert str(qr_svg(f"http://localhost{explainer}", scale=4, title=QR_TITLE)) in text
+    assert str(qr_svg(links["webcal"], scale=4, title=QR_TITLE)) not in text
+    box = unescape(text[text.index('<section class="subscribe"') :])
+    places = [box.index(instruction) for instruction in INSTRUCTIONS_EN]
+    assert places == sorted(places)
+    assert "ICSx" not in box  # not in Chinese app stores
+    # Outlook and Google come folded, after the ways that work in mainland China.
+    assert box.index("<details>") > box.index("Other calendars that take a web address")
     assert '<a href="#subscribe">Subscribe in my calendar</a>' in text or page.startswith("/events")
 
 
@@ -95,7 +114,9 @@ def test_chinese_pages_subscribe_to_the_chinese_feed(
     links = _links(text)
     assert links["url"] == f"http://localhost{feed}"  # Chinese is the feeds' default
     assert links["webcal"] == f"webcal://localhost{feed}"
-    assert "<svg" in text and "ICSx⁵" in text
+    assert "<svg" in text and "ICSx⁵" not in text
+    explainer = "http://localhost" + EXPLAINERS[page]
+    assert str(qr_svg(explainer, scale=4, title="添加此日历的页面二维码")) in text
 
 
 @pytest.mark.parametrize(("page", "feed", "heading"), PAGES, ids=[p[0] for p in PAGES])
@@ -113,8 +134,9 @@ def test_the_subscribe_links_answer_with_a_calendar(
 
 def test_subscribe_instructions_in_chinese(client, subscribable_event):
     text = text_of(client.get("/communities/xuan-te"))
-    for instruction in ("订阅到我的日历", "苹果日历", "Google 日历", "Outlook", "ICSx⁵"):
+    for instruction in ("已报名的场次", "短信", "iPhone 和 iPad", "订阅到我的日历", "Outlook"):
         assert instruction in text
+    assert "在中国大陆无法使用 Google 日历。" in text
 
 
 def test_copy_button_is_shown_only_by_script_and_the_address_is_read_only(
@@ -185,3 +207,91 @@ def test_reset_without_the_form_token_is_refused(client, subscribable_event, mak
     response = client.post(f"/r/{registration.manage_token}/feed/reset")
     assert response.status_code == 400
     assert client.get(f"/feeds/me/{registration.feed_token}.ics").status_code == 200
+
+
+# The pages subscribe QR codes open
+
+
+@pytest.mark.parametrize("page", list(EXPLAINERS), ids=list(EXPLAINERS))
+def test_each_explainer_page_offers_the_feed_of_its_page(client, subscribable_event, page):
+    explainer = EXPLAINERS[page]
+    for lang, heading in (("en", "How to add this calendar"), ("zh", "怎样添加这个日历")):
+        joiner = "&" if "?" in explainer else "?"
+        response = client.get(f"{explainer}{joiner}lang={lang}")
+        assert response.status_code == 200
+        text = text_of(response)
+        assert heading in text
+        box_page = page.format(event=subscribable_event["event"].id) + f"?lang={lang}"
+        own = _links(text_of(client.get(box_page)))
+        links = _links(text)
+        assert links == own  # the same feed, in the same language, as the page's own box
+        assert links["webcal"].startswith("webcal://")
+        # The page is what the code opens: it shows no code of its own.
+        assert "<svg" not in text[text.index('<section class="subscribe"') :]
+
+
+def test_explainer_pages_are_in_the_readers_language(client, subscribable_event):
+    english = text_of(client.get("/subscribe/community/xuan-te?lang=en"))
+    assert "Add “炫特社区 · Community events” to your calendar" in unescape(english)
+    assert "Text messages" in english and "短信" not in english
+    chinese = text_of(client.get("/subscribe/community/xuan-te?lang=zh"))
+    assert "把“炫特社区 · 社区活动”加入日历" in unescape(chinese)
+    assert "已报名的场次" in chinese and "Text messages" not in chinese
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/subscribe/community/nowhere",
+        "/subscribe/street/xuan-te",
+        "/subscribe/organisation/centre?category=nothing",
+        "/subscribe/me/not-a-token",
+        "/subscribe/me/" + "A" * 32,
+    ],
+)
+def test_unknown_explainer_pages_are_404(client, subscribable_event, address):
+    assert client.get(address).status_code == 404
+
+
+def test_an_explainer_page_with_contradicting_filters_is_refused(client, subscribable_event):
+    assert client.get("/subscribe/community/xuan-te?community=other").status_code == 400
+
+
+def test_manage_page_code_opens_the_private_page_of_the_personal_feed(
+    client, subscribable_event, make
+):
+    registration = make.registration(subscribable_event["session"], language="en")
+    text = text_of(client.get(f"/r/{registration.manage_token}?lang=en"))
+    page = f"http://localhost/subscribe/me/{registration.feed_token}?lang=en"
+    assert str(qr_svg(page, scale=4, title=QR_TITLE)) in text
+    response = client.get(page)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["X-Robots-Tag"] == "noindex"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert '<meta name="robots" content="noindex">' in text_of(response)
+    links = _links(text_of(response))
+    # The feed keeps the language the resident registered in.
+    assert links["url"] == f"http://localhost/feeds/me/{registration.feed_token}.ics?lang=en"
+    assert client.get(links["url"]).status_code == 200
+
+
+def test_a_new_calendar_address_retires_the_old_explainer_page(client, subscribable_event, make):
+    registration = make.registration(subscribable_event["session"])
+    old = f"/subscribe/me/{registration.feed_token}"
+    client.get(f"/r/{registration.manage_token}")
+    post_form(client, f"/r/{registration.manage_token}/feed/reset")
+    assert client.get(old).status_code == 404
+
+
+def test_links_and_codes_use_the_configured_address_not_the_request_host(
+    app, client, subscribable_event
+):
+    app.config["BASE_URL"] = "https://events.example.cn/"
+    text = text_of(client.get("/communities/xuan-te", headers={"Host": "evil.example"}))
+    links = _links(text)
+    assert links["url"] == "https://events.example.cn/feeds/communities/xuan-te.ics"
+    assert links["webcal"] == "webcal://events.example.cn/feeds/communities/xuan-te.ics"
+    page = "https://events.example.cn/subscribe/community/xuan-te"
+    assert str(qr_svg(page, scale=4, title="添加此日历的页面二维码")) in text
+    assert "evil.example" not in text[text.index('<section class="subscribe"') :]
