@@ -21,9 +21,8 @@ def long_text(characters: int) -> str:
 
 
 def test_an_entry_says_summary_description_places_left_then_the_link(client, make, place):
-    event = make.event(
-        "健康讲座", summary="讲高血压的日常管理。", description="请带上近期体检报告。\n雨天改在二楼。"
-    )
+    description = "请带上近期体检报告。\n雨天改在二楼。"
+    event = make.event("健康讲座", summary="讲高血压的日常管理。", description=description)
     event_session = make.event_session(event, place["nanhu_hall"], day=FAR, capacity=30)
     [entry] = entries(client.get("/feeds/communities/nanhu.ics" + ENGLISH)).values()
     description = str(entry["DESCRIPTION"])
