@@ -56,7 +56,7 @@ def test_registering_leads_to_the_confirmation_page(client, make):
     # Drawn at the size the page's CSS gives it: a viewBox, no fixed width or height.
     qr = re.search(r"<svg[^>]*>", text).group(0)
     assert "viewBox" in qr and "width=" not in qr
-    assert f"/sessions/{event_session.id}.ics" in text
+    assert f"/r/{registration.manage_token}.ics" in text  # its own calendar entry
     assert "报名成功" in text or "已确认" in text
 
 
