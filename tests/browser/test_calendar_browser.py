@@ -4,6 +4,7 @@ and a subscribe QR code's page explains the choices that work in mainland China.
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -43,7 +44,7 @@ def test_resident_downloads_their_own_calendar_entry_from_the_manage_page(
         button.click()
     download = download_info.value
     assert download.suggested_filename == f"registration-{booked.code}.ics"
-    [entry] = Calendar.from_ical(open(download.path(), "rb").read()).walk("VEVENT")
+    [entry] = Calendar.from_ical(Path(download.path()).read_bytes()).walk("VEVENT")
     assert entry.decoded("DTSTART") == local(FAR, time(9, 30))
     assert entry.decoded("DTEND") == local(FAR, time(10, 0))
     assert "中医科" in str(entry["SUMMARY"])
@@ -61,9 +62,8 @@ def test_the_page_a_subscribe_code_opens_fits_a_phone_and_leads_with_china(
     ways = phone.locator(".subscribe-ways h3").all_inner_texts()
     assert ways == ["已报名的场次", "短信", "iPhone 和 iPad", "能按网址订阅的其他日历"]
     subscribe = phone.get_by_role("link", name="订阅到我的日历", exact=True)
-    assert subscribe.get_attribute(
-        "href"
-    ) == "webcal://127.0.0.1:{}/feeds/communities/xuante.ics".format(live_server.rsplit(":", 1)[1])
+    feed = live_server.removeprefix("http://") + "/feeds/communities/xuante.ics"
+    assert subscribe.get_attribute("href") == f"webcal://{feed}"
     assert subscribe.is_visible()
     address = phone.get_by_label("日历地址（复制到日历应用中）")
     assert address.input_value() == f"{live_server}/feeds/communities/xuante.ics"
