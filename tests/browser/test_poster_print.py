@@ -222,5 +222,5 @@ def test_a_weekly_series_and_a_busy_community_print_on_one_page(live_server, she
         assert_fits(sheet)
         assert scanned(sheet) == [
             f"{live_server}/communities/xuante",
-            f"{live_server}/communities/xuante#subscribe",
+            f"{live_server}/subscribe/community/xuante",
         ]
