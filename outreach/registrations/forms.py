@@ -8,7 +8,7 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectF
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from outreach.registrations.limits import EMAIL_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH, PHONE_LENGTH
-from outreach.registrations.services import RegistrationRequest
+from outreach.registrations.services import WAITLIST_CHOICE, RegistrationRequest
 
 
 class RegistrationForm(FlaskForm):
@@ -55,6 +55,9 @@ class RegistrationForm(FlaskForm):
         _l("I agree to the privacy notice."),
         validators=[DataRequired(_l("Please agree to the privacy notice."))],
     )
+    # Shown when places are short (and, ticked, as a hidden field when none are left): a
+    # party that does not fit is waitlisted only when this says so.
+    waitlist = BooleanField(WAITLIST_CHOICE)
 
     def to_request(self, language: str) -> RegistrationRequest:
         """What the registration service needs, from the validated form."""
@@ -69,6 +72,7 @@ class RegistrationForm(FlaskForm):
             community_slug=community or None,
             email=self.email.data,
             language=language,
+            accept_waitlist=bool(self.waitlist.data),
         )
 
 
