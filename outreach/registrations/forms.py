@@ -72,7 +72,8 @@ class RegistrationForm(FlaskForm):
             community_slug=community or None,
             email=self.email.data,
             language=language,
-            accept_waitlist=bool(self.waitlist.data),
+            # A form without the choice (the desk's) takes the waitlist as it comes.
+            accept_waitlist=self.waitlist is None or bool(self.waitlist.data),
         )
 
 
