@@ -404,3 +404,11 @@ def test_without_the_token_the_same_phone_is_told_how_to_find_the_booking(client
         lost.headers["Location"] == f"/events/{event_session.event_id}#session-{event_session.id}"
     )
     assert len(registrations()) == 1
+
+
+def test_one_submit_reports_every_mistake(client, make):
+    event_session = make.event_session(capacity=20)
+    text = register(client, event_session, phone="12345", consent=None).get_data(as_text=True)
+    prefix = f"s{event_session.id}"
+    summary = re.search(r'<div class="error-summary".*?</div>', text, re.S).group(0)
+    assert re.findall(r'<a href="#([\w-]+)">', summary) == [f"{prefix}-phone", f"{prefix}-consent"]

@@ -5,9 +5,18 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from outreach.registrations.limits import EMAIL_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH, PHONE_LENGTH
+from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.services import WAITLIST_CHOICE, RegistrationRequest
 
 
@@ -58,6 +67,11 @@ class RegistrationForm(FlaskForm):
     # Shown when places are short (and, ticked, as a hidden field when none are left): a
     # party that does not fit is waitlisted only when this says so.
     waitlist = BooleanField(WAITLIST_CHOICE)
+
+    def validate_phone(self, field) -> None:
+        """Checked here as well as by the rules, so that one submit reports every mistake."""
+        if field.data and normalise_mobile(field.data) is None:
+            raise ValidationError(_l("Please enter a valid mainland China mobile number."))
 
     def to_request(self, language: str) -> RegistrationRequest:
         """What the registration service needs, from the validated form."""

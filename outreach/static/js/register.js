@@ -14,8 +14,14 @@
 
   var summary = document.querySelector("[data-error-summary]");
   if (summary) {
-    summary.focus();
-    summary.scrollIntoView({ block: "start" });
+    // After the page has loaded: going to the form's #session-N fragment would take the
+    // focus away again.
+    var show = function () {
+      summary.focus({ preventScroll: true });
+      summary.scrollIntoView({ block: "start" });
+    };
+    show();
+    window.addEventListener("load", function () { window.setTimeout(show, 0); });
     each(summary, "a[href^='#']", function (link) {
       link.addEventListener("click", function (event) {
         var target = document.getElementById(link.getAttribute("href").slice(1));
