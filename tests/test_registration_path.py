@@ -412,3 +412,18 @@ def test_one_submit_reports_every_mistake(client, make):
     prefix = f"s{event_session.id}"
     summary = re.search(r'<div class="error-summary".*?</div>', text, re.S).group(0)
     assert re.findall(r'<a href="#([\w-]+)">', summary) == [f"{prefix}-phone", f"{prefix}-consent"]
+
+
+def test_a_day_called_off_does_not_count_as_taking_part(client, make):
+    from outreach.events.models import SessionStatus
+
+    event = make.event(one_registration_per_event=True)
+    first, second = make.event_session(event, capacity=20), make.event_session(event, capacity=20)
+    register(client, first)
+    first.status = SessionStatus.CANCELLED
+    first.touch()
+    db.session.commit()
+    card = card_of(client.get(f"/events/{event.id}").get_data(as_text=True), second)
+    assert "另一场次" not in card
+    assert register(client, second).status_code == 302
+    assert len(registrations()) == 2

@@ -81,6 +81,7 @@ def event_page(event: Event, now: datetime, bound: RegistrationForm | None = Non
     a session full without a waitlist shows no form. Registrations made in this browser are
     pointed at on their session."""
     seats = services.Seats.of(event.sessions)
+    owned = services.owned_registrations(_owned_tokens(), event.sessions)
     rooms = {s.id: services.room_of(s, seats) for s in event.sessions}
     choices = _community_choices(*event.sessions)
     forms, open_sessions, full = {}, set(), set()
@@ -102,9 +103,19 @@ def event_page(event: Event, now: datetime, bound: RegistrationForm | None = Non
         "forms": forms,
         "open_sessions": open_sessions,
         "full_sessions": full,
-        "owned": services.owned_registrations(_owned_tokens(), event.sessions),
+        "owned": owned,
+        "owned_in_event": _taking_part(event, owned),
         "retention_days": current_app.config["RETENTION_DAYS"],
     }
+
+
+def _taking_part(event: Event, owned: dict):
+    """This browser's registration that holds the phone's one place in the event, when the
+    event takes one per phone: a registration for a day called off does not count."""
+    if not event.one_registration_per_event:
+        return None
+    live = {s.id for s in event.sessions if not s.is_cancelled}
+    return next((r for session_id, r in owned.items() if session_id in live), None)
 
 
 OWNED = "registrations"
@@ -162,9 +173,7 @@ def mine(session_id: int):
     the event); without one, back to the session on the event page."""
     event, _session = event_services.public_event_of_session(session_id)
     owned = services.owned_registrations(_owned_tokens(), event.sessions)
-    registration = owned.get(session_id)
-    if registration is None and event.one_registration_per_event and owned:
-        registration = next(iter(owned.values()))
+    registration = owned.get(session_id) or _taking_part(event, owned)
     if registration is None:
         return redirect(url_for("events.event", event_id=event.id) + f"#session-{session_id}")
     return _to_registration(registration.manage_token)
