@@ -211,7 +211,7 @@ def test_fewer_places_than_a_party_are_shown_beside_the_party_size(client, make)
         client.get(f"/events/{event_session.event_id}").get_data(as_text=True), event_session
     )
     hint = re.search(rf'<p class="hint" id="s{event_session.id}-party_size-hint">([^<]*)</p>', card)
-    assert hint.group(1) == "最多4人。 只剩1个名额。"
+    assert hint.group(1) == "最多4人。只剩1个名额。"
     # Where places are short and the event has a waitlist, the resident chooses to wait.
     assert f'name="s{event_session.id}-waitlist"' in card and "名额不够时，我们愿意候补" in card
 
