@@ -138,7 +138,7 @@ def test_a_family_of_four_cannot_pick_a_slot_with_two_places_left(live_server, p
     form = open_form(phone, live_server, event_session)
     select = form.get_by_label("时段", exact=True)
     tight = select.locator(f"option[value='{slots['中医科', 0].id}']")
-    assert " ".join(tight.inner_text().split()) == "09:00–09:30 · 剩余2个名额"
+    assert " ".join(tight.inner_text().split()) == "中医科 09:00–09:30 · 剩余2个名额"
     assert not tight.is_disabled()
     select.select_option(str(slots["中医科", 0].id))
     form.get_by_label("人数", exact=True).fill("4")
