@@ -349,3 +349,19 @@ def test_text_filter_escapes_the_english_text_too(client, make):
     text = page(client, f"/events/{event.id}?lang=en")
     assert "<h1>Talk &lt;script&gt;alert(1)&lt;/script&gt;</h1>" in text
     assert not re.search(r"<script>alert", text)
+
+
+def test_place_category_and_organisation_pages_mark_chinese_names_on_english_pages(client, make):
+    township = make.township("六里屯街道", slug="liulitun", name_en=None)
+    make.community(township, "炫特社区", slug="xuante", name_en="Xuante")
+    make.category("法律咨询", slug="legal", name_en=None)
+    make.organisation("六里屯司法所", slug="justice", name_en=None)
+    assert '<h1><span lang="zh-CN">六里屯街道</span></h1>' in page(
+        client, "/townships/liulitun?lang=en"
+    )
+    text = page(client, "/communities/xuante?lang=en")
+    assert "<h1>Xuante</h1>" in text and '<span lang="zh-CN">六里屯街道</span></a>' in text
+    assert '><span lang="zh-CN">法律咨询</span></h1>' in page(client, "/categories/legal?lang=en")
+    text = page(client, "/organisations/justice?lang=en")
+    assert '<h1><span lang="zh-CN">六里屯司法所</span></h1>' in text
+    assert "<h1>六里屯司法所</h1>" in page(client, "/organisations/justice?lang=zh")
