@@ -427,3 +427,20 @@ def test_a_day_called_off_does_not_count_as_taking_part(client, make):
     assert "另一场次" not in card
     assert register(client, second).status_code == 302
     assert len(registrations()) == 2
+
+
+def test_english_pages_group_and_name_slots_in_english(client, screening):
+    event_session, slots = screening
+    for slot in slots.values():
+        slot.label_en = {"中医科": "Chinese medicine", "全科": "General practice"}[slot.label]
+    db.session.commit()
+    client.get("/?lang=en")
+    text = client.get(f"/events/{event_session.event_id}").get_data(as_text=True)
+    assert re.findall(r'<optgroup label="([^"]+)">', text) == [
+        "Chinese medicine",
+        "General practice",
+    ]
+    response = register(client, event_session, party_size="4", slot=str(slots["中医科", 0].id))
+    assert "These have room for 4: Chinese medicine 09:30–10:00, General practice" in (
+        response.get_data(as_text=True)
+    )

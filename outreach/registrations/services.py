@@ -25,6 +25,7 @@ from outreach.errors import NotFoundError, RuleError
 from outreach.events.loading import event_and_places
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.formatting import clock
+from outreach.i18n import current_language
 from outreach.places.models import Community
 from outreach.registrations.limits import MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
@@ -554,10 +555,12 @@ def check_open_for_staff(event_session: EventSession, now: datetime) -> None:
 
 
 def _slot_text(slot: Slot) -> str:
+    """A slot as the form names it: its label in the reader's language, and its window."""
+    label = slot.text("label", current_language())
     if slot.starts_at is None:
-        return slot.label
+        return label
     ends = f"–{clock(slot.ends_at)}" if slot.ends_at is not None else ""
-    return f"{slot.label} {clock(slot.starts_at)}{ends}"
+    return f"{label} {clock(slot.starts_at)}{ends}"
 
 
 def _slots_with_room(
