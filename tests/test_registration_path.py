@@ -444,3 +444,17 @@ def test_english_pages_group_and_name_slots_in_english(client, screening):
     assert "These have room for 4: Chinese medicine 09:30–10:00, General practice" in (
         response.get_data(as_text=True)
     )
+
+
+def test_the_event_page_finds_this_browsers_bookings_in_one_query(client, make, count_queries):
+    event = make.event()
+    sessions = [make.event_session(event, capacity=20) for _ in range(4)]
+    register(client, sessions[0], phone="13800000001")
+    with count_queries() as one:
+        client.get(f"/events/{event.id}")
+    for number, event_session in enumerate(sessions[1:], start=2):
+        register(client, event_session, phone=f"1380000000{number}")
+    with count_queries() as four:
+        text = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert text.count("您已报名") == 4
+    assert len(four) == len(one)
