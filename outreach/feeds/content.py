@@ -38,7 +38,8 @@ def _location(event_session: EventSession, language: str) -> str:
     if venue.community is not None:
         places.append(venue.community.display_name(language))
     places.append(venue.township.display_name(language))
-    return " · ".join(places) + (f", {venue.address}" if venue.address else "")
+    address = venue.text("address", language)
+    return " · ".join(places) + (f", {address}" if address else "")
 
 
 def _state(event_session: EventSession, taken: int | None) -> str:
@@ -54,10 +55,12 @@ ABOUT_LIMIT = 2000
 _SENTENCE_ENDS = "。！？；.!?;\n"
 
 
-def about_event(event: Event, url: str) -> str:
-    """The event's summary and description, cut near ABOUT_LIMIT characters (at the end of a
-    sentence when one is near) with a line sending the reader to the event page."""
-    summary, description = event.summary.strip(), event.description.strip()
+def about_event(event: Event, language: str, url: str) -> str:
+    """The event's summary and description in the reader's language (else the Chinese), cut
+    near ABOUT_LIMIT characters (at the end of a sentence when one is near) with a line
+    sending the reader to the event page."""
+    summary = event.text("summary", language).strip()
+    description = event.text("description", language).strip()
     # Imported events often repeat the summary as the description's first sentence.
     repeated = summary and description.startswith(summary)
     parts = (description,) if repeated else (summary, description)
@@ -94,7 +97,9 @@ def session_facts(
     entry cancelled although the session is not (a cancelled registration), one sequence on.
     """
     event = event_session.event
-    summary = f"{prefix} {event.title}" if prefix else event.title
+    # English feeds carry the English texts where staff gave them, else the Chinese.
+    title = event.text("title", language)
+    summary = f"{prefix} {title}" if prefix else title
     if suffix:
         summary = f"{summary} · {suffix}"
     cancelled = event_session.is_cancelled or called_off
@@ -104,7 +109,7 @@ def session_facts(
         mark = _("[Cancelled]")
         summary = f"{mark} {summary}"
     url = public_url("events.event", event_id=event.id)
-    parts = (about_event(event, url), *notes, _state(event_session, taken), url)
+    parts = (about_event(event, language, url), *notes, _state(event_session, taken), url)
     venue = event_session.venue
     geo = None
     if venue.latitude is not None and venue.longitude is not None:
@@ -140,7 +145,7 @@ def slot_window(registration: Registration) -> tuple[datetime, datetime] | None:
     return slot.starts_at, slot.ends_at or slot.starts_at
 
 
-def _registration_notes(registration: Registration) -> tuple[str, ...]:
+def _registration_notes(registration: Registration, language: str) -> tuple[str, ...]:
     """Status and party size, then the slot's label and times when there is a slot."""
     status = str(registration.status.label)
     people = ngettext("%(num)d person", "%(num)d people", registration.party_size)
@@ -151,7 +156,8 @@ def _registration_notes(registration: Registration) -> tuple[str, ...]:
         if slot.starts_at is not None:
             end = f"–{clock(slot.ends_at)}" if slot.ends_at else ""
             times = f" {clock(slot.starts_at)}{end}"
-        notes.append(_("Time slot: %(slot)s", slot=f"{slot.label}{times}"))
+        label = slot.text("label", language)
+        notes.append(_("Time slot: %(slot)s", slot=f"{label}{times}"))
     return tuple(notes)
 
 
@@ -175,8 +181,8 @@ def registration_facts(
         language,
         taken=taken,
         prefix=_("[Waitlist]") if waitlisted else "",
-        suffix=slot.label if slot is not None else "",
-        notes=(*_registration_notes(registration), *extra),
+        suffix=slot.text("label", language) if slot is not None else "",
+        notes=(*_registration_notes(registration, language), *extra),
         changed_at=registration.updated_at,
         alarms=(reminder,) if alarms is None else alarms,
         window=slot_window(registration),
@@ -185,11 +191,13 @@ def registration_facts(
 
 
 def own_entry_lines(registration: Registration, manage_url: str) -> tuple[str, ...]:
-    """What only the registration's own file says: the code to show and the manage link."""
-    return (
-        _("Confirmation code: %(code)s (show it at the desk)", code=registration.code),
-        _("See, change or cancel your registration: %(url)s", url=manage_url),
-    )
+    """What only the registration's own file says: the code to show at the desk (once there
+    is a place to show it for) and the manage link."""
+    manage = _("See, change or cancel your registration: %(url)s", url=manage_url)
+    if registration.status != RegistrationStatus.CONFIRMED:
+        return (manage,)
+    code = _("Confirmation code: %(code)s (show it at the desk)", code=registration.code)
+    return (code, manage)
 
 
 def calendar_name(about: Mapping[str, Named], language: str) -> str:

@@ -165,7 +165,7 @@ def _build_event(event_id: int, language: str, start: datetime) -> BuiltFeed:
         # Usually in the identity map already, loaded with the sessions.
         event = db.session.get(Event, event_id)
         more = len(rows) >= services.max_sessions()
-        return _bounded(event.title if event else "", facts, start, more)
+        return _bounded(event.text("title", language) if event else "", facts, start, more)
 
 
 @bp.get("/feeds/events/<id:event_id>.ics")
@@ -331,7 +331,7 @@ def session_ics(session_id: int):
     language = current_language()
     taken = registration_services.seats_taken([session_id]).get(session_id, 0)
     body = build_calendar(
-        event_session.event.title,
+        event_session.event.text("title", language),
         [session_facts(event_session, language, taken=taken)],
         local_zone(),
         refresh=None,

@@ -180,3 +180,24 @@ def test_ical_js_reads_the_file_as_icalendar_does(client, booked):
     assert seen["end"] == "2030-05-01T02:00:00Z"
     assert seen["summary"] == str(entry["SUMMARY"])
     assert seen["description"] == str(entry["DESCRIPTION"])
+
+
+def test_a_waitlisted_file_has_no_code_to_show_yet(client, make, place):
+    event_session = make.event_session(venue_=place["nanhu_hall"], day=FAR, capacity=1)
+    make.registration(event_session)
+    waitlisted = make.registration(event_session)
+    entry = the_entry(client.get(file_url(waitlisted) + "?lang=en"))
+    description = str(entry["DESCRIPTION"])
+    assert str(entry["SUMMARY"]).startswith("[Waitlist] ")
+    assert "Confirmation code" not in description and waitlisted.code not in description
+    assert f"/r/{waitlisted.manage_token}" in description
+
+
+def test_an_english_file_uses_the_english_texts(client, booked):
+    event, slot = booked["session"].event, booked["slot"]
+    event.title_en, event.description_en, slot.label_en = "Screening", "Fast first.", "Medicine"
+    db.session.commit()
+    entry = the_entry(client.get(file_url(booked["registration"]) + "?lang=en"))
+    assert str(entry["SUMMARY"]) == "Screening · Medicine"
+    assert "Fast first." in str(entry["DESCRIPTION"])
+    assert "Time slot: Medicine 09:30–10:00" in str(entry["DESCRIPTION"])
