@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText
@@ -136,14 +137,20 @@ def _head(name: str, zone: ZoneInfo, refresh: timedelta | None, description: str
 _END = b"END:VCALENDAR\r\n"
 
 
-def _document(head: Calendar, zone: ZoneInfo, shown: Sequence[SessionFacts], entries: list[bytes]):
-    """The head, the VTIMEZONE the shown sessions need, and the serialised entries."""
-    timed = [f.starts_at for f in shown if not f.all_day]
-    if timed:
-        head.add_component(_timezone(zone, min(timed), max(timed)))
+def _document(head: Calendar, timezone: bytes, entries: list[bytes]) -> bytes:
+    """The head, the serialised VTIMEZONE and entries: what Calendar.to_ical would write with
+    them as components, without serialising each entry again."""
     text = head.to_ical()
-    # Serialising the whole calendar would serialise each entry again: splice them in.
-    return text[: -len(_END)] + b"".join(entries) + _END
+    return text[: -len(_END)] + timezone + b"".join(entries) + _END
+
+
+def _zone_for(zone: ZoneInfo, sessions: Sequence[SessionFacts]) -> bytes:
+    """The serialised VTIMEZONE the timed sessions need (nothing when all are all-day)."""
+    timed = [f.starts_at for f in sessions if not f.all_day]
+    if not timed:
+        return b""
+    first, last = min(timed).astimezone(zone).date(), max(timed).astimezone(zone).date()
+    return _timezone_bytes(zone.key, first, last)
 
 
 def build_calendar(
@@ -157,7 +164,7 @@ def build_calendar(
     """A complete VCALENDAR with one VEVENT per session and a VTIMEZONE for the zone."""
     sessions = list(sessions)
     entries = [_vevent(facts, zone).to_ical() for facts in sessions]
-    return _document(_head(name, zone, refresh, description), zone, sessions, entries)
+    return _document(_head(name, zone, refresh, description), _zone_for(zone, sessions), entries)
 
 
 @dataclass(frozen=True)
@@ -185,8 +192,10 @@ def build_bounded_calendar(
     once; the room for them is what the longest head (with that description and a time zone
     spanning every session offered) leaves.
     """
+    # The zone spans every session offered: still exact for those shown, and built once.
+    timezone = _zone_for(zone, sessions)
     longest = _head(name, zone, refresh, cut_description(len(sessions)))
-    room = max_bytes - len(_document(longest, zone, sessions, []))
+    room = max_bytes - len(_document(longest, timezone, []))
     entries: list[bytes] = []
     used = 0
     for facts in sessions:
@@ -195,18 +204,18 @@ def build_bounded_calendar(
         if used > room:
             break
         entries.append(entry)
-    shown = sessions[: len(entries)]
     cut = more or len(entries) < len(sessions)
     head = _head(name, zone, refresh, cut_description(len(entries)) if cut else "")
-    return Bounded(_document(head, zone, shown, entries), len(entries))
+    return Bounded(_document(head, timezone, entries), len(entries))
 
 
-def _timezone(zone: ZoneInfo, first: datetime, last: datetime) -> Timezone:
-    """The zone's observances over the span the sessions need (for Asia/Shanghai, one)."""
+@lru_cache(maxsize=64)
+def _timezone_bytes(key: str, first: date, last: date) -> bytes:
+    """The zone's observances over the span the sessions need (for Asia/Shanghai, one),
+    serialised. Remembered: the library takes tens of milliseconds to work them out, and
+    feeds built on the same day ask for the same span."""
     timezone = Timezone.from_tzid(
-        zone.key,
-        first_date=first.astimezone(zone).date() - timedelta(days=1),
-        last_date=last.astimezone(zone).date() + timedelta(days=366),
+        key, first_date=first - timedelta(days=1), last_date=last + timedelta(days=366)
     )
     timezone.pop("COMMENT", None)
-    return timezone
+    return timezone.to_ical()
