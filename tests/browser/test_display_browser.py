@@ -175,12 +175,14 @@ def test_text_targets_and_spacing_meet_the_sizes_on_every_public_page(
     assert smallest["text"] >= limits["text"] and smallest["target_h"] >= limits["target"]
 
 
+@pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(("width", "double_text"), [(320, False), (390, True)])
 def test_every_public_page_reflows_without_sideways_scrolling(
-    browser, live_server, world, mode, width, double_text
+    browser, live_server, world, mode, width, double_text, language
 ):
     context = context_for(browser, live_server, width=width, height=640, mode=mode)
+    context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
     page = context.new_page()
     overflowing = []
     try:
@@ -205,6 +207,60 @@ def test_every_public_page_reflows_without_sideways_scrolling(
     finally:
         context.close()
     assert not overflowing, "\n".join(overflowing)
+
+
+CONTRAST = """
+() => {
+  const channel = (value) => {
+    value /= 255;
+    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  };
+  const rgba = (colour) => colour.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = (element) => {
+    for (let at = element; at; at = at.parentElement) {
+      const colour = rgba(getComputedStyle(at).backgroundColor);
+      if (colour.length < 4 || colour[3] > 0) return colour;
+    }
+    return [255, 255, 255];
+  };
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!node.nodeValue.trim() || parent.closest("script, style, option, .skip")) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    if (!range.getClientRects().length) continue;
+    const style = getComputedStyle(parent);
+    const [light, dark] = [luminance(rgba(style.color)), luminance(background(parent))]
+      .sort((a, b) => b - a);
+    found.push({what: node.nodeValue.trim().slice(0, 20), ratio: (light + 0.05) / (dark + 0.05),
+                opacity: Number(style.opacity)});
+  }
+  return found;
+}
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_high_contrast_puts_every_text_at_seven_to_one(browser, live_server, world, mode):
+    context = context_for(browser, live_server, width=390, mode=mode)
+    context.add_cookies([{"name": "contrast", "value": "high", "url": live_server}])
+    page = context.new_page()
+    weakest, problems = 21.0, []
+    try:
+        for public_page in world.pages.values():
+            visit(page, live_server, public_page)
+            assert "contrast" in page.locator("html").get_attribute("class").split()
+            for text in page.evaluate(CONTRAST):
+                weakest = min(weakest, text["ratio"])
+                if text["ratio"] < 7 or text["opacity"] < 1:
+                    problems.append(f"{public_page.name}: {text}")
+    finally:
+        context.close()
+    print(f"\n{mode} high contrast: weakest text contrast {weakest:.1f}:1")
+    assert not problems, "\n".join(problems)
 
 
 def test_the_switch_turns_elder_mode_on_and_off_from_the_header(browser, live_server, world):
