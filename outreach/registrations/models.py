@@ -114,6 +114,12 @@ class Registration(db.Model):
         return self.status in ACTIVE_STATUSES
 
     @property
+    def told_by_email(self) -> bool:
+        """Whether messages to the resident go by e-mail (they gave an address) rather than
+        by text message to their mobile."""
+        return bool(self.email)
+
+    @property
     def masked_phone(self) -> str:
         """The mobile number with its middle hidden: 138****1234."""
         digits = self.phone.removeprefix("+86")
