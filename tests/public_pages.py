@@ -21,6 +21,7 @@ PAGES = (
     "category",
     "event",
     "event with open form",
+    "form with errors",
     "event calendar page",
     "confirmation",
     "manage",
@@ -31,12 +32,14 @@ PAGES = (
 
 @dataclass(frozen=True)
 class PublicPage:
-    """A public page: its name, its path, and whether a browser opens its registration forms
-    (the form is folded in a <details> until the resident asks for it)."""
+    """A public page: its name, its path, whether a browser opens its registration forms (the
+    form is folded in a <details> until the resident asks for it), and whether it then sends
+    the first one empty (the page answered shows the form's errors)."""
 
     name: str
     path: str
     open_forms: bool = False
+    send_empty_form: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,9 @@ def build_world(make) -> World:
         "event": PublicPage("event", f"/events/{event.id}"),
         "event with open form": PublicPage(
             "event with open form", f"/events/{event.id}", open_forms=True
+        ),
+        "form with errors": PublicPage(
+            "form with errors", f"/events/{event.id}", open_forms=True, send_empty_form=True
         ),
         "event calendar page": PublicPage("event calendar page", f"/events/{event.id}/calendar"),
         "confirmation": PublicPage("confirmation", f"/r/{registration.manage_token}?new=1"),
