@@ -2,7 +2,7 @@
 (imports flow one way), yet its pages show what they know.
 
 Each hook holds one plain function, set by the package that provides it in its `init_app`
-(registrations sets both); the defaults serve an app without that package.
+(registrations sets them all); the defaults serve an app without that package.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ def _nobody(session_ids: Sequence[int]) -> tuple[int, int]:
     return 0, 0
 
 
+def _no_seats_known(session_ids: Sequence[int]) -> dict[int, int] | None:
+    return None
+
+
 @dataclass
 class Hooks:
     """The functions the packages above provide."""
@@ -34,6 +38,11 @@ class Hooks:
     # Who hears of a change to these sessions: (registrations, people in them), counted by
     # registrations.services.count_registrants.
     count_registrants: Callable[[Sequence[int]], tuple[int, int]] = _nobody
+
+    # Confirmed seats per session, for a page of sessions in one query (sessions with none
+    # taken may be missing), counted by registrations.services.seats_taken; None when no
+    # package counts seats, and listings then show capacities only.
+    seats_taken: Callable[[Sequence[int]], dict[int, int] | None] = _no_seats_known
 
     # What the event page shows besides the event and its sessions (seats and registration
     # forms): template values for `event` at `now`. `given` is what the caller passed to
