@@ -14,8 +14,9 @@ from outreach.events import services
 from outreach.events.forms import parse_listing_query
 from outreach.events.hooks import hooks
 from outreach.events.models import Event, EventSession
+from outreach.i18n import current_language
 from outreach.pagination import Page
-from outreach.places.models import Community
+from outreach.places.models import Community, Township
 
 bp = Blueprint("events", __name__)
 
@@ -33,24 +34,33 @@ def _seats(*pages: Page[EventSession]) -> dict[str, Any]:
     return {"taken": hooks().seats_taken(ids) if ids else {}, "now": utcnow()}
 
 
+def _township_options(townships: list[Township]) -> list[tuple[str, str]]:
+    """(slug, name) of each street or township, for the first step of choosing."""
+    language = current_language()
+    return [(township.slug, township.display_name(language)) for township in townships]
+
+
 def _render_listing(
     template: str,
     fixed: dict[str, str] | None = None,
+    *,
+    home: bool = False,
     own: Community | None = None,
     **context: Any,
 ) -> str:
     """A listing page: the query string's filters plus the page's own, one page of sessions.
 
-    With `own` (the resident's community) and nothing filtered, the page leads with that
-    community's next sessions and lists the others after them.
+    The `home` page, when nothing is filtered, leads with the next sessions of the resident's
+    community (`own`) and lists the others after them; or, until they choose one, with the
+    form to choose it.
     """
     fixed = fixed or {}
     query = parse_listing_query(request.args)
     filters = services.build_filter(
         **{**query.slugs(), **fixed}, date_from=query.date_from, date_to=query.date_to
     )
-    if own is not None and (filters != services.SessionFilter() or query.page != 1):
-        own = None  # a filtered or later page shows what was asked for, as it is
+    leading = home and filters == services.SessionFilter() and query.page == 1
+    own = own if leading else None
     first: Page[EventSession] = Page(items=[], page=1, per_page=OWN_COMMUNITY_SESSIONS, total=0)
     if own is not None:
         first = services.upcoming_sessions(
@@ -58,17 +68,19 @@ def _render_listing(
         )
         filters = replace(filters, elsewhere_than=own)
     page = services.upcoming_sessions(filters, query.page, current_app.config["PER_PAGE"])
+    choices = services.filter_choices(filters)
     return render_template(
         template,
         filters=filters,
         query=query,
         page=page,
         days=services.group_by_local_day(page.items),
-        choices=services.filter_choices(filters),
+        choices=choices,
         fixed=fixed,
         own=own,
         own_page=first,
         own_days=services.group_by_local_day(first.items),
+        township_options=_township_options(choices["townships"]) if leading and own is None else [],
         **_seats(page, first),
         **context,
     )
@@ -83,7 +95,7 @@ def index():
     """Upcoming sessions everywhere, filterable, grouped by day; the resident's own
     community's first, once they have chosen it."""
     own = _chosen_community()
-    response = current_app.make_response(_render_listing("events/index.html", own=own))
+    response = current_app.make_response(_render_listing("events/index.html", home=True, own=own))
     if own is None and COMMUNITY_COOKIE in request.cookies:
         _forget_community(response)  # a community since removed, or a cookie made up
     response.vary.add("Cookie")
@@ -114,7 +126,7 @@ def choose_community():
     return render_template(
         "events/choose_community.html",
         township=township,
-        townships=services.townships_to_choose(),
+        township_options=_township_options(services.townships_to_choose()),
         own=_chosen_community(),
     )
 
