@@ -9,6 +9,7 @@ from datetime import time, timedelta
 import pytest
 
 from outreach.database import db, utcnow
+from outreach.events.hooks import Hooks, hooks
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.localtime import local_midnight, local_today
 from tests.web import post_form
@@ -370,3 +371,24 @@ def test_the_community_page_offers_to_make_it_ones_own(client, neighbourhood):
     assert 'class="make-own"' not in html
     assert "这是您的社区" in html
     assert 'class="make-own"' in text_of(client.get("/communities/chenguang"))
+
+
+def test_in_english_the_community_is_named_in_english_or_marked_chinese(client, neighbourhood):
+    client.set_cookie(COOKIE, "xuante")
+    html = text_of(client.get("/?lang=en"))
+    assert "Your community: Xuante" in html
+    assert "Start here" not in html
+    client.set_cookie(COOKIE, "chenguang")  # no English name: the Chinese one, marked
+    html = text_of(client.get("/?lang=en"))
+    assert 'Your community: <span lang="zh-CN">晨光社区</span>' in html
+
+
+def test_without_a_package_counting_seats_cards_show_the_capacity(app, client, make):
+    make.event_session(make.event(), make.venue(name="甲服务站"), capacity=5)
+    counting = hooks(app).seats_taken
+    hooks(app).seats_taken = Hooks().seats_taken
+    try:
+        card = visible(card_of(text_of(client.get("/")), "甲服务站"))
+    finally:
+        hooks(app).seats_taken = counting
+    assert "限5人" in card and "剩余" not in card
