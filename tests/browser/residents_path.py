@@ -87,7 +87,7 @@ def choose_community(page: Page, township: str, community: str) -> PathMeter:
     chosen = re.compile(r"/my-community\?township=")
     meter.choose(select, township, "street")
     try:  # site.js sends the form when the choice changes
-        page.wait_for_url(chosen, timeout=2_000)
+        page.wait_for_url(chosen, timeout=3_000)
     except PlaywrightTimeout:  # without scripts, Continue does
         meter.tap(select.locator("xpath=ancestor::form").locator("[type=submit]"), "continue")
         page.wait_for_url(chosen)

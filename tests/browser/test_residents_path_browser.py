@@ -101,3 +101,19 @@ def test_without_a_community_the_session_is_further_away(live_server, phone, dis
     assert re.search(r"/r/[\w-]+", phone.url)
     print(f"\nhome → registered, no community chosen: {path.summary()}")
     assert path.screens > MAX_SCREENS  # the fixture is a district where choosing matters
+
+
+def test_choosing_works_without_scripts(live_server, browser, district):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(live_server + "/")
+        choosing = choose_community(page, "liulitun", "炫特社区")
+        print(f"\nchoosing the community without scripts: {choosing.summary()}")
+        assert choosing.steps == ["street", "continue", "community"]
+        assert page.get_by_role("heading", name="您的社区：炫特社区").is_visible()
+    finally:
+        context.close()
