@@ -126,6 +126,26 @@ def test_cards_say_places_left_full_or_cancelled(client, make):
     assert "Cancelled" in visible(card_of(english, "丁服务站"))
 
 
+def test_cards_count_the_slots_as_the_event_page_does(client, make):
+    event = make.event("分科义诊", max_party_size=5)
+    # Room in the session, none in its slots: full, as the event page says.
+    slots_full = make.event_session(event, make.venue(name="甲服务站"), capacity=30)
+    for label in ("中医科", "全科"):
+        slot = make.slot(slots_full, label, capacity=5)
+        make.registration(slots_full, party_size=5, slot_id=slot.id)
+    # No limit on the session, only on its slots: what the slots have left.
+    by_slots = make.event_session(event, make.venue(name="乙服务站"))
+    first = make.slot(by_slots, "中医科", capacity=5)
+    make.slot(by_slots, "全科", capacity=5)
+    make.registration(by_slots, party_size=2, slot_id=first.id)
+
+    html = text_of(client.get("/"))
+    assert "已满，可候补" in visible(card_of(html, "甲服务站"))
+    assert "剩余8个名额" in visible(card_of(html, "乙服务站"))
+    event_page = visible(text_of(client.get(f"/events/{event.id}")))
+    assert "已满，可候补" in event_page
+
+
 def test_a_session_that_ended_today_says_finished_not_places(client, make):
     now = utcnow()
     midnight = local_midnight(local_today())
@@ -385,10 +405,10 @@ def test_in_english_the_community_is_named_in_english_or_marked_chinese(client, 
 
 def test_without_a_package_counting_seats_cards_show_the_capacity(app, client, make):
     make.event_session(make.event(), make.venue(name="甲服务站"), capacity=5)
-    counting = hooks(app).seats_taken
-    hooks(app).seats_taken = Hooks().seats_taken
+    counting = hooks(app).rooms
+    hooks(app).rooms = Hooks().rooms
     try:
         card = visible(card_of(text_of(client.get("/")), "甲服务站"))
     finally:
-        hooks(app).seats_taken = counting
+        hooks(app).rooms = counting
     assert "限5人" in card and "剩余" not in card

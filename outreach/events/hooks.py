@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from outreach.events.models import Event
+from outreach.events.models import Event, EventSession
 
 EXTENSION = "outreach.events.hooks"
 
@@ -27,7 +27,7 @@ def _nobody(session_ids: Sequence[int]) -> tuple[int, int]:
     return 0, 0
 
 
-def _no_seats_known(session_ids: Sequence[int]) -> dict[int, int] | None:
+def _no_rooms_known(event_sessions: Sequence[EventSession]) -> dict[int, Any] | None:
     return None
 
 
@@ -39,10 +39,11 @@ class Hooks:
     # registrations.services.count_registrants.
     count_registrants: Callable[[Sequence[int]], tuple[int, int]] = _nobody
 
-    # Confirmed seats per session, for a page of sessions in one query (sessions with none
-    # taken may be missing), counted by registrations.services.seats_taken; None when no
-    # package counts seats, and listings then show capacities only.
-    seats_taken: Callable[[Sequence[int]], dict[int, int] | None] = _no_seats_known
+    # What each of a page of sessions (slots loaded) has left, by session id, counted in one
+    # query by registrations.services.rooms: a Room with `left` (the session's places, None
+    # without a limit), `slots` (slot id: places) and `full`. None when no package counts
+    # seats: listings then show capacities only.
+    rooms: Callable[[Sequence[EventSession]], dict[int, Any] | None] = _no_rooms_known
 
     # What the event page shows besides the event and its sessions (seats and registration
     # forms): template values for `event` at `now`. `given` is what the caller passed to

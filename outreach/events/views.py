@@ -28,10 +28,10 @@ OWN_COMMUNITY_SESSIONS = 5
 
 
 def _seats(*pages: Page[EventSession]) -> dict[str, Any]:
-    """What session cards show besides the sessions: confirmed seats (one query for all the
-    pages' sessions, lent by registrations) and the time that tells finished ones."""
-    ids = [event_session.id for page in pages for event_session in page.items]
-    return {"taken": hooks().seats_taken(ids) if ids else {}, "now": utcnow()}
+    """What session cards show besides the sessions: the places each has left (one query for
+    all the pages' sessions, lent by registrations) and the time that tells finished ones."""
+    sessions = [event_session for page in pages for event_session in page.items]
+    return {"rooms": hooks().rooms(sessions) if sessions else {}, "now": utcnow()}
 
 
 def _township_options(townships: list[Township]) -> list[tuple[str, str]]:
