@@ -15,6 +15,7 @@ from datetime import time
 # Page names, known at collection time; `public_pages` gives each its path.
 PAGES = (
     "home",
+    "choose community",
     "township",
     "community",
     "organisation",
@@ -93,6 +94,9 @@ def build_world(make) -> World:
     waitlisted = make.registration(full, name="李大爷")
     pages = {
         "home": PublicPage("home", "/"),
+        "choose community": PublicPage(
+            "choose community", f"/my-community?township={township.slug}"
+        ),
         "township": PublicPage("township", f"/townships/{township.slug}"),
         "community": PublicPage("community", f"/communities/{community.slug}"),
         "organisation": PublicPage("organisation", f"/organisations/{organisation.slug}"),
