@@ -1,6 +1,7 @@
 """axe-core (WCAG 2.1 A and AA) finds nothing on any page: public pages in both languages (and
 every display mode), the registration form open and with errors, the resident's own page
-confirmed and waitlisted, every staff page; controls show where the keyboard is.
+confirmed and waitlisted, every staff page (also at 200% zoom); controls show where the
+keyboard is, and the consent checkbox is large enough to see and tap.
 
 The demo data supplies the real categories (and their colours), places and events; a small
 event with one seat adds a confirmed and a waitlisted registration, checked in and queued
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from outreach import demo
+from outreach.colours import contrast_ratio
 from outreach.database import db
 from outreach.events.models import Category, Event
 from outreach.localtime import local_today
@@ -225,3 +227,95 @@ def test_staff_pages_have_no_accessibility_violations(live_server, browser, scen
     finally:
         page.context.close()
     assert not found, report(found)
+
+
+# Where the keyboard is, as the page draws it: the focused element's outline, the colour
+# behind the outline (the nearest ancestor with a background), and its size.
+FOCUSED = """() => {
+  const element = document.activeElement;
+  const style = getComputedStyle(element);
+  let behind = "rgb(255, 255, 255)";
+  for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+    const colour = getComputedStyle(parent).backgroundColor;
+    if (colour !== "transparent" && !colour.startsWith("rgba(0, 0, 0, 0")) {
+      behind = colour;
+      break;
+    }
+  }
+  const box = element.getBoundingClientRect();
+  return {
+    what: element.tagName.toLowerCase() + " " + (element.name || element.textContent.trim()),
+    name: element.name || "",
+    type: element.type || "",
+    style: style.outlineStyle,
+    width: parseFloat(style.outlineWidth),
+    colour: style.outlineColor,
+    behind: behind,
+    box: [box.width, box.height],
+  };
+}"""
+
+
+def hex_colour(css: str) -> str:
+    """#rrggbb of a computed `rgb(…)` or `rgba(…)` colour (its alpha ignored)."""
+    red, green, blue = (int(float(part)) for part in css[css.index("(") + 1 : -1].split(",")[:3])
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def tab_through(page, stops: int) -> list[dict]:
+    """Press Tab `stops` times from where focus is (the top of a page just loaded); what was
+    focused at each stop."""
+    seen = []
+    for _ in range(stops):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate(FOCUSED))
+    return seen
+
+
+def assert_focus_visible(focused: dict) -> None:
+    """A solid outline at least 2 px wide, 3:1 against what lies behind it."""
+    assert focused["style"] not in ("none", "hidden") and focused["width"] >= 2, focused
+    ratio = contrast_ratio(hex_colour(focused["colour"]), hex_colour(focused["behind"]))
+    assert ratio >= 3, (focused, ratio)
+
+
+def test_keyboard_focus_is_visible_and_the_consent_box_is_large(live_server, browser, scene):
+    page = new_page(browser, "zh")
+    try:
+        # A resident tabs through the event page down to a registration form's consent box.
+        page.goto(f"{live_server}/events/{scene['event']}")
+        page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        seen = tab_through(page, 4)  # the skip link, the header's links, the crumbs
+        assert seen[0]["what"].startswith("a ")
+        for focused in seen:
+            assert_focus_visible(focused)
+        consent = page.locator(f"#session-{scene['session']} input[type=checkbox]")
+        consent.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # back onto it by keyboard, so :focus-visible applies
+        focused = page.evaluate(FOCUSED)
+        assert focused["type"] == "checkbox" and focused["name"].endswith("consent"), focused
+        assert_focus_visible(focused)
+        width, height = focused["box"]
+        assert width >= 24 and height >= 24, focused["box"]
+        page.keyboard.press("Space")
+        assert consent.is_checked()
+    finally:
+        page.context.close()
+
+    # Staff: the navigation, then the event form's fields, including its text areas.
+    page = new_page(browser, "zh", **DESKTOP)
+    try:
+        page.goto(live_server + "/staff/login")
+        page.get_by_label("用户名").fill("root")
+        page.get_by_label("密码").fill(factories.PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url("**/staff/")
+        page.goto(live_server + "/staff/events/new")
+        seen = tab_through(page, 25)
+        kinds = {focused["what"].split()[0] for focused in seen}
+        assert {"a", "input", "textarea", "select"} <= kinds, kinds
+        for focused in seen:
+            assert_focus_visible(focused)
+    finally:
+        page.context.close()
