@@ -36,8 +36,8 @@ MODES = {"normal": {}}
 
 @pytest.fixture
 def scene(make):
-    """The demo, plus a one-seat session with a confirmed (checked-in) and a waitlisted
-    registration; returns the ids and slugs the pages need."""
+    """The demo, plus a one-seat session with a confirmed (checked-in), a waitlisted and a
+    cancelled registration; returns the ids and slugs the pages need."""
     axe_or_skip()
     demo.seed()
     db.session.commit()
@@ -53,6 +53,8 @@ def scene(make):
     admin = make.staff("root", is_admin=True)
     confirmed = make.registration(one_seat, email="wang@example.org")
     waitlisted = make.registration(one_seat, name="李大爷")
+    cancelled = make.registration(one_seat, name="赵奶奶")
+    registration_services.cancel(cancelled)
     registration_services.check_in(confirmed, actor=admin)
     db.session.commit()
     community = venue.community
@@ -63,6 +65,7 @@ def scene(make):
         "one_seat": one_seat.id,
         "confirmed": confirmed.manage_token,
         "waitlisted": waitlisted.manage_token,
+        "cancelled": cancelled.manage_token,
         "community": community.slug,
         "community_id": community.id,
         "township": community.township.slug,
@@ -135,6 +138,7 @@ def test_public_pages_have_no_accessibility_violations(live_server, browser, sce
             f"/events/{scene['event']}/calendar",
             f"/r/{scene['confirmed']}?new=1",
             f"/r/{scene['waitlisted']}",
+            f"/r/{scene['cancelled']}",
             f"/events/{scene['event']}/poster",
             f"/communities/{scene['community']}/poster",
         ]
@@ -192,6 +196,7 @@ def test_staff_pages_have_no_accessibility_violations(live_server, browser, scen
             f"/staff/events/{event}/messages",
             f"/staff/sessions/{scene['one_seat']}/roster",
             f"/staff/sessions/{scene['one_seat']}/scan",
+            f"/staff/sessions/{session}/roster",
             "/staff/import",
             "/staff/categories",
             "/staff/categories/new",
@@ -219,6 +224,15 @@ def test_staff_pages_have_no_accessibility_violations(live_server, browser, scen
             page.set_viewport_size(ZOOMED)
             record(page, found, note=" at 200% zoom")
             page.set_viewport_size(DESKTOP)
+        # The check-in desk's answers, in each of their colours (static/checkin.js).
+        page.goto(f"{live_server}/staff/sessions/{scene['one_seat']}/scan")
+        for tone in ("ok", "warn", "error"):
+            page.evaluate(
+                "(tone) => { const r = document.getElementById('scan-result');"
+                " r.className = 'scan-result ' + tone; r.textContent = '已签到：张阿姨'; }",
+                tone,
+            )
+            record(page, found, note=f" showing a {tone} answer")
         # A form sent empty shows its errors beside the fields.
         page.goto(live_server + "/staff/events/new")
         page.get_by_role("button", name="创建活动").click()
