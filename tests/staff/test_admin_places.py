@@ -324,6 +324,10 @@ def test_category_form_refuses_bad_input(client, admin, make, changes, message):
 
 
 def test_a_colour_too_light_behind_the_tags_white_text_is_refused(client, admin, make):
+    # The form says what it asks for, next to the colour picker.
+    form = page_text(client.get("/staff/categories/new"))
+    assert 'id="colour-hint"' in form and "at least 4.5:1 contrast with white" in form
+    assert 'aria-describedby="colour-hint"' in form
     # The orange the demo once had: white text on it is 3.08:1, WCAG asks 4.5:1.
     data = {"name": "文体活动", "slug": "culture-sports", "colour": "#EF6C00"}
     response = post_form(client, "/staff/categories/new", data)
