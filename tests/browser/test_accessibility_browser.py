@@ -51,6 +51,8 @@ def scene(make):
         "太极拳体验课", category=sport, organisation=screening.organisation, summary="一个名额"
     )
     one_seat = make.event_session(small, venue, day=local_today() + timedelta(days=2), capacity=1)
+    # A session that has finished: the event page still lists it, marked so.
+    make.event_session(small, venue, day=local_today() - timedelta(days=3), capacity=10)
     admin = make.staff("root", is_admin=True)
     confirmed = make.registration(one_seat, email="wang@example.org")
     waitlisted = make.registration(one_seat, name="李大爷")
@@ -181,6 +183,11 @@ def test_staff_pages_have_no_accessibility_violations(live_server, browser, scen
         page.get_by_role("button", name="登录").click()
         page.wait_for_url("**/staff/")
         organisation = scene["organisation"]
+        # A change saved: the list with its flashed message, and an entry in the audit trail.
+        page.goto(f"{live_server}/staff/categories/{scene['category_id']}/edit")
+        page.get_by_role("button", name="保存").click()
+        page.wait_for_url("**/staff/categories")
+        record(page, found, note=" after saving")
         # Pages of tables and lists, checked at 200% zoom as well, where tables scroll.
         tables = [
             "/staff/",
