@@ -133,6 +133,8 @@ def test_public_pages_have_no_accessibility_violations(live_server, browser, sce
     try:
         urls = [
             "/",
+            "/?page=2",
+            "/?from=2099-01-01",  # nothing matches
             f"/townships/{scene['township']}",
             f"/communities/{scene['community']}",
             f"/organisations/{scene['organisation']}",
