@@ -4,9 +4,10 @@ confirmed and waitlisted, every staff page (also at 200% zoom); controls show wh
 keyboard is, and the consent checkbox is large enough to see and tap.
 
 The demo data supplies the real categories (and their colours), places and events; a small
-event with one seat adds a confirmed and a waitlisted registration, checked in and queued
-messages, so the roster, the statistics and the outbox have rows. Each test checks a group of
-pages in one browser context and reports every violation of the group at once.
+event with one seat adds a confirmed (checked-in), a waitlisted and a cancelled registration
+and a finished session, so the roster, the statistics and the outbox have rows. Each test
+checks a group of pages in one browser context and reports every violation of the group at
+once (rule, impact, selectors and axe's summary), so one run lists all there is to fix.
 """
 
 from __future__ import annotations
