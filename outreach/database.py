@@ -15,7 +15,7 @@ from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter
 
 from outreach.errors import NotFoundError, RuleError
-from outreach.text import localised, slugify
+from outreach.text import in_language, localised, slugify
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -91,7 +91,22 @@ N = TypeVar("N", bound="Named")
 R = TypeVar("R")
 
 
-class Named:
+class Bilingual:
+    """A row whose texts have an optional English form beside them: `title` and `title_en`.
+
+    Read them through `text` (or the `text` template filter), never by picking a column.
+    """
+
+    def text(self, field: str, language: str) -> str:
+        """The field in `language`, falling back to the other language (see `in_language`)."""
+        return self.text_in(field, language)[0]
+
+    def text_in(self, field: str, language: str) -> tuple[str, str]:
+        """The field in `language` with the language it is really in ("zh" or "en")."""
+        return in_language(getattr(self, field), getattr(self, field + "_en", None), language)
+
+
+class Named(Bilingual):
     """Columns and display of a bilingual name: Chinese always, English when known."""
 
     slug: Mapped[str] = mapped_column(String(80), unique=True)

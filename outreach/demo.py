@@ -244,6 +244,8 @@ class EventSeed:
     slot_minutes: int = 30
     slot_capacity: int = 6
     one_registration_per_event: bool = False
+    # English texts (title, summary, description, audience), for the events that have them.
+    english: tuple[str, str, str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -376,6 +378,18 @@ GREEN_LIFE = EventSeed(
         "无需报名，随到随看。"
     ),
     audience="市民游客，亲子家庭",
+    english=(
+        "Green Living Season: National Ecology Day at Sanlitun",
+        "An open-air exhibition at Taikoo Li Sanlitun, open all day: talks on ecology, crafts "
+        "for parents and children, and free green living kits.",
+        "The district's Development and Reform Commission helps the city hold an open-air "
+        "Green Living Season exhibition at Taikoo Li Sanlitun, open all day on two days.\n\n"
+        "It has three areas: green travel, trading in old appliances, and clean power. At 10 "
+        "a.m. and 3 p.m. an expert gives a talk on saving energy at home.\n\n"
+        "In the crafts corner children make things from old boxes and bottle caps and take "
+        "them home. Free kits are handed out at the service desk. No registration needed.",
+        "Residents, visitors and families",
+    ),
     sessions=(
         SessionSeed("三里屯太古里", 13, all_day=True),
         SessionSeed("三里屯太古里", 14, all_day=True),
@@ -635,6 +649,9 @@ def _has_event(organisation: Organisation, title: str) -> bool:
     return db.session.scalar(statement.limit(1)) is not None
 
 
+ENGLISH_FIELDS = ("title_en", "summary_en", "description_en", "audience_en")
+
+
 def _event(spec: EventSeed, organisation: Organisation, category: Category) -> Event:
     """A new event from its seed, added to the session, without sessions yet."""
     event = Event(
@@ -645,6 +662,7 @@ def _event(spec: EventSeed, organisation: Organisation, category: Category) -> E
         description=spec.description,
         audience=spec.audience,
         status=spec.status,
+        **dict(zip(ENGLISH_FIELDS, spec.english or (), strict=False)),
         one_registration_per_event=spec.one_registration_per_event,
     )
     db.session.add(event)

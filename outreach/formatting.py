@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from outreach.i18n import current_language
 from outreach.localtime import local_date
+from outreach.text import HTML_LANG
 
 DAY_PATTERNS = {"zh": "M月d日 EEEE", "en": "EEEE d MMMM"}
 FULL_DAY_PATTERNS = {"zh": "y年M月d日 EEEE", "en": "EEEE d MMMM y"}
@@ -65,6 +66,28 @@ def name(obj) -> str:
     return obj.display_name(current_language())
 
 
+def text(obj, field: str, mark: bool = True) -> Markup | str:
+    """A bilingual field (`event|text("title")`) in the reader's language, falling back to
+    the other one; the fallback is wrapped in `<span lang="…">` so screen readers and
+    browsers read it as the language it is in. `mark=False` gives plain text, for places
+    that take no markup (the page title, attributes, option labels)."""
+    value, language = obj.text_in(field, current_language())
+    if not mark:
+        return value
+    if value and language != current_language():
+        return Markup('<span lang="{}">{}</span>').format(HTML_LANG[language], value)
+    return escape(value)
+
+
+def text_paragraphs(obj, field: str) -> Markup:
+    """A bilingual field as `paragraphs`, in a `<div lang="…">` when it falls back."""
+    value, language = obj.text_in(field, current_language())
+    html = paragraphs(value)
+    if html and language != current_language():
+        return Markup('<div lang="{}">{}</div>').format(HTML_LANG[language], html)
+    return html
+
+
 def url_with(**changes: object) -> str:
     """The current page's URL with some query parameters changed (None removes one).
 
@@ -97,6 +120,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(session_time)
     app.add_template_filter(paragraphs)
     app.add_template_filter(name)
+    app.add_template_filter(text)
+    app.add_template_filter(text_paragraphs)
     app.add_template_filter(local_date)
     app.add_template_filter(thousands)
     app.jinja_env.globals["url_with"] = url_with

@@ -20,3 +20,20 @@ def slugify(text: str) -> str:
 def localised(zh: str, en: str | None, locale: str) -> str:
     """The English form when asked for and known, else the Chinese one."""
     return en if locale == "en" and en else zh
+
+
+def in_language(zh: str | None, en: str | None, locale: str) -> tuple[str, str]:
+    """A text in the reader's language and the language it is really in ("zh" or "en").
+
+    English readers get the English form when there is one, else the Chinese (the main form,
+    always entered for titles and names); Chinese readers get the Chinese form, else the
+    English one when only that was entered (an optional summary, say), rather than nothing.
+    """
+    zh, en = zh or "", en or ""
+    if locale == "en":
+        return (en, "en") if en else (zh, "zh")
+    return (zh, "zh") if zh or not en else (en, "en")
+
+
+# The language of a text as HTML's lang attribute names it.
+HTML_LANG = {"zh": "zh-CN", "en": "en"}

@@ -37,6 +37,7 @@ def test_events_list_shape(client, make):
             "name": venue.name,
             "name_en": None,
             "address": venue.address,
+            "address_en": None,
             "latitude": 39.99,
             "longitude": 116.47,
         },

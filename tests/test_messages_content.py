@@ -43,7 +43,8 @@ def test_a_message_gives_the_chosen_slots_time_window(client, screening, languag
     assert ">中医科 09:30–10:00</td>" in message.body_html
     # The resident's own page says the same.
     page = client.get(re.search(r"http://localhost(/r/\S+)", message.body).group(1))
-    assert "中医科 09:30–10:00" in page.get_data(as_text=True)
+    label = "中医科" if language == "zh" else '<span lang="zh-CN">中医科</span>'
+    assert f"{label} 09:30–10:00" in page.get_data(as_text=True)
 
 
 def test_a_slot_without_a_window_is_named_alone(client, screening):

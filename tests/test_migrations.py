@@ -78,7 +78,7 @@ def test_running_migrations_leaves_the_application_logger_enabled(migrated_app):
 def test_category_colours_too_light_for_white_text_are_darkened(blank_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": blank_database_url, "SECRET_KEY": "x"})
     with app.app_context():
-        flask_migrate.upgrade(revision="0007_outbox")
+        flask_migrate.upgrade(revision="0008_english_content")
         colours = {"sport": "#ef6c00", "ecology": "#2e7d32", "waste": "#00838f", "sun": "#FFEB3B"}
         with db.engine.begin() as connection:
             for slug, colour in colours.items():

@@ -44,7 +44,7 @@ def test_slot_registration_and_seats_left_in_the_read_api(client, make):
     tcm = make.slot(event_session, "中医科", capacity=4)
     response = post(client, event_session.id, body(slot=tcm.id, party_size=3))
     assert response.status_code == 201
-    assert response.json["slot"] == {"id": tcm.id, "label": "中医科"}
+    assert response.json["slot"] == {"id": tcm.id, "label": "中医科", "label_en": None}
     session = client.get(f"/api/v1/sessions/{event_session.id}").json
     assert session["seats_left"] == 7
     assert session["slots"][0]["seats_left"] == 1

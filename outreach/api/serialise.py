@@ -1,4 +1,11 @@
-"""Plain-dict shapes of the API's resources."""
+"""Plain-dict shapes of the API's resources.
+
+Texts with an English form come in both languages, whatever the request's language: the
+Chinese under the plain name (`title`, `label`, `address`, `name`), the English under the
+same name with `_en` (null when staff gave none), as places have always come. A client shows
+the `_en` text to English readers when it is not null, else the Chinese one, and one
+cached answer serves every reader.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ def venue(place: Venue) -> dict[str, Any]:
         **named(place),
         "id": place.id,
         "address": place.address,
+        "address_en": place.address_en or None,
         "latitude": float(place.latitude) if place.latitude is not None else None,
         "longitude": float(place.longitude) if place.longitude is not None else None,
     }
@@ -37,6 +45,7 @@ def slot(item: Slot, taken: dict[int, int]) -> dict[str, Any]:
     return {
         "id": item.id,
         "label": item.label,
+        "label_en": item.label_en or None,
         "starts_at": item.starts_at.astimezone(zone).isoformat() if item.starts_at else None,
         "ends_at": item.ends_at.astimezone(zone).isoformat() if item.ends_at else None,
         "capacity": item.capacity,
@@ -70,9 +79,13 @@ def event(item: Event, sessions: list[EventSession], seats: Seats) -> dict[str, 
     return {
         "id": item.id,
         "title": item.title,
+        "title_en": item.title_en or None,
         "summary": item.summary,
+        "summary_en": item.summary_en or None,
         "description": item.description,
+        "description_en": item.description_en or None,
         "audience": item.audience,
+        "audience_en": item.audience_en or None,
         "status": item.status.value,
         "cancellation_reason": item.cancellation_reason or None,
         "organisation": named(item.organisation),
@@ -80,6 +93,10 @@ def event(item: Event, sessions: list[EventSession], seats: Seats) -> dict[str, 
         "url": url_for("events.event", event_id=item.id, _external=True),
         "sessions": [event_session(s, seats) for s in sessions],
     }
+
+
+def _slot_name(item: Slot | None) -> dict[str, Any] | None:
+    return {"id": item.id, "label": item.label, "label_en": item.label_en or None} if item else None
 
 
 def registration(item: Registration, position: int | None) -> dict[str, Any]:
@@ -90,7 +107,7 @@ def registration(item: Registration, position: int | None) -> dict[str, Any]:
         "waitlist_position": position,
         "party_size": item.party_size,
         "name": item.name,
-        "slot": {"id": item.slot.id, "label": item.slot.label} if item.slot else None,
+        "slot": _slot_name(item.slot),
         "session_id": item.session_id,
         "event_id": item.event_session.event_id,
         "manage_token": item.manage_token,

@@ -70,7 +70,11 @@ def event_session(session_id: int):
     return jsonify(
         {
             **serialise.event_session(found, Seats.of([found])),
-            "event": {"id": found.event.id, "title": found.event.title},
+            "event": {
+                "id": found.event.id,
+                "title": found.event.title,
+                "title_en": found.event.title_en or None,
+            },
         }
     )
 

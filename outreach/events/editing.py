@@ -33,6 +33,10 @@ EVENT_FIELDS = (
     "summary",
     "description",
     "audience",
+    "title_en",
+    "summary_en",
+    "description_en",
+    "audience_en",
     "category_id",
     "organisation_id",
     "status",
@@ -422,6 +426,8 @@ def clone_event(actor: Any, event: Event, first_day: date, title: str = "") -> E
     """
     copy = Event(**{name: getattr(event, name) for name in EVENT_FIELDS})
     copy.title = (title or "").strip() or event.title
+    if copy.title != event.title:
+        copy.title_en = None  # the English title was of the other title
     copy.status = EventStatus.DRAFT
     db.session.add(copy)
     kept = [s for s in event.sessions if s.status != SessionStatus.CANCELLED]

@@ -322,6 +322,31 @@ class EventForm(FlaskForm):
         validators=[OneOfChoices(_l("Please choose one of your organisations."))],
     )
     audience = StringField(_l("Who it is for"), filters=[_strip], validators=[_at_most(200)])
+    # The English texts are optional: English pages show the Chinese where one is empty.
+    title_en = StringField(
+        _l("Title in English (optional)"),
+        filters=[_strip],
+        validators=[_at_most(200)],
+        render_kw={"lang": "en"},
+    )
+    summary_en = TextAreaField(
+        _l("Summary in English (optional)"),
+        filters=[_strip],
+        validators=[_at_most(500)],
+        render_kw={"rows": 2, "lang": "en"},
+    )
+    description_en = TextAreaField(
+        _l("Description in English (optional)"),
+        filters=[_strip],
+        validators=[_at_most(20_000)],
+        render_kw={"rows": 10, "lang": "en"},
+    )
+    audience_en = StringField(
+        _l("Who it is for, in English (optional)"),
+        filters=[_strip],
+        validators=[_at_most(200)],
+        render_kw={"lang": "en"},
+    )
     status = SelectField(
         _l("Status"),
         choices=STATUS_CHOICES,
@@ -375,6 +400,10 @@ class EventForm(FlaskForm):
             "summary": self.summary.data or "",
             "description": self.description.data or "",
             "audience": self.audience.data or "",
+            "title_en": self.title_en.data or None,
+            "summary_en": self.summary_en.data or None,
+            "description_en": self.description_en.data or None,
+            "audience_en": self.audience_en.data or None,
             "category_id": self.category_id.data,
             "organisation_id": self.organisation_id.data,
             "max_party_size": self.max_party_size.data,

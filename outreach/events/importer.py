@@ -216,8 +216,27 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
+def _chinese_first(value: Any) -> Any:
+    """Of a text property given more than once, the Chinese (or untagged) value, else the first.
+
+    An import fills the Chinese fields only. Files rarely say what language a text is in; when
+    one does (`SUMMARY;LANGUAGE=en:…`, maybe beside `SUMMARY;LANGUAGE=zh-CN:…`), we prefer
+    the untagged or Chinese value and otherwise take the first, whatever its language, since an
+    event needs a title. The English fields are never written by an import: staff fill them in
+    the editor, and a second import of the file keeps what they wrote. `ALTREP` (the address of
+    another form of the text, e.g. HTML) is ignored: the plain text value is what we store.
+    """
+    if not isinstance(value, list):
+        return value
+    for each in value:
+        language = str(getattr(each, "params", {}).get("LANGUAGE", "")).lower()
+        if not language or language.startswith("zh"):
+            return each
+    return _first(value)
+
+
 def _text(component: Component, name: str) -> str:
-    value = _first(component.get(name))
+    value = _chinese_first(component.get(name))
     return _clean(str(value)) if value is not None else ""
 
 

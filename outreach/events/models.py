@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.accounts.models import Organisation
-from outreach.database import Named, db, enum_column, utcnow
+from outreach.database import Bilingual, Named, db, enum_column, utcnow
 from outreach.enums import LabelledEnum
 from outreach.places.models import Venue
 
@@ -73,8 +73,12 @@ class Category(Named, db.Model):
     colour: Mapped[str] = mapped_column(String(7), default="#2e7d32")
 
 
-class Event(db.Model):
-    """What an organisation offers; a campaign is an event with sessions in many communities."""
+class Event(Bilingual, db.Model):
+    """What an organisation offers; a campaign is an event with sessions in many communities.
+
+    Its texts are Chinese first; each may have an English form (`title_en`, …) that English
+    pages, feeds, messages and the API use, falling back to the Chinese (see `Bilingual`).
+    """
 
     __tablename__ = "event"
 
@@ -85,6 +89,10 @@ class Event(db.Model):
     summary: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     audience: Mapped[str] = mapped_column(String(200), default="")
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    summary_en: Mapped[str | None] = mapped_column(String(500))
+    description_en: Mapped[str | None] = mapped_column(Text)
+    audience_en: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[EventStatus] = mapped_column(
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
     )

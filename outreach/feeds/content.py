@@ -37,7 +37,8 @@ def _location(event_session: EventSession, language: str) -> str:
     if venue.community is not None:
         places.append(venue.community.display_name(language))
     places.append(venue.township.display_name(language))
-    return " · ".join(places) + (f", {venue.address}" if venue.address else "")
+    address = venue.text("address", language)
+    return " · ".join(places) + (f", {address}" if address else "")
 
 
 def _state(event_session: EventSession, taken: int | None) -> str:
@@ -64,14 +65,16 @@ def session_facts(
     than the session's and event's own (a registration's, in a personal feed).
     """
     event = event_session.event
-    summary = f"{prefix} {event.title}" if prefix else event.title
+    # English feeds carry the English texts where staff gave them, else the Chinese.
+    title = event.text("title", language)
+    summary = f"{prefix} {title}" if prefix else title
     if event_session.is_cancelled:
         # Outlook ignores STATUS: the title itself says it. (Not inside the f-string, where
         # message extraction would not find it.)
         cancelled = _("[Cancelled]")
         summary = f"{cancelled} {summary}"
     url = url_for("events.event", event_id=event.id, _external=True)
-    parts = (event.summary, *notes, _state(event_session, taken), url)
+    parts = (event.text("summary", language), *notes, _state(event_session, taken), url)
     venue = event_session.venue
     geo = None
     if venue.latitude is not None and venue.longitude is not None:

@@ -137,7 +137,7 @@ def _build_event(event_id: int, language: str, start: datetime) -> BuiltFeed:
         facts = [session_facts(s, language, taken=taken) for s, taken in rows]
         # Usually in the identity map already, loaded with the sessions.
         event = db.session.get(Event, event_id)
-        return _built(event.title if event else "", facts, start)
+        return _built(event.text("title", language) if event else "", facts, start)
 
 
 @bp.get("/feeds/events/<id:event_id>.ics")
@@ -231,7 +231,7 @@ def session_ics(session_id: int):
     language = current_language()
     taken = registration_services.seats_taken([session_id]).get(session_id, 0)
     body = build_calendar(
-        event_session.event.title,
+        event_session.event.text("title", language),
         [session_facts(event_session, language, taken=taken)],
         local_zone(),
         refresh=None,

@@ -88,8 +88,9 @@ def _where(event_session: EventSession, language: str, venue: Venue | None = Non
         places.append(venue.community.display_name(language))
     places.append(venue.township.display_name(language))
     where = " · ".join(places)
-    if venue.address:
-        where = _("%(place)s, %(address)s", place=where, address=venue.address)
+    address = venue.text("address", language)
+    if address:
+        where = _("%(place)s, %(address)s", place=where, address=address)
     return where
 
 
@@ -122,14 +123,15 @@ class Rendered:
     body_html: str
 
 
-def _slot_text(slot: Slot) -> str:
+def _slot_text(slot: Slot, language: str) -> str:
     """The slot's label and, when it has one, its time window: as the resident's page shows it."""
+    label = slot.text("label", language)
     if slot.starts_at is None:
-        return slot.label
+        return label
     window = clock(slot.starts_at)
     if slot.ends_at is not None:
         window = f"{window}–{clock(slot.ends_at)}"
-    return f"{slot.label} {window}"
+    return f"{label} {window}"
 
 
 def _status_text(registration: Registration) -> str:
@@ -148,13 +150,13 @@ def _facts(registration: Registration, language: str) -> tuple[tuple[str, str], 
     event_session = registration.event_session
     event = event_session.event
     facts = [
-        (_("Event"), event.title),
+        (_("Event"), event.text("title", language)),
         (_("When"), _when(event_session.starts_at, event_session)),
         (_("Where"), _where(event_session, language)),
         (_("Organised by"), event.organisation.display_name(language)),
     ]
     if registration.slot is not None:
-        facts.append((_("Time slot"), _slot_text(registration.slot)))
+        facts.append((_("Time slot"), _slot_text(registration.slot, language)))
     facts += [
         (_("Number of people"), str(registration.party_size)),
         (_("Confirmation code"), registration.code),
@@ -263,7 +265,7 @@ def _lead(kind: MessageKind, registration: Registration, context: dict) -> list[
 
 def _subject(kind: MessageKind, registration: Registration, context: dict) -> str:
     event_session = registration.event_session
-    title = event_session.event.title
+    title = event_session.event.text("title", context["language"])
     the_day = day(local_date(event_session.starts_at))
     subjects = {
         MessageKind.CONFIRMED: lambda: _("Registration confirmed: %(title)s", title=title),
@@ -297,7 +299,7 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
     paragraphs = _lead(kind, registration, context)
     notice_text = context.get("notice_body", "") if kind == MessageKind.NOTICE else ""
     summary = ngettext("%(num)d person", "%(num)d people", registration.party_size)
-    slot = (_slot_text(registration.slot),) if registration.slot is not None else ()
+    slot = (_slot_text(registration.slot, language),) if registration.slot is not None else ()
     # A text message has room for one paragraph only: a notice's own words, so the summary
     # must say that the session is off.
     off = (_("The session is cancelled"),) if event_session.is_cancelled else ()

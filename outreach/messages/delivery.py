@@ -146,7 +146,9 @@ def calendar_file(registration: Registration) -> bytes:
     language = language_of(registration)
     with public_links(), force_locale(language):
         facts = session_facts(event_session, language)
-        return build_calendar(event_session.event.title, [facts], local_zone(), refresh=None)
+        return build_calendar(
+            event_session.event.text("title", language), [facts], local_zone(), refresh=None
+        )
 
 
 def _reason_to_skip(message: Message, now: datetime) -> str | None:

@@ -45,7 +45,7 @@ ERASED = transport.ERASED()
 
 def channel_for(registration: Registration) -> tuple[MessageChannel, str]:
     """E-mail when the resident gave an address, else a text message to their mobile."""
-    if registration.email:
+    if registration.told_by_email:
         return MessageChannel.EMAIL, registration.email
     return MessageChannel.SMS, registration.phone
 

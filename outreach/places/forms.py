@@ -74,6 +74,11 @@ class VenueForm(NamesForm):
     """A venue: an address, optional coordinates, a township and maybe a community in it."""
 
     address = TextAreaField(_l("Address"), validators=[Length(max=500)])
+    address_en = TextAreaField(
+        _l("Address in English (optional)"),
+        validators=[Length(max=500)],
+        render_kw={"lang": "en"},
+    )
     latitude = DecimalField(
         _l("Latitude (optional)"),
         places=None,

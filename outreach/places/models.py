@@ -51,6 +51,7 @@ class Venue(Named, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(Text, default="")
+    address_en: Mapped[str | None] = mapped_column(Text)
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)

@@ -52,7 +52,10 @@ def _venue_state(venue: Venue) -> dict[str, Any]:
         "township": venue.township.name,
         "community": venue.community.name if venue.community else None,
     }
-    return audit.snapshot(venue, (*NAME_FIELDS, "address", "latitude", "longitude")) | place
+    return (
+        audit.snapshot(venue, (*NAME_FIELDS, "address", "address_en", "latitude", "longitude"))
+        | place
+    )
 
 
 def _record(actor: Any, item: Any, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
@@ -104,6 +107,7 @@ def save_venue(
     name: str,
     name_en: str | None,
     address: str | None,
+    address_en: str | None = None,
     latitude: Decimal | None,
     longitude: Decimal | None,
     township_id: int,
@@ -134,6 +138,7 @@ def save_venue(
         raise PlaceError(_("Enter both latitude and longitude, or neither."), missing)
     venue = with_names(Venue, venue, name, name_en)
     venue.address = (address or "").strip()
+    venue.address_en = (address_en or "").strip() or None
     venue.latitude = _coordinate(latitude)
     venue.longitude = _coordinate(longitude)
     venue.township = township

@@ -308,8 +308,12 @@ def event_poster(event_id: int) -> EventPoster:
             EventSession.starts_at >= local_midnight(local_today()),
         )
     ).all()
+    language = current_language()
     header = fitting.Header(
-        event.title, event.summary, bool(event.audience), event.description.replace("\r", "")
+        event.text("title", language),
+        event.text("summary", language),
+        bool(event.text("audience", language)),
+        event.text("description", language).replace("\r", ""),
     )
     schedule = condense(sessions, lambda s: s.venue_id, _community_name, header, by_place=True)
     communities = {s.venue.community_id for s in sessions}
@@ -354,6 +358,9 @@ def community_poster(slug: str, weeks: int = DEFAULT_WEEKS) -> CommunityPoster:
         last_day=last_day,
         weeks=weeks,
         schedule=condense(
-            sessions, lambda s: (s.event_id, s.venue_id), lambda s: s.event.title, header
+            sessions,
+            lambda s: (s.event_id, s.venue_id),
+            lambda s: s.event.text("title", language),
+            header,
         ),
     )

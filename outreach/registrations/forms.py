@@ -5,10 +5,19 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from outreach.registrations.limits import EMAIL_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH, PHONE_LENGTH
-from outreach.registrations.services import RegistrationRequest
+from outreach.registrations.phones import normalise_mobile
+from outreach.registrations.services import WAITLIST_CHOICE, RegistrationRequest
 
 
 class RegistrationForm(FlaskForm):
@@ -55,6 +64,14 @@ class RegistrationForm(FlaskForm):
         _l("I agree to the privacy notice."),
         validators=[DataRequired(_l("Please agree to the privacy notice."))],
     )
+    # Shown when places are short (and, ticked, as a hidden field when none are left): a
+    # party that does not fit is waitlisted only when this says so.
+    waitlist = BooleanField(WAITLIST_CHOICE)
+
+    def validate_phone(self, field) -> None:
+        """Checked here as well as by the rules, so that one submit reports every mistake."""
+        if field.data and normalise_mobile(field.data) is None:
+            raise ValidationError(_l("Please enter a valid mainland China mobile number."))
 
     def to_request(self, language: str) -> RegistrationRequest:
         """What the registration service needs, from the validated form."""
@@ -69,6 +86,8 @@ class RegistrationForm(FlaskForm):
             community_slug=community or None,
             email=self.email.data,
             language=language,
+            # A form without the choice (the desk's) takes the waitlist as it comes.
+            accept_waitlist=self.waitlist is None or bool(self.waitlist.data),
         )
 
 

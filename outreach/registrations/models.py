@@ -9,13 +9,13 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.accounts.models import StaffUser
-from outreach.database import db, enum_column, utcnow
+from outreach.database import Bilingual, db, enum_column, utcnow
 from outreach.enums import LabelledEnum
 from outreach.events.models import EventSession
 from outreach.places.models import Community
 
 
-class Slot(db.Model):
+class Slot(Bilingual, db.Model):
     """A bookable part of a session with its own capacity: a specialty, a time window, or both."""
 
     __tablename__ = "slot"
@@ -26,6 +26,7 @@ class Slot(db.Model):
         ForeignKey("event_session.id", ondelete="CASCADE"), index=True
     )
     label: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str | None] = mapped_column(String(100))
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
     capacity: Mapped[int] = mapped_column(Integer)
@@ -111,6 +112,12 @@ class Registration(db.Model):
     def is_active(self) -> bool:
         """Confirmed or waitlisted."""
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def told_by_email(self) -> bool:
+        """Whether messages to the resident go by e-mail (they gave an address) rather than
+        by text message to their mobile."""
+        return bool(self.email)
 
     @property
     def masked_phone(self) -> str:

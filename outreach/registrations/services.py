@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -22,12 +24,15 @@ from outreach.database import db, utcnow
 from outreach.errors import NotFoundError, RuleError
 from outreach.events.loading import event_and_places
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
+from outreach.formatting import clock
+from outreach.i18n import current_language
 from outreach.places.models import Community
 from outreach.registrations.limits import MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
     Registration,
     RegistrationStatus,
+    Slot,
 )
 from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.signals import registration_changed
@@ -39,11 +44,24 @@ CODE_LENGTH = 6
 TOKEN_BYTES = 24  # 192 bits
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
 MAX_OWNED_TOKENS = 20
+# The resident's form asks before a party goes on the waitlist; its messages name the choice.
+WAITLIST_CHOICE = _l("If there is no room for all of us, put us on the waitlist")
 
 
 class RegistrationError(RuleError):
     """A registration that cannot be made, changed or checked in; `field` names the input at
     fault. Kinds: invalid, full, duplicate, closed, waitlisted (and unknown at the desk)."""
+
+
+class AlreadyRegistered(RegistrationError):
+    """The phone already holds an active registration here, and the request came with that
+    registration's manage token (the same browser): `manage_token` leads back to it."""
+
+    kind = "duplicate"
+
+    def __init__(self, message: object, manage_token: str) -> None:
+        super().__init__(message, "phone")
+        self.manage_token = manage_token
 
 
 @dataclass(frozen=True)
@@ -59,8 +77,12 @@ class RegistrationRequest:
     email: str | None = None
     language: str = "zh"
     # Manage tokens the resident has shown to own (kept by their browser): a new registration
-    # with the same phone joins the calendar feed of those registrations.
+    # with the same phone joins the calendar feed of those registrations, and a second one
+    # for the same session is led back to the first.
     owned_tokens: tuple[str, ...] = ()
+    # False: refuse, with a message saying so, rather than waitlist a party that does not fit
+    # (the resident's form asks first); the API and the desk take the waitlist as it comes.
+    accept_waitlist: bool = True
 
 
 def new_code() -> str:
@@ -244,9 +266,11 @@ def _validated(event_session: EventSession, request: RegistrationRequest):
     return name, phone, slot, community
 
 
-def _check_duplicate(event_session: EventSession, phone: str) -> None:
+def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[str, ...]) -> None:
+    """Refuse a second active registration of a phone for the session (or the event, when
+    the event allows one): its owner is led back to it, anyone else told how to find it."""
     statement = (
-        select(Registration.id)
+        select(Registration.manage_token)
         .join(Registration.event_session)
         .where(Registration.phone == phone, Registration.status.in_(ACTIVE_STATUSES))
     )
@@ -261,8 +285,74 @@ def _check_duplicate(event_session: EventSession, phone: str) -> None:
     else:
         statement = statement.where(Registration.session_id == event_session.id)
         message = _("This phone number is already registered for this session.")
-    if db.session.scalar(statement.limit(1)) is not None:
-        raise RegistrationError(message, "phone", "duplicate")
+    token = db.session.scalar(statement.limit(1))
+    if token is None:
+        return
+    if any(secrets.compare_digest(token, mine) for mine in _well_formed(owned)):
+        raise AlreadyRegistered(_("You have already registered."), token)
+    # Never more to a browser without the token: the phone number is not proof of anything.
+    where = _(
+        "The link to that registration is in the text message or e-mail sent when it was "
+        "made: open it to see, change or cancel the registration."
+    )
+    raise RegistrationError(f"{message} {where}", "phone", "duplicate")
+
+
+def _well_formed(tokens: Iterable[str]) -> list[str]:
+    return [t for t in list(tokens)[:MAX_OWNED_TOKENS] if _TOKEN_SHAPE.fullmatch(t)]
+
+
+def owned_registrations(
+    owned_tokens: Iterable[str], event_sessions: Iterable[EventSession]
+) -> dict[int, Registration]:
+    """Active registrations for these sessions made in this browser (it holds their manage
+    tokens), by session: one query."""
+    tokens = _well_formed(owned_tokens)
+    ids = [s.id for s in event_sessions]
+    if not tokens or not ids:
+        return {}
+    found = db.session.scalars(
+        select(Registration).where(
+            Registration.manage_token.in_(tokens),
+            Registration.session_id.in_(ids),
+            Registration.status.in_(ACTIVE_STATUSES),
+        )
+    )
+    return {r.session_id: r for r in found}
+
+
+@dataclass(frozen=True)
+class Room:
+    """The places one session has left for a new registration: in the session (None: no
+    limit) and in each of its slots; `most` is the largest party that could be confirmed."""
+
+    left: int | None
+    slots: dict[int, int]
+    most: int | None
+
+    @property
+    def full(self) -> bool:
+        """Nobody can be confirmed now: only the waitlist is left (if the event has one)."""
+        return self.most == 0
+
+    def slot_left(self, slot: Slot) -> int:
+        """Places left in a slot, the session's own limit counted too."""
+        left = self.slots.get(slot.id, 0)
+        return left if self.left is None else min(left, self.left)
+
+
+def room_of(event_session: EventSession, seats: Seats) -> Room:
+    """What `event_session` has left, from seats counted for the page (no query)."""
+    left = seats_left(event_session.capacity, seats.sessions.get(event_session.id, 0))
+    slots = {
+        slot.id: seats_left(slot.capacity, seats.slots.get(slot.id, 0)) or 0
+        for slot in event_session.slots
+    }
+    most = left
+    if slots:
+        best = max(slots.values())
+        most = best if left is None else min(left, best)
+    return Room(left, slots, most)
 
 
 def register(
@@ -283,7 +373,7 @@ def _shared_feed_token(owned_tokens: tuple[str, ...], phone: str) -> str | None:
     Owning is proven by the manage token (a 192-bit secret), never by the phone number alone:
     phones are not verified, and the feed shows every registration that shares its token.
     """
-    tokens = [t for t in owned_tokens[:MAX_OWNED_TOKENS] if _TOKEN_SHAPE.fullmatch(t)]
+    tokens = _well_formed(owned_tokens)
     if not tokens:
         return None
     return db.session.scalar(
@@ -464,6 +554,95 @@ def check_open_for_staff(event_session: EventSession, now: datetime) -> None:
         raise RegistrationError(_("This session has already finished."), kind="closed")
 
 
+def _slot_text(slot: Slot) -> str:
+    """A slot as the form names it: its label in the reader's language, and its window."""
+    label = slot.text("label", current_language())
+    if slot.starts_at is None:
+        return label
+    ends = f"–{clock(slot.ends_at)}" if slot.ends_at is not None else ""
+    return f"{label} {clock(slot.starts_at)}{ends}"
+
+
+def _slots_with_room(
+    event_session: EventSession, chosen: Slot, party: int, per_slot: dict[int, int]
+) -> list[Slot]:
+    """Other slots that can take the party now: the chosen slot's department first."""
+    others = [
+        s
+        for s in event_session.slots
+        if s.id != chosen.id and _fits(party, s.capacity, per_slot.get(s.id, 0))
+    ]
+    return sorted(others, key=lambda s: (s.label != chosen.label, s.position, s.id))
+
+
+def _check_waitlist(
+    event_session: EventSession,
+    request: RegistrationRequest,
+    slot: Slot | None,
+    taken: int,
+    per_slot: dict[int, int],
+) -> None:
+    """A party that does not fit: waitlist it only if the event has a waitlist and the
+    resident agreed to wait; otherwise say why, at the field that can change it."""
+    waitlist = event_session.event.allow_waitlist
+    if waitlist and request.accept_waitlist:
+        return
+    party = request.party_size
+    session_fits = _fits(party, event_session.capacity, taken)
+    if slot is not None and session_fits:
+        room = _slots_with_room(event_session, slot, party, per_slot)
+        if room:
+            raise RegistrationError(
+                ngettext(
+                    "This time slot has only %(num)d place left. These have room for "
+                    "%(party)d: %(slots)s.",
+                    "This time slot has only %(num)d places left. These have room for "
+                    "%(party)d: %(slots)s.",
+                    seats_left(slot.capacity, per_slot.get(slot.id, 0)) or 0,
+                    party=party,
+                    slots=_(", ").join(_slot_text(s) for s in room[:4]),
+                ),
+                "slot",
+                "full",
+            )
+    left = seats_left(event_session.capacity, taken)
+    if slot is not None:
+        in_slot = seats_left(slot.capacity, per_slot.get(slot.id, 0)) or 0
+        left = in_slot if left is None else min(left, in_slot)
+    left = left or 0
+    if not waitlist:
+        if left == 0:
+            if slot is not None and session_fits:
+                raise RegistrationError(_("This time slot is full."), "slot", "full")
+            raise RegistrationError(_("Sorry, this session is full."), kind="full")
+        raise RegistrationError(
+            ngettext(
+                "Only %(num)d place is left: please register fewer people.",
+                "Only %(num)d places are left: please register fewer people.",
+                left,
+            ),
+            "party_size",
+            "full",
+        )
+    if left == 0:
+        message = _(
+            "There is no place left, so you would be on the waitlist. To wait for a place, "
+            "tick “%(waitlist)s”.",
+            waitlist=WAITLIST_CHOICE,
+        )
+    else:
+        message = ngettext(
+            "Only %(num)d place is left, so %(party)d people would be on the waitlist. "
+            "Register fewer people, or tick “%(waitlist)s”.",
+            "Only %(num)d places are left, so %(party)d people would be on the waitlist. "
+            "Register fewer people, or tick “%(waitlist)s”.",
+            left,
+            party=party,
+            waitlist=WAITLIST_CHOICE,
+        )
+    raise RegistrationError(message, "waitlist", "full")
+
+
 def _add_registration(
     event_session: EventSession, request: RegistrationRequest, *, actor, now: datetime
 ) -> Registration:
@@ -472,14 +651,14 @@ def _add_registration(
     The session row must be locked (see `_lock_for_registration`).
     """
     name, phone, slot, community = _validated(event_session, request)
-    _check_duplicate(event_session, phone)
+    _check_duplicate(event_session, phone, request.owned_tokens)
     taken, per_slot = _confirmed_seats(event_session.id)
     party = request.party_size
     fits = _fits(party, event_session.capacity, taken) and (
         slot is None or _fits(party, slot.capacity, per_slot.get(slot.id, 0))
     )
-    if not fits and not event_session.event.allow_waitlist:
-        raise RegistrationError(_("Sorry, this session is full."), kind="full")
+    if not fits:
+        _check_waitlist(event_session, request, slot, taken, per_slot)
     registration = Registration(
         event_session=event_session,
         slot=slot,

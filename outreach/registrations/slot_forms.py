@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
@@ -17,6 +19,13 @@ from wtforms.validators import (
 from outreach.events.forms import ClockField
 
 MAX_SLOT_CAPACITY = 10_000
+# Between a slot's Chinese and English names on one line: a bar, half- or full-width (what
+# a Chinese input method types).
+_BAR = re.compile(r"[|｜]")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:100]
 
 
 class AddSlotsForm(FlaskForm):
@@ -25,7 +34,10 @@ class AddSlotsForm(FlaskForm):
     labels = TextAreaField(
         _l("Slots, one per line"),
         validators=[DataRequired(_l("Please enter at least one slot."))],
-        render_kw={"rows": 4, "placeholder": "中医科\n骨伤与骨关节\n脑卒中\n全科"},
+        render_kw={
+            "rows": 4,
+            "placeholder": "中医科 | Traditional Chinese medicine\n骨伤与骨关节\n脑卒中\n全科",
+        },
     )
     capacity = IntegerField(
         _l("Places in each slot"),
@@ -43,14 +55,23 @@ class AddSlotsForm(FlaskForm):
         render_kw={"inputmode": "numeric"},
     )
 
+    def _pairs(self) -> dict[str, str]:
+        """{Chinese label: English label or ""} in the order typed, without blanks."""
+        seen: dict[str, str] = {}
+        for line in (self.labels.data or "").splitlines():
+            label, _bar, english = _BAR.sub("|", line).partition("|")
+            label = _one_line(label)
+            if label:
+                seen.setdefault(label, _one_line(english))
+        return seen
+
     def label_list(self) -> tuple[str, ...]:
         """The distinct labels typed, in order, without blanks."""
-        seen: dict[str, None] = {}
-        for line in (self.labels.data or "").splitlines():
-            label = " ".join(line.split())[:100]
-            if label:
-                seen.setdefault(label)
-        return tuple(seen)
+        return tuple(self._pairs())
+
+    def english_labels(self) -> dict[str, str]:
+        """English names typed after a bar ("中医科 | Traditional Chinese medicine")."""
+        return {label: english for label, english in self._pairs().items() if english}
 
     def validate_end(self, field) -> None:
         """Windows need both ends, or neither."""
@@ -63,6 +84,9 @@ class EditSlotForm(FlaskForm):
 
     label = StringField(
         _l("Slot"), validators=[DataRequired(_l("Please enter a name.")), Length(max=100)]
+    )
+    label_en = StringField(
+        _l("Slot in English (optional)"), validators=[Length(max=100)], render_kw={"lang": "en"}
     )
     capacity = IntegerField(
         _l("Places"),

@@ -66,6 +66,7 @@ def _plan(form: AddSlotsForm) -> slots.SlotPlan:
         start=form.start.data,
         end=form.end.data,
         window_minutes=form.window_minutes.data,
+        english=form.english_labels(),
     )
 
 
@@ -77,7 +78,8 @@ def update(event_id: int, session_id: int, slot_id: int):
     form = EditSlotForm(prefix=f"slot{slot.id}")
     if form.validate_on_submit():
         label, capacity = form.label.data.strip(), form.capacity.data
-        if attempt_flash(lambda: slots.update_slot(current_user, slot, label, capacity)):
+        label_en = form.label_en.data or ""
+        if attempt_flash(lambda: slots.update_slot(current_user, slot, label, capacity, label_en)):
             flash(_("Saved."), "info")
     else:
         for errors in form.errors.values():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
@@ -16,7 +16,7 @@ from outreach.localtime import local_date, local_zone
 from outreach.registrations.models import Registration, Slot
 from outreach.registrations.services import lock_session, promote_waitlist, slot_seats_taken
 
-SLOT_FIELDS = ("label", "starts_at", "ends_at", "capacity")
+SLOT_FIELDS = ("label", "label_en", "starts_at", "ends_at", "capacity")
 MAX_SLOTS = 60
 
 
@@ -33,6 +33,8 @@ class SlotPlan:
     start: time | None = None
     end: time | None = None
     window_minutes: int | None = None
+    # English names of some labels: {Chinese label: English label}.
+    english: dict[str, str] = field(default_factory=dict)
 
 
 def _windows(event_session: EventSession, plan: SlotPlan) -> list[tuple[datetime, datetime]]:
@@ -68,6 +70,7 @@ def add_slots(actor, event_session: EventSession, plan: SlotPlan) -> list[Slot]:
             slot = Slot(
                 event_session=event_session,
                 label=label,
+                label_en=plan.english.get(label) or None,
                 starts_at=starts_at,
                 ends_at=ends_at,
                 capacity=plan.capacity,
@@ -81,7 +84,7 @@ def add_slots(actor, event_session: EventSession, plan: SlotPlan) -> list[Slot]:
     return created
 
 
-def update_slot(actor, slot: Slot, label: str, capacity: int) -> None:
+def update_slot(actor, slot: Slot, label: str, capacity: int, label_en: str = "") -> None:
     """Rename a slot or change its capacity; a capacity below the seats taken is refused.
 
     Seats are counted with the session locked, and more seats go to the waitlist at once.
@@ -92,6 +95,7 @@ def update_slot(actor, slot: Slot, label: str, capacity: int) -> None:
         raise SlotError(_("%(num)d places are already taken in this slot.", num=taken), "capacity")
     before = audit.snapshot(slot, SLOT_FIELDS)
     slot.label, slot.capacity = label, capacity
+    slot.label_en = (label_en or "").strip() or None
     changed = audit.changes(before, audit.snapshot(slot, SLOT_FIELDS))
     if changed:
         _record(actor, "update", slot, changed)

@@ -29,6 +29,7 @@ from outreach.places import services as places
 from outreach.registrations import services
 from outreach.registrations.forms import ConfirmForm, PartySizeForm, RegistrationForm
 from outreach.registrations.qr import qr_svg
+from outreach.registrations.roster import mask_email
 
 bp = Blueprint("registrations", __name__)
 
@@ -48,6 +49,11 @@ def _form_for(event_session, choices, data=None) -> RegistrationForm:
     form = RegistrationForm(formdata=data, prefix=f"s{event_session.id}")
     form.session_id.data = str(event_session.id)
     form.community.choices = choices
+    if data is None:
+        # Most residents live where the session is: their community comes chosen.
+        community = event_session.venue.community
+        if community is not None and any(slug == community.slug for slug, _name in choices):
+            form.community.data = community.slug
     form.slot.choices = [("", _("Choose…"))] + [
         (str(slot.id), slot.label) for slot in event_session.slots
     ]
@@ -58,28 +64,58 @@ def _form_for(event_session, choices, data=None) -> RegistrationForm:
     return form
 
 
+def _slot_groups(event_session: EventSession) -> list[tuple[str | None, list]]:
+    """A session's slots by department (their label) when a label has several time windows;
+    one group without a name when every label has one slot. In the slots' own order."""
+    groups: dict[str, list] = {}
+    for slot in event_session.slots:
+        groups.setdefault(slot.label, []).append(slot)
+    if all(len(slots) == 1 for slots in groups.values()):
+        return [(None, list(event_session.slots))]
+    return list(groups.items())
+
+
 def event_page(event: Event, now: datetime, bound: RegistrationForm | None = None) -> dict:
-    """What the event page shows of registration: seats taken, and a form for each session
-    open to registration (`bound`: the one posted, with its errors)."""
-    taken = services.seats_taken([s.id for s in event.sessions])
-    slot_taken = services.slot_seats_taken(slot.id for s in event.sessions for slot in s.slots)
+    """What the event page shows of registration: seats left, and a form for each session
+    open to registration that can take someone (`bound`: the one posted, with its errors);
+    a session full without a waitlist shows no form. Registrations made in this browser are
+    pointed at on their session."""
+    seats = services.Seats.of(event.sessions)
+    owned = services.owned_registrations(_owned_tokens(), event.sessions)
+    rooms = {s.id: services.room_of(s, seats) for s in event.sessions}
     choices = _community_choices(*event.sessions)
-    forms, open_sessions = {}, set()
+    forms, open_sessions, full = {}, set(), set()
     for event_session in event.sessions:
         if services.closed_reason(event_session, now) is not None:
             continue
         open_sessions.add(event_session.id)
-        if bound is not None and bound.session_id.data == str(event_session.id):
+        if rooms[event_session.id].full and not event.allow_waitlist:
+            full.add(event_session.id)
+        elif bound is not None and bound.session_id.data == str(event_session.id):
             forms[event_session.id] = bound
         else:
             forms[event_session.id] = _form_for(event_session, choices)
     return {
-        "taken": taken,
-        "slot_taken": slot_taken,
+        "taken": seats.sessions,
+        "slot_taken": seats.slots,
+        "rooms": rooms,
+        "slot_groups": {s.id: _slot_groups(s) for s in event.sessions if s.id in forms},
         "forms": forms,
         "open_sessions": open_sessions,
+        "full_sessions": full,
+        "owned": owned,
+        "owned_in_event": _taking_part(event, owned),
         "retention_days": current_app.config["RETENTION_DAYS"],
     }
+
+
+def _taking_part(event: Event, owned: dict):
+    """This browser's registration that holds the phone's one place in the event, when the
+    event takes one per phone: a registration for a day called off does not count."""
+    if not event.one_registration_per_event:
+        return None
+    live = {s.id for s in event.sessions if not s.is_cancelled}
+    return next((r for session_id, r in owned.items() if session_id in live), None)
 
 
 OWNED = "registrations"
@@ -112,12 +148,47 @@ def register(session_id: int):
     if outcome:
         token = outcome.value.manage_token
         _remember(token)
-        # An explicit fragment: otherwise the browser keeps the form's #session-N.
-        return redirect(url_for("registrations.manage", token=token, new=1) + "#code")
+        return _to_registration(token, new=1)
+    if isinstance(outcome.error, services.AlreadyRegistered):
+        # The same browser again (Back, then submit): lead it to what it made.
+        return _to_registration(outcome.error.manage_token, again=1)
     if outcome.error is not None:
         # The rollback expired what was loaded: load the page's data again, eagerly.
         event, _session = event_services.public_event_of_session(session_id)
     return render_event(event, status=422, bound=form)
+
+
+def _to_registration(token: str, **flags: int):
+    """Redirect to a manage page, opened at its outcome; the link is the secret, so the
+    answer is never cached."""
+    # An explicit fragment: otherwise the browser keeps the form's #session-N.
+    response = redirect(url_for("registrations.manage", token=token, **flags) + "#outcome")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/sessions/<id:session_id>/mine")
+def mine(session_id: int):
+    """This browser's registration for a session (or, when the event takes one per phone, for
+    the event); without one, back to the session on the event page."""
+    event, _session = event_services.public_event_of_session(session_id)
+    owned = services.owned_registrations(_owned_tokens(), event.sessions)
+    registration = owned.get(session_id) or _taking_part(event, owned)
+    if registration is None:
+        return redirect(url_for("events.event", event_id=event.id) + f"#session-{session_id}")
+    return _to_registration(registration.manage_token)
+
+
+def _reached_by(registration) -> dict:
+    """How the manage link reaches the resident, as the messages package sends it: by e-mail
+    when they gave an address, else by text message; nothing while that way is not set up."""
+    by_email = registration.told_by_email
+    setting = "MAIL_SERVER" if by_email else "SMS_WEBHOOK_URL"
+    return {
+        "by_email": by_email,
+        "to": mask_email(registration.email) if by_email else registration.masked_phone,
+        "sent": bool(current_app.config.get(setting)) and registration.purged_at is None,
+    }
 
 
 def _manage_context(registration):
@@ -130,6 +201,8 @@ def _manage_context(registration):
         "qr": qr_svg(registration.code),
         "party_form": PartySizeForm(party_size=registration.party_size),
         "is_new": request.args.get("new") == "1",
+        "again": request.args.get("again") == "1",
+        "reached": _reached_by(registration),
     }
 
 

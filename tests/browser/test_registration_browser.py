@@ -98,7 +98,7 @@ def test_resident_registers_a_family_sees_the_confirmation_and_cancels(
     with phone.expect_navigation():
         phone.get_by_role("button", name="取消报名").click()
     assert phone.get_by_text("您的报名已取消。").is_visible()
-    assert phone.locator(".status-line").inner_text() == "已取消"
+    assert phone.locator("#outcome .outcome-title").inner_text() == "已取消"
     assert phone.locator(".code-text").count() == 0
 
     # The three seats freed go to the first family that fits; the family of four keeps its

@@ -1,7 +1,7 @@
 """readable category colours: darken any colour below 4.5:1 behind the tag's white text
 
-Revision ID: 0008_readable_category_colours
-Revises: 0007_outbox
+Revision ID: 0009_readable_category_colours
+Revises: 0008_english_content
 Create Date: 2026-12-05 16:20:00
 
 A category's colour is the background of its tag's white text on every listing. The picker
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_readable_category_colours'
-down_revision = '0007_outbox'
+revision = '0009_readable_category_colours'
+down_revision = '0008_english_content'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,70 @@
+/*
+ * The registration forms of the event page (registrations/_form.html):
+ *   [data-error-summary]  a failed submit's summary: focus moves to it, and its links move
+ *                         focus to the field they name
+ *   form[data-register]   slots that cannot hold the party (option data-left) are disabled
+ *                         while the party does not fit, unless the resident chose to wait
+ */
+(function () {
+  "use strict";
+
+  function each(root, selector, callback) {
+    Array.prototype.forEach.call(root.querySelectorAll(selector), callback);
+  }
+
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    // After the page has loaded: going to the form's #session-N fragment would take the
+    // focus away again.
+    var show = function () {
+      summary.focus({ preventScroll: true });
+      summary.scrollIntoView({ block: "start" });
+    };
+    show();
+    window.addEventListener("load", function () { window.setTimeout(show, 0); });
+    each(summary, "a[href^='#']", function (link) {
+      link.addEventListener("click", function (event) {
+        var target = document.getElementById(link.getAttribute("href").slice(1));
+        if (!target) { return; }
+        event.preventDefault();
+        var label = document.querySelector("label[for='" + target.id + "']") || target;
+        label.scrollIntoView({ block: "start" });
+        target.focus({ preventScroll: true });
+      });
+    });
+  }
+
+  each(document, "form[data-register]", function (form) {
+    var party = form.querySelector("input[name$='-party_size']");
+    var slots = form.querySelector("select[data-slots]");
+    if (!party || !slots) { return; }
+    var wait = form.querySelector("input[name$='-waitlist']");
+
+    function waiting() {
+      if (!wait) { return false; }
+      return wait.type === "hidden" ? wait.value === "y" : wait.checked;
+    }
+
+    function update(initial) {
+      var size = parseInt(party.value, 10);
+      if (!(size >= 1)) { size = 1; }
+      var open = waiting();
+      each(slots, "option[data-left]", function (option) {
+        var tooSmall = parseInt(option.dataset.left, 10) < size;
+        // A choice sent back with an error stays as it was: the message explains it.
+        if (initial && option.selected) { return; }
+        option.disabled = tooSmall && !open;
+      });
+      var chosen = slots.options[slots.selectedIndex];
+      if (!initial && chosen && chosen.disabled) {
+        slots.value = "";
+      }
+    }
+
+    party.addEventListener("input", function () { update(false); });
+    if (wait && wait.type !== "hidden") {
+      wait.addEventListener("change", function () { update(false); });
+    }
+    update(true);
+  });
+})();

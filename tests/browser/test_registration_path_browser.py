@@ -1,0 +1,153 @@
+"""On a phone: the outcome at the top of the screen, errors summarised and focused, slots too
+small for the party out of reach, and Back then submit again leading to the booking."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from outreach.database import db
+from outreach.registrations.models import Registration, RegistrationStatus
+
+# A live server answers from its own threads and connections: rows must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
+
+SCREEN_HEIGHT = 844  # the `phone` fixture's viewport
+
+
+@pytest.fixture
+def screening(make):
+    """Tomorrow's screening: 中医科 and 全科 in two half-hour windows of 6 places each; a
+    family of four already holds 中医科 09:00, which has 2 places left."""
+    event = make.event("专家义诊进社区", max_party_size=4)
+    venue = make.venue(make.community(name="炫特社区", slug="xuante"))
+    event_session = make.event_session(event, venue, capacity=40)
+    start = event_session.starts_at
+    slots = {}
+    for label in ("中医科", "全科"):
+        for n in range(2):
+            slots[label, n] = make.slot(
+                event_session,
+                label,
+                capacity=6,
+                starts_at=start + timedelta(minutes=30 * n),
+                ends_at=start + timedelta(minutes=30 * (n + 1)),
+                position=len(slots),
+            )
+    make.registration(event_session, 4, slot_id=slots["中医科", 0].id, phone="13900001111")
+    return event_session, slots
+
+
+def open_form(phone, live_server, event_session):
+    """The session's card on the event page, its registration form opened."""
+    phone.goto(f"{live_server}/events/{event_session.event_id}")
+    card = phone.locator(f"#session-{event_session.id}")
+    if card.locator("details.register").get_attribute("open") is None:
+        card.locator("summary").click()
+    return card.locator("form")
+
+
+def fill(form, slot_id, *, party="3", mobile="138 0013 8000"):
+    form.get_by_label("姓名", exact=True).fill("王秀英")
+    form.get_by_label("手机号码", exact=True).fill(mobile)
+    form.get_by_label("人数", exact=True).fill(party)
+    form.get_by_label("时段", exact=True).select_option(str(slot_id))
+    form.get_by_label("我同意隐私说明。").check()
+
+
+def in_first_screen(locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= SCREEN_HEIGHT
+
+
+def test_a_family_of_three_sees_the_outcome_at_the_top_then_back_leads_to_it(
+    live_server, phone, screening
+):
+    event_session, slots = screening
+    form = open_form(phone, live_server, event_session)
+    # The venue's community comes chosen.
+    assert form.get_by_label("所在社区（选填）").input_value() == "xuante"
+    fill(form, slots["全科", 0].id)
+    with phone.expect_navigation(url=re.compile(r"/r/[\w-]+\?new=1#outcome")):
+        form.get_by_role("button", name="报名", exact=True).click()
+    title = phone.locator("#outcome .outcome-title")
+    assert title.inner_text() == "报名成功"
+    assert in_first_screen(title) and title.is_visible()
+    assert phone.locator("#outcome").get_by_text("截图").is_visible()
+    assert phone.locator(".code-text").count() == 1
+    [mine] = db.session.scalars(
+        db.select(Registration).where(Registration.phone == "+8613800138000")
+    ).all()
+    assert mine.status == RegistrationStatus.CONFIRMED and mine.party_size == 3
+
+    # Back to the form, and the same registration sent again: led to the booking made.
+    phone.go_back()
+    card = phone.locator(f"#session-{event_session.id}")
+    if card.locator("details.register").get_attribute("open") is None:
+        card.locator("summary").click()
+    form = card.locator("form")
+    fill(form, slots["全科", 0].id)
+    with phone.expect_navigation(url=re.compile(r"/r/[\w-]+\?again=1#outcome")):
+        form.get_by_role("button", name="报名", exact=True).click()
+    assert phone.get_by_text("您已报名，这是您的报名。").is_visible()
+    assert in_first_screen(phone.locator("#outcome .outcome-title"))
+    assert phone.url.split("?")[0].endswith(mine.manage_token)
+    db.session.expire_all()
+    count = db.session.scalar(
+        db.select(db.func.count(Registration.id)).where(Registration.phone == "+8613800138000")
+    )
+    assert count == 1
+
+    # And the event page says so above the form, with a way to the booking.
+    phone.goto(f"{live_server}/events/{event_session.event_id}")
+    note = phone.locator(f"#session-{event_session.id} .already")
+    assert note.get_by_text("您已报名", exact=True).is_visible()
+    with phone.expect_navigation(url=re.compile(r"/r/[\w-]+#outcome")):
+        note.get_by_role("link", name="查看我的报名").click()
+
+
+def test_a_failed_submit_focuses_the_error_summary_in_view(live_server, phone, screening):
+    event_session, slots = screening
+    form = open_form(phone, live_server, event_session)
+    fill(form, slots["全科", 1].id, party="2", mobile="138 0013 800")
+    form.get_by_label("我同意隐私说明。").uncheck()
+    with phone.expect_navigation():
+        form.get_by_role("button", name="报名", exact=True).click()
+    summary = phone.locator(f"#s{event_session.id}-error-summary")
+    assert phone.evaluate("document.activeElement.id") == f"s{event_session.id}-error-summary"
+    assert in_first_screen(summary.locator(".error-summary-title"))
+    assert summary.get_by_role("link").all_inner_texts() == [
+        "请输入有效的中国大陆手机号码。",
+        "请同意隐私说明。",
+    ]
+    # Nothing typed is lost.
+    form = phone.locator(f"#session-{event_session.id} form")
+    assert form.get_by_label("姓名", exact=True).input_value() == "王秀英"
+    assert form.get_by_label("手机号码", exact=True).input_value() == "138 0013 800"
+    assert form.get_by_label("人数", exact=True).input_value() == "2"
+    assert form.get_by_label("时段", exact=True).input_value() == str(slots["全科", 1].id)
+    # A link of the summary takes the resident to the field.
+    summary.get_by_role("link", name="请同意隐私说明。").click()
+    assert phone.evaluate("document.activeElement.id") == f"s{event_session.id}-consent"
+
+
+def test_a_family_of_four_cannot_pick_a_slot_with_two_places_left(live_server, phone, screening):
+    event_session, slots = screening
+    form = open_form(phone, live_server, event_session)
+    select = form.get_by_label("时段", exact=True)
+    tight = select.locator(f"option[value='{slots['中医科', 0].id}']")
+    assert " ".join(tight.inner_text().split()) == "中医科 09:00–09:30 · 剩余2个名额"
+    assert not tight.is_disabled()
+    select.select_option(str(slots["中医科", 0].id))
+    form.get_by_label("人数", exact=True).fill("4")
+    assert tight.is_disabled()
+    assert select.input_value() == ""  # the choice too small for four is undone
+    roomy = select.locator(f"option[value='{slots['中医科', 1].id}']")
+    assert not roomy.is_disabled()
+    with pytest.raises(Exception, match="not enabled|disabled"):
+        select.select_option(str(slots["中医科", 0].id), timeout=1000)
+    # Two fit again.
+    form.get_by_label("人数", exact=True).fill("2")
+    assert not tight.is_disabled()
