@@ -159,6 +159,24 @@ def test_public_pages_have_no_accessibility_violations(live_server, browser, sce
         page.wait_for_load_state("load")
         assert page.locator(f"#session-{scene['session']} .errors").count() >= 1
         record(page, found)
+
+        # Registering for real: the outcome page, then the event page that knows the booking.
+        prefix = f"s{scene['session']}-"
+        form = page.locator(f"#session-{scene['session']} form")
+        form.locator(f"[name='{prefix}name']").fill("王秀英")
+        form.locator(f"[name='{prefix}phone']").fill("13800138000")
+        slots = form.locator(f"select[name='{prefix}slot']")
+        slots.select_option(
+            slots.locator("option[value]:not([value='']):not([disabled])").first.get_attribute(
+                "value"
+            )
+        )
+        form.locator(f"[name='{prefix}consent']").check()
+        form.locator("button[type=submit]").click()
+        page.wait_for_url("**/r/**")
+        record(page, found)
+        check(page, live_server + with_mode(f"/events/{scene['event']}", mode), found)
+        assert page.locator(f"#session-{scene['session']} .already").count() == 1
     finally:
         page.context.close()
     assert not found, report(found)
