@@ -32,7 +32,19 @@ class Plan:
     full_scans: tuple[str, ...]
 
 
-def _record(app: Flask, url: str) -> list[tuple[str, object]]:
+# A page to explain: its URL, or its URL and the cookies a browser sends with it.
+Request = str | tuple[str, dict[str, str]]
+
+
+def _label(request: Request) -> str:
+    if isinstance(request, str):
+        return request
+    url, cookies = request
+    return f"{url} (cookie {', '.join(f'{k}={v}' for k, v in cookies.items())})"
+
+
+def _record(app: Flask, request: Request) -> list[tuple[str, object]]:
+    url, cookies = (request, {}) if isinstance(request, str) else request
     statements: list[tuple[str, object]] = []
 
     def listener(_conn, _cursor, statement, parameters, _context, _executemany):
@@ -41,9 +53,13 @@ def _record(app: Flask, url: str) -> list[tuple[str, object]]:
 
     with app.app_context():
         engine = db.engine
+        client = app.test_client()
+        host = (app.config.get("SERVER_NAME") or "localhost").split(":")[0]
+        for name, value in cookies.items():
+            client.set_cookie(name, value, domain=host)
         event.listen(engine, "before_cursor_execute", listener)
         try:
-            response = app.test_client().get(url)
+            response = client.get(url)
         finally:
             event.remove(engine, "before_cursor_execute", listener)
     if response.status_code >= 400:
@@ -51,11 +67,12 @@ def _record(app: Flask, url: str) -> list[tuple[str, object]]:
     return statements
 
 
-def plans(app: Flask, urls: Iterable[str]) -> list[Plan]:
-    """Request each URL, then EXPLAIN ANALYZE every SELECT it ran."""
+def plans(app: Flask, urls: Iterable[Request]) -> list[Plan]:
+    """Request each URL (with its cookies), then EXPLAIN ANALYZE every SELECT it ran."""
     found = []
-    for url in urls:
-        for statement, parameters in _record(app, url):
+    for request in urls:
+        url = _label(request)
+        for statement, parameters in _record(app, request):
             with app.app_context():
                 connection = db.session.connection()
                 rows = connection.exec_driver_sql("EXPLAIN ANALYZE " + statement, parameters)

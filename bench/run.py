@@ -340,7 +340,7 @@ def measure_cold_build(url: str, feed_slug: str, results: Results) -> None:
 
 def measure_plans(url: str, report: Any, results: Results, output: Path) -> None:
     """EXPLAIN ANALYZE of every query behind the public pages and feeds."""
-    urls = [
+    urls: list[explain.Request] = [
         "/",
         f"/communities/{report.typical_community_slug}",
         f"/townships/{report.typical_township_slug}",
@@ -348,6 +348,8 @@ def measure_plans(url: str, report: Any, results: Results, output: Path) -> None
         f"/feeds/communities/{report.feed_community_slug}.ics",
         f"/feeds/townships/{report.typical_township_slug}.ics",
         f"/?community={report.typical_community_slug}",
+        # The home page of a resident who chose a community: its sessions, then the rest.
+        ("/", {"community": report.typical_community_slug}),
     ]
     found = explain.plans(bench_app(url), urls)
     scanning = [plan for plan in found if plan.full_scans]

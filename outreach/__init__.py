@@ -14,10 +14,12 @@ from outreach import (
     api,
     cli,
     config,
+    display,
     errors,
     events,
     feeds,
     formatting,
+    homescreen,
     i18n,
     messages,
     models,  # noqa: F401  (every table, for Flask-Migrate)
@@ -46,6 +48,7 @@ FEATURES = (
     stats,
     api,
     staff,
+    homescreen,
     cli,
 )
 
@@ -91,4 +94,5 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    display.init_app(app)
     formatting.init_app(app)

@@ -198,7 +198,7 @@ CATEGORIES: tuple[CategorySeed, ...] = (
     CategorySeed("ecology", "生态环保", "Ecology", "#2e7d32"),
     CategorySeed("health-screening", "健康义诊", "Health screening", "#c62828"),
     CategorySeed("education-exchange", "教育交流", "Education exchange", "#1565c0"),
-    CategorySeed("culture-sports", "文体活动", "Culture and sports", "#ef6c00"),
+    CategorySeed("culture-sports", "文体活动", "Culture and sports", "#b84f00"),
     CategorySeed("deputy-reception", "人大代表接待", "Meet your deputy", "#6a1b9a"),
     CategorySeed("waste-sorting", "垃圾分类", "Waste sorting", "#00838f"),
     CategorySeed("safety", "安全宣传", "Safety", "#5d4037"),

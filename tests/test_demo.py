@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from outreach import demo
 from outreach.accounts.models import Organisation, OrganisationKind
+from outreach.colours import contrast_ratio
 from outreach.database import db, utcnow
+from outreach.events.categories import TAG_TEXT, check_colour
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import SessionFilter, upcoming_events, upcoming_sessions
 from outreach.localtime import local_zone
@@ -177,6 +179,17 @@ def test_slugs_are_ascii_and_url_safe(seeded):
     for model in (Township, Community, Venue, Organisation, Category):
         for slug in db.session.scalars(select(model.slug)):
             assert SLUG.match(slug) and len(slug) <= 80, slug
+
+
+def test_every_category_colour_passes_the_colour_pickers_contrast_rule(seeded):
+    # The colour is the background of the tag's white text on every listing (WCAG 1.4.3).
+    colours = {
+        slug: colour for slug, colour in db.session.execute(select(Category.slug, Category.colour))
+    }
+    assert len(colours) == len(demo.CATEGORIES)
+    for slug, colour in colours.items():
+        check_colour(colour)  # raises below 4.5:1
+        assert contrast_ratio(colour, TAG_TEXT) >= 4.5, slug
 
 
 def test_key_places_organisations_and_categories_have_stable_slugs(seeded):

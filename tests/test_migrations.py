@@ -10,9 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from outreach import create_app
+from outreach.colours import contrast_ratio
 from outreach.database import db
 from outreach.extensions import migrate
 from tests.conftest import DATABASES, POSTGRES_URL, _scratch_postgres_database
@@ -72,3 +73,23 @@ def test_migration_history_has_a_single_head(tmp_path):
 
 def test_running_migrations_leaves_the_application_logger_enabled(migrated_app):
     assert not migrated_app.logger.disabled
+
+
+def test_category_colours_too_light_for_white_text_are_darkened(blank_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": blank_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        flask_migrate.upgrade(revision="0008_english_content")
+        colours = {"sport": "#ef6c00", "ecology": "#2e7d32", "waste": "#00838f", "sun": "#FFEB3B"}
+        with db.engine.begin() as connection:
+            for slug, colour in colours.items():
+                connection.execute(
+                    text("INSERT INTO category (name, slug, colour) VALUES (:n, :s, :c)"),
+                    {"n": slug, "s": slug, "c": colour},
+                )
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            after = dict(connection.execute(text("SELECT slug, colour FROM category")).all())
+        db.engine.dispose()
+    # The same oranges and yellows, darker; colours that already passed are untouched.
+    assert after == {"sport": "#c25700", "ecology": "#2e7d32", "waste": "#00838f", "sun": "#82781e"}
+    assert all(contrast_ratio(colour, "#ffffff") >= 4.5 for colour in after.values())

@@ -32,6 +32,10 @@ class CategoryForm(NamesForm):
     )
     colour = ColorField(
         _l("Colour"),
+        description=_l(
+            "The background of the category's tag, behind white text: choose a dark colour "
+            "(at least 4.5:1 contrast with white)."
+        ),
         default="#2e7d32",
         validators=[
             DataRequired(_l("Please choose a colour.")),

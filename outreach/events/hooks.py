@@ -2,7 +2,7 @@
 (imports flow one way), yet its pages show what they know.
 
 Each hook holds one plain function, set by the package that provides it in its `init_app`
-(registrations sets both); the defaults serve an app without that package.
+(registrations sets them all); the defaults serve an app without that package.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from outreach.events.models import Event
+from outreach.events.models import Event, EventSession
 
 EXTENSION = "outreach.events.hooks"
 
@@ -27,6 +27,10 @@ def _nobody(session_ids: Sequence[int]) -> tuple[int, int]:
     return 0, 0
 
 
+def _no_rooms_known(event_sessions: Sequence[EventSession]) -> dict[int, Any] | None:
+    return None
+
+
 @dataclass
 class Hooks:
     """The functions the packages above provide."""
@@ -34,6 +38,12 @@ class Hooks:
     # Who hears of a change to these sessions: (registrations, people in them), counted by
     # registrations.services.count_registrants.
     count_registrants: Callable[[Sequence[int]], tuple[int, int]] = _nobody
+
+    # What each of a page of sessions (slots loaded) has left, by session id, counted in one
+    # query by registrations.services.rooms: a Room with `left` (the session's places, None
+    # without a limit), `slots` (slot id: places) and `full`. None when no package counts
+    # seats: listings then show capacities only.
+    rooms: Callable[[Sequence[EventSession]], dict[int, Any] | None] = _no_rooms_known
 
     # What the event page shows besides the event and its sessions (seats and registration
     # forms): template values for `event` at `now`. `given` is what the caller passed to

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from itertools import groupby
 from typing import TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts.models import Organisation
@@ -34,6 +34,8 @@ class SessionFilter:
     organisation: Organisation | None = None
     date_from: date | None = None
     date_to: date | None = None
+    # Everything but this community: the home page, after the resident's own community.
+    elsewhere_than: Community | None = None
 
     def apply(self, statement: Select) -> Select:
         """Add the filter to a statement that already joins Event and Venue."""
@@ -42,6 +44,10 @@ class SessionFilter:
             statement = statement.where(Venue.township_id == self.township.id)
         if self.community is not None:
             statement = statement.where(Venue.community_id == self.community.id)
+        if self.elsewhere_than is not None:
+            statement = statement.where(
+                or_(Venue.community_id.is_(None), Venue.community_id != self.elsewhere_than.id)
+            )
         if self.category is not None:
             statement = statement.where(Event.category_id == self.category.id)
         if self.organisation is not None:
@@ -234,6 +240,27 @@ def township_by_slug(slug: str) -> Township:
     if township is None:
         raise NotFoundError("township", slug)
     return township
+
+
+# A slug longer than any the site makes is no slug (the column holds at most this many).
+MAX_SLUG = 80
+
+
+def chosen_community(slug: str | None) -> Community | None:
+    """The community a resident chose (its slug from a cookie), with its township; None
+    for no choice or one that names no community (any more)."""
+    if not slug or len(slug) > MAX_SLUG:
+        return None
+    return db.session.scalar(
+        select(Community).where(Community.slug == slug).options(joinedload(Community.township))
+    )
+
+
+def townships_to_choose() -> list[Township]:
+    """Streets and townships with at least one community, by name: the first step of choosing
+    one's community."""
+    has_community = exists().where(Community.township_id == Township.id)
+    return list(db.session.scalars(select(Township).where(has_community).order_by(Township.name)))
 
 
 def filter_choices(filters: SessionFilter) -> dict[str, list]:

@@ -11,12 +11,13 @@ from outreach.registrations.models import RegistrationStatus
 
 
 def init_app(app: Flask) -> None:
-    """What events asks of registrations (the event page's registration part, counting who
-    hears of a change), the resident's pages, the slot and roster pages, the receivers of
-    session changes, `flask purge-personal-data`, and the names of registration statuses in
-    the audit trail."""
+    """What events asks of registrations (the event page's registration part, places left
+    for listings, counting who hears of a change), the resident's pages, the slot and roster
+    pages, the receivers of session changes, `flask purge-personal-data`, and the names of
+    registration statuses in the audit trail."""
     hooks(app).event_page = views.event_page
     hooks(app).count_registrants = services.count_registrants
+    hooks(app).rooms = services.rooms
     app.register_blueprint(views.bp)
     app.register_blueprint(slot_views.bp)
     app.register_blueprint(staff_views.bp)

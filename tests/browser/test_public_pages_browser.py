@@ -52,7 +52,7 @@ def test_resident_switches_to_english_filters_by_community_and_opens_an_event(
     assert phone.locator("html").get_attribute("lang") == "en"
 
     phone.get_by_role("link", name="专家义诊进社区").click()
-    phone.wait_for_url(f"**/events/{neighbourhood.id}")
+    phone.wait_for_url(f"**/events/{neighbourhood.id}#session-*")
     assert phone.get_by_role("heading", level=1).inner_text() == "专家义诊进社区"
     assert phone.locator("li.card").count() == 2
     assert phone.get_by_text("20 places").is_visible()

@@ -323,6 +323,44 @@ def test_category_form_refuses_bad_input(client, admin, make, changes, message):
     assert count(Category) == 1
 
 
+def test_a_colour_too_light_behind_the_tags_white_text_is_refused(client, admin, make):
+    # The form says what it asks for, next to the colour picker.
+    form = page_text(client.get("/staff/categories/new"))
+    assert 'id="colour-hint"' in form and "at least 4.5:1 contrast with white" in form
+    assert 'aria-describedby="colour-hint"' in form
+    # The orange the demo once had: white text on it is 3.08:1, WCAG asks 4.5:1.
+    data = {"name": "文体活动", "slug": "culture-sports", "colour": "#EF6C00"}
+    response = post_form(client, "/staff/categories/new", data)
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "contrast is 3.08:1 and at least 4.5:1 is needed" in text
+    # The message stands beside the colour field and suggests the same orange, darker.
+    assert 'id="colour-errors"' in text and "#c25700" in text
+    assert count(Category) == 0
+
+    # A colour just past the line (#00838f is 4.52:1) is taken, and so is the suggestion.
+    for slug, colour in (("waste", "#00838f"), ("culture-sports", "#c25700")):
+        response = post_form(
+            client, "/staff/categories/new", data | {"slug": slug, "colour": colour}
+        )
+        assert response.status_code == 302, page_text(response)
+    assert count(Category) == 2
+
+
+def test_a_category_cannot_be_changed_to_a_light_colour(client, admin, make):
+    category = make.category("生态环保", slug="ecology", colour="#2e7d32")
+    client.set_cookie("lang", "zh")
+    response = post_form(
+        client,
+        f"/staff/categories/{category.id}/edit",
+        {"name": "生态环保", "slug": "ecology", "colour": "#8bc34a"},
+    )
+    assert response.status_code == 200
+    assert "对比度只有 2.09:1" in page_text(response)
+    db.session.refresh(category)
+    assert category.colour == "#2e7d32"
+
+
 def test_a_category_keeps_its_own_slug_when_saved_again(client, admin, make):
     category = make.category("健康义诊", slug="health")
     response = post_form(

@@ -4,6 +4,8 @@
  *                         focus to the field they name
  *   form[data-register]   slots that cannot hold the party (option data-left) are disabled
  *                         while the party does not fit, unless the resident chose to wait
+ *   #session-N            a listing card's link to one session opens that session's folded
+ *                         form, so the resident need not find and tap "Register" first
  */
 (function () {
   "use strict";
@@ -11,6 +13,15 @@
   function each(root, selector, callback) {
     Array.prototype.forEach.call(root.querySelectorAll(selector), callback);
   }
+
+  function openLinkedForm() {
+    var id = window.location.hash.slice(1);
+    var target = id && /^session-\d+$/.test(id) && document.getElementById(id);
+    var form = target && target.querySelector("details.register");
+    if (form) { form.open = true; }
+  }
+  openLinkedForm();
+  window.addEventListener("hashchange", openLinkedForm);
 
   var summary = document.querySelector("[data-error-summary]");
   if (summary) {
