@@ -24,6 +24,8 @@ PAGES = (
     "event with open form",
     "form with errors",
     "event calendar page",
+    "subscribe page",
+    "personal subscribe page",
     "confirmation",
     "manage",
     "waitlisted manage",
@@ -109,6 +111,10 @@ def build_world(make) -> World:
             "form with errors", f"/events/{event.id}", open_forms=True, send_empty_form=True
         ),
         "event calendar page": PublicPage("event calendar page", f"/events/{event.id}/calendar"),
+        "subscribe page": PublicPage("subscribe page", f"/subscribe/community/{community.slug}"),
+        "personal subscribe page": PublicPage(
+            "personal subscribe page", f"/subscribe/me/{registration.feed_token}"
+        ),
         "confirmation": PublicPage("confirmation", f"/r/{registration.manage_token}?new=1"),
         "manage": PublicPage("manage", f"/r/{registration.manage_token}"),
         "waitlisted manage": PublicPage("waitlisted manage", f"/r/{waitlisted.manage_token}"),
