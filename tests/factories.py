@@ -172,6 +172,25 @@ def slot(event_session_: EventSession, label: str = "中医科", capacity: int =
     return _save(Slot(event_session=event_session_, label=label, capacity=capacity, **fields))
 
 
+def half_hours(
+    event_session_: EventSession, labels=("中医科", "全科"), windows: int = 2, capacity: int = 6
+) -> dict[tuple[str, int], Slot]:
+    """Departments seen in half-hour windows from the session's start, each window a slot:
+    {(label, n): slot}, n counting the windows from 0."""
+    slots: dict[tuple[str, int], Slot] = {}
+    for label in labels:
+        for n in range(windows):
+            slots[label, n] = slot(
+                event_session_,
+                label,
+                capacity=capacity,
+                starts_at=event_session_.starts_at + timedelta(minutes=30 * n),
+                ends_at=event_session_.starts_at + timedelta(minutes=30 * (n + 1)),
+                position=len(slots),
+            )
+    return slots
+
+
 _phones = itertools.count(13800000001)
 
 
@@ -207,6 +226,7 @@ BUILDERS = frozenset(
         "event_session",
         "staff",
         "slot",
+        "half_hours",
         "registration",
     }
 )

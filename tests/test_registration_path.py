@@ -256,21 +256,8 @@ def test_a_party_that_would_be_waitlisted_is_asked_first(client, make):
 @pytest.fixture
 def screening(make):
     """Two departments in half-hour windows: 中医科 09:00 has 2 places left of 5."""
-    from datetime import timedelta
-
     event_session = make.event_session(make.event(max_party_size=4), capacity=40)
-    start = event_session.starts_at
-    slots = {}
-    for label in ("中医科", "全科"):
-        for n in range(2):
-            slots[label, n] = make.slot(
-                event_session,
-                label,
-                capacity=5,
-                starts_at=start + timedelta(minutes=30 * n),
-                ends_at=start + timedelta(minutes=30 * (n + 1)),
-                position=len(slots),
-            )
+    slots = make.half_hours(event_session, capacity=5)
     make.registration(event_session, 3, slot_id=slots["中医科", 0].id)
     return event_session, slots
 

@@ -4,7 +4,6 @@ small for the party out of reach, and Back then submit again leading to the book
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 
@@ -24,18 +23,7 @@ def screening(make):
     event = make.event("专家义诊进社区", max_party_size=4)
     venue = make.venue(make.community(name="炫特社区", slug="xuante"))
     event_session = make.event_session(event, venue, capacity=40)
-    start = event_session.starts_at
-    slots = {}
-    for label in ("中医科", "全科"):
-        for n in range(2):
-            slots[label, n] = make.slot(
-                event_session,
-                label,
-                capacity=6,
-                starts_at=start + timedelta(minutes=30 * n),
-                ends_at=start + timedelta(minutes=30 * (n + 1)),
-                position=len(slots),
-            )
+    slots = make.half_hours(event_session)
     make.registration(event_session, 4, slot_id=slots["中医科", 0].id, phone="13900001111")
     return event_session, slots
 

@@ -63,9 +63,11 @@ def test_organiser_builds_a_campaign_and_residents_find_each_session(
 
     desk.get_by_role("link", name="Events", exact=True).click()
     desk.get_by_role("link", name="New event").click()
-    desk.get_by_label("Title").fill(TITLE)
-    desk.get_by_label("Summary").fill("脑卒中、骨伤、中医、全科专家现场义诊")
-    desk.get_by_label("Description").fill("请携带医保卡。\n\n详情见 https://example.org/")
+    desk.get_by_label("Title", exact=True).fill(TITLE)
+    desk.get_by_label("Summary", exact=True).fill("脑卒中、骨伤、中医、全科专家现场义诊")
+    desk.get_by_label("Description", exact=True).fill(
+        "请携带医保卡。\n\n详情见 https://example.org/"
+    )
     desk.get_by_label("Category").select_option(str(district["category"].id))
     desk.get_by_label("Organisation").select_option(str(district["centre"].id))
     desk.get_by_role("button", name="Create event").click()
