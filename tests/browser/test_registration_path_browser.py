@@ -139,3 +139,26 @@ def test_a_family_of_four_cannot_pick_a_slot_with_two_places_left(live_server, p
     # Two fit again.
     form.get_by_label("人数", exact=True).fill("2")
     assert not tight.is_disabled()
+
+
+def test_back_after_a_corrected_error_reaches_the_event_page_without_posting_again(
+    live_server, phone, screening
+):
+    event_session, slots = screening
+    event_url = f"{live_server}/events/{event_session.event_id}"
+    form = open_form(phone, live_server, event_session)
+    fill(form, slots["全科", 1].id, party="2", mobile="138 0013 800")
+    with phone.expect_navigation():
+        form.get_by_role("button", name="报名", exact=True).click()
+    # The page with the errors stands at the event's address, not at the form's POST target.
+    assert phone.url == f"{event_url}#session-{event_session.id}"
+    form = phone.locator(f"#session-{event_session.id} form")
+    form.get_by_label("手机号码", exact=True).fill("138 0013 8000")
+    with phone.expect_navigation(url=re.compile(r"/r/[\w-]+\?new=1#outcome")):
+        form.get_by_role("button", name="报名", exact=True).click()
+    requests = []
+    phone.on("request", lambda request: requests.append((request.method, request.url)))
+    phone.go_back()
+    assert phone.url == f"{event_url}#session-{event_session.id}"
+    assert phone.locator("h1").inner_text() == "专家义诊进社区"
+    assert [method for method, _url in requests if method != "GET"] == []

@@ -2,6 +2,9 @@
  * The registration forms of the event page (registrations/_form.html):
  *   [data-error-summary]  a failed submit's summary: focus moves to it, and its links move
  *                         focus to the field they name
+ *   form[data-page-url]   a form shown again with its errors: the page's history entry takes
+ *                         the event page's address instead of the POST's, so going Back or
+ *                         Forward to it loads the event page (no "Confirm Form Resubmission")
  *   form[data-register]   slots that cannot hold the party (option data-left) are disabled
  *                         while the party does not fit, unless the resident chose to wait
  *   #session-N            a listing card's link to one session opens that session's folded
@@ -22,6 +25,11 @@
   }
   openLinkedForm();
   window.addEventListener("hashchange", openLinkedForm);
+
+  var failed = document.querySelector("form[data-page-url]");
+  if (failed && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", failed.getAttribute("data-page-url"));
+  }
 
   var summary = document.querySelector("[data-error-summary]");
   if (summary) {
