@@ -285,3 +285,63 @@ def test_the_manage_page_of_a_cancelled_day_says_so_and_offers_another(client, m
     assert f'href="/events/{event.id}"' in text and "Choose another session" in text
     response = register(client, day_two, phone=registration.phone)
     assert response.status_code == 302
+
+
+def test_cancelling_asks_on_a_page_of_its_own_with_the_booking_not_in_a_dialog(client, make):
+    event = make.event("专家义诊进社区")
+    event_session = make.event_session(event, capacity=20)
+    slot = make.half_hours(event_session)["全科", 0]
+    registration = make.registration(event_session, 3, slot_id=slot.id)
+    manage = client.get(manage_url(registration)).get_data(as_text=True)
+    # No browser dialog (its buttons would read 取消 / 确定 under "取消报名吗？"): a link.
+    assert "data-confirm" not in manage
+    assert f'<a class="button danger" href="{manage_url(registration)}/cancel">取消报名</a>' in (
+        manage
+    )
+
+    page = client.get(manage_url(registration) + "/cancel")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "private, no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    text = page.get_data(as_text=True)
+    assert '<meta name="robots" content="noindex">' in text
+    assert "要取消这次报名吗？" in text
+    assert "专家义诊进社区" in text and "全科" in text and "3人" in text
+    # The day and time as the manage page gives them, and the slot's window.
+    when = re.search(r"<dt>时间</dt>\s*<dd>(.+?)</dd>", manage).group(1)
+    assert "09:00" in when and f"<dd>{when}</dd>" in text and "09:00–09:30" in text
+    # Yes: the existing cancel route, with its CSRF token; no: back to the booking.
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', text, re.S)
+    assert form.group(1) == manage_url(registration) + "/cancel"
+    assert 'name="csrf_token"' in form.group(2) and "是，取消报名" in form.group(2)
+    assert "data-confirm" not in text
+    assert f'href="{manage_url(registration)}"' in text and "不取消，保留报名" in text
+    # Opening the page changes nothing.
+    db.session.expire_all()
+    assert db.session.get(Registration, registration.id).status == RegistrationStatus.CONFIRMED
+
+
+def test_a_waitlisted_resident_leaves_the_waitlist_and_has_no_calendar_entry_yet(client, make):
+    event_session = make.event_session(capacity=1)
+    make.registration(event_session)
+    waiting = make.registration(event_session, 2)
+    assert waiting.status == RegistrationStatus.WAITLISTED
+    manage = client.get(manage_url(waiting)).get_data(as_text=True)
+    assert "退出候补" in manage and "取消报名" not in manage
+    # Its calendar entry would put a session it has no place at in the phone's calendar.
+    assert f'href="{manage_url(waiting)}.ics"' not in manage
+    # Promotions are told by text message only where a gateway is set up (none here).
+    assert "本页会显示" in manage and "通知您" not in manage
+    text = client.get(manage_url(waiting) + "/cancel").get_data(as_text=True)
+    assert "要退出候补吗？" in text and "是，退出候补" in text and "不退出，继续候补" in text
+
+
+def test_the_cancel_page_of_a_cancelled_registration_leads_back_to_it(client, make):
+    registration = make.registration(make.event_session(), 1)
+    post_cancel = client.post(
+        manage_url(registration) + "/cancel", data={"csrf_token": csrf_token(client)}
+    )
+    assert post_cancel.status_code == 302
+    response = client.get(manage_url(registration) + "/cancel")
+    assert response.status_code == 302 and response.headers["Location"] == manage_url(registration)
+    assert client.get("/r/" + "a" * 32 + "/cancel").status_code == 404

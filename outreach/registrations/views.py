@@ -206,18 +206,39 @@ def _manage_context(registration):
     }
 
 
+def _private(page: str):
+    """A page whose URL holds the manage token: kept out of shared caches and other sites'
+    Referer headers (the templates also ask search engines not to index it)."""
+    response = current_app.make_response(page)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @bp.get("/r/<token>")
 def manage(token: str):
     """The resident's own page: status, code and QR, calendar, change or cancel."""
     registration = services.by_token(token)
     _remember(token)  # holding the link proves ownership: later registrations join its feed
-    response = current_app.make_response(
-        render_template("registrations/manage.html", **_manage_context(registration))
+    return _private(render_template("registrations/manage.html", **_manage_context(registration)))
+
+
+@bp.get("/r/<token>/cancel")
+def confirm_cancel(token: str):
+    """Asks before cancelling, on a page of its own (no browser dialog): the booking's facts,
+    then a big "yes" that posts to `cancel` and a big "no" back to the manage page."""
+    registration = services.by_token(token)
+    if not registration.is_active:
+        return redirect(url_for("registrations.manage", token=token))
+    event_session = registration.event_session
+    return _private(
+        render_template(
+            "registrations/cancel.html",
+            registration=registration,
+            event_session=event_session,
+            event=event_session.event,
+        )
     )
-    # The URL is the secret: keep it out of shared caches and other sites' Referer headers.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @bp.post("/r/<token>/cancel")

@@ -88,15 +88,31 @@ def test_resident_registers_a_family_sees_the_confirmation_and_cancels(
     fits = make.registration(event_session, 3, slot_id=slots["中医科"].id)
     assert status_of(too_big) == status_of(fits) == RegistrationStatus.WAITLISTED
 
-    # The page asks first (site.js, from the form's data-confirm); saying no keeps the place.
+    # Cancelling asks on a page of its own, never in a browser dialog; "no" keeps the place.
     asked = []
-    phone.once("dialog", lambda dialog: asked.append(dialog.message) or dialog.dismiss())
-    phone.get_by_role("button", name="取消报名").click()
-    assert asked == ["确定取消这次报名吗？"]
-    assert status_of(resident) == RegistrationStatus.CONFIRMED
-    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.on("dialog", lambda dialog: asked.append(dialog.message) or dialog.dismiss())
+    manage = phone.url.split("?")[0]
     with phone.expect_navigation():
-        phone.get_by_role("button", name="取消报名").click()
+        phone.get_by_role("link", name="取消报名").click()
+    assert phone.get_by_role("heading", name="要取消这次报名吗？").is_visible()
+    facts = phone.locator(".facts")
+    assert facts.get_by_text("3人", exact=True).is_visible()
+    assert facts.get_by_text("中医科").is_visible()
+    yes = phone.get_by_role("button", name="是，取消报名")
+    keep = phone.get_by_role("link", name="不取消，保留报名")
+    for choice in (yes, keep):  # big, whole width, both on the first screen
+        box = choice.bounding_box()
+        assert box["height"] >= 48 and box["width"] >= 300 and box["y"] + box["height"] <= 844
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    with phone.expect_navigation():
+        keep.click()
+    assert phone.url.split("?")[0].split("#")[0] == manage.split("#")[0]
+    assert status_of(resident) == RegistrationStatus.CONFIRMED
+    with phone.expect_navigation():
+        phone.get_by_role("link", name="取消报名").click()
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="是，取消报名").click()
+    assert asked == []
     assert phone.get_by_text("您的报名已取消。").is_visible()
     assert phone.locator("#outcome .outcome-title").inner_text() == "已取消"
     assert phone.locator(".code-text").count() == 0
