@@ -342,7 +342,10 @@ def test_back_and_submit_again_leads_to_the_existing_booking(client, make):
     assert again.headers["Location"] == f"/r/{registration.manage_token}?again=1#outcome"
     assert again.headers["Cache-Control"] == "private, no-store"
     banner = outcome_of(client.get(again.headers["Location"]).get_data(as_text=True))
-    assert "您已报名，这是您的报名。" in banner and "报名成功" in banner
+    # Said as "already done", never as a second success.
+    assert "您已经报过名了" in banner and "报名成功" not in banner
+    assert "这场活动您已用手机号 138****8000 报过名，无需重复报名。以下是您的报名信息。" in banner
+    assert "您已报名，这是您的报名。" not in banner
 
 
 def test_the_event_page_points_this_browser_to_its_booking(client, make):

@@ -79,7 +79,7 @@ def test_a_family_of_three_sees_the_outcome_at_the_top_then_back_leads_to_it(
     fill(form, slots["全科", 0].id)
     with phone.expect_navigation(url=re.compile(r"/r/[\w-]+\?again=1#outcome")):
         form.get_by_role("button", name="报名", exact=True).click()
-    assert phone.get_by_text("您已报名，这是您的报名。").is_visible()
+    assert phone.get_by_text("您已经报过名了", exact=True).is_visible()
     assert in_first_screen(phone.locator("#outcome .outcome-title"))
     assert phone.url.split("?")[0].endswith(mine.manage_token)
     db.session.expire_all()

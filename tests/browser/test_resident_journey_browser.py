@@ -144,7 +144,7 @@ def test_a_resident_registers_her_family_alone_on_a_phone(live_server, browser, 
         form.get_by_label("我同意隐私说明。").check()
         with page.expect_navigation(url=re.compile(rf"/r/{mine.manage_token}\?again=1#outcome")):
             form.get_by_role("button", name="报名", exact=True).click()
-        assert page.get_by_text("您已报名，这是您的报名。").is_visible()
+        assert page.get_by_text("您已经报过名了", exact=True).is_visible()
         db.session.expire_all()
         count = db.session.scalar(
             db.select(db.func.count(Registration.id)).where(Registration.phone == "+8613800138000")
