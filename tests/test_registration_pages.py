@@ -345,3 +345,48 @@ def test_the_cancel_page_of_a_cancelled_registration_leads_back_to_it(client, ma
     response = client.get(manage_url(registration) + "/cancel")
     assert response.status_code == 302 and response.headers["Location"] == manage_url(registration)
     assert client.get("/r/" + "a" * 32 + "/cancel").status_code == 404
+
+
+def slot_options(text: str) -> dict[str, tuple[str, str]]:
+    """The slot select's options: value → (their attributes, their text in one line)."""
+    select = re.search(r"<select [^>]*data-slots.*?</select>", text, re.S).group(0)
+    return {
+        value: (attributes, " ".join(label.split()))
+        for value, attributes, label in re.findall(
+            r'<option value="(\d+)"([^>]*)>(.*?)</option>', select, re.S
+        )
+    }
+
+
+def test_slot_options_are_short_enough_for_a_phone_and_never_promise_more_than_the_session(
+    client, make
+):
+    event = make.event(allow_waitlist=False)
+    event_session = make.event_session(event, capacity=9)
+    slots = make.half_hours(event_session)  # 中医科 and 全科, two windows each, 6 places each
+    make.registration(event_session, 4, slot_id=slots["全科", 0].id)
+    make.registration(event_session, 2, slot_id=slots["全科", 0].id)  # 全科 09:00 is full
+    options = slot_options(client.get(f"/events/{event.id}").get_data(as_text=True))
+    # The session has 3 places left: no slot may offer 6.
+    assert options[str(slots["中医科", 0].id)][1] == "中医科 09:00–09:30（剩3个）"
+    assert options[str(slots["中医科", 0].id)][0].count('data-left="3"') == 1
+    assert options[str(slots["全科", 0].id)][1] == "全科 09:00–09:30（已满）"
+    # And the server refuses what the session cannot hold, whatever the slot has.
+    response = register(client, event_session, party_size="4", slot=str(slots["中医科", 1].id))
+    assert response.status_code == 422
+    assert "只剩3个名额" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Registration.id))) == 2
+
+
+def test_on_english_pages_a_slot_named_only_in_chinese_is_marked_as_chinese(client, make):
+    event_session = make.event_session(capacity=40)
+    general = make.slot(event_session, "全科", capacity=6, label_en="General practice")
+    chinese = make.slot(event_session, "中医科", capacity=6)
+    make.registration(event_session, 4, slot_id=chinese.id)
+    make.registration(event_session, 2, slot_id=chinese.id)
+    options = slot_options(
+        client.get(f"/events/{event_session.event_id}?lang=en").get_data(as_text=True)
+    )
+    assert options[str(general.id)] == (' data-left="6"', "General practice (6 left)")
+    attributes, label = options[str(chinese.id)]
+    assert 'lang="zh-CN"' in attributes and label == "中医科 (full, waitlist)"

@@ -271,7 +271,7 @@ def test_slots_are_grouped_by_department_with_their_times_and_places(client, scr
     assert groups == ["中医科", "全科"]
     tight = re.search(rf'<option value="{slots["中医科", 0].id}"[^>]*>(.*?)</option>', card, re.S)
     assert 'data-left="2"' in tight.group(0) and "disabled" not in tight.group(0)
-    assert " ".join(tight.group(1).split()) == "中医科 09:00–09:30 · 剩余2个名额"
+    assert " ".join(tight.group(1).split()) == "中医科 09:00–09:30（剩2个）"
     assert "只剩2个名额" not in card  # other slots have room for any party
 
 

@@ -126,7 +126,7 @@ def test_a_family_of_four_cannot_pick_a_slot_with_two_places_left(live_server, p
     form = open_form(phone, live_server, event_session)
     select = form.get_by_label("时段", exact=True)
     tight = select.locator(f"option[value='{slots['中医科', 0].id}']")
-    assert " ".join(tight.inner_text().split()) == "中医科 09:00–09:30 · 剩余2个名额"
+    assert " ".join(tight.inner_text().split()) == "中医科 09:00–09:30（剩2个）"
     assert not tight.is_disabled()
     select.select_option(str(slots["中医科", 0].id))
     form.get_by_label("人数", exact=True).fill("4")
@@ -162,3 +162,25 @@ def test_back_after_a_corrected_error_reaches_the_event_page_without_posting_aga
     assert phone.url == f"{event_url}#session-{event_session.id}"
     assert phone.locator("h1").inner_text() == "专家义诊进社区"
     assert [method for method, _url in requests if method != "GET"] == []
+
+
+# The width a select's text has on a phone: the box less its padding and the arrow.
+_FITS = """select => {
+  const style = getComputedStyle(select);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = style.font;
+  const room = select.clientWidth - parseFloat(style.paddingLeft)
+    - parseFloat(style.paddingRight) - 24;
+  return Array.from(select.options).map(option => {
+    const text = option.text.trim();
+    return [text, context.measureText(text).width <= room];
+  });
+}"""
+
+
+def test_every_slot_option_shows_whole_on_a_phone(live_server, phone, screening):
+    event_session, _slots = screening
+    form = open_form(phone, live_server, event_session)
+    options = form.get_by_label("时段", exact=True).evaluate(_FITS)
+    assert ["中医科 09:00–09:30（剩2个）", True] in options
+    assert [text for text, fits in options if not fits] == []

@@ -80,7 +80,7 @@ def test_a_resident_registers_her_family_alone_on_a_phone(live_server, browser, 
         tight = slot_select.locator(f"option[value='{slots['中医科', 0].id}']")
         form.get_by_label("人数", exact=True).fill("4")
         assert tight.is_disabled()
-        assert "剩余2个名额" in tight.inner_text()
+        assert "（剩2个）" in tight.inner_text()
 
         # Three of them register for 全科 09:30.
         form.get_by_label("姓名", exact=True).fill("王秀英")
