@@ -224,6 +224,8 @@ def test_the_home_page_offers_to_choose_a_community_first(client, neighbourhood)
     assert 'action="/my-community"' in chooser and 'method="get"' in chooser
     assert 'name="township"' in chooser and 'value="liulitun"' in chooser
     assert "从这里开始" in chooser
+    # Read as "这部手机会记住", never as "本 机会" (a chance).
+    assert "这部手机会记住您的选择，以后打开首页会先显示您社区的活动。" in chooser
     assert html.index('class="choose-community"') < html.index('<li class="card')
 
 

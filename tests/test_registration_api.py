@@ -82,7 +82,7 @@ def test_messages_follow_the_language(client, make):
     event_session = make.event_session()
     zh = post(client, event_session.id, body(phone="1"))
     en = post(client, event_session.id, body(phone="1"), headers={"Accept-Language": "en"})
-    assert zh.json["fields"]["phone"] == "请输入有效的中国大陆手机号码。"
+    assert zh.json["fields"]["phone"] == "手机号应为11位数字、以1开头，请检查是否少填或多填。"
     assert en.json["fields"]["phone"] == "Please enter a valid mainland China mobile number."
 
 

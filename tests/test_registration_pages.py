@@ -73,10 +73,10 @@ def test_waitlisted_resident_sees_their_position(client, make):
     ("fields", "message"),
     [
         ({"name": ""}, "请输入姓名"),
-        ({"phone": "12345"}, "请输入有效的中国大陆手机号码"),
+        ({"phone": "12345"}, "手机号应为11位数字、以1开头"),
         ({"party_size": "9"}, "每份报名可为1至4人"),
         ({"party_size": "two"}, "不是有效的整数"),
-        ({"consent": None}, "请同意隐私说明"),
+        ({"consent": None}, "请勾选“我已阅读并同意上述隐私说明”"),
         ({"email": "not-an-address"}, "请检查电子邮箱地址"),
     ],
 )
@@ -390,3 +390,22 @@ def test_on_english_pages_a_slot_named_only_in_chinese_is_marked_as_chinese(clie
     assert options[str(general.id)] == (' data-left="6"', "General practice (6 left)")
     attributes, label = options[str(chinese.id)]
     assert 'lang="zh-CN"' in attributes and label == "中医科 (full, waitlist)"
+
+
+def test_the_form_and_its_errors_read_naturally_in_chinese(client, make):
+    event_session = make.event_session(capacity=20)
+    text = client.get(f"/events/{event_session.event_id}").get_data(as_text=True)
+    assert "人数（含您本人）" in text and "一次最多可为4人报名。" in text
+    assert "我已阅读并同意上述隐私说明。" in text
+    response = register(client, event_session, phone="138 0013 800", consent=None)
+    errors = response.get_data(as_text=True)
+    assert "手机号应为11位数字、以1开头，请检查是否少填或多填。" in errors
+    assert "请勾选“我已阅读并同意上述隐私说明”。" in errors
+
+
+def test_the_manage_page_says_the_party_as_a_number_of_people(client, make):
+    registration = make.registration(make.event_session(capacity=20), 3)
+    text = client.get(manage_url(registration)).get_data(as_text=True)
+    assert re.search(r"<dt>人数</dt>\s*<dd>3人</dd>", text)
+    assert "修改人数（只能减少）" in text and ">保存</button>" in text
+    assert "减少人数" not in text and ">更新<" not in text

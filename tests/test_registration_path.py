@@ -158,7 +158,9 @@ def test_a_failed_submit_summarises_the_errors_at_the_top_of_the_form(client, ma
 def test_an_unticked_consent_is_named_in_the_summary(client, make):
     event_session = make.event_session(capacity=20)
     text = register(client, event_session, consent=None).get_data(as_text=True)
-    assert f'<a href="#s{event_session.id}-consent">请同意隐私说明。</a>' in text
+    assert (
+        f'<a href="#s{event_session.id}-consent">请勾选“我已阅读并同意上述隐私说明”。</a>' in text
+    )
 
 
 def test_a_rule_refusal_is_in_the_summary_too(client, make):
@@ -211,7 +213,7 @@ def test_fewer_places_than_a_party_are_shown_beside_the_party_size(client, make)
         client.get(f"/events/{event_session.event_id}").get_data(as_text=True), event_session
     )
     hint = re.search(rf'<p class="hint" id="s{event_session.id}-party_size-hint">([^<]*)</p>', card)
-    assert hint.group(1) == "最多4人。只剩1个名额。"
+    assert hint.group(1) == "一次最多可为4人报名，目前只剩1个名额。"
     # Where places are short and the event has a waitlist, the resident chooses to wait.
     assert f'name="s{event_session.id}-waitlist"' in card and "名额不够时，我们愿意候补" in card
 

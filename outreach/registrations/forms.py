@@ -41,7 +41,7 @@ class RegistrationForm(FlaskForm):
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     party_size = IntegerField(
-        _l("Number of people"),
+        _l("Number of people (you included)"),
         default=MIN_PARTY_SIZE,
         validators=[
             InputRequired(_l("Please say how many people are coming.")),

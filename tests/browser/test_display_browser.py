@@ -333,7 +333,7 @@ def test_read_aloud_reads_the_event_in_the_pages_language(browser, live_server, 
         for expected in ("三甲医院专家免费义诊", "请携带身份证", "炫特嘉园社区党群服务中心"):
             assert expected in text
         # Controls, the folded form and the subscribe box are not read.
-        for unread in ("停止朗读", "我同意隐私说明", "订阅到我的日历", "复制"):
+        for unread in ("停止朗读", "我已阅读并同意上述隐私说明", "订阅到我的日历", "复制"):
             assert unread not in text, unread
         # While it reads, the same button stops it.
         assert button.inner_text() == "停止朗读"
@@ -363,7 +363,12 @@ def test_read_aloud_reads_the_registration_and_spells_the_code(browser, live_ser
         assert " ".join(code) in text
         for expected in (world.event.title, "中医科", "3", "张阿姨", "报名成功"):
             assert expected in text, expected
-        for unread in ("停止朗读", "添加到我的日历", "更新", "订阅到我的日历", "减少人数"):
+        for unread in (
+            "停止朗读",
+            "添加到我的日历",
+            "订阅到我的日历",
+            "修改人数（只能减少）",
+        ):
             assert unread not in text, unread
         assert {part["lang"] for part in spoken} == {"zh-CN"}
     finally:

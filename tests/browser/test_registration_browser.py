@@ -43,22 +43,22 @@ def test_resident_registers_a_family_sees_the_confirmation_and_cancels(
     # A mistyped number first: the error sits next to the field and nothing typed is lost.
     form.get_by_label("姓名", exact=True).fill("王秀英")
     form.get_by_label("手机号码", exact=True).fill("138 0013 800")
-    form.get_by_label("人数", exact=True).fill("3")
+    form.get_by_label("人数（含您本人）", exact=True).fill("3")
     form.get_by_label("时段", exact=True).select_option(str(slots["中医科"].id))
-    form.get_by_label("我同意隐私说明。").check()
+    form.get_by_label("我已阅读并同意上述隐私说明。").check()
     with phone.expect_navigation():
         form.get_by_role("button", name="报名", exact=True).click()
     mobile = form.get_by_label("手机号码", exact=True)
     errors = form.locator(f"#{mobile.get_attribute('id')}-errors")
-    assert errors.inner_text() == "请输入有效的中国大陆手机号码。"
+    assert errors.inner_text() == "手机号应为11位数字、以1开头，请检查是否少填或多填。"
     assert mobile.get_attribute("aria-describedby") == errors.get_attribute("id")
     assert form.get_by_label("姓名", exact=True).input_value() == "王秀英"
-    assert form.get_by_label("人数", exact=True).input_value() == "3"
+    assert form.get_by_label("人数（含您本人）", exact=True).input_value() == "3"
     assert form.get_by_label("时段", exact=True).input_value() == str(slots["中医科"].id)
     assert db.session.scalar(db.select(db.func.count(Registration.id))) == 0
 
     mobile.fill("138 0013 8000")
-    form.get_by_label("我同意隐私说明。").check()
+    form.get_by_label("我已阅读并同意上述隐私说明。").check()
     with phone.expect_navigation(url=re.compile(r"/r/[\w-]+\?new=1")):
         form.get_by_role("button", name="报名", exact=True).click()
     assert phone.get_by_text("报名成功", exact=True).is_visible()

@@ -40,9 +40,9 @@ def open_form(phone, live_server, event_session):
 def fill(form, slot_id, *, party="3", mobile="138 0013 8000"):
     form.get_by_label("姓名", exact=True).fill("王秀英")
     form.get_by_label("手机号码", exact=True).fill(mobile)
-    form.get_by_label("人数", exact=True).fill(party)
+    form.get_by_label("人数（含您本人）", exact=True).fill(party)
     form.get_by_label("时段", exact=True).select_option(str(slot_id))
-    form.get_by_label("我同意隐私说明。").check()
+    form.get_by_label("我已阅读并同意上述隐私说明。").check()
 
 
 def in_first_screen(locator) -> bool:
@@ -100,24 +100,24 @@ def test_a_failed_submit_focuses_the_error_summary_in_view(live_server, phone, s
     event_session, slots = screening
     form = open_form(phone, live_server, event_session)
     fill(form, slots["全科", 1].id, party="2", mobile="138 0013 800")
-    form.get_by_label("我同意隐私说明。").uncheck()
+    form.get_by_label("我已阅读并同意上述隐私说明。").uncheck()
     with phone.expect_navigation():
         form.get_by_role("button", name="报名", exact=True).click()
     summary = phone.locator(f"#s{event_session.id}-error-summary")
     assert phone.evaluate("document.activeElement.id") == f"s{event_session.id}-error-summary"
     assert in_first_screen(summary.locator(".error-summary-title"))
     assert summary.get_by_role("link").all_inner_texts() == [
-        "请输入有效的中国大陆手机号码。",
-        "请同意隐私说明。",
+        "手机号应为11位数字、以1开头，请检查是否少填或多填。",
+        "请勾选“我已阅读并同意上述隐私说明”。",
     ]
     # Nothing typed is lost.
     form = phone.locator(f"#session-{event_session.id} form")
     assert form.get_by_label("姓名", exact=True).input_value() == "王秀英"
     assert form.get_by_label("手机号码", exact=True).input_value() == "138 0013 800"
-    assert form.get_by_label("人数", exact=True).input_value() == "2"
+    assert form.get_by_label("人数（含您本人）", exact=True).input_value() == "2"
     assert form.get_by_label("时段", exact=True).input_value() == str(slots["全科", 1].id)
     # A link of the summary takes the resident to the field.
-    summary.get_by_role("link", name="请同意隐私说明。").click()
+    summary.get_by_role("link", name="请勾选“我已阅读并同意上述隐私说明”。").click()
     assert phone.evaluate("document.activeElement.id") == f"s{event_session.id}-consent"
 
 
@@ -129,7 +129,7 @@ def test_a_family_of_four_cannot_pick_a_slot_with_two_places_left(live_server, p
     assert " ".join(tight.inner_text().split()) == "中医科 09:00–09:30（剩2个）"
     assert not tight.is_disabled()
     select.select_option(str(slots["中医科", 0].id))
-    form.get_by_label("人数", exact=True).fill("4")
+    form.get_by_label("人数（含您本人）", exact=True).fill("4")
     assert tight.is_disabled()
     assert select.input_value() == ""  # the choice too small for four is undone
     roomy = select.locator(f"option[value='{slots['中医科', 1].id}']")
@@ -137,7 +137,7 @@ def test_a_family_of_four_cannot_pick_a_slot_with_two_places_left(live_server, p
     with pytest.raises(Exception, match="not enabled|disabled"):
         select.select_option(str(slots["中医科", 0].id), timeout=1000)
     # Two fit again.
-    form.get_by_label("人数", exact=True).fill("2")
+    form.get_by_label("人数（含您本人）", exact=True).fill("2")
     assert not tight.is_disabled()
 
 

@@ -78,17 +78,17 @@ def test_a_resident_registers_her_family_alone_on_a_phone(live_server, browser, 
         # A family of four cannot take 中医科 09:00, which has two places left.
         slot_select = form.get_by_label("时段", exact=True)
         tight = slot_select.locator(f"option[value='{slots['中医科', 0].id}']")
-        form.get_by_label("人数", exact=True).fill("4")
+        form.get_by_label("人数（含您本人）", exact=True).fill("4")
         assert tight.is_disabled()
         assert "（剩2个）" in tight.inner_text()
 
         # Three of them register for 全科 09:30.
         form.get_by_label("姓名", exact=True).fill("王秀英")
         form.get_by_label("手机号码", exact=True).fill("138 0013 8000")
-        form.get_by_label("人数", exact=True).fill("3")
+        form.get_by_label("人数（含您本人）", exact=True).fill("3")
         chosen = slots["全科", 1]
         slot_select.select_option(str(chosen.id))
-        form.get_by_label("我同意隐私说明。").check()
+        form.get_by_label("我已阅读并同意上述隐私说明。").check()
         with page.expect_navigation(url=re.compile(r"/r/[\w-]+\?new=1#outcome")):
             form.get_by_role("button", name="报名", exact=True).click()
 
@@ -139,9 +139,9 @@ def test_a_resident_registers_her_family_alone_on_a_phone(live_server, browser, 
             page.locator(f"#session-{event_session.id} summary").first.click()
         form.get_by_label("姓名", exact=True).fill("王秀英")
         form.get_by_label("手机号码", exact=True).fill("138 0013 8000")
-        form.get_by_label("人数", exact=True).fill("3")
+        form.get_by_label("人数（含您本人）", exact=True).fill("3")
         form.get_by_label("时段", exact=True).select_option(str(chosen.id))
-        form.get_by_label("我同意隐私说明。").check()
+        form.get_by_label("我已阅读并同意上述隐私说明。").check()
         with page.expect_navigation(url=re.compile(rf"/r/{mine.manage_token}\?again=1#outcome")):
             form.get_by_role("button", name="报名", exact=True).click()
         assert page.get_by_text("您已经报过名了", exact=True).is_visible()
