@@ -29,6 +29,7 @@ PAGES = (
     "confirmation",
     "manage",
     "waitlisted manage",
+    "cancel page",
     "not found",
 )
 
@@ -118,6 +119,7 @@ def build_world(make) -> World:
         "confirmation": PublicPage("confirmation", f"/r/{registration.manage_token}?new=1"),
         "manage": PublicPage("manage", f"/r/{registration.manage_token}"),
         "waitlisted manage": PublicPage("waitlisted manage", f"/r/{waitlisted.manage_token}"),
+        "cancel page": PublicPage("cancel page", f"/r/{registration.manage_token}/cancel"),
         "not found": PublicPage("not found", "/events/999999"),
     }
     assert set(pages) == set(PAGES)

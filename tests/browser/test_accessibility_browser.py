@@ -148,6 +148,8 @@ def test_public_pages_have_no_accessibility_violations(live_server, browser, sce
             f"/events/{scene['event']}/calendar",
             f"/r/{scene['confirmed']}?new=1",
             f"/r/{scene['waitlisted']}",
+            f"/r/{scene['confirmed']}/cancel",
+            f"/r/{scene['waitlisted']}/cancel",
             f"/r/{scene['cancelled']}",
             f"/events/{scene['event']}/poster",
             f"/communities/{scene['community']}/poster",
