@@ -334,6 +334,8 @@ def test_a_waitlisted_resident_leaves_the_waitlist_and_has_no_calendar_entry_yet
     assert "本页会显示" in manage and "通知您" not in manage
     text = client.get(manage_url(waiting) + "/cancel").get_data(as_text=True)
     assert "要退出候补吗？" in text and "是，退出候补" in text and "不退出，继续候补" in text
+    client.post(manage_url(waiting) + "/cancel", data={"csrf_token": csrf_token(client)})
+    assert "您已退出候补。" in client.get(manage_url(waiting)).get_data(as_text=True)
 
 
 def test_the_cancel_page_of_a_cancelled_registration_leads_back_to_it(client, make):

@@ -28,6 +28,7 @@ from outreach.i18n import current_language
 from outreach.places import services as places
 from outreach.registrations import services
 from outreach.registrations.forms import ConfirmForm, PartySizeForm, RegistrationForm
+from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.qr import qr_svg
 from outreach.registrations.roster import mask_email
 
@@ -246,9 +247,13 @@ def cancel(token: str):
     """The resident cancels; the freed seats go to the waitlist at once."""
     registration = services.by_token(token)
     if ConfirmForm().validate_on_submit():
+        waiting = registration.status == RegistrationStatus.WAITLISTED
         services.cancel(registration)
         db.session.commit()
-        flash(_("Your registration is cancelled."), "info")
+        if waiting:
+            flash(_("You have left the waitlist."), "info")
+        else:
+            flash(_("Your registration is cancelled."), "info")
     return redirect(url_for("registrations.manage", token=token))
 
 
