@@ -411,3 +411,17 @@ def test_the_manage_page_says_the_party_as_a_number_of_people(client, make):
     assert re.search(r"<dt>人数</dt>\s*<dd>3人</dd>", text)
     assert "修改人数（只能减少）" in text and ">保存</button>" in text
     assert "减少人数" not in text and ">更新<" not in text
+
+
+def test_a_session_filled_meanwhile_says_so_on_the_event_page_at_its_address(client, make):
+    # The last place went while the resident was typing; the event takes no waitlist, so the
+    # session shows no form to carry the message: the event page (a GET) tells it.
+    event = make.event(allow_waitlist=False)
+    event_session = make.event_session(event, capacity=1)
+    make.registration(event_session)
+    response = register(client, event_session, party_size="1")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/events/{event.id}#session-{event_session.id}"
+    text = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "抱歉，本场次名额已满。" in text
+    assert db.session.scalar(db.select(db.func.count(Registration.id))) == 1

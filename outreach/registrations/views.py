@@ -153,6 +153,12 @@ def register(session_id: int):
     if isinstance(outcome.error, services.AlreadyRegistered):
         # The same browser again (Back, then submit): lead it to what it made.
         return _to_registration(outcome.error.manage_token, again=1)
+    error = outcome.error
+    if error is not None and error.field is None and error.kind in ("full", "closed"):
+        # Full without a waitlist, or closed, since the page was loaded: the session now shows
+        # no form to carry the message, so the event page (a GET: Back never posts) says it.
+        flash(str(error), "error")
+        return redirect(url_for("events.event", event_id=event.id) + f"#session-{session_id}")
     if outcome.error is not None:
         # The rollback expired what was loaded: load the page's data again, eagerly.
         event, _session = event_services.public_event_of_session(session_id)
