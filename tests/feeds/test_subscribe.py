@@ -175,6 +175,10 @@ def test_manage_page_offers_the_personal_feed(client, subscribable_event, make):
     assert links["webcal"] == f"webcal://{feed}"
     assert links["google"].endswith(quote(f"webcal://{feed}", safe=""))
     assert "All my registrations in my calendar" in text
+    # Its own entry is the page's button and its message was told of already: the box
+    # offers only the subscriptions.
+    ways = re.findall(r"<h3>([^<]+)</h3>", text[text.index('id="my-calendar"') :])
+    assert ways == ["iPhone and iPad", "Other calendars that take a web address"]
     assert f'action="/r/{registration.manage_token}/feed/reset"' in text
     assert re.search(r'name="csrf_token" value="[^"]+"', text)
     assert client.get(links["url"]).status_code == 200
