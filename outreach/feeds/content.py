@@ -11,8 +11,8 @@ from flask_babel import ngettext
 from outreach.database import Named
 from outreach.events.models import Event, EventSession
 from outreach.feeds.calendar import SessionFacts
-from outreach.feeds.links import public_url
 from outreach.formatting import clock
+from outreach.links import public_url
 from outreach.registrations.models import Registration, RegistrationStatus
 from outreach.registrations.services import seats_left
 

@@ -32,8 +32,8 @@ from outreach.feeds import content, responses, services, subscribe
 from outreach.feeds.cache import BuiltFeed, cached, remembered_version
 from outreach.feeds.calendar import SessionFacts, build_bounded_calendar, build_calendar
 from outreach.feeds.content import session_facts
-from outreach.feeds.links import public_url
 from outreach.i18n import current_language
+from outreach.links import base_url, public_url
 from outreach.localtime import local_date, local_zone
 from outreach.registrations import services as registration_services
 from outreach.registrations.models import Registration
@@ -52,6 +52,12 @@ def _feed_language() -> str:
     """`?lang=` when it names a language of the site, else the default (Chinese)."""
     value = (request.args.get("lang") or "").lower()
     return value if value in i18n.supported() else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _site() -> str:
+    """Part of every cache key, since bodies hold absolute links: the configured public
+    address, else (development) the request's. A forged Host then adds no cache entries."""
+    return base_url() or request.host_url
 
 
 def _slugs(dimension: str | None = None, slug: str | None = None) -> dict[str, str]:
@@ -122,8 +128,7 @@ def _public_feed(dimension: str | None = None, slug: str | None = None) -> Respo
     version = remembered_version(
         ("public", start, *slugs.items()), lambda: services.public_version(slugs, start)
     )
-    # The host is part of the key: the body holds absolute links to this site.
-    parts = ("public", FORMAT, request.host_url, language, *(f"{k}={v}" for k, v in slugs.items()))
+    parts = ("public", FORMAT, _site(), language, *(f"{k}={v}" for k, v in slugs.items()))
     feed = cached(parts, version.stamp, lambda: _build_public(dict(version.ids), language, start))
     return responses.respond(feed, public=True)
 
@@ -176,7 +181,7 @@ def event_feed(event_id: int):
     version = remembered_version(
         ("event", start, event_id), lambda: services.event_version(event_id, start)
     )
-    parts = ("event", FORMAT, request.host_url, language, str(event_id))
+    parts = ("event", FORMAT, _site(), language, str(event_id))
     feed = cached(parts, version.stamp, lambda: _build_event(event_id, language, start))
     return responses.respond(feed, public=True)
 
@@ -243,7 +248,7 @@ def personal(token: str):
     language = _feed_language()
     start = services.window_start()
     version = services.personal_version(token, start)
-    parts = ("me", FORMAT, request.host_url, language, token, str(_reminder()))
+    parts = ("me", FORMAT, _site(), language, token, str(_reminder()))
     feed = cached(parts, version.stamp, lambda: _build_personal(version.token, language, start))
     return responses.respond(feed, public=False)
 

@@ -40,7 +40,7 @@ from outreach.feeds.calendar import build_calendar
 from outreach.feeds.content import session_facts
 from outreach.localtime import local_zone
 from outreach.messages import services, transport
-from outreach.messages.compose import CALENDAR_KINDS, language_of, public_links
+from outreach.messages.compose import CALENDAR_KINDS, language_of
 from outreach.messages.mail import Mailer, build_email
 from outreach.messages.models import Message, MessageChannel, MessageKind, MessageStatus
 from outreach.messages.sms import SmsGateway
@@ -144,7 +144,7 @@ def calendar_file(registration: Registration) -> bytes:
     """The registration's session as an iCalendar file, as it is now, in their language."""
     event_session = registration.event_session
     language = language_of(registration)
-    with public_links(), force_locale(language):
+    with force_locale(language):
         facts = session_facts(event_session, language)
         return build_calendar(
             event_session.event.text("title", language), [facts], local_zone(), refresh=None
