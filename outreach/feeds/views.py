@@ -28,7 +28,7 @@ from outreach.database import db
 from outreach.errors import InvalidInput, NotFoundError
 from outreach.events import services as event_services
 from outreach.events.models import Event
-from outreach.feeds import content, responses, services, subscribe
+from outreach.feeds import content, own, responses, services, subscribe
 from outreach.feeds.cache import BuiltFeed, cached, remembered_version
 from outreach.feeds.calendar import SessionFacts, build_bounded_calendar, build_calendar
 from outreach.feeds.content import session_facts
@@ -231,14 +231,12 @@ def _private(response: Response) -> None:
     response.headers["Referrer-Policy"] = "no-referrer"
 
 
-def _reminder() -> timedelta:
-    return timedelta(minutes=current_app.config["FEED_REMINDER_MINUTES"])
-
-
 def _build_personal(token: str, language: str, start: datetime) -> BuiltFeed:
     with force_locale(language):
         rows = services.personal_registrations(token, start)
-        facts = [content.registration_facts(r, taken, language, _reminder()) for r, taken in rows]
+        facts = [
+            content.registration_facts(r, taken, language, own.reminder()) for r, taken in rows
+        ]
         return _built(_("My registrations"), facts, start)
 
 
@@ -248,7 +246,7 @@ def personal(token: str):
     language = _feed_language()
     start = services.window_start()
     version = services.personal_version(token, start)
-    parts = ("me", FORMAT, _site(), language, token, str(_reminder()))
+    parts = ("me", FORMAT, _site(), language, token, str(own.reminder()))
     feed = cached(parts, version.stamp, lambda: _build_personal(version.token, language, start))
     return responses.respond(feed, public=False)
 
@@ -269,11 +267,6 @@ def feed_url(registration: Registration) -> str:
     return public_url("feeds.personal", token=registration.feed_token, **language)
 
 
-# Reminders of a resident's own calendar file: the evening before (fasting, papers to bring)
-# and FEED_REMINDER_MINUTES before the slot starts.
-DAY_BEFORE = timedelta(days=1)
-
-
 @bp.get("/r/<token>.ics")
 def registration_ics(token: str):
     """A resident's own registration as a calendar file: the slot's time window, the code and
@@ -283,20 +276,7 @@ def registration_ics(token: str):
     registration = registration_services.by_token(token)
     if registration.purged_at is not None:
         raise NotFoundError("registration", "token")
-    language = current_language()
-    session_id = registration.session_id
-    taken = registration_services.seats_taken([session_id]).get(session_id, 0)
-    manage = public_url("registrations.manage", token=registration.manage_token)
-    reminder = _reminder()
-    facts = content.registration_facts(
-        registration,
-        taken,
-        language,
-        reminder,
-        extra=content.own_entry_lines(registration, manage),
-        alarms=tuple(sorted({DAY_BEFORE, reminder}, reverse=True)),
-    )
-    body = build_calendar(facts.summary, [facts], local_zone(), refresh=None)
+    body = own.own_file(registration, current_language())
     response = current_app.make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     filename = f"registration-{registration.code}.ics"
