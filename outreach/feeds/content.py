@@ -173,8 +173,11 @@ def registration_facts(
     """A resident's registration as a calendar entry: the session in the slot's time window,
     the slot's label, their status, reminders counted from the slot's start; `extra` lines
     (the code and the manage link, in the registration's own file). A cancelled registration
-    is a cancelled entry with the same UID."""
+    is a cancelled entry with the same UID. Only a confirmed registration has reminders: a
+    waitlisted family is not called to a session they may not have a place in."""
     waitlisted = registration.status == RegistrationStatus.WAITLISTED
+    if registration.status != RegistrationStatus.CONFIRMED:
+        alarms = ()
     slot = registration.slot
     return session_facts(
         registration.event_session,

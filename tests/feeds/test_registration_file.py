@@ -193,6 +193,17 @@ def test_a_waitlisted_file_has_no_code_to_show_yet(client, make, place):
     assert f"/r/{waitlisted.manage_token}" in description
 
 
+def test_only_a_confirmed_registration_gets_reminders(client, make, place):
+    # A waitlisted family must not be called to a session they may not have a place in.
+    event_session = make.event_session(venue_=place["nanhu_hall"], day=FAR, capacity=1)
+    confirmed = make.registration(event_session)
+    waitlisted = make.registration(event_session)
+    assert the_entry(client.get(file_url(confirmed))).walk("VALARM")
+    response = client.get(file_url(waitlisted))
+    assert the_entry(response).walk("VALARM") == []
+    assert b"BEGIN:VALARM" not in response.get_data()
+
+
 def test_an_english_file_uses_the_english_texts(client, booked):
     event, slot = booked["session"].event, booked["slot"]
     event.title_en, event.description_en, slot.label_en = "Screening", "Fast first.", "Medicine"
