@@ -163,7 +163,6 @@ def _registration_notes(registration: Registration, language: str) -> tuple[str,
 
 def registration_facts(
     registration: Registration,
-    taken: int,
     language: str,
     reminder: timedelta,
     *,
@@ -171,7 +170,8 @@ def registration_facts(
     alarms: tuple[timedelta, ...] | None = None,
 ) -> SessionFacts:
     """A resident's registration as a calendar entry: the session in the slot's time window,
-    the slot's label, their status, reminders counted from the slot's start; `extra` lines
+    the slot's label, their status, reminders counted from the slot's start, but not the
+    places left (a file imported once would keep the count of that day); `extra` lines
     (the code and the manage link, in the registration's own file). A cancelled registration
     is a cancelled entry with the same UID. Only a confirmed registration has reminders: a
     waitlisted family is not called to a session they may not have a place in."""
@@ -182,7 +182,6 @@ def registration_facts(
     return session_facts(
         registration.event_session,
         language,
-        taken=taken,
         prefix=_("[Waitlist]") if waitlisted else "",
         suffix=slot.text("label", language) if slot is not None else "",
         notes=(*_registration_notes(registration, language), *extra),

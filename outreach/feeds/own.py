@@ -18,7 +18,6 @@ from outreach.feeds import content
 from outreach.feeds.calendar import SessionFacts, build_calendar
 from outreach.links import public_url
 from outreach.localtime import local_zone
-from outreach.registrations import services as registration_services
 from outreach.registrations.models import Registration
 
 # Reminders of a resident's own entry: the evening before (fasting, papers to bring) and
@@ -34,12 +33,9 @@ def reminder() -> timedelta:
 def own_entry(registration: Registration, language: str) -> SessionFacts:
     """The registration as its own calendar entry, in `language`: the slot's window, the code
     and the manage link; call in that language's locale."""
-    session_id = registration.session_id
-    taken = registration_services.seats_taken([session_id]).get(session_id, 0)
     manage = public_url("registrations.manage", token=registration.manage_token, lang=language)
     return content.registration_facts(
         registration,
-        taken,
         language,
         reminder(),
         extra=content.own_entry_lines(registration, manage),

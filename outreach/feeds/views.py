@@ -233,10 +233,9 @@ def _private(response: Response) -> None:
 
 def _build_personal(token: str, language: str, start: datetime) -> BuiltFeed:
     with force_locale(language):
-        rows = services.personal_registrations(token, start)
-        facts = [
-            content.registration_facts(r, taken, language, own.reminder()) for r, taken in rows
-        ]
+        registrations = services.personal_registrations(token, start)
+        reminder = own.reminder()
+        facts = [content.registration_facts(r, language, reminder) for r in registrations]
         return _built(_("My registrations"), facts, start)
 
 
