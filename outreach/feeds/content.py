@@ -11,7 +11,6 @@ from flask_babel import ngettext
 from outreach.database import Named
 from outreach.events.models import Event, EventSession
 from outreach.feeds.calendar import SessionFacts
-from outreach.formatting import clock
 from outreach.links import public_url
 from outreach.registrations.models import Registration, RegistrationStatus
 from outreach.registrations.services import seats_left
@@ -150,14 +149,9 @@ def _registration_notes(registration: Registration, language: str) -> tuple[str,
     status = str(registration.status.label)
     people = ngettext("%(num)d person", "%(num)d people", registration.party_size)
     notes = [f"{status} · {people}"]
-    slot = registration.slot
-    if slot is not None:
-        times = ""
-        if slot.starts_at is not None:
-            end = f"–{clock(slot.ends_at)}" if slot.ends_at else ""
-            times = f" {clock(slot.starts_at)}{end}"
-        label = slot.text("label", language)
-        notes.append(_("Time slot: %(slot)s", slot=f"{label}{times}"))
+    if registration.slot is not None:
+        slot = registration.slot.label_and_times(language)
+        notes.append(_("Time slot: %(slot)s", slot=slot))
     return tuple(notes)
 
 

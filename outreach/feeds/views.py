@@ -70,11 +70,9 @@ def _slugs(dimension: str | None = None, slug: str | None = None) -> dict[str, s
     return {name: value for name, value in asked.items() if value}
 
 
-def _built(
-    name: str, facts: list[SessionFacts], start: datetime, description: str = ""
-) -> BuiltFeed:
+def _built(name: str, facts: list[SessionFacts], start: datetime) -> BuiltFeed:
     """The calendar, and its last change: the newest entry's, or the window's start."""
-    body = build_calendar(name, facts, local_zone(), refresh=REFRESH, description=description)
+    body = build_calendar(name, facts, local_zone(), refresh=REFRESH)
     return BuiltFeed.of(body, max((f.last_modified for f in facts), default=start))
 
 

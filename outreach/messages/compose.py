@@ -21,7 +21,7 @@ from outreach.localtime import local_date
 from outreach.messages.models import MessageChannel, MessageKind
 from outreach.places.models import Venue
 from outreach.registrations import services as registration_services
-from outreach.registrations.models import Registration, RegistrationStatus, Slot
+from outreach.registrations.models import Registration, RegistrationStatus
 
 # Kinds whose e-mail carries the session as an .ics file (a waitlist place or a cancelled
 # registration is not a date in the resident's calendar).
@@ -89,17 +89,6 @@ class Rendered:
     body_html: str
 
 
-def _slot_text(slot: Slot, language: str) -> str:
-    """The slot's label and, when it has one, its time window: as the resident's page shows it."""
-    label = slot.text("label", language)
-    if slot.starts_at is None:
-        return label
-    window = clock(slot.starts_at)
-    if slot.ends_at is not None:
-        window = f"{window}–{clock(slot.ends_at)}"
-    return f"{label} {window}"
-
-
 def _status_text(registration: Registration) -> str:
     if registration.is_active and registration.event_session.is_cancelled:
         # Still "confirmed" in the table, but there is nothing to come to.
@@ -122,7 +111,7 @@ def _facts(registration: Registration, language: str) -> tuple[tuple[str, str], 
         (_("Organised by"), event.organisation.display_name(language)),
     ]
     if registration.slot is not None:
-        facts.append((_("Time slot"), _slot_text(registration.slot, language)))
+        facts.append((_("Time slot"), registration.slot.label_and_times(language)))
     facts += [
         (_("Number of people"), str(registration.party_size)),
         (_("Confirmation code"), registration.code),
@@ -265,7 +254,7 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
     paragraphs = _lead(kind, registration, context)
     notice_text = context.get("notice_body", "") if kind == MessageKind.NOTICE else ""
     summary = ngettext("%(num)d person", "%(num)d people", registration.party_size)
-    slot = (_slot_text(registration.slot, language),) if registration.slot is not None else ()
+    slot = (registration.slot.label_and_times(language),) if registration.slot is not None else ()
     # A text message has room for one paragraph only: a notice's own words, so the summary
     # must say that the session is off.
     off = (_("The session is cancelled"),) if event_session.is_cancelled else ()
