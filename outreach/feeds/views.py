@@ -45,7 +45,7 @@ bp = Blueprint("feeds", __name__)
 REFRESH = timedelta(hours=1)
 # Part of every cache key: raise it when the way feeds are written changes, so that bodies
 # built by the old code (kept in Redis across a deployment) are not served by the new.
-FORMAT = "2"
+FORMAT = "3"
 
 
 def _feed_language() -> str:
