@@ -53,8 +53,8 @@ DEFAULTS: dict[str, Any] = {
     # The most bytes a public feed holds (the earliest sessions that fit): Google Calendar
     # stops reading feeds of about 1 MB.
     "FEED_MAX_BYTES": 1_000_000,
-    # Messages to residents. The public address of the site, for links in messages written
-    # outside a request (reminders, `flask deliver`); None: the request's, else SERVER_NAME.
+    # The public address of the site, for every absolute link (messages, feeds, posters, the
+    # API; see outreach/links.py); None: SERVER_NAME, else the request's (development).
     "BASE_URL": None,
     # E-mail over SMTP: off while MAIL_SERVER is None. MAIL_USE_TLS means STARTTLS.
     "MAIL_SERVER": None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, request
 from flask_babel import format_date, format_decimal, format_time
@@ -98,14 +98,21 @@ def url_with(**changes: object) -> str:
         referrer = urlsplit(request.referrer or "")
         path = referrer.path if referrer.netloc == request.host and referrer.path else "/"
         args = {key: value for key, value in changes.items() if value is not None}
-        return path + ("?" + urlencode(args) if args else "")
+        return _same_site(path) + ("?" + urlencode(args) if args else "")
     args = request.args.to_dict()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = str(value)
-    return request.path + ("?" + urlencode(args) if args else "")
+    return _same_site(request.path) + ("?" + urlencode(args) if args else "")
+
+
+def _same_site(path: str) -> str:
+    """A path that stays on this site as a link: a browser reads "//host" and "/\\host" as
+    another site's address, so a path asked for as /%5Chost or //host (a 404 page's own)
+    is quoted and starts with one slash."""
+    return "/" + quote(path.lstrip("/\\"), safe="/:@!$&'()*+,;=-._~")
 
 
 def thousands(value: int) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Flask, Response, current_app, send_from_directory, url_for
+from flask import Blueprint, Flask, Response, current_app, request, send_from_directory, url_for
 from flask_babel import gettext as _
 
+from outreach.events.services import chosen_community
 from outreach.i18n import current_language
+from outreach.places.models import Community
 
 bp = Blueprint("homescreen", __name__)
 
@@ -23,16 +25,25 @@ ICONS = (
 )
 
 
-def manifest() -> dict:
-    """The manifest in the request's language (the page links it with its ?lang=)."""
+def manifest(community: Community | None = None) -> dict:
+    """The manifest in the request's language (the page links it with its ?lang=); from a
+    community's page, one that opens that page, so a resident can put their community's
+    sessions on the home screen."""
     language = current_language()
+    start_url = url_for("events.index", lang=language)
+    name, short_name = _("Community Outreach"), _("Outreach")
+    if community is not None:
+        short_name = community.display_name(language)
+        name = _("%(community)s: what's on", community=short_name)
+        start_url = url_for("events.community", slug=community.slug, lang=language)
     return {
-        "name": _("Community Outreach"),
-        "short_name": _("Outreach"),
+        "id": start_url,
+        "name": name,
+        "short_name": short_name,
         "description": _("Community events and outreach sessions near you, and your bookings."),
         "lang": "zh-CN" if language == "zh" else language,
         "dir": "ltr",
-        "start_url": url_for("events.index", lang=language),
+        "start_url": start_url,
         "scope": url_for("events.index"),
         "display": "standalone",
         "theme_color": THEME_COLOUR,
@@ -51,8 +62,10 @@ def manifest() -> dict:
 
 @bp.get("/manifest.webmanifest")
 def web_manifest() -> Response:
-    """The web app manifest, as application/manifest+json."""
-    body = json.dumps(manifest(), ensure_ascii=False, indent=1)
+    """The web app manifest, as application/manifest+json (?community=<slug>: that
+    community's; an unknown one gives the site's)."""
+    community = chosen_community(request.args.get("community"))
+    body = json.dumps(manifest(community), ensure_ascii=False, indent=1)
     response = current_app.response_class(body, mimetype="application/manifest+json")
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     response.vary.add("Accept-Language")

@@ -157,3 +157,18 @@ def test_events_list_query_count_is_constant(client, make, count_queries):
     with count_queries() as many:
         client.get("/api/v1/events")
     assert len(many) == len(few)
+
+
+def test_links_come_from_the_configured_address_not_the_request_host(app, client, make):
+    app.config["BASE_URL"] = "https://events.example.cn"
+    event = make.event("义诊")
+    make.event_session(event, day=date(2099, 8, 15))
+    forged = {"Host": "evil.example"}
+    listing = client.get("/api/v1/events", headers=forged)
+    [item] = listing.json["items"]
+    assert item["url"] == f"https://events.example.cn/events/{event.id}"
+    assert item["sessions"][0]["url"] == f"https://events.example.cn/events/{event.id}"
+    assert "evil.example" not in listing.get_data(as_text=True)
+    one = client.get(f"/api/v1/events/{event.id}", headers=forged)
+    assert one.json["url"] == f"https://events.example.cn/events/{event.id}"
+    assert "evil.example" not in one.get_data(as_text=True)

@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup
 
 from outreach import create_app
 from outreach.config import ENVIRONMENT
+from outreach.events.models import new_session_uid, uid_domain
 
 
 @pytest.fixture(autouse=True)
@@ -112,3 +113,16 @@ def test_flask_cli_offers_the_seed_demo_and_db_commands():
         result = runner.invoke(cli, [command, "--help"])
         assert result.exit_code == 0, result.output
     assert "upgrade" in runner.invoke(cli, ["db", "--help"]).output
+
+
+def test_calendar_uids_take_the_public_address_never_a_forged_host(app, monkeypatch):
+    """Without UID_DOMAIN, a new session's UID names BASE_URL's host: a request's Host
+    header is the client's to choose, and UIDs are never changed once given."""
+    monkeypatch.setitem(app.config, "UID_DOMAIN", None)
+    monkeypatch.setitem(app.config, "BASE_URL", "https://events.example.cn/")
+    with app.test_request_context("/", headers={"Host": "evil.example.net"}):
+        assert uid_domain() == "events.example.cn"
+        assert new_session_uid().endswith("@events.example.cn")
+    monkeypatch.setitem(app.config, "BASE_URL", None)
+    with app.test_request_context("/", headers={"Host": "dev.local:5000"}):
+        assert uid_domain() == "dev.local"  # development: nothing configured

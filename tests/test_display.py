@@ -219,6 +219,23 @@ def test_the_manifest_is_translated(client, language, name, short_name, lang, st
     assert manifest["description"]
 
 
+def test_a_community_page_offers_a_home_screen_icon_that_opens_it(client, make):
+    """Added to the home screen from a community's page, the icon opens that page."""
+    make.community(name="炫特社区", slug="xuante", name_en="Xuante")
+    text = client.get("/communities/xuante").get_data(as_text=True)
+    link = '<link rel="manifest" href="/manifest.webmanifest?lang=zh&amp;community=xuante">'
+    assert link in text
+    manifest = json.loads(client.get("/manifest.webmanifest?lang=zh&community=xuante").text)
+    assert manifest["start_url"] == manifest["id"] == "/communities/xuante?lang=zh"
+    assert (manifest["short_name"], manifest["name"]) == ("炫特社区", "炫特社区：近期活动")
+    english = json.loads(client.get("/manifest.webmanifest?lang=en&community=xuante").text)
+    assert (english["short_name"], english["name"]) == ("Xuante", "Xuante: what's on")
+    # An unknown community gives the site's own manifest, never an error.
+    for odd in ("gone", "x" * 500, "%E7%82%AB"):
+        answer = client.get(f"/manifest.webmanifest?lang=zh&community={odd}")
+        assert answer.status_code == 200 and json.loads(answer.text)["start_url"] == "/?lang=zh"
+
+
 def test_the_manifest_follows_the_browser_language_without_a_parameter(client):
     response = client.get("/manifest.webmanifest", headers={"Accept-Language": "en-GB"})
     assert json.loads(response.get_data(as_text=True))["name"] == "Community Outreach"

@@ -414,3 +414,38 @@ def test_without_a_package_counting_seats_cards_show_the_capacity(app, client, m
     finally:
         hooks(app).rooms = counting
     assert "限5人" in card and "剩余" not in card
+
+
+def test_every_page_after_the_community_lists_each_other_session_once(
+    app, client, make, monkeypatch
+):
+    """With a community chosen, page 1 leads with it and every page lists the sessions
+    elsewhere: none repeated, none skipped, one count for all pages."""
+    township = make.township(slug="pages")
+    own_venue = make.venue(make.community(township, "炫特社区", slug="xuante"), "自家服务站")
+    elsewhere = make.venue(make.community(township, "晨光社区", slug="chenguang"), "别处服务站")
+    today = local_today()
+    for number in range(8):  # the community's own sessions come first in time
+        make.event_session(
+            make.event(f"自家活动{number}"), own_venue, day=today + timedelta(days=1)
+        )
+    others = [
+        make.event_session(
+            make.event(f"别处活动{number}"),
+            elsewhere,
+            day=today + timedelta(days=2 + number),
+        )
+        for number in range(8)
+    ]
+    client.set_cookie(COOKIE, "xuante")
+    monkeypatch.setitem(app.config, "PER_PAGE", 3)
+    seen = []
+    pages = []
+    for number in (1, 2, 3):
+        html = text_of(client.get(f"/?page={number}"))
+        listed = html[html.index('class="elsewhere"') :]
+        assert "自家服务站" not in listed
+        seen += [int(found) for found in re.findall(r"#session-(\d+)", listed)]
+        pages.append(re.search(r"第\d+页，共(\d+)页", visible(html)).group(1))
+    assert seen == [session.id for session in others]
+    assert pages == ["3", "3", "3"]

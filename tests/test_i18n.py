@@ -158,3 +158,19 @@ def test_every_enum_shown_to_people_names_its_members_in_both_languages(app):
                 chinese = (str(member.label), str(member.description))
             assert all(english) and all(chinese), member
             assert all(re.search(r"[\u4e00-\u9fff]", text) for text in chinese), member
+
+
+@pytest.mark.parametrize(
+    "path", ["/\\evil.example.net", "//evil.example.net", "/\\/evil.example.net"]
+)
+def test_switch_links_of_an_odd_path_stay_on_the_site(client, path):
+    """A 404 page's language and display links repeat its own path: one asked for as
+    /%5Chost or //host must not become a link to another site."""
+    response = client.get("/", environ_overrides={"PATH_INFO": path})
+    assert response.status_code == 404
+    links = re.findall(r'<a[^>]*class="[^"]*mode-switch[^"]*"[^>]*href="([^"]*)"', response.text)
+    links += re.findall(r'href="([^"]*)" hreflang=', response.text)
+    assert len(links) == 3
+    for link in links:
+        assert link.startswith("/") and not link.startswith(("//", "/\\")), link
+        assert "evil.example.net" in link  # quoted, on this site

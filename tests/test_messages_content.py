@@ -7,6 +7,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
+from icalendar import Calendar
 
 from outreach.messages.models import MessageChannel, MessageKind
 from tests.messages_support import outbox
@@ -61,6 +63,30 @@ def test_a_text_message_gives_the_slot_and_its_window(client, screening):
     [message] = confirmations()
     assert message.channel == MessageChannel.SMS
     assert "中医科 09:30–10:00" in message.body
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("zh", "中医科 09:30"), ("en", "Chinese medicine 09:30")],
+)
+def test_a_slot_reads_the_same_in_messages_and_the_calendar_file(
+    app, client, make, screening, language, expected
+):
+    # One wording of "label start–end": an open-ended window shows its start alone.
+    event_session, tcm, _eye = screening
+    tcm.ends_at, tcm.label_en = None, "Chinese medicine"
+    with app.test_request_context(), force_locale(language):
+        assert tcm.label_and_times(language) == expected
+    by_mail = make.registration(event_session, slot_id=tcm.id, email="a@b.cn", language=language)
+    by_text = make.registration(event_session, slot_id=tcm.id, language=language)
+    [mail] = outbox(registration_id=by_mail.id)
+    [text] = outbox(registration_id=by_text.id)
+    assert re.search(rf"[：:] ?{expected}$", mail.body, re.MULTILINE)
+    assert f">{expected}</td>" in mail.body_html
+    assert f" · {expected} · " in text.body
+    own = client.get(f"/r/{by_mail.manage_token}.ics?lang={language}").get_data()
+    [entry] = Calendar.from_ical(own).walk("VEVENT")
+    assert re.search(rf"[：:] ?{expected}$", str(entry["DESCRIPTION"]), re.MULTILINE)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import date, timedelta
+from datetime import time as wall
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from outreach.messages import delivery
 from outreach.messages.compose import compose
 from outreach.messages.models import MessageChannel, MessageKind, MessageStatus
 from outreach.registrations.models import Registration
+from tests.factories import local
 from tests.messages_support import (
     SmtpServer,
     calendar_parts,
@@ -35,6 +37,7 @@ from tests.messages_support import (
 from tests.web import login, post_form, register
 
 ROOT = Path(__file__).resolve().parent.parent
+FAR = date(2030, 5, 1)  # always ahead
 
 
 @pytest.fixture
@@ -95,6 +98,34 @@ def test_registering_with_an_email_delivers_a_confirmation_with_a_calendar_invit
     assert message.sent_at is not None and message.last_error == ""
     assert "Sent 0," in deliver(runner)  # nothing is sent twice
     assert len(smtp.received) == 1
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_attached_calendar_file_is_the_registrations_own_file(
+    client, make, runner, smtp, language
+):
+    # Both carry the same UID: an attachment that said less (the whole morning, no slot, no
+    # code) would reset the resident's entry when opened after the file from the page.
+    event_session = make.event_session(day=FAR, start=wall(8, 0), hours=4, capacity=None)
+    slot = make.slot(
+        event_session, "内科", starts_at=local(FAR, wall(9, 30)), ends_at=local(FAR, wall(10, 0))
+    )
+    registration = make.registration(
+        event_session, 3, slot_id=slot.id, email="wang@example.org", language=language
+    )
+    deliver(runner)
+    [mail] = smtp.to("wang@example.org")
+    [attached] = events_of(calendar_parts(mail)[0])
+    own = client.get(f"/r/{registration.manage_token}.ics?lang={language}")
+    [entry] = events_of(own.get_data())
+    assert attached.decoded("DTSTART") == entry.decoded("DTSTART") == local(FAR, wall(9, 30))
+    assert attached.decoded("DTEND") == entry.decoded("DTEND") == local(FAR, wall(10, 0))
+    for name in ("UID", "SEQUENCE", "SUMMARY", "DESCRIPTION", "STATUS"):
+        assert attached[name] == entry[name], name
+    assert registration.code in str(attached["DESCRIPTION"])
+    assert registration.manage_token in str(attached["DESCRIPTION"])
+    alarms = [alarm.decoded("TRIGGER") for alarm in attached.walk("VALARM")]
+    assert alarms == [alarm.decoded("TRIGGER") for alarm in entry.walk("VALARM")]
 
 
 def test_cancelling_a_screening_day_notifies_every_registrant_once(client, make, runner, smtp):

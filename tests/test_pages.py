@@ -274,3 +274,19 @@ def test_event_page_query_count_does_not_grow_with_sessions(client, make, count_
     with count_queries() as many:
         client.get(f"/events/{event.id}")
     assert len(many) == len(few)
+
+
+def test_the_beijing_time_note_is_only_where_times_are_shown(client, make):
+    """Choosing a community, a subscribe page and an error page show no times."""
+    event_session = make.event_session()
+    community = event_session.venue.community
+    note = "以上时间均为北京时间。"
+    for path in ("/", f"/events/{event_session.event_id}", f"/communities/{community.slug}"):
+        assert note in page_text(client.get(path)), path
+    for path in (
+        f"/my-community?township={community.township.slug}",
+        f"/subscribe/community/{community.slug}",
+        "/no-such-page",
+    ):
+        response = client.get(path)
+        assert response.status_code in (200, 404) and note not in page_text(response), path

@@ -223,10 +223,22 @@ def test_event_qr_codes_open_the_event_page_and_the_campaign_calendar(client, sc
     assert f"localhost/events/{screening.id}/calendar</span>" in page
 
 
-def test_codes_carry_the_public_https_address(client, screening):
-    response = client.get(f"/events/{screening.id}/poster", base_url="https://events.example.cn")
-    assert qr_codes(response)[0] == f"https://events.example.cn/events/{screening.id}"
+def test_codes_carry_the_configured_address_not_the_request_host(app, client, screening):
+    app.config["BASE_URL"] = "https://events.example.cn"
+    forged = {"Host": "evil.example"}
+    response = client.get(f"/events/{screening.id}/poster", headers=forged)
+    assert qr_codes(response) == [
+        f"https://events.example.cn/events/{screening.id}",
+        f"https://events.example.cn/events/{screening.id}/calendar",
+    ]
     assert f"events.example.cn/events/{screening.id}</span>" in text_of(response)
+    assert "evil.example" not in text_of(response)
+    community = client.get("/communities/xuante/poster", headers=forged)
+    assert qr_codes(community) == [
+        "https://events.example.cn/communities/xuante",
+        "https://events.example.cn/subscribe/community/xuante",
+    ]
+    assert "evil.example" not in text_of(community)
 
 
 def test_english_poster_codes_open_english_pages(client, screening):

@@ -30,6 +30,21 @@ def test_confirmed_registration_is_201_with_code_and_manage_link(client, make):
     assert stored.community_id == community.id and stored.email == "a@b.cn"
 
 
+def test_the_manage_link_comes_from_the_configured_address_not_the_request_host(app, client, make):
+    app.config["BASE_URL"] = "https://events.example.cn"
+    event_session = make.event_session(capacity=20)
+    forged = {"Host": "evil.example"}
+    response = post(client, event_session.id, body(), headers=forged)
+    token = response.json["manage_token"]
+    assert response.json["manage_url"] == f"https://events.example.cn/r/{token}"
+    assert response.headers["Location"] == (
+        f"https://events.example.cn/api/v1/registrations/{token}"
+    )
+    again = client.get(f"/api/v1/registrations/{token}", headers=forged)
+    assert again.json["manage_url"] == f"https://events.example.cn/r/{token}"
+    assert "evil.example" not in response.get_data(as_text=True) + again.get_data(as_text=True)
+
+
 def test_waitlisted_registration_reports_its_position(client, make):
     event_session = make.event_session(capacity=2)
     post(client, event_session.id, body())

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
-
 from outreach.events.models import Event, EventSession
+from outreach.links import public_url
 from outreach.localtime import local_zone
 from outreach.places.models import Community, Township, Venue
 from outreach.registrations.models import Registration, Slot
@@ -70,7 +69,7 @@ def event_session(item: EventSession, seats: Seats) -> dict[str, Any]:
         "slots": [slot(s, seats.slots) for s in item.slots],
         "status": "cancelled" if item.is_cancelled else item.status.value,
         "cancellation_reason": item.cancellation_reason or None,
-        "url": url_for("events.event", event_id=item.event_id, _external=True),
+        "url": public_url("events.event", event_id=item.event_id),
     }
 
 
@@ -90,7 +89,7 @@ def event(item: Event, sessions: list[EventSession], seats: Seats) -> dict[str, 
         "cancellation_reason": item.cancellation_reason or None,
         "organisation": named(item.organisation),
         "category": {**named(item.category), "colour": item.category.colour},
-        "url": url_for("events.event", event_id=item.id, _external=True),
+        "url": public_url("events.event", event_id=item.id),
         "sessions": [event_session(s, seats) for s in sessions],
     }
 
@@ -111,7 +110,7 @@ def registration(item: Registration, position: int | None) -> dict[str, Any]:
         "session_id": item.session_id,
         "event_id": item.event_session.event_id,
         "manage_token": item.manage_token,
-        "manage_url": url_for("registrations.manage", token=item.manage_token, _external=True),
+        "manage_url": public_url("registrations.manage", token=item.manage_token),
         "created_at": item.created_at.astimezone(local_zone()).isoformat(),
     }
 

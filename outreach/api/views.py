@@ -5,7 +5,7 @@ A rule error (a bad parameter, a refused registration) is answered by one handle
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
@@ -18,6 +18,7 @@ from outreach.events import services
 from outreach.events.forms import parse_listing_query
 from outreach.extensions import limiter, registration_limit
 from outreach.i18n import current_language
+from outreach.links import public_url
 from outreach.places import services as places_services
 from outreach.registrations import services as registrations
 from outreach.registrations.services import Seats
@@ -111,9 +112,7 @@ def create_registration(session_id: int):
     position = registrations.waitlist_position(registration)
     response = jsonify(serialise.registration(registration, position))
     response.status_code = 201
-    response.headers["Location"] = url_for(
-        "api.registration", token=registration.manage_token, _external=True
-    )
+    response.headers["Location"] = public_url("api.registration", token=registration.manage_token)
     return response
 
 

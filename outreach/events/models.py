@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from outreach.accounts.models import Organisation
 from outreach.database import Bilingual, Named, db, enum_column, utcnow
 from outreach.enums import LabelledEnum
+from outreach.links import base_url
 from outreach.places.models import Venue
 
 if TYPE_CHECKING:
@@ -50,10 +52,15 @@ class SessionStatus(LabelledEnum):
 
 
 def uid_domain() -> str:
-    """The domain part of calendar UIDs: configured, else the server's name."""
-    configured = current_app.config.get("UID_DOMAIN") or current_app.config.get("SERVER_NAME")
+    """The domain part of calendar UIDs: configured (UID_DOMAIN), else the site's public
+    address (BASE_URL or SERVER_NAME), never a request's Host header, which a client may
+    forge; in development with neither, the request's host."""
+    configured = current_app.config.get("UID_DOMAIN")
     if configured:
         return configured.split(":")[0]
+    base = base_url()
+    if base:
+        return urlsplit(base).hostname or "outreach.invalid"
     if has_request_context():
         return request.host.split(":")[0]
     return "outreach.invalid"

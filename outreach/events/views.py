@@ -59,14 +59,19 @@ def _render_listing(
     filters = services.build_filter(
         **{**query.slugs(), **fixed}, date_from=query.date_from, date_to=query.date_to
     )
-    leading = home and filters == services.SessionFilter() and query.page == 1
+    unfiltered = home and filters == services.SessionFilter()
+    leading = unfiltered and query.page == 1
+    # Once a community is chosen, every page of the unfiltered home page lists the sessions
+    # elsewhere (so the pages neither repeat nor skip any); page 1 leads with its own.
+    elsewhere = own if unfiltered else None
     own = own if leading else None
     first: Page[EventSession] = Page(items=[], page=1, per_page=OWN_COMMUNITY_SESSIONS, total=0)
     if own is not None:
         first = services.upcoming_sessions(
             services.SessionFilter(community=own), 1, OWN_COMMUNITY_SESSIONS
         )
-        filters = replace(filters, elsewhere_than=own)
+    if elsewhere is not None:
+        filters = replace(filters, elsewhere_than=elsewhere)
     page = services.upcoming_sessions(filters, query.page, current_app.config["PER_PAGE"])
     choices = services.filter_choices(filters)
     return render_template(
@@ -78,6 +83,7 @@ def _render_listing(
         choices=choices,
         fixed=fixed,
         own=own,
+        elsewhere=elsewhere,
         own_page=first,
         own_days=services.group_by_local_day(first.items),
         township_options=_township_options(choices["townships"]) if leading and own is None else [],

@@ -11,8 +11,7 @@ from flask_babel import ngettext
 from outreach.database import Named
 from outreach.events.models import Event, EventSession
 from outreach.feeds.calendar import SessionFacts
-from outreach.feeds.links import public_url
-from outreach.formatting import clock
+from outreach.links import public_url
 from outreach.registrations.models import Registration, RegistrationStatus
 from outreach.registrations.services import seats_left
 
@@ -150,20 +149,14 @@ def _registration_notes(registration: Registration, language: str) -> tuple[str,
     status = str(registration.status.label)
     people = ngettext("%(num)d person", "%(num)d people", registration.party_size)
     notes = [f"{status} · {people}"]
-    slot = registration.slot
-    if slot is not None:
-        times = ""
-        if slot.starts_at is not None:
-            end = f"–{clock(slot.ends_at)}" if slot.ends_at else ""
-            times = f" {clock(slot.starts_at)}{end}"
-        label = slot.text("label", language)
-        notes.append(_("Time slot: %(slot)s", slot=f"{label}{times}"))
+    if registration.slot is not None:
+        slot = registration.slot.label_and_times(language)
+        notes.append(_("Time slot: %(slot)s", slot=slot))
     return tuple(notes)
 
 
 def registration_facts(
     registration: Registration,
-    taken: int,
     language: str,
     reminder: timedelta,
     *,
@@ -171,15 +164,18 @@ def registration_facts(
     alarms: tuple[timedelta, ...] | None = None,
 ) -> SessionFacts:
     """A resident's registration as a calendar entry: the session in the slot's time window,
-    the slot's label, their status, reminders counted from the slot's start; `extra` lines
+    the slot's label, their status, reminders counted from the slot's start, but not the
+    places left (a file imported once would keep the count of that day); `extra` lines
     (the code and the manage link, in the registration's own file). A cancelled registration
-    is a cancelled entry with the same UID."""
+    is a cancelled entry with the same UID. Only a confirmed registration has reminders: a
+    waitlisted family is not called to a session they may not have a place in."""
     waitlisted = registration.status == RegistrationStatus.WAITLISTED
+    if registration.status != RegistrationStatus.CONFIRMED:
+        alarms = ()
     slot = registration.slot
     return session_facts(
         registration.event_session,
         language,
-        taken=taken,
         prefix=_("[Waitlist]") if waitlisted else "",
         suffix=slot.text("label", language) if slot is not None else "",
         notes=(*_registration_notes(registration, language), *extra),

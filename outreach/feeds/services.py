@@ -255,13 +255,12 @@ def personal_version(token: str, start: datetime) -> Version:
     return Version(_stamp(start, *row[1:]), {}, token=token)
 
 
-def personal_registrations(token: str, start: datetime) -> list[tuple[Registration, int]]:
-    """The active registrations carrying this feed token, with confirmed seats: one query."""
-    statement = select(Registration, _seats_taken()).join(Registration.event_session)
+def personal_registrations(token: str, start: datetime) -> list[Registration]:
+    """The active registrations carrying this feed token, with their sessions: one query."""
+    statement = select(Registration).join(Registration.event_session)
     statement = _joined(statement, Registration.event_session)
     statement = _active_registrations(statement, token, start)
-    rows = db.session.execute(statement.order_by(EventSession.starts_at, EventSession.id))
-    return [(registration, int(taken)) for registration, taken in rows]
+    return list(db.session.scalars(statement.order_by(EventSession.starts_at, EventSession.id)))
 
 
 def feed_owner(token: str) -> Registration:

@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from outreach.feeds.links import public_url
 from outreach.i18n import current_language
+from outreach.links import public_url
 from outreach.registrations.qr import qr_svg
 
 # The kinds of page that have a feed of their own, and the feed endpoint of each.

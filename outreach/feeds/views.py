@@ -28,12 +28,12 @@ from outreach.database import db
 from outreach.errors import InvalidInput, NotFoundError
 from outreach.events import services as event_services
 from outreach.events.models import Event
-from outreach.feeds import content, responses, services, subscribe
+from outreach.feeds import content, own, responses, services, subscribe
 from outreach.feeds.cache import BuiltFeed, cached, remembered_version
 from outreach.feeds.calendar import SessionFacts, build_bounded_calendar, build_calendar
 from outreach.feeds.content import session_facts
-from outreach.feeds.links import public_url
 from outreach.i18n import current_language
+from outreach.links import base_url, public_url
 from outreach.localtime import local_date, local_zone
 from outreach.registrations import services as registration_services
 from outreach.registrations.models import Registration
@@ -45,13 +45,19 @@ bp = Blueprint("feeds", __name__)
 REFRESH = timedelta(hours=1)
 # Part of every cache key: raise it when the way feeds are written changes, so that bodies
 # built by the old code (kept in Redis across a deployment) are not served by the new.
-FORMAT = "2"
+FORMAT = "3"
 
 
 def _feed_language() -> str:
     """`?lang=` when it names a language of the site, else the default (Chinese)."""
     value = (request.args.get("lang") or "").lower()
     return value if value in i18n.supported() else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _site() -> str:
+    """Part of every cache key, since bodies hold absolute links: the configured public
+    address, else (development) the request's. A forged Host then adds no cache entries."""
+    return base_url() or request.host_url
 
 
 def _slugs(dimension: str | None = None, slug: str | None = None) -> dict[str, str]:
@@ -64,11 +70,9 @@ def _slugs(dimension: str | None = None, slug: str | None = None) -> dict[str, s
     return {name: value for name, value in asked.items() if value}
 
 
-def _built(
-    name: str, facts: list[SessionFacts], start: datetime, description: str = ""
-) -> BuiltFeed:
+def _built(name: str, facts: list[SessionFacts], start: datetime) -> BuiltFeed:
     """The calendar, and its last change: the newest entry's, or the window's start."""
-    body = build_calendar(name, facts, local_zone(), refresh=REFRESH, description=description)
+    body = build_calendar(name, facts, local_zone(), refresh=REFRESH)
     return BuiltFeed.of(body, max((f.last_modified for f in facts), default=start))
 
 
@@ -122,8 +126,7 @@ def _public_feed(dimension: str | None = None, slug: str | None = None) -> Respo
     version = remembered_version(
         ("public", start, *slugs.items()), lambda: services.public_version(slugs, start)
     )
-    # The host is part of the key: the body holds absolute links to this site.
-    parts = ("public", FORMAT, request.host_url, language, *(f"{k}={v}" for k, v in slugs.items()))
+    parts = ("public", FORMAT, _site(), language, *(f"{k}={v}" for k, v in slugs.items()))
     feed = cached(parts, version.stamp, lambda: _build_public(dict(version.ids), language, start))
     return responses.respond(feed, public=True)
 
@@ -176,7 +179,7 @@ def event_feed(event_id: int):
     version = remembered_version(
         ("event", start, event_id), lambda: services.event_version(event_id, start)
     )
-    parts = ("event", FORMAT, request.host_url, language, str(event_id))
+    parts = ("event", FORMAT, _site(), language, str(event_id))
     feed = cached(parts, version.stamp, lambda: _build_event(event_id, language, start))
     return responses.respond(feed, public=True)
 
@@ -226,14 +229,11 @@ def _private(response: Response) -> None:
     response.headers["Referrer-Policy"] = "no-referrer"
 
 
-def _reminder() -> timedelta:
-    return timedelta(minutes=current_app.config["FEED_REMINDER_MINUTES"])
-
-
 def _build_personal(token: str, language: str, start: datetime) -> BuiltFeed:
     with force_locale(language):
-        rows = services.personal_registrations(token, start)
-        facts = [content.registration_facts(r, taken, language, _reminder()) for r, taken in rows]
+        registrations = services.personal_registrations(token, start)
+        reminder = own.reminder()
+        facts = [content.registration_facts(r, language, reminder) for r in registrations]
         return _built(_("My registrations"), facts, start)
 
 
@@ -243,7 +243,7 @@ def personal(token: str):
     language = _feed_language()
     start = services.window_start()
     version = services.personal_version(token, start)
-    parts = ("me", FORMAT, request.host_url, language, token, str(_reminder()))
+    parts = ("me", FORMAT, _site(), language, token, str(own.reminder()))
     feed = cached(parts, version.stamp, lambda: _build_personal(version.token, language, start))
     return responses.respond(feed, public=False)
 
@@ -264,11 +264,6 @@ def feed_url(registration: Registration) -> str:
     return public_url("feeds.personal", token=registration.feed_token, **language)
 
 
-# Reminders of a resident's own calendar file: the evening before (fasting, papers to bring)
-# and FEED_REMINDER_MINUTES before the slot starts.
-DAY_BEFORE = timedelta(days=1)
-
-
 @bp.get("/r/<token>.ics")
 def registration_ics(token: str):
     """A resident's own registration as a calendar file: the slot's time window, the code and
@@ -278,20 +273,7 @@ def registration_ics(token: str):
     registration = registration_services.by_token(token)
     if registration.purged_at is not None:
         raise NotFoundError("registration", "token")
-    language = current_language()
-    session_id = registration.session_id
-    taken = registration_services.seats_taken([session_id]).get(session_id, 0)
-    manage = public_url("registrations.manage", token=registration.manage_token)
-    reminder = _reminder()
-    facts = content.registration_facts(
-        registration,
-        taken,
-        language,
-        reminder,
-        extra=content.own_entry_lines(registration, manage),
-        alarms=tuple(sorted({DAY_BEFORE, reminder}, reverse=True)),
-    )
-    body = build_calendar(facts.summary, [facts], local_zone(), refresh=None)
+    body = own.own_file(registration, current_language())
     response = current_app.make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     filename = f"registration-{registration.code}.ics"

@@ -4,27 +4,24 @@ language, with absolute links to the site.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from outreach.database import db
 from outreach.events.models import EventSession
 from outreach.formatting import clock, day, session_time
+from outreach.links import public_url
 from outreach.localtime import local_date
 from outreach.messages.models import MessageChannel, MessageKind
 from outreach.places.models import Venue
 from outreach.registrations import services as registration_services
-from outreach.registrations.models import Registration, RegistrationStatus, Slot
-
-log = logging.getLogger(__name__)
+from outreach.registrations.models import Registration, RegistrationStatus
 
 # Kinds whose e-mail carries the session as an .ics file (a waitlist place or a cancelled
 # registration is not a date in the resident's calendar).
@@ -38,37 +35,6 @@ CALENDAR_KINDS = frozenset(
         MessageKind.REMINDER,
     }
 )
-
-
-def base_url() -> str | None:
-    """The site's public address for links outside a request: BASE_URL, else SERVER_NAME."""
-    configured = current_app.config.get("BASE_URL")
-    if configured:
-        return configured.rstrip("/")
-    server_name = current_app.config.get("SERVER_NAME")
-    if server_name:
-        return f"{current_app.config.get('PREFERRED_URL_SCHEME', 'http')}://{server_name}"
-    return None
-
-
-@contextmanager
-def public_links() -> Iterator[None]:
-    """Make `url_for(..., _external=True)` give the address residents use.
-
-    Inside a request the request's own address serves, unless BASE_URL names the public one
-    (staff may work on an internal address); outside a request (`flask deliver`, imports) a
-    request context for BASE_URL or SERVER_NAME is set up.
-    """
-    configured = current_app.config.get("BASE_URL")
-    if has_request_context() and not configured:
-        yield
-        return
-    base = base_url()
-    if base is None:
-        log.warning("links in messages point at http://localhost: set OUTREACH_BASE_URL")
-        base = "http://localhost"
-    with current_app.test_request_context("/", base_url=base):
-        yield
 
 
 def language_of(registration: Registration) -> str:
@@ -123,17 +89,6 @@ class Rendered:
     body_html: str
 
 
-def _slot_text(slot: Slot, language: str) -> str:
-    """The slot's label and, when it has one, its time window: as the resident's page shows it."""
-    label = slot.text("label", language)
-    if slot.starts_at is None:
-        return label
-    window = clock(slot.starts_at)
-    if slot.ends_at is not None:
-        window = f"{window}–{clock(slot.ends_at)}"
-    return f"{label} {window}"
-
-
 def _status_text(registration: Registration) -> str:
     if registration.is_active and registration.event_session.is_cancelled:
         # Still "confirmed" in the table, but there is nothing to come to.
@@ -156,7 +111,7 @@ def _facts(registration: Registration, language: str) -> tuple[tuple[str, str], 
         (_("Organised by"), event.organisation.display_name(language)),
     ]
     if registration.slot is not None:
-        facts.append((_("Time slot"), _slot_text(registration.slot, language)))
+        facts.append((_("Time slot"), registration.slot.label_and_times(language)))
     facts += [
         (_("Number of people"), str(registration.party_size)),
         (_("Confirmation code"), registration.code),
@@ -299,7 +254,7 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
     paragraphs = _lead(kind, registration, context)
     notice_text = context.get("notice_body", "") if kind == MessageKind.NOTICE else ""
     summary = ngettext("%(num)d person", "%(num)d people", registration.party_size)
-    slot = (_slot_text(registration.slot, language),) if registration.slot is not None else ()
+    slot = (registration.slot.label_and_times(language),) if registration.slot is not None else ()
     # A text message has room for one paragraph only: a notice's own words, so the summary
     # must say that the session is off.
     off = (_("The session is cancelled"),) if event_session.is_cancelled else ()
@@ -316,8 +271,8 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
         paragraphs=tuple(paragraphs),
         facts=_facts(registration, language),
         # With the language: the page would otherwise follow the browser's, maybe English.
-        manage_url=url_for(
-            "registrations.manage", token=registration.manage_token, lang=language, _external=True
+        manage_url=public_url(
+            "registrations.manage", token=registration.manage_token, lang=language
         ),
         language=language,
         calendar=kind in CALENDAR_KINDS,
@@ -354,7 +309,7 @@ def compose(
 ) -> Rendered:
     """Subject and bodies of one message, in the registration's language, links absolute."""
     language = language_of(registration)
-    with public_links(), force_locale(language):
+    with force_locale(language):
         parts = letter(kind, registration, language=language, **context)
         if channel == MessageChannel.SMS:
             text = _render("messages/sms.txt", letter=parts, kind=kind.value)

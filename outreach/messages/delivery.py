@@ -30,17 +30,14 @@ from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from outreach.database import db, utcnow
 from outreach.events.loading import event_and_places
 from outreach.events.models import uid_domain
-from outreach.feeds.calendar import build_calendar
-from outreach.feeds.content import session_facts
-from outreach.localtime import local_zone
+from outreach.feeds.own import own_file
 from outreach.messages import services, transport
-from outreach.messages.compose import CALENDAR_KINDS, language_of, public_links
+from outreach.messages.compose import CALENDAR_KINDS, language_of
 from outreach.messages.mail import Mailer, build_email
 from outreach.messages.models import Message, MessageChannel, MessageKind, MessageStatus
 from outreach.messages.sms import SmsGateway
@@ -141,14 +138,8 @@ def _load(message_id: int) -> Message:
 
 
 def calendar_file(registration: Registration) -> bytes:
-    """The registration's session as an iCalendar file, as it is now, in their language."""
-    event_session = registration.event_session
-    language = language_of(registration)
-    with public_links(), force_locale(language):
-        facts = session_facts(event_session, language)
-        return build_calendar(
-            event_session.event.text("title", language), [facts], local_zone(), refresh=None
-        )
+    """The registration's own calendar file (what `/r/<token>.ics` serves), in their language."""
+    return own_file(registration, language_of(registration))
 
 
 def _reason_to_skip(message: Message, now: datetime) -> str | None:
@@ -210,9 +201,6 @@ class Channels:
         self.sender = config.get("MAIL_SENDER") or f"noreply@{self.domain}"
         self._warned = False
         self.down: set[MessageChannel] = set()
-        # Calendar files built this round: a session's notice to its many registrants needs
-        # one per language, and building one (its VTIMEZONE above all) is most of the work.
-        self._calendars: dict[tuple, bytes] = {}
 
     def why_unusable(self, channel: MessageChannel) -> str | None:
         """Why a channel cannot be used at all, if it cannot."""
@@ -234,19 +222,6 @@ class Channels:
                 self.down.add(message.channel)
             raise
 
-    def _calendar(self, registration: Registration) -> bytes:
-        event_session = registration.event_session
-        key = (
-            event_session.id,
-            event_session.sequence,
-            event_session.updated_at,
-            event_session.event.updated_at,
-            language_of(registration),
-        )
-        if key not in self._calendars:
-            self._calendars[key] = calendar_file(registration)
-        return self._calendars[key]
-
     def _warn_of_invalid_domain(self) -> None:
         """Once a round: mail from an `.invalid` domain is likely to be taken for spam."""
         if self._warned:
@@ -266,7 +241,7 @@ class Channels:
         try:
             calendar = None
             if message.kind in CALENDAR_KINDS:
-                calendar = self._calendar(message.registration)
+                calendar = calendar_file(message.registration)
             return build_email(
                 message, sender=self.sender, domain=self.domain, now=now, calendar=calendar
             )

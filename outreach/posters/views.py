@@ -1,12 +1,14 @@
 """Printable A4 posters: an event's schedule and a community's coming weeks, with QR codes.
 
 Each poster carries two QR codes of absolute addresses, built like every external link from
-the request (https behind the proxy, see PROXY_FIX): the page to register on (or to see what
-is on), and a page to subscribe to a calendar feed. The calendar code opens a page
-rather than the feed itself: WeChat's scanner and most Android cameras do not open webcal://
-links, and an https link to the .ics would only import the dates once; the page (a
-community's `/subscribe/community/<slug>`, a campaign's `/events/<id>/calendar`) leads with
-what works in China, then offers the webcal:// button and the address to copy.
+the configured public address (BASE_URL, see outreach/links.py), never from the request's
+Host: a poster printed from an internal address must still work in the lobby. One opens the
+page to register on (or to see what is on), the other a page to subscribe to a calendar
+feed. The calendar code opens a page rather than the feed itself: WeChat's scanner and most
+Android cameras do not open webcal:// links, and an https link to the .ics would only import
+the dates once; the page (a community's `/subscribe/community/<slug>`, a campaign's
+`/events/<id>/calendar`) leads with what works in China, then offers the webcal:// button
+and the address to copy.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from outreach.i18n import current_language
+from outreach.links import public_url
 from outreach.localtime import local_today
 from outreach.posters import forms, services
 
@@ -67,19 +70,15 @@ def event(event_id: int):
     with force_locale(language):
         poster = services.event_poster(event_id)
         args = _language_args(language)
-        register = url_for("events.event", event_id=event_id, _external=True, **args)
+        register = public_url("events.event", event_id=event_id, **args)
         if poster.community is not None:
             # One community: its feed also brings residents the community's other events.
-            calendar = url_for(
-                "feeds.subscribe_page",
-                kind="community",
-                slug=poster.community.slug,
-                _external=True,
-                **args,
+            calendar = public_url(
+                "feeds.subscribe_page", kind="community", slug=poster.community.slug, **args
             )
             calendar_caption = _("Scan to add this community's events to your phone's calendar")
         else:
-            calendar = url_for("feeds.event_calendar", event_id=event_id, _external=True, **args)
+            calendar = public_url("feeds.event_calendar", event_id=event_id, **args)
             calendar_caption = _("Scan to add every session to your phone's calendar")
         codes = (
             qr_code(register, _("Scan to see every session and register")),
@@ -102,10 +101,8 @@ def community(slug: str):
     with force_locale(language):
         poster = services.community_poster(slug, weeks)
         args = _language_args(language)
-        page = url_for("events.community", slug=slug, _external=True, **args)
-        calendar = url_for(
-            "feeds.subscribe_page", kind="community", slug=slug, _external=True, **args
-        )
+        page = public_url("events.community", slug=slug, **args)
+        calendar = public_url("feeds.subscribe_page", kind="community", slug=slug, **args)
         codes = (
             qr_code(page, _("Scan to see every session and register")),
             qr_code(calendar, _("Scan to add this community's events to your phone's calendar")),

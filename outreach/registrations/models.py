@@ -12,6 +12,7 @@ from outreach.accounts.models import StaffUser
 from outreach.database import Bilingual, db, enum_column, utcnow
 from outreach.enums import LabelledEnum
 from outreach.events.models import EventSession
+from outreach.formatting import clock
 from outreach.places.models import Community
 
 
@@ -33,6 +34,18 @@ class Slot(Bilingual, db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     event_session: Mapped[EventSession] = relationship(back_populates="slots")
+
+    def label_and_times(self, language: str) -> str:
+        """The slot as residents read it everywhere (messages, calendars, forms): its label in
+        `language` (else the Chinese) and its local window, "内科 09:30–10:00" (the start
+        alone when it has no end, the label alone when it has no times)."""
+        label = self.text("label", language)
+        if self.starts_at is None:
+            return label
+        window = clock(self.starts_at)
+        if self.ends_at is not None:
+            window = f"{window}–{clock(self.ends_at)}"
+        return f"{label} {window}"
 
 
 class RegistrationStatus(LabelledEnum):

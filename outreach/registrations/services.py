@@ -24,7 +24,6 @@ from outreach.database import db, utcnow
 from outreach.errors import NotFoundError, RuleError
 from outreach.events.loading import event_and_places
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.formatting import clock
 from outreach.i18n import current_language
 from outreach.places.models import Community
 from outreach.registrations.limits import MIN_PARTY_SIZE, NAME_LENGTH
@@ -576,15 +575,6 @@ def check_open_for_staff(event_session: EventSession, now: datetime) -> None:
         raise RegistrationError(_("This session has already finished."), kind="closed")
 
 
-def _slot_text(slot: Slot) -> str:
-    """A slot as the form names it: its label in the reader's language, and its window."""
-    label = slot.text("label", current_language())
-    if slot.starts_at is None:
-        return label
-    ends = f"–{clock(slot.ends_at)}" if slot.ends_at is not None else ""
-    return f"{label} {clock(slot.starts_at)}{ends}"
-
-
 def _slots_with_room(
     event_session: EventSession, chosen: Slot, party: int, per_slot: dict[int, int]
 ) -> list[Slot]:
@@ -622,7 +612,7 @@ def _check_waitlist(
                     "%(party)d: %(slots)s.",
                     seats_left(slot.capacity, per_slot.get(slot.id, 0)) or 0,
                     party=party,
-                    slots=_(", ").join(_slot_text(s) for s in room[:4]),
+                    slots=_(", ").join(s.label_and_times(current_language()) for s in room[:4]),
                 ),
                 "slot",
                 "full",

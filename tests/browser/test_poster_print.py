@@ -224,3 +224,13 @@ def test_a_weekly_series_and_a_busy_community_print_on_one_page(live_server, she
             f"{live_server}/communities/xuante",
             f"{live_server}/subscribe/community/xuante",
         ]
+
+
+def test_a_poster_opened_on_a_phone_shows_the_whole_sheet(live_server, phone, screening):
+    """From the event page's link on a phone: the sheet scaled to the screen, nothing cut off
+    at the side; printing still lays it out at full size (the tests above)."""
+    phone.goto(f"{live_server}/events/{screening.id}/poster")
+    sheet = phone.locator(".sheet").bounding_box()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert sheet["x"] >= 0 and sheet["x"] + sheet["width"] <= 390
+    assert sheet["width"] > 300  # scaled to the width, not shrunk to nothing

@@ -62,13 +62,15 @@ def test_personal_feed_holds_the_residents_active_registrations(client, resident
     assert "Confirmed · 2 people" in entry["DESCRIPTION"]
 
 
-def test_personal_feed_reminds_two_hours_before(client, resident):
+def test_personal_feed_reminds_of_confirmed_places_two_hours_before(client, resident):
     response = client.get(personal_url(resident["confirmed"]))
-    for entry in entries(response).values():
-        [alarm] = entry.walk("VALARM")
-        assert alarm["ACTION"] == "DISPLAY"
-        assert alarm.decoded("TRIGGER") == -timedelta(hours=2)
+    found = entries(response)
+    [alarm] = found[resident["confirmed"].event_session.uid].walk("VALARM")
+    assert alarm["ACTION"] == "DISPLAY"
+    assert alarm.decoded("TRIGGER") == -timedelta(hours=2)
     assert b"TRIGGER:-PT2H\r\n" in response.get_data()
+    # As in the registration's own file: no reminder of a place they may not get.
+    assert found[resident["waitlisted"].event_session.uid].walk("VALARM") == []
 
 
 def test_personal_reminder_follows_the_setting(app, client, resident):

@@ -193,6 +193,32 @@ def test_a_waitlisted_file_has_no_code_to_show_yet(client, make, place):
     assert f"/r/{waitlisted.manage_token}" in description
 
 
+def test_the_residents_own_entry_leaves_out_the_places_left(client, make, place):
+    # Imported once, a count of places left would stay frozen in the calendar; the public
+    # feeds, read again and again, keep it.
+    event_session = make.event_session(venue_=place["nanhu_hall"], day=FAR, capacity=40)
+    registration = make.registration(event_session, 3)
+    for address in (file_url(registration), f"/feeds/me/{registration.feed_token}.ics"):
+        for lang in ("zh", "en"):
+            description = str(
+                entries(client.get(f"{address}?lang={lang}"))[event_session.uid]["DESCRIPTION"]
+            )
+            assert "名额" not in description and "places left" not in description, address
+    public = client.get("/feeds/all.ics?lang=en")
+    assert "37 places left" in str(entries(public)[event_session.uid]["DESCRIPTION"])
+
+
+def test_only_a_confirmed_registration_gets_reminders(client, make, place):
+    # A waitlisted family must not be called to a session they may not have a place in.
+    event_session = make.event_session(venue_=place["nanhu_hall"], day=FAR, capacity=1)
+    confirmed = make.registration(event_session)
+    waitlisted = make.registration(event_session)
+    assert the_entry(client.get(file_url(confirmed))).walk("VALARM")
+    response = client.get(file_url(waitlisted))
+    assert the_entry(response).walk("VALARM") == []
+    assert b"BEGIN:VALARM" not in response.get_data()
+
+
 def test_an_english_file_uses_the_english_texts(client, booked):
     event, slot = booked["session"].event, booked["slot"]
     event.title_en, event.description_en, slot.label_en = "Screening", "Fast first.", "Medicine"

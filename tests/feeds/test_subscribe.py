@@ -175,6 +175,10 @@ def test_manage_page_offers_the_personal_feed(client, subscribable_event, make):
     assert links["webcal"] == f"webcal://{feed}"
     assert links["google"].endswith(quote(f"webcal://{feed}", safe=""))
     assert "All my registrations in my calendar" in text
+    # Its own entry is the page's button and its message was told of already: the box
+    # offers only the subscriptions.
+    ways = re.findall(r"<h3>([^<]+)</h3>", text[text.index('id="my-calendar"') :])
+    assert ways == ["iPhone and iPad", "Other calendars that take a web address"]
     assert f'action="/r/{registration.manage_token}/feed/reset"' in text
     assert re.search(r'name="csrf_token" value="[^"]+"', text)
     assert client.get(links["url"]).status_code == 200
@@ -295,3 +299,27 @@ def test_links_and_codes_use_the_configured_address_not_the_request_host(
     page = "https://events.example.cn/subscribe/community/xuan-te"
     assert str(qr_svg(page, scale=4, title="添加此日历的页面二维码")) in text
     assert "evil.example" not in text[text.index('<section class="subscribe"') :]
+
+
+def test_subscribe_pages_and_feeds_carry_no_forged_host(app, client, make, subscribable_event):
+    app.config["BASE_URL"] = "https://events.example.cn"
+    event = subscribable_event["event"]
+    registration = make.registration(subscribable_event["session"])
+    addresses = [
+        "/subscribe/community/xuan-te",
+        "/subscribe/organisation/centre?category=health&lang=en",
+        f"/events/{event.id}/calendar",
+        f"/subscribe/me/{registration.feed_token}",
+        "/feeds/all.ics",
+        "/feeds/communities/xuan-te.ics?lang=en",
+        f"/feeds/events/{event.id}.ics",
+        f"/feeds/me/{registration.feed_token}.ics",
+        f"/sessions/{subscribable_event['session'].id}.ics",
+        f"/r/{registration.manage_token}.ics",
+    ]
+    for address in addresses:
+        response = client.get(address, headers={"Host": "evil.example"})
+        assert response.status_code == 200, address
+        text = text_of(response)
+        assert "events.example.cn" in text, address
+        assert "evil.example" not in text, address
