@@ -97,8 +97,6 @@ def event_page(event: Event, now: datetime, bound: RegistrationForm | None = Non
         else:
             forms[event_session.id] = _form_for(event_session, choices)
     return {
-        "taken": seats.sessions,
-        "slot_taken": seats.slots,
         "rooms": rooms,
         "slot_groups": {s.id: _slot_groups(s) for s in event.sessions if s.id in forms},
         "forms": forms,
