@@ -10,7 +10,7 @@ from outreach.database import db
 from outreach.events.models import SessionStatus
 from outreach.places import services as place_services
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.web import csrf_token, register, registration_form
+from tests.web import csrf_token, register, registration_form, slot_choices, slot_legends
 
 
 def test_event_page_has_a_registration_form_per_open_session(client, make):
@@ -103,7 +103,18 @@ def test_slot_is_required_when_the_session_has_slots(client, make):
     tcm = make.slot(event_session, "中医科", capacity=5)
     response = register(client, event_session)
     assert response.status_code == 422
-    assert "请选择时段" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "请选择时段" in text
+    # The slots are radio buttons in a fieldset named 时段; the summary's link lands on the
+    # first one, and the fieldset and its buttons point at the error.
+    prefix = f"s{event_session.id}-slot"
+    assert re.search(rf'<a href="#{prefix}">请选择时段', text)
+    group = re.search(r'<fieldset class="[^"]*slot-choices has-error"[^>]*>\s*<legend>(\w+)', text)
+    assert group.group(1) == "时段" and f'aria-describedby="{prefix}-errors"' in group.group(0)
+    [(attributes, label)] = slot_choices(text).values()
+    assert f'id="{prefix}"' in attributes and 'aria-invalid="true"' in attributes
+    assert label == "中医科（剩5个）" and "checked" not in attributes
+    assert f'id="{prefix}-errors"' in text
     ok = register(client, event_session, slot=str(tcm.id))
     assert ok.status_code == 302
     assert db.session.scalar(db.select(Registration.slot_id)) == tcm.id
@@ -349,18 +360,7 @@ def test_the_cancel_page_of_a_cancelled_registration_leads_back_to_it(client, ma
     assert client.get("/r/" + "a" * 32 + "/cancel").status_code == 404
 
 
-def slot_options(text: str) -> dict[str, tuple[str, str]]:
-    """The slot select's options: value → (their attributes, their text in one line)."""
-    select = re.search(r"<select [^>]*data-slots.*?</select>", text, re.S).group(0)
-    return {
-        value: (attributes, " ".join(label.split()))
-        for value, attributes, label in re.findall(
-            r'<option value="(\d+)"([^>]*)>(.*?)</option>', select, re.S
-        )
-    }
-
-
-def test_slot_options_are_short_enough_for_a_phone_and_never_promise_more_than_the_session(
+def test_slot_choices_name_their_window_under_the_department_and_never_promise_too_much(
     client, make
 ):
     event = make.event(allow_waitlist=False)
@@ -368,11 +368,14 @@ def test_slot_options_are_short_enough_for_a_phone_and_never_promise_more_than_t
     slots = make.half_hours(event_session)  # 中医科 and 全科, two windows each, 6 places each
     make.registration(event_session, 4, slot_id=slots["全科", 0].id)
     make.registration(event_session, 2, slot_id=slots["全科", 0].id)  # 全科 09:00 is full
-    options = slot_options(client.get(f"/events/{event.id}").get_data(as_text=True))
+    text = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert [label for _attributes, label in slot_legends(text)] == ["中医科", "全科"]
+    options = slot_choices(text)
     # The session has 3 places left: no slot may offer 6.
-    assert options[str(slots["中医科", 0].id)][1] == "中医科 09:00–09:30（剩3个）"
+    assert options[str(slots["中医科", 0].id)][1] == "09:00–09:30（剩3个）"
     assert options[str(slots["中医科", 0].id)][0].count('data-left="3"') == 1
-    assert options[str(slots["全科", 0].id)][1] == "全科 09:00–09:30（已满）"
+    assert options[str(slots["全科", 0].id)][1] == "09:00–09:30（已满）"
+    assert "disabled" in options[str(slots["全科", 0].id)][0]
     # And the server refuses what the session cannot hold, whatever the slot has.
     response = register(client, event_session, party_size="4", slot=str(slots["中医科", 1].id))
     assert response.status_code == 422
@@ -386,12 +389,15 @@ def test_on_english_pages_a_slot_named_only_in_chinese_is_marked_as_chinese(clie
     chinese = make.slot(event_session, "中医科", capacity=6)
     make.registration(event_session, 4, slot_id=chinese.id)
     make.registration(event_session, 2, slot_id=chinese.id)
-    options = slot_options(
-        client.get(f"/events/{event_session.event_id}?lang=en").get_data(as_text=True)
-    )
-    assert options[str(general.id)] == (' data-left="6"', "General practice (6 left)")
+    text = client.get(f"/events/{event_session.event_id}?lang=en").get_data(as_text=True)
+    options = slot_choices(text)
+    # One slot per label: no department legends, each choice names its label.
+    assert slot_legends(text) == []
+    assert options[str(general.id)][1] == "General practice (6 left)"
     attributes, label = options[str(chinese.id)]
-    assert 'lang="zh-CN"' in attributes and label == "中医科 (full, waitlist)"
+    assert label == "中医科 (full, waitlist)" and "disabled" in attributes
+    assert '<span lang="zh-CN">中医科</span> (full, waitlist)' in text
+    assert '<span lang="zh-CN">General' not in text
 
 
 def test_the_form_and_its_errors_read_naturally_in_chinese(client, make):

@@ -9,7 +9,7 @@ import pytest
 from outreach.accounts.models import AuditEntry
 from outreach.database import db
 from outreach.registrations.models import Registration, RegistrationStatus, Slot
-from tests.web import post_form
+from tests.web import post_form, slot_choices, slot_legends
 
 
 @pytest.fixture
@@ -61,7 +61,8 @@ def test_specialties_by_half_hour_windows(client, screening, login_as):
     )
     text = client.get(f"/events/{event_session.event_id}").get_data(as_text=True)
     # On the form, the windows are grouped under their department.
-    assert '<optgroup label="中医科">' in text and "08:30–09:00" in text
+    assert ("", "中医科") in slot_legends(text)
+    assert "08:30–09:00（剩2个）" in [label for _attributes, label in slot_choices(text).values()]
 
 
 def test_whole_session_slots_without_windows(client, screening, login_as):

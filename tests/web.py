@@ -8,6 +8,8 @@ of signing in itself; `register` fills in a session's registration form as a res
 
 from __future__ import annotations
 
+import re
+
 from flask import g
 from flask.ctx import RequestContext
 from flask.testing import EnvironBuilder, FlaskClient
@@ -86,3 +88,24 @@ def sign_in_through_form(client: FlaskClient, user, password: str = factories.PA
     response = post_form(client, "/staff/login", {"username": user.username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+_SLOT_CHOICE = re.compile(
+    r'<label class="slot-choice">\s*<input type="radio" name="[^"]+" value="(\d+)"([^>]*)>'
+    r"(.*?)</label>",
+    re.S,
+)
+
+
+def slot_choices(html: str) -> dict[str, tuple[str, str]]:
+    """The registration form's slot radio buttons: value → (the input's other attributes,
+    the choice's text, tags removed and spaces squeezed)."""
+    return {
+        value: (attributes, " ".join(re.sub(r"<[^>]+>", "", text).split()))
+        for value, attributes, text in _SLOT_CHOICE.findall(html)
+    }
+
+
+def slot_legends(html: str) -> list[str]:
+    """The department fieldsets' legends of the slot choices, with their attributes."""
+    return re.findall(r'<fieldset class="slot-department">\s*<legend([^>]*)>([^<]*)</legend>', html)

@@ -133,3 +133,11 @@ def register_from_home(
     with page.expect_navigation():
         meter.tap(form.locator(fields.submit).last, "submit")
     return meter
+
+
+def slot_choice(form: Locator, department: str | None, window: str) -> Locator:
+    """A time slot's radio button on a registration form, found as a resident finds it: under
+    its department (its fieldset's legend; None when the slots are not grouped), the choice
+    whose words start with `window` ("09:00", or the slot's label)."""
+    within = form if department is None else form.get_by_role("group", name=department, exact=True)
+    return within.get_by_role("radio", name=re.compile("^" + re.escape(window)))

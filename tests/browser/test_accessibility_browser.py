@@ -171,12 +171,7 @@ def test_public_pages_have_no_accessibility_violations(live_server, browser, sce
         form = page.locator(f"#session-{scene['session']} form")
         form.locator(f"[name='{prefix}name']").fill("王秀英")
         form.locator(f"[name='{prefix}phone']").fill("13800138000")
-        slots = form.locator(f"select[name='{prefix}slot']")
-        slots.select_option(
-            slots.locator("option[value]:not([value='']):not([disabled])").first.get_attribute(
-                "value"
-            )
-        )
+        form.locator(f"input[type=radio][name='{prefix}slot']:not([disabled])").first.check()
         form.locator(f"[name='{prefix}consent']").check()
         form.locator("button[type=submit]").click()
         page.wait_for_url("**/r/**")

@@ -3,6 +3,8 @@ it has no English for marked as Chinese."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 # A live server answers from its own threads and connections: rows must be committed.
@@ -50,8 +52,9 @@ def test_english_reader_sees_english_titles_and_marked_chinese(live_server, phon
     assert phone.get_by_text("1 Xuante Jiayuan").is_visible()
     # The card's link named the session: its form is open already.
     assert phone.locator("details.register[open]").count() == 1
-    options = phone.locator("select[name$='slot'] option").all_inner_texts()
-    assert any(option.strip().startswith("Chinese medicine") for option in options), options
+    choices = phone.locator("label.slot-choice").all_inner_texts()
+    assert any(choice.strip().startswith("Chinese medicine") for choice in choices), choices
+    assert phone.get_by_role("radio", name=re.compile("^Chinese medicine")).count() >= 1
     # Nothing runs sideways on the phone.
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390

@@ -9,6 +9,7 @@ import pytest
 from outreach.database import db
 from outreach.registrations.models import Registration, RegistrationStatus
 from outreach.registrations.services import CODE_ALPHABET, CODE_LENGTH
+from tests.browser.residents_path import slot_choice
 
 # A live server answers from its own threads and connections: rows must be committed.
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
@@ -44,7 +45,7 @@ def test_resident_registers_a_family_sees_the_confirmation_and_cancels(
     form.get_by_label("姓名", exact=True).fill("王秀英")
     form.get_by_label("手机号码", exact=True).fill("138 0013 800")
     form.get_by_label("人数（含您本人）", exact=True).fill("3")
-    form.get_by_label("时段", exact=True).select_option(str(slots["中医科"].id))
+    slot_choice(form, None, "中医科").check()
     form.get_by_label("我已阅读并同意上述隐私说明。").check()
     with phone.expect_navigation():
         form.get_by_role("button", name="报名", exact=True).click()
@@ -54,7 +55,8 @@ def test_resident_registers_a_family_sees_the_confirmation_and_cancels(
     assert mobile.get_attribute("aria-describedby") == errors.get_attribute("id")
     assert form.get_by_label("姓名", exact=True).input_value() == "王秀英"
     assert form.get_by_label("人数（含您本人）", exact=True).input_value() == "3"
-    assert form.get_by_label("时段", exact=True).input_value() == str(slots["中医科"].id)
+    assert slot_choice(form, None, "中医科").is_checked()
+    assert slot_choice(form, None, "中医科").get_attribute("value") == str(slots["中医科"].id)
     assert db.session.scalar(db.select(db.func.count(Registration.id))) == 0
 
     mobile.fill("138 0013 8000")

@@ -9,6 +9,7 @@ import pytest
 
 from outreach.database import db
 from outreach.registrations.models import Registration, RegistrationStatus
+from tests.browser.residents_path import slot_choice
 
 # A live server answers from its own threads and connections: rows must be committed.
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
@@ -37,11 +38,12 @@ def open_form(phone, live_server, event_session):
     return card.locator("form")
 
 
-def fill(form, slot_id, *, party="3", mobile="138 0013 8000"):
+def fill(form, slot, *, party="3", mobile="138 0013 8000"):
+    """Fill in the form; `slot` is (department, window start), e.g. ("全科", "09:00")."""
     form.get_by_label("姓名", exact=True).fill("王秀英")
     form.get_by_label("手机号码", exact=True).fill(mobile)
     form.get_by_label("人数（含您本人）", exact=True).fill(party)
-    form.get_by_label("时段", exact=True).select_option(str(slot_id))
+    slot_choice(form, *slot).check()
     form.get_by_label("我已阅读并同意上述隐私说明。").check()
 
 
@@ -57,7 +59,7 @@ def test_a_family_of_three_sees_the_outcome_at_the_top_then_back_leads_to_it(
     form = open_form(phone, live_server, event_session)
     # The venue's community comes chosen.
     assert form.get_by_label("所在社区（选填）").input_value() == "xuante"
-    fill(form, slots["全科", 0].id)
+    fill(form, ("全科", "09:00"))
     with phone.expect_navigation(url=re.compile(r"/r/[\w-]+\?new=1#outcome")):
         form.get_by_role("button", name="报名", exact=True).click()
     title = phone.locator("#outcome .outcome-title")
@@ -76,7 +78,7 @@ def test_a_family_of_three_sees_the_outcome_at_the_top_then_back_leads_to_it(
     if card.locator("details.register").get_attribute("open") is None:
         card.locator("summary").click()
     form = card.locator("form")
-    fill(form, slots["全科", 0].id)
+    fill(form, ("全科", "09:00"))
     with phone.expect_navigation(url=re.compile(r"/r/[\w-]+\?again=1#outcome")):
         form.get_by_role("button", name="报名", exact=True).click()
     assert phone.get_by_text("您已经报过名了", exact=True).is_visible()
@@ -99,7 +101,7 @@ def test_a_family_of_three_sees_the_outcome_at_the_top_then_back_leads_to_it(
 def test_a_failed_submit_focuses_the_error_summary_in_view(live_server, phone, screening):
     event_session, slots = screening
     form = open_form(phone, live_server, event_session)
-    fill(form, slots["全科", 1].id, party="2", mobile="138 0013 800")
+    fill(form, ("全科", "09:30"), party="2", mobile="138 0013 800")
     form.get_by_label("我已阅读并同意上述隐私说明。").uncheck()
     with phone.expect_navigation():
         form.get_by_role("button", name="报名", exact=True).click()
@@ -115,7 +117,8 @@ def test_a_failed_submit_focuses_the_error_summary_in_view(live_server, phone, s
     assert form.get_by_label("姓名", exact=True).input_value() == "王秀英"
     assert form.get_by_label("手机号码", exact=True).input_value() == "138 0013 800"
     assert form.get_by_label("人数（含您本人）", exact=True).input_value() == "2"
-    assert form.get_by_label("时段", exact=True).input_value() == str(slots["全科", 1].id)
+    chosen = slot_choice(form, "全科", "09:30")
+    assert chosen.is_checked() and chosen.get_attribute("value") == str(slots["全科", 1].id)
     # A link of the summary takes the resident to the field.
     summary.get_by_role("link", name="请勾选“我已阅读并同意上述隐私说明”。").click()
     assert phone.evaluate("document.activeElement.id") == f"s{event_session.id}-consent"
@@ -124,21 +127,25 @@ def test_a_failed_submit_focuses_the_error_summary_in_view(live_server, phone, s
 def test_a_family_of_four_cannot_pick_a_slot_with_two_places_left(live_server, phone, screening):
     event_session, slots = screening
     form = open_form(phone, live_server, event_session)
-    select = form.get_by_label("时段", exact=True)
-    tight = select.locator(f"option[value='{slots['中医科', 0].id}']")
-    assert " ".join(tight.inner_text().split()) == "中医科 09:00–09:30（剩2个）"
-    assert not tight.is_disabled()
-    select.select_option(str(slots["中医科", 0].id))
+    tight = slot_choice(form, "中医科", "09:00")
+    label = tight.locator("xpath=ancestor::label[1]")
+    assert " ".join(label.inner_text().split()) == "09:00–09:30（剩2个）"
+    assert tight.get_attribute("value") == str(slots["中医科", 0].id)
+    assert tight.is_enabled()
+    tight.check()
     form.get_by_label("人数（含您本人）", exact=True).fill("4")
     assert tight.is_disabled()
-    assert select.input_value() == ""  # the choice too small for four is undone
-    roomy = select.locator(f"option[value='{slots['中医科', 1].id}']")
-    assert not roomy.is_disabled()
+    assert not tight.is_checked()  # the choice too small for four is undone
+    assert form.get_by_role("radio", checked=True).count() == 0
+    roomy = slot_choice(form, "中医科", "09:30")
+    assert roomy.is_enabled()
     with pytest.raises(Exception, match="not enabled|disabled"):
-        select.select_option(str(slots["中医科", 0].id), timeout=1000)
+        tight.check(timeout=1000)
+    label.click(force=True)  # nor does tapping its words choose it
+    assert not tight.is_checked()
     # Two fit again.
     form.get_by_label("人数（含您本人）", exact=True).fill("2")
-    assert not tight.is_disabled()
+    assert tight.is_enabled()
 
 
 def test_back_after_a_corrected_error_reaches_the_event_page_without_posting_again(
@@ -147,7 +154,7 @@ def test_back_after_a_corrected_error_reaches_the_event_page_without_posting_aga
     event_session, slots = screening
     event_url = f"{live_server}/events/{event_session.event_id}"
     form = open_form(phone, live_server, event_session)
-    fill(form, slots["全科", 1].id, party="2", mobile="138 0013 800")
+    fill(form, ("全科", "09:30"), party="2", mobile="138 0013 800")
     with phone.expect_navigation():
         form.get_by_role("button", name="报名", exact=True).click()
     # The page with the errors stands at the event's address, not at the form's POST target.
@@ -164,23 +171,53 @@ def test_back_after_a_corrected_error_reaches_the_event_page_without_posting_aga
     assert [method for method, _url in requests if method != "GET"] == []
 
 
-# The width a select's text has on a phone: the box less its padding and the arrow.
-_FITS = """select => {
-  const style = getComputedStyle(select);
-  const context = document.createElement("canvas").getContext("2d");
-  context.font = style.font;
-  const room = select.clientWidth - parseFloat(style.paddingLeft)
-    - parseFloat(style.paddingRight) - 24;
-  return Array.from(select.options).map(option => {
-    const text = option.text.trim();
-    return [text, context.measureText(text).width <= room];
-  });
-}"""
+# Each slot choice on the page: its box, whether its words fit inside it, its border and weight.
+_CHOICES = """form => Array.from(form.querySelectorAll("label.slot-choice")).map(label => {
+  const box = label.getBoundingClientRect();
+  const style = getComputedStyle(label);
+  return {
+    text: label.innerText.replace(/\\s+/g, " ").trim(), height: box.height, right: box.right,
+    fits: label.scrollWidth <= label.clientWidth, border: style.borderTopWidth,
+    weight: style.fontWeight, checked: label.querySelector("input").checked,
+  };
+})"""
 
 
-def test_every_slot_option_shows_whole_on_a_phone(live_server, phone, screening):
+@pytest.mark.parametrize(
+    ("width", "elder", "least"), [(390, False, 44), (320, False, 44), (320, True, 60)]
+)
+def test_every_slot_choice_shows_whole_as_a_big_target_on_a_phone(
+    live_server, browser, screening, width, elder, least
+):
     event_session, _slots = screening
-    form = open_form(phone, live_server, event_session)
-    options = form.get_by_label("时段", exact=True).evaluate(_FITS)
-    assert ["中医科 09:00–09:30（剩2个）", True] in options
-    assert [text for text, fits in options if not fits] == []
+    context = browser.new_context(viewport={"width": width, "height": 844}, locale="zh-CN")
+    if elder:
+        context.add_cookies([{"name": "elder", "value": "1", "url": live_server}])
+    page = context.new_page()
+    try:
+        form = open_form(page, live_server, event_session)
+        legend = form.locator("fieldset.slot-choices > legend")
+        assert legend.inner_text() == "时段"
+        assert form.get_by_role("group", name="中医科", exact=True).is_visible()
+        # Tapping a choice's words (not its dot) chooses it.
+        form.locator("label.slot-choice", has_text="09:30–10:00（剩6个）").first.click(
+            position={"x": 120, "y": 10}
+        )
+        assert slot_choice(form, "中医科", "09:30").is_checked()
+        choices = form.evaluate(_CHOICES)
+        assert [c["text"] for c in choices] == [
+            "09:00–09:30（剩2个）",
+            "09:30–10:00（剩6个）",
+            "09:00–09:30（剩6个）",
+            "09:30–10:00（剩6个）",
+        ]
+        assert all(c["fits"] and c["right"] <= width for c in choices), choices
+        assert min(c["height"] for c in choices) >= least, choices
+        # The chosen one: its dot, and a thicker border and bold words, not colour alone.
+        [chosen] = [c for c in choices if c["checked"]]
+        others = [c for c in choices if not c["checked"]]
+        assert chosen["border"] == "3px" and int(chosen["weight"]) >= 700
+        assert {c["border"] for c in others} == {"1px"} and {c["weight"] for c in others} == {"400"}
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()

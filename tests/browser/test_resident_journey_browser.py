@@ -16,7 +16,7 @@ from icalendar import Calendar
 from outreach.database import db
 from outreach.localtime import local_today
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.browser.residents_path import choose_community
+from tests.browser.residents_path import choose_community, slot_choice
 from tests.browser.test_display_browser import MEASURE, TARGETS
 from tests.factories import local
 
@@ -76,18 +76,22 @@ def test_a_resident_registers_her_family_alone_on_a_phone(live_server, browser, 
         assert form.get_by_label("所在社区（选填）").input_value() == "xuante"
 
         # A family of four cannot take 中医科 09:00, which has two places left.
-        slot_select = form.get_by_label("时段", exact=True)
-        tight = slot_select.locator(f"option[value='{slots['中医科', 0].id}']")
+        tight = slot_choice(form, "中医科", "09:00")
+        assert tight.get_attribute("value") == str(slots["中医科", 0].id)
         form.get_by_label("人数（含您本人）", exact=True).fill("4")
         assert tight.is_disabled()
-        assert "（剩2个）" in tight.inner_text()
+        with pytest.raises(Exception, match="not enabled|disabled"):
+            tight.check(timeout=1000)
+        assert not tight.is_checked()
+        assert "（剩2个）" in tight.locator("xpath=ancestor::label[1]").inner_text()
 
         # Three of them register for 全科 09:30.
         form.get_by_label("姓名", exact=True).fill("王秀英")
         form.get_by_label("手机号码", exact=True).fill("138 0013 8000")
         form.get_by_label("人数（含您本人）", exact=True).fill("3")
         chosen = slots["全科", 1]
-        slot_select.select_option(str(chosen.id))
+        slot_choice(form, "全科", "09:30").check()
+        assert slot_choice(form, "全科", "09:30").get_attribute("value") == str(chosen.id)
         form.get_by_label("我已阅读并同意上述隐私说明。").check()
         with page.expect_navigation(url=re.compile(r"/r/[\w-]+\?new=1#outcome")):
             form.get_by_role("button", name="报名", exact=True).click()
@@ -140,7 +144,7 @@ def test_a_resident_registers_her_family_alone_on_a_phone(live_server, browser, 
         form.get_by_label("姓名", exact=True).fill("王秀英")
         form.get_by_label("手机号码", exact=True).fill("138 0013 8000")
         form.get_by_label("人数（含您本人）", exact=True).fill("3")
-        form.get_by_label("时段", exact=True).select_option(str(chosen.id))
+        slot_choice(form, "全科", "09:30").check()
         form.get_by_label("我已阅读并同意上述隐私说明。").check()
         with page.expect_navigation(url=re.compile(rf"/r/{mine.manage_token}\?again=1#outcome")):
             form.get_by_role("button", name="报名", exact=True).click()

@@ -5,8 +5,9 @@
  *   form[data-page-url]   a form shown again with its errors: the page's history entry takes
  *                         the event page's address instead of the POST's, so going Back or
  *                         Forward to it loads the event page (no "Confirm Form Resubmission")
- *   form[data-register]   slots that cannot hold the party (option data-left) are disabled
- *                         while the party does not fit, unless the resident chose to wait
+ *   form[data-register]   slots (radio buttons, data-left) that cannot hold the party are
+ *                         disabled while the party does not fit, unless the resident chose
+ *                         to wait; a chosen one that no longer fits is unchosen
  *   #session-N            a listing card's link to one session opens that session's folded
  *                         form, so the resident need not find and tap "Register" first
  */
@@ -46,7 +47,9 @@
         var target = document.getElementById(link.getAttribute("href").slice(1));
         if (!target) { return; }
         event.preventDefault();
-        var label = document.querySelector("label[for='" + target.id + "']") || target;
+        // A slot's radio buttons: their fieldset, legend first.
+        var label = document.querySelector("label[for='" + target.id + "']") ||
+          (target.type === "radio" && target.closest(".slot-choices")) || target;
         label.scrollIntoView({ block: "start" });
         target.focus({ preventScroll: true });
       });
@@ -55,8 +58,8 @@
 
   each(document, "form[data-register]", function (form) {
     var party = form.querySelector("input[name$='-party_size']");
-    var slots = form.querySelector("select[data-slots]");
-    if (!party || !slots) { return; }
+    var slots = form.querySelectorAll("input[type='radio'][data-left]");
+    if (!party || !slots.length) { return; }
     var wait = form.querySelector("input[name$='-waitlist']");
 
     function waiting() {
@@ -68,16 +71,14 @@
       var size = parseInt(party.value, 10);
       if (!(size >= 1)) { size = 1; }
       var open = waiting();
-      each(slots, "option[data-left]", function (option) {
-        var tooSmall = parseInt(option.dataset.left, 10) < size;
+      Array.prototype.forEach.call(slots, function (radio) {
         // A choice sent back with an error stays as it was: the message explains it.
-        if (initial && option.selected) { return; }
-        option.disabled = tooSmall && !open;
+        if (initial && radio.checked) { return; }
+        var tooSmall = parseInt(radio.dataset.left, 10) < size;
+        radio.disabled = tooSmall && !open;
+        // A chosen slot now too small for the party is chosen no more.
+        if (radio.disabled && radio.checked) { radio.checked = false; }
       });
-      var chosen = slots.options[slots.selectedIndex];
-      if (!initial && chosen && chosen.disabled) {
-        slots.value = "";
-      }
     }
 
     party.addEventListener("input", function () { update(false); });
