@@ -319,7 +319,7 @@ def test_cancelling_asks_on_a_page_of_its_own_with_the_booking_not_in_a_dialog(c
     assert "要取消这次报名吗？" in text
     assert "专家义诊进社区" in text and "全科" in text and "3人" in text
     # The day and time as the manage page gives them, and the slot's window.
-    when = re.search(r"<dt>时间</dt>\s*<dd>(.+?)</dd>", manage).group(1)
+    when = re.search(r"<dt>时间</dt>\s*<dd>(.+?)</dd>", manage, re.S).group(1)
     assert "09:00" in when and f"<dd>{when}</dd>" in text and "09:00–09:30" in text
     # Yes: the existing cancel route, with its CSRF token; no: back to the booking.
     form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', text, re.S)

@@ -5,6 +5,7 @@ small for the party, the same phone twice)."""
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +13,8 @@ from outreach.database import db
 from outreach.messages.models import Message, MessageChannel, MessageKind
 from outreach.registrations.models import Registration, RegistrationStatus
 from tests.web import register, registration_form, slot_choices, slot_legends
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 SMS_HOOK = "https://sms.example.cn/send"
 
@@ -448,3 +451,22 @@ def test_the_event_page_finds_this_browsers_bookings_in_one_query(client, make, 
         text = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert text.count("您已报名") == 4
     assert len(four) == len(one)
+
+
+def test_the_booking_page_leads_with_the_slots_own_times(client, screening, make):
+    """A half-hour of a long morning: the page says when to come, then the session's hours."""
+    event_session, slots = screening
+    booked = make.registration(event_session, 2, slot_id=slots["全科", 1].id)
+    text = client.get(f"/r/{booked.manage_token}").get_data(as_text=True)
+    when = text[text.index("<dd>", text.index('class="facts"')) : text.index("</dd>")]
+    window = re.search(r'<strong class="slot-window">([^<]+)</strong>', when)
+    slot = slots["全科", 1]
+    local = [
+        moment.astimezone(SHANGHAI).strftime("%H:%M") for moment in (slot.starts_at, slot.ends_at)
+    ]
+    assert window is not None and window.group(1) == "–".join(local)
+    assert "（本场次 " in when
+    # Without a slot of its own times, the session's hours alone.
+    plain = make.registration(make.event_session())
+    text = client.get(f"/r/{plain.manage_token}").get_data(as_text=True)
+    assert 'class="slot-window"' not in text and "本场次" not in text
