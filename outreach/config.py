@@ -72,6 +72,11 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_MAX_ATTEMPTS": 8,
     "DELIVERY_RETRY_SECONDS": 60,
     "DELIVERY_INTERVAL": 30,
+    # Calendar imports: the most sessions one import may read (repeat rules expanded) and
+    # the seconds it may take, reading and writing; past either it stops and changes nothing.
+    # Keep the seconds well under the server's worker timeout (gunicorn: 30).
+    "IMPORT_MAX_SESSIONS": 5000,
+    "IMPORT_SECONDS": 20,
     # Benchmark-only routes (`scripts/bench`): never on in production.
     "BENCH_ROUTES": False,
 }
@@ -111,6 +116,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SMS_WEBHOOK_URL": ("SMS_WEBHOOK_URL", str),
     "DELIVERY_MAX_ATTEMPTS": ("DELIVERY_MAX_ATTEMPTS", int),
     "BENCH_ROUTES": ("BENCH_ROUTES", _flag),
+    "IMPORT_MAX_SESSIONS": ("IMPORT_MAX_SESSIONS", int),
+    "IMPORT_SECONDS": ("IMPORT_SECONDS", float),
 }
 
 

@@ -19,11 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import recurring_ical_events
+from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Calendar, Component
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -42,12 +44,16 @@ DAYS_AHEAD = 730
 # A series denser than daily would flood the listings (and can take minutes to expand).
 TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 MAX_SESSIONS_PER_EVENT = 1000
-# Reading stops with an error past this many seconds, rather than tie up a server worker.
-TIME_LIMIT_SECONDS = 30
 EVENT_FIELDS = ("title", "description", "status", "category_id", "organisation_id", "source_uid")
+# The event editor's limits (events/forms.py): imported text is cut to them, and reported.
 TITLE_LENGTH = 200
+DESCRIPTION_LENGTH = 20_000
 UID_LENGTH = 255
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A content line's name and parameters: everything before the first colon outside quotes.
+_HEAD = re.compile(r'^[^:"]*(?:"[^"]*"[^:"]*)*')
+_TZID = re.compile(r';TZID=("[^"]*"|[^;:]*)', re.IGNORECASE)
+_clock = time.monotonic  # replaced by tests
 
 
 class ImportProblem(RuleError):
@@ -56,6 +62,50 @@ class ImportProblem(RuleError):
 
     def __init__(self, message: object, field: str | None = "file", kind: str | None = None):
         super().__init__(message, field, kind)
+
+
+class Budget:
+    """What one import may spend: sessions expanded (repeat rules included) and seconds,
+    reading and writing alike (OUTREACH_IMPORT_MAX_SESSIONS, OUTREACH_IMPORT_SECONDS).
+
+    Past either, the import stops with an ImportProblem; the caller rolls everything back.
+    """
+
+    def __init__(self, sessions: int, seconds: float):
+        self.sessions = sessions
+        self.seconds = seconds
+        self.left = sessions
+        self.deadline = _clock() + seconds
+
+    @classmethod
+    def configured(cls) -> Budget:
+        """The budget the app's configuration sets."""
+        config = current_app.config
+        return cls(int(config["IMPORT_MAX_SESSIONS"]), float(config["IMPORT_SECONDS"]))
+
+    def check(self) -> None:
+        """Stop the import when its time is up."""
+        if _clock() > self.deadline:
+            raise ImportProblem(
+                _(
+                    "The import took too long (more than %(seconds)d seconds); "
+                    "nothing was changed. Please split the file into smaller files.",
+                    seconds=int(self.seconds),
+                )
+            )
+
+    def spend(self, sessions: int = 1) -> None:
+        """Count sessions read from the file; stop past the limit or when time is up."""
+        self.left -= sessions
+        if self.left < 0:
+            raise ImportProblem(
+                _(
+                    "The file has more than %(count)d sessions to import; nothing was changed. "
+                    "Please split it into smaller files.",
+                    count=self.sessions,
+                )
+            )
+        self.check()
 
 
 @dataclass(frozen=True)
@@ -101,6 +151,8 @@ class ImportReport:
     events: Counter[str] = field(default_factory=Counter)
     sessions: Counter[str] = field(default_factory=Counter)
     skipped: list[Skipped] = field(default_factory=list)
+    # What was imported, but not quite as the file says (an unknown time zone, cut text).
+    notes: list[Skipped] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -117,6 +169,10 @@ class ImportReport:
             f"{sessions['unchanged']} unchanged, {sessions['cancelled']} cancelled.",
         ]
         lines += [f"Skipped {s.uid} ({s.title or '-'}): {s.reason}" for s in self.skipped]
+        lines += [
+            f"Note {n.uid} ({n.title}): {n.reason}" if n.uid else f"Note: {n.reason}"
+            for n in self.notes
+        ]
         return "\n".join(lines)
 
 
@@ -139,6 +195,7 @@ class Entry:
     title: str
     description: str
     categories: tuple[str, ...]
+    notes: tuple[str, ...]
     cancelled: bool
     occurrences: list[Occurrence]
 
@@ -186,7 +243,78 @@ def _decoded(data: bytes) -> str:
     raise ImportProblem(_("This is not an iCalendar (.ics) file."))
 
 
-def read_calendar(data: bytes) -> Calendar:
+def real_zone(tzid: str) -> str | None:
+    """The IANA name of the zone a TZID names (itself, a Windows/Outlook name, or a
+    path ending in one such as `/mozilla.org/20050126_1/Europe/Berlin`); None if unknown."""
+    name = tzid.strip().strip('"').strip()
+    if name in WINDOWS_TO_OLSON:
+        return WINDOWS_TO_OLSON[name]
+    parts = name.strip("/").split("/")
+    for start in range(len(parts)):
+        candidate = "/".join(parts[start:])
+        if candidate in _zone_names():
+            return candidate
+    return None
+
+
+_ZONES: set[str] = set()
+
+
+def _zone_names() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    return _ZONES
+
+
+def _without_timezones(text: str, report: ImportReport) -> str:
+    """The file's text with its VTIMEZONEs left out and every TZID mapped to a real zone.
+
+    A VTIMEZONE's own rules are never expanded (one repeating every second ties up a worker
+    for minutes): a TZID that names a real zone (or a Windows one) is read as that zone, one
+    that does not is dropped, so its times are read in the site's zone, and the report says so.
+    """
+    lines = re.sub(r"\r?\n[ \t]", "", text).splitlines()  # unfolded (RFC 5545, 3.1)
+    kept: list[str] = []
+    depth = 0
+    unknown: dict[str, None] = {}
+
+    def mapped(match: re.Match) -> str:
+        tzid = match.group(1).strip('"')
+        zone = real_zone(tzid)
+        if zone is None:
+            unknown.setdefault(tzid[:80])
+            return ""
+        return f";TZID={zone}"
+
+    for line in lines:
+        upper = line.upper()
+        if upper.startswith("BEGIN:VTIMEZONE"):
+            depth += 1
+        elif upper.startswith("END:VTIMEZONE") and depth:
+            depth -= 1
+        elif not depth:
+            head = _HEAD.match(line)
+            end = head.end() if head else 0
+            if ";" in line[:end]:
+                line = _TZID.sub(mapped, line[:end]) + line[end:]
+            kept.append(line)
+    for tzid in unknown:
+        report.notes.append(
+            Skipped(
+                "",
+                "",
+                _(
+                    "The time zone “%(tzid)s” is unknown; its times were read in the site's "
+                    "time zone (%(zone)s).",
+                    tzid=_clean(tzid),
+                    zone=local_zone().key,
+                ),
+            )
+        )
+    return "\r\n".join(kept) + "\r\n"
+
+
+def read_calendar(data: bytes, report: ImportReport | None = None) -> Calendar:
     """The calendar in an uploaded file; a clear ImportProblem when it is not one."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportProblem(
@@ -197,6 +325,7 @@ def read_calendar(data: bytes) -> Calendar:
     text = _decoded(data)
     if "\x00" in text:
         raise ImportProblem(_("This is not an iCalendar (.ics) file."))
+    text = _without_timezones(text, report if report is not None else ImportReport())
     try:
         calendar = Calendar.from_ical(text)
     except Exception:  # the parser raises many kinds of error on what is not iCalendar
@@ -303,18 +432,26 @@ def _check_rules(master: Component) -> None:
             )
 
 
-def _expand(series: Calendar, prefix: str, window: Window) -> list[Occurrence]:
-    """The occurrences of one VEVENT's series that start inside the window."""
+def _expand(series: Calendar, prefix: str, window: Window, budget: Budget) -> list[Occurrence]:
+    """The occurrences of one VEVENT's series that start inside the window; each one read
+    is spent from the budget, so no rule can run on unchecked."""
     zone = local_zone()
-    margin = timedelta(days=1)  # floating times are placed in our zone only afterwards
+    margin = timedelta(days=2)  # floating times are placed in our zone only afterwards
+    found: dict[str, Occurrence] = {}
     try:
-        components = recurring_ical_events.of(series).between(
-            window.start - margin, window.end + margin
-        )
-        occurrences = [_occurrence(c, prefix, zone) for c in components]
+        for component in recurring_ical_events.of(series).after(window.start - margin):
+            occurrence = _occurrence(component, prefix, zone)
+            if occurrence.starts_at >= window.end + margin:
+                break
+            budget.spend()
+            if window.holds(occurrence.starts_at):
+                found[occurrence.uid] = occurrence
+                if len(found) > MAX_SESSIONS_PER_EVENT:
+                    break
+    except ImportProblem:
+        raise
     except Exception:  # malformed dates and rules surface as many kinds of error
         raise Unreadable(_("Its dates or repeat rule cannot be read.")) from None
-    found = {o.uid: o for o in occurrences if window.holds(o.starts_at)}
     if len(found) > MAX_SESSIONS_PER_EVENT:
         raise Unreadable(
             _(
@@ -325,36 +462,55 @@ def _expand(series: Calendar, prefix: str, window: Window) -> list[Occurrence]:
     return sorted(found.values(), key=lambda o: (o.starts_at, o.uid))
 
 
-def _series_calendar(calendar: Calendar, timezones: list[Component], parts: list) -> Calendar:
+def _series_calendar(calendar: Calendar, parts: list) -> Calendar:
     """A calendar of one VEVENT and its overrides, so one bad series spoils nothing else."""
     series = Calendar()
     if "X-WR-TIMEZONE" in calendar:
         series["X-WR-TIMEZONE"] = calendar["X-WR-TIMEZONE"]
-    for component in [*timezones, *parts]:
+    for component in parts:
         series.add_component(component)
     return series
 
 
-def _entry(
-    calendar: Calendar, timezones: list[Component], uid: str, parts: list, window: Window
-) -> Entry:
+def _fitted(text: str, limit: int, note: str, notes: list[str]) -> str:
+    """Text cut to the editor's limit; a note says so when it was longer."""
+    if len(text) <= limit:
+        return text
+    notes.append(note)
+    return text[:limit]
+
+
+def _entry(calendar: Calendar, uid: str, parts: list, window: Window, budget: Budget) -> Entry:
     """One VEVENT read and expanded; Unreadable says why it cannot be imported."""
     master = next((p for p in parts if "RECURRENCE-ID" not in p), parts[0])
-    title = _text(master, "SUMMARY")[:TITLE_LENGTH]
+    notes: list[str] = []
+    title = _fitted(
+        _text(master, "SUMMARY"),
+        TITLE_LENGTH,
+        _("Its title was cut to %(count)d characters.", count=TITLE_LENGTH),
+        notes,
+    )
+    description = _fitted(
+        _text(master, "DESCRIPTION"),
+        DESCRIPTION_LENGTH,
+        _("Its description was cut to %(count)d characters.", count=DESCRIPTION_LENGTH),
+        notes,
+    )
     if not title:
         raise Unreadable(_("It has no title (SUMMARY)."))
     if "DTSTART" not in master:
         raise Unreadable(_("It has no start (DTSTART)."))
     _check_rules(master)
     source_uid = stored_uid(uid)
-    series = _series_calendar(calendar, timezones, parts)
+    series = _series_calendar(calendar, parts)
     return Entry(
         source_uid=source_uid,
         title=title,
-        description=_text(master, "DESCRIPTION"),
+        description=description,
         categories=_categories(master),
+        notes=tuple(notes),
         cancelled=_text(master, "STATUS").upper() == "CANCELLED",
-        occurrences=_expand(series, _session_prefix(source_uid), window),
+        occurrences=_expand(series, _session_prefix(source_uid), window, budget),
     )
 
 
@@ -371,21 +527,22 @@ def _by_uid(calendar: Calendar) -> tuple[dict[str, list], list[Component]]:
     return groups, nameless
 
 
-def read_entries(calendar: Calendar, window: Window, report: ImportReport) -> list[Entry]:
+def read_entries(
+    calendar: Calendar, window: Window, report: ImportReport, budget: Budget
+) -> list[Entry]:
     """Every importable VEVENT of the calendar; the others go to the report as skipped."""
     groups, nameless = _by_uid(calendar)
     if not groups and not nameless:
         raise ImportProblem(_("The file holds no events."))
+    if len(groups) > budget.sessions:  # each has a session at least: refuse at once
+        budget.spend(len(groups))
     for component in nameless:
         report.skipped.append(Skipped("", _text(component, "SUMMARY"), _("It has no UID.")))
-    timezones = calendar.walk("VTIMEZONE")
-    deadline = time.monotonic() + TIME_LIMIT_SECONDS
     entries = []
     for uid, parts in groups.items():
-        if time.monotonic() > deadline:
-            raise ImportProblem(_("The file takes too long to read; split it into smaller files."))
+        budget.check()
         try:
-            entries.append(_entry(calendar, timezones, uid, parts, window))
+            entries.append(_entry(calendar, uid, parts, window, budget))
         except Unreadable as reason:
             report.skipped.append(Skipped(uid, _text(parts[0], "SUMMARY"), str(reason)))
     return entries
@@ -426,12 +583,21 @@ class _Import:
     so registrants hear of a session the file moved, cancelled or put back on.
     """
 
-    def __init__(self, options: ImportOptions, actor: Any, now: datetime, window: Window):
+    def __init__(
+        self,
+        options: ImportOptions,
+        actor: Any,
+        now: datetime,
+        window: Window,
+        budget: Budget,
+        report: ImportReport,
+    ):
         self.options = options
         self.actor = actor
         self.now = now
         self.window = window
-        self.report = ImportReport()
+        self.budget = budget
+        self.report = report
         self.categories = _category_names() if options.category is None else {}
 
     def skip(self, entry: Entry, reason: str) -> None:
@@ -449,8 +615,11 @@ class _Import:
 
     def run(self, entries: list[Entry]) -> None:
         """Create or update the event of each entry."""
+        self.budget.check()
         existing = _existing(entry.source_uid for entry in entries)
         for entry in entries:
+            self.budget.check()
+            self.report.notes += [Skipped(entry.source_uid, entry.title, n) for n in entry.notes]
             event = existing.get(entry.source_uid)
             if event is None:
                 self.create(entry)
@@ -459,6 +628,7 @@ class _Import:
             else:
                 self.update(event, entry)
         db.session.flush()
+        self.budget.check()
 
     def create(self, entry: Entry) -> None:
         """A new event with a session per occurrence (cancelled occurrences are left out)."""
@@ -604,10 +774,17 @@ def import_calendar(
     now: datetime | None = None,
     window: Window | None = None,
 ) -> ImportReport:
-    """Import an iCalendar file's events and sessions; flushes, never commits."""
+    """Import an iCalendar file's events and sessions; flushes, never commits.
+
+    Past the budget (sessions or seconds, reading and writing alike) it raises ImportProblem
+    and the caller's attempt rolls the whole import back.
+    """
     now = now or utcnow()
     window = window or Window.around(now)
-    calendar = read_calendar(data)
-    run = _Import(options, actor, now, window)
-    run.run(read_entries(calendar, window, run.report))
-    return run.report
+    budget = Budget.configured()
+    report = ImportReport()
+    calendar = read_calendar(data, report)
+    budget.check()
+    run = _Import(options, actor, now, window, budget, report)
+    run.run(read_entries(calendar, window, report, budget))
+    return report
