@@ -262,3 +262,27 @@ def test_over_long_imported_text_is_cut_to_the_editors_limits_and_reported(
     assert len(event.description) == importer.DESCRIPTION_LENGTH == 20_000
     assert "Its description was cut to 20000 characters." in text
     assert "Its title was cut to 200 characters." in text
+
+
+def test_a_realistic_file_within_the_default_budgets_is_imported(cli, importing_centre):
+    """200 weekly series of a year (about 10,000 lines): imported whole, well within budget."""
+    data = calendar(
+        *(
+            vevent(
+                f"UID:weekly-{index}@example.org",
+                f"SUMMARY:每周活动 {index}",
+                "DESCRIPTION:" + "欢迎参加。" * 40,
+                f"DTSTART;TZID=Asia/Shanghai:{DAY}T090000",
+                f"DTEND;TZID=Asia/Shanghai:{DAY}T100000",
+                "RRULE:FREQ=WEEKLY;COUNT=20",
+            )
+            for index in range(200)
+        )
+    )
+    began = time.monotonic()
+    result = cli(data)
+    took = time.monotonic() - began
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Events: 200 created")
+    assert count(EventSession) == 4000
+    assert took < 10, took
