@@ -215,6 +215,26 @@ def test_the_time_budget_covers_the_write_phase(cli, importing_centre, app, monk
     assert count(Event) == 0
 
 
+def test_a_rule_that_never_matches_cannot_outrun_the_time_budget(cli, importing_centre, app):
+    """February 30th: the rule library searches to the year 9999 (seconds per event)."""
+    app.config["IMPORT_SECONDS"] = 1
+    never = [
+        vevent(
+            f"UID:never-{index}@example.org",
+            "SUMMARY:从不",
+            f"DTSTART:{DAY}T090000",
+            "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        )
+        for index in range(3)
+    ]
+    began = time.monotonic()
+    result = cli(calendar(*never))
+    assert time.monotonic() - began < 3
+    assert result.exit_code != 0
+    assert "took too long" in result.output
+    assert count(Event) == 0
+
+
 def test_a_large_export_ends_in_a_clear_report_within_seconds(client, importing_centre, login_as):
     """1.95 MB, 13,889 VEVENTs, the default budgets: refused quickly, nothing written."""
     events = [

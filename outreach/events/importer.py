@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import signal
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -86,13 +89,43 @@ class Budget:
     def check(self) -> None:
         """Stop the import when its time is up."""
         if _clock() > self.deadline:
-            raise ImportProblem(
-                _(
-                    "The import took too long (more than %(seconds)d seconds); "
-                    "nothing was changed. Please split the file into smaller files.",
-                    seconds=int(self.seconds),
-                )
+            raise self.late()
+
+    def late(self) -> ImportProblem:
+        """The refusal of an import past its time."""
+        return ImportProblem(
+            _(
+                "The import took too long (more than %(seconds)d seconds); "
+                "nothing was changed. Please split the file into smaller files.",
+                seconds=int(self.seconds),
             )
+        )
+
+    @contextmanager
+    def alarm(self) -> Iterator[None]:
+        """Interrupt pure computation (reading the file) when the time is up.
+
+        A repeat rule that never matches (`BYMONTH=2;BYMONTHDAY=30`) keeps the rule library
+        searching to the year 9999 (seconds per event) without yielding, so checks between
+        occurrences cannot stop it: a timer signal can, in the main thread (a gunicorn sync
+        worker, the command line). Elsewhere (the development server's threads) only the
+        checks between occurrences and events apply. Never used around database writes.
+        """
+        seconds = self.deadline - _clock()
+        if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+            yield
+            return
+
+        def ring(_signum, _frame):
+            raise self.late()
+
+        previous = signal.signal(signal.SIGALRM, ring)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
     def spend(self, sessions: int = 1) -> None:
         """Count sessions read from the file; stop past the limit or when time is up."""
@@ -328,6 +361,8 @@ def read_calendar(data: bytes, report: ImportReport | None = None) -> Calendar:
     text = _without_timezones(text, report if report is not None else ImportReport())
     try:
         calendar = Calendar.from_ical(text)
+    except ImportProblem:  # out of time (Budget.alarm)
+        raise
     except Exception:  # the parser raises many kinds of error on what is not iCalendar
         raise ImportProblem(_("This is not an iCalendar (.ics) file.")) from None
     if calendar.name != "VCALENDAR":
@@ -783,8 +818,10 @@ def import_calendar(
     window = window or Window.around(now)
     budget = Budget.configured()
     report = ImportReport()
-    calendar = read_calendar(data, report)
-    budget.check()
+    with budget.alarm():
+        calendar = read_calendar(data, report)
+        budget.check()
+        entries = read_entries(calendar, window, report, budget)
     run = _Import(options, actor, now, window, budget, report)
-    run.run(read_entries(calendar, window, report, budget))
+    run.run(entries)
     return report
