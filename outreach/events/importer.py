@@ -315,7 +315,8 @@ def _without_timezones(text: str, report: ImportReport) -> str:
         tzid = match.group(1).strip('"')
         zone = real_zone(tzid)
         if zone is None:
-            unknown.setdefault(tzid[:80])
+            if len(unknown) < 10:  # a hostile file may name thousands: the first few tell
+                unknown.setdefault(tzid[:80])
             return ""
         return f";TZID={zone}"
 
