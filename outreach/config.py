@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +25,12 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "outreach_session",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Remember-me ("keep me signed in") lasts two weeks at most; it is also ended by signing
+    # out, a new password, a role taken away and deactivation (see accounts.services).
+    "REMEMBER_COOKIE_DURATION": timedelta(days=14),
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    # A staff session unused for this long is signed out (see accounts.guard).
+    "STAFF_IDLE_MINUTES": 120,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STRATEGY": "moving-window",
@@ -104,6 +110,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
     "RETENTION_DAYS": ("RETENTION_DAYS", int),
+    "STAFF_IDLE_MINUTES": ("STAFF_IDLE_MINUTES", int),
     "PROXY_FIX": ("PROXY_FIX", int),
     "FEED_LOOKBACK_DAYS": ("FEED_LOOKBACK_DAYS", int),
     "FEED_MAX_AGE": ("FEED_MAX_AGE", int),
@@ -173,7 +180,8 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(instance_path)
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     # A secure session cookie implies a secure remember-me cookie.
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
+    if app.config.get("REMEMBER_COOKIE_SECURE") is None:
+        app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
 
 

@@ -51,8 +51,8 @@ def page_classes() -> str:
 
 def remember_choices(response: Response) -> Response:
     """Keep a ?elder= or ?contrast= choice in a cookie so later pages follow it."""
-    if request.path.startswith(NOT_PAGES):
-        return response
+    if request.path.startswith(NOT_PAGES) or response.mimetype != "text/html":
+        return response  # calendar files and JSON set no cookie: only pages remember
     for name, (on, off) in SWITCHES.items():
         value = request.args.get(name)
         if value == on and request.cookies.get(name) != on:

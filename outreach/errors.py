@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import (
     BadRequest,
     Conflict,
@@ -131,8 +132,18 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# Flask-WTF describes a refused form in English ("The CSRF token is missing."): residents and
+# staff read why in their language, with what to do.
+FORM_EXPIRED = _l(
+    "This form has expired or did not come from this site. Go back, reload the page and "
+    "send it again."
+)
+
+
 def _message(error: HTTPException) -> str:
     """The error's own description when a view gave one, else our translated default."""
+    if isinstance(error, CSRFError):
+        return str(FORM_EXPIRED)
     default = type(error).description
     if error.description and error.description != default:
         return str(error.description)

@@ -39,8 +39,10 @@ def select_locale() -> str:
 
 def remember_choice(response: Response) -> Response:
     """Keep a ?lang= choice in a cookie so later pages follow it."""
-    if request.path.startswith("/feeds/"):
-        return response  # a feed's ?lang= is part of its URL; calendar servers keep no cookies
+    if request.path.startswith("/feeds/") or response.mimetype != "text/html":
+        # A feed's or a file's ?lang= is part of its URL (calendar servers keep no cookies);
+        # only pages remember the choice.
+        return response
     value = (request.args.get(COOKIE) or "").lower()
     if value in supported() and request.cookies.get(COOKIE) != value:
         response.set_cookie(COOKIE, value, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)

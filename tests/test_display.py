@@ -282,3 +282,22 @@ def test_the_favicon_is_an_ico_of_small_pngs(client, path):
         assert png_size(data[offset : offset + length]) == (width, width)
         found.add(width)
     assert found == {16, 32, 48}
+
+
+def test_calendar_files_and_json_set_no_cookie_whatever_they_are_asked(client, make):
+    """A resident's own .ics, a feed or the API given ?lang=, ?elder= or ?contrast= answers
+    without a cookie: calendar apps keep none, and a file is no page to remember."""
+    registration = make.registration(make.event_session())
+    query = "?lang=en&elder=1&contrast=high"
+    for path in (
+        f"/r/{registration.manage_token}.ics",
+        f"/feeds/me/{registration.feed_token}.ics",
+        "/feeds/all.ics",
+        "/api/v1/events",
+    ):
+        response = client.get(path + query)
+        assert response.status_code == 200, path
+        assert response.headers.getlist("Set-Cookie") == [], path
+    # A page still remembers the choices.
+    cookies = client.get("/" + query).headers.getlist("Set-Cookie")
+    assert {cookie.split("=")[0] for cookie in cookies} >= {"lang", "elder", "contrast"}

@@ -109,3 +109,15 @@ def test_nul_bytes_in_a_json_body_are_refused(client, make):
         json={"name": "a\u0000b", "phone": "13800138000", "party_size": 1, "consent": True},
     )
     assert response.status_code in (400, 422)
+
+
+def test_a_form_sent_without_its_token_says_why_in_the_readers_language(client, make):
+    """The CSRF refusal is a 400 page a resident can act on, not Flask-WTF's English."""
+    make.community(slug="xuante")
+    chinese = client.post("/my-community", data={"community": "xuante"})
+    assert chinese.status_code == 400
+    text = chinese.get_data(as_text=True)
+    assert "表单已过期，或不是从本网站提交的。请返回上一页，刷新后重新提交。" in text
+    assert "CSRF" not in text
+    english = client.post("/my-community?lang=en", data={"community": "xuante"})
+    assert "This form has expired or did not come from this site." in english.get_data(as_text=True)

@@ -73,6 +73,12 @@ MATRIX = [
     Row("GET", "/staff/login", (OK, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
     Row("POST", "/staff/logout", (LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
     Row("GET", "/staff/", ANY_STAFF),
+    Row("GET", "/staff/account", ANY_STAFF),
+    Row(
+        "POST",
+        "/staff/account/sign-out-everywhere",
+        (LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
+    ),
     # Places and categories (administrators)
     Row("GET", "/staff/places", ADMIN_PAGE),
     Row("GET", "/staff/places/townships/new", ADMIN_PAGE),
@@ -261,7 +267,10 @@ def permission_world(module_transaction):
         "member": users["checker"].id,
         "user": users["outsider"].id,
     }
-    accounts = {who: SimpleNamespace(id=u.id, username=u.username) for who, u in users.items()}
+    accounts = {
+        who: SimpleNamespace(id=u.id, username=u.username, session_version=u.session_version)
+        for who, u in users.items()
+    }
     module_transaction.keep()
     return SimpleNamespace(users=accounts, values=values)
 

@@ -136,6 +136,11 @@ def test_unknown_session_is_404(client):
         ("name=x", "application/x-www-form-urlencoded", 415),
         ("{not json", "application/json", 400),
         ("", "text/plain", 415),
+        # Nested past what the parser can follow: a plain 400, never a 500.
+        ("[" * 8_000 + "]" * 8_000, "application/json", 400),
+        ('{"a":' * 2_500 + "1" + "}" * 2_500, "application/json", 400),
+        # More than a registration could ever need: refused before it is read.
+        ('{"name": "' + "张" * 20_000 + '"}', "application/json", 413),
     ],
 )
 def test_a_body_that_is_not_json(client, make, data, content_type, status):
@@ -147,6 +152,8 @@ def test_a_body_that_is_not_json(client, make, data, content_type, status):
     )
     assert response.status_code == status
     assert response.content_type == "application/json"
+    assert response.json["message"]
+    assert db.session.scalar(db.select(db.func.count(Registration.id))) == 0
 
 
 def test_get_and_delete_by_token_promotes_the_waitlist(client, make):

@@ -10,7 +10,7 @@ from outreach.database import db
 from outreach.events.models import SessionStatus
 from outreach.places import services as place_services
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.web import csrf_token, register, registration_form, slot_choices, slot_legends
+from tests.web import csrf_token, post_form, register, registration_form, slot_choices, slot_legends
 
 
 def test_event_page_has_a_registration_form_per_open_session(client, make):
@@ -266,12 +266,35 @@ def test_a_residents_registrations_from_one_browser_share_one_calendar(client, a
     assert first.uid not in feed and third.uid in feed
 
 
-def test_opening_a_manage_link_lets_later_registrations_join_its_calendar(client, app, make):
-    earlier = make.registration(make.event_session(capacity=5), phone="13800138000")
-    other_browser = app.test_client()
-    assert other_browser.get(f"/r/{earlier.manage_token}").status_code == 200
+def test_opening_a_manage_link_alone_does_not_tie_the_browser_to_it(client, app, make):
+    """Feed fixation: a link someone sends (their booking, made with this resident's number)
+    must not make the registrations made in this browser join their calendar feed."""
+    planted = make.registration(make.event_session(capacity=5), phone="13800138000")
+    victim = app.test_client()
+    page = victim.get(f"/r/{planted.manage_token}")
+    assert page.status_code == 200
+    assert "在本设备上记住这次报名" in page.get_data(as_text=True)
     later_session = make.event_session(capacity=5)
-    register(other_browser, later_session)
+    register(victim, later_session)
+    later = db.session.scalar(
+        db.select(Registration).where(Registration.session_id == later_session.id)
+    )
+    assert later.feed_token != planted.feed_token
+
+
+def test_remembering_a_booking_on_this_device_lets_later_registrations_join_its_calendar(
+    client, app, make
+):
+    earlier = make.registration(make.event_session(capacity=5), phone="13800138000")
+    own_phone = app.test_client()
+    own_phone.get(f"/r/{earlier.manage_token}")
+    assert own_phone.post(f"/r/{earlier.manage_token}/remember").status_code == 400  # no CSRF
+    answer = post_form(own_phone, f"/r/{earlier.manage_token}/remember")
+    assert answer.status_code == 302 and answer.headers["Cache-Control"] == "private, no-store"
+    page = own_phone.get(f"/r/{earlier.manage_token}").get_data(as_text=True)
+    assert "本设备已记住您的报名。" in page and "在本设备上记住这次报名" not in page
+    later_session = make.event_session(capacity=5)
+    register(own_phone, later_session)
     later = db.session.scalar(
         db.select(Registration).where(Registration.session_id == later_session.id)
     )

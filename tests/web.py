@@ -78,7 +78,8 @@ def login(client: FlaskClient, user) -> None:
     """
     manager = client.application.login_manager
     with client.session_transaction() as session, _request_context(client, session):
-        session["_user_id"] = str(user.id)  # what the account's get_id() gives
+        # What the account's get_id() gives: "<id>:<session version>".
+        session["_user_id"] = f"{user.id}:{user.session_version or 1}"
         session["_fresh"] = True
         session["_id"] = manager._session_identifier_generator()
 

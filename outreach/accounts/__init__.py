@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     app.context_processor(_permission_checks)
     app.register_blueprint(views.bp)
+    app.register_blueprint(views.account_bp)
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(commands.create_staff_command)
     audit.name_values(app, "role", Role)

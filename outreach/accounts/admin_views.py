@@ -20,7 +20,7 @@ from outreach.accounts.admin_forms import (
     RoleForm,
     SwitchForm,
 )
-from outreach.accounts.guard import staff_blueprint
+from outreach.accounts.guard import staff_blueprint, stay_signed_in
 from outreach.accounts.models import Organisation, Role, StaffUser
 from outreach.attempt import attempt_flash, submit
 from outreach.errors import InvalidInput, NotFoundError
@@ -46,6 +46,9 @@ ACTIONS = {
     "deactivate": _l("Deactivated"),
     "reactivate": _l("Reactivated"),
     "reset_password": _l("Password reset"),
+    "sign_out": _l("Signed out"),
+    "sign_out_everywhere": _l("Signed out everywhere"),
+    "end_sessions": _l("Sessions ended"),
     "series": _l("Repeat rule changed"),
     "walk-in": _l("Registered at the desk"),
     "import": _l("Imported"),
@@ -79,6 +82,7 @@ FIELDS = {
     "role": _l("Role"),
     "is_admin": _l("Site administrator"),
     "active": _l("Active"),
+    "session_version": _l("Session version"),
     "title": _l("Title"),
     "summary": _l("Summary"),
     "description": _l("Description"),
@@ -300,6 +304,8 @@ def reset_password(user_id: int):
     account = services.account(user_id)
     form = PasswordForm()
     if submit(form, lambda: services.reset_password(account, actor=current_user, **values(form))):
+        if account.id == current_user.id:
+            stay_signed_in(account)  # one's own new password ends the other sessions only
         message = _("The password of %(name)s has been changed.", name=account.username)
         return _saved(message, url_for(".user", user_id=account.id))
     return _user_page(account, password_form=form)

@@ -1,19 +1,68 @@
-"""The staff side's blueprints: every page behind sign-in, checked in one place."""
+"""The staff side's blueprints: every page behind sign-in, checked in one place, and staff
+sessions that end after idle time."""
 
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import current_user
+import time
+
+from flask import Blueprint, current_app, g, request, session
+from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from outreach.extensions import login_manager
 
+# The session key of the time (seconds since the epoch) of the last staff page seen.
+SEEN = "staff_seen"
+# The time is written again only when it is older than this, so a quick run of requests
+# does not rewrite the cookie each time.
+SEEN_STEP = 60
+
+
+def forget_here() -> None:
+    """Empty this browser's session: sign-in, CSRF token and everything else."""
+    session.clear()
+    g.pop("_login_user", None)  # Flask-Login loads again from what is left (nothing)
+
+
+def expire_idle() -> None:
+    """Sign out a session left idle longer than STAFF_IDLE_MINUTES.
+
+    Only the session ends: a remember-me cookie (the person chose to stay signed in on this
+    browser) signs them in again, as when the browser is reopened; it still dies with every
+    sign-out, new password, role taken away or deactivation.
+    """
+    if "_user_id" not in session:
+        return
+    seen = session.get(SEEN)
+    limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
+    if isinstance(seen, int) and time.time() - seen > limit:
+        forget_here()
+
+
+def mark_seen() -> None:
+    """Remember when this signed-in session was last used."""
+    now = int(time.time())
+    seen = session.get(SEEN)
+    if not isinstance(seen, int) or now - seen >= SEEN_STEP:
+        session[SEEN] = now
+
+
+def stay_signed_in(user) -> None:
+    """Keep this browser signed in after its account's session version went up (the person
+    changed their own password): a new session, and a new remember-me cookie if it had one."""
+    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    login_user(user, remember=cookie in request.cookies)
+    mark_seen()
+
 
 def require_sign_in() -> Response | None:
-    """Send a visitor who is not signed in to the sign-in page and, once signed in, back
-    (`?next=`); what each role may do there is for the page to check."""
+    """Send a visitor who is not signed in (or whose session has been idle too long) to the
+    sign-in page and, once signed in, back (`?next=`); what each role may do there is for
+    the page to check."""
+    expire_idle()
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    mark_seen()
     return None
 
 

@@ -62,6 +62,8 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of every session's and remember-me cookie's id: raising it ends them all.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -71,6 +73,11 @@ class StaffUser(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Flask-Login refuses sessions of deactivated accounts."""
         return self.active
+
+    def get_id(self) -> str:
+        """What sessions and remember-me cookies hold: "<id>:<session version>", so a new
+        version refuses every older cookie (see services.load_user)."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def label(self) -> str:

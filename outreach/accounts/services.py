@@ -35,16 +35,41 @@ def hash_password(password: str) -> str:
 
 
 def load_user(user_id: str) -> StaffUser | None:
-    """The active account behind a session, with its memberships (permission checks need them).
+    """The active account behind a session or remember-me cookie, with its memberships
+    (permission checks need them).
 
-    A deactivated account's existing sessions end with it: it loads as nobody.
+    The id is "<account id>:<session version>" (StaffUser.get_id): a cookie from before the
+    version last went up (sign-out, new password, role taken away, deactivation, "sign out
+    everywhere") loads as nobody, and so does any session of a deactivated account.
     """
-    if not user_id.isdigit():
+    account_id, _, version = user_id.partition(":")
+    if not (account_id.isascii() and account_id.isdigit()):
+        return None
+    if not (version.isascii() and version.isdigit()):
         return None
     return db.session.scalar(
         select(StaffUser)
-        .where(StaffUser.id == int(user_id), StaffUser.active.is_(True))
+        .where(
+            StaffUser.id == int(account_id),
+            StaffUser.active.is_(True),
+            StaffUser.session_version == int(version),
+        )
         .options(selectinload(StaffUser.memberships).joinedload(Membership.organisation))
+    )
+
+
+def end_sessions(user: StaffUser, *, actor: StaffUser | None, action: str = "end_sessions") -> None:
+    """End every session and remember-me cookie of the account, on every browser, by raising
+    its session version; recorded in the trail as `action`."""
+    before = user.session_version or 1
+    user.session_version = before + 1
+    audit.record(
+        actor,
+        action,
+        user,
+        organisation_id=None,
+        label=user.username,
+        changed={"session_version": {"before": before, "after": before + 1}},
     )
 
 
@@ -129,6 +154,7 @@ def set_membership(
     if role is None:
         if current is not None:
             user.memberships.remove(current)
+            end_sessions(user, actor=actor)
     elif current is None:
         current = Membership(user=user, organisation=organisation, role=role)
         db.session.add(current)
@@ -328,13 +354,17 @@ def set_active(user: StaffUser, active: bool, *, actor: StaffUser) -> None:
         raise AccountError(_("You cannot deactivate your own account."), "state")
     if user.active != active:
         _update_account(user, "reactivate" if active else "deactivate", actor=actor, active=active)
+        if not active:
+            end_sessions(user, actor=actor)
 
 
 def reset_password(user: StaffUser, *, password: str, actor: StaffUser) -> StaffUser:
-    """Give an account a new password; the trail records that it changed, never the hash."""
+    """Give an account a new password, ending its sessions; the trail records that it
+    changed, never the hash."""
     validate_password(password)
     user.password_hash = hash_password(password)
     audit.record(actor, "reset_password", user, organisation_id=None, label=user.username)
+    end_sessions(user, actor=actor)
     return user
 
 

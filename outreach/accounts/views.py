@@ -9,12 +9,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from outreach.accounts import services
+from outreach.accounts import guard, services
 from outreach.accounts.forms import LoginForm
+from outreach.attempt import attempt_flash
 from outreach.database import db
 from outreach.extensions import limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
+# The signed-in person's own account.
+account_bp = guard.staff_blueprint("account", __name__, url_prefix="/staff/account")
 
 TOO_MANY_ATTEMPTS = _l("Too many failed sign-in attempts. Please wait 15 minutes and try again.")
 
@@ -66,7 +69,9 @@ def login():
         user = services.authenticate(form.username.data, form.password.data)
         if user is not None:
             db.session.commit()
+            guard.forget_here()  # nothing from before signing in carries over
             login_user(user, remember=form.remember.data)
+            guard.mark_seen()
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong username or password."))
     return render_template("accounts/login.html", form=form)
@@ -75,7 +80,32 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (a POST with the CSRF token, so no link elsewhere can sign anyone out)."""
-    logout_user()
+    """Sign out (a POST with the CSRF token, so no link elsewhere can sign anyone out): the
+    account's sessions and remember-me cookies end everywhere, this browser's session is
+    emptied and its remember-me cookie deleted."""
+    user = current_user._get_current_object()
+    attempt_flash(lambda: services.end_sessions(user, actor=user, action="sign_out"))
+    _sign_out_here()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("events.index"))
+
+
+def _sign_out_here() -> None:
+    guard.forget_here()
+    logout_user()  # asks for the remember-me cookie to be deleted with the response
+
+
+@account_bp.get("")
+def account():
+    """The signed-in person's account: who they are, their roles, "sign out everywhere"."""
+    return render_template("accounts/account.html")
+
+
+@account_bp.post("/sign-out-everywhere")
+def sign_out_everywhere():
+    """End every session of one's account, on every browser and device, this one too."""
+    user = current_user._get_current_object()
+    attempt_flash(lambda: services.end_sessions(user, actor=user, action="sign_out_everywhere"))
+    _sign_out_here()
+    flash(_("You have signed out on every device."), "info")
     return redirect(url_for("events.index"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from outreach.api import serialise
 from outreach.api.schemas import registration_request
@@ -91,10 +91,24 @@ def places():
     )
 
 
+# A registration's JSON is a few hundred bytes: a body far larger is refused unread.
+MAX_JSON_BODY = 16 * 1024
+
+
 def _json_body():
     if not request.is_json:
         raise UnsupportedMediaType(description=_("Please send JSON."))
-    body = request.get_json(silent=True)
+    too_large = RequestEntityTooLarge(
+        description=_("A request body may hold at most %(kb)d KB.", kb=MAX_JSON_BODY // 1024)
+    )
+    if (request.content_length or 0) > MAX_JSON_BODY:
+        raise too_large
+    if len(request.get_data(cache=True)) > MAX_JSON_BODY:  # a body sent without its length
+        raise too_large
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser follows
+        body = None
     if body is None:
         raise BadRequest(description=_("The body is not valid JSON."))
     return body

@@ -224,8 +224,23 @@ def _private(page: str):
 def manage(token: str):
     """The resident's own page: status, code and QR, calendar, change or cancel."""
     registration = services.by_token(token)
-    _remember(token)  # holding the link proves ownership: later registrations join its feed
-    return _private(render_template("registrations/manage.html", **_manage_context(registration)))
+    # Opening a link does not make this browser the booking's owner: a link someone else sent
+    # would otherwise tie the registrations made here to their calendar feed. Registering here,
+    # or the page's "remember on this device" button, does.
+    context = _manage_context(registration)
+    context["remembered"] = token in _owned_tokens()
+    return _private(render_template("registrations/manage.html", **context))
+
+
+@bp.post("/r/<token>/remember")
+def remember(token: str):
+    """This browser keeps the booking (the event page marks it, and registrations made here
+    with the same phone join its calendar feed): only when the resident asks."""
+    services.by_token(token)
+    if ConfirmForm().validate_on_submit():
+        _remember(token)
+        flash(_("This device now remembers your registration."), "success")
+    return _to_registration(token)
 
 
 @bp.get("/r/<token>/cancel")

@@ -63,6 +63,7 @@ def test_deactivating_an_account_ends_its_sessions_and_sign_ins(app, client, adm
     login(app.test_client(), checker)
     assert [e.action for e in audit_entries(target_type="staff_user")] == [
         "deactivate",
+        "end_sessions",
         "reactivate",
     ]
 
