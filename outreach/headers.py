@@ -23,7 +23,7 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 # Features a page could ask the browser for; all refused, the camera allowed where it scans.
-FEATURES = ("camera", "microphone", "geolocation", "payment", "usb", "interest-cohort")
+FEATURES = ("camera", "microphone", "geolocation", "payment", "usb")
 CAMERA_ENDPOINTS = frozenset({"roster.scan"})
 HSTS = "max-age=31536000; includeSubDomains"
 
