@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from outreach import (
     events,
     feeds,
     formatting,
+    headers,
     homescreen,
     i18n,
     messages,
@@ -31,6 +33,8 @@ from outreach import (
 )
 from outreach.database import IdConverter, db, render_migration_item
 from outreach.extensions import babel, csrf, limiter, login_manager, migrate
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -67,7 +71,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for feature in FEATURES:
         feature.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
+    _warn_without_base_url(app)
     return app
+
+
+def _warn_without_base_url(app: Flask) -> None:
+    """In production a missing public address is a hole (links would follow the request's
+    Host): say so loudly at start-up."""
+    if not app.config.get("BASE_URL") and not config.is_development(app.config):
+        log.warning(
+            "OUTREACH_BASE_URL is not set: links in messages, feeds and posters follow "
+            "each request's Host header, which a client may forge; `deliver` will refuse to "
+            "run. Set it to the site's public address (https://…), or set "
+            "OUTREACH_DEVELOPMENT=1 on a development machine."
+        )
 
 
 def _init_extensions(app: Flask) -> None:
@@ -75,7 +93,9 @@ def _init_extensions(app: Flask) -> None:
     every page uses."""
     if app.config["PROXY_FIX"]:
         hops = app.config["PROXY_FIX"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # The client's address and scheme from the proxy; never a forwarded Host (x_host=0):
+        # the proxy passes the real Host and BASE_URL/TRUSTED_HOSTS decide which are valid.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
     db.init_app(app)
     migrate.init_app(
         app,

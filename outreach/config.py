@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -62,6 +63,12 @@ DEFAULTS: dict[str, Any] = {
     # The public address of the site, for every absolute link (messages, feeds, posters, the
     # API; see outreach/links.py); None: SERVER_NAME, else the request's (development).
     "BASE_URL": None,
+    # More host names the site answers to besides BASE_URL's (e.g. an internal address for
+    # staff). Once BASE_URL is set, a request naming any other Host is refused with 400.
+    "EXTRA_TRUSTED_HOSTS": (),
+    # Development: no warning at start-up without BASE_URL, and `deliver` runs without it
+    # (links then point at http://localhost). DEBUG and TESTING count as development too.
+    "DEVELOPMENT": False,
     # E-mail over SMTP: off while MAIL_SERVER is None. MAIL_USE_TLS means STARTTLS.
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
@@ -92,6 +99,10 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(word for word in value.replace(",", " ").split() if word)
+
+
 # Environment variable suffix → config key, with a converter for typed values.
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
@@ -114,6 +125,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "FEED_MAX_SESSIONS": ("FEED_MAX_SESSIONS", int),
     "FEED_MAX_BYTES": ("FEED_MAX_BYTES", int),
     "BASE_URL": ("BASE_URL", str),
+    "TRUSTED_HOSTS": ("EXTRA_TRUSTED_HOSTS", _words),
+    "DEVELOPMENT": ("DEVELOPMENT", _flag),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
     "MAIL_USERNAME": ("MAIL_USERNAME", str),
@@ -176,3 +189,20 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     # A secure session cookie implies a secure remember-me cookie.
     if app.config.get("REMEMBER_COOKIE_SECURE") is None:
         app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+
+
+def is_development(config: Any) -> bool:
+    """Is this a development or test setup (DEBUG, TESTING or OUTREACH_DEVELOPMENT)? Anything
+    else is treated as production."""
+    return bool(config.get("DEBUG") or config.get("TESTING") or config.get("DEVELOPMENT"))
+
+
+def trusted_hosts(config: Any) -> list[str] | None:
+    """The Host names Flask accepts: BASE_URL's host and the extra ones; None (any) until
+    BASE_URL is set, so development and the test suite's own hosts keep working."""
+    base_url = config.get("BASE_URL")
+    if not base_url:
+        return config.get("TRUSTED_HOSTS")
+    host = urlsplit(base_url).hostname
+    return [host, *config.get("EXTRA_TRUSTED_HOSTS", ())] if host else None

@@ -12,6 +12,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
     NotFound,
+    SecurityError,
     UnprocessableEntity,
 )
 
@@ -152,6 +153,9 @@ def _message(error: HTTPException) -> str:
 def handle_http_error(error: HTTPException):
     """Render any HTTP error in the caller's format and language."""
     code = error.code or 500
+    if isinstance(error, SecurityError):
+        # A Host outside TRUSTED_HOSTS: no page can be built for it (links need a host).
+        return current_app.response_class("Bad Request: unknown host\n", 400, mimetype="text/plain")
     message = _message(error)
     if wants_json():
         body = {"error": error.name.lower().replace(" ", "_"), "message": message}

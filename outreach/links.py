@@ -13,6 +13,7 @@ Every package may import this module: it imports no feature package.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request, url_for
 
@@ -51,6 +52,8 @@ def _path(endpoint: str, values: dict[str, object]) -> str:
     """The endpoint's path under the application's root (the base carries any prefix)."""
     if has_request_context():
         return url_for(endpoint, **values).removeprefix(request.script_root)
-    # Outside a request (`flask deliver`, imports): a bare request at the root builds it.
-    with current_app.test_request_context("/", base_url=FALLBACK):
+    # Outside a request (`flask deliver`, imports): a bare request at the root builds it, on
+    # the public host (TRUSTED_HOSTS refuses any other once BASE_URL is set).
+    parts = urlsplit(base_url() or FALLBACK)
+    with current_app.test_request_context("/", base_url=f"{parts.scheme}://{parts.netloc}"):
         return url_for(endpoint, **values)

@@ -126,3 +126,31 @@ def test_calendar_uids_take_the_public_address_never_a_forged_host(app, monkeypa
     monkeypatch.setitem(app.config, "BASE_URL", None)
     with app.test_request_context("/", headers={"Host": "dev.local:5000"}):
         assert uid_domain() == "dev.local"  # development: nothing configured
+
+
+def test_production_without_a_base_url_warns_loudly_at_start_up(caplog):
+    """Not DEBUG, TESTING or OUTREACH_DEVELOPMENT means production: a missing public address
+    is a warning at start-up; with it, or in development, there is none."""
+    create_app()
+    [warning] = [r for r in caplog.records if "OUTREACH_BASE_URL" in r.getMessage()]
+    assert warning.levelname == "WARNING"
+    caplog.clear()
+    create_app({"BASE_URL": "https://events.example.cn"})
+    create_app({"DEVELOPMENT": True})
+    create_app({"TESTING": True})
+    assert not [r for r in caplog.records if "OUTREACH_BASE_URL" in r.getMessage()]
+
+
+def test_trusted_hosts_follow_the_base_url_and_the_extra_hosts(monkeypatch):
+    assert create_app().config["TRUSTED_HOSTS"] is None  # development hosts keep working
+    monkeypatch.setenv("OUTREACH_BASE_URL", "https://events.example.cn/")
+    monkeypatch.setenv("OUTREACH_TRUSTED_HOSTS", "10.0.0.5, staff.internal")
+    app = create_app()
+    assert app.config["TRUSTED_HOSTS"] == ["events.example.cn", "10.0.0.5", "staff.internal"]
+    assert app.test_client().get("/", base_url="http://evil.example").status_code == 400
+
+
+def test_proxy_fix_trusts_the_forwarded_address_and_scheme_never_the_host(monkeypatch):
+    monkeypatch.setenv("OUTREACH_PROXY_FIX", "1")
+    proxy = create_app().wsgi_app
+    assert (proxy.x_for, proxy.x_proto, proxy.x_host) == (1, 1, 0)

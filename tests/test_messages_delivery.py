@@ -55,6 +55,24 @@ def deliver(runner) -> str:
     return result.output
 
 
+def test_deliver_refuses_to_run_without_the_public_address(new_app, app):
+    """Outside development, `deliver` without OUTREACH_BASE_URL would send links to
+    http://localhost (or worse): it stops with a clear message and a non-zero exit."""
+
+    def run(**settings):
+        other = new_app(TESTING=False, **settings)
+        with other.app_context():  # the command's current_app (the test's app is pushed)
+            return other.test_cli_runner().invoke(args=["deliver", "--once"])
+
+    refused = run(BASE_URL=None, DEVELOPMENT=False)
+    assert refused.exit_code != 0
+    assert "OUTREACH_BASE_URL is not set" in refused.output
+    assert "Sent" not in refused.output
+    for settings in ({"BASE_URL": "https://events.example.cn"}, {"DEVELOPMENT": True}):
+        result = run(**settings)
+        assert result.exit_code == 0 and "Sent 0," in result.output, (settings, result.output)
+
+
 def events_of(ics: bytes) -> list:
     return icalendar.Calendar.from_ical(ics).walk("VEVENT")
 

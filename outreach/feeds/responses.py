@@ -47,7 +47,8 @@ def respond(feed: BuiltFeed, *, public: bool) -> Response:
         # Web calendars may read public feeds from the browser.
         response.headers["Access-Control-Allow-Origin"] = "*"
     else:
-        # A personal feed: no shared cache may keep it, and search engines must not list it.
-        response.headers["Cache-Control"] = "private, max-age=0"
+        # A personal feed: personal data, which no cache may keep (outreach/headers.py says
+        # so for every private address too); search engines must not list it.
+        response.headers["Cache-Control"] = "private, no-store"
         response.headers["X-Robots-Tag"] = "noindex"
     return response

@@ -9,6 +9,7 @@ import threading
 import click
 from flask import current_app
 
+from outreach.config import is_development
 from outreach.database import db
 from outreach.messages import delivery
 
@@ -35,6 +36,14 @@ def _stop_on_signals(stop: threading.Event) -> dict[int, object]:
 )
 def deliver_command(once: bool, interval: int | None) -> None:
     """Send due messages by e-mail and SMS, with retries; queue due reminders."""
+    if not current_app.config.get("BASE_URL") and not is_development(current_app.config):
+        # Reminders are written outside any request: without the public address their links
+        # would point at http://localhost.
+        raise click.ClickException(
+            "OUTREACH_BASE_URL is not set: messages would carry links to http://localhost. "
+            "Set it to the site's public address (https://…), or OUTREACH_DEVELOPMENT=1 "
+            "on a development machine."
+        )
     if once:
         click.echo(delivery.deliver_due().summary())
         return

@@ -72,6 +72,14 @@ def camera_phone(browser, desk_world, tmp_path):
     chromium.close()
 
 
+# The camera as a page asks for it: "ok", or the name of the refusal.
+ASK_FOR_CAMERA = """
+navigator.mediaDevices.getUserMedia({video: true}).then(
+  (stream) => { stream.getTracks().forEach((t) => t.stop()); return "ok"; },
+  (error) => error.name)
+"""
+
+
 def sign_in(page, live_server: str, make) -> None:
     page.goto(live_server + "/staff/login?lang=en")
     page.get_by_label("Username").fill("checker")
@@ -86,7 +94,13 @@ def test_camera_checks_in_a_scanned_code_and_typing_warns_on_a_second_scan(
     event_session, registration, checker = desk_world
     page = camera_phone
     sign_in(page, live_server, make)
-    page.goto(f"{live_server}/staff/sessions/{event_session.id}/scan")
+    # The Permissions-Policy lets only the scan page use the camera: elsewhere the browser
+    # refuses it, even with the user's permission granted.
+    page.goto(f"{live_server}/staff/sessions/{event_session.id}/roster")
+    assert page.evaluate(ASK_FOR_CAMERA) == "NotAllowedError"
+    answer = page.goto(f"{live_server}/staff/sessions/{event_session.id}/scan")
+    assert "camera=(self)" in answer.headers["permissions-policy"]
+    assert page.evaluate("document.featurePolicy.allowsFeature('camera')")
     result = page.locator("#scan-result")
 
     page.get_by_role("button", name="Start the camera").click()

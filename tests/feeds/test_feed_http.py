@@ -71,7 +71,7 @@ def test_max_age_follows_the_setting(app, client, feed):
 def test_personal_feed_headers(client, personal):
     response = client.get(f"/feeds/me/{personal.feed_token}.ics")
     calendar_of(response)
-    assert response.headers["Cache-Control"] == "private, max-age=0"
+    assert response.headers["Cache-Control"] == "private, no-store"
     assert "Access-Control-Allow-Origin" not in response.headers
     assert response.headers["Vary"] == "Accept-Encoding"
     assert "Set-Cookie" not in response.headers
