@@ -177,8 +177,12 @@ class IdConverter(IntegerConverter):
     """`<id:…>` in routes: a row id, 1 to MAX_ID; anything else is a 404 before any query.
 
     A bigger number names no row, and asking the database about it would fail: PostgreSQL
-    refuses to compare an integer column with it, and SQLite cannot bind it.
+    refuses to compare an integer column with it, and SQLite cannot bind it. Only ASCII
+    digits: Werkzeug's \\d would take full-width "１" (and other scripts' digits) as 1, a second
+    address for the same row.
     """
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map, *args, **kwargs) -> None:
         super().__init__(url_map, min=1, max=MAX_ID)

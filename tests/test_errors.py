@@ -121,3 +121,18 @@ def test_a_form_sent_without_its_token_says_why_in_the_readers_language(client, 
     assert "CSRF" not in text
     english = client.post("/my-community?lang=en", data={"community": "xuante"})
     assert "This form has expired or did not come from this site." in english.get_data(as_text=True)
+
+
+def test_full_width_and_other_scripts_digits_are_not_ids(client, make):
+    """/events/１ must not be a second address of /events/1: only ASCII digits name a row."""
+    event_session = make.event_session()
+    event_id = event_session.event_id
+    assert client.get(f"/events/{event_id}").status_code == 200
+    full_width = "".join(chr(0xFF10 + int(digit)) for digit in str(event_id))
+    arabic_indic = "".join(chr(0x0660 + int(digit)) for digit in str(event_id))
+    for other in (full_width, arabic_indic):
+        assert client.get(f"/events/{other}").status_code == 404
+        assert client.get(f"/api/v1/events/{other}").status_code == 404
+    # Numbers in the query are ASCII too: a full-width page or page size is refused plainly.
+    assert client.get("/?page=" + chr(0xFF12)).status_code == 400
+    assert client.get("/api/v1/events?per_page=" + chr(0xFF15)).status_code == 400

@@ -34,7 +34,7 @@ def _per_page() -> int:
     if raw is None:
         return current_app.config["API_PER_PAGE"]
     maximum = current_app.config["API_MAX_PER_PAGE"]
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise InvalidInput(_("per_page must be a whole number from 1 to %(max)d.", max=maximum))
     return int(raw)
 

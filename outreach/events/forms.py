@@ -78,7 +78,7 @@ def _date(args: MultiDict, name: str) -> date | None:
 
 def _page(args: MultiDict) -> int:
     raw = (args.get("page") or "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
         raise InvalidInput(
             _("“%(value)s” is not a page number; pages count from 1.", value=raw[:20])
         )

@@ -82,7 +82,7 @@ class RegistrationForm(FlaskForm):
             phone=self.phone.data,
             party_size=self.party_size.data,
             consent=bool(self.consent.data),
-            slot_id=int(slot) if slot.isdigit() else None,
+            slot_id=int(slot) if slot.isascii() and slot.isdigit() else None,
             community_slug=community or None,
             email=self.email.data,
             language=language,

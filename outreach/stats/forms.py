@@ -72,7 +72,7 @@ def _chosen(raw: str, choices: Sequence[Organisation] | Sequence[Category], mess
     if not raw:
         return None
     ids = {choice.id for choice in choices}
-    if not raw.isdigit() or int(raw) not in ids:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) not in ids:
         raise InvalidInput(message)
     return int(raw)
 

@@ -46,7 +46,7 @@ def _allowed() -> None:
 
 def _filters(given: FilterInput, organisations, category_list) -> services.Filters:
     """The validated filters; another organisation's figures are refused (403)."""
-    if given.organisation.isdigit():
+    if given.organisation.isascii() and given.organisation.isdigit():
         permissions.require(permissions.can_see_stats(current_user, int(given.organisation)))
     visible = permissions.organisation_ids(current_user, MANAGER_ONLY)
     return parse_filters(
