@@ -36,7 +36,12 @@ from wtforms.validators import (
 
 from outreach.errors import InvalidInput
 from outreach.events.editing import SessionPlan, VenueGroup
-from outreach.events.models import EventStatus
+from outreach.events.models import (
+    DESCRIPTION_LENGTH,
+    SUMMARY_LENGTH,
+    TITLE_LENGTH,
+    EventStatus,
+)
 from outreach.localtime import local_zone
 from outreach.pagination import MAX_PAGE
 
@@ -301,13 +306,19 @@ class EventForm(FlaskForm):
     title = StringField(
         _l("Title"),
         filters=[_strip],
-        validators=[DataRequired(_l("Please enter a title.")), _at_most(200)],
+        validators=[DataRequired(_l("Please enter a title.")), _at_most(TITLE_LENGTH)],
     )
     summary = TextAreaField(
-        _l("Summary"), filters=[_strip], validators=[_at_most(500)], render_kw={"rows": 2}
+        _l("Summary"),
+        filters=[_strip],
+        validators=[_at_most(SUMMARY_LENGTH)],
+        render_kw={"rows": 2},
     )
     description = TextAreaField(
-        _l("Description"), filters=[_strip], validators=[_at_most(20_000)], render_kw={"rows": 10}
+        _l("Description"),
+        filters=[_strip],
+        validators=[_at_most(DESCRIPTION_LENGTH)],
+        render_kw={"rows": 10},
     )
     category_id = SelectField(
         _l("Category"),
@@ -321,30 +332,32 @@ class EventForm(FlaskForm):
         validate_choice=False,
         validators=[OneOfChoices(_l("Please choose one of your organisations."))],
     )
-    audience = StringField(_l("Who it is for"), filters=[_strip], validators=[_at_most(200)])
+    audience = StringField(
+        _l("Who it is for"), filters=[_strip], validators=[_at_most(TITLE_LENGTH)]
+    )
     # The English texts are optional: English pages show the Chinese where one is empty.
     title_en = StringField(
         _l("Title in English (optional)"),
         filters=[_strip],
-        validators=[_at_most(200)],
+        validators=[_at_most(TITLE_LENGTH)],
         render_kw={"lang": "en"},
     )
     summary_en = TextAreaField(
         _l("Summary in English (optional)"),
         filters=[_strip],
-        validators=[_at_most(500)],
+        validators=[_at_most(SUMMARY_LENGTH)],
         render_kw={"rows": 2, "lang": "en"},
     )
     description_en = TextAreaField(
         _l("Description in English (optional)"),
         filters=[_strip],
-        validators=[_at_most(20_000)],
+        validators=[_at_most(DESCRIPTION_LENGTH)],
         render_kw={"rows": 10, "lang": "en"},
     )
     audience_en = StringField(
         _l("Who it is for, in English (optional)"),
         filters=[_strip],
-        validators=[_at_most(200)],
+        validators=[_at_most(TITLE_LENGTH)],
         render_kw={"lang": "en"},
     )
     status = SelectField(
@@ -643,4 +656,6 @@ class CloneForm(FlaskForm):
         validators=[ValueRequired(_l("Please enter the new first date."))],
         render_kw={"type": "date"},
     )
-    title = StringField(_l("New title (optional)"), filters=[_strip], validators=[_at_most(200)])
+    title = StringField(
+        _l("New title (optional)"), filters=[_strip], validators=[_at_most(TITLE_LENGTH)]
+    )

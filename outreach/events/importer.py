@@ -37,7 +37,15 @@ from outreach.accounts.models import Organisation
 from outreach.database import db, utcnow
 from outreach.errors import RuleError
 from outreach.events import scheduling
-from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
+from outreach.events.models import (
+    DESCRIPTION_LENGTH,
+    TITLE_LENGTH,
+    Category,
+    Event,
+    EventSession,
+    EventStatus,
+    SessionStatus,
+)
 from outreach.localtime import local_midnight, local_zone
 from outreach.places.models import Venue
 
@@ -48,9 +56,6 @@ DAYS_AHEAD = 730
 TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 MAX_SESSIONS_PER_EVENT = 1000
 EVENT_FIELDS = ("title", "description", "status", "category_id", "organisation_id", "source_uid")
-# The event editor's limits (events/forms.py): imported text is cut to them, and reported.
-TITLE_LENGTH = 200
-DESCRIPTION_LENGTH = 20_000
 UID_LENGTH = 255
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A content line's name and parameters: everything before the first colon outside quotes.

@@ -51,6 +51,12 @@ class SessionStatus(LabelledEnum):
     CANCELLED = "cancelled", _l("Cancelled")
 
 
+# How long an event's texts may be: the columns, the editor and the importer share them.
+TITLE_LENGTH = 200
+SUMMARY_LENGTH = 500
+DESCRIPTION_LENGTH = 20_000
+
+
 def uid_domain() -> str:
     """The domain part of calendar UIDs: configured (UID_DOMAIN), else the site's public
     address (BASE_URL or SERVER_NAME), never a request's Host header, which a client may
@@ -92,14 +98,14 @@ class Event(Bilingual, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    summary: Mapped[str] = mapped_column(String(500), default="")
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    summary: Mapped[str] = mapped_column(String(SUMMARY_LENGTH), default="")
     description: Mapped[str] = mapped_column(Text, default="")
-    audience: Mapped[str] = mapped_column(String(200), default="")
-    title_en: Mapped[str | None] = mapped_column(String(200))
-    summary_en: Mapped[str | None] = mapped_column(String(500))
+    audience: Mapped[str] = mapped_column(String(TITLE_LENGTH), default="")
+    title_en: Mapped[str | None] = mapped_column(String(TITLE_LENGTH))
+    summary_en: Mapped[str | None] = mapped_column(String(SUMMARY_LENGTH))
     description_en: Mapped[str | None] = mapped_column(Text)
-    audience_en: Mapped[str | None] = mapped_column(String(200))
+    audience_en: Mapped[str | None] = mapped_column(String(TITLE_LENGTH))
     status: Mapped[EventStatus] = mapped_column(
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
     )
