@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -161,3 +162,20 @@ def test_raising_a_slots_capacity_promotes_its_waitlist(client, screening, login
     edit = url(event_session, f"/{slot.id}")
     post_form(client, edit, {f"slot{slot.id}-label": "中医科", f"slot{slot.id}-capacity": "2"})
     assert db.session.get(Registration, waiting.id).status == RegistrationStatus.CONFIRMED
+
+
+def test_a_slots_window_reads_the_same_wherever_it_is_shown(make):
+    """One formatting of a slot's times for the form, the booking pages, the roster and the
+    slot editor: "09:30–10:00", the start alone without an end, nothing without times."""
+    event_session = make.event_session()
+    start = event_session.starts_at
+    local = start.astimezone(ZoneInfo("Asia/Shanghai"))
+    both = make.slot(event_session, "内科", starts_at=start, ends_at=start + timedelta(minutes=30))
+    alone = make.slot(event_session, "外科", starts_at=start)
+    none = make.slot(event_session, "全科")
+    end = (local + timedelta(minutes=30)).strftime("%H:%M")
+    assert both.window() == f"{local:%H:%M}–{end}"
+    assert alone.window() == f"{local:%H:%M}"
+    assert none.window() == ""
+    assert both.label_and_times("zh") == f"内科 {both.window()}"
+    assert none.label_and_times("zh") == "全科"

@@ -40,12 +40,17 @@ class Slot(Bilingual, db.Model):
         `language` (else the Chinese) and its local window, "内科 09:30–10:00" (the start
         alone when it has no end, the label alone when it has no times)."""
         label = self.text("label", language)
+        window = self.window()
+        return f"{label} {window}" if window else label
+
+    def window(self) -> str:
+        """Its local time window, "09:30–10:00"; the start alone without an end, "" without
+        times."""
         if self.starts_at is None:
-            return label
-        window = clock(self.starts_at)
-        if self.ends_at is not None:
-            window = f"{window}–{clock(self.ends_at)}"
-        return f"{label} {window}"
+            return ""
+        if self.ends_at is None:
+            return clock(self.starts_at)
+        return f"{clock(self.starts_at)}–{clock(self.ends_at)}"
 
 
 class RegistrationStatus(LabelledEnum):
