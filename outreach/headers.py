@@ -31,6 +31,9 @@ HSTS = "max-age=31536000; includeSubDomains"
 PRIVATE_PREFIXES = ("/staff", "/r/", "/feeds/me/", "/subscribe/me/", "/api/v1/registrations")
 # Pages at a public-looking address that show the visitor's own registration.
 PRIVATE_ENDPOINTS = frozenset({"registrations.mine"})
+# Addresses that are a resident's secret (a manage or feed token): no other site may learn
+# them from a Referer header.
+SECRET_PREFIXES = ("/r/", "/feeds/me/", "/subscribe/me/")
 
 
 def permissions_policy(endpoint: str | None) -> str:
@@ -55,7 +58,10 @@ def add_headers(response: Response) -> Response:
     headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
-    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith(SECRET_PREFIXES):
+        headers["Referrer-Policy"] = "no-referrer"
+    else:
+        headers.setdefault("Referrer-Policy", "same-origin")
     headers["Permissions-Policy"] = permissions_policy(request.endpoint)
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if current_app.config.get("SESSION_COOKIE_SECURE"):

@@ -46,9 +46,6 @@ def respond(feed: BuiltFeed, *, public: bool) -> Response:
         response.headers["Cache-Control"] = f"public, max-age={max_age}"
         # Web calendars may read public feeds from the browser.
         response.headers["Access-Control-Allow-Origin"] = "*"
-    else:
-        # A personal feed: personal data, which no cache may keep (outreach/headers.py says
-        # so for every private address too); search engines must not list it.
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["X-Robots-Tag"] = "noindex"
+    # A personal feed: outreach/headers.py keeps it out of caches and search engines, as it
+    # does every private address.
     return response

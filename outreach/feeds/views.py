@@ -217,16 +217,7 @@ def subscribe_personal(token: str):
     page = render_template(
         "feeds/subscribe.html", name=_("My registrations"), feed=feed, personal=True
     )
-    response = current_app.make_response(page)
-    _private(response)
-    return response
-
-
-def _private(response: Response) -> None:
-    """Headers of a page or file whose address is a resident's secret."""
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    return page  # private, unindexed, no Referer: outreach/headers.py, for /subscribe/me/
 
 
 def _build_personal(token: str, language: str, start: datetime) -> BuiltFeed:
@@ -278,8 +269,7 @@ def registration_ics(token: str):
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     filename = f"registration-{registration.code}.ics"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    _private(response)
-    return response
+    return response  # private, unindexed, no Referer: outreach/headers.py, for /r/
 
 
 def forget_session_reads(response: Response) -> Response:

@@ -198,8 +198,6 @@ def _download(event_session: EventSession, body: bytes, mimetype: str, extension
     response = Response(body, mimetype=mimetype)
     name = exports.export_name(event_session, extension)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    # Personal data: never kept by a shared cache.
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -211,15 +211,6 @@ def _manage_context(registration):
     }
 
 
-def _private(page: str):
-    """A page whose URL holds the manage token: kept out of shared caches and other sites'
-    Referer headers (the templates also ask search engines not to index it)."""
-    response = current_app.make_response(page)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @bp.get("/r/<token>")
 def manage(token: str):
     """The resident's own page: status, code and QR, calendar, change or cancel."""
@@ -229,7 +220,8 @@ def manage(token: str):
     # or the page's "remember on this device" button, does.
     context = _manage_context(registration)
     context["remembered"] = token in _owned_tokens()
-    return _private(render_template("registrations/manage.html", **context))
+    # Not cached, not indexed, no Referer: outreach/headers.py, for every /r/ address.
+    return render_template("registrations/manage.html", **context)
 
 
 @bp.post("/r/<token>/remember")
@@ -251,13 +243,11 @@ def confirm_cancel(token: str):
     if not registration.is_active:
         return redirect(url_for("registrations.manage", token=token))
     event_session = registration.event_session
-    return _private(
-        render_template(
-            "registrations/cancel.html",
-            registration=registration,
-            event_session=event_session,
-            event=event_session.event,
-        )
+    return render_template(
+        "registrations/cancel.html",
+        registration=registration,
+        event_session=event_session,
+        event=event_session.event,
     )
 
 

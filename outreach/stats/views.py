@@ -61,8 +61,6 @@ def _csv(body: bytes, filename: str) -> Response:
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # An organisation's figures: for the one who asked, never for a shared cache.
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
