@@ -1,13 +1,18 @@
-"""Validation of JSON request bodies, with a message per field in the caller's language."""
+"""The JSON bodies the API takes, declared once: `REGISTRATION.read` validates a body with a
+message per field in the caller's language, and `REGISTRATION.schema()` is the body's JSON
+Schema in the API's OpenAPI document (outreach.api.openapi). A new field is one line here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from outreach.errors import RuleError
+from outreach.contract import Agreement, Body, Email, FieldErrors, Parameter, Text, Whole
+from outreach.database import MAX_ID
+from outreach.errors import InvalidInput
 from outreach.registrations.limits import (
     COMMUNITY_LENGTH,
     EMAIL_LENGTH,
@@ -17,74 +22,77 @@ from outreach.registrations.limits import (
 )
 from outreach.registrations.services import RegistrationRequest
 
+__all__ = ["REGISTRATION", "FieldErrors", "per_page_parameter", "registration_request"]
 
-class FieldErrors(RuleError):
-    """Invalid fields of a JSON body, {field: message}, all reported at once (answered with
-    422); the first one is the error's own field and message."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        field, message = next(iter(fields.items()))
-        super().__init__(message, field)
-        self.by_field = fields
-
-    @property
-    def fields(self) -> dict[str, str]:
-        """Every invalid field's message."""
-        return self.by_field
-
-
-def _text(body: dict[str, Any], key: str, errors: dict, required: bool, limit: int) -> str | None:
-    value = body.get(key)
-    if value is None or value == "":
-        if required:
-            errors[key] = _("This field is required.")
-        return None
-    if not isinstance(value, str) or len(value) > limit:
-        errors[key] = _("Must be text of at most %(max)d characters.", max=limit)
-        return None
-    return value
-
-
-def _whole(body: dict[str, Any], key: str, errors: dict, required: bool) -> int | None:
-    value = body.get(key)
-    if value is None:
-        if required:
-            errors[key] = _("This field is required.")
-        return None
-    # bool is an int in Python; true is not a party size.
-    if isinstance(value, bool) or not isinstance(value, int):
-        errors[key] = _("Must be a whole number.")
-        return None
-    return value
+REGISTRATION = Body(
+    {
+        "name": Text(NAME_LENGTH, required=True, description=_l("The resident's name.")),
+        "phone": Text(
+            PHONE_LENGTH,
+            required=True,
+            description=_l("A mainland mobile number, as typed (spaces, dashes, +86 allowed)."),
+        ),
+        "party_size": Whole(
+            description=_l(
+                "How many people come, the resident included (default 1; at most the "
+                "event's own limit)."
+            )
+        ),
+        "slot": Whole(
+            minimum=1,
+            maximum=MAX_ID,
+            description=_l("The id of one of the session's slots; required when it has slots."),
+        ),
+        "community": Text(
+            COMMUNITY_LENGTH, description=_l("The slug of the community the resident lives in.")
+        ),
+        "email": Email(
+            EMAIL_LENGTH, description=_l("An e-mail address for the confirmation and reminders.")
+        ),
+        "consent": Agreement(
+            lambda: _("Please agree to the privacy notice."),
+            description=_l("Must be true: the resident agrees to the privacy notice."),
+        ),
+    }
+)
 
 
 def registration_request(body: Any, language: str) -> RegistrationRequest:
     """A RegistrationRequest from a JSON body, or FieldErrors naming every bad field."""
-    if not isinstance(body, dict):
-        raise FieldErrors({"body": _("The body must be a JSON object.")})
-    errors: dict[str, str] = {}
-    name = _text(body, "name", errors, True, NAME_LENGTH)
-    phone = _text(body, "phone", errors, True, PHONE_LENGTH)
-    party_size = _whole(body, "party_size", errors, False)
-    slot = _whole(body, "slot", errors, False)
-    community = _text(body, "community", errors, False, COMMUNITY_LENGTH)
-    email = _text(body, "email", errors, False, EMAIL_LENGTH)
-    if email is not None and "email" not in errors:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
-            errors["email"] = _("Please check the e-mail address.")
-    if body.get("consent") is not True:
-        errors["consent"] = _("Please agree to the privacy notice.")
-    if errors:
-        raise FieldErrors(errors)
+    values = REGISTRATION.read(body)
+    party_size = values["party_size"]
     return RegistrationRequest(
-        name=name or "",
-        phone=phone or "",
+        name=values["name"],
+        phone=values["phone"],
         party_size=MIN_PARTY_SIZE if party_size is None else party_size,
         consent=True,
-        slot_id=slot,
-        community_slug=community,
-        email=email,
+        slot_id=values["slot"],
+        community_slug=values["community"],
+        email=values["email"],
         language=language,
+    )
+
+
+def _per_page(raw: str | None) -> int:
+    if raw is None:
+        return current_app.config["API_PER_PAGE"]
+    maximum = current_app.config["API_MAX_PER_PAGE"]
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise InvalidInput(_("per_page must be a whole number from 1 to %(max)d.", max=maximum))
+    return int(raw)
+
+
+def per_page_parameter() -> Parameter:
+    """`per_page` of the events list: 1 to the configured API_MAX_PER_PAGE."""
+    config = current_app.config
+    return Parameter(
+        "per_page",
+        _per_page,
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": config["API_MAX_PER_PAGE"],
+            "default": config["API_PER_PAGE"],
+        },
+        _l("How many events a page holds."),
     )

@@ -5,15 +5,16 @@ A rule error (a bad parameter, a refused registration) is answered by one handle
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from outreach.api import serialise
-from outreach.api.schemas import registration_request
+from outreach.api.openapi import document
+from outreach.api.schemas import per_page_parameter, registration_request
 from outreach.attempt import json_answer
 from outreach.database import db
-from outreach.errors import InvalidInput, RuleError
+from outreach.errors import RuleError
 from outreach.events import services
 from outreach.events.forms import parse_listing_query
 from outreach.extensions import limiter, registration_limit
@@ -29,16 +30,6 @@ bp = Blueprint("api", __name__)
 bp.register_error_handler(RuleError, json_answer)
 
 
-def _per_page() -> int:
-    raw = request.args.get("per_page")
-    if raw is None:
-        return current_app.config["API_PER_PAGE"]
-    maximum = current_app.config["API_MAX_PER_PAGE"]
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
-        raise InvalidInput(_("per_page must be a whole number from 1 to %(max)d.", max=maximum))
-    return int(raw)
-
-
 @bp.get("/events")
 def events():
     """Upcoming public events matching the filters, one page."""
@@ -46,7 +37,8 @@ def events():
     filters = services.build_filter(
         **query.slugs(), date_from=query.date_from, date_to=query.date_to
     )
-    page = services.upcoming_events(filters, query.page, _per_page())
+    per_page = per_page_parameter().read(request.args.get("per_page"))
+    page = services.upcoming_events(filters, query.page, per_page)
     seats = Seats.of(s for item in page.items for s in item.sessions)
     return jsonify(
         items=[serialise.event(item.event, item.sessions, seats) for item in page.items],
@@ -146,3 +138,9 @@ def cancel_registration(token: str):
     registrations.cancel(found)
     db.session.commit()
     return jsonify(serialise.registration(found, None))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The API's OpenAPI 3.1 document, built from the code that validates requests."""
+    return jsonify(document())

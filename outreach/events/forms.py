@@ -34,6 +34,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from outreach.contract import Parameter
 from outreach.errors import InvalidInput
 from outreach.events.editing import SessionPlan, VenueGroup
 from outreach.events.models import (
@@ -71,8 +72,8 @@ class ListingQuery:
         }
 
 
-def _date(args: MultiDict, name: str) -> date | None:
-    raw = (args.get(name) or "").strip()
+def _date(raw: str | None) -> date | None:
+    raw = (raw or "").strip()
     if not raw:
         return None
     try:
@@ -81,8 +82,12 @@ def _date(args: MultiDict, name: str) -> date | None:
         raise InvalidInput(str(error)) from None
 
 
-def _page(args: MultiDict) -> int:
-    raw = (args.get("page") or "1").strip()
+def _slug(raw: str | None) -> str | None:
+    return (raw or "").strip()[:80] or None
+
+
+def _page(raw: str | None) -> int:
+    raw = (raw or "1").strip()
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
         raise InvalidInput(
             _("“%(value)s” is not a page number; pages count from 1.", value=raw[:20])
@@ -90,25 +95,47 @@ def _page(args: MultiDict) -> int:
     return int(raw)
 
 
-def _slug(args: MultiDict, name: str) -> str | None:
-    value = (args.get(name) or "").strip()
-    return value[:80] or None
+_DAY = {"type": "string", "format": "date"}
+# The listing's query string, declared once: parse_listing_query reads these, and the API's
+# OpenAPI document lists them. Unknown slugs are a 404; unreadable dates and pages a 400.
+LISTING_QUERY = (
+    Parameter("township", _slug, description=_l("Only sessions in this township (its slug).")),
+    Parameter("community", _slug, description=_l("Only sessions in this community (its slug).")),
+    Parameter("category", _slug, description=_l("Only events of this category (its slug).")),
+    Parameter(
+        "organisation", _slug, description=_l("Only events of this organisation (its slug).")
+    ),
+    Parameter(
+        "from",
+        _date,
+        _DAY,
+        _l("Only sessions on or after this day (YYYY-MM-DD, years 2000 to 2100)."),
+    ),
+    Parameter(
+        "to", _date, _DAY, _l("Only sessions on or before this day (YYYY-MM-DD, not before from).")
+    ),
+    Parameter(
+        "page",
+        _page,
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+        _l("The page to show, from 1."),
+    ),
+)
 
 
 def parse_listing_query(args: MultiDict) -> ListingQuery:
     """Validate a listing's query string; raises InvalidInput with a translated message."""
-    date_from = _date(args, "from")
-    date_to = _date(args, "to")
-    if date_from and date_to and date_to < date_from:
+    given = {each.name: each.read(args.get(each.name)) for each in LISTING_QUERY}
+    if given["from"] and given["to"] and given["to"] < given["from"]:
         raise InvalidInput(_("The end date is before the start date."))
     return ListingQuery(
-        township=_slug(args, "township"),
-        community=_slug(args, "community"),
-        category=_slug(args, "category"),
-        organisation=_slug(args, "organisation"),
-        date_from=date_from,
-        date_to=date_to,
-        page=_page(args),
+        township=given["township"],
+        community=given["community"],
+        category=given["category"],
+        organisation=given["organisation"],
+        date_from=given["from"],
+        date_to=given["to"],
+        page=given["page"],
     )
 
 
