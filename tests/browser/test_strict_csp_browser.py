@@ -13,7 +13,7 @@ from outreach.database import db
 from outreach.events.models import Event, EventSession
 from outreach.headers import CONTENT_SECURITY_POLICY
 from tests import factories
-from tests.browser.conftest import serving
+from tests.liveserver import serving
 
 # A live server answers from its own threads and connections: rows must be committed.
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
