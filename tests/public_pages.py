@@ -31,6 +31,7 @@ PAGES = (
     "waitlisted manage",
     "cancel page",
     "not found",
+    "api reference",
 )
 
 
@@ -121,6 +122,7 @@ def build_world(make) -> World:
         "waitlisted manage": PublicPage("waitlisted manage", f"/r/{waitlisted.manage_token}"),
         "cancel page": PublicPage("cancel page", f"/r/{registration.manage_token}/cancel"),
         "not found": PublicPage("not found", "/events/999999"),
+        "api reference": PublicPage("api reference", "/developers/api"),
     }
     assert set(pages) == set(PAGES)
     return World(event, event_session, registration, pages)

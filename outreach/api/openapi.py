@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from outreach.api import schemas
 from outreach.contract import Body, Parameter
 from outreach.database import MAX_ID
-from outreach.errors import MESSAGES
+from outreach.errors import MESSAGES, NOT_FOUND_MESSAGES
 from outreach.events.forms import LISTING_QUERY
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.places.models import TownshipKind
@@ -226,13 +226,13 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "api.event": Operation(
         _l("One public event with all its sessions"),
-        {200: ("Event", _l("The event.")), **_errors(404)},
+        {200: ("Event", _l("The event.")), **_errors((404, NOT_FOUND_MESSAGES["event"]))},
     ),
     "api.event_session": Operation(
         _l("One session of a public event"),
         {
             200: ("SessionWithEvent", _l("The session, with its event's id and title.")),
-            **_errors(404),
+            **_errors((404, NOT_FOUND_MESSAGES["session"])),
         },
     ),
     "api.places": Operation(
@@ -248,7 +248,7 @@ OPERATIONS: dict[str, Operation] = {
             ),
             **_errors(
                 (400, _l("The body is not valid JSON.")),
-                404,
+                (404, NOT_FOUND_MESSAGES["session"]),
                 (409, _REFUSED),
                 413,
                 415,
@@ -270,7 +270,7 @@ OPERATIONS: dict[str, Operation] = {
         _l("Cancel a registration; its seats go to the waitlist"),
         {
             200: ("Registration", _l("Cancelled (or cancelled already).")),
-            **_errors(400, (404, _NO_SUCH_REGISTRATION), (429, _TOO_MANY)),
+            **_errors(400, (404, _NO_SUCH_REGISTRATION), 429),
         },
     ),
     "api.openapi": Operation(
@@ -336,7 +336,9 @@ def _answer(status: int, schema: str | None, description: Any, headers: dict) ->
 
 
 def _operation(endpoint: str, rule: str, method: str) -> dict[str, Any]:
-    described = OPERATIONS[endpoint]
+    described = OPERATIONS.get(endpoint)
+    if described is None:
+        raise LookupError(f"{method} {rule} ({endpoint}) is not described in OPERATIONS")
     query = described.query
     if endpoint == "api.events":
         query = (*query, schemas.per_page_parameter())
