@@ -163,7 +163,9 @@ def handle_http_error(error: HTTPException):
     else:
         title = str(TITLES.get(code, error.name))
         response = render_template("errors/error.html", code=code, title=title, message=message)
-    return response, code
+    # The error's own headers (a 405's Allow, which RFC 9110 requires), our body's type.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return response, code, headers
 
 
 def handle_unexpected(error: Exception):

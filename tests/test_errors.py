@@ -136,3 +136,12 @@ def test_full_width_and_other_scripts_digits_are_not_ids(client, make):
     # Numbers in the query are ASCII too: a full-width page or page size is refused plainly.
     assert client.get("/?page=" + chr(0xFF12)).status_code == 400
     assert client.get("/api/v1/events?per_page=" + chr(0xFF15)).status_code == 400
+
+
+def test_wrong_method_names_the_allowed_ones_in_every_format(client):
+    # RFC 9110: a 405 carries Allow. Found by schemathesis sending TRACE to the API.
+    api = client.open("/api/v1/places", method="TRACE")
+    assert api.status_code == 405 and api.is_json
+    assert set(api.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    page = client.put("/")
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]

@@ -247,7 +247,7 @@ OPERATIONS: dict[str, Operation] = {
                 _l("Registered: confirmed, or on the waitlist when the session is full."),
             ),
             **_errors(
-                (400, _l("The body is not valid JSON.")),
+                (400, _l("The body is not JSON, is nested too deeply, or holds a NUL character.")),
                 (404, NOT_FOUND_MESSAGES["session"]),
                 (409, _REFUSED),
                 413,

@@ -47,6 +47,7 @@ from outreach.localtime import local_zone
 from outreach.pagination import MAX_PAGE
 
 MAX_PARTY_SIZE = 20
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a typed date may name
 MAX_REMINDER_HOURS = 168  # a week
 
 
@@ -95,7 +96,14 @@ def _page(raw: str | None) -> int:
     return int(raw)
 
 
-_DAY = {"type": "string", "format": "date"}
+# A day from parse_day's years (20xx or 2100), or empty (no filter: a field left blank).
+_DAY = {
+    "type": "string",
+    "anyOf": [
+        {"format": "date", "pattern": f"^(20[0-9]{{2}}|{LAST_YEAR})-[0-9]{{2}}-[0-9]{{2}}$"},
+        {"maxLength": 0},
+    ],
+}
 # The listing's query string, declared once: parse_listing_query reads these, and the API's
 # OpenAPI document lists them. Unknown slugs are a 404; unreadable dates and pages a 400.
 LISTING_QUERY = (
@@ -142,7 +150,6 @@ def parse_listing_query(args: MultiDict) -> ListingQuery:
 # ---------------------------------------------------------------------------------------------
 # Staff editors: events, sessions (one by one, in rows, or venues × dates), cancel, clone.
 
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_CAPACITY = 100_000
 MAX_CAMPAIGN_SESSIONS = 200
 MAX_ROWS = 60
