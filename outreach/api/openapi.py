@@ -189,6 +189,7 @@ class Operation:
     query: tuple[Parameter, ...] = ()
     body: Body | None = None
     headers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    links: dict[int, dict[str, str]] = field(default_factory=dict)  # {status: {name: operation}}
 
 
 def _errors(*answers: int | tuple[int, Any]) -> dict[int, tuple[str, Any]]:
@@ -258,6 +259,7 @@ OPERATIONS: dict[str, Operation] = {
         },
         body=schemas.REGISTRATION,
         headers={201: {"Location": _l("The registration's address in this API.")}},
+        links={201: {"read": "registration", "cancel": "cancel_registration"}},
     ),
     "api.registration": Operation(
         _l("A registration, to whoever holds its token"),
@@ -321,7 +323,7 @@ def _query_parameter(parameter: Parameter) -> dict[str, Any]:
     }
 
 
-def _answer(status: int, schema: str | None, description: Any, headers: dict) -> dict[str, Any]:
+def _answer(schema: str | None, description: Any, headers: dict, links: dict) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": str(description)}
     if schema is not None:
         answer["content"] = {"application/json": {"schema": _ref(schema)}}
@@ -331,6 +333,14 @@ def _answer(status: int, schema: str | None, description: Any, headers: dict) ->
         answer["headers"] = {
             name: {"description": str(text), "required": True, "schema": _STRING}
             for name, text in headers.items()
+        }
+    if links:  # what a client (or a stateful fuzzer) does next with the token it got
+        answer["links"] = {
+            name: {
+                "operationId": operation,
+                "parameters": {"token": "$response.body#/manage_token"},
+            }
+            for name, operation in links.items()
         }
     return answer
 
@@ -347,7 +357,12 @@ def _operation(endpoint: str, rule: str, method: str) -> dict[str, Any]:
         "summary": str(described.summary),
         "parameters": _path_parameters(rule) + [_query_parameter(p) for p in query],
         "responses": {
-            str(status): _answer(status, schema, text, described.headers.get(status, {}))
+            str(status): _answer(
+                schema,
+                text,
+                described.headers.get(status, {}),
+                described.links.get(status, {}),
+            )
             for status, (schema, text) in sorted(described.answers.items())
         },
     }
