@@ -56,7 +56,7 @@ class Text:
 
     max_length: int
     required: bool = False
-    description: str = ""
+    description: Any = ""  # a lazy string: the document is built in the reader's language
 
     def read(self, value: Any) -> str | None:
         """The text, None when left out, or Invalid."""
@@ -101,7 +101,7 @@ class Whole:
     minimum: int | None = None
     maximum: int | None = None
     required: bool = False
-    description: str = ""
+    description: Any = ""
 
     def read(self, value: Any) -> int | None:
         """The number, None when left out, or Invalid."""
@@ -130,16 +130,17 @@ class Whole:
 
 @dataclass(frozen=True)
 class Agreement:
-    """A box that must be ticked: only JSON true."""
+    """A box that must be ticked: only JSON true. `message` says why when it is not (a lazy
+    string, translated when read)."""
 
-    message: Callable[[], str]
-    description: str = ""
+    message: Any
+    description: Any = ""
     required: bool = True
 
     def read(self, value: Any) -> bool:
         """True, or Invalid with the field's own message."""
         if value is not True:
-            raise Invalid(self.message())
+            raise Invalid(str(self.message))
         return True
 
     def schema(self) -> dict[str, Any]:
@@ -192,4 +193,4 @@ class Parameter:
     name: str
     read: Callable[[str | None], Any]
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
-    description: str = ""
+    description: Any = ""

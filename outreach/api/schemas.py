@@ -50,7 +50,7 @@ REGISTRATION = Body(
             EMAIL_LENGTH, description=_l("An e-mail address for the confirmation and reminders.")
         ),
         "consent": Agreement(
-            lambda: _("Please agree to the privacy notice."),
+            _l("Please agree to the privacy notice."),
             description=_l("Must be true: the resident agrees to the privacy notice."),
         ),
     }

@@ -143,4 +143,6 @@ def cancel_registration(token: str):
 @bp.get("/openapi.json")
 def openapi():
     """The API's OpenAPI 3.1 document, built from the code that validates requests."""
-    return jsonify(document())
+    response = jsonify(document())
+    response.vary.add("Accept-Language")  # its descriptions are in the reader's language
+    return response
