@@ -13,6 +13,7 @@ from outreach.registrations.limits import (
     EMAIL_LENGTH,
     MIN_PARTY_SIZE,
     NAME_LENGTH,
+    PHONE_CODE_LENGTH,
     PHONE_LENGTH,
 )
 from outreach.registrations.services import RegistrationRequest
@@ -69,6 +70,7 @@ def registration_request(body: Any, language: str) -> RegistrationRequest:
     slot = _whole(body, "slot", errors, False)
     community = _text(body, "community", errors, False, COMMUNITY_LENGTH)
     email = _text(body, "email", errors, False, EMAIL_LENGTH)
+    phone_code = _text(body, "phone_code", errors, False, PHONE_CODE_LENGTH)
     if email is not None and "email" not in errors:
         try:
             email = validate_email(email, check_deliverability=False).normalized
@@ -87,4 +89,16 @@ def registration_request(body: Any, language: str) -> RegistrationRequest:
         community_slug=community,
         email=email,
         language=language,
+        phone_code=phone_code,
     )
+
+
+def phone_code_request(body: Any) -> str:
+    """The phone of a request for a verification code, {"phone": …}, or FieldErrors."""
+    if not isinstance(body, dict):
+        raise FieldErrors({"body": _("The body must be a JSON object.")})
+    errors: dict[str, str] = {}
+    phone = _text(body, "phone", errors, True, PHONE_LENGTH)
+    if errors:
+        raise FieldErrors(errors)
+    return phone or ""

@@ -22,3 +22,6 @@ def purge_personal_data_command(dry_run: bool) -> None:
         db.session.commit()  # per batch, so an interrupted run keeps what it did
         total += erased
     click.echo(f"Purged {total} registrations (sessions ended more than {days} days ago).")
+    checks = retention.purge_phone_checks()
+    db.session.commit()
+    click.echo(f"Erased {checks} phone verification records older than a day.")

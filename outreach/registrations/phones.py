@@ -28,3 +28,11 @@ def normalise_mobile(raw: str) -> str | None:
     ):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_mobile(phone: str) -> str:
+    """A mobile number with its middle hidden: 138****1234 (from +8613812341234)."""
+    digits = phone.removeprefix("+86")
+    if len(digits) < 7:
+        return "****"
+    return f"{digits[:3]}****{digits[-4:]}"

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy import String, cast, delete, func, literal, select, update
 
 from outreach.database import db, utcnow
 from outreach.events.models import EventSession
-from outreach.registrations.models import Registration
+from outreach.registrations.models import PhoneCheck, Registration
 from outreach.registrations.signals import personal_data_purged
 
 PURGED_PHONE_PREFIX = "purged:"
+# A number's verification record untouched this long holds nothing of use: its code has
+# expired and its day's count of texts is over.
+PHONE_CHECK_DAYS = 1
 
 
 def _due(retention_days: int, now: datetime | None):
@@ -55,3 +58,15 @@ def purge_batch(retention_days: int, *, now: datetime | None = None, size: int =
     )
     personal_data_purged.send(None, ids=list(ids))
     return len(ids)
+
+
+def purge_phone_checks(now: datetime | None = None) -> int:
+    """Erase the phone verification records untouched for a day (registrations/verification.py):
+    keyed hashes of numbers and codes, and the day's count of texts. Returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=PHONE_CHECK_DAYS)
+    result = db.session.execute(
+        delete(PhoneCheck)
+        .where(PhoneCheck.updated_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

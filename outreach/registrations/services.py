@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -25,7 +26,9 @@ from outreach.errors import NotFoundError, RuleError
 from outreach.events.loading import event_and_places
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.i18n import current_language
+from outreach.localtime import local_date, local_midnight
 from outreach.places.models import Community
+from outreach.registrations import verification
 from outreach.registrations.limits import MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
@@ -82,6 +85,10 @@ class RegistrationRequest:
     # False: refuse, with a message saying so, rather than waitlist a party that does not fit
     # (the resident's form asks first); the API and the desk take the waitlist as it comes.
     accept_waitlist: bool = True
+    # The one-time code texted to the phone, when phones are verified (registrations by
+    # staff need none); `phone_verified`: this browser proved the number a moment ago.
+    phone_code: str | None = None
+    phone_verified: bool = False
 
 
 def new_code() -> str:
@@ -385,7 +392,29 @@ def register(
     # follow the order in which seats are decided, not the order requests arrived in.
     now = now or utcnow()
     check_open(event_session, now)
-    return _add_registration(event_session, request, actor=actor, now=now)
+    return _add_registration(event_session, request, actor=actor, now=now, by_resident=True)
+
+
+def _check_resident(phone: str, request: RegistrationRequest, now: datetime) -> None:
+    """What only residents' own registrations must pass: the code texted to the number (when
+    phones are verified), and the day's cap of registrations per number (cancelled ones
+    count: registering and cancelling would otherwise text any number again and again)."""
+    if verification.enabled() and not request.phone_verified:
+        verification.redeem(phone, request.phone_code, now)
+    cap = current_app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"]
+    made = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.phone == phone,
+            Registration.created_by_id.is_(None),
+            Registration.created_at >= local_midnight(local_date(now)),
+        )
+    )
+    if made >= cap:
+        raise RegistrationError(
+            _("This number has made all the registrations allowed in a day. Please try tomorrow."),
+            "phone",
+            "limited",
+        )
 
 
 def _shared_feed_token(owned_tokens: tuple[str, ...], phone: str) -> str | None:
@@ -656,13 +685,22 @@ def _check_waitlist(
 
 
 def _add_registration(
-    event_session: EventSession, request: RegistrationRequest, *, actor, now: datetime
+    event_session: EventSession,
+    request: RegistrationRequest,
+    *,
+    actor,
+    now: datetime,
+    by_resident: bool = False,
 ) -> Registration:
-    """Apply the rules (input, duplicates, seats, waitlist) and add the registration.
+    """Apply the rules (input, the resident's code and cap, duplicates, seats, waitlist) and
+    add the registration.
 
     The session row must be locked (see `_lock_for_registration`).
     """
     name, phone, slot, community = _validated(event_session, request)
+    if by_resident:
+        # Before duplicates: who has not proved the number learns nothing of its bookings.
+        _check_resident(phone, request, now)
     _check_duplicate(event_session, phone, request.owned_tokens)
     taken, per_slot = _confirmed_seats(event_session.id)
     party = request.party_size
