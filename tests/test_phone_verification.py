@@ -402,6 +402,14 @@ def test_the_form_shows_the_cooldown_beside_the_phone(client, make, gateway):
     assert len(gateway.requests) == 1
 
 
+def test_the_send_code_button_is_rate_limited_per_address(app, client, make, gateway):
+    app.config["PHONE_CODE_ATTEMPTS"] = "1 per minute"
+    event_session = make.event_session(capacity=5)
+    assert send_code(client, event_session).status_code == 200
+    assert send_code(client, event_session, phone="13900139000").status_code == 429
+    assert len(gateway.requests) == 1
+
+
 def test_the_send_code_button_checks_the_number_first(client, make, gateway):
     event_session = make.event_session(capacity=5)
     response = send_code(client, event_session, phone="123")
@@ -426,5 +434,16 @@ def test_the_code_request_needs_the_forms_csrf_token(client, make, gateway):
 def test_the_purge_erases_old_code_records(client, gateway):
     ask_code(client)
     assert db.session.scalar(select(PhoneCheck)) is not None
-    retention.purge_phone_checks(now=utcnow() + timedelta(days=2))
+    assert retention.purge_phone_checks(now=utcnow() + timedelta(hours=23)) == 0
+    assert retention.purge_phone_checks(now=utcnow() + timedelta(days=2)) == 1
+    assert db.session.scalar(select(PhoneCheck)) is None
+
+
+def test_the_purge_command_erases_day_old_code_records(client, gateway, runner):
+    ask_code(client)
+    check = db.session.scalar(select(PhoneCheck))
+    check.updated_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    result = runner.invoke(args=["purge-personal-data"])
+    assert "Erased 1 phone verification records" in result.output
     assert db.session.scalar(select(PhoneCheck)) is None
