@@ -384,6 +384,8 @@ def test_a_verified_browser_registers_again_soon_without_a_new_text(client, make
     first, second = make.event_session(capacity=5), make.event_session(capacity=5)
     send_code(client, first)
     register(client, first, phone_code=texted_code(gateway))
+    page = client.get(f"/events/{second.event_id}").get_data(as_text=True)
+    assert "本设备30分钟内验证过的号码不用再填" in page
     assert register(client, second).status_code == 302
     assert len(registrations()) == 2 and len(gateway.requests) == 1
     # Another number from the same browser still needs its own code.

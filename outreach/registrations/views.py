@@ -121,6 +121,11 @@ def event_page(
         "owned_in_event": _taking_part(event, owned),
         "retention_days": current_app.config["RETENTION_DAYS"],
         "verify_phones": verification.enabled(),
+        # This browser confirmed a number a short while ago (within these minutes; 0: not):
+        # that number needs no new code.
+        "verified_minutes": current_app.config["VERIFIED_MINUTES"]
+        if _verified_marks(now.timestamp())
+        else 0,
         "codes_sent": {bound.session_id.data and int(bound.session_id.data): code_sent}
         if bound is not None and code_sent
         else {},
