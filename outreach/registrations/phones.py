@@ -45,5 +45,5 @@ def mask_digits(typed: str) -> str:
     phone = normalise_mobile(typed)
     if phone is not None:
         return mask_mobile(phone)
-    digits = "".join(character for character in typed if character.isdigit())
+    digits = "".join(str(int(character)) for character in typed if character.isdecimal())
     return "*" * max(0, len(digits) - 4) + digits[-4:]

@@ -226,7 +226,8 @@ def read_query(text: str, *, full_numbers: bool) -> Query:
     if not text:
         return Query("", None)
     code = clean_code(text)
-    digits = "".join(character for character in text if character.isdigit())
+    # Full-width digits (from a Chinese input method) count as the digits they are.
+    digits = "".join(str(int(character)) for character in text if character.isdecimal())
     if _DIGITS_TYPED.fullmatch(text) and len(digits) > LAST_DIGITS:
         if not full_numbers:
             return Query(text, QueryKind.PHONE_REFUSED, code)
