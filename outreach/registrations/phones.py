@@ -31,8 +31,19 @@ def normalise_mobile(raw: str) -> str | None:
 
 
 def mask_mobile(phone: str) -> str:
-    """A mobile number with its middle hidden: 138****1234 (from +8613812341234)."""
+    """A stored number with its middle hidden, as staff who may not see it whole read it:
+    +8613812341234 becomes 138****1234."""
     digits = phone.removeprefix("+86")
     if len(digits) < 7:
         return "****"
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_digits(typed: str) -> str:
+    """Digits someone typed, kept only as the mask shows a number: a whole mobile number as
+    138****1234, any other run of digits as its last four behind stars (*****1234)."""
+    phone = normalise_mobile(typed)
+    if phone is not None:
+        return mask_mobile(phone)
+    digits = "".join(str(int(character)) for character in typed if character.isdecimal())
+    return "*" * max(0, len(digits) - 4) + digits[-4:]
