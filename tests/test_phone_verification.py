@@ -206,10 +206,13 @@ def test_the_setting_overrides_the_default(app, client, make, gateway):
     assert register_api(client, make.event_session(capacity=5)).status_code == 201
 
 
-def test_a_gateway_that_fails_leaves_no_code_and_no_cooldown(client, gateway):
+def test_a_gateway_that_fails_says_when_to_ask_again(client, gateway):
     gateway.answers = [500]
     response = ask_code(client)
     assert response.status_code == 503
+    assert response.json["field"] == "phone" and response.json["retry_after"] == 60
+    assert "60秒后再试" in response.json["message"]
+    age_codes(61)
     assert ask_code(client).status_code == 202
 
 
@@ -410,6 +413,16 @@ def test_the_send_code_button_is_rate_limited_per_address(app, client, make, gat
     assert send_code(client, event_session).status_code == 200
     assert send_code(client, event_session, phone="13900139000").status_code == 429
     assert len(gateway.requests) == 1
+
+
+def test_the_form_says_when_the_gateway_did_not_take_the_code(client, make, gateway):
+    gateway.answers = [503]
+    event_session = make.event_session(capacity=5)
+    response = send_code(client, event_session, name="王秀英")
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "验证码暂时发送不了，请60秒后再试。" in text and 'value="王秀英"' in text
+    assert "验证码已发送至" not in text
 
 
 def test_the_send_code_button_checks_the_number_first(client, make, gateway):

@@ -132,8 +132,9 @@ def create_phone_code():
     if not verification.enabled():
         abort(404)
     phone = phone_code_request(_json_body())
-    sent = verification.send_code(phone)
-    db.session.commit()
+    issued = verification.issue_code(phone)
+    db.session.commit()  # the code and its wait, before the gateway is asked
+    sent = verification.text_code(issued)
     return jsonify(expires_in=sent.expires_in, retry_after=sent.retry_after), 202
 
 

@@ -10,9 +10,11 @@ number and holds an HMAC of the code, both keyed with the secret key. The text i
 out through the sender the messages package lends (`set_sender`): registrations cannot
 import it (imports flow one way).
 
-A wrong guess must count even though the registration it came with is rolled back: callers
-`spend_try` in a transaction of its own (committed) before the registration checks the code
-with `redeem`. Functions here flush, never commit.
+Two steps need a commit between them. Asking: `issue_code` keeps the code and starts the wait
+(committed), then `text_code` sends it, so no row or database lock is held while the gateway
+answers. Registering: a wrong guess must count even though the registration it came with is
+rolled back, so callers `spend_try` in a transaction of its own (committed) before the
+registration checks the code with `redeem`. Functions here flush, never commit.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import hmac
 import math
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
@@ -155,19 +157,24 @@ def count_text(phone: str, now: datetime | None = None) -> None:
 
 @dataclass(frozen=True)
 class CodeSent:
-    """A code on its way: to whom (masked), valid for how long, and when another may be asked."""
+    """A code on its way: to whom, its text, valid for how long, and when another may be asked."""
 
-    masked_phone: str
+    phone: str = field(repr=False)
+    text: str = field(repr=False)
+    key: str
     expires_in: int
     retry_after: int
 
+    @property
+    def masked_phone(self) -> str:
+        """The number as the page may show it: 138****8000."""
+        return mask_mobile(self.phone)
 
-def send_code(raw_phone: str | None, *, now: datetime | None = None) -> CodeSent:
-    """Text a new code to the number at once; the one before it stops working.
 
-    Refused while the number's cooldown runs, once its texts for the day are used up, and
-    when the gateway does not take the text (then no code is kept and no wait starts).
-    """
+def issue_code(raw_phone: str | None, *, now: datetime | None = None) -> CodeSent:
+    """Keep a new code for the number (the one before it stops working) and start its wait;
+    commit, then `text_code` it. Refused while the number's wait runs and once its texts for
+    the day are used up."""
     phone = normalise_mobile(raw_phone or "")
     if phone is None:
         raise VerificationError(_("Please enter a valid mainland China mobile number."), "phone")
@@ -207,16 +214,29 @@ def send_code(raw_phone: str | None, *, now: datetime | None = None) -> CodeSent
         code=code,
         minutes=CODE_MINUTES,
     )
+    key = f"outreach-code-{row.id}-{int(now.timestamp())}"
+    return CodeSent(phone, text, key, CODE_MINUTES * 60, cooldown)
+
+
+def text_code(issued: CodeSent) -> CodeSent:
+    """Text an issued code at once, after its row is committed: no lock is held while the
+    gateway answers. When the gateway does not take it, the resident asks again after the
+    wait (the code kept meanwhile was never seen by anyone)."""
     sender = current_app.extensions.get(SENDER, _no_sender)
-    problem = sender(phone, text, f"outreach-code-{row.id}-{int(now.timestamp())}")
+    problem = sender(issued.phone, issued.text, issued.key)
     if problem is not None:
         current_app.logger.warning("verification code not sent: %s", problem)
         raise VerificationError(
-            _("The code could not be sent just now. Please try again in a minute."),
+            ngettext(
+                "The code could not be sent just now. Please try again in %(num)d second.",
+                "The code could not be sent just now. Please try again in %(num)d seconds.",
+                issued.retry_after,
+            ),
             "phone",
             "unavailable",
+            retry_after=issued.retry_after,
         )
-    return CodeSent(mask_mobile(phone), CODE_MINUTES * 60, cooldown)
+    return issued
 
 
 def spend_try(raw_phone: str | None, code: str | None) -> None:

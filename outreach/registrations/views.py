@@ -247,7 +247,9 @@ def send_code(session_id: int):
         abort(404)
     event, event_session = event_services.public_event_of_session(session_id)
     form = _form_for(event_session, _community_choices(*event.sessions), request.form)
-    outcome = attempt(form, lambda: verification.send_code(form.phone.data))
+    outcome = issued = attempt(form, lambda: verification.issue_code(form.phone.data))
+    if issued:  # committed: the code and its wait, before the gateway is asked
+        outcome = attempt(form, lambda: verification.text_code(issued.value), commit=False)
     if not outcome:
         event, _session = event_services.public_event_of_session(session_id)
         return render_event(event, status=422, bound=form)
