@@ -26,10 +26,10 @@ from outreach.events.views import render_event
 from outreach.extensions import limiter, registration_limit
 from outreach.i18n import current_language
 from outreach.places import services as places
+from outreach.qr import qr_svg
 from outreach.registrations import services
 from outreach.registrations.forms import ConfirmForm, PartySizeForm, RegistrationForm
 from outreach.registrations.models import RegistrationStatus
-from outreach.registrations.qr import qr_svg
 from outreach.registrations.roster import mask_email
 
 bp = Blueprint("registrations", __name__)
