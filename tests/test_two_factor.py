@@ -107,6 +107,36 @@ def test_the_second_step_without_the_first_goes_back_to_the_password(client, mak
     assert refused.status_code == 302 and not _signed_in(client)
 
 
+def test_keep_me_signed_in_waits_for_the_second_step(client, make):
+    admin = make.staff(is_admin=True)
+    first = _password_step(client, admin, make.PASSWORD, remember="y")
+    assert not any(c.startswith("remember_token=") for c in first.headers.getlist("Set-Cookie"))
+    second = post_form(client, CODE_STEP, {"code": totp_code(admin)})
+    assert any(c.startswith("remember_token=") for c in second.headers.getlist("Set-Cookie"))
+
+
+def test_the_password_step_is_forgotten_after_ten_minutes(client, make):
+    admin = make.staff(is_admin=True)
+    _password_step(client, admin, make.PASSWORD)
+    with client.session_transaction() as session:
+        held = dict(session["two_factor_pending"])
+        held["since"] -= 601
+        session["two_factor_pending"] = held
+    response = post_form(client, CODE_STEP, {"code": totp_code(admin)})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login")
+    assert not _signed_in(client)
+
+
+def test_the_password_step_is_void_once_the_sessions_end(client, make):
+    admin = make.staff(is_admin=True)
+    _password_step(client, admin, make.PASSWORD)
+    admin.session_version += 1  # signed out everywhere, or a new password, meanwhile
+    db.session.flush()
+    post_form(client, CODE_STEP, {"code": totp_code(admin)})
+    assert not _signed_in(client)
+
+
 def test_a_wrong_code_is_refused_and_audited(client, make):
     admin = make.staff(is_admin=True)
     _password_step(client, admin, make.PASSWORD)
@@ -339,6 +369,15 @@ def test_an_administrator_resets_a_users_two_factor(app, client, make, login_as)
         select(AuditEntry).where(AuditEntry.action == "two_factor_reset")
     ).one()
     assert (entry.actor_id, entry.target_id) == (admin.id, user.id)
+
+
+def test_administrators_reset_others_but_not_themselves(client, make, login_as):
+    admin = make.staff(is_admin=True)
+    login_as(admin)
+    post_form(client, f"/staff/users/{admin.id}/two-factor/reset")
+    db.session.refresh(admin)
+    assert admin.has_two_factor
+    assert "two_factor_reset" not in _actions(admin)
 
 
 # The command line
