@@ -420,3 +420,13 @@ def test_create_staff_refuses_a_weak_or_malformed_secret(runner, secret):
     assert result.exit_code != 0
     assert "secret" in result.output.lower()
     assert db.session.scalar(select(StaffUser).where(StaffUser.username == "ops")) is None
+
+
+def test_the_audit_trail_names_sign_ins_and_their_second_step(client, make):
+    admin = make.staff(is_admin=True)
+    client.set_cookie("lang", "en")
+    _password_step(client, admin, "wrong password")
+    sign_in_through_form(client, admin)
+    page = client.get("/staff/audit").get_data(as_text=True)
+    for shown in ("Sign-in failed", "Signed in", "Second step", "Code from the app"):
+        assert shown in page, shown

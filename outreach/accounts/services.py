@@ -100,7 +100,7 @@ def signed_in(user: StaffUser, *, second_step: str | None = None) -> None:
     """Record a completed sign-in: the time on the account, and an entry in the trail saying
     which second step (a code, a recovery code, or none) was used."""
     user.last_login_at = utcnow()
-    changed = {"second_step": {"before": None, "after": second_step}} if second_step else {}
+    changed = {"second_step": {"before": None, "after": str(second_step)}} if second_step else {}
     audit.record(user, "sign_in", user, organisation_id=None, label=user.username, changed=changed)
 
 

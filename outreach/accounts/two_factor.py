@@ -22,12 +22,22 @@ import time
 import pyotp
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
 from outreach.accounts import audit
 from outreach.accounts.models import Organisation, RecoveryCode, StaffUser
 from outreach.accounts.services import AccountError, end_sessions
 from outreach.database import db, utcnow
+from outreach.enums import LabelledEnum
+
+
+class SecondStep(LabelledEnum):
+    """What an account gave after its password to finish signing in (named in the trail)."""
+
+    CODE = "code", _l("Code from the app")
+    RECOVERY_CODE = "recovery_code", _l("Recovery code")
+
 
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "ACEFHJKMNPRTWXY3479"  # no look-alike characters (as confirmation codes)
@@ -196,13 +206,13 @@ def _use_recovery_code(user: StaffUser, code: str) -> bool:
     return True
 
 
-def check(user: StaffUser, code: str) -> str | None:
-    """Accept a code from the app ("code") or a recovery code ("recovery_code") once, or
-    None. Both are spent by accepting them; a recovery code's use is audited."""
+def check(user: StaffUser, code: str) -> SecondStep | None:
+    """Accept a code from the app or a recovery code once, or None. Both are spent by
+    accepting them; a recovery code's use is audited."""
     if _check_app_code(user, code):
-        return "code"
+        return SecondStep.CODE
     if _digits(code) is None and _use_recovery_code(user, code):
-        return "recovery_code"
+        return SecondStep.RECOVERY_CODE
     return None
 
 

@@ -216,7 +216,7 @@ def second_step():
             services.signed_in(user, second_step=used)
             db.session.commit()
             _sign_in_here(user, remember=held.remember)
-            if used == "recovery_code":
+            if used == two_factor.SecondStep.RECOVERY_CODE:
                 flash(_("You used a recovery code. It will not work again."), "info")
             return redirect(held.target)
         two_factor.second_step_failed(user)
@@ -243,7 +243,7 @@ def enrol_step():
 
     def enrol_and_sign_in() -> list[str]:
         codes = two_factor.enrol(user, secret, form.code.data, actor=user)
-        services.signed_in(user, second_step="code")
+        services.signed_in(user, second_step=two_factor.SecondStep.CODE)
         return codes
 
     outcome = submit(form, enrol_and_sign_in)
