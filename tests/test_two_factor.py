@@ -430,3 +430,14 @@ def test_the_audit_trail_names_sign_ins_and_their_second_step(client, make):
     page = client.get("/staff/audit").get_data(as_text=True)
     for shown in ("Sign-in failed", "Signed in", "Second step", "Code from the app"):
         assert shown in page, shown
+
+
+def test_the_accounts_list_says_who_signs_in_with_two_factor(client, make, login_as):
+    admin = make.staff("root", is_admin=True)
+    make.staff("plain.organiser", organisation=make.organisation())
+    client.set_cookie("lang", "en")
+    login_as(admin)
+    rows = client.get("/staff/users").get_data(as_text=True).split("<tr>")[1:]
+    [root] = [row for row in rows if ">root<" in row]
+    [plain] = [row for row in rows if ">plain.organiser<" in row]
+    assert "Two-factor sign-in" in root and "Two-factor sign-in" not in plain
