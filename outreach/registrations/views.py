@@ -34,11 +34,11 @@ from outreach.extensions import (
 )
 from outreach.i18n import current_language
 from outreach.places import services as places
+from outreach.qr import qr_svg
 from outreach.registrations import services, verification
 from outreach.registrations.forms import ConfirmForm, PartySizeForm, RegistrationForm
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.phones import normalise_mobile
-from outreach.registrations.qr import qr_svg
 from outreach.registrations.roster import mask_email
 
 bp = Blueprint("registrations", __name__)
