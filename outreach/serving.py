@@ -3,6 +3,7 @@ limits for all workers. `outreach/gunicorn_conf.py` wires these into gunicorn.""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ MEMORY_STORAGE = "memory://"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 STORAGE_VARIABLE = "OUTREACH_RATELIMIT_STORAGE_URL"
 REDACTED = "<token>"
+APP_LOGGER = "outreach"  # Flask's app.logger: the package's name
 
 # The path segment after these prefixes is a secret (the routes of registrations, feeds and
 # the API that take a token). Not anchored at the start: the site may live under a path, and
@@ -28,13 +30,38 @@ def redact(text: str) -> str:
     return _TOKEN_IN_PATH.sub(lambda found: found[1] + REDACTED, text)
 
 
+def _redacted(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) else value
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts a log record's message and arguments ("Error handling request /r/…", Flask's
+    "Exception on /r/… [POST]")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record; never drop it."""
+        record.msg = _redacted(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(map(_redacted, record.args))
+        return True
+
+
 class RedactingLogger(Logger):
-    """gunicorn's logger, its access lines without tokens whatever the format asks for."""
+    """gunicorn's logger: access lines without tokens whatever the format asks for, and the
+    error log (gunicorn's messages and the application's) redacted as well."""
+
+    def setup(self, cfg) -> None:
+        """gunicorn's set-up, then the filter on its error log and on the app's logger (the
+        workers, forked later, inherit both)."""
+        super().setup(cfg)
+        for logger in (self.error_log, logging.getLogger(APP_LOGGER)):
+            if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+                logger.addFilter(RedactingFilter())
 
     def atoms(self, resp, req, environ, request_time) -> dict[str, Any]:
         """The values an access line may use, each address redacted."""
         atoms = super().atoms(resp, req, environ, request_time)
-        return {k: redact(v) if isinstance(v, str) else v for k, v in atoms.items()}
+        return {k: _redacted(v) for k, v in atoms.items()}
 
 
 def read_settings() -> Any:

@@ -8,6 +8,8 @@ process id; the rate-limit counts go to the local Redis under a key prefix of th
 from __future__ import annotations
 
 import http.cookiejar
+import io
+import logging
 import re
 import secrets
 import time
@@ -21,6 +23,7 @@ from types import SimpleNamespace
 
 import pytest
 import redis
+from gunicorn.config import Config
 
 from outreach import create_app, serving
 from outreach.database import db
@@ -212,3 +215,20 @@ def test_a_redirect_to_a_manage_page_is_logged_without_its_token():
     assert atoms["{location}o"] == "/r/<token>?new=1#outcome"
     assert atoms["f"] == "https://events.example.cn/r/<token>"
     assert TOKEN not in repr(atoms)
+
+
+def test_error_messages_of_gunicorn_and_the_app_are_redacted_too(caplog):
+    """gunicorn logs "Error handling request <uri>"; Flask logs "Exception on <path> [POST]"."""
+    logger = serving.RedactingLogger(Config())
+    written = io.StringIO()
+    logger.error_log.addHandler(logging.StreamHandler(written))
+    app_logger = logging.getLogger(serving.APP_LOGGER)
+    try:
+        logger.error("Error handling request %s", f"/r/{TOKEN}/cancel")
+        app_logger.error(f"Exception on /feeds/me/{TOKEN}.ics [GET]")
+    finally:
+        for kept in [f for f in app_logger.filters if isinstance(f, serving.RedactingFilter)]:
+            app_logger.removeFilter(kept)
+    assert "Error handling request /r/<token>/cancel" in written.getvalue()
+    assert "Exception on /feeds/me/<token>.ics [GET]" in caplog.text
+    assert TOKEN not in written.getvalue() + caplog.text
