@@ -131,7 +131,8 @@ def _owned() -> tuple[services.Owned, ...]:
 
 def _remember(registration) -> None:
     """Keep the newest registrations, so later ones share their calendar."""
-    owned = [services.Owned.of(registration), *_owned()][: services.MAX_OWNED]
+    newest = services.Owned.of(registration)
+    owned = [newest, *(mine for mine in _owned() if mine != newest)][: services.MAX_OWNED]
     session[OWNED] = [mine.kept() for mine in owned]
     session.permanent = True
 
