@@ -105,8 +105,12 @@ def test_with_redis_answering_two_workers_share_the_sign_in_limit(site):
 
 @pytest.mark.commits
 def test_two_workers_counting_alone_are_refused_in_production(site):
-    with pytest.raises(ServerError) as refused:
-        serve(site, workers=2, OUTREACH_REDIS_URL=NOBODY_LISTENS).start()
+    server = serve(site, workers=2, OUTREACH_REDIS_URL=NOBODY_LISTENS)
+    try:
+        with pytest.raises(ServerError) as refused:
+            server.start()
+    finally:
+        server.stop()  # had it started, by its process group
     message = str(refused.value)
     assert "gunicorn exited with 1" in message
     assert "OUTREACH_RATELIMIT_STORAGE_URL=redis://" in message and "WORKERS=1" in message
