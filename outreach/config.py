@@ -163,6 +163,14 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
 }
 
 
+def instance_path() -> str:
+    """The folder of instance/config.py, the generated secret key and the default SQLite file:
+    `instance/` beside the package, unless OUTREACH_INSTANCE_PATH moves it (tests point it at
+    a temporary directory)."""
+    default = Path(__file__).resolve().parent.parent / "instance"
+    return os.environ.get("OUTREACH_INSTANCE_PATH") or str(default)
+
+
 def normalise_database_url(url: str) -> str:
     """Let a plain `postgresql://` URL select psycopg 3, the driver we ship."""
     for prefix in ("postgresql://", "postgres://"):

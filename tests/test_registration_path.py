@@ -4,6 +4,8 @@ small for the party, the same phone twice)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from zoneinfo import ZoneInfo
 
@@ -12,7 +14,7 @@ import pytest
 from outreach.database import db
 from outreach.messages.models import Message, MessageChannel, MessageKind
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.web import register, registration_form, slot_choices, slot_legends
+from tests.web import post_form, register, registration_form, slot_choices, slot_legends
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -476,3 +478,64 @@ def test_the_booking_page_leads_with_the_slots_own_times(client, screening, make
     plain = make.registration(make.event_session())
     text = client.get(f"/r/{plain.manage_token}").get_data(as_text=True)
     assert 'class="slot-window"' not in text and "本场次" not in text
+
+
+def kept_in_session_cookie(app, client) -> str:
+    """What the browser's signed session cookie holds, decoded as the server reads it."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    data = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    return json.dumps(data)
+
+
+def test_the_session_cookie_keeps_hashes_of_manage_tokens_never_the_tokens(client, app, make):
+    """A copied or logged cookie must not hand out manage links: the browser keeps the SHA-256
+    of a registration's token, and the event page and "mine" still find the booking."""
+    event_session = make.event_session(capacity=20)
+    register(client, event_session)
+    [registration] = registrations()
+    kept = kept_in_session_cookie(app, client)
+    assert registration.manage_token not in kept and registration.feed_token not in kept
+    assert hashlib.sha256(registration.manage_token.encode()).hexdigest() in kept
+    card = card_of(
+        client.get(f"/events/{event_session.event_id}").get_data(as_text=True), event_session
+    )
+    assert "您已报名" in card
+    mine = client.get(f"/sessions/{event_session.id}/mine")
+    assert mine.headers["Location"] == f"/r/{registration.manage_token}#outcome"
+    # The same form again is led back to the booking, not refused.
+    again = register(client, event_session)
+    assert again.headers["Location"] == f"/r/{registration.manage_token}?again=1#outcome"
+
+    earlier = make.registration(make.event_session(capacity=5), phone="13800138000")
+    other = app.test_client()
+    post_form(other, f"/r/{earlier.manage_token}/remember")
+    kept = kept_in_session_cookie(app, other)
+    assert earlier.manage_token not in kept and earlier.feed_token not in kept
+    page = other.get(f"/r/{earlier.manage_token}").get_data(as_text=True)
+    assert "本设备已记住您的报名。" in page
+    card = card_of(
+        other.get(f"/events/{earlier.event_session.event_id}").get_data(as_text=True),
+        earlier.event_session,
+    )
+    assert "您已报名" in card
+    later_session = make.event_session(capacity=5)
+    register(other, later_session)
+    later = db.session.scalar(
+        db.select(Registration).where(Registration.session_id == later_session.id)
+    )
+    assert later.feed_token == earlier.feed_token
+
+
+def test_a_kept_hash_with_the_wrong_registration_id_owns_nothing(client, app, make):
+    event_session = make.event_session(capacity=20)
+    register(client, event_session)
+    [registration] = registrations()
+    other = make.registration(event_session, phone="13911112222")
+    with client.session_transaction() as session:
+        session["registrations"] = [
+            f"{other.id}:{hashlib.sha256(registration.manage_token.encode()).hexdigest()}"
+        ]
+    card = card_of(
+        client.get(f"/events/{event_session.event_id}").get_data(as_text=True), event_session
+    )
+    assert "您已报名" not in card

@@ -97,7 +97,7 @@ def event_page(
     a session full without a waitlist shows no form. Registrations made in this browser are
     pointed at on their session."""
     seats = services.Seats.of(event.sessions)
-    owned = services.owned_registrations(_owned_tokens(), event.sessions)
+    owned = services.owned_registrations(_owned(), event.sessions)
     rooms = {s.id: services.room_of(s, seats) for s in event.sessions}
     choices = _community_choices(*event.sessions)
     forms, open_sessions, full = {}, set(), set()
@@ -144,15 +144,20 @@ def _taking_part(event: Event, owned: dict):
 OWNED = "registrations"
 
 
-def _owned_tokens() -> tuple[str, ...]:
-    """Manage tokens of registrations made in this browser (kept in the signed session)."""
-    kept = session.get(OWNED, [])
-    return tuple(t for t in kept if isinstance(t, str))
+def _owned() -> tuple[services.Owned, ...]:
+    """Registrations made or remembered in this browser (kept in the signed session as ids
+    and token hashes, never tokens)."""
+    kept = session.get(OWNED)
+    if not isinstance(kept, list):
+        return ()
+    return tuple(mine for mine in map(services.Owned.parse, kept) if mine is not None)
 
 
-def _remember(token: str) -> None:
-    """Keep the newest registrations' manage tokens, so later ones share their calendar."""
-    session[OWNED] = [token, *_owned_tokens()][: services.MAX_OWNED_TOKENS]
+def _remember(registration) -> None:
+    """Keep the newest registrations, so later ones share their calendar."""
+    newest = services.Owned.of(registration)
+    owned = [newest, *(mine for mine in _owned() if mine != newest)][: services.MAX_OWNED]
+    session[OWNED] = [mine.kept() for mine in owned]
     session.permanent = True
 
 
@@ -208,18 +213,17 @@ def register(session_id: int):
     def register_them():
         wanted = replace(
             form.to_request(current_language()),
-            owned_tokens=_owned_tokens(),
+            owned=_owned(),
             phone_verified=verified,
         )
         return services.register(session_id, wanted)
 
     outcome = submit(form, register_them)
     if outcome:
-        token = outcome.value.manage_token
-        _remember(token)
+        _remember(outcome.value)
         if needs_code:
             _remember_verified(form.phone.data)
-        return _to_registration(token, new=1)
+        return _to_registration(outcome.value.manage_token, new=1)
     if isinstance(outcome.error, services.AlreadyRegistered):
         # The same browser again (Back, then submit): lead it to what it made.
         return _to_registration(outcome.error.manage_token, again=1)
@@ -272,7 +276,7 @@ def mine(session_id: int):
     """This browser's registration for a session (or, when the event takes one per phone, for
     the event); without one, back to the session on the event page."""
     event, _session = event_services.public_event_of_session(session_id)
-    owned = services.owned_registrations(_owned_tokens(), event.sessions)
+    owned = services.owned_registrations(_owned(), event.sessions)
     registration = owned.get(session_id) or _taking_part(event, owned)
     if registration is None:
         return redirect(url_for("events.event", event_id=event.id) + f"#session-{session_id}")
@@ -314,7 +318,7 @@ def manage(token: str):
     # would otherwise tie the registrations made here to their calendar feed. Registering here,
     # or the page's "remember on this device" button, does.
     context = _manage_context(registration)
-    context["remembered"] = token in _owned_tokens()
+    context["remembered"] = services.is_owned(registration, _owned())
     # Not cached, not indexed, no Referer: outreach/headers.py, for every /r/ address.
     return render_template("registrations/manage.html", **context)
 
@@ -323,9 +327,9 @@ def manage(token: str):
 def remember(token: str):
     """This browser keeps the booking (the event page marks it, and registrations made here
     with the same phone join its calendar feed): only when the resident asks."""
-    services.by_token(token)
+    registration = services.by_token(token)
     if ConfirmForm().validate_on_submit():
-        _remember(token)
+        _remember(registration)
         flash(_("This device now remembers your registration."), "success")
     return _to_registration(token)
 
