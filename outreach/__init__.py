@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +58,7 @@ FEATURES = (
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, the feature packages, error pages."""
-    app = Flask(
-        __name__,
-        # OUTREACH_INSTANCE_PATH moves the folder of instance/config.py, the generated secret
-        # key and the default SQLite file (tests point it at a temporary directory).
-        instance_path=os.environ.get("OUTREACH_INSTANCE_PATH") or str(PROJECT_DIR / "instance"),
-    )
+    app = Flask(__name__, instance_path=config.instance_path())
     app.url_map.converters["id"] = IdConverter
     config.load(app, overrides)
     _init_extensions(app)

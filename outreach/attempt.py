@@ -121,9 +121,17 @@ def attempt_command(action: Callable[[], T]) -> T:
 def json_answer(error: RuleError):
     """The JSON API's answer to a rule error: the request's change rolled back, then
     `{"error": kind, "message", "field", "fields"}` with the kind's status (invalid 422;
-    full, duplicate, closed 409). `fields` (each field's message) only when a field is named."""
+    full, duplicate, closed 409; limited 429). `fields` (each field's message) only when a
+    field is named; `retry_after` (seconds, also as the Retry-After header, which a rate limit
+    on the route may lengthen) when the error says when to try again."""
     db.session.rollback()
     body: dict[str, Any] = {"error": error.kind, "message": str(error), "field": error.field}
     if error.fields:
         body["fields"] = error.fields
-    return jsonify(body), error.status
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        body["retry_after"] = retry_after
+    response = jsonify(body)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response, error.status

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STRATEGY": "moving-window",
     "LOGIN_ATTEMPTS": "10 per 15 minutes",
     "REGISTRATION_ATTEMPTS": "30 per minute",
+    # Searches of session rosters per staff account (each is also audited).
+    "ROSTER_SEARCHES": "60 per minute",
     "RETENTION_DAYS": 90,
     # How many reverse proxies stand in front of the app (their X-Forwarded-* headers are
     # trusted, so rate limits see each client's own address). 0: none.
@@ -80,6 +82,22 @@ DEFAULTS: dict[str, Any] = {
     # Text messages: a JSON POST {"phone", "text"} to an SMS gateway; off while None.
     "SMS_WEBHOOK_URL": None,
     "SMS_WEBHOOK_TIMEOUT": 10,
+    # Phone verification: a resident's registration needs a one-time code texted to the
+    # number (registrations/verification.py). None: on exactly when SMS_WEBHOOK_URL is set.
+    "VERIFY_PHONES": None,
+    # Seconds before another code may be texted to the same number.
+    "PHONE_CODE_COOLDOWN": 60,
+    # Minutes a browser that proved a number may register it again without a new code.
+    "VERIFIED_MINUTES": 30,
+    # Caps per number and local calendar day: texts of every kind (codes included), and
+    # registrations residents make (cancelled ones count; staff's do not).
+    "TEXTS_PER_NUMBER_PER_DAY": 10,
+    "REGISTRATIONS_PER_NUMBER_PER_DAY": 5,
+    # Rate limits (Flask-Limiter): code requests per client address and per number, and
+    # cancellations by residents (the API's DELETE and the manage page) per client address.
+    "PHONE_CODE_ATTEMPTS": "10 per 10 minutes",
+    "PHONE_CODE_ATTEMPTS_PER_NUMBER": "3 per 10 minutes",
+    "CANCEL_ATTEMPTS": "10 per hour",
     # `flask deliver`: attempts before a message is given up as failed, the first retry's
     # delay (doubled each time, at most an hour), and the pause between rounds.
     "DELIVERY_MAX_ATTEMPTS": 8,
@@ -114,6 +132,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
+    "ROSTER_SEARCHES": ("ROSTER_SEARCHES", str),
     "RETENTION_DAYS": ("RETENTION_DAYS", int),
     "STAFF_IDLE_MINUTES": ("STAFF_IDLE_MINUTES", int),
     "PROXY_FIX": ("PROXY_FIX", int),
@@ -134,11 +153,22 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_USE_TLS": ("MAIL_USE_TLS", _flag),
     "MAIL_SENDER": ("MAIL_SENDER", str),
     "SMS_WEBHOOK_URL": ("SMS_WEBHOOK_URL", str),
+    "VERIFY_PHONES": ("VERIFY_PHONES", _flag),
+    "TEXTS_PER_NUMBER_PER_DAY": ("TEXTS_PER_NUMBER_PER_DAY", int),
+    "REGISTRATIONS_PER_NUMBER_PER_DAY": ("REGISTRATIONS_PER_NUMBER_PER_DAY", int),
     "DELIVERY_MAX_ATTEMPTS": ("DELIVERY_MAX_ATTEMPTS", int),
     "BENCH_ROUTES": ("BENCH_ROUTES", _flag),
     "IMPORT_MAX_SESSIONS": ("IMPORT_MAX_SESSIONS", int),
     "IMPORT_SECONDS": ("IMPORT_SECONDS", float),
 }
+
+
+def instance_path() -> str:
+    """The folder of instance/config.py, the generated secret key and the default SQLite file:
+    `instance/` beside the package, unless OUTREACH_INSTANCE_PATH moves it (tests point it at
+    a temporary directory)."""
+    default = Path(__file__).resolve().parent.parent / "instance"
+    return os.environ.get("OUTREACH_INSTANCE_PATH") or str(default)
 
 
 def normalise_database_url(url: str) -> str:

@@ -13,6 +13,8 @@ from werkzeug.exceptions import (
     InternalServerError,
     NotFound,
     SecurityError,
+    ServiceUnavailable,
+    TooManyRequests,
     UnprocessableEntity,
 )
 
@@ -78,8 +80,17 @@ KIND_STATUS = {
     "waitlisted": 409,  # a waitlisted registration holds no place: it cannot be checked in
     "unknown": 404,  # a typed code that names nothing here (the check-in desk)
     "bad_request": 400,  # a URL parameter that cannot be read (InvalidInput)
+    "limited": 429,  # a cap or a wait (texts or registrations per number, a code's cooldown)
+    "unavailable": 503,  # a service the change needs did not answer (the SMS gateway)
 }
-_HTTP_ERRORS = {400: BadRequest, 404: NotFound, 409: Conflict, 422: UnprocessableEntity}
+_HTTP_ERRORS = {
+    400: BadRequest,
+    404: NotFound,
+    409: Conflict,
+    422: UnprocessableEntity,
+    429: TooManyRequests,
+    503: ServiceUnavailable,
+}
 
 
 class RuleError(ValueError):

@@ -25,7 +25,7 @@ from outreach.messages.models import (
     NoticeSegment,
 )
 from outreach.places.models import Community, Township, TownshipKind, Venue
-from outreach.registrations.models import Registration, RegistrationStatus, Slot
+from outreach.registrations.models import PhoneCheck, Registration, RegistrationStatus, Slot
 
 __all__ = [
     "Message",
@@ -34,6 +34,7 @@ __all__ = [
     "MessageStatus",
     "Notice",
     "NoticeSegment",
+    "PhoneCheck",
     "Registration",
     "RegistrationStatus",
     "Slot",

@@ -34,6 +34,7 @@ from outreach.config import normalise_database_url
 from outreach.database import db
 from outreach.extensions import limiter
 from tests import factories, web
+from tests.messages_support import WebhookServer
 
 POSTGRES_URL = os.environ.get("OUTREACH_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -405,3 +406,13 @@ def count_queries(app):
 def login_as(client):
     """Sign the test client in as the given account (its session written directly)."""
     return lambda user: web.login(client, user)
+
+
+@pytest.fixture
+def gateway(app):
+    """A running stand-in SMS gateway the application posts text messages to (with one
+    configured, phone codes are on by default: see test_phone_verification.py)."""
+    server = WebhookServer().start()
+    app.config["SMS_WEBHOOK_URL"] = server.url
+    yield server
+    server.stop()

@@ -76,6 +76,8 @@ class ServerProcess:
         workers: int = 2,
         threads: int = 1,
         env: dict[str, str] | None = None,
+        config: Path | None = None,
+        access_log_format: str = ACCESS_LOG_FORMAT,
         start_timeout: float = 90,  # a busy two-core machine needs far more than the usual 5 s
     ) -> None:
         self.database_url = database_url
@@ -83,6 +85,10 @@ class ServerProcess:
         self.workers = workers
         self.threads = threads
         self.extra_env = env or {}
+        # A gunicorn configuration file of the test's own (it must define post_worker_init
+        # as this file does, e.g. by importing it).
+        self.config = config or Path(__file__).resolve()
+        self.access_log_format = access_log_format
         self.start_timeout = start_timeout
         self.ready_dir = self.instance_path / "ready-workers"
         self.log_path = self.instance_path / "gunicorn.log"
@@ -122,7 +128,7 @@ class ServerProcess:
             "-m",
             "gunicorn",
             "--config",
-            str(Path(__file__).resolve()),
+            str(self.config),
             "--bind",
             f"fd://{listener_fd}",
             "--workers",
@@ -135,7 +141,7 @@ class ServerProcess:
             "--access-logfile",
             "-",
             "--access-logformat",
-            ACCESS_LOG_FORMAT,
+            self.access_log_format,
             "app:app",
         ]
 

@@ -27,7 +27,7 @@ from tests.conftest import (
     FreshRequestClient,
     _scratch_postgres_database,
 )
-from tests.web import sign_in_through_form
+from tests.web import post_form, sign_in_through_form
 
 # Without PostgreSQL this module collects nothing (as tests/test_concurrency.py).
 __test__ = bool(POSTGRES_ONLY)
@@ -289,15 +289,26 @@ def test_generated_registrations_open_their_manage_page_and_personal_feed(client
 
 def test_staff_sign_in_with_the_reported_password_and_see_a_roster(client, loaded, generated_url):
     report, _ = loaded
-    sign_in_through_form(
-        client, SimpleNamespace(username=report.admin_username), report.staff_password
-    )
-    (busiest,) = _rows(
+    ((busiest, organisation_id),) = _rows(
         generated_url,
-        "SELECT session_id FROM registration GROUP BY session_id ORDER BY count(*) DESC LIMIT 1",
+        "SELECT s.id, e.organisation_id FROM registration r JOIN event_session s"
+        " ON s.id = r.session_id JOIN event e ON e.id = s.event_id"
+        " GROUP BY s.id, e.organisation_id ORDER BY count(*) DESC LIMIT 1",
     )
-    assert client.get(f"/staff/sessions/{busiest[0]}/roster").status_code == 200
+    manager = SimpleNamespace(username=f"org{organisation_id}-manager")
+    sign_in_through_form(client, manager, report.staff_password)
+    assert client.get(f"/staff/sessions/{busiest}/roster").status_code == 200
     assert client.get("/staff/").status_code == 200
+
+
+def test_the_administrator_sets_up_two_factor_sign_in_first(client, loaded):
+    report, _ = loaded
+    response = post_form(
+        client,
+        "/staff/login",
+        {"username": report.admin_username, "password": report.staff_password},
+    )
+    assert response.headers["Location"] == "/staff/login/enrol"
 
 
 def test_confirmed_seats_never_exceed_capacity_of_session_or_slot(generated_url, loaded):

@@ -209,7 +209,7 @@ def test_the_purge_erases_addresses_and_bodies_of_messages(app, make, runner):
     session_row.starts_at = utcnow() - timedelta(days=200)
     session_row.ends_at = session_row.starts_at + timedelta(hours=2)
     db.session.commit()
-    result = runner.invoke(args=["purge-personal-data"])
+    result = runner.invoke(args=["purge-personal-data", "--no-vacuum"])  # in a transaction
     assert "Purged 1" in result.output
     messages = outbox()
     assert len(messages) == 2

@@ -6,21 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pytest
-
 from outreach.database import utcnow
 from outreach.messages import delivery
 from outreach.messages.models import MessageChannel, MessageStatus
-from tests.messages_support import SmtpServer, WebhookServer, free_port, outbox
-
-
-@pytest.fixture
-def gateway(app):
-    """A running webhook the application posts text messages to."""
-    server = WebhookServer().start()
-    app.config["SMS_WEBHOOK_URL"] = server.url
-    yield server
-    server.stop()
+from tests.messages_support import SmtpServer, free_port, outbox
 
 
 def test_a_resident_without_email_gets_a_text_through_the_webhook(app, make, gateway):

@@ -72,8 +72,28 @@ MATRIX = [
     # Signing in and out, the dashboard
     Row("GET", "/staff/login", (OK, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
     Row("POST", "/staff/logout", (LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
+    # The second step of signing in opens only after the password step, whoever asks.
+    Row("GET", "/staff/login/code", (LOGIN,) * len(WHO)),
+    Row("POST", "/staff/login/code", (LOGIN,) * len(WHO), {"code": "000000"}),
+    Row("GET", "/staff/login/enrol", (LOGIN,) * len(WHO)),
+    Row("POST", "/staff/login/enrol", (LOGIN,) * len(WHO), {"code": "000000"}),
     Row("GET", "/staff/", ANY_STAFF),
     Row("GET", "/staff/account", ANY_STAFF),
+    # One's own two-factor sign-in (the administrator has it already, and must keep it).
+    Row("GET", "/staff/account/two-factor", (LOGIN, OK, OK, OK, OK, REDIRECT)),
+    Row("POST", "/staff/account/two-factor", (LOGIN, OK, OK, OK, OK, REDIRECT), {"code": "0"}),
+    Row(
+        "POST",
+        "/staff/account/two-factor/recovery-codes",
+        ANY_STAFF,
+        {"recovery-code": "000000"},
+    ),
+    Row(
+        "POST",
+        "/staff/account/two-factor/off",
+        (LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, OK),
+        {"off-code": "000000"},
+    ),
     Row(
         "POST",
         "/staff/account/sign-out-everywhere",
@@ -109,6 +129,7 @@ MATRIX = [
     Row("POST", "/staff/organisations/new", ADMIN_ACTION, ORGANISATION),
     Row("GET", "/staff/organisations/{organisation}", MANAGER_PAGE),
     Row("GET", "/staff/organisations/{organisation}/edit", ADMIN_PAGE),
+    Row("POST", "/staff/organisations/{organisation}/two-factor", ADMIN_ACTION, {"state": "on"}),
     Row("POST", "/staff/organisations/{organisation}/edit", ADMIN_ACTION, ORGANISATION),
     Row(
         "POST",
@@ -137,6 +158,7 @@ MATRIX = [
     Row("POST", "/staff/users/{user}/admin", ADMIN_ACTION, {"state": "on"}),
     Row("POST", "/staff/users/{user}/active", ADMIN_ACTION, {"state": "off"}),
     Row("POST", "/staff/users/{user}/password", ADMIN_ACTION, {"password": "a new long password"}),
+    Row("POST", "/staff/users/{user}/two-factor/reset", ADMIN_ACTION),
     # The audit trail
     Row("GET", "/staff/audit", MANAGER_PAGE),
     # Statistics (managers of the event's organisation, administrators)

@@ -4,6 +4,8 @@ small for the party, the same phone twice)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from zoneinfo import ZoneInfo
 
@@ -12,11 +14,17 @@ import pytest
 from outreach.database import db
 from outreach.messages.models import Message, MessageChannel, MessageKind
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.web import register, registration_form, slot_choices, slot_legends
+from tests.web import post_form, register, registration_form, slot_choices, slot_legends
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 SMS_HOOK = "https://sms.example.cn/send"
+
+
+def with_sms(app) -> None:
+    """A gateway for the messages these tests read; phone codes (on by default with one) are
+    tested in test_phone_verification.py."""
+    app.config.update(SMS_WEBHOOK_URL=SMS_HOOK, VERIFY_PHONES=False)
 
 
 def outcome_of(text: str) -> str:
@@ -44,7 +52,7 @@ def registrations() -> list[Registration]:
 
 
 def test_a_confirmed_family_sees_the_outcome_first_with_its_code(client, app, make):
-    app.config["SMS_WEBHOOK_URL"] = SMS_HOOK
+    with_sms(app)
     event_session = make.event_session(capacity=20)
     response = register(client, event_session)
     assert response.headers["Location"].endswith("?new=1#outcome")
@@ -69,7 +77,7 @@ def test_a_confirmed_family_sees_the_outcome_first_with_its_code(client, app, ma
 
 def test_with_an_e_mail_address_the_link_goes_by_e_mail(client, app, make):
     app.config["MAIL_SERVER"] = "smtp.example.cn"
-    app.config["SMS_WEBHOOK_URL"] = SMS_HOOK
+    with_sms(app)
     event_session = make.event_session(capacity=20)
     response = register(client, event_session, email="wang@example.com")
     banner = outcome_of(client.get(response.headers["Location"]).get_data(as_text=True))
@@ -88,7 +96,7 @@ def test_when_no_message_can_go_out_the_page_promises_none(client, make):
 
 
 def test_a_waitlisted_family_is_told_its_place_in_line_and_has_no_code(client, app, make):
-    app.config["SMS_WEBHOOK_URL"] = SMS_HOOK
+    with_sms(app)
     event_session = make.event_session(capacity=2)
     holder = make.registration(event_session, 2)
     response = register(client, event_session, party_size="2", waitlist="y")
@@ -470,3 +478,64 @@ def test_the_booking_page_leads_with_the_slots_own_times(client, screening, make
     plain = make.registration(make.event_session())
     text = client.get(f"/r/{plain.manage_token}").get_data(as_text=True)
     assert 'class="slot-window"' not in text and "本场次" not in text
+
+
+def kept_in_session_cookie(app, client) -> str:
+    """What the browser's signed session cookie holds, decoded as the server reads it."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    data = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    return json.dumps(data)
+
+
+def test_the_session_cookie_keeps_hashes_of_manage_tokens_never_the_tokens(client, app, make):
+    """A copied or logged cookie must not hand out manage links: the browser keeps the SHA-256
+    of a registration's token, and the event page and "mine" still find the booking."""
+    event_session = make.event_session(capacity=20)
+    register(client, event_session)
+    [registration] = registrations()
+    kept = kept_in_session_cookie(app, client)
+    assert registration.manage_token not in kept and registration.feed_token not in kept
+    assert hashlib.sha256(registration.manage_token.encode()).hexdigest() in kept
+    card = card_of(
+        client.get(f"/events/{event_session.event_id}").get_data(as_text=True), event_session
+    )
+    assert "您已报名" in card
+    mine = client.get(f"/sessions/{event_session.id}/mine")
+    assert mine.headers["Location"] == f"/r/{registration.manage_token}#outcome"
+    # The same form again is led back to the booking, not refused.
+    again = register(client, event_session)
+    assert again.headers["Location"] == f"/r/{registration.manage_token}?again=1#outcome"
+
+    earlier = make.registration(make.event_session(capacity=5), phone="13800138000")
+    other = app.test_client()
+    post_form(other, f"/r/{earlier.manage_token}/remember")
+    kept = kept_in_session_cookie(app, other)
+    assert earlier.manage_token not in kept and earlier.feed_token not in kept
+    page = other.get(f"/r/{earlier.manage_token}").get_data(as_text=True)
+    assert "本设备已记住您的报名。" in page
+    card = card_of(
+        other.get(f"/events/{earlier.event_session.event_id}").get_data(as_text=True),
+        earlier.event_session,
+    )
+    assert "您已报名" in card
+    later_session = make.event_session(capacity=5)
+    register(other, later_session)
+    later = db.session.scalar(
+        db.select(Registration).where(Registration.session_id == later_session.id)
+    )
+    assert later.feed_token == earlier.feed_token
+
+
+def test_a_kept_hash_with_the_wrong_registration_id_owns_nothing(client, app, make):
+    event_session = make.event_session(capacity=20)
+    register(client, event_session)
+    [registration] = registrations()
+    other = make.registration(event_session, phone="13911112222")
+    with client.session_transaction() as session:
+        session["registrations"] = [
+            f"{other.id}:{hashlib.sha256(registration.manage_token.encode()).hexdigest()}"
+        ]
+    card = card_of(
+        client.get(f"/events/{event_session.event_id}").get_data(as_text=True), event_session
+    )
+    assert "您已报名" not in card

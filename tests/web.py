@@ -84,10 +84,19 @@ def login(client: FlaskClient, user) -> None:
         session["_id"] = manager._session_identifier_generator()
 
 
-def sign_in_through_form(client: FlaskClient, user, password: str = factories.PASSWORD):
-    """Sign the client in as `user` through the login form, as a person does."""
-    response = post_form(client, "/staff/login", {"username": user.username, "password": password})
+def sign_in_through_form(
+    client: FlaskClient, user, password: str = factories.PASSWORD, *, remember: bool = False
+):
+    """Sign the client in as `user` through the login form, as a person does: the password,
+    then, for an account with two-factor sign-in, the code its app shows."""
+    fields = {"username": user.username, "password": password}
+    if remember:
+        fields["remember"] = "y"
+    response = post_form(client, "/staff/login", fields)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if response.headers["Location"].startswith("/staff/login/code"):
+        response = post_form(client, "/staff/login/code", {"code": factories.totp_code(user)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from outreach.accounts import admin_views, audit, commands, permissions, views
+from outreach.accounts import admin_views, audit, commands, permissions, two_factor, views
 from outreach.accounts.models import OrganisationKind, Role
 from outreach.accounts.services import load_user
 from outreach.extensions import login_manager
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(commands.create_staff_command)
     audit.name_values(app, "role", Role)
     audit.name_values(app, "kind", OrganisationKind)
+    audit.name_values(app, "second_step", two_factor.SecondStep)
 
 
 def _permission_checks() -> dict[str, Any]:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from outreach.accounts import audit, permissions, services
+from outreach.accounts import audit, permissions, services, two_factor
 from outreach.accounts.admin_forms import (
     ExistingMemberForm,
     NewAdminAccountForm,
@@ -49,10 +49,20 @@ ACTIONS = {
     "sign_out": _l("Signed out"),
     "sign_out_everywhere": _l("Signed out everywhere"),
     "end_sessions": _l("Sessions ended"),
+    "sign_in": _l("Signed in"),
+    "sign_in_failed": _l("Sign-in failed"),
+    "two_factor_failed": _l("Wrong code at sign-in"),
+    "two_factor_enrol": _l("Two-factor sign-in set up"),
+    "two_factor_disable": _l("Two-factor sign-in turned off"),
+    "two_factor_reset": _l("Two-factor sign-in reset"),
+    "recovery_codes": _l("New recovery codes"),
+    "recovery_code_used": _l("Recovery code used"),
+    "two_factor_rule": _l("Two-factor rule changed"),
     "series": _l("Repeat rule changed"),
     "walk-in": _l("Registered at the desk"),
     "import": _l("Imported"),
     "message": _l("Message sent to registrants"),
+    "roster_search": _l("Searched a roster"),
 }
 TARGETS = {
     "township": _l("Street or township"),
@@ -83,6 +93,10 @@ FIELDS = {
     "is_admin": _l("Site administrator"),
     "active": _l("Active"),
     "session_version": _l("Session version"),
+    "second_step": _l("Second step"),
+    "two_factor": _l("Two-factor sign-in"),
+    "recovery_codes": _l("Recovery codes left"),
+    "require_two_factor": _l("Members must use two-factor sign-in"),
     "title": _l("Title"),
     "summary": _l("Summary"),
     "description": _l("Description"),
@@ -101,6 +115,9 @@ FIELDS = {
     "segment": _l("Recipients"),
     "recipients": _l("Number of recipients"),
     "sessions": _l("Sessions"),
+    "query_kind": _l("Searched by"),
+    "query": _l("Search, as kept"),
+    "found": _l("Registrations found"),
 }
 
 
@@ -208,6 +225,21 @@ def new_member(slug: str):
     return _add_member(slug, NewMemberForm, "new", services.add_new_member)
 
 
+@bp.post("/organisations/<slug>/two-factor")
+def require_two_factor(slug: str):
+    """Require two-factor sign-in of every member of the organisation, or no longer
+    (administrators)."""
+    _require_admin()
+    organisation = services.organisation_by_slug(slug)
+    form = SwitchForm()
+    _valid_or_400(form)
+    required = form.state.data == "on"
+    return _carry_out(
+        lambda: two_factor.set_required(organisation, required, actor=current_user),
+        url_for(".organisation", slug=organisation.slug),
+    )
+
+
 @bp.post("/organisations/<slug>/members/<id:user_id>/role")
 def change_role(slug: str, user_id: int):
     """Change a member's role."""
@@ -309,6 +341,18 @@ def reset_password(user_id: int):
         message = _("The password of %(name)s has been changed.", name=account.username)
         return _saved(message, url_for(".user", user_id=account.id))
     return _user_page(account, password_form=form)
+
+
+@bp.post("/users/<id:user_id>/two-factor/reset")
+def reset_two_factor(user_id: int):
+    """Take an account's two-factor sign-in away (a lost phone); it sets it up again at its
+    next sign-in if it must have it."""
+    _require_admin()
+    account = services.account(user_id)
+    return _carry_out(
+        lambda: two_factor.reset(account, actor=current_user),
+        url_for(".user", user_id=account.id),
+    )
 
 
 # The audit trail

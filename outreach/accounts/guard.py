@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, g, request, session
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
+from outreach.accounts import two_factor
 from outreach.extensions import login_manager
+
+# The blueprint of one's own account page: open to an account still to set up two-factor
+# sign-in.
+ACCOUNT_BLUEPRINT = "account"
 
 # The session key of the time (seconds since the epoch) of the last staff page seen.
 SEEN = "staff_seen"
@@ -58,11 +64,22 @@ def stay_signed_in(user) -> None:
 def require_sign_in() -> Response | None:
     """Send a visitor who is not signed in (or whose session has been idle too long) to the
     sign-in page and, once signed in, back (`?next=`); what each role may do there is for
-    the page to check."""
+    the page to check.
+
+    Someone half-way through signing in (password given, second step not yet) is not signed
+    in. Someone signed in whose account must have two-factor sign-in but has none (made an
+    administrator, or their organisation began to require it, since they signed in) may
+    open only their account page, where they set it up.
+    """
     expire_idle()
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     mark_seen()
+    user = current_user._get_current_object()
+    must_set_up = not user.has_two_factor and two_factor.required_for(user)
+    if must_set_up and request.blueprint != ACCOUNT_BLUEPRINT:
+        flash(_("Please set up two-factor sign-in to go on."), "info")
+        return redirect(url_for(ACCOUNT_BLUEPRINT + ".two_factor_setup"))
     return None
 
 

@@ -7,8 +7,18 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from outreach.database import Named, db, enum_column, utcnow
 from outreach.enums import LabelledEnum
@@ -33,6 +43,10 @@ class Organisation(Named, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[OrganisationKind] = mapped_column(
         enum_column(OrganisationKind, "organisation_kind")
+    )
+    # Every member signs in with a second step (a code from an authenticator app).
+    require_two_factor: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
     )
 
 
@@ -64,9 +78,17 @@ class StaffUser(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     # Part of every session's and remember-me cookie's id: raising it ends them all.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Two-factor sign-in (accounts.two_factor): the shared TOTP secret (base32), the last
+    # time step whose code was accepted (a code works once), and when it was set up.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_enrolled_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @property
@@ -83,6 +105,11 @@ class StaffUser(UserMixin, db.Model):
     def label(self) -> str:
         """How the account is named on pages and in the audit trail."""
         return self.display_name or self.username
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Signs in with a code from an authenticator app after the password."""
+        return bool(self.totp_secret and self.totp_enrolled_at)
 
 
 # Usernames are unique whatever their case, as sign-in compares them that way.
@@ -104,6 +131,23 @@ class Membership(db.Model):
 
     user: Mapped[StaffUser] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """One of the single-use codes that stand in for the authenticator app; only a keyed
+    hash of the code is kept (accounts.two_factor)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[StaffUser] = relationship(back_populates="recovery_codes")
 
 
 class AuditEntry(db.Model):

@@ -81,15 +81,27 @@ def find_by_username(username: str) -> StaffUser | None:
 
 
 def authenticate(username: str, password: str) -> StaffUser | None:
-    """The active account whose password matches, else None (same work either way)."""
+    """The active account whose password matches, else None (same work either way); a
+    failure is recorded in the trail, naming the account or, if none, the name typed."""
     user = find_by_username(username)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
+        audit.record(
+            None, "sign_in_failed", None, organisation_id=None, label=username.strip()[:80]
+        )
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
+        audit.record(None, "sign_in_failed", user, organisation_id=None, label=user.username)
         return None
-    user.last_login_at = utcnow()
     return user
+
+
+def signed_in(user: StaffUser, *, second_step: str | None = None) -> None:
+    """Record a completed sign-in: the time on the account, and an entry in the trail saying
+    which second step (a code, a recovery code, or none) was used."""
+    user.last_login_at = utcnow()
+    changed = {"second_step": {"before": None, "after": str(second_step)}} if second_step else {}
+    audit.record(user, "sign_in", user, organisation_id=None, label=user.username, changed=changed)
 
 
 def validate_password(password: str) -> None:

@@ -175,6 +175,13 @@ RESOURCES: dict[str, dict[str, Any]] = {
         {"error": _STRING, "message": _STRING},
         field={"type": ["string", "null"]},
         fields={"type": "object", "additionalProperties": _STRING},
+        retry_after={"type": "integer", "minimum": 1},
+    ),
+    "PhoneCode": _object(
+        {
+            "expires_in": {"type": "integer", "minimum": 0},
+            "retry_after": {"type": "integer", "minimum": 0},
+        }
     ),
 }
 
@@ -210,7 +217,11 @@ _INVALID_FIELDS = _l(
     "A field is invalid: `fields` gives each invalid field's message, `field` the first one."
 )
 _NO_SUCH_REGISTRATION = _l("No registration has this token.")
-_TOO_MANY = _l("Too many registrations from this address for now; try again later.")
+_NOT_JSON = _l("The body is not JSON, is nested too deeply, or holds a NUL character.")
+_LIMITED = _l(
+    "Too many requests from this address or for this phone, or a code was asked for too "
+    "recently: `retry_after` (also the Retry-After header) says how many seconds to wait."
+)
 
 # Every view of the API, by endpoint. Statuses each view can answer with, and the schema of
 # each answer's body (outreach.api.serialise builds them; errors are outreach.errors').
@@ -248,18 +259,34 @@ OPERATIONS: dict[str, Operation] = {
                 _l("Registered: confirmed, or on the waitlist when the session is full."),
             ),
             **_errors(
-                (400, _l("The body is not JSON, is nested too deeply, or holds a NUL character.")),
+                (400, _NOT_JSON),
                 (404, NOT_FOUND_MESSAGES["session"]),
                 (409, _REFUSED),
                 413,
                 415,
                 (422, _INVALID_FIELDS),
-                (429, _TOO_MANY),
+                (429, _LIMITED),
             ),
         },
         body=schemas.REGISTRATION,
         headers={201: {"Location": _l("The registration's address in this API.")}},
         links={201: {"read": "registration", "cancel": "cancel_registration"}},
+    ),
+    "api.create_phone_code": Operation(
+        _l("Text a one-time code to a phone (step one of registering while phones are verified)"),
+        {
+            202: ("PhoneCode", _l("The code is sent; it is valid for expires_in seconds.")),
+            **_errors(
+                (400, _NOT_JSON),
+                (404, _l("Phones are not verified on this site: register without a code.")),
+                413,
+                415,
+                (422, _INVALID_FIELDS),
+                (429, _LIMITED),
+                (503, _l("The SMS gateway did not take the text; try again later.")),
+            ),
+        },
+        body=schemas.PHONE_CODE,
     ),
     "api.registration": Operation(
         _l("A registration, to whoever holds its token"),
@@ -272,7 +299,7 @@ OPERATIONS: dict[str, Operation] = {
         _l("Cancel a registration; its seats go to the waitlist"),
         {
             200: ("Registration", _l("Cancelled (or cancelled already).")),
-            **_errors(400, (404, _NO_SUCH_REGISTRATION), 429),
+            **_errors(400, (404, _NO_SUCH_REGISTRATION), (429, _LIMITED)),
         },
     ),
     "api.openapi": Operation(

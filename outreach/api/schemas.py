@@ -18,11 +18,19 @@ from outreach.registrations.limits import (
     EMAIL_LENGTH,
     MIN_PARTY_SIZE,
     NAME_LENGTH,
+    PHONE_CODE_LENGTH,
     PHONE_LENGTH,
 )
 from outreach.registrations.services import RegistrationRequest
 
-__all__ = ["REGISTRATION", "FieldErrors", "per_page_parameter", "registration_request"]
+__all__ = [
+    "PHONE_CODE",
+    "REGISTRATION",
+    "FieldErrors",
+    "per_page_parameter",
+    "phone_code_request",
+    "registration_request",
+]
 
 REGISTRATION = Body(
     {
@@ -49,10 +57,28 @@ REGISTRATION = Body(
         "email": Email(
             EMAIL_LENGTH, description=_l("An e-mail address for the confirmation and reminders.")
         ),
+        "phone_code": Text(
+            PHONE_CODE_LENGTH,
+            description=_l(
+                "The code texted by POST /api/v1/phone-codes to this phone; required while "
+                "phones are verified."
+            ),
+        ),
         "consent": Agreement(
             _l("Please agree to the privacy notice."),
             description=_l("Must be true: the resident agrees to the privacy notice."),
         ),
+    }
+)
+
+# Step one of registering while phones are verified: a one-time code is texted to the phone.
+PHONE_CODE = Body(
+    {
+        "phone": Text(
+            PHONE_LENGTH,
+            required=True,
+            description=_l("The mainland mobile number to text the code to."),
+        )
     }
 )
 
@@ -70,6 +96,7 @@ def registration_request(body: Any, language: str) -> RegistrationRequest:
         community_slug=values["community"],
         email=values["email"],
         language=language,
+        phone_code=values["phone_code"],
     )
 
 
@@ -96,3 +123,8 @@ def per_page_parameter() -> Parameter:
         },
         _l("How many events a page holds."),
     )
+
+
+def phone_code_request(body: Any) -> str:
+    """The phone of a request for a verification code, {"phone": …}, or FieldErrors."""
+    return PHONE_CODE.read(body)["phone"]

@@ -5,23 +5,31 @@ A rule error (a bad parameter, a refused registration) is answered by one handle
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from outreach.api import serialise
 from outreach.api.openapi import document
-from outreach.api.schemas import per_page_parameter, registration_request
+from outreach.api.schemas import per_page_parameter, phone_code_request, registration_request
 from outreach.attempt import json_answer
 from outreach.database import db
 from outreach.errors import RuleError
 from outreach.events import services
 from outreach.events.forms import parse_listing_query
-from outreach.extensions import limiter, registration_limit
+from outreach.extensions import (
+    cancel_limit,
+    limiter,
+    phone_code_limit,
+    phone_code_number_limit,
+    phone_of_request,
+    registration_limit,
+)
 from outreach.i18n import current_language
 from outreach.links import public_url
 from outreach.places import services as places_services
 from outreach.registrations import services as registrations
+from outreach.registrations import verification
 from outreach.registrations.services import Seats
 
 bp = Blueprint("api", __name__)
@@ -106,13 +114,34 @@ def _json_body():
     return body
 
 
+@bp.post("/phone-codes")
+@limiter.limit(phone_code_limit, scope="phone-codes")
+@limiter.limit(phone_code_number_limit, key_func=phone_of_request, scope="phone-codes-number")
+def create_phone_code():
+    """Text a one-time code to a phone (step one of registering while phones are verified):
+    202 with its lifetime and the wait before another, 429 while waiting or over the day's
+    texts, 503 when the gateway did not take it; 404 while phones are not verified."""
+    if not verification.enabled():
+        abort(404)
+    phone = phone_code_request(_json_body())
+    issued = verification.issue_code(phone)
+    db.session.commit()  # the code and its wait, before the gateway is asked
+    sent = verification.text_code(issued)
+    return jsonify(expires_in=sent.expires_in, retry_after=sent.retry_after), 202
+
+
 @bp.post("/sessions/<id:session_id>/registrations")
 @limiter.limit(registration_limit, scope="registrations")
 def create_registration(session_id: int):
-    """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid."""
+    """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid
+    (a missing or wrong `phone_code` while phones are verified), 429 over the day's cap."""
     body = _json_body()
     services.public_session(session_id)  # 404 before any validation for unknown sessions
     wanted = registration_request(body, current_language())
+    if verification.enabled():
+        # A wrong guess counts even though the registration below is rolled back.
+        verification.spend_try(wanted.phone, wanted.phone_code)
+        db.session.commit()
     registration = registrations.register(session_id, wanted)
     db.session.commit()
     position = registrations.waitlist_position(registration)
@@ -132,6 +161,7 @@ def registration(token: str):
 
 
 @bp.delete("/registrations/<token>")
+@limiter.limit(cancel_limit, scope="cancellations")
 def cancel_registration(token: str):
     """Cancel a registration; its seats go to the waitlist."""
     found = registrations.by_token(token)

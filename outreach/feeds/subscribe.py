@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from outreach.i18n import current_language
 from outreach.links import public_url
-from outreach.registrations.qr import qr_svg
+from outreach.qr import qr_svg
 
 # The kinds of page that have a feed of their own, and the feed endpoint of each.
 SCOPES = {

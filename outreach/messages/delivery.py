@@ -42,6 +42,7 @@ from outreach.messages.mail import Mailer, build_email
 from outreach.messages.models import Message, MessageChannel, MessageKind, MessageStatus
 from outreach.messages.sms import SmsGateway
 from outreach.messages.transport import DeliveryError, describe
+from outreach.registrations import verification
 from outreach.registrations.models import Registration
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ MAX_BACKOFF = timedelta(hours=1)
 INTERRUPTED = transport.INTERRUPTED()
 NO_MAIL = transport.NO_MAIL()
 NO_SMS = transport.NO_SMS()
+TOO_MANY_TEXTS = transport.TOO_MANY_TEXTS()
 
 
 @dataclass
@@ -147,6 +149,8 @@ def _reason_to_skip(message: Message, now: datetime) -> str | None:
     registration = message.registration
     if registration.purged_at is not None:
         return services.ERASED
+    if message.channel == MessageChannel.SMS and not verification.may_text(message.recipient, now):
+        return TOO_MANY_TEXTS
     if message.kind == MessageKind.REMINDER:
         event_session = registration.event_session
         if (
@@ -215,6 +219,7 @@ class Channels:
         try:
             if message.channel == MessageChannel.SMS:
                 self.sms.send(message.recipient, message.body, f"outreach-message-{message.id}")
+                verification.count_text(message.recipient, now)
                 return
             self.mailer.send(self._email(message, now))
         except DeliveryError as error:
@@ -255,6 +260,21 @@ class Channels:
         """Close connections kept for the round."""
         self.mailer.close()
         self.sms.close()
+
+
+def text_at_once(phone: str, text: str, key: str) -> str | None:
+    """Send one text now, outside the outbox (a verification code): None when the gateway took
+    it, else why not (for the log)."""
+    gateway = SmsGateway(current_app.config)
+    if not gateway.enabled:
+        return NO_SMS
+    try:
+        gateway.send(phone, text, key)
+    except DeliveryError as error:
+        return error.text
+    finally:
+        gateway.close()
+    return None
 
 
 def _mark(message: Message, outcome: str, now: datetime, error: str = "") -> None:

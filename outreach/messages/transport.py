@@ -76,6 +76,12 @@ NO_SMS = Problem(N_("no SMS gateway: OUTREACH_SMS_WEBHOOK_URL is not set"))
 BAD_WEBHOOK = Problem(N_("the SMS webhook must be an http(s) URL"))
 SKIPPED_REMINDER = Problem(N_("not sent: the registration or its session changed first"))
 ERASED = Problem(N_("personal data erased"))
+TOO_MANY_TEXTS = Problem(
+    N_(
+        "not sent: this number has had the most text messages allowed per day "
+        "(OUTREACH_TEXTS_PER_NUMBER_PER_DAY)"
+    )
+)
 INTERRUPTED = Problem(
     N_("interrupted while sending: it may have gone out, so it is not sent again")
 )

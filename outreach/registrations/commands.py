@@ -11,7 +11,12 @@ from outreach.registrations import retention
 
 @click.command("purge-personal-data")
 @click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
-def purge_personal_data_command(dry_run: bool) -> None:
+@click.option(
+    "--vacuum/--no-vacuum",
+    default=True,
+    help="Vacuum afterwards, so no old row version keeps the erased values (default: yes).",
+)
+def purge_personal_data_command(dry_run: bool, vacuum: bool) -> None:
     """Erase names, phones and e-mails of registrations past the retention period."""
     days = current_app.config["RETENTION_DAYS"]
     if dry_run:
@@ -22,3 +27,9 @@ def purge_personal_data_command(dry_run: bool) -> None:
         db.session.commit()  # per batch, so an interrupted run keeps what it did
         total += erased
     click.echo(f"Purged {total} registrations (sessions ended more than {days} days ago).")
+    checks = retention.purge_phone_checks()
+    db.session.commit()
+    click.echo(f"Erased {checks} phone verification records older than a day.")
+    if vacuum and total:
+        db.session.remove()  # no connection of ours may hold a transaction open meanwhile
+        click.echo(f"Vacuumed {', '.join(retention.vacuum())}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,6 +87,9 @@ def rows(roster: Roster) -> Iterable[list[Any]]:
 
 # Spreadsheets run a cell starting with these as a formula (OWASP: CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A signed number alone (a phone number in E.164, +8613800138000) calls nothing: it stays as it
+# is, so the numbers people dial are not spoiled by an apostrophe.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
 def _csv_cell(value: Any) -> str:
@@ -94,7 +98,9 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    if text.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def to_csv(roster: Roster) -> bytes:

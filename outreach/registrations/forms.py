@@ -15,7 +15,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from outreach.registrations.limits import EMAIL_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH, PHONE_LENGTH
+from outreach.registrations.limits import (
+    EMAIL_LENGTH,
+    MIN_PARTY_SIZE,
+    NAME_LENGTH,
+    PHONE_CODE_LENGTH,
+    PHONE_LENGTH,
+)
 from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.services import WAITLIST_CHOICE, RegistrationRequest
 
@@ -39,6 +45,13 @@ class RegistrationForm(FlaskForm):
         _l("Mobile number"),
         validators=[DataRequired(_l("Please enter a mobile number.")), Length(max=PHONE_LENGTH)],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    # Shown only while phones are verified (registrations/verification.py); the rules say
+    # when it is missing or wrong.
+    phone_code = StringField(
+        _l("Verification code"),
+        validators=[Optional(), Length(max=PHONE_CODE_LENGTH)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
     party_size = IntegerField(
         _l("Number of people (you included)"),
@@ -88,6 +101,7 @@ class RegistrationForm(FlaskForm):
             language=language,
             # A form without the choice (the desk's) takes the waitlist as it comes.
             accept_waitlist=self.waitlist is None or bool(self.waitlist.data),
+            phone_code=self.phone_code.data if self.phone_code is not None else None,
         )
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.accounts.models import StaffUser
@@ -14,6 +23,7 @@ from outreach.enums import LabelledEnum
 from outreach.events.models import EventSession
 from outreach.formatting import clock
 from outreach.places.models import Community
+from outreach.registrations.phones import mask_mobile
 
 
 class Slot(Bilingual, db.Model):
@@ -140,7 +150,27 @@ class Registration(db.Model):
     @property
     def masked_phone(self) -> str:
         """The mobile number with its middle hidden: 138****1234."""
-        digits = self.phone.removeprefix("+86")
-        if len(digits) < 7:
-            return "****"
-        return f"{digits[:3]}****{digits[-4:]}"
+        return mask_mobile(self.phone)
+
+
+class PhoneCheck(db.Model):
+    """What is known of one mobile number for verifying it and capping its texts: its pending
+    one-time code and the day's count of texts sent to it (registrations/verification.py).
+
+    Holds no phone number: `phone_key` and `code_hash` are HMACs keyed with the secret key.
+    A row not touched for a day is useless and erased by the retention purge.
+    """
+
+    __tablename__ = "phone_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The pending code (None: none, or used); `tries_used` counts guesses at it.
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_sent_at: Mapped[datetime | None]
+    code_expires_at: Mapped[datetime | None]
+    tries_used: Mapped[int] = mapped_column(Integer, default=0)
+    # Texts of any kind sent to the number on `texts_day` (the site's local calendar day).
+    texts_day: Mapped[date | None] = mapped_column(Date)
+    texts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

@@ -7,12 +7,14 @@ two registrations can never both take the last seat. Flushes, never commits.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -25,7 +27,9 @@ from outreach.errors import NotFoundError, RuleError
 from outreach.events.loading import event_and_places
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.i18n import current_language
+from outreach.localtime import local_date, local_midnight
 from outreach.places.models import Community
+from outreach.registrations import verification
 from outreach.registrations.limits import MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
@@ -42,7 +46,7 @@ CODE_ALPHABET = "ACEFHJKMNPRTWXY3479"
 CODE_LENGTH = 6
 TOKEN_BYTES = 24  # 192 bits
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
-MAX_OWNED_TOKENS = 20
+MAX_OWNED = 20
 # The resident's form asks before a party goes on the waitlist; its messages name the choice.
 WAITLIST_CHOICE = _l("If there is no room for all of us, put us on the waitlist")
 
@@ -64,6 +68,44 @@ class AlreadyRegistered(RegistrationError):
 
 
 @dataclass(frozen=True)
+class Owned:
+    """A registration a browser has shown to own, as the browser keeps it: the row's id and
+    the SHA-256 of its manage token. Never the token itself: a cookie copied from a screen,
+    a log or a shared computer must not open the booking."""
+
+    registration_id: int
+    token_hash: str
+
+    _KEPT = re.compile(r"([0-9]{1,18}):([0-9a-f]{64})")
+
+    @classmethod
+    def of(cls, registration: Registration) -> Owned:
+        """What to keep for this registration."""
+        return cls(registration.id, token_hash(registration.manage_token))
+
+    @classmethod
+    def parse(cls, kept: object) -> Owned | None:
+        """Read one kept entry ("12:<hex>"); anything else (an older cookie's token) is None."""
+        found = cls._KEPT.fullmatch(kept) if isinstance(kept, str) else None
+        return cls(int(found[1]), found[2]) if found else None
+
+    def kept(self) -> str:
+        """The entry as the session keeps it."""
+        return f"{self.registration_id}:{self.token_hash}"
+
+    def matches(self, registration: Registration) -> bool:
+        """Is this the registration, proven by its token (compared in constant time)?"""
+        return registration.id == self.registration_id and secrets.compare_digest(
+            token_hash(registration.manage_token), self.token_hash
+        )
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 of a manage token, in hex: what a browser keeps instead of the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class RegistrationRequest:
     """What a resident (or staff for them) submits, before the rules are applied."""
 
@@ -75,13 +117,17 @@ class RegistrationRequest:
     community_slug: str | None = None
     email: str | None = None
     language: str = "zh"
-    # Manage tokens the resident has shown to own (kept by their browser): a new registration
+    # Registrations the resident has shown to own (kept by their browser): a new registration
     # with the same phone joins the calendar feed of those registrations, and a second one
     # for the same session is led back to the first.
-    owned_tokens: tuple[str, ...] = ()
+    owned: tuple[Owned, ...] = ()
     # False: refuse, with a message saying so, rather than waitlist a party that does not fit
     # (the resident's form asks first); the API and the desk take the waitlist as it comes.
     accept_waitlist: bool = True
+    # The one-time code texted to the phone, when phones are verified (registrations by
+    # staff need none); `phone_verified`: this browser proved the number a moment ago.
+    phone_code: str | None = None
+    phone_verified: bool = False
 
 
 def new_code() -> str:
@@ -265,11 +311,11 @@ def _validated(event_session: EventSession, request: RegistrationRequest):
     return name, phone, slot, community
 
 
-def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[str, ...]) -> None:
+def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[Owned, ...]) -> None:
     """Refuse a second active registration of a phone for the session (or the event, when
     the event allows one): its owner is led back to it, anyone else told how to find it."""
     statement = (
-        select(Registration.manage_token)
+        select(Registration)
         .join(Registration.event_session)
         .where(Registration.phone == phone, Registration.status.in_(ACTIVE_STATUSES))
     )
@@ -284,11 +330,11 @@ def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[str, 
     else:
         statement = statement.where(Registration.session_id == event_session.id)
         message = _("This phone number is already registered for this session.")
-    token = db.session.scalar(statement.limit(1))
-    if token is None:
+    registration = db.session.scalar(statement.limit(1))
+    if registration is None:
         return
-    if any(secrets.compare_digest(token, mine) for mine in _well_formed(owned)):
-        raise AlreadyRegistered(_("You have already registered."), token)
+    if is_owned(registration, owned):
+        raise AlreadyRegistered(_("You have already registered."), registration.manage_token)
     # Never more to a browser without the token: the phone number is not proof of anything.
     where = _(
         "The link to that registration is in the text message or e-mail sent when it was "
@@ -297,25 +343,35 @@ def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[str, 
     raise RegistrationError(f"{message} {where}", "phone", "duplicate")
 
 
-def _well_formed(tokens: Iterable[str]) -> list[str]:
-    return [t for t in list(tokens)[:MAX_OWNED_TOKENS] if _TOKEN_SHAPE.fullmatch(t)]
+def is_owned(registration: Registration, owned: Iterable[Owned]) -> bool:
+    """Has the browser shown to own this registration?"""
+    return any(mine.matches(registration) for mine in list(owned)[:MAX_OWNED])
+
+
+def _owned_rows(owned: Iterable[Owned], *criteria) -> list[Registration]:
+    """The registrations the browser has shown to own that meet `criteria`: one query by
+    primary key, then each token's hash checked."""
+    wanted = list(owned)[:MAX_OWNED]
+    if not wanted:
+        return []
+    found = db.session.scalars(
+        select(Registration).where(
+            Registration.id.in_({mine.registration_id for mine in wanted}), *criteria
+        )
+    )
+    return [r for r in found if is_owned(r, wanted)]
 
 
 def owned_registrations(
-    owned_tokens: Iterable[str], event_sessions: Iterable[EventSession]
+    owned: Iterable[Owned], event_sessions: Iterable[EventSession]
 ) -> dict[int, Registration]:
-    """Active registrations for these sessions made in this browser (it holds their manage
-    tokens), by session: one query."""
-    tokens = _well_formed(owned_tokens)
+    """Active registrations for these sessions made in this browser (it holds their ids and
+    token hashes), by session: one query."""
     ids = [s.id for s in event_sessions]
-    if not tokens or not ids:
+    if not ids:
         return {}
-    found = db.session.scalars(
-        select(Registration).where(
-            Registration.manage_token.in_(tokens),
-            Registration.session_id.in_(ids),
-            Registration.status.in_(ACTIVE_STATUSES),
-        )
+    found = _owned_rows(
+        owned, Registration.session_id.in_(ids), Registration.status.in_(ACTIVE_STATUSES)
     )
     return {r.session_id: r for r in found}
 
@@ -385,28 +441,40 @@ def register(
     # follow the order in which seats are decided, not the order requests arrived in.
     now = now or utcnow()
     check_open(event_session, now)
-    return _add_registration(event_session, request, actor=actor, now=now)
+    return _add_registration(event_session, request, actor=actor, now=now, by_resident=True)
 
 
-def _shared_feed_token(owned_tokens: tuple[str, ...], phone: str) -> str | None:
-    """The feed token of a registration the resident owns with this phone, if any.
-
-    Owning is proven by the manage token (a 192-bit secret), never by the phone number alone:
-    phones are not verified, and the feed shows every registration that shares its token.
-    """
-    tokens = _well_formed(owned_tokens)
-    if not tokens:
-        return None
-    return db.session.scalar(
-        select(Registration.feed_token)
-        .where(
-            Registration.manage_token.in_(tokens),
+def _check_resident(phone: str, request: RegistrationRequest, now: datetime) -> None:
+    """What only residents' own registrations must pass: the code texted to the number (when
+    phones are verified), and the day's cap of registrations per number (cancelled ones
+    count: registering and cancelling would otherwise text any number again and again)."""
+    if verification.enabled() and not request.phone_verified:
+        verification.redeem(phone, request.phone_code, now)
+    cap = current_app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"]
+    made = db.session.scalar(
+        select(func.count(Registration.id)).where(
             Registration.phone == phone,
-            Registration.purged_at.is_(None),
+            Registration.created_by_id.is_(None),
+            Registration.created_at >= local_midnight(local_date(now)),
         )
-        .order_by(Registration.id.desc())
-        .limit(1)
     )
+    if made >= cap:
+        raise RegistrationError(
+            _("This number has made all the registrations allowed in a day. Please try tomorrow."),
+            "phone",
+            "limited",
+        )
+
+
+def _shared_feed_token(owned: tuple[Owned, ...], phone: str) -> str | None:
+    """The feed token of the newest registration the resident owns with this phone, if any.
+
+    Owning is proven by the manage token's hash (of a 192-bit secret), never by the phone
+    number alone: phones are not verified, and the feed shows every registration that shares
+    its token.
+    """
+    found = _owned_rows(owned, Registration.phone == phone, Registration.purged_at.is_(None))
+    return max(found, key=lambda r: r.id).feed_token if found else None
 
 
 def waitlist_position(registration: Registration) -> int | None:
@@ -656,14 +724,23 @@ def _check_waitlist(
 
 
 def _add_registration(
-    event_session: EventSession, request: RegistrationRequest, *, actor, now: datetime
+    event_session: EventSession,
+    request: RegistrationRequest,
+    *,
+    actor,
+    now: datetime,
+    by_resident: bool = False,
 ) -> Registration:
-    """Apply the rules (input, duplicates, seats, waitlist) and add the registration.
+    """Apply the rules (input, the resident's code and cap, duplicates, seats, waitlist) and
+    add the registration.
 
     The session row must be locked (see `_lock_for_registration`).
     """
     name, phone, slot, community = _validated(event_session, request)
-    _check_duplicate(event_session, phone, request.owned_tokens)
+    if by_resident:
+        # Before duplicates: who has not proved the number learns nothing of its bookings.
+        _check_resident(phone, request, now)
+    _check_duplicate(event_session, phone, request.owned)
     taken, per_slot = _confirmed_seats(event_session.id)
     party = request.party_size
     fits = _fits(party, event_session.capacity, taken) and (
@@ -684,7 +761,7 @@ def _add_registration(
         consent_at=now,
         code=new_code(),
         manage_token=new_token(),
-        feed_token=_shared_feed_token(request.owned_tokens, phone) or new_token(),
+        feed_token=_shared_feed_token(request.owned, phone) or new_token(),
         created_by_id=getattr(actor, "id", None),
         created_at=now,
         confirmed_at=now if fits else None,

@@ -34,6 +34,7 @@ class WalkInForm(RegistrationForm):
     session_id = None  # the URL names the session
     community = None  # asked online only, to keep the booth quick
     waitlist = None  # staff see the outcome and tell the resident there and then
+    phone_code = None  # staff vouch for the number: no code is texted
     consent = BooleanField(
         _l("The resident agreed to the privacy notice."),
         validators=[DataRequired(_l("Please confirm that the resident agreed."))],

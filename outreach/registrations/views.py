@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -18,18 +19,26 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from outreach.attempt import attempt_flash, submit
-from outreach.database import db
+from outreach.attempt import attempt, attempt_flash, submit
+from outreach.database import db, utcnow
 from outreach.events import services as event_services
 from outreach.events.models import Event, EventSession
 from outreach.events.views import render_event
-from outreach.extensions import limiter, registration_limit
+from outreach.extensions import (
+    cancel_limit,
+    limiter,
+    phone_code_limit,
+    phone_code_number_limit,
+    phone_of_request,
+    registration_limit,
+)
 from outreach.i18n import current_language
 from outreach.places import services as places
-from outreach.registrations import services
+from outreach.qr import qr_svg
+from outreach.registrations import services, verification
 from outreach.registrations.forms import ConfirmForm, PartySizeForm, RegistrationForm
 from outreach.registrations.models import RegistrationStatus
-from outreach.registrations.qr import qr_svg
+from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.roster import mask_email
 
 bp = Blueprint("registrations", __name__)
@@ -76,13 +85,19 @@ def _slot_groups(event_session: EventSession) -> list[tuple[str | None, list]]:
     return list(groups.items())
 
 
-def event_page(event: Event, now: datetime, bound: RegistrationForm | None = None) -> dict:
+def event_page(
+    event: Event,
+    now: datetime,
+    bound: RegistrationForm | None = None,
+    code_sent: str | None = None,
+) -> dict:
     """What the event page shows of registration: seats left, and a form for each session
-    open to registration that can take someone (`bound`: the one posted, with its errors);
+    open to registration that can take someone (`bound`: the one posted, with its errors;
+    `code_sent`: the masked number a verification code was just texted to, for that form);
     a session full without a waitlist shows no form. Registrations made in this browser are
     pointed at on their session."""
     seats = services.Seats.of(event.sessions)
-    owned = services.owned_registrations(_owned_tokens(), event.sessions)
+    owned = services.owned_registrations(_owned(), event.sessions)
     rooms = {s.id: services.room_of(s, seats) for s in event.sessions}
     choices = _community_choices(*event.sessions)
     forms, open_sessions, full = {}, set(), set()
@@ -105,6 +120,15 @@ def event_page(event: Event, now: datetime, bound: RegistrationForm | None = Non
         "owned": owned,
         "owned_in_event": _taking_part(event, owned),
         "retention_days": current_app.config["RETENTION_DAYS"],
+        "verify_phones": verification.enabled(),
+        # This browser confirmed a number a short while ago (within these minutes; 0: not):
+        # that number needs no new code.
+        "verified_minutes": current_app.config["VERIFIED_MINUTES"]
+        if _verified_marks(now.timestamp())
+        else 0,
+        "codes_sent": {bound.session_id.data and int(bound.session_id.data): code_sent}
+        if bound is not None and code_sent
+        else {},
     }
 
 
@@ -120,16 +144,57 @@ def _taking_part(event: Event, owned: dict):
 OWNED = "registrations"
 
 
-def _owned_tokens() -> tuple[str, ...]:
-    """Manage tokens of registrations made in this browser (kept in the signed session)."""
-    kept = session.get(OWNED, [])
-    return tuple(t for t in kept if isinstance(t, str))
+def _owned() -> tuple[services.Owned, ...]:
+    """Registrations made or remembered in this browser (kept in the signed session as ids
+    and token hashes, never tokens)."""
+    kept = session.get(OWNED)
+    if not isinstance(kept, list):
+        return ()
+    return tuple(mine for mine in map(services.Owned.parse, kept) if mine is not None)
 
 
-def _remember(token: str) -> None:
-    """Keep the newest registrations' manage tokens, so later ones share their calendar."""
-    session[OWNED] = [token, *_owned_tokens()][: services.MAX_OWNED_TOKENS]
+def _remember(registration) -> None:
+    """Keep the newest registrations, so later ones share their calendar."""
+    newest = services.Owned.of(registration)
+    owned = [newest, *(mine for mine in _owned() if mine != newest)][: services.MAX_OWNED]
+    session[OWNED] = [mine.kept() for mine in owned]
     session.permanent = True
+
+
+VERIFIED = "verified_phones"
+MAX_VERIFIED = 3  # numbers a browser keeps proved at once
+
+
+def _verified_mark(phone: str) -> str:
+    # A short keyed hash: the session cookie is signed, not secret, and holds no number.
+    return verification.phone_key(phone)[:20]
+
+
+def _verified_marks(now: float) -> dict[str, float]:
+    kept = session.get(VERIFIED)
+    if not isinstance(kept, dict):
+        return {}
+    return {k: v for k, v in kept.items() if isinstance(v, int | float) and v > now}
+
+
+def _verified_here(raw_phone: str | None) -> bool:
+    """Whether this browser proved the number with a code a short while ago."""
+    phone = normalise_mobile(raw_phone or "")
+    marks = _verified_marks(utcnow().timestamp())
+    return phone is not None and _verified_mark(phone) in marks
+
+
+def _remember_verified(raw_phone: str | None) -> None:
+    """The browser proved the number: for VERIFIED_MINUTES it registers it without a new code
+    (a second session, a second try after a full slot)."""
+    phone = normalise_mobile(raw_phone or "")
+    if phone is None:
+        return
+    now = utcnow().timestamp()
+    marks = _verified_marks(now)
+    marks.pop(_verified_mark(phone), None)
+    marks[_verified_mark(phone)] = now + 60 * current_app.config["VERIFIED_MINUTES"]
+    session[VERIFIED] = dict(list(marks.items())[-MAX_VERIFIED:])
 
 
 @bp.post("/sessions/<id:session_id>/register")
@@ -138,16 +203,27 @@ def register(session_id: int):
     """Register from the event page; errors come back on the same page, input kept."""
     event, event_session = event_services.public_event_of_session(session_id)
     form = _form_for(event_session, _community_choices(*event.sessions), request.form)
+    verified = _verified_here(form.phone.data)
+    needs_code = verification.enabled() and not verified
+    if needs_code and form.validate_on_submit():
+        # A wrong guess counts even though the registration below is rolled back.
+        verification.spend_try(form.phone.data, form.phone_code.data)
+        db.session.commit()
 
     def register_them():
-        wanted = replace(form.to_request(current_language()), owned_tokens=_owned_tokens())
+        wanted = replace(
+            form.to_request(current_language()),
+            owned=_owned(),
+            phone_verified=verified,
+        )
         return services.register(session_id, wanted)
 
     outcome = submit(form, register_them)
     if outcome:
-        token = outcome.value.manage_token
-        _remember(token)
-        return _to_registration(token, new=1)
+        _remember(outcome.value)
+        if needs_code:
+            _remember_verified(form.phone.data)
+        return _to_registration(outcome.value.manage_token, new=1)
     if isinstance(outcome.error, services.AlreadyRegistered):
         # The same browser again (Back, then submit): lead it to what it made.
         return _to_registration(outcome.error.manage_token, again=1)
@@ -161,6 +237,29 @@ def register(session_id: int):
         # The rollback expired what was loaded: load the page's data again, eagerly.
         event, _session = event_services.public_event_of_session(session_id)
     return render_event(event, status=422, bound=form)
+
+
+@bp.post("/sessions/<id:session_id>/phone-code")
+@limiter.limit(phone_code_limit, scope="phone-codes")
+@limiter.limit(phone_code_number_limit, key_func=phone_of_request, scope="phone-codes-number")
+def send_code(session_id: int):
+    """The form's "Send code" button (the form posted here whole, so it works without
+    JavaScript): text a code to the number typed, then show the same form again with every
+    value kept and the code field ready. Only the number is checked now; the rest is checked
+    on registering. (CSRF is checked for every POST by CSRFProtect.)"""
+    if not verification.enabled():
+        abort(404)
+    event, event_session = event_services.public_event_of_session(session_id)
+    form = _form_for(event_session, _community_choices(*event.sessions), request.form)
+    outcome = issued = attempt(form, lambda: verification.issue_code(form.phone.data))
+    if issued:  # committed: the code and its wait, before the gateway is asked
+        outcome = attempt(form, lambda: verification.text_code(issued.value), commit=False)
+    if not outcome:
+        event, _session = event_services.public_event_of_session(session_id)
+        return render_event(event, status=422, bound=form)
+    form.phone_code.data = ""
+    form.phone_code.render_kw = {**form.phone_code.render_kw, "autofocus": True}
+    return render_event(event, bound=form, code_sent=outcome.value.masked_phone)
 
 
 def _to_registration(token: str, **flags: int):
@@ -177,7 +276,7 @@ def mine(session_id: int):
     """This browser's registration for a session (or, when the event takes one per phone, for
     the event); without one, back to the session on the event page."""
     event, _session = event_services.public_event_of_session(session_id)
-    owned = services.owned_registrations(_owned_tokens(), event.sessions)
+    owned = services.owned_registrations(_owned(), event.sessions)
     registration = owned.get(session_id) or _taking_part(event, owned)
     if registration is None:
         return redirect(url_for("events.event", event_id=event.id) + f"#session-{session_id}")
@@ -219,7 +318,7 @@ def manage(token: str):
     # would otherwise tie the registrations made here to their calendar feed. Registering here,
     # or the page's "remember on this device" button, does.
     context = _manage_context(registration)
-    context["remembered"] = token in _owned_tokens()
+    context["remembered"] = services.is_owned(registration, _owned())
     # Not cached, not indexed, no Referer: outreach/headers.py, for every /r/ address.
     return render_template("registrations/manage.html", **context)
 
@@ -228,9 +327,9 @@ def manage(token: str):
 def remember(token: str):
     """This browser keeps the booking (the event page marks it, and registrations made here
     with the same phone join its calendar feed): only when the resident asks."""
-    services.by_token(token)
+    registration = services.by_token(token)
     if ConfirmForm().validate_on_submit():
-        _remember(token)
+        _remember(registration)
         flash(_("This device now remembers your registration."), "success")
     return _to_registration(token)
 
@@ -252,6 +351,7 @@ def confirm_cancel(token: str):
 
 
 @bp.post("/r/<token>/cancel")
+@limiter.limit(cancel_limit, scope="cancellations")
 def cancel(token: str):
     """The resident cancels; the freed seats go to the waitlist at once."""
     registration = services.by_token(token)

@@ -23,8 +23,8 @@ from outreach.database import db
 from outreach.events.models import Category, Event
 from outreach.localtime import local_today
 from outreach.registrations import services as registration_services
-from tests import factories
 from tests.browser.axe import axe_or_skip, count, describe, violations
+from tests.browser.signin import sign_in
 
 # A live server answers from its own threads and connections: rows must be committed.
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
@@ -200,10 +200,7 @@ def test_staff_pages_have_no_accessibility_violations(live_server, browser, scen
         page.get_by_role("button", name="登录").click()
         page.wait_for_load_state("load")
         record(page, found)  # the sign-in form with its error
-        page.get_by_label("用户名").fill("root")
-        page.get_by_label("密码").fill(factories.PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url("**/staff/")
+        sign_in(page, live_server, "root")
         organisation = scene["organisation"]
         # A change saved: the list with its flashed message, and an entry in the audit trail.
         page.goto(f"{live_server}/staff/categories/{scene['category_id']}/edit")
@@ -355,11 +352,7 @@ def test_keyboard_focus_is_visible_and_the_consent_box_is_large(live_server, bro
     # Staff: the navigation, then the event form's fields, including its text areas.
     page = new_page(browser, "zh", **DESKTOP)
     try:
-        page.goto(live_server + "/staff/login")
-        page.get_by_label("用户名").fill("root")
-        page.get_by_label("密码").fill(factories.PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url("**/staff/")
+        sign_in(page, live_server, "root")
         page.goto(live_server + "/staff/events/new")
         seen = tab_through(page, 25)
         kinds = {focused["what"].split()[0] for focused in seen}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.signin import sign_in
 from tests.public_pages import build_world
 
 # A live server answers from its own threads and connections: rows must be committed.
@@ -415,11 +416,7 @@ def test_staff_pages_do_not_break_at_200_percent_zoom(browser, live_server, worl
             (admin, ["/staff/places", "/staff/users", "/staff/stats"]),
         ):
             page.context.clear_cookies()
-            page.goto(live_server + "/staff/login")
-            page.get_by_label("用户名").fill(user.username)
-            page.get_by_label("密码").fill("correct horse battery")
-            with page.expect_navigation():
-                page.get_by_role("button", name="登录").click()
+            sign_in(page, live_server, user)
             for path in paths:
                 response = page.goto(live_server + path)
                 assert response.status == 200, path

@@ -12,7 +12,7 @@ from outreach import demo
 from outreach.database import db
 from outreach.events.models import Event, EventSession
 from outreach.headers import CONTENT_SECURITY_POLICY
-from tests import factories
+from tests.browser.signin import sign_in
 from tests.liveserver import serving
 
 # A live server answers from its own threads and connections: rows must be committed.
@@ -84,11 +84,7 @@ def test_public_staff_and_poster_pages_run_under_a_strict_policy(live_server, de
     assert accent == event.category.colour
 
     admin = make.staff("root", is_admin=True)
-    desk.goto(live_server + "/staff/login")
-    desk.get_by_label("用户名").fill("root")
-    desk.get_by_label("密码").fill(factories.PASSWORD)
-    desk.get_by_role("button", name="登录").click()
-    desk.wait_for_url("**/staff/")
+    sign_in(desk, live_server, admin)
     staff = [
         "/staff/",
         "/staff/events",

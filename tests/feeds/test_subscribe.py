@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from outreach.feeds import subscribe
-from outreach.registrations.qr import qr_svg
+from outreach.qr import qr_svg
 from tests.web import post_form
 
 QR_TITLE = "QR code of the page to add this calendar"

@@ -10,6 +10,8 @@
  *                         to wait; a chosen one that no longer fits is unchosen
  *   #session-N            a listing card's link to one session opens that session's folded
  *                         form, so the resident need not find and tap "Register" first
+ *   form [autofocus]      the code field after "Send code": browsers skip autofocus when the
+ *                         address has a fragment (#session-N), so focus is moved here
  */
 (function () {
   "use strict";
@@ -30,6 +32,17 @@
   var failed = document.querySelector("form[data-page-url]");
   if (failed && window.history && window.history.replaceState) {
     window.history.replaceState(null, "", failed.getAttribute("data-page-url"));
+  }
+
+  var wanted = document.querySelector("form[data-register] [autofocus]");
+  if (wanted) {
+    var ready = function () {
+      wanted.focus({ preventScroll: true });
+      wanted.scrollIntoView({ block: "center" });
+    };
+    ready();
+    // Again after the page has loaded: going to the #session-N fragment takes focus away.
+    window.addEventListener("load", function () { window.setTimeout(ready, 0); });
   }
 
   var summary = document.querySelector("[data-error-summary]");

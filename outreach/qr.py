@@ -1,4 +1,4 @@
-"""QR codes as inline SVG, drawn by segno."""
+"""QR codes as inline SVG, drawn by segno; any package may draw one."""
 
 from __future__ import annotations
 
