@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from outreach.forms import BaseForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(BaseForm):
     """Username and password."""
 
     username = StringField(
