@@ -16,6 +16,11 @@ from wtforms.validators import DataRequired, Length
 from outreach.text import visible
 
 
+def _visible(data: Any) -> Any:
+    """Typed text without invisible characters; a field's parsed value (a date) as it is."""
+    return visible(data) if isinstance(data, str) else data
+
+
 class BaseForm(FlaskForm):
     """The base of every form: each text field (names, titles, labels, free text) drops
     control and format characters, bidirectional overrides and zero-width spaces among them
@@ -27,7 +32,7 @@ class BaseForm(FlaskForm):
             field_class = unbound_field.field_class
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
                 filters = unbound_field.kwargs.get("filters", ())
-                options = {**options, "filters": (visible, *filters)}
+                options = {**options, "filters": (_visible, *filters)}
             return unbound_field.bind(form=form, **options)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from werkzeug.security import check_password_hash
 
+from outreach.accounts import services
 from outreach.accounts.models import AuditEntry, Role, StaffUser
 from outreach.database import db
+from outreach.errors import RuleError
 from tests.web import csrf_token, post_form
 
 
@@ -191,13 +193,16 @@ def test_create_staff_prompts_for_the_password(runner):
     ("args", "message"),
     [
         (["create-staff", "x", "--password", "short"], "10"),
-        (["create-staff", "x", "--password", "long enough pw", "--role", "manager"], "together"),
+        (
+            ["create-staff", "x", "--password", "long enough password", "--role", "manager"],
+            "together",
+        ),
         (
             [
                 "create-staff",
                 "x",
                 "--password",
-                "long enough pw",
+                "long enough password",
                 "--organisation",
                 "none",
                 "--role",
@@ -216,5 +221,48 @@ def test_create_staff_refuses_bad_input(runner, args, message):
 
 def test_create_staff_refuses_a_taken_username(runner, make):
     make.staff("wang")
-    result = runner.invoke(args=["create-staff", "WANG", "--password", "long enough pw"])
+    result = runner.invoke(args=["create-staff", "WANG", "--password", "long enough password"])
     assert result.exit_code != 0
+
+
+# The password rule, wherever a password is set
+
+WEAK_PASSWORDS = [
+    "short",  # under ten characters
+    "password1234",  # common
+    "aaaaaaaaaaaa",  # repeated
+    "abcabcabcabc",  # a repeated pattern
+    "1234567890",  # a sequence
+    "qwertyuiop",  # a keyboard walk
+    "iloveyou2024",  # a common phrase and a year
+]
+
+
+@pytest.mark.parametrize("password", WEAK_PASSWORDS)
+def test_create_staff_refuses_short_common_and_repetitive_passwords(runner, password):
+    result = runner.invoke(args=["create-staff", "li.na", "--password", password])
+    assert result.exit_code != 0
+    assert "至少10个字符，不要用常见密码" in result.output
+    assert db.session.scalar(db.select(db.func.count(StaffUser.id))) == 0
+
+
+def test_a_password_made_of_ones_own_name_is_refused(runner):
+    args = ["create-staff", "zhangwei.chaoyang", "--password", "zhangwei.chaoyang1"]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0 and "常见密码" in result.output
+
+
+def test_the_password_message_says_what_to_do_in_chinese(app):
+    with (
+        app.test_request_context(headers={"Accept-Language": "zh-CN"}),
+        pytest.raises(RuleError) as refused,
+    ):
+        services.validate_password("1111111111")
+    assert refused.value.field == "password"
+    assert "至少10个字符" in str(refused.value) and "常见密码" in str(refused.value)
+
+
+def test_a_long_password_is_judged_without_error(runner):
+    password = "tea kettle under the bridge " * 7  # longer than zxcvbn reads at once
+    result = runner.invoke(args=["create-staff", "li.na", "--password", password])
+    assert result.exit_code == 0, result.output

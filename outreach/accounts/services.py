@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from outreach.accounts import audit, permissions
+from outreach.accounts import audit, passwords, permissions
 from outreach.accounts.models import (
     AuditEntry,
     Membership,
@@ -20,7 +20,6 @@ from outreach.database import db, utcnow, with_names
 from outreach.errors import NotFoundError, RuleError
 from outreach.pagination import Page, paginate
 
-MIN_PASSWORD_LENGTH = 10
 # Compared against when the username is unknown, so a miss costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
@@ -92,13 +91,12 @@ def authenticate(username: str, password: str) -> StaffUser | None:
     return user
 
 
-def validate_password(password: str) -> None:
-    """Refuse passwords too short to resist guessing."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            _("The password needs at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
-            "password",
-        )
+def validate_password(password: str, user: StaffUser | None = None, *known: str) -> None:
+    """Refuse a password that is short, common or repetitive (the rule: `passwords.check`),
+    or made of the account's username or name, or of the `known` words."""
+    if user is not None:
+        known = (user.username, user.display_name, *known)
+    passwords.check(password, known)
 
 
 def create_staff(
@@ -117,7 +115,7 @@ def create_staff(
         raise AccountError(
             _("The username “%(name)s” is already taken.", name=username), "username", "duplicate"
         )
-    validate_password(password)
+    validate_password(password, None, username, display_name)
     user = StaffUser(
         username=username,
         display_name=display_name.strip(),
@@ -361,7 +359,7 @@ def set_active(user: StaffUser, active: bool, *, actor: StaffUser) -> None:
 def reset_password(user: StaffUser, *, password: str, actor: StaffUser) -> StaffUser:
     """Give an account a new password, ending its sessions; the trail records that it
     changed, never the hash."""
-    validate_password(password)
+    validate_password(password, user)
     user.password_hash = hash_password(password)
     audit.record(actor, "reset_password", user, organisation_id=None, label=user.username)
     end_sessions(user, actor=actor)

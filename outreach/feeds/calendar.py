@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -10,16 +11,15 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
-from outreach.text import visible
-
 PRODID = "-//outreach//community events//ZH"
+# C0 controls but tab and line breaks, DEL, C1 controls (NEL among them, which some parsers
+# take for a line break) and the byte-order mark: none of them is text a calendar can show.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
 
 
 def clean(text: str | None) -> str:
-    """Text without control or format characters (tabs and line breaks are kept): C1 controls
-    such as NEL, which some parsers take for a line break, byte-order marks and bidi overrides
-    are nothing a calendar can show."""
-    return visible(text or "") or ""
+    """Text without control characters or byte-order marks (tabs and line breaks are kept)."""
+    return _CONTROL.sub("", text or "")
 
 
 def one_line(text: str | None) -> str:

@@ -111,7 +111,9 @@ def test_manager_creates_a_new_account_in_the_organisation(client, login_as, eng
     assert other.status_code == 302
 
 
-def _new_member(username="sun", display_name="孙", password="x" * 12) -> dict[str, str]:
+def _new_member(
+    username="sun", display_name="孙", password="quiet harbour lantern"
+) -> dict[str, str]:
     return {"new-username": username, "new-display_name": display_name, "new-password": password}
 
 
@@ -126,7 +128,7 @@ def _new_member(username="sun", display_name="孙", password="x" * 12) -> dict[s
         (
             "members/new",
             _new_member(password="short pw"),
-            "The password needs at least 10 characters.",
+            "Use at least 10 characters, and not a common password",
         ),
         ("members/new", _new_member(username=""), "Please enter a username."),
         ("members/new", _new_member(display_name=""), "Please enter the person"),
