@@ -266,3 +266,84 @@ def test_a_long_password_is_judged_without_error(runner):
     password = "tea kettle under the bridge " * 7  # longer than zxcvbn reads at once
     result = runner.invoke(args=["create-staff", "li.na", "--password", password])
     assert result.exit_code == 0, result.output
+
+
+# Usernames: one spelling whatever the width or case, no look-alikes, no mixed alphabets
+
+
+def test_sign_in_finds_the_account_whatever_width_or_case_is_typed(client, make):
+    make.staff("li.na", organisation=make.organisation())
+    response = post_form(
+        client, "/staff/login", {"username": " ＬＩ．Ｎａ ", "password": make.PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def test_every_spelling_of_a_username_counts_against_the_one_account(client, make):
+    user = make.staff("li.na")
+    for number, spelling in enumerate(["LI.NA", "ｌｉ.ｎａ", "Li.Na", "ＬＩ．ＮＡ"] * 3):
+        address = {"REMOTE_ADDR": f"192.0.2.{number}"}  # the per-address limit stays out of it
+        data = {"username": spelling, "password": "wrong"}
+        post_form(client, "/staff/login", data, environ_base=address)
+    refused = post_form(
+        client,
+        "/staff/login",
+        {"username": user.username, "password": make.PASSWORD},
+        environ_base={"REMOTE_ADDR": "192.0.2.99"},
+    )
+    assert refused.status_code == 429
+
+
+def test_usernames_are_stored_in_one_form(runner):
+    result = runner.invoke(args=["create-staff", "ＬＩ.Ｎａ", "--password", make_password()])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalars(db.select(StaffUser.username)).all() == ["li.na"]
+
+
+@pytest.mark.parametrize(
+    ("existing", "new"),
+    [
+        ("li.na", "ｌｉ.ｎａ"),  # full width
+        ("admin", "adrnin"),  # "rn" looks like "m"
+        ("cop", "сор"),  # Cyrillic letters only, each like a Latin one
+        ("paypal", "раураl"),  # mixed, and alike
+        ("wang0", "WANGO"),  # a zero and a capital O, both stored in lower case
+        ("straße", "STRASSE"),  # folded alike
+    ],
+)
+def test_a_username_like_an_existing_one_is_refused(runner, make, existing, new):
+    make.staff(existing)
+    result = runner.invoke(args=["create-staff", new, "--password", make_password()])
+    assert result.exit_code != 0 and "Created" not in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("username", "accepted"),
+    [
+        ("lina", True),
+        ("李娜", True),
+        ("li娜", True),  # Latin with Han, as Chinese names are often written
+        ("liнa", False),  # Latin with Cyrillic
+        ("αlpha", False),  # Greek with Latin
+    ],
+)
+def test_a_username_keeps_to_one_alphabet(runner, username, accepted):
+    result = runner.invoke(args=["create-staff", username, "--password", make_password()])
+    assert (result.exit_code == 0) is accepted, result.output
+
+
+def test_the_username_field_says_why_a_look_alike_is_refused(client, make, login_as):
+    admin = make.staff("root", is_admin=True)
+    make.staff("admin")
+    login_as(admin)
+    form = {"username": "аdmin", "display_name": "x", "password": make_password()}
+    response = post_form(client, "/staff/users/new?lang=en", form)
+    assert response.status_code == 200
+    assert "one alphabet" in response.get_data(as_text=True)
+    form["username"] = "adrnin"
+    response = post_form(client, "/staff/users/new?lang=en", form)
+    assert "looks too much like an existing username" in response.get_data(as_text=True)
+
+
+def make_password() -> str:
+    return "quiet harbour lantern"

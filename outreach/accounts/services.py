@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from outreach.accounts import audit, passwords, permissions
+from outreach.accounts import audit, passwords, permissions, usernames
 from outreach.accounts.models import (
     AuditEntry,
     Membership,
@@ -20,6 +20,7 @@ from outreach.database import db, utcnow, with_names
 from outreach.errors import NotFoundError, RuleError
 from outreach.pagination import Page, paginate
 
+USERNAME_LENGTH = StaffUser.__table__.c.username.type.length
 # Compared against when the username is unknown, so a miss costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
@@ -73,9 +74,9 @@ def end_sessions(user: StaffUser, *, actor: StaffUser | None, action: str = "end
 
 
 def find_by_username(username: str) -> StaffUser | None:
-    """An account by its username, case-insensitively."""
+    """An account by its username, whatever width or case it is typed in."""
     return db.session.scalar(
-        select(StaffUser).where(func.lower(StaffUser.username) == username.strip().lower())
+        select(StaffUser).where(func.lower(StaffUser.username) == usernames.canonical(username))
     )
 
 
@@ -99,6 +100,37 @@ def validate_password(password: str, user: StaffUser | None = None, *known: str)
     passwords.check(password, known)
 
 
+def validate_username(username: str) -> str:
+    """The canonical form of a new username, or AccountError when it is empty, too long,
+    taken, confusable with an existing one, or mixes alphabets."""
+    username = usernames.canonical(username)
+    if not username:
+        raise AccountError(_("Please enter a username."), "username")
+    if len(username) > USERNAME_LENGTH:
+        raise AccountError(
+            _("A username has at most %(num)d characters.", num=USERNAME_LENGTH), "username"
+        )
+    if usernames.mixes_scripts(username):
+        raise AccountError(
+            _("Please use letters of one alphabet only: not Latin and Cyrillic together."),
+            "username",
+        )
+    if find_by_username(username) is not None:
+        raise AccountError(
+            _("The username “%(name)s” is already taken.", name=username), "username", "duplicate"
+        )
+    if usernames.look_alike(username, db.session.scalars(select(StaffUser.username))):
+        raise AccountError(
+            _(
+                "“%(name)s” looks too much like an existing username. Please choose another.",
+                name=username,
+            ),
+            "username",
+            "duplicate",
+        )
+    return username
+
+
 def create_staff(
     username: str,
     password: str,
@@ -107,14 +139,9 @@ def create_staff(
     is_admin: bool = False,
     actor: StaffUser | None = None,
 ) -> StaffUser:
-    """A new staff account; the username must be free (case-insensitively)."""
-    username = username.strip()
-    if not username:
-        raise AccountError(_("Please enter a username."), "username")
-    if find_by_username(username) is not None:
-        raise AccountError(
-            _("The username “%(name)s” is already taken.", name=username), "username", "duplicate"
-        )
+    """A new staff account; the username is stored in its canonical form (NFKC, case-folded),
+    and must be free, look like no other and not mix alphabets (see `usernames`)."""
+    username = validate_username(username)
     validate_password(password, None, username, display_name)
     user = StaffUser(
         username=username,

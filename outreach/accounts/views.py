@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from outreach.accounts import guard, services
+from outreach.accounts import guard, services, usernames
 from outreach.accounts.forms import LoginForm
 from outreach.attempt import attempt_flash
 from outreach.database import db
@@ -27,7 +27,8 @@ def _login_attempts() -> str:
 
 
 def _account_key() -> str:
-    return "account:" + (request.form.get("username") or "").strip().lower()[:80]
+    # Every spelling of a username ("ＡＤＭＩＮ", "Admin") counts against the one account.
+    return "account:" + usernames.canonical(request.form.get("username") or "")[:80]
 
 
 def _failed(response) -> bool:

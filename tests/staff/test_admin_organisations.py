@@ -123,7 +123,7 @@ def _new_member(
         (
             "members/new",
             _new_member(username="ZHAO.checker"),
-            "The username “ZHAO.checker” is already taken.",
+            "The username “zhao.checker” is already taken.",
         ),
         (
             "members/new",
