@@ -11,7 +11,14 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.security import generate_password_hash
 
-from outreach.accounts.models import Membership, Organisation, OrganisationKind, Role, StaffUser
+from outreach.accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    StaffUser,
+)
 from outreach.database import db
 from outreach.events.models import Category, Event, EventSession, EventStatus
 from outreach.places.models import Community, Township, TownshipKind, Venue
@@ -165,6 +172,11 @@ def staff(
             Membership(organisation=organisation, role=Role(role or Role.ORGANISER))
         )
     return _save(user)
+
+
+def invitation(organisation_: Organisation, username: str, role: str = "checker") -> Invitation:
+    """A manager's invitation of a username to the organisation, not yet answered."""
+    return _save(Invitation(organisation=organisation_, username=username, role=Role(role)))
 
 
 def slot(event_session_: EventSession, label: str = "中医科", capacity: int = 10, **fields) -> Slot:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from outreach.accounts import audit, passwords, permissions, usernames
 from outreach.accounts.models import (
     AuditEntry,
+    Invitation,
     Membership,
     Organisation,
     OrganisationKind,
@@ -100,9 +103,8 @@ def validate_password(password: str, user: StaffUser | None = None, *known: str)
     passwords.check(password, known)
 
 
-def validate_username(username: str) -> str:
-    """The canonical form of a new username, or AccountError when it is empty, too long,
-    taken, confusable with an existing one, or mixes alphabets."""
+def _typed_username(username: str) -> str:
+    """The canonical form of a typed username, or AccountError when it is empty or too long."""
     username = usernames.canonical(username)
     if not username:
         raise AccountError(_("Please enter a username."), "username")
@@ -110,6 +112,13 @@ def validate_username(username: str) -> str:
         raise AccountError(
             _("A username has at most %(num)d characters.", num=USERNAME_LENGTH), "username"
         )
+    return username
+
+
+def validate_username(username: str) -> str:
+    """The canonical form of a new username, or AccountError when it is empty, too long,
+    taken, confusable with an existing one, or mixes alphabets."""
+    username = _typed_username(username)
     if usernames.mixes_scripts(username):
         raise AccountError(
             _("Please use letters of one alphabet only: not Latin and Cyrillic together."),
@@ -317,6 +326,119 @@ def add_member(
         )
     set_membership(user, organisation, Role(role), actor=actor)
     return user
+
+
+# Invitations: how managers give an existing account a role without learning which usernames
+# exist (administrators add accounts directly with add_member, and see every account anyway).
+
+INVITATION_DAYS = 14
+
+
+def invite_member(
+    organisation: Organisation, *, username: str, role: Role | str, actor: StaffUser
+) -> Invitation:
+    """Invite whoever holds `username` to the organisation in `role`, whether or not an
+    account has that name: the manager's answer, the invitations listed and the trail are the
+    same either way. Inviting the same name again renews the invitation with the new role.
+    Only a name that is already a member is refused: the manager sees the members anyway.
+    """
+    name = _typed_username(username)
+    member = next(
+        (m.user for m in members(organisation) if usernames.canonical(m.user.username) == name),
+        None,
+    )
+    if member is not None:
+        raise AccountError(
+            _("%(name)s is already a member of this organisation.", name=member.label),
+            "username",
+            "duplicate",
+        )
+    invitation = db.session.scalar(
+        select(Invitation).where(
+            Invitation.organisation_id == organisation.id, Invitation.username == name
+        )
+    )
+    before = invitation.role.value if invitation else None
+    if invitation is None:
+        invitation = Invitation(organisation=organisation, username=name)
+        db.session.add(invitation)
+    invitation.role = Role(role)
+    invitation.invited_by = actor
+    invitation.created_at = utcnow()
+    db.session.flush()
+    audit.record(
+        actor,
+        "invite",
+        invitation,
+        organisation_id=organisation.id,
+        label=f"{name} @ {organisation.name}",
+        changed={"role": {"before": before, "after": invitation.role.value}},
+    )
+    return invitation
+
+
+def _open_invitations():
+    since = utcnow() - timedelta(days=INVITATION_DAYS)
+    return (
+        select(Invitation)
+        .where(Invitation.created_at > since)
+        .options(joinedload(Invitation.organisation), joinedload(Invitation.invited_by))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+
+
+def invitations(organisation: Organisation) -> list[Invitation]:
+    """The organisation's invitations not yet answered nor expired, newest first."""
+    return list(
+        db.session.scalars(_open_invitations().where(Invitation.organisation_id == organisation.id))
+    )
+
+
+def invitations_for(user: StaffUser) -> list[Invitation]:
+    """The invitations waiting for the account's answer, newest first."""
+    name = usernames.canonical(user.username)
+    return list(db.session.scalars(_open_invitations().where(Invitation.username == name)))
+
+
+def invitation(
+    invitation_id: int, *, organisation: Organisation | None = None, user: StaffUser | None = None
+) -> Invitation:
+    """An open invitation of the organisation, or addressed to the user; else NotFoundError."""
+    statement = _open_invitations().where(Invitation.id == invitation_id)
+    if organisation is not None:
+        statement = statement.where(Invitation.organisation_id == organisation.id)
+    if user is not None:
+        statement = statement.where(Invitation.username == usernames.canonical(user.username))
+    found = db.session.scalar(statement)
+    if found is None:
+        raise NotFoundError("invitation", invitation_id)
+    return found
+
+
+def answer_invitation(user: StaffUser, invitation: Invitation, *, accept: bool) -> None:
+    """Accept (the account becomes a member in the invited role, unless it is one already)
+    or decline an invitation addressed to the account; either way it is used up."""
+    organisation = invitation.organisation
+    if accept and permissions.role_in(user, organisation.id) is None:
+        set_membership(user, organisation, invitation.role, actor=user)
+    _close(invitation, "accept_invitation" if accept else "decline_invitation", actor=user)
+
+
+def withdraw_invitation(invitation: Invitation, *, actor: StaffUser) -> None:
+    """Take back an invitation not yet answered."""
+    _close(invitation, "withdraw_invitation", actor=actor)
+
+
+def _close(invitation: Invitation, action: str, *, actor: StaffUser) -> None:
+    audit.record(
+        actor,
+        action,
+        invitation,
+        organisation_id=invitation.organisation_id,
+        label=f"{invitation.username} @ {invitation.organisation.name}",
+        changed={"role": {"before": invitation.role.value, "after": None}},
+    )
+    db.session.delete(invitation)
 
 
 def _managers(organisation: Organisation) -> int:

@@ -98,8 +98,11 @@ def _sign_out_here() -> None:
 
 @account_bp.get("")
 def account():
-    """The signed-in person's account: who they are, their roles, "sign out everywhere"."""
-    return render_template("accounts/account.html")
+    """The signed-in person's account: who they are, their roles, invitations to answer,
+    "sign out everywhere"."""
+    return render_template(
+        "accounts/account.html", invitations=services.invitations_for(current_user)
+    )
 
 
 @account_bp.post("/sign-out-everywhere")
