@@ -9,7 +9,7 @@ from outreach.accounts import services
 from outreach.accounts.models import AuditEntry, Role, StaffUser
 from outreach.database import db
 from outreach.errors import RuleError
-from tests.web import csrf_token, post_form
+from tests.web import csrf_token, login, post_form
 
 
 def test_login_page_has_a_csrf_protected_form(client):
@@ -347,3 +347,37 @@ def test_the_username_field_says_why_a_look_alike_is_refused(client, make, login
 
 def make_password() -> str:
     return "quiet harbour lantern"
+
+
+# One's own password, on "My account"
+
+
+def _change_own(client, current: str, new: str):
+    data = {"current_password": current, "password": new}
+    return post_form(client, "/staff/account/password?lang=en", data)
+
+
+def test_a_new_own_password_needs_the_current_one_and_the_rule(client, make, login_as):
+    user = make.staff("li.na", organisation=make.organisation())
+    login_as(user)
+    wrong = _change_own(client, "not my password", "quiet harbour lantern")
+    assert wrong.status_code == 200
+    assert "The current password is not right." in wrong.get_data(as_text=True)
+    weak = _change_own(client, make.PASSWORD, "1234567890")
+    assert "not a common password" in weak.get_data(as_text=True)
+    db.session.refresh(user)
+    assert check_password_hash(user.password_hash, make.PASSWORD)
+
+
+def test_a_new_own_password_ends_the_other_sessions_only(app, client, make, login_as):
+    user = make.staff("li.na", organisation=make.organisation())
+    elsewhere = app.test_client()
+    login(elsewhere, user)
+    login_as(user)
+    response = _change_own(client, make.PASSWORD, "quiet harbour lantern")
+    assert response.headers["Location"] == "/staff/account"
+    assert client.get("/staff/").status_code == 200
+    assert elsewhere.get("/staff/").status_code == 302
+    db.session.refresh(user)
+    assert check_password_hash(user.password_hash, "quiet harbour lantern")
+    assert "reset_password" in db.session.scalars(db.select(AuditEntry.action)).all()

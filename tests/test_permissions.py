@@ -74,6 +74,7 @@ MATRIX = [
     Row("POST", "/staff/logout", (LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
     Row("GET", "/staff/", ANY_STAFF),
     Row("GET", "/staff/account", ANY_STAFF),
+    Row("POST", "/staff/account/password", (LOGIN, *[ACCEPTED] * 5), {"password": "x"}),
     Row(
         "POST",
         "/staff/account/sign-out-everywhere",

@@ -1,4 +1,4 @@
-"""Forms of the staff accounts: signing in, accounts and memberships."""
+"""Forms of the staff accounts: signing in, one's own password."""
 
 from __future__ import annotations
 
@@ -23,3 +23,18 @@ class LoginForm(BaseForm):
         render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class OwnPasswordForm(BaseForm):
+    """The signed-in person's new password, with their current one."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Please enter your current password.")), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        _l("New password (at least 10 characters)"),
+        validators=[DataRequired(_l("Please enter a password.")), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )

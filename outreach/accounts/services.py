@@ -515,6 +515,14 @@ def reset_password(user: StaffUser, *, password: str, actor: StaffUser) -> Staff
     return user
 
 
+def change_own_password(user: StaffUser, *, current_password: str, password: str) -> StaffUser:
+    """The signed-in person's new password, after the current one: their other sessions end
+    (the view keeps the browser that set it signed in)."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise AccountError(_("The current password is not right."), "current_password")
+    return reset_password(user, password=password, actor=user)
+
+
 def audit_entries(
     organisation_ids: set[int] | None,
     *,

@@ -10,10 +10,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from outreach.accounts import guard, services, usernames
-from outreach.accounts.forms import LoginForm
-from outreach.attempt import attempt_flash
+from outreach.accounts.forms import LoginForm, OwnPasswordForm
+from outreach.attempt import attempt_flash, submit
 from outreach.database import db
 from outreach.extensions import limiter
+from outreach.forms import values
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
 # The signed-in person's own account.
@@ -97,12 +98,33 @@ def _sign_out_here() -> None:
 
 
 @account_bp.get("")
-def account():
-    """The signed-in person's account: who they are, their roles, invitations to answer,
-    "sign out everywhere"."""
+def account(password_form: OwnPasswordForm | None = None):
+    """The signed-in person's account: who they are, their roles, invitations to answer, a
+    new password, "sign out everywhere"."""
     return render_template(
-        "accounts/account.html", invitations=services.invitations_for(current_user)
+        "accounts/account.html",
+        invitations=services.invitations_for(current_user),
+        password_form=password_form or OwnPasswordForm(formdata=None),
     )
+
+
+@account_bp.post("/password")
+@limiter.limit(
+    _login_attempts,
+    key_func=lambda: f"account:{current_user.id}",
+    deduct_when=_failed,
+    error_message=lambda: str(TOO_MANY_ATTEMPTS),
+    scope="own-password",
+)
+def change_password():
+    """Set a new password after the current one; the other sessions end, this one stays."""
+    user = current_user._get_current_object()
+    form = OwnPasswordForm()
+    if submit(form, lambda: services.change_own_password(user, **values(form))):
+        guard.stay_signed_in(user)
+        flash(_("Your password has been changed. Other devices have been signed out."), "info")
+        return redirect(url_for(".account"))
+    return account(password_form=form)
 
 
 @account_bp.post("/sign-out-everywhere")
