@@ -86,3 +86,10 @@ def test_a_name_of_invisible_characters_only_counts_as_empty(client, make):
     response = register(client, event_session, name=f"{RLO}{ZWSP}")
     assert response.status_code == 422
     assert db.session.scalar(select(Registration)) is None
+
+
+def test_an_api_name_of_invisible_characters_only_is_refused(client, make):
+    event_session = make.event_session(capacity=20)
+    body = {"name": f"{ZWSP}{RLO}", "phone": "13800138000", "consent": True}
+    response = client.post(f"/api/v1/sessions/{event_session.id}/registrations", json=body)
+    assert response.status_code == 422 and "name" in response.get_json()["fields"]
