@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STRATEGY": "moving-window",
     "LOGIN_ATTEMPTS": "10 per 15 minutes",
     "REGISTRATION_ATTEMPTS": "30 per minute",
+    # Searches of session rosters per staff account (each is also audited).
+    "ROSTER_SEARCHES": "60 per minute",
     "RETENTION_DAYS": 90,
     # How many reverse proxies stand in front of the app (their X-Forwarded-* headers are
     # trusted, so rate limits see each client's own address). 0: none.
@@ -114,6 +116,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
+    "ROSTER_SEARCHES": ("ROSTER_SEARCHES", str),
     "RETENTION_DAYS": ("RETENTION_DAYS", int),
     "STAFF_IDLE_MINUTES": ("STAFF_IDLE_MINUTES", int),
     "PROXY_FIX": ("PROXY_FIX", int),

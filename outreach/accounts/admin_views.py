@@ -57,6 +57,7 @@ ACTIONS = {
     "walk-in": _l("Registered at the desk"),
     "import": _l("Imported"),
     "message": _l("Message sent to registrants"),
+    "roster_search": _l("Searched a roster"),
 }
 TARGETS = {
     "township": _l("Street or township"),
@@ -106,6 +107,9 @@ FIELDS = {
     "segment": _l("Recipients"),
     "recipients": _l("Number of recipients"),
     "sessions": _l("Sessions"),
+    "query_kind": _l("Searched by"),
+    "query": _l("Search, as kept"),
+    "found": _l("Registrations found"),
 }
 
 

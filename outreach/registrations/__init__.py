@@ -8,13 +8,14 @@ from outreach.accounts import audit
 from outreach.events.hooks import hooks
 from outreach.registrations import commands, receivers, services, slot_views, staff_views, views
 from outreach.registrations.models import RegistrationStatus
+from outreach.registrations.roster import QueryKind
 
 
 def init_app(app: Flask) -> None:
     """What events asks of registrations (the event page's registration part, places left
     for listings, counting who hears of a change), the resident's pages, the slot and roster
     pages, the receivers of session changes, `flask purge-personal-data`, and the names of
-    registration statuses in the audit trail."""
+    registration statuses and roster searches in the audit trail."""
     hooks(app).event_page = views.event_page
     hooks(app).count_registrants = services.count_registrants
     hooks(app).rooms = services.rooms
@@ -24,3 +25,4 @@ def init_app(app: Flask) -> None:
     receivers.connect()
     app.cli.add_command(commands.purge_personal_data_command)
     audit.name_values(app, "status", RegistrationStatus)
+    audit.name_values(app, "query_kind", QueryKind)

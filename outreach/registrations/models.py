@@ -14,6 +14,7 @@ from outreach.enums import LabelledEnum
 from outreach.events.models import EventSession
 from outreach.formatting import clock
 from outreach.places.models import Community
+from outreach.registrations.phones import mask_mobile
 
 
 class Slot(Bilingual, db.Model):
@@ -140,7 +141,4 @@ class Registration(db.Model):
     @property
     def masked_phone(self) -> str:
         """The mobile number with its middle hidden: 138****1234."""
-        digits = self.phone.removeprefix("+86")
-        if len(digits) < 7:
-            return "****"
-        return f"{digits[:3]}****{digits[-4:]}"
+        return mask_mobile(self.phone)

@@ -28,3 +28,22 @@ def normalise_mobile(raw: str) -> str | None:
     ):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_mobile(phone: str) -> str:
+    """A stored number with its middle hidden, as staff who may not see it whole read it:
+    +8613812341234 becomes 138****1234."""
+    digits = phone.removeprefix("+86")
+    if len(digits) < 7:
+        return "****"
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_digits(typed: str) -> str:
+    """Digits someone typed, kept only as the mask shows a number: a whole mobile number as
+    138****1234, any other run of digits as its last four behind stars (*****1234)."""
+    phone = normalise_mobile(typed)
+    if phone is not None:
+        return mask_mobile(phone)
+    digits = "".join(str(int(character)) for character in typed if character.isdecimal())
+    return "*" * max(0, len(digits) - 4) + digits[-4:]

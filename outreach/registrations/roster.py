@@ -10,16 +10,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from outreach.accounts import audit
 from outreach.database import db
+from outreach.enums import LabelledEnum
 from outreach.errors import NotFoundError
 from outreach.events.loading import event_and_places
 from outreach.events.models import EventSession
+from outreach.events.scheduling import session_label
 from outreach.registrations import services
 from outreach.registrations.models import Registration, RegistrationStatus, Slot
-from outreach.registrations.phones import normalise_mobile
+from outreach.registrations.phones import mask_digits, normalise_mobile
 
 CONFIRMED = RegistrationStatus.CONFIRMED
 WAITLISTED = RegistrationStatus.WAITLISTED
@@ -156,34 +160,132 @@ def clean_code(text: str | None) -> str:
     return "".join((text or "").split()).upper()
 
 
-def _matcher(query: str) -> Callable[[Registration], bool]:
-    """Whether a registration matches a search: code, full phone, last four digits, or name."""
-    text = query.strip()
+class QueryKind(LabelledEnum):
+    """What a roster search was by, as the audit trail names it."""
+
+    CODE = "code", _l("Registration code")
+    NAME = "name", _l("Full name")
+    LAST_FOUR = "last_four", _l("Last four digits of the mobile number")
+    PHONE = "phone", _l("Mobile number, or more than its last four digits")
+    PHONE_REFUSED = (
+        "phone_refused",
+        _l("Mobile number, longer than the last four digits: not allowed"),
+    )
+
+
+# A query made only of digits and what people type between them; more than the last four
+# digits is a search by phone number.
+_DIGITS_TYPED = re.compile(r"[\d\s+\-().]+")
+LAST_DIGITS = 4
+_CODE_SHAPE = re.compile(f"[{services.CODE_ALPHABET}]{{{services.CODE_LENGTH}}}")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A roster search as typed, and what it may match for its reader.
+
+    Readers who see numbers masked (138****8000) search by code, name or the last four
+    digits, which the mask shows anyway: a longer run of digits would tell them whether a
+    number they guessed belongs to someone on the roster. Whole numbers and longer runs are
+    for readers who see the numbers whole (permissions.can_see_phone_numbers).
+    """
+
+    text: str
+    kind: QueryKind | None
+    code: str = ""
+    phone: str | None = None  # a whole number in E.164, for readers of whole numbers
+    digits: str | None = None  # digits to find in the number: at its end, or anywhere
+
+    def __bool__(self) -> bool:
+        return self.kind is not None
+
+    @property
+    def refused(self) -> bool:
+        """A search by more digits than the reader may see: it matches no number."""
+        return self.kind == QueryKind.PHONE_REFUSED
+
+    @property
+    def recorded(self) -> str:
+        """The query as the audit trail keeps it: numbers masked, names cut to one letter."""
+        if self.kind in (QueryKind.PHONE, QueryKind.PHONE_REFUSED):
+            return mask_digits(self.text)
+        if self.kind == QueryKind.NAME:
+            return mask_name(self.text)
+        return self.code
+
+
+def mask_name(name: str) -> str:
+    """A name with all but its first character hidden: 王***."""
+    return f"{name[:1]}***" if name else ""
+
+
+def read_query(text: str, *, full_numbers: bool) -> Query:
+    """What a typed search may match: `full_numbers` says whether the reader sees numbers
+    whole (and may search by them) or masked."""
+    text = text.strip()
+    if not text:
+        return Query("", None)
     code = clean_code(text)
-    phone = normalise_mobile(text)
-    # The last four digits are shown even when masked, so searching by them reveals nothing.
-    last_four = code if re.fullmatch(r"\d{4}", code) else None
-    wanted = text.casefold()
+    # Full-width digits (from a Chinese input method) count as the digits they are.
+    digits = "".join(str(int(character)) for character in text if character.isdecimal())
+    if _DIGITS_TYPED.fullmatch(text) and len(digits) > LAST_DIGITS:
+        if not full_numbers:
+            return Query(text, QueryKind.PHONE_REFUSED, code)
+        return Query(text, QueryKind.PHONE, code, normalise_mobile(text), digits)
+    if _DIGITS_TYPED.fullmatch(text) and len(digits) == LAST_DIGITS:
+        return Query(text, QueryKind.LAST_FOUR, code, digits=digits)
+    kind = QueryKind.CODE if _CODE_SHAPE.fullmatch(code) else QueryKind.NAME
+    return Query(text, kind, code)
+
+
+def _matcher(query: Query) -> Callable[[Registration], bool]:
+    """Whether a registration matches a search: code, name, and the number as `query` allows."""
+    wanted = query.text.casefold()
+    anywhere = query.kind == QueryKind.PHONE
+
+    def by_phone(phone: str) -> bool:
+        if query.phone is not None and phone == query.phone:
+            return True
+        if query.digits is None:
+            return False
+        return query.digits in phone if anywhere else phone.endswith(query.digits)
 
     def matches(registration: Registration) -> bool:
         if registration.purged_at is not None:
-            return registration.code == code
+            return registration.code == query.code
         return (
-            registration.code == code
-            or (phone is not None and registration.phone == phone)
-            or (last_four is not None and registration.phone.endswith(last_four))
+            registration.code == query.code
+            or by_phone(registration.phone)
             or wanted in registration.name.casefold()
         )
 
     return matches
 
 
-def search(roster: Roster, query: str) -> list[RosterEntry]:
-    """The roster's entries matching a code, a phone number in any typed form, or a name."""
-    if not query.strip():
+def search(roster: Roster, query: Query) -> list[RosterEntry]:
+    """The roster's entries matching the query; all of them for an empty one."""
+    if not query:
         return roster.entries
     matches = _matcher(query)
     return [entry for entry in roster.entries if matches(entry.registration)]
+
+
+def record_search(actor, event_session: EventSession, query: Query, found: int) -> None:
+    """Audit a search: who searched which session's roster, by what, and how many it found.
+
+    The query is kept masked (see Query.recorded): the trail outlives the registrations.
+    """
+    if query.kind is None:
+        return
+    changed = {"query_kind": query.kind.value, "query": query.recorded, "found": found}
+    audit.record(
+        actor,
+        "roster_search",
+        event_session,
+        organisation_id=event_session.event.organisation_id,
+        label=session_label(event_session),
+        changed=audit.changes({}, changed),
+    )
 
 
 def registration_of(event_session: EventSession, registration_id: int) -> Registration:

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -25,6 +26,7 @@ from outreach.accounts.guard import staff_blueprint
 from outreach.attempt import submit
 from outreach.database import db
 from outreach.events.models import EventSession
+from outreach.extensions import limiter
 from outreach.registrations import desk, exports, roster, services
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.staff_forms import CheckInForm, WalkInForm
@@ -41,6 +43,42 @@ OUTCOME_STATUS = {
     "invalid": 422,
 }
 OUTCOME_FLASH = {"checked_in": "success", "already": "warning", "waitlisted": "warning"}
+
+TOO_MANY_SEARCHES = _l("Too many searches. Please wait a little and try again.")
+QUERY_LENGTH = 100
+
+
+def _roster_searches() -> str:
+    return current_app.config["ROSTER_SEARCHES"]
+
+
+def _search_text() -> str:
+    return request.args.get("q", "")[:QUERY_LENGTH]
+
+
+def _not_a_search() -> bool:
+    """Opening the roster is free; only searching it counts, per signed-in account."""
+    return not _search_text().strip() or not current_user.is_authenticated
+
+
+def _staff_account() -> str:
+    return f"staff:{current_user.id}"
+
+
+def _refused(response) -> bool:
+    return response.status_code == 422
+
+
+def _searches(**options):
+    """Count against the account's roster searches (ROSTER_SEARCHES): searching a roster,
+    and a refused walk-in ("this number is already registered" says as much as a search)."""
+    return limiter.shared_limit(
+        _roster_searches,
+        scope="roster-search",
+        key_func=_staff_account,
+        error_message=lambda: str(TOO_MANY_SEARCHES),
+        **options,
+    )
 
 
 def _session(session_id: int) -> EventSession:
@@ -64,17 +102,24 @@ def _roster_url(event_session: EventSession) -> str:
     return url_for(".roster_page", session_id=event_session.id)
 
 
-def _render_roster(event_session: EventSession, walk_in: WalkInForm | None = None, status=200):
-    """The roster page, optionally with a walk-in form that came back with errors."""
-    query = request.args.get("q", "")[:100]
-    loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
+def _render_roster(
+    event_session: EventSession,
+    loaded: roster.Roster,
+    *,
+    query: roster.Query | None = None,
+    entries: list[roster.RosterEntry] | None = None,
+    walk_in: WalkInForm | None = None,
+    status=200,
+):
+    """The roster page with a search's entries (else all), optionally with a walk-in form
+    that came back with errors."""
     html = render_template(
         "staff/roster/roster.html",
         event_session=event_session,
         event=event_session.event,
         roster=loaded,
-        entries=roster.search(loaded, query),
-        query=query,
+        entries=loaded.entries if entries is None else entries,
+        query=query or roster.Query("", None),
         check_in_form=CheckInForm(formdata=None),
         walk_in_form=walk_in or _walk_in_form(event_session),
         walk_in_open=walk_in is not None,
@@ -84,9 +129,22 @@ def _render_roster(event_session: EventSession, walk_in: WalkInForm | None = Non
 
 
 @bp.get("/<id:session_id>/roster")
+@_searches(exempt_when=_not_a_search)
 def roster_page(session_id: int):
-    """Who registered for the session: seats, search, check-in, walk-ins, cancel."""
-    return _render_roster(_session(session_id))
+    """Who registered for the session: seats, search, check-in, walk-ins, cancel.
+
+    A search matches numbers only as far as the reader sees them (see roster.Query); each
+    one is audited.
+    """
+    event_session = _session(session_id)
+    loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
+    query = roster.read_query(_search_text(), full_numbers=loaded.full_contacts)
+    entries = roster.search(loaded, query)
+    if query:
+        actor = current_user._get_current_object()
+        roster.record_search(actor, event_session, query, len(entries))
+        db.session.commit()
+    return _render_roster(event_session, loaded, query=query, entries=entries)
 
 
 @bp.get("/<id:session_id>/scan")
@@ -142,6 +200,7 @@ def _registered_message(registration) -> str:
 
 
 @bp.post("/<id:session_id>/walk-in")
+@_searches(deduct_when=_refused, exempt_when=lambda: not current_user.is_authenticated)
 def walk_in(session_id: int):
     """Register a resident at the booth: recorded as made by this staff member."""
     event_session = _session(session_id)
@@ -157,7 +216,9 @@ def walk_in(session_id: int):
     if registered:
         flash(registered.value, "success")
         return redirect(_roster_url(event_session))
-    return _render_roster(roster.session_for_staff(session_id), walk_in=form, status=422)
+    event_session = roster.session_for_staff(session_id)
+    loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
+    return _render_roster(event_session, loaded, walk_in=form, status=422)
 
 
 def _promoted_message(promoted) -> str:

@@ -13,6 +13,7 @@ import segno
 
 from outreach.database import db
 from outreach.registrations.models import Registration
+from tests.browser.axe import axe_or_skip, violations
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 # A live server answers from its own threads and connections: rows must be committed.
@@ -43,7 +44,7 @@ def desk_world(make):
     """A session of an organisation, a family of three registered, and its checker."""
     centre = make.organisation(slug="centre")
     event_session = make.event_session(make.event(organisation=centre), capacity=10)
-    registration = make.registration(event_session, 3, name="王秀英")
+    registration = make.registration(event_session, 3, name="王秀英", phone="13800138000")
     checker = make.staff("checker", organisation=centre, role="checker")
     return event_session, registration, checker
 
@@ -123,3 +124,34 @@ def test_camera_checks_in_a_scanned_code_and_typing_warns_on_a_second_scan(
     page.wait_for_selector("#scan-result.error")
     assert result.inner_text() == "No registration with this code for this session."
     assert page.url.endswith("/scan")  # answered in place, without leaving the page
+
+
+def test_a_checker_finds_a_resident_by_the_last_four_digits_not_the_whole_number(
+    live_server, phone, desk_world, make
+):
+    """The roster's search as a checker (who sees numbers masked) uses it at the desk, in
+    Chinese: a whole number finds no one and the page says what to search by instead."""
+    axe_or_skip()
+    event_session, registration, _checker = desk_world
+    page = phone
+    page.goto(live_server + "/staff/login")
+    page.get_by_label("用户名").fill("checker")
+    page.get_by_label("密码").fill(make.PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/staff/")
+    page.goto(f"{live_server}/staff/sessions/{event_session.id}/roster")
+    box = page.get_by_role("searchbox", name="按报名码、姓名或手机号后四位查找")
+
+    box.fill("138 0013 8000")
+    box.press("Enter")
+    page.wait_for_load_state("load")
+    assert "请按报名码、姓名或手机号后四位查找" in page.get_by_role("status").all_inner_texts()[-1]
+    assert page.locator("table.roster").count() == 0
+    assert violations(page) == []
+
+    box = page.get_by_role("searchbox", name="按报名码、姓名或手机号后四位查找")
+    box.fill("8000")
+    box.press("Enter")
+    page.wait_for_load_state("load")
+    row = page.locator(f"#registration-{registration.id}")
+    assert "王秀英" in row.inner_text() and "138****8000" in row.inner_text()
