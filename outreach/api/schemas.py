@@ -17,6 +17,7 @@ from outreach.registrations.limits import (
     PHONE_LENGTH,
 )
 from outreach.registrations.services import RegistrationRequest
+from outreach.text import visible
 
 
 class FieldErrors(RuleError):
@@ -43,7 +44,7 @@ def _text(body: dict[str, Any], key: str, errors: dict, required: bool, limit: i
     if not isinstance(value, str) or len(value) > limit:
         errors[key] = _("Must be text of at most %(max)d characters.", max=limit)
         return None
-    return value
+    return visible(value)
 
 
 def _whole(body: dict[str, Any], key: str, errors: dict, required: bool) -> int | None:
