@@ -20,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from outreach.errors import RuleError
+from outreach.text import visible
 
 
 class Invalid(ValueError):
@@ -66,7 +67,7 @@ class Text:
             return None
         if not isinstance(value, str) or len(value) > self.max_length:
             raise Invalid(_("Must be text of at most %(max)d characters.", max=self.max_length))
-        return self.clean(value)
+        return self.clean(visible(value))  # bidirectional and zero-width controls taken out
 
     def clean(self, value: str) -> str:
         """The text as kept (a subclass may normalise or refuse it)."""

@@ -1,5 +1,6 @@
-"""What every staff form shares: the bilingual names, select fields, and a form's values as
-a service's keyword arguments (submitting it: see `outreach.attempt`)."""
+"""What every form shares: typed text cleared of invisible characters, the bilingual names,
+select fields, and a form's values as a service's keyword arguments (submitting it: see
+`outreach.attempt`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,31 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
+
+from outreach.text import visible
+
+
+def _visible(data: Any) -> Any:
+    """Typed text without invisible characters; a field's parsed value (a date) as it is."""
+    return visible(data) if isinstance(data, str) else data
+
+
+class BaseForm(FlaskForm):
+    """The base of every form: each text field (names, titles, labels, free text) drops
+    control and format characters, bidirectional overrides and zero-width spaces among them
+    (see `outreach.text.visible`), before its validators run. Passwords are kept as typed."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            """Add the filter to every text field but passwords."""
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                filters = unbound_field.kwargs.get("filters", ())
+                options = {**options, "filters": (_visible, *filters)}
+            return unbound_field.bind(form=form, **options)
 
 
 def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
@@ -29,7 +52,7 @@ def choice_field(label, message, *, required: bool = True, **kwargs) -> SelectFi
     )
 
 
-class NamesForm(FlaskForm):
+class NamesForm(BaseForm):
     """The Chinese name every place, organisation and category has, and its English name."""
 
     name = StringField(

@@ -13,7 +13,14 @@ import pyotp
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from outreach.accounts.models import Membership, Organisation, OrganisationKind, Role, StaffUser
+from outreach.accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    StaffUser,
+)
 from outreach.database import db, utcnow
 from outreach.events.models import Category, Event, EventSession, EventStatus
 from outreach.places.models import Community, Township, TownshipKind, Venue
@@ -186,6 +193,11 @@ def totp_code(user: StaffUser) -> str:
     if used is not None and used >= step:
         step = used + 1
     return totp.generate_otp(step)
+
+
+def invitation(organisation_: Organisation, username: str, role: str = "checker") -> Invitation:
+    """A manager's invitation of a username to the organisation, not yet answered."""
+    return _save(Invitation(organisation=organisation_, username=username, role=Role(role)))
 
 
 def slot(event_session_: EventSession, label: str = "中医科", capacity: int = 10, **fields) -> Slot:

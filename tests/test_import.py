@@ -611,3 +611,20 @@ def test_outlook_time_zone_names_are_understood(cli, importing_centre):
         (local(FLOATING, time(9, 30)), local(FLOATING, time(10, 30))),
         (utc(NEW_YORK, time(8), "America/New_York"),) * 2,
     }
+
+
+def test_bidi_overrides_and_zero_width_spaces_are_dropped_from_imported_text(cli, importing_centre):
+    data = calendar(
+        vevent(
+            "UID:bidi@example.org",
+            "SUMMARY:\u202e健康\u200b讲座\u202c\u2066!\u2069",
+            "DESCRIPTION:第一段\u200f\\n第二段\ufeff",
+            "CATEGORIES:健康\u200b义诊",
+            f"DTSTART:{stamp(FLOATING, time(9))}",
+        )
+    )
+    result = cli(data, category=None)
+    assert result.exit_code == 0, result.output
+    event = db.session.scalar(select(Event))
+    assert (event.title, event.description) == ("健康讲座!", "第一段\n第二段")
+    assert event.category.name == "健康义诊"

@@ -49,8 +49,8 @@ class Row:
 
     `url` and the values of `data` may name the permission world's records: {event}, {session},
     {registration} and {slot} (of that session), {organisation}, {township}, {community}, {venue},
-    {category}, {member} (the checker, a member of the organisation) and {user} (the
-    outsider's account).
+    {category}, {member} (the checker, a member of the organisation), {user} (the
+    outsider's account) and {invitation} (of the outsider to the organisation).
     """
 
     method: str
@@ -94,6 +94,7 @@ MATRIX = [
         (LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, OK),
         {"off-code": "000000"},
     ),
+    Row("POST", "/staff/account/password", (LOGIN, *[ACCEPTED] * 5), {"password": "x"}),
     Row(
         "POST",
         "/staff/account/sign-out-everywhere",
@@ -150,6 +151,14 @@ MATRIX = [
         {"role": "organiser"},
     ),
     Row("POST", "/staff/organisations/{organisation}/members/{member}/remove", MANAGER_ACTION),
+    Row(
+        "POST",
+        "/staff/organisations/{organisation}/invitations/{invitation}/withdraw",
+        MANAGER_ACTION,
+    ),
+    # The invitation is addressed to the outsider: nobody else finds it.
+    Row("POST", "/staff/invitations/{invitation}/accept", (LOGIN, 404, 404, REDIRECT, 404, 404)),
+    Row("POST", "/staff/invitations/{invitation}/decline", (LOGIN, 404, 404, REDIRECT, 404, 404)),
     # Staff accounts (administrators)
     Row("GET", "/staff/users", ADMIN_PAGE),
     Row("GET", "/staff/users/new", ADMIN_PAGE),
@@ -235,6 +244,7 @@ SHAPES = dict.fromkeys(
         "category",
         "member",
         "user",
+        "invitation",
     ),
     1,
 ) | {"organisation": "centre"}
@@ -288,6 +298,7 @@ def permission_world(module_transaction):
         "category": make.category(slug="matrix").id,
         "member": users["checker"].id,
         "user": users["outsider"].id,
+        "invitation": make.invitation(centre, "outsider").id,
     }
     accounts = {
         who: SimpleNamespace(id=u.id, username=u.username, session_version=u.session_version)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from outreach.accounts.models import OrganisationKind, Role
-from outreach.forms import NamesForm, choice_field, options
+from outreach.forms import BaseForm, NamesForm, choice_field, options
 
 
 class OrganisationForm(NamesForm):
@@ -46,14 +45,14 @@ def _new_password_field(label) -> PasswordField:
     )
 
 
-class ExistingMemberForm(FlaskForm):
+class ExistingMemberForm(BaseForm):
     """Give an account that already exists a role in the organisation."""
 
     username = _username_field(_l("Username of the existing account"))
     role = _role_field()
 
 
-class NewAccountForm(FlaskForm):
+class NewAccountForm(BaseForm):
     """A new staff account."""
 
     username = _username_field(_l("Username"))
@@ -76,19 +75,19 @@ class NewAdminAccountForm(NewAccountForm):
     is_admin = BooleanField(_l("Site administrator"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(BaseForm):
     """A member's new role."""
 
     role = _role_field()
 
 
-class SwitchForm(FlaskForm):
+class SwitchForm(BaseForm):
     """Turn a setting of an account on or off."""
 
     state = HiddenField(validators=[AnyOf(["on", "off"])])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(BaseForm):
     """A new password for an account."""
 
     password = _new_password_field(_l("New password (at least 10 characters)"))

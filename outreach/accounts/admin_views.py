@@ -58,6 +58,10 @@ ACTIONS = {
     "recovery_codes": _l("New recovery codes"),
     "recovery_code_used": _l("Recovery code used"),
     "two_factor_rule": _l("Two-factor rule changed"),
+    "invite": _l("Invited"),
+    "accept_invitation": _l("Invitation accepted"),
+    "decline_invitation": _l("Invitation declined"),
+    "withdraw_invitation": _l("Invitation withdrawn"),
     "series": _l("Repeat rule changed"),
     "walk-in": _l("Registered at the desk"),
     "import": _l("Imported"),
@@ -71,6 +75,7 @@ TARGETS = {
     "category": _l("Category"),
     "organisation": _l("Organisation"),
     "staff_user": _l("Staff account"),
+    "invitation": _l("Invitation"),
     "event": _l("Event"),
     "event_session": _l("Session"),
     "event_series": _l("Repeating sessions"),
@@ -190,6 +195,8 @@ def _organisation_page(
         "staff/organisations_detail.html",
         organisation=organisation,
         members=services.members(organisation),
+        invitations=services.invitations(organisation),
+        invites=not permissions.can_manage_accounts(current_user),
         existing=existing or ExistingMemberForm(prefix="existing", formdata=None),
         new=new or NewMemberForm(prefix="new", formdata=None),
         roles=list(Role),
@@ -215,8 +222,54 @@ def _add_member(slug: str, form_class: type[FlaskForm], prefix: str, add: Callab
 
 @bp.post("/organisations/<slug>/members")
 def add_member(slug: str):
-    """Give an existing account a role in the organisation."""
-    return _add_member(slug, ExistingMemberForm, "existing", services.add_member)
+    """Give an existing account a role in the organisation: administrators, who see every
+    account, add it at once; a manager invites the username, and learns nothing from the
+    answer about whether an account has it (see services.invite_member)."""
+    if permissions.can_manage_accounts(current_user):
+        return _add_member(slug, ExistingMemberForm, "existing", services.add_member)
+    organisation = _managed(slug)
+    form = ExistingMemberForm(prefix="existing")
+    invitation = submit(
+        form, lambda: services.invite_member(organisation, actor=current_user, **values(form))
+    ).value
+    if invitation is None:
+        return _organisation_page(organisation, existing=form)
+    message = _(
+        "If “%(name)s” is the username of a staff account, its holder is invited to join as "
+        "%(role)s. They become a member when they accept, on their “My account” page, "
+        "within %(days)d days.",
+        name=invitation.username,
+        role=invitation.role.label,
+        days=services.INVITATION_DAYS,
+    )
+    return _saved(message, url_for(".organisation", slug=organisation.slug))
+
+
+@bp.post("/organisations/<slug>/invitations/<id:invitation_id>/withdraw")
+def withdraw_invitation(slug: str, invitation_id: int):
+    """Take back an invitation not yet answered."""
+    organisation = _managed(slug)
+    invitation = services.invitation(invitation_id, organisation=organisation)
+    return _carry_out(
+        lambda: services.withdraw_invitation(invitation, actor=current_user),
+        url_for(".organisation", slug=organisation.slug),
+    )
+
+
+@bp.post("/invitations/<id:invitation_id>/<any(accept, decline):answer>")
+def answer_invitation(invitation_id: int, answer: str):
+    """Accept or decline an invitation addressed to one's own account."""
+    user = current_user._get_current_object()
+    invitation = services.invitation(invitation_id, user=user)
+    organisation = invitation.organisation
+    if attempt_flash(
+        lambda: services.answer_invitation(user, invitation, accept=answer == "accept")
+    ):
+        if answer == "accept":
+            flash(_("You are now a member of %(name)s.", name=organisation.name), "info")
+        else:
+            flash(_("You declined the invitation of %(name)s.", name=organisation.name), "info")
+    return redirect(url_for("account.account"))
 
 
 @bp.post("/organisations/<slug>/members/new")

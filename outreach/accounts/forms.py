@@ -1,14 +1,15 @@
-"""Forms of the staff accounts: signing in, accounts and memberships."""
+"""Forms of the staff accounts: signing in, one's own password."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from outreach.forms import BaseForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(BaseForm):
     """Username and password."""
 
     username = StringField(
@@ -24,7 +25,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(BaseForm):
     """One code: six digits from the authenticator app, or a recovery code where allowed."""
 
     code = StringField(
@@ -36,4 +37,19 @@ class CodeForm(FlaskForm):
             "autocapitalize": "none",
             "spellcheck": "false",
         },
+    )
+
+
+class OwnPasswordForm(BaseForm):
+    """The signed-in person's new password, with their current one."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Please enter your current password.")), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        _l("New password (at least 10 characters)"),
+        validators=[DataRequired(_l("Please enter a password.")), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
     )

@@ -150,6 +150,31 @@ class RecoveryCode(db.Model):
     user: Mapped[StaffUser] = relationship(back_populates="recovery_codes")
 
 
+class Invitation(db.Model):
+    """A manager's offer of a role in their organisation to whoever holds a username; it
+    becomes a membership when that account accepts it on its own page.
+
+    Kept by (canonical) username, not by account, and made whether or not the name is anyone's:
+    what the manager sees after inviting is the same either way, so the form does not tell a
+    manager which usernames exist.
+    """
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("organisation_id", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "invitation_role"))
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[StaffUser | None] = relationship()
+
+
 class AuditEntry(db.Model):
     """Who did what to which record, when, with the changed fields before and after."""
 

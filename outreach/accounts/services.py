@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from outreach.accounts import audit, permissions
+from outreach.accounts import audit, passwords, permissions, usernames
 from outreach.accounts.models import (
     AuditEntry,
+    Invitation,
     Membership,
     Organisation,
     OrganisationKind,
@@ -20,7 +23,7 @@ from outreach.database import db, utcnow, with_names
 from outreach.errors import NotFoundError, RuleError
 from outreach.pagination import Page, paginate
 
-MIN_PASSWORD_LENGTH = 10
+USERNAME_LENGTH = StaffUser.__table__.c.username.type.length
 # Compared against when the username is unknown, so a miss costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
@@ -74,9 +77,9 @@ def end_sessions(user: StaffUser, *, actor: StaffUser | None, action: str = "end
 
 
 def find_by_username(username: str) -> StaffUser | None:
-    """An account by its username, case-insensitively."""
+    """An account by its username, whatever width or case it is typed in."""
     return db.session.scalar(
-        select(StaffUser).where(func.lower(StaffUser.username) == username.strip().lower())
+        select(StaffUser).where(func.lower(StaffUser.username) == usernames.canonical(username))
     )
 
 
@@ -104,13 +107,49 @@ def signed_in(user: StaffUser, *, second_step: str | None = None) -> None:
     audit.record(user, "sign_in", user, organisation_id=None, label=user.username, changed=changed)
 
 
-def validate_password(password: str) -> None:
-    """Refuse passwords too short to resist guessing."""
-    if len(password) < MIN_PASSWORD_LENGTH:
+def validate_password(password: str, user: StaffUser | None = None, *known: str) -> None:
+    """Refuse a password that is short, common or repetitive (the rule: `passwords.check`),
+    or made of the account's username or name, or of the `known` words."""
+    if user is not None:
+        known = (user.username, user.display_name, *known)
+    passwords.check(password, known)
+
+
+def _typed_username(username: str) -> str:
+    """The canonical form of a typed username, or AccountError when it is empty or too long."""
+    username = usernames.canonical(username)
+    if not username:
+        raise AccountError(_("Please enter a username."), "username")
+    if len(username) > USERNAME_LENGTH:
         raise AccountError(
-            _("The password needs at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
-            "password",
+            _("A username has at most %(num)d characters.", num=USERNAME_LENGTH), "username"
         )
+    return username
+
+
+def validate_username(username: str) -> str:
+    """The canonical form of a new username, or AccountError when it is empty, too long,
+    taken, confusable with an existing one, or mixes alphabets."""
+    username = _typed_username(username)
+    if usernames.mixes_scripts(username):
+        raise AccountError(
+            _("Please use letters of one alphabet only: not Latin and Cyrillic together."),
+            "username",
+        )
+    if find_by_username(username) is not None:
+        raise AccountError(
+            _("The username “%(name)s” is already taken.", name=username), "username", "duplicate"
+        )
+    if usernames.look_alike(username, db.session.scalars(select(StaffUser.username))):
+        raise AccountError(
+            _(
+                "“%(name)s” looks too much like an existing username. Please choose another.",
+                name=username,
+            ),
+            "username",
+            "duplicate",
+        )
+    return username
 
 
 def create_staff(
@@ -121,15 +160,10 @@ def create_staff(
     is_admin: bool = False,
     actor: StaffUser | None = None,
 ) -> StaffUser:
-    """A new staff account; the username must be free (case-insensitively)."""
-    username = username.strip()
-    if not username:
-        raise AccountError(_("Please enter a username."), "username")
-    if find_by_username(username) is not None:
-        raise AccountError(
-            _("The username “%(name)s” is already taken.", name=username), "username", "duplicate"
-        )
-    validate_password(password)
+    """A new staff account; the username is stored in its canonical form (NFKC, case-folded),
+    and must be free, look like no other and not mix alphabets (see `usernames`)."""
+    username = validate_username(username)
+    validate_password(password, None, username, display_name)
     user = StaffUser(
         username=username,
         display_name=display_name.strip(),
@@ -306,6 +340,119 @@ def add_member(
     return user
 
 
+# Invitations: how managers give an existing account a role without learning which usernames
+# exist (administrators add accounts directly with add_member, and see every account anyway).
+
+INVITATION_DAYS = 14
+
+
+def invite_member(
+    organisation: Organisation, *, username: str, role: Role | str, actor: StaffUser
+) -> Invitation:
+    """Invite whoever holds `username` to the organisation in `role`, whether or not an
+    account has that name: the manager's answer, the invitations listed and the trail are the
+    same either way. Inviting the same name again renews the invitation with the new role.
+    Only a name that is already a member is refused: the manager sees the members anyway.
+    """
+    name = _typed_username(username)
+    member = next(
+        (m.user for m in members(organisation) if usernames.canonical(m.user.username) == name),
+        None,
+    )
+    if member is not None:
+        raise AccountError(
+            _("%(name)s is already a member of this organisation.", name=member.label),
+            "username",
+            "duplicate",
+        )
+    invitation = db.session.scalar(
+        select(Invitation).where(
+            Invitation.organisation_id == organisation.id, Invitation.username == name
+        )
+    )
+    before = invitation.role.value if invitation else None
+    if invitation is None:
+        invitation = Invitation(organisation=organisation, username=name)
+        db.session.add(invitation)
+    invitation.role = Role(role)
+    invitation.invited_by = actor
+    invitation.created_at = utcnow()
+    db.session.flush()
+    audit.record(
+        actor,
+        "invite",
+        invitation,
+        organisation_id=organisation.id,
+        label=f"{name} @ {organisation.name}",
+        changed={"role": {"before": before, "after": invitation.role.value}},
+    )
+    return invitation
+
+
+def _open_invitations():
+    since = utcnow() - timedelta(days=INVITATION_DAYS)
+    return (
+        select(Invitation)
+        .where(Invitation.created_at > since)
+        .options(joinedload(Invitation.organisation), joinedload(Invitation.invited_by))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+
+
+def invitations(organisation: Organisation) -> list[Invitation]:
+    """The organisation's invitations not yet answered nor expired, newest first."""
+    return list(
+        db.session.scalars(_open_invitations().where(Invitation.organisation_id == organisation.id))
+    )
+
+
+def invitations_for(user: StaffUser) -> list[Invitation]:
+    """The invitations waiting for the account's answer, newest first."""
+    name = usernames.canonical(user.username)
+    return list(db.session.scalars(_open_invitations().where(Invitation.username == name)))
+
+
+def invitation(
+    invitation_id: int, *, organisation: Organisation | None = None, user: StaffUser | None = None
+) -> Invitation:
+    """An open invitation of the organisation, or addressed to the user; else NotFoundError."""
+    statement = _open_invitations().where(Invitation.id == invitation_id)
+    if organisation is not None:
+        statement = statement.where(Invitation.organisation_id == organisation.id)
+    if user is not None:
+        statement = statement.where(Invitation.username == usernames.canonical(user.username))
+    found = db.session.scalar(statement)
+    if found is None:
+        raise NotFoundError("invitation", invitation_id)
+    return found
+
+
+def answer_invitation(user: StaffUser, invitation: Invitation, *, accept: bool) -> None:
+    """Accept (the account becomes a member in the invited role, unless it is one already)
+    or decline an invitation addressed to the account; either way it is used up."""
+    organisation = invitation.organisation
+    if accept and permissions.role_in(user, organisation.id) is None:
+        set_membership(user, organisation, invitation.role, actor=user)
+    _close(invitation, "accept_invitation" if accept else "decline_invitation", actor=user)
+
+
+def withdraw_invitation(invitation: Invitation, *, actor: StaffUser) -> None:
+    """Take back an invitation not yet answered."""
+    _close(invitation, "withdraw_invitation", actor=actor)
+
+
+def _close(invitation: Invitation, action: str, *, actor: StaffUser) -> None:
+    audit.record(
+        actor,
+        action,
+        invitation,
+        organisation_id=invitation.organisation_id,
+        label=f"{invitation.username} @ {invitation.organisation.name}",
+        changed={"role": {"before": invitation.role.value, "after": None}},
+    )
+    db.session.delete(invitation)
+
+
 def _managers(organisation: Organisation) -> int:
     return db.session.scalar(
         select(func.count(Membership.id)).where(
@@ -373,11 +520,19 @@ def set_active(user: StaffUser, active: bool, *, actor: StaffUser) -> None:
 def reset_password(user: StaffUser, *, password: str, actor: StaffUser) -> StaffUser:
     """Give an account a new password, ending its sessions; the trail records that it
     changed, never the hash."""
-    validate_password(password)
+    validate_password(password, user)
     user.password_hash = hash_password(password)
     audit.record(actor, "reset_password", user, organisation_id=None, label=user.username)
     end_sessions(user, actor=actor)
     return user
+
+
+def change_own_password(user: StaffUser, *, current_password: str, password: str) -> StaffUser:
+    """The signed-in person's new password, after the current one: their other sessions end
+    (the view keeps the browser that set it signed in)."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise AccountError(_("The current password is not right."), "current_password")
+    return reset_password(user, password=password, actor=user)
 
 
 def audit_entries(

@@ -22,12 +22,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from outreach.accounts import guard, services, two_factor
-from outreach.accounts.forms import CodeForm, LoginForm
+from outreach.accounts import guard, services, two_factor, usernames
+from outreach.accounts.forms import CodeForm, LoginForm, OwnPasswordForm
 from outreach.accounts.models import StaffUser
 from outreach.attempt import attempt_flash, submit
 from outreach.database import db
 from outreach.extensions import limiter
+from outreach.forms import values
 from outreach.qr import qr_svg
 
 bp = Blueprint("accounts", __name__, url_prefix="/staff")
@@ -42,7 +43,8 @@ def _login_attempts() -> str:
 
 
 def _account_key() -> str:
-    return "account:" + (request.form.get("username") or "").strip().lower()[:80]
+    # Every spelling of a username ("ＡＤＭＩＮ", "Admin") counts against the one account.
+    return "account:" + usernames.canonical(request.form.get("username") or "")[:80]
 
 
 def _failed(response) -> bool:
@@ -275,10 +277,16 @@ def _sign_out_here() -> None:
     logout_user()  # asks for the remember-me cookie to be deleted with the response
 
 
-def _account_page(recovery: CodeForm | None = None, off: CodeForm | None = None):
+def _account_page(
+    recovery: CodeForm | None = None,
+    off: CodeForm | None = None,
+    password_form: OwnPasswordForm | None = None,
+):
     user = current_user._get_current_object()
     return render_template(
         "accounts/account.html",
+        invitations=services.invitations_for(user),
+        password_form=password_form or OwnPasswordForm(formdata=None),
         two_factor_required=two_factor.required_for(user),
         recovery_codes_left=two_factor.recovery_codes_left(user) if user.has_two_factor else 0,
         recovery=recovery or CodeForm(prefix="recovery", formdata=None),
@@ -288,8 +296,8 @@ def _account_page(recovery: CodeForm | None = None, off: CodeForm | None = None)
 
 @account_bp.get("")
 def account():
-    """The signed-in person's account: who they are, their roles, two-factor sign-in,
-    "sign out everywhere"."""
+    """The signed-in person's account: who they are, their roles, invitations to answer,
+    two-factor sign-in, a new password, "sign out everywhere"."""
     return _account_page()
 
 
@@ -341,6 +349,25 @@ def two_factor_off():
         flash(_("Two-factor sign-in is off."), "info")
         return redirect(url_for(".account"))
     return _account_page(off=form)
+
+
+@account_bp.post("/password")
+@limiter.limit(
+    _login_attempts,
+    key_func=lambda: f"account:{current_user.id}",
+    deduct_when=_failed,
+    error_message=lambda: str(TOO_MANY_ATTEMPTS),
+    scope="own-password",
+)
+def change_password():
+    """Set a new password after the current one; the other sessions end, this one stays."""
+    user = current_user._get_current_object()
+    form = OwnPasswordForm()
+    if submit(form, lambda: services.change_own_password(user, **values(form))):
+        guard.stay_signed_in(user)
+        flash(_("Your password has been changed. Other devices have been signed out."), "info")
+        return redirect(url_for(".account"))
+    return _account_page(password_form=form)
 
 
 @account_bp.post("/sign-out-everywhere")

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -43,6 +42,7 @@ from outreach.events.models import (
     TITLE_LENGTH,
     EventStatus,
 )
+from outreach.forms import BaseForm
 from outreach.localtime import local_zone
 from outreach.pagination import MAX_PAGE
 
@@ -334,7 +334,7 @@ def _number_when_sent(_form: Form, field: Field) -> None:
         raise StopValidation(_("Please enter a number."))
 
 
-class EventForm(FlaskForm):
+class EventForm(BaseForm):
     """The event editor; the view sets the category and organisation choices."""
 
     title = StringField(
@@ -544,7 +544,7 @@ class SessionRowForm(Form, _SessionFields):
         return _check_session(self) and ok
 
 
-class SessionRowsForm(FlaskForm):
+class SessionRowsForm(BaseForm):
     """Several sessions at once, one row each (date, times, venue, places)."""
 
     rows = FieldList(FormField(SessionRowForm), min_entries=6, max_entries=MAX_ROWS)
@@ -579,7 +579,7 @@ class SessionRowsForm(FlaskForm):
         return found
 
 
-class SessionForm(FlaskForm, _SessionFields):
+class SessionForm(BaseForm, _SessionFields):
     """One session's date, times, venue and places, for rescheduling it."""
 
     def offer(self, groups: Sequence[VenueGroup]) -> None:
@@ -596,7 +596,7 @@ class SessionForm(FlaskForm, _SessionFields):
         return _plan(self)
 
 
-class CampaignForm(FlaskForm, _TimeFields):
+class CampaignForm(BaseForm, _TimeFields):
     """Sessions at every chosen venue on every listed date, all at the same times."""
 
     venues = SelectMultipleField(_l("Venues"), coerce=_optional_int, validate_choice=False)
@@ -668,7 +668,7 @@ class CampaignForm(FlaskForm, _TimeFields):
         ]
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     """The reason residents will read next to the cancelled event or session."""
 
     reason = TextAreaField(
@@ -682,7 +682,7 @@ class CancelForm(FlaskForm):
     )
 
 
-class CloneForm(FlaskForm):
+class CloneForm(BaseForm):
     """Where a copy of an event starts, and optionally its new title."""
 
     first_day = DayField(

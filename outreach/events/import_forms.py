@@ -6,13 +6,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
 
 from outreach.events.editing import VenueGroup
 from outreach.events.forms import OneOfChoices
 from outreach.events.importer import MAX_FILE_BYTES
+from outreach.forms import BaseForm
 
 
 def _venue_id(value: Any) -> int | None:
@@ -21,7 +21,7 @@ def _venue_id(value: Any) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     """A calendar file and where its events go."""
 
     file = FileField(

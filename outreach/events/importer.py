@@ -48,6 +48,7 @@ from outreach.events.models import (
 )
 from outreach.localtime import local_midnight, local_zone
 from outreach.places.models import Venue
+from outreach.text import visible
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 DAYS_BACK = 30
@@ -57,7 +58,6 @@ TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 MAX_SESSIONS_PER_EVENT = 1000
 EVENT_FIELDS = ("title", "description", "status", "category_id", "organisation_id", "source_uid")
 UID_LENGTH = 255
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A content line's name and parameters: everything before the first colon outside quotes.
 _HEAD = re.compile(r'^[^:"]*(?:"[^"]*"[^:"]*)*')
 _TZID = re.compile(r';TZID=("[^"]*"|[^;:]*)', re.IGNORECASE)
@@ -377,8 +377,9 @@ def read_calendar(data: bytes, report: ImportReport | None = None) -> Calendar:
 
 
 def _clean(text: str) -> str:
-    """Text fit to store: no control characters (PostgreSQL refuses NUL), Unix line ends."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """Text fit to store: no control or format characters (PostgreSQL refuses NUL; bidi
+    overrides and zero-width spaces disguise a title), Unix line ends."""
+    return visible(text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 def _first(value: Any) -> Any:

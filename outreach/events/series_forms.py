@@ -11,7 +11,6 @@ from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
@@ -36,6 +35,7 @@ from outreach.events.forms import (
 )
 from outreach.events.recurrence import Frequency, MonthlyBy, Rule
 from outreach.events.series import SeriesPlan
+from outreach.forms import BaseForm
 
 MAX_EXDATES = recurrence.MAX_OCCURRENCES
 # Exception dates may be separated by new lines, spaces, commas or the enumeration comma.
@@ -84,7 +84,7 @@ def _numeric(label: Any, *validators: Any) -> WholeNumberField:
     return WholeNumberField(label, list(validators), render_kw={"inputmode": "numeric"})
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(BaseForm):
     """A repeat rule and what each of its sessions is: times, venue and places."""
 
     max_sessions = recurrence.MAX_OCCURRENCES

@@ -7,12 +7,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from outreach.errors import InvalidInput
+from outreach.forms import BaseForm
 from outreach.messages.models import MessageStatus, NoticeSegment
 
 MAX_SUBJECT = 120
@@ -38,7 +38,7 @@ def _optional_id(value: Any) -> int | None:
         return -1  # not a choice: refused by the choice check with a clear message
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(BaseForm):
     """A message to the registrants of one session or of the whole event."""
 
     session_id = SelectField(_l("Which sessions"), coerce=_optional_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
@@ -15,6 +14,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from outreach.forms import BaseForm
 from outreach.registrations.limits import (
     EMAIL_LENGTH,
     MIN_PARTY_SIZE,
@@ -26,7 +26,7 @@ from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.services import WAITLIST_CHOICE, RegistrationRequest
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(BaseForm):
     """Name, mobile number, party size, slot, community, e-mail and consent."""
 
     session_id = HiddenField()
@@ -105,7 +105,7 @@ class RegistrationForm(FlaskForm):
         )
 
 
-class PartySizeForm(FlaskForm):
+class PartySizeForm(BaseForm):
     """Lower the number of people of a registration."""
 
     party_size = IntegerField(
@@ -114,5 +114,5 @@ class PartySizeForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """A button with CSRF protection (such as cancelling)."""

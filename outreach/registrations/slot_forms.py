@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -17,6 +16,7 @@ from wtforms.validators import (
 )
 
 from outreach.events.forms import ClockField
+from outreach.forms import BaseForm
 
 MAX_SLOT_CAPACITY = 10_000
 # Between a slot's Chinese and English names on one line: a bar, half- or full-width (what
@@ -28,7 +28,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:100]
 
 
-class AddSlotsForm(FlaskForm):
+class AddSlotsForm(BaseForm):
     """Labels, one per line, each becoming a slot (or one per time window)."""
 
     labels = TextAreaField(
@@ -79,7 +79,7 @@ class AddSlotsForm(FlaskForm):
             raise ValidationError(_l("Give both ends of the windows, or neither."))
 
 
-class EditSlotForm(FlaskForm):
+class EditSlotForm(BaseForm):
     """Rename a slot or change its capacity."""
 
     label = StringField(

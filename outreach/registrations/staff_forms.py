@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
+from outreach.forms import BaseForm
 from outreach.registrations.forms import RegistrationForm
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(BaseForm):
     """A confirmation code, typed or scanned."""
 
     code = StringField(

@@ -81,7 +81,11 @@ def test_administrator_resets_a_password(app, client, admin, team):
 
 @pytest.mark.parametrize(
     ("password", "message"),
-    [("short", "at least 10 characters"), ("", "Please enter a password.")],
+    [
+        ("short", "at least 10 characters"),
+        ("1234567890", "not a common password"),
+        ("", "Please enter a password."),
+    ],
 )
 def test_password_reset_refuses_bad_passwords(client, admin, team, password, message):
     checker = team["checker"]
