@@ -92,7 +92,7 @@ DEFAULTS: dict[str, Any] = {
     # Caps per number and local calendar day: texts of every kind (codes included), and
     # registrations residents make (cancelled ones count; staff's do not).
     "TEXTS_PER_NUMBER_PER_DAY": 10,
-    "REGISTRATIONS_PER_NUMBER_PER_DAY": 5,
+    "REGISTRATIONS_PER_NUMBER_PER_DAY": 10,
     # Rate limits (Flask-Limiter): code requests per client address and per number, and
     # cancellations by residents (the API's DELETE and the manage page) per client address.
     "PHONE_CODE_ATTEMPTS": "10 per 10 minutes",

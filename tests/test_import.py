@@ -165,7 +165,11 @@ def state() -> dict[str, tuple]:
 
 
 def import_entries() -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "import")))
+    return list(
+        db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.id)
+        )
+    )
 
 
 @pytest.fixture
