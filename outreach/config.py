@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "REGISTRATION_ATTEMPTS": "30 per minute",
     # Searches of session rosters per staff account (each is also audited).
     "ROSTER_SEARCHES": "60 per minute",
+    # A manager's refused attempts to make an account ("already taken" tells a name exists).
+    "NEW_ACCOUNT_ATTEMPTS": "10 per hour",
     "RETENTION_DAYS": 90,
     # How many reverse proxies stand in front of the app (their X-Forwarded-* headers are
     # trusted, so rate limits see each client's own address). 0: none.
@@ -133,6 +135,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
     "ROSTER_SEARCHES": ("ROSTER_SEARCHES", str),
+    "NEW_ACCOUNT_ATTEMPTS": ("NEW_ACCOUNT_ATTEMPTS", str),
     "RETENTION_DAYS": ("RETENTION_DAYS", int),
     "STAFF_IDLE_MINUTES": ("STAFF_IDLE_MINUTES", int),
     "PROXY_FIX": ("PROXY_FIX", int),

@@ -5,7 +5,6 @@ searches are limited per staff account and recorded in the audit trail."""
 from __future__ import annotations
 
 import json
-import re
 from types import SimpleNamespace
 from urllib.parse import quote_plus
 
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from outreach.accounts.models import AuditEntry
 from outreach.database import db
-from tests.web import login, post_form
+from tests.web import login, post_form, untimed
 
 WANG_PHONE = "13800138000"
 # Every way of typing Wang's number, whole or in part, that is longer than four digits.
@@ -64,11 +63,6 @@ def unregistered(query: str) -> str:
 def echoing(page: str, typed: str, instead: str) -> str:
     """The page with the query it repeats (as text and in links) replaced by another."""
     return page.replace(typed, instead).replace(quote_plus(typed), quote_plus(instead))
-
-
-def untimed(page: str) -> str:
-    """The page without its CSRF tokens, which are signed with the time of the request."""
-    return re.sub(r'name="(\w+-)?csrf_token"[^>]*value="[^"]*"', "csrf", page)
 
 
 def search(client, booked, query):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,12 +24,14 @@ from outreach.accounts.guard import staff_blueprint, stay_signed_in
 from outreach.accounts.models import Organisation, Role, StaffUser
 from outreach.attempt import attempt_flash, submit
 from outreach.errors import InvalidInput, NotFoundError
+from outreach.extensions import limiter
 from outreach.forms import values
 from outreach.pagination import page_number
 
 bp = staff_blueprint("accounts_admin", __name__, url_prefix="/staff")
 
 AUDIT_PER_PAGE = 50
+TOO_MANY_ACCOUNT_ATTEMPTS = _l("Too many refused new accounts. Please wait an hour and try again.")
 MANAGER_ONLY = frozenset({Role.MANAGER})
 
 # How the trail names what was done, changed and to what; unknown codes are shown as they are.
@@ -272,7 +274,21 @@ def answer_invitation(invitation_id: int, answer: str):
     return redirect(url_for("account.account"))
 
 
+def _new_account_attempts() -> str:
+    return current_app.config["NEW_ACCOUNT_ATTEMPTS"]
+
+
 @bp.post("/organisations/<slug>/members/new")
+@limiter.limit(
+    _new_account_attempts,
+    key_func=lambda: f"staff:{current_user.id}",
+    # "Already taken" must be said to whoever picks a username: a manager's refused
+    # attempts are counted, so the form cannot list the accounts. Administrators see them all.
+    exempt_when=lambda: permissions.can_manage_accounts(current_user),
+    deduct_when=lambda response: response.status_code != 302,
+    error_message=lambda: str(TOO_MANY_ACCOUNT_ATTEMPTS),
+    scope="new-account",
+)
 def new_member(slug: str):
     """Create an account with a role in the organisation."""
     return _add_member(slug, NewMemberForm, "new", services.add_new_member)

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash
 from outreach.accounts.models import Invitation, Membership, Organisation, Role, StaffUser
 from outreach.database import db
 from tests.staff.support import audit_entries, count, page_text
-from tests.web import post_form, sign_in_through_form
+from tests.web import post_form, sign_in_through_form, untimed
 
 
 def test_administrator_creates_and_edits_an_organisation(client, admin):
@@ -106,7 +106,7 @@ def test_manager_invites_an_existing_account_which_accepts(client, login_as, eng
 
 def _neutral(text: str, username: str) -> str:
     """The page without what differs by design: the echoed name, ids in URLs, the time."""
-    text = text.replace(username, "NAME")
+    text = untimed(text).replace(username, "NAME")
     text = re.sub(r"/invitations/\d+/", "/invitations/ID/", text)
     return re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d[^<\"]*", "TIME", text)
 
@@ -325,3 +325,25 @@ def test_changing_to_an_unknown_role_is_a_bad_request(client, login_as, english,
     response = post_form(client, url, {"role": role})
     assert response.status_code == 400
     assert "Please choose a role: manager, organiser or checker." in page_text(response)
+
+
+def test_a_manager_cannot_try_usernames_without_end_on_the_new_account_form(
+    client, login_as, english, team, make
+):
+    """ "Already taken" must be said to whoever picks a username, so a manager's refused
+    attempts are counted (NEW_ACCOUNT_ATTEMPTS): the form is no way to list the accounts."""
+    client.application.config["NEW_ACCOUNT_ATTEMPTS"] = "3 per hour"
+    login_as(team["manager"])
+    url = "/staff/organisations/centre/members/new"
+    for name in ("chen.other", "zhao.checker", "nobody.here"):
+        refused = post_form(client, url, _new_member(username=name, password="x"))
+        assert refused.status_code == 200
+    limited = post_form(client, url, _new_member(username="chen.other"))
+    assert limited.status_code == 429
+    assert "Too many" in page_text(limited)
+    assert count(StaffUser) == 3  # the team's: nothing made
+    # An account made counts for nothing; administrators, who see every account, are not held.
+    admin = make.staff("root.admin", is_admin=True)
+    login_as(admin)
+    for _ in range(4):
+        assert post_form(client, url, _new_member(username="chen.other")).status_code == 200
