@@ -95,6 +95,9 @@ MATRIX = [
     ("GET", "roster.xlsx", VIEWER_PAGE, {}),
     ("POST", "check-in", VIEWER_ACTION, {"code": "{code}"}),
     ("POST", "walk-in", VIEWER_ACTION, walk_in_data()),
+    ("GET", "sign-in-sheet", VIEWER_PAGE, {}),
+    ("GET", "paper-check-ins", VIEWER_PAGE, {}),
+    ("POST", "paper-check-ins", (LOGIN, OK, OK, NO, OK, OK), {"codes": "{code}"}),
     ("POST", "registrations/{registration}/cancel", EDITOR_ACTION, {}),
 ]
 MATRIX_ROWS = [pytest.param(*row, id=f"{row[0]} {row[1]}") for row in MATRIX]
