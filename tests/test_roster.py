@@ -638,6 +638,9 @@ def test_exports_of_an_empty_session_have_headings_only(client, booked_session, 
     assert sheet.max_row == 1
 
 
+WINDOWS = ["09:00–09:30", "09:30–10:00", "10:00–10:30", "10:30–11:00", "11:00–11:30"]
+
+
 @pytest.fixture
 def half_hour_session(booked_session, make):
     """Booked_session with five half-hours of one check-up, a registration in the first two."""
@@ -687,6 +690,13 @@ def test_exports_and_roster_give_each_slot_its_local_time_beside_its_label(
     row = page[page.index(f'id="registration-{booked.second.id}"') :]
     row = row[: row.index("</tr>")]
     assert "测血压血糖" in row and "09:30–10:00" in row
+
+
+def test_walk_in_form_offers_each_slot_with_its_time(client, half_hour_session):
+    login(client, half_hour_session.users["checker"])
+    page = text_of(client.get(half_hour_session.url))
+    options = re.findall(r"<option value=\"\d+\">([^<]+)</option>", page)
+    assert options == [f"测血压血糖 {clock}" for clock in WINDOWS]
 
 
 def test_export_and_roster_times_are_local_minutes_under_a_heading_naming_beijing_time(

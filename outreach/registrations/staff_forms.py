@@ -9,6 +9,7 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from outreach.forms import BaseForm
+from outreach.i18n import current_language
 from outreach.registrations.forms import RegistrationForm
 from outreach.registrations.paper import MOST_CODES, codes_in
 
@@ -75,5 +76,8 @@ class WalkInForm(RegistrationForm):
 
     def offer_slots(self, slots, maximum: int) -> None:
         """The session's slots to choose from, and the event's largest party."""
-        self.slot.choices = [("", _l("Choose…"))] + [(str(s.id), s.label) for s in slots]
+        language = current_language()
+        self.slot.choices = [("", _l("Choose…"))] + [
+            (str(s.id), s.label_and_times(language)) for s in slots
+        ]
         self.party_size.render_kw = {**self.party_size.render_kw, "max": maximum}
