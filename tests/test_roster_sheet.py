@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from outreach.database import db
-from outreach.registrations import services
+from outreach.registrations import roster, services
 from outreach.registrations.models import Registration
 from tests.web import login, post_form
 
@@ -224,3 +224,24 @@ def test_codes_of_another_session_are_not_checked_in(client, screening, make):
     assert found == {"unknown": [stranger.code]}
     db.session.expire_all()
     assert db.session.get(Registration, stranger.id).checked_in_at is None
+
+
+def test_sheet_runs_the_same_number_of_queries_for_many_rows(
+    client, screening, make, count_queries
+):
+    login(client, screening.checker)
+    with count_queries() as few:
+        assert client.get(sheet_url(screening.session)).status_code == 200
+    screening.session.capacity = screening.second.capacity = 100
+    for n in range(12):
+        make.registration(screening.session, 1, name=f"冯{n}", slot_id=screening.second.id)
+    db.session.commit()
+    with count_queries() as many:
+        html = client.get(sheet_url(screening.session)).get_data(as_text=True)
+    assert len(codes_on(pages_of(html)[-1])) == 3 + 12
+    assert len(many) == len(few)
+
+
+def test_a_registration_without_a_phone_shows_a_dash():
+    without = SimpleNamespace(purged_at=None, phone=None)
+    assert roster.shown_phone(without, full=False) == roster.shown_phone(without, full=True) == "—"
