@@ -222,6 +222,7 @@ MATRIX = [
     Row("GET", "/staff/sessions/{session}/scan", CHECKER_PAGE),
     Row("POST", "/staff/sessions/{session}/check-in", CHECKER_ACTION),
     Row("POST", "/staff/sessions/{session}/walk-in", CHECKER_ACTION),
+    Row("POST", "/staff/sessions/{session}/seats", EDITOR_ACTION),
     Row(
         "POST",
         "/staff/sessions/{session}/registrations/{registration}/cancel",

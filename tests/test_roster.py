@@ -95,6 +95,7 @@ MATRIX = [
     ("GET", "roster.xlsx", VIEWER_PAGE, {}),
     ("POST", "check-in", VIEWER_ACTION, {"code": "{code}"}),
     ("POST", "walk-in", VIEWER_ACTION, walk_in_data()),
+    ("POST", "seats", EDITOR_ACTION, {"seats-seats": "1"}),
     ("POST", "registrations/{registration}/cancel", EDITOR_ACTION, {}),
 ]
 MATRIX_ROWS = [pytest.param(*row, id=f"{row[0]} {row[1]}") for row in MATRIX]
