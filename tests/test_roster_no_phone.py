@@ -315,3 +315,13 @@ def test_a_slot_of_another_session_is_refused(client, desk, make):
     add_seats(client, desk.session, slot=str(elsewhere.id))
     assert db.session.get(Slot, elsewhere.id).capacity == 2
     assert fresh(desk.session).capacity == 6
+
+
+def test_an_email_address_given_for_them_is_still_written_to(client, desk):
+    login(client, desk.users["checker"])
+    walk_in_without_phone(client, desk.session, email="lihong@example.org")
+    registration = made()
+    [message] = db.session.scalars(
+        select(Message).where(Message.registration_id == registration.id)
+    ).all()
+    assert message.recipient == "lihong@example.org"
