@@ -114,12 +114,8 @@ class Roster:
 
     @property
     def checked_in(self) -> int:
-        """People of active registrations who have checked in."""
-        return sum(
-            e.registration.party_size
-            for e in self.entries
-            if e.registration.checked_in_at is not None and e.registration.is_active
-        )
+        """People of active registrations who have arrived (a party may come in parts)."""
+        return sum(e.registration.arrived for e in self.entries if e.registration.is_active)
 
 
 def load(event_session: EventSession, *, full_contacts: bool) -> Roster:
