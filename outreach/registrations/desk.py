@@ -34,7 +34,7 @@ TONES = {"checked_in": "ok", "already": "warn", "waitlisted": "warn", "confirm":
 
 def _titles() -> dict[str, str]:
     return {
-        "checked_in": _("Checked in"),
+        "checked_in": _("Checked in successfully"),
         "already": _("Already checked in"),
         "confirm": _("Not today: check the day"),
         "undone": _("Check-in undone"),
@@ -92,7 +92,7 @@ class DeskResult:
         if registration is None:
             return card
         facts = [
-            (_("Name"), mask_name(registration.name) or registration.code),
+            (_("Full name"), mask_name(registration.name) or registration.code),
             (_("Arrived"), _("%(arrived)d of %(party)d", **_counts(registration))),
         ]
         if registration.slot is not None:
