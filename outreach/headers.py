@@ -5,7 +5,8 @@
   no plugins, no `<base>`, forms post only to the site, and no page may be framed.
 - `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin`; a view that already
   chose a stricter policy (`no-referrer` on pages whose address holds a token) keeps it.
-- `Permissions-Policy`: no powerful feature anywhere, except the camera on the staff desk page (a session's roster).
+- `Permissions-Policy`: no powerful feature anywhere, except the camera on the staff desk page
+  (a session's roster).
 - HSTS when the session cookie is HTTPS-only (OUTREACH_SESSION_COOKIE_SECURE): the site is
   then served over HTTPS only.
 - `Cache-Control: no-store` on every staff page and every page or file with personal data
