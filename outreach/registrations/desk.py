@@ -87,6 +87,7 @@ class DeskResult:
             "facts": [],
             "undo": None,
             "confirm": None,
+            "quiet": False,
         }
         registration = self.registration
         if registration is None:
@@ -97,9 +98,12 @@ class DeskResult:
         ]
         if registration.slot is not None:
             facts.append((_("Time slot"), registration.slot.label_and_times(current_language())))
-        if registration.checked_in_at is not None:
+        if self.outcome == "already":
             facts.append((_("Checked in at"), clock(registration.checked_in_at)))
         card["facts"] = [{"label": label, "value": value} for label, value in facts]
+        # The facts say it all to the eye, but for another day's check-in: the message is
+        # then for screen readers only.
+        card["quiet"] = self.outcome != "confirm"
         if registration.arrived:
             card["undo"] = {
                 "url": url_for(

@@ -56,9 +56,11 @@
       row.appendChild(value);
       facts.appendChild(row);
     });
+    // When the facts say it all to the eye, the message is for screen readers (card.quiet).
+    var hidden = answer.quiet ? " visually-hidden" : "";
     result.replaceChildren(
       paragraph("desk-title", answer.title),
-      paragraph("desk-message", answer.message),
+      paragraph("desk-message" + hidden, answer.message),
       facts
     );
     confirmForm.hidden = !answer.confirm;
