@@ -100,7 +100,7 @@ def test_five_codes_in_a_row_each_answer_in_view_then_a_family_in_parts_and_tomo
         if number == 1:
             shot(page, "desk-phone-first-code")
         view = page.evaluate(IN_VIEW)
-        assert 0 <= view["top"] and view["bottom"] <= view["height"], (number, view)
+        assert view["top"] >= 0 and view["bottom"] <= view["height"], (number, view)
         assert not view["sideways"] and view["focus"] == "code"
         assert page.get_by_label("报名码", exact=True).input_value() == ""
         assert "签到成功" in card.inner_text() and "测血压 09:00–09:30" in card.inner_text()
