@@ -194,6 +194,8 @@ def check_in(
         select(Registration)
         .where(Registration.session_id == event_session.id, Registration.code == cleaned)
         .options(joinedload(Registration.slot))
+        # Two desks scanning one family at once: the arrivals add up, one after the other.
+        .with_for_update(of=Registration)
     )
     if registration is None:
         raise _elsewhere(event_session, cleaned)
@@ -226,7 +228,7 @@ def check_in(
 
 def undo(event_session: EventSession, registration_id: int, *, actor, people=None) -> DeskResult:
     """Take back the check-in of `people` of a registration of this session (all when None)."""
-    registration = roster.registration_of(event_session, registration_id)
+    registration = roster.registration_of(event_session, registration_id, lock=True)
     services.undo_check_in(registration, actor=actor, people=people)
     message = _(
         "Check-in undone: %(arrived)d of %(party)d now checked in. %(who)s",

@@ -284,13 +284,15 @@ def record_search(actor, event_session: EventSession, query: Query, found: int) 
     )
 
 
-def registration_of(event_session: EventSession, registration_id: int) -> Registration:
-    """A registration of this session; another session's (or none) is NotFoundError."""
-    registration = db.session.scalar(
-        select(Registration).where(
-            Registration.id == registration_id, Registration.session_id == event_session.id
-        )
+def registration_of(
+    event_session: EventSession, registration_id: int, *, lock: bool = False
+) -> Registration:
+    """A registration of this session (its row locked for a change when `lock`); another
+    session's (or none) is NotFoundError."""
+    query = select(Registration).where(
+        Registration.id == registration_id, Registration.session_id == event_session.id
     )
+    registration = db.session.scalar(query.with_for_update() if lock else query)
     if registration is None:
         raise NotFoundError("registration", registration_id)
     return registration
