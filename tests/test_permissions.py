@@ -225,6 +225,11 @@ MATRIX = [
     Row("POST", "/staff/sessions/{session}/walk-in", CHECKER_ACTION),
     Row("GET", "/staff/sessions/{session}/sign-in-sheet", CHECKER_PAGE),
     Row("GET", "/staff/sessions/{session}/paper-check-ins", CHECKER_PAGE),
+    # The desk without network: its roster for the day, the batch sent later, installing it
+    Row("GET", "/staff/sessions/{session}/desk.json", CHECKER_PAGE),
+    Row("POST", "/staff/sessions/{session}/desk-sync", CHECKER_ACTION),
+    Row("GET", "/staff/sessions/{session}/desk.webmanifest", CHECKER_PAGE),
+    Row("GET", "/staff/sessions/desk-sw.js", ANY_STAFF),
     Row("POST", "/staff/sessions/{session}/paper-check-ins", CHECKER_ACTION, {"codes": "ABC234"}),
     Row("POST", "/staff/sessions/{session}/seats", EDITOR_ACTION),
     Row(

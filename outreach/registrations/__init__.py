@@ -6,7 +6,15 @@ from flask import Flask
 
 from outreach.accounts import audit
 from outreach.events.hooks import hooks
-from outreach.registrations import commands, receivers, services, slot_views, staff_views, views
+from outreach.registrations import (
+    commands,
+    desk_offline_views,
+    receivers,
+    services,
+    slot_views,
+    staff_views,
+    views,
+)
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.roster import QueryKind
 
@@ -22,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(slot_views.bp)
     app.register_blueprint(staff_views.bp)
+    app.register_blueprint(desk_offline_views.bp)
     receivers.connect()
     app.cli.add_command(commands.purge_personal_data_command)
     audit.name_values(app, "status", RegistrationStatus)

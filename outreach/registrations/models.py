@@ -192,3 +192,32 @@ class PhoneCheck(db.Model):
     texts_day: Mapped[date | None] = mapped_column(Date)
     texts_sent: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class OfflineCheckIn(db.Model):
+    """A check-in made at a desk without network and sent later (registrations/desk_sync.py):
+    its device-made key, so the same one sent twice counts once, and what became of it.
+
+    Holds no personal data: the code typed, the registration it found, when the desk checked
+    the person in, and when and by whom it was sent.
+    """
+
+    __tablename__ = "offline_check_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(36), unique=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("event_session.id", ondelete="CASCADE"), index=True
+    )
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="SET NULL"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(20))
+    people: Mapped[int | None] = mapped_column(Integer)
+    # checked_in, already, cancelled, waitlisted, unknown, wrong_day (desk_sync.OUTCOMES)
+    outcome: Mapped[str] = mapped_column(String(20))
+    checked_at: Mapped[datetime]
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    synced_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
+    )
