@@ -5,8 +5,8 @@ conflicts told item by item."""
 from __future__ import annotations
 
 import uuid
-from types import SimpleNamespace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
