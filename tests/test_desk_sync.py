@@ -120,7 +120,8 @@ def test_conflicts_are_told_item_by_item(client, desk):
     services.cancel(cancelled, actor=desk.checker)
     db.session.commit()
     unknown = {**item(desk.family), "code": "ZZZ999"}
-    answer = send(client, desk, [item(elsewhere), item(cancelled), unknown, item(desk.family)])
+    items = [item(elsewhere), item(cancelled), unknown, item(desk.family)]
+    answer = send(client, desk, items)
     results = answer.json["results"]
     assert [r["outcome"] for r in results] == ["already", "cancelled", "unknown", "checked_in"]
     assert [r["conflict"] for r in results] == [True, True, True, False]
@@ -129,6 +130,11 @@ def test_conflicts_are_told_item_by_item(client, desk):
     assert results[1]["message"] == "This registration has been cancelled."
     assert results[2]["message"] == "No registration with this code for this session."
     assert fresh(cancelled).arrived == 0
+
+    again = send(client, desk, items)  # sent again: the same answers, nobody checked in twice
+    assert [r["outcome"] for r in again.json["results"]] == [r["outcome"] for r in results]
+    assert [r["message"] for r in again.json["results"][:3]] == [r["message"] for r in results[:3]]
+    assert all(r["repeat"] for r in again.json["results"]) and fresh(desk.family).arrived == 3
 
 
 def test_a_time_in_the_future_or_before_the_day_is_not_checked_in(client, desk):

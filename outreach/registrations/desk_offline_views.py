@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from flask import current_app, jsonify, request, send_from_directory, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -24,6 +25,37 @@ from outreach.registrations import desk_sync, roster
 bp = staff_blueprint("desk_offline", __name__, url_prefix="/staff/sessions")
 
 SCOPE = "/staff/sessions/"
+
+
+@bp.app_template_global()
+def desk_offline_texts() -> dict[str, str]:
+    """What the desk's script says offline, its placeholders left for the script to fill."""
+    translations = get_translations()
+    one, many = (
+        translations.ngettext(
+            "%(num)d check-in waiting to sync", "%(num)d check-ins waiting to sync", number
+        )
+        for number in (1, 2)
+    )
+    return {
+        "pending-one": one,
+        "pending-many": many,
+        "saved-title": _("Checked in, waiting to sync"),
+        "saved": _("Kept on this device: it is sent when the network returns."),
+        "failed-title": _("Not checked in"),
+        "already-title": _("Already checked in"),
+        "already": _("Already checked in at %(time)s."),
+        "unknown": _("No registration with this code in the list kept on this device."),
+        "cancelled": _("This registration has been cancelled."),
+        "waitlisted": _("This registration is on the waitlist."),
+        "no-roster": _(
+            "The list for today is not on this device: write the code on the paper sign-in sheet."
+        ),
+        "name-label": _("Full name"),
+        "arrived-label": _("Arrived"),
+        "arrived": _("%(arrived)d of %(party)d"),
+        "slot-label": _("Time slot"),
+    }
 
 
 def _session(session_id: int) -> EventSession:

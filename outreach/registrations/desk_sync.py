@@ -137,10 +137,26 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _repeat_message(outcome: str) -> str:
-    if outcome == CHECKED_IN:
+def _elsewhere_message(registration: Registration) -> str:
+    return _(
+        "Already checked in on another device at %(time)s.",
+        time=clock(registration.checked_in_at),
+    )
+
+
+def _repeat_message(record: OfflineCheckIn) -> str:
+    """What the desk is told of a check-in sent again: what became of it the first time."""
+    registration = record.registration
+    if record.outcome == CHECKED_IN:
         return _("Sent before and counted once.")
-    return _("Sent before: not checked in then either.")
+    if record.outcome == "already" and registration and registration.checked_in_at:
+        return _elsewhere_message(registration)
+    messages = {
+        "cancelled": _("This registration has been cancelled."),
+        "waitlisted": _("This registration is on the waitlist."),
+        "unknown": _("No registration with this code for this session."),
+    }
+    return messages.get(record.outcome, _("Sent before, and not checked in then."))
 
 
 def _answer(record: OfflineCheckIn, message: str, *, repeat: bool = False) -> dict:
@@ -195,10 +211,7 @@ def _check_in(event_session: EventSession, item: Item, record: OfflineCheckIn, a
     record.registration_id = registration.id
     if result.already:
         record.outcome = "already"
-        return _(
-            "Already checked in on another device at %(time)s.",
-            time=clock(registration.checked_in_at),
-        )
+        return _elsewhere_message(registration)
     record.outcome = CHECKED_IN
     audit.record(
         actor,
@@ -217,7 +230,7 @@ def sync_one(event_session: EventSession, item: Item, *, actor, now: datetime) -
     if seen is None:
         day_starts = local_midnight(local_date(event_session.starts_at))
         if item.at > now + CLOCK_SKEW or item.at < day_starts:
-            message = _("Its time is not on the session's day up to now: not checked in.")
+            message = _("Its time is in the future or before the session's day: not checked in.")
             return {
                 "key": item.key,
                 "code": item.code,
@@ -245,7 +258,7 @@ def sync_one(event_session: EventSession, item: Item, *, actor, now: datetime) -
         seen = db.session.scalar(select(OfflineCheckIn).where(OfflineCheckIn.key == item.key))
     if seen.session_id != event_session.id:
         raise RegistrationError(_("A check-in's key was sent for another session."), "items")
-    return _answer(seen, _repeat_message(seen.outcome), repeat=True)
+    return _answer(seen, _repeat_message(seen), repeat=True)
 
 
 def sync(event_session: EventSession, items: list[Item], *, actor, now=None) -> list[dict]:

@@ -221,3 +221,5 @@ class OfflineCheckIn(db.Model):
     synced_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
     )
+
+    registration: Mapped[Registration | None] = relationship()

@@ -131,7 +131,15 @@
         return answer;
       })
       .catch(function () {
-        failed();
+        // No network: static/js/desk-offline.js checks the code in on the device.
+        var offline = window.deskOffline;
+        if (target !== form || !offline) {
+          return failed();
+        }
+        return offline.checkIn(body).then(function (answer) {
+          show(answer.card);
+          return answer;
+        });
       })
       .then(function (answer) {
         busy = false;

@@ -1,1 +1,95 @@
+/*
+ * The check-in desk's service worker, served from /staff/sessions/desk-sw.js so that its scope
+ * covers the desk pages. It keeps the site's own styles, scripts and icons (no page, no
+ * personal data), so an installed desk opens its files without the network; the session's
+ * roster is in IndexedDB (static/js/desk-offline.js), and this worker forgets rosters whose
+ * day has ended whenever it starts.
+ */
 "use strict";
+
+var FILES = "desk-files-v1";
+var DATABASE = "outreach-desk";
+
+self.addEventListener("install", function () {
+  self.skipWaiting();
+});
+
+function forgetPastDays() {
+  return new Promise(function (resolve) {
+    var opening = indexedDB.open(DATABASE, 1);
+    opening.onupgradeneeded = function () {
+      opening.result.createObjectStore("rosters", { keyPath: "session" });
+      var queue = opening.result.createObjectStore("queue", { keyPath: "key" });
+      queue.createIndex("session", "session");
+    };
+    opening.onerror = resolve;
+    opening.onsuccess = function () {
+      var db = opening.result;
+      var rosters = db.transaction("rosters", "readwrite").objectStore("rosters");
+      var all = rosters.getAll();
+      all.onsuccess = function () {
+        all.result.forEach(function (roster) {
+          if (Date.parse(roster.expires) <= Date.now()) {
+            rosters.delete(roster.session);
+          }
+        });
+      };
+      rosters.transaction.oncomplete = function () {
+        db.close();
+        resolve();
+      };
+      rosters.transaction.onerror = resolve;
+    };
+  });
+}
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(
+    caches
+      .keys()
+      .then(function (names) {
+        return Promise.all(
+          names
+            .filter(function (name) {
+              return name !== FILES;
+            })
+            .map(function (name) {
+              return caches.delete(name);
+            })
+        );
+      })
+      .then(forgetPastDays)
+      .then(function () {
+        return self.clients.claim();
+      })
+  );
+});
+
+// The site's own files: from the network when it answers (kept for later), else as kept.
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) {
+    return;
+  }
+  if (url.pathname.indexOf("/static/") !== 0) {
+    return;
+  }
+  event.respondWith(
+    fetch(request)
+      .then(function (response) {
+        if (response.ok) {
+          var copy = response.clone();
+          caches.open(FILES).then(function (files) {
+            files.put(request, copy);
+          });
+        }
+        return response;
+      })
+      .catch(function () {
+        return caches.match(request).then(function (kept) {
+          return kept || Response.error();
+        });
+      })
+  );
+});
