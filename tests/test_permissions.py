@@ -230,6 +230,7 @@ MATRIX = [
     Row("POST", "/staff/sessions/{session}/desk-sync", CHECKER_ACTION),
     Row("GET", "/staff/sessions/{session}/desk.webmanifest", CHECKER_PAGE),
     Row("GET", "/staff/sessions/desk-sw.js", ANY_STAFF),
+    Row("GET", "/staff/sessions/desk-offline", ANY_STAFF),
     Row("POST", "/staff/sessions/{session}/paper-check-ins", CHECKER_ACTION, {"codes": "ABC234"}),
     Row("POST", "/staff/sessions/{session}/seats", EDITOR_ACTION),
     Row(

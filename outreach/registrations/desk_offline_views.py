@@ -7,8 +7,16 @@ For the staff of the session's organisation (any role) and administrators, as th
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
-from flask import current_app, jsonify, request, send_from_directory, url_for
+from flask import (
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,6 +29,7 @@ from outreach.events.models import EventSession
 from outreach.homescreen import BACKGROUND_COLOUR, ICONS, THEME_COLOUR
 from outreach.i18n import current_language
 from outreach.registrations import desk_sync, roster
+from outreach.registrations.staff_forms import CheckInForm, UndoCheckInForm
 
 bp = staff_blueprint("desk_offline", __name__, url_prefix="/staff/sessions")
 
@@ -116,6 +125,18 @@ def manifest(session_id: int):
     }
     text = json.dumps(body, ensure_ascii=False, indent=1)
     return current_app.response_class(text, mimetype="application/manifest+json")
+
+
+@bp.get("/desk-offline")
+def shell():
+    """The desk with no session's data in it, which the service worker keeps and shows when
+    a desk page cannot be loaded (the script finds the session in the address)."""
+    return render_template(
+        "staff/roster/desk_shell.html",
+        check_in_form=CheckInForm(formdata=None),
+        undo_form=UndoCheckInForm(formdata=None),
+        event_session=SimpleNamespace(id=0),
+    )
 
 
 @bp.get("/desk-sw.js")

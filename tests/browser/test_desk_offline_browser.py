@@ -159,3 +159,44 @@ def test_offline_check_ins_are_kept_counted_and_sent_once_when_the_network_retur
     )
     assert db.session.scalar(checked_in) == 7
     context.close()
+
+
+KEPT = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  const kept = await caches.open("desk-files-v1");
+  return Boolean(navigator.serviceWorker.controller && registration.active
+                 && await kept.match("/staff/sessions/desk-offline"));
+}"""
+
+
+def test_the_installed_desk_opens_without_network_and_checks_in_from_the_kept_list(
+    live_server, browser, courtyard
+):
+    axe_or_skip()
+    today, residents, checker = courtyard
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, live_server, checker)
+    desk = f"{live_server}/staff/sessions/{today.id}/roster"
+    page.goto(desk)
+    page.wait_for_selector("#desk-offline[data-kept]", state="attached")
+    page.wait_for_function(KEPT)  # the service worker runs and keeps the desk
+
+    context.set_offline(True)
+    page.reload()  # the page cannot be loaded: the kept desk opens instead
+    assert page.url == desk
+    page.get_by_role("heading", name="签到台", exact=True).wait_for()
+    assert page.locator("#desk-offline-note").is_visible()
+    assert residents[0].name not in page.content()  # the kept page holds nobody's data
+    type_code(page, residents[0].code)
+    page.wait_for_function("() => document.querySelector('#desk-pending').textContent")
+    assert page.locator(PENDING).inner_text() == "1 条签到待同步"
+    assert "王***" in page.locator("#desk-card").inner_text()
+    found = violations(page)
+    assert not found, describe(found, "the kept desk")
+
+    context.set_offline(False)
+    page.wait_for_selector(PENDING, state="hidden")
+    assert synced() == 1 and fresh(residents[0]).arrived == 1
+    context.close()

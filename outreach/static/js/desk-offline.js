@@ -19,6 +19,21 @@
   var text = box.dataset;
   var session = Number(text.session);
   var rosterUrl = text.roster;
+  if (!session) {
+    // The desk the service worker keeps (no session in it): the session is in the address.
+    var found = /^(.*\/sessions\/)(\d+)\//.exec(window.location.pathname);
+    if (!found) {
+      return;
+    }
+    session = Number(found[2]);
+    rosterUrl = found[1] + session + "/desk.json";
+    ["check-in", "desk-confirm"].forEach(function (id) {
+      var each = document.getElementById(id);
+      if (each) {
+        each.action = found[1] + session + "/check-in";
+      }
+    });
+  }
   var pendingLine = document.getElementById("desk-pending");
   var offlineLine = document.getElementById("desk-offline-note");
   var conflictBox = document.getElementById("desk-conflicts");
@@ -363,8 +378,22 @@
   forgetPastDays().then(countPending).then(sync);
 
   if ("serviceWorker" in navigator && text.worker) {
-    navigator.serviceWorker.register(text.worker, { scope: text.scope }).catch(function () {
-      // Without it the open page still works offline; only reopening it needs the network.
-    });
+    navigator.serviceWorker
+      .register(text.worker, { scope: text.scope })
+      .then(function () {
+        return navigator.serviceWorker.ready;
+      })
+      .then(function (registration) {
+        // The worker keeps the desk without data and the files this page uses, for the day
+        // the page cannot be loaded.
+        var files = [text.shell];
+        document.querySelectorAll("link[rel=stylesheet], script[src]").forEach(function (each) {
+          files.push(each.href || each.src);
+        });
+        registration.active.postMessage({ keep: files });
+      })
+      .catch(function () {
+        // Without it the open page still works offline; only reopening it needs the network.
+      });
   }
 })();

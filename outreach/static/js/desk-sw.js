@@ -65,13 +65,40 @@ self.addEventListener("activate", function (event) {
   );
 });
 
-// The site's own files: from the network when it answers (kept for later), else as kept.
+// A desk page asks for the files it uses and the desk without data to be kept.
+self.addEventListener("message", function (event) {
+  var files = (event.data && event.data.keep) || [];
+  var mine = files.filter(function (file) {
+    return new URL(file, self.location.href).origin === self.location.origin;
+  });
+  event.waitUntil(
+    caches.open(FILES).then(function (kept) {
+      return kept.addAll(mine);
+    })
+  );
+});
+
+var DESK_PAGE = /^(.*\/sessions\/)\d+\/roster$/;
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) {
     return;
   }
+  var desk = DESK_PAGE.exec(url.pathname);
+  if (request.mode === "navigate" && desk) {
+    // A desk page from the network; without one, the desk kept without data.
+    event.respondWith(
+      fetch(request).catch(function () {
+        return caches.match(desk[1] + "desk-offline").then(function (kept) {
+          return kept || Response.error();
+        });
+      })
+    );
+    return;
+  }
+  // The site's own files: from the network when it answers (kept for later), else as kept.
   if (url.pathname.indexOf("/static/") !== 0) {
     return;
   }
