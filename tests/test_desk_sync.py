@@ -17,7 +17,7 @@ from outreach.localtime import local_date
 from outreach.registrations import services
 from outreach.registrations.models import OfflineCheckIn, Registration
 from tests.test_desk import fresh, start_now
-from tests.web import csrf_token, login
+from tests.web import csrf_token, login, post_form
 
 
 def data_url(desk) -> str:
@@ -194,3 +194,10 @@ def test_the_desk_manifest_opens_the_sessions_desk(client, desk):
     assert worker.status_code == 200 and worker.headers["Service-Worker-Allowed"] == (
         "/staff/sessions/"
     )
+
+
+def test_signing_out_clears_what_the_browser_keeps_for_the_desk(client, desk):
+    login(client, desk.checker)
+    answer = post_form(client, "/staff/logout")
+    assert answer.status_code == 302
+    assert answer.headers["Clear-Site-Data"] == '"cache", "storage"'

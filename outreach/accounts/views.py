@@ -269,7 +269,11 @@ def logout():
     attempt_flash(lambda: services.end_sessions(user, actor=user, action="sign_out"))
     _sign_out_here()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("events.index"))
+    response = redirect(url_for("events.index"))
+    # What this browser keeps for the site goes too: a check-in desk's list for the day
+    # (codes and masked names, in IndexedDB) and its service worker's files.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 def _sign_out_here() -> None:

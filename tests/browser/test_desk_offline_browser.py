@@ -169,6 +169,20 @@ KEPT = """async () => {
 }"""
 
 
+# How many sessions' lists the desk keeps on this device.
+ROSTERS = """() => new Promise((resolve) => {
+  const opening = indexedDB.open("outreach-desk", 1);
+  opening.onupgradeneeded = () => {
+    opening.result.createObjectStore("rosters", {keyPath: "session"});
+    opening.result.createObjectStore("queue", {keyPath: "key"}).createIndex("session", "session");
+  };
+  opening.onsuccess = () => {
+    const count = opening.result.transaction("rosters").objectStore("rosters").count();
+    count.onsuccess = () => { opening.result.close(); resolve(count.result); };
+  };
+})"""
+
+
 def test_the_installed_desk_opens_without_network_and_checks_in_from_the_kept_list(
     live_server, browser, courtyard
 ):
@@ -199,4 +213,13 @@ def test_the_installed_desk_opens_without_network_and_checks_in_from_the_kept_li
     context.set_offline(False)
     page.wait_for_selector(PENDING, state="hidden")
     assert synced() == 1 and fresh(residents[0]).arrived == 1
+
+    # Signing out forgets the list and the kept desk on this phone.
+    page.goto(desk)
+    page.wait_for_selector("#desk-offline[data-kept]", state="attached")
+    assert page.evaluate(ROSTERS) == 1
+    with page.expect_navigation():
+        page.get_by_role("button", name="退出登录").click()
+    assert page.evaluate(ROSTERS) == 0
+    assert not page.evaluate("async () => (await caches.keys()).length")
     context.close()

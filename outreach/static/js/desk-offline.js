@@ -91,6 +91,12 @@
     });
   }
 
+  function forgetRoster() {
+    return store("rosters", "readwrite").then(function (rosters) {
+      return request(rosters.delete(session));
+    });
+  }
+
   function queued() {
     return store("queue", "readonly").then(function (queue) {
       return request(queue.index("session").getAll(session));
@@ -184,7 +190,13 @@
     })
       .then(function (response) {
         var type = response.headers.get("Content-Type") || "";
-        if (!response.ok || type.indexOf("application/json") === -1) {
+        if (response.ok && type.indexOf("application/json") === -1) {
+          // Signed out (the sign-in page answered): the list is not kept any longer.
+          return forgetRoster().then(function () {
+            throw new Error("signed out");
+          });
+        }
+        if (!response.ok) {
           throw new Error("no roster: " + response.status);
         }
         return response.json();
