@@ -7,6 +7,7 @@ conflict. axe-core clean online and offline."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -78,7 +79,10 @@ def offline_round(page, context, residents) -> tuple:
         assert resident.name not in card
     ended = utcnow() + timedelta(seconds=1)
     assert page.locator(PENDING).inner_text() == f"{len(residents)} 条签到待同步"
-    assert page.locator(PENDING).is_visible()
+    if os.environ.get("OUTREACH_SCREENSHOTS"):
+        page.screenshot(path=os.path.join(os.environ["OUTREACH_SCREENSHOTS"], "desk-offline.png"))
+    box = page.locator(PENDING).bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]  # in view
     assert all(fresh(r).arrived == 0 for r in residents)  # nothing reached the server yet
     return began, ended
 
