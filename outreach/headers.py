@@ -6,7 +6,7 @@
 - `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin`; a view that already
   chose a stricter policy (`no-referrer` on pages whose address holds a token) keeps it.
 - `Permissions-Policy`: no powerful feature anywhere, except the camera on the staff desk page
-  (a session's roster).
+  (a session's roster, and the desk kept for offline use).
 - HSTS when the session cookie is HTTPS-only (OUTREACH_SESSION_COOKIE_SECURE): the site is
   then served over HTTPS only.
 - `Cache-Control: no-store` on every staff page and every page or file with personal data
@@ -25,7 +25,8 @@ CONTENT_SECURITY_POLICY = (
 )
 # Features a page could ask the browser for; all refused, the camera allowed where it scans.
 FEATURES = ("camera", "microphone", "geolocation", "payment", "usb")
-CAMERA_ENDPOINTS = frozenset({"roster.roster_page"})
+# The desk page, and the desk its service worker keeps for when the page cannot be loaded.
+CAMERA_ENDPOINTS = frozenset({"roster.roster_page", "desk_offline.shell"})
 HSTS = "max-age=31536000; includeSubDomains"
 
 # Paths whose answers are a staff page or hold personal data: never stored by any cache.
