@@ -99,6 +99,7 @@ MATRIX = [
     ("GET", "sign-in-sheet", VIEWER_PAGE, {}),
     ("GET", "paper-check-ins", VIEWER_PAGE, {}),
     ("POST", "paper-check-ins", (LOGIN, OK, OK, NO, OK, OK), {"codes": "{code}"}),
+    ("POST", "seats", EDITOR_ACTION, {"seats-seats": "1"}),
     ("POST", "registrations/{registration}/cancel", EDITOR_ACTION, {}),
     ("POST", "registrations/{registration}/undo-check-in", VIEWER_ACTION, {}),
 ]

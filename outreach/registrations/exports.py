@@ -43,6 +43,14 @@ def _slot(entry: RosterEntry) -> str:
     return slot.label_and_times(current_language()) if slot is not None else ""
 
 
+def _phone_cell(entry: RosterEntry) -> str:
+    """The number as the reader may see it; for a resident without one, a marker and the
+    note saying how to reach them."""
+    if entry.no_phone and entry.registration.purged_at is None:
+        return _("No mobile phone: %(note)s", note=entry.note)
+    return entry.phone
+
+
 COLUMNS = (
     Column(_l("Code"), lambda e: e.registration.code),
     Column(_l("Status"), lambda e: str(e.registration.status.label)),
@@ -50,7 +58,7 @@ COLUMNS = (
     Column(_l("Number of people"), lambda e: e.registration.party_size),
     Column(_l("Time slot"), _slot),
     Column(_l("Full name"), lambda e: e.registration.name),
-    Column(_l("Mobile number"), lambda e: e.phone),
+    Column(_l("Mobile number"), lambda e: _phone_cell(e)),
     Column(_l("E-mail"), lambda e: e.email),
     Column(
         _l("Community"),

@@ -25,13 +25,14 @@ from flask_login import current_user
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
-from outreach.attempt import submit
+from outreach.attempt import attempt_flash, submit
 from outreach.database import db
 from outreach.events.models import EventSession
 from outreach.extensions import limiter
-from outreach.registrations import desk, exports, paper, roster, services
+from outreach.registrations import desk, exports, paper, roster, seats, services
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.staff_forms import (
+    AddSeatsForm,
     CheckInForm,
     PaperCheckInForm,
     UndoCheckInForm,
@@ -108,6 +109,15 @@ def _walk_in_form(event_session: EventSession, formdata=None) -> WalkInForm:
     return form
 
 
+def _add_seats_form(event_session: EventSession, formdata=None) -> AddSeatsForm | None:
+    """The desk's form for more seats, for those who may change capacities (else None)."""
+    if not permissions.can_edit_events(current_user, event_session.event.organisation_id):
+        return None
+    form = AddSeatsForm(formdata=formdata, prefix="seats")
+    form.offer_slots(event_session.slots)
+    return form
+
+
 def _roster_url(event_session: EventSession) -> str:
     return url_for(".roster_page", session_id=event_session.id)
 
@@ -135,6 +145,7 @@ def _render_roster(
         card=cookie_session.pop(DESK_CARD, None),
         walk_in_form=walk_in or _walk_in_form(event_session),
         walk_in_open=walk_in is not None,
+        add_seats_form=_add_seats_form(event_session),
         retention_days=current_app.config["RETENTION_DAYS"],
     )
     return html, status
@@ -260,6 +271,35 @@ def walk_in(session_id: int):
     event_session = roster.session_for_staff(session_id)
     loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
     return _render_roster(event_session, loaded, walk_in=form, status=422)
+
+
+@bp.post("/<id:session_id>/seats")
+def add_seats(session_id: int):
+    """Add places to a full session or slot at the desk: managers and organisers only (they
+    may change capacities in the editor too); audited, and the waitlist moves up."""
+    event_session = _session(session_id)
+    form = _add_seats_form(event_session, request.form)
+    permissions.require(form is not None)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return redirect(_roster_url(event_session) + "#add-seats")
+    actor = current_user._get_current_object()
+    number = form.seats.data
+    added = attempt_flash(lambda: seats.add_seats(actor, event_session, number, form.slot_id()))
+    if added:
+        flash(ngettext("%(num)d place added.", "%(num)d places added.", number), "success")
+        if added.value:
+            flash(
+                ngettext(
+                    "%(num)d registration moved up from the waitlist.",
+                    "%(num)d registrations moved up from the waitlist.",
+                    added.value,
+                ),
+                "success",
+            )
+    return redirect(_roster_url(event_session) + "#add-seats")
 
 
 def _promoted_message(promoted) -> str:
