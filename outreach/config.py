@@ -84,6 +84,14 @@ DEFAULTS: dict[str, Any] = {
     # Text messages: a JSON POST {"phone", "text"} to an SMS gateway; off while None.
     "SMS_WEBHOOK_URL": None,
     "SMS_WEBHOOK_TIMEOUT": 10,
+    # The sign-off gateways put on each text, e.g. 【朝阳社区】: counted in its 70 characters.
+    "SMS_SIGNATURE": "",
+    # Template mode: POST {"phone", "template", "params"} (the README lists the templates to
+    # file with the provider) instead of {"phone", "text"}.
+    "SMS_TEMPLATE_MODE": False,
+    # The most characters in a text: 70, one segment as mainland carriers count it (any
+    # alphabet); up to 160 for gateways that bill GSM-7 texts by the 160-character segment.
+    "SMS_MAX_LENGTH": 70,
     # Phone verification: a resident's registration needs a one-time code texted to the
     # number (registrations/verification.py). None: on exactly when SMS_WEBHOOK_URL is set.
     "VERIFY_PHONES": None,
@@ -156,6 +164,9 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_USE_TLS": ("MAIL_USE_TLS", _flag),
     "MAIL_SENDER": ("MAIL_SENDER", str),
     "SMS_WEBHOOK_URL": ("SMS_WEBHOOK_URL", str),
+    "SMS_SIGNATURE": ("SMS_SIGNATURE", str),
+    "SMS_TEMPLATE_MODE": ("SMS_TEMPLATE_MODE", _flag),
+    "SMS_MAX_LENGTH": ("SMS_MAX_LENGTH", int),
     "VERIFY_PHONES": ("VERIFY_PHONES", _flag),
     "TEXTS_PER_NUMBER_PER_DAY": ("TEXTS_PER_NUMBER_PER_DAY", int),
     "REGISTRATIONS_PER_NUMBER_PER_DAY": ("REGISTRATIONS_PER_NUMBER_PER_DAY", int),
