@@ -7,9 +7,10 @@ fills in the text the operator filed with the provider (README.md lists them).
 
 One segment is 160 GSM-7 characters, or 70 UTF-16 code units as soon as one character is
 outside GSM-7 (any Chinese); mainland gateways count 70 characters either way, so texts are
-also held to OUTREACH_SMS_MAX_LENGTH (70). The signature (OUTREACH_SMS_SIGNATURE, e.g. 【朝阳社区】) counts
-too: gateways add it to the text. Free words (an event's title, a venue, a staff notice) are
-shortened with an ellipsis until the whole fits; codes, times and links never are.
+also held to OUTREACH_SMS_MAX_LENGTH (70). The signature (OUTREACH_SMS_SIGNATURE, e.g.
+【朝阳社区】) counts too: gateways add it to the text. Free words (an event's title, a venue,
+a slot's label, a staff notice) are shortened with an ellipsis until the whole fits; codes,
+times and links never are.
 """
 
 from __future__ import annotations
@@ -75,21 +76,17 @@ def fits(text: str) -> bool:
 # name → the English template (msgid); the variables are %(name)s. Adding one means a row in
 # README.md's table (tests/test_messages_texts.py compares them).
 TEMPLATES: dict[str, str] = {
-    "confirmed": N_("Registered: %(title)s, %(when)s, code %(code)s %(link)s"),
-    "waitlisted": N_("Waitlist no. %(position)s: %(title)s, %(when)s %(link)s"),
-    "promoted": N_("A place is yours: %(title)s, %(when)s, code %(code)s %(link)s"),
-    "cancelled": N_("Registration cancelled: %(title)s, %(when)s %(link)s"),
+    "confirmed": N_("Booked: %(title)s, %(when)s, code %(code)s %(link)s"),
+    "waitlisted": N_("Waitlist #%(position)s: %(title)s, %(when)s %(link)s"),
+    "promoted": N_("Off the waitlist: %(title)s, %(when)s, code %(code)s %(link)s"),
+    "cancelled": N_("Booking cancelled: %(title)s, %(when)s %(link)s"),
     "session_cancelled": N_("Called off: %(title)s, %(when)s %(link)s"),
-    "session_rescheduled": N_("Changed: %(title)s is now %(when)s, %(venue)s %(link)s"),
+    "session_rescheduled": N_("Moved: %(title)s, now %(when)s, %(venue)s %(link)s"),
     "session_restored": N_("Back on: %(title)s, %(when)s, code %(code)s %(link)s"),
     "reminder": N_("Reminder: %(title)s, %(when)s, code %(code)s %(link)s"),
-    "reminder_waitlisted": N_(
-        "Still on the waitlist, no. %(position)s: %(title)s, %(when)s %(link)s"
-    ),
+    "reminder_waitlisted": N_("Still waitlist #%(position)s: %(title)s, %(when)s %(link)s"),
     "notice": N_("%(title)s: %(notice)s %(link)s"),
-    "verification_code": N_(
-        "Your verification code is %(code)s, valid for %(minutes)s minutes. Tell no one."
-    ),
+    "verification_code": N_("Your code is %(code)s, valid %(minutes)s minutes. Tell no one."),
 }
 
 # The variables' meaning, for the README table and the operator.
