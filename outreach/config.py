@@ -92,6 +92,10 @@ DEFAULTS: dict[str, Any] = {
     # The most characters in a text: 70, one segment as mainland carriers count it (any
     # alphabet); up to 160 for gateways that bill GSM-7 texts by the 160-character segment.
     "SMS_MAX_LENGTH": 70,
+    # A shorter public address of the site for the links in text messages (each of its
+    # characters is one less for the event's title), e.g. https://cy.example.cn; None:
+    # BASE_URL. Its host is trusted like BASE_URL's.
+    "SMS_LINK_BASE": None,
     # Phone verification: a resident's registration needs a one-time code texted to the
     # number (registrations/verification.py). None: on exactly when SMS_WEBHOOK_URL is set.
     "VERIFY_PHONES": None,
@@ -167,6 +171,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SMS_SIGNATURE": ("SMS_SIGNATURE", str),
     "SMS_TEMPLATE_MODE": ("SMS_TEMPLATE_MODE", _flag),
     "SMS_MAX_LENGTH": ("SMS_MAX_LENGTH", int),
+    "SMS_LINK_BASE": ("SMS_LINK_BASE", str),
     "VERIFY_PHONES": ("VERIFY_PHONES", _flag),
     "TEXTS_PER_NUMBER_PER_DAY": ("TEXTS_PER_NUMBER_PER_DAY", int),
     "REGISTRATIONS_PER_NUMBER_PER_DAY": ("REGISTRATIONS_PER_NUMBER_PER_DAY", int),
@@ -249,4 +254,7 @@ def trusted_hosts(config: Any) -> list[str] | None:
     if not base_url:
         return config.get("TRUSTED_HOSTS")
     host = urlsplit(base_url).hostname
-    return [host, *config.get("EXTRA_TRUSTED_HOSTS", ())] if host else None
+    # A short address for text messages' links may lead to this site too.
+    short = urlsplit(config.get("SMS_LINK_BASE") or "").hostname
+    extra = [*config.get("EXTRA_TRUSTED_HOSTS", ()), *([short] if short else [])]
+    return [host, *extra] if host else None

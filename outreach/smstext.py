@@ -95,7 +95,7 @@ VARIABLES: dict[str, str] = {
     "when": "local date and start time, and the slot's label when booked (cut with … to "
     "fit), e.g. 12月8日 9:30 内科",
     "code": "registration code (or the 6-digit verification code)",
-    "link": "short link to the resident's registration page, BASE_URL/s/<11 characters>",
+    "link": "short link to the registration: SMS_LINK_BASE (else BASE_URL)/s/<10 characters>",
     "position": "place on the waitlist",
     "venue": "venue name, shortened with … to fit",
     "notice": "staff's message, shortened with … to fit",

@@ -17,7 +17,7 @@ from outreach.database import db
 from outreach.events.models import EventSession
 from outreach.formatting import clock, day, session_time
 from outreach.i18n import current_language
-from outreach.links import public_url
+from outreach.links import public_url, text_link
 from outreach.localtime import local_date
 from outreach.messages.models import MessageChannel, MessageKind
 from outreach.places.models import Venue
@@ -309,8 +309,9 @@ def compose(
         )
 
 
-# Babel patterns for the day in a text message: short, no weekday, no year.
-SMS_DAY = {"zh": "M月d日", "en": "d MMM"}
+# Babel patterns for the day in a text message: short, no weekday, no year; the time follows
+# without a space in Chinese ("12月8日9:30").
+SMS_DAY = {"zh": "M月d日", "en": "d MMM "}
 
 
 def _sms_when(registration: Registration) -> str:
@@ -321,8 +322,8 @@ def _sms_when(registration: Registration) -> str:
     starts_at = slot.starts_at if slot is not None and slot.starts_at else event_session.starts_at
     the_day = format_date(local_date(starts_at), SMS_DAY.get(current_language(), SMS_DAY["en"]))
     if event_session.all_day and (slot is None or slot.starts_at is None):
-        return the_day
-    return f"{the_day} {format_time(starts_at, 'H:mm')}"
+        return the_day.strip()
+    return the_day + format_time(starts_at, "H:mm")
 
 
 def _sms_template(kind: MessageKind, registration: Registration) -> str:
@@ -341,7 +342,7 @@ def text_message(kind: MessageKind, registration: Registration, **context: Any) 
         "when": _sms_when(registration),
         "code": registration.code,
         # The short alias of the manage page: its language comes from the registration.
-        "link": public_url("registrations.short_link", key=registration.link_key),
+        "link": text_link(registration.link_key),
         "position": registration_services.waitlist_position(registration) or 0,
         "venue": event_session.venue.display_name(language),
         "notice": context.get("notice_body", ""),

@@ -47,7 +47,7 @@ CODE_ALPHABET = "ACEFHJKMNPRTWXY3479"
 CODE_LENGTH = 6
 TOKEN_BYTES = 24  # 192 bits
 LINK_KEY_ALPHABET = string.ascii_letters + string.digits
-LINK_KEY_LENGTH = 11
+LINK_KEY_LENGTH = 10
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
 MAX_OWNED = 20
 # The resident's form asks before a party goes on the waitlist; its messages name the choice.
@@ -147,8 +147,9 @@ def new_token() -> str:
 
 
 def new_link_key() -> str:
-    """A short secret for the manage page's alias in text messages: 11 letters and digits,
-    log2(62**11) ≈ 65.5 bits; no - or _, which phones may leave out of a link's end."""
+    """A short secret for the manage page's alias in text messages: 10 letters and digits,
+    log2(62**10) ≈ 59.5 bits, out of reach of guessing over the network (SECURITY.md); no -
+    or _, which phones may leave out of a link's end."""
     return "".join(secrets.choice(LINK_KEY_ALPHABET) for _ in range(LINK_KEY_LENGTH))
 
 

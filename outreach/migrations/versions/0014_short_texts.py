@@ -5,7 +5,7 @@ Revises: 0013_invitations
 Create Date: 2026-12-05 20:10:00
 
 Text messages fit one SMS segment (70 characters in Chinese): the manage page gets a short
-alias, /s/<link_key>, 11 random letters and digits. Existing registrations get one here.
+alias, /s/<link_key>, 10 random letters and digits. Existing registrations get one here.
 Each outgoing text keeps its template's name and variables for gateways that send only
 approved templates (OUTREACH_SMS_TEMPLATE_MODE).
 """
@@ -32,7 +32,7 @@ def upgrade():
     connection = op.get_bind()
     ids = connection.execute(sa.select(registration.c.id)).scalars().all()
     for registration_id in ids:
-        key = ''.join(secrets.choice(ALPHABET) for _ in range(11))
+        key = ''.join(secrets.choice(ALPHABET) for _ in range(10))
         connection.execute(
             registration.update().where(registration.c.id == registration_id).values(link_key=key)
         )
