@@ -16,10 +16,11 @@ times and links never are.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,19 @@ _GSM_BASIC = frozenset(
 )
 _GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
 
-# Words that may be cut (the longest of them goes first). A slot's label is no variable of its
-# own: it follows the time in `when` ("12月8日 9:30 内科"), and only the label is cut.
-SHORTENABLE = ("notice", "title", "venue", "slot")
+# Words that may be cut. The main ones (an event's title, a venue, a staff notice) give way
+# first down to FLOOR characters, the longest first; then a slot's label, to nothing (it
+# follows the time in `when`, "12月8日9:30 内科", and is no variable of its own); then the main
+# ones to nothing, as a last resort.
+MAIN_WORDS = ("notice", "title", "venue")
+SHORTENABLE = (*MAIN_WORDS, "slot")
+FLOOR = 4
 # Punctuation a free word must not end with: the template puts its own after it.
 _TRAILING = " \t,.;:!?，。；：！？、…"
+# Two marks in a row, left where a word was cut to nothing: the first one stays; and no
+# space before a mark or two in a row.
+_DOUBLED = re.compile(r"([，。：；、,:;])\s*[，。：；、,:;]")
+_SPACES = re.compile(r" +(?=[，。：；、,:; ])")
 
 
 def N_(text: str) -> str:  # noqa: N802  (the name message extraction looks for)
@@ -76,15 +85,15 @@ def fits(text: str) -> bool:
 # name → the English template (msgid); the variables are %(name)s. Adding one means a row in
 # README.md's table (tests/test_messages_texts.py compares them).
 TEMPLATES: dict[str, str] = {
-    "confirmed": N_("Booked: %(title)s, %(when)s, code %(code)s %(link)s"),
-    "waitlisted": N_("Waitlist #%(position)s: %(title)s, %(when)s %(link)s"),
-    "promoted": N_("Off the waitlist: %(title)s, %(when)s, code %(code)s %(link)s"),
-    "cancelled": N_("Booking cancelled: %(title)s, %(when)s %(link)s"),
-    "session_cancelled": N_("Called off: %(title)s, %(when)s %(link)s"),
-    "session_rescheduled": N_("Moved: %(title)s, now %(when)s, %(venue)s %(link)s"),
-    "session_restored": N_("Back on: %(title)s, %(when)s, code %(code)s %(link)s"),
-    "reminder": N_("Reminder: %(title)s, %(when)s, code %(code)s %(link)s"),
-    "reminder_waitlisted": N_("Still waitlist #%(position)s: %(title)s, %(when)s %(link)s"),
+    "confirmed": N_("Booked %(title)s %(when)s code %(code)s %(link)s"),
+    "waitlisted": N_("Waitlist #%(position)s %(title)s %(when)s %(link)s"),
+    "promoted": N_("Now booked %(title)s %(when)s code %(code)s %(link)s"),
+    "cancelled": N_("Booking cancelled %(title)s %(when)s %(link)s"),
+    "session_cancelled": N_("Called off %(title)s %(when)s %(link)s"),
+    "session_rescheduled": N_("Moved %(title)s to %(when)s %(venue)s %(link)s"),
+    "session_restored": N_("Back on %(title)s %(when)s code %(code)s %(link)s"),
+    "reminder": N_("Reminder %(title)s %(when)s code %(code)s %(link)s"),
+    "reminder_waitlisted": N_("Still waitlist #%(position)s %(title)s %(when)s %(link)s"),
     "notice": N_("%(title)s: %(notice)s %(link)s"),
     "verification_code": N_("Your code is %(code)s, valid %(minutes)s minutes. Tell no one."),
 }
@@ -123,9 +132,20 @@ def _shorten(word: str, ellipsis: str) -> str:
     return kept[:-1] + ellipsis if len(kept) > 1 else ""
 
 
+def _to_cut(words: dict[str, str]) -> str | None:
+    """The word to cut by one character next, if any is left."""
+    main = [name for name in MAIN_WORDS if words.get(name)]
+    above = [name for name in main if len(words[name].rstrip("….")) > FLOOR]
+    if above:
+        return max(above, key=lambda name: len(words[name]))
+    if words.get("slot"):
+        return "slot"
+    return max(main, key=lambda name: len(words[name])) if main else None
+
+
 def make(template: str, **params: object) -> Text:
     """The text of `template` with `params`, in the current language, in one segment: free
-    words are cut (with …) as far as needed, one character at a time from the longest."""
+    words are cut (with …) one character at a time, as far as needed (see MAIN_WORDS)."""
     words = {name: " ".join(str(value).split()) for name, value in params.items()}
     for name in SHORTENABLE:
         if name in words:
@@ -141,23 +161,43 @@ def make(template: str, **params: object) -> Text:
         return values
 
     def fill() -> str:
-        return sign + pattern % filled()
+        return _SPACES.sub("", _DOUBLED.sub(r"\1", sign + pattern % filled()))
 
     # Cutting only removes characters: a text in GSM-7 stays so, and "..." keeps it there
     # (worth it only when GSM-7 may run past 70).
     ellipsis = "..." if is_gsm(fill()) and most() > SINGLE_UCS2 else "…"
     text = fill()
     while not fits(text):
-        cuttable = [name for name in SHORTENABLE if words.get(name)]
-        if not cuttable:
+        name = _to_cut(words)
+        if name is None:
             log.warning(
                 "the %s text does not fit one segment (%d): shorten OUTREACH_SMS_SIGNATURE "
-                "or OUTREACH_BASE_URL",
+                "or OUTREACH_SMS_LINK_BASE",
                 template,
                 length(text),
             )
             break
-        longest = max(cuttable, key=lambda name: len(words[name]))
-        words[longest] = _shorten(words[longest], ellipsis)
+        words[name] = _shorten(words[name], ellipsis)
         text = fill()
     return Text(template, filled(), text)
+
+
+def _braced(template: str) -> str:
+    return re.sub(r"%\((\w+)\)s", r"{\1}", template)
+
+
+def table() -> str:
+    """The templates as a Markdown table, to file with a provider (README.md holds it)."""
+    rows = [
+        "| Template | Chinese text | English text | Variables |",
+        "|---|---|---|---|",
+    ]
+    for name, template in TEMPLATES.items():
+        with force_locale("zh"):
+            chinese = _braced(gettext(template))
+        names = re.findall(r"%\((\w+)\)s", template)
+        variables = ", ".join(f"`{{{variable}}}`" for variable in names)
+        rows.append(f"| `{name}` | {chinese} | {_braced(template)} | {variables} |")
+    rows.append("")
+    rows += [f"- `{{{name}}}`: {meaning}" for name, meaning in VARIABLES.items()]
+    return "\n".join(rows)
