@@ -95,6 +95,8 @@ TEMPLATES: dict[str, str] = {
     "reminder": N_("Reminder %(title)s %(when)s code %(code)s %(link)s"),
     "reminder_waitlisted": N_("Still waitlist #%(position)s %(title)s %(when)s %(link)s"),
     "notice": N_("%(title)s: %(notice)s %(link)s"),
+    # A notice to the registrants of a session that is off must not read as if it were on.
+    "notice_cancelled": N_("Session called off. %(title)s: %(notice)s %(link)s"),
     "verification_code": N_("Your code is %(code)s, valid %(minutes)s minutes. Tell no one."),
 }
 

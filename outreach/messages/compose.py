@@ -329,6 +329,8 @@ def _sms_when(registration: Registration) -> str:
 def _sms_template(kind: MessageKind, registration: Registration) -> str:
     if kind == MessageKind.REMINDER and registration.status == RegistrationStatus.WAITLISTED:
         return "reminder_waitlisted"
+    if kind == MessageKind.NOTICE and registration.event_session.is_cancelled:
+        return "notice_cancelled"
     return kind.value
 
 

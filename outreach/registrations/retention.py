@@ -52,6 +52,8 @@ def purge_batch(retention_days: int, *, now: datetime | None = None, size: int =
             # Unique per row, so the one-active-phone-per-session index never trips.
             phone=literal(PURGED_PHONE_PREFIX, String) + cast(Registration.id, String),
             email=None,
+            # The short link of its texts leads nowhere any more.
+            link_key=None,
             purged_at=now,
         )
         .execution_options(synchronize_session=False)
