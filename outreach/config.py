@@ -239,6 +239,14 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     if app.config.get("REMEMBER_COOKIE_SECURE") is None:
         app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    _check_text_links(app.config)
+
+
+def _check_text_links(config: Any) -> None:
+    """A text's short link holds a secret: a phone must not open it over plain HTTP."""
+    short = config.get("SMS_LINK_BASE")
+    if short and urlsplit(short).scheme != "https" and not is_development(config):
+        raise ValueError("OUTREACH_SMS_LINK_BASE must be an https:// address")
 
 
 def is_development(config: Any) -> bool:

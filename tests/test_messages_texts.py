@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale, gettext
 
-from outreach import create_app, smstext
+from outreach import smstext
 from outreach.database import db
 from outreach.messages import delivery
 from outreach.messages.compose import compose
@@ -252,13 +252,6 @@ def test_short_link_keys_are_random_enough(make):
     event_session = make.event_session(capacity=20)
     keys = {make.registration(event_session).link_key for _ in range(5)}
     assert len(keys) == 5 and all(re.fullmatch(r"[A-Za-z0-9]{10}", key) for key in keys)
-
-
-def test_the_short_link_host_is_trusted(monkeypatch):
-    monkeypatch.setenv("OUTREACH_BASE_URL", "https://events.example.cn")
-    monkeypatch.setenv("OUTREACH_SMS_LINK_BASE", "https://cy.example.cn")
-    app = create_app()
-    assert app.config["TRUSTED_HOSTS"] == ["events.example.cn", "cy.example.cn"]
 
 
 def test_the_readme_lists_every_template_for_the_provider(app):
