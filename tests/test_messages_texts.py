@@ -174,7 +174,7 @@ def test_a_long_staff_notice_is_cut_to_fit(app, make):
 def test_english_in_gsm_may_use_a_whole_segment_when_allowed(app, make):
     # Gateways billing GSM-7 by the 160-character segment: OUTREACH_SMS_MAX_LENGTH=160.
     app.config["SMS_MAX_LENGTH"] = 160
-    event = make.event(title="测试", title_en="Health check " * 20)
+    event = make.event(title="测试", title_en="Health check " * 15)
     registration = make.registration(make.event_session(event), language="en")
     with app.test_request_context():
         text = compose(MessageKind.CONFIRMED, registration, MessageChannel.SMS).body
