@@ -129,9 +129,10 @@ def signature() -> str:
 
 
 def _shorten(word: str, ellipsis: str) -> str:
-    """One character less, ending with the ellipsis; empty once nothing but it is left."""
-    kept = word.removesuffix(ellipsis)
-    return kept[:-1] + ellipsis if len(kept) > 1 else ""
+    """One character less, ending with the ellipsis (never after an opening bracket, a space
+    or a mark); empty once nothing but it is left."""
+    kept = word.removesuffix(ellipsis)[:-1].rstrip(_TRAILING + "（([【《“‘-")
+    return kept + ellipsis if kept else ""
 
 
 def _to_cut(words: dict[str, str]) -> str | None:

@@ -98,6 +98,7 @@ def test_every_kind_fits_one_segment_with_the_longest_title_venue_and_slot(
         if kind in (MessageKind.CONFIRMED, MessageKind.PROMOTED, MessageKind.REMINDER):
             assert (registration.code in text) == (which == "confirmed"), text
         assert not DOUBLED.search(text), text
+        assert not re.search(r"[（(\s]…", text), text  # no cut right after a bracket
         # The title was cut, not dropped: its beginning and an ellipsis.
         title = TITLE if language == "zh" else TITLE_EN
         assert re.search(re.escape(title[:2]) + r"[^，,]*…", text), text
