@@ -53,10 +53,17 @@ def mask_email(email: str | None) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+# What rosters, exports and sign-in sheets show for a registration made without a phone.
+NO_PHONE = "—"
+
+
 def shown_phone(registration: Registration, full: bool) -> str:
-    """The phone number as this reader may see it: whole, masked, or nothing once purged."""
+    """The phone number as this reader may see it: whole, masked, a dash when there is none,
+    or nothing once purged."""
     if registration.purged_at is not None:
         return ""
+    if not registration.phone:
+        return NO_PHONE
     return registration.phone if full else registration.masked_phone
 
 

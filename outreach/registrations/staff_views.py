@@ -1,4 +1,5 @@
-"""Staff pages of a session's registrations: the roster, check-in, walk-ins and exports.
+"""Staff pages of a session's registrations: the roster, check-in, walk-ins, exports, and the
+paper sign-in sheet with the codes ticked on it.
 
 Every page is for the staff of the session's organisation (any role) and administrators;
 full phone numbers and e-mails only for its managers and administrators.
@@ -27,9 +28,9 @@ from outreach.attempt import submit
 from outreach.database import db
 from outreach.events.models import EventSession
 from outreach.extensions import limiter
-from outreach.registrations import desk, exports, roster, services
+from outreach.registrations import desk, exports, paper, roster, services
 from outreach.registrations.models import RegistrationStatus
-from outreach.registrations.staff_forms import CheckInForm, WalkInForm
+from outreach.registrations.staff_forms import CheckInForm, PaperCheckInForm, WalkInForm
 
 bp = staff_blueprint("roster", __name__, url_prefix="/staff/sessions")
 
@@ -277,3 +278,48 @@ def export_xlsx(session_id: int):
     loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _download(event_session, exports.to_xlsx(loaded), mimetype, "xlsx")
+
+
+@bp.get("/<id:session_id>/sign-in-sheet")
+def sign_in_sheet(session_id: int):
+    """The session's sign-in sheet to print (签到表): a page per slot and per 30 rows, names and
+    numbers masked whoever prints it."""
+    event_session = _session(session_id)
+    loaded = roster.load(event_session, full_contacts=False)
+    return render_template(
+        "staff/roster/sheet.html",
+        event_session=event_session,
+        event=event_session.event,
+        pages=paper.sheet_pages(loaded),
+    )
+
+
+def _render_paper(event_session: EventSession, form: PaperCheckInForm, summary=None, status=200):
+    html = render_template(
+        "staff/roster/paper.html",
+        event_session=event_session,
+        event=event_session.event,
+        form=form,
+        summary=summary,
+    )
+    return html, status
+
+
+@bp.get("/<id:session_id>/paper-check-ins")
+def paper_check_ins(session_id: int):
+    """A form for the codes ticked on a paper sign-in sheet."""
+    event_session = _session(session_id)
+    return _render_paper(event_session, PaperCheckInForm(formdata=None))
+
+
+@bp.post("/<id:session_id>/paper-check-ins")
+def enter_paper_check_ins(session_id: int):
+    """Check in the codes ticked on paper, each as the desk would; say what became of each.
+    Entering the same codes again checks no one in twice."""
+    event_session = _session(session_id)
+    form = PaperCheckInForm()
+    actor = current_user._get_current_object()
+    entered = submit(form, lambda: paper.check_in_codes(event_session, form.entered, actor=actor))
+    if not entered:
+        return _render_paper(event_session, form, status=422)
+    return _render_paper(event_session, PaperCheckInForm(formdata=None), entered.value)
