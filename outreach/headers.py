@@ -5,7 +5,8 @@
   no plugins, no `<base>`, forms post only to the site, and no page may be framed.
 - `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin`; a view that already
   chose a stricter policy (`no-referrer` on pages whose address holds a token) keeps it.
-- `Permissions-Policy`: no powerful feature anywhere, except the camera on the staff scan page.
+- `Permissions-Policy`: no powerful feature anywhere, except the camera on the staff desk page
+  (a session's roster).
 - HSTS when the session cookie is HTTPS-only (OUTREACH_SESSION_COOKIE_SECURE): the site is
   then served over HTTPS only.
 - `Cache-Control: no-store` on every staff page and every page or file with personal data
@@ -24,7 +25,7 @@ CONTENT_SECURITY_POLICY = (
 )
 # Features a page could ask the browser for; all refused, the camera allowed where it scans.
 FEATURES = ("camera", "microphone", "geolocation", "payment", "usb")
-CAMERA_ENDPOINTS = frozenset({"roster.scan"})
+CAMERA_ENDPOINTS = frozenset({"roster.roster_page"})
 HSTS = "max-age=31536000; includeSubDomains"
 
 # Paths whose answers are a staff page or hold personal data: never stored by any cache.

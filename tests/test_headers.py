@@ -74,7 +74,7 @@ def _check(response, path: str, endpoint: str) -> None:
     assert headers.get("X-Content-Type-Options") == "nosniff", where
     assert headers.get("Referrer-Policy") in {"same-origin", "no-referrer"}, where
     policy = headers.get("Permissions-Policy", "")
-    if endpoint == "roster.scan":
+    if endpoint == "roster.roster_page":
         assert "camera=(self)" in policy, where
     else:
         assert "camera=()" in policy, where

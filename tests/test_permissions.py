@@ -39,6 +39,7 @@ EDITOR_PAGE = (LOGIN, NO, OK, HIDDEN, OK, OK)
 EDITOR_ACTION = (LOGIN, NO, ACCEPTED, HIDDEN, ACCEPTED, ACCEPTED)
 CHECKER_PAGE = (LOGIN, OK, OK, HIDDEN, OK, OK)
 CHECKER_ACTION = (LOGIN, ACCEPTED, ACCEPTED, HIDDEN, ACCEPTED, ACCEPTED)
+CHECKER_MOVED = (LOGIN, 301, 301, HIDDEN, 301, 301)  # a page moved elsewhere
 ANY_EDITOR_PAGE = (LOGIN, NO, OK, OK, OK, OK)
 ANY_EDITOR_ACTION = (LOGIN, NO, ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED)
 
@@ -219,7 +220,7 @@ MATRIX = [
     Row("GET", "/staff/sessions/{session}/roster", CHECKER_PAGE),
     Row("GET", "/staff/sessions/{session}/roster.csv", CHECKER_PAGE),
     Row("GET", "/staff/sessions/{session}/roster.xlsx", CHECKER_PAGE),
-    Row("GET", "/staff/sessions/{session}/scan", CHECKER_PAGE),
+    Row("GET", "/staff/sessions/{session}/scan", CHECKER_MOVED),
     Row("POST", "/staff/sessions/{session}/check-in", CHECKER_ACTION),
     Row("POST", "/staff/sessions/{session}/walk-in", CHECKER_ACTION),
     Row("GET", "/staff/sessions/{session}/sign-in-sheet", CHECKER_PAGE),
@@ -230,6 +231,11 @@ MATRIX = [
         "POST",
         "/staff/sessions/{session}/registrations/{registration}/cancel",
         EDITOR_ACTION,
+    ),
+    Row(
+        "POST",
+        "/staff/sessions/{session}/registrations/{registration}/undo-check-in",
+        CHECKER_ACTION,
     ),
 ]
 

@@ -51,7 +51,7 @@ REGISTRATION_COLUMNS = (
     "id", "session_id", "slot_id", "status", "party_size", "name", "phone", "email",
     "community_id", "language", "consent_at", "code", "manage_token", "feed_token",
     "created_by_id", "created_at", "updated_at", "confirmed_at", "promoted_at", "cancelled_at",
-    "cancelled_by_staff", "checked_in_at", "checked_in_by_id", "purged_at",
+    "cancelled_by_staff", "checked_in_at", "checked_in_by_id", "purged_at", "arrived",
 )  # fmt: skip
 
 
@@ -184,4 +184,5 @@ def _registrations(plan: _Plan, seed: int, total: int) -> Iterator[tuple]:
                 _at(checked_in_at),
                 checked_in_by,
                 _at(purged_at),
+                party if checked_in_at is not None else 0,  # the whole party came
             )

@@ -92,6 +92,7 @@ class Registration(db.Model):
         Index("ix_registration_session_id_status_created_at", "session_id", "status", "created_at"),
         Index("ix_registration_phone", "phone"),
         CheckConstraint("party_size >= 1", name="party_size_positive"),
+        CheckConstraint("arrived >= 0", name="arrived_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,7 +132,10 @@ class Registration(db.Model):
     promoted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancelled_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the first of the party checked in, and by whom; `arrived` counts the people of the
+    # party who have come so far (a family of three may come two now and one later).
     checked_in_at: Mapped[datetime | None]
+    arrived: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     checked_in_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
     )
@@ -147,6 +151,11 @@ class Registration(db.Model):
     def is_active(self) -> bool:
         """Confirmed or waitlisted."""
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def still_to_come(self) -> int:
+        """People of the party who have not checked in yet."""
+        return max(0, self.party_size - self.arrived)
 
     @property
     def told_by_email(self) -> bool:

@@ -146,12 +146,8 @@ class Roster:
 
     @property
     def checked_in(self) -> int:
-        """People of active registrations who have checked in."""
-        return sum(
-            e.registration.party_size
-            for e in self.entries
-            if e.registration.checked_in_at is not None and e.registration.is_active
-        )
+        """People of active registrations who have arrived (a party may come in parts)."""
+        return sum(e.registration.arrived for e in self.entries if e.registration.is_active)
 
 
 def load(event_session: EventSession, *, full_contacts: bool) -> Roster:
@@ -321,13 +317,15 @@ def record_search(actor, event_session: EventSession, query: Query, found: int) 
     )
 
 
-def registration_of(event_session: EventSession, registration_id: int) -> Registration:
-    """A registration of this session; another session's (or none) is NotFoundError."""
-    registration = db.session.scalar(
-        select(Registration).where(
-            Registration.id == registration_id, Registration.session_id == event_session.id
-        )
+def registration_of(
+    event_session: EventSession, registration_id: int, *, lock: bool = False
+) -> Registration:
+    """A registration of this session (its row locked for a change when `lock`); another
+    session's (or none) is NotFoundError."""
+    query = select(Registration).where(
+        Registration.id == registration_id, Registration.session_id == event_session.id
     )
+    registration = db.session.scalar(query.with_for_update() if lock else query)
     if registration is None:
         raise NotFoundError("registration", registration_id)
     return registration

@@ -652,14 +652,20 @@ def by_link_key(key: str) -> Registration:
 
 @dataclass(frozen=True)
 class CheckIn:
-    """The outcome of a check-in: the registration, and whether it was already checked in."""
+    """The outcome of a check-in: the registration, how many people it added now, and whether
+    the whole party had already checked in (a second scan)."""
 
     registration: Registration
     already: bool
+    added: int = 0
 
 
-def check_in(registration: Registration, *, actor, now: datetime | None = None) -> CheckIn:
-    """Mark a confirmed registration as arrived; a second scan reports the first one.
+def check_in(
+    registration: Registration, *, actor, now: datetime | None = None, people: int | None = None
+) -> CheckIn:
+    """Mark people of a confirmed registration as arrived: `people` of them (all who are still
+    to come when None); later arrivals of the party add up. A second scan of a party that has
+    all arrived reports the first check-in.
 
     Waitlisted registrations hold no place and cancelled ones nothing: both are refused.
     """
@@ -667,12 +673,55 @@ def check_in(registration: Registration, *, actor, now: datetime | None = None) 
         raise RegistrationError(_("This registration has been cancelled."), kind="closed")
     if registration.status == RegistrationStatus.WAITLISTED:
         raise RegistrationError(_("This registration is on the waitlist."), kind="waitlisted")
-    if registration.checked_in_at is not None:
+    left = registration.still_to_come
+    if left == 0:
         return CheckIn(registration, already=True)
-    registration.checked_in_at = now or utcnow()
-    registration.checked_in_by_id = actor.id
+    adding = left if people is None else people
+    if not 1 <= adding <= left:
+        message = ngettext(
+            "Only %(num)d more person of this party can check in.",
+            "Only %(num)d more people of this party can check in.",
+            left,
+        )
+        raise RegistrationError(message, "people")
+    if registration.checked_in_at is None:
+        registration.checked_in_at = now or utcnow()
+        registration.checked_in_by_id = actor.id
+    registration.arrived += adding
     db.session.flush()
-    return CheckIn(registration, already=False)
+    return CheckIn(registration, already=False, added=adding)
+
+
+def undo_check_in(registration: Registration, *, actor, people: int | None = None) -> int:
+    """Take back the check-in of `people` of the party (all who arrived when None), audited
+    with who did it; the registration is not checked in once nobody is left. Returns how many
+    people are still checked in."""
+    if registration.arrived == 0:
+        raise RegistrationError(_("This registration is not checked in."), "people", "closed")
+    removing = registration.arrived if people is None else people
+    if not 1 <= removing <= registration.arrived:
+        message = ngettext(
+            "Only %(num)d person of this party has checked in.",
+            "Only %(num)d people of this party have checked in.",
+            registration.arrived,
+        )
+        raise RegistrationError(message, "people")
+    fields = ("arrived", "checked_in_at", "checked_in_by_id")
+    before = audit.snapshot(registration, fields)
+    registration.arrived -= removing
+    if registration.arrived == 0:
+        registration.checked_in_at = None
+        registration.checked_in_by_id = None
+    audit.record(
+        actor,
+        "check_in_undone",
+        registration,
+        organisation_id=registration.event_session.event.organisation_id,
+        label=registration.code,
+        changed=audit.changes(before, audit.snapshot(registration, fields)),
+    )
+    db.session.flush()
+    return registration.arrived
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,14 @@ from dataclasses import replace
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -25,6 +32,9 @@ from outreach.registrations.paper import MOST_CODES, codes_in
 from outreach.registrations.seats import MAX_SEATS_ADDED
 from outreach.registrations.services import NO_PHONE_CHOICE, RegistrationRequest
 
+# More than any party: the service checks the party's own size.
+MAX_PEOPLE = 99
+
 
 class CheckInForm(BaseForm):
     """A confirmation code, typed or scanned."""
@@ -41,6 +51,35 @@ class CheckInForm(BaseForm):
             "spellcheck": "false",
             "maxlength": 20,
         },
+    )
+    people = IntegerField(
+        _l("People arriving now"),
+        description=_l("Leave empty when the whole party is here."),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_PEOPLE, message=_l("Enter how many people are here.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": 1, "max": MAX_PEOPLE, "autocomplete": "off"},
+    )
+    # The desk's second tap for a check-in on another day than the session's.
+    confirm = HiddenField()
+
+    @property
+    def any_day(self) -> bool:
+        """The desk confirmed a check-in on another day than the session's."""
+        return self.confirm.data == "any-day"
+
+
+class UndoCheckInForm(BaseForm):
+    """How many of the party's check-ins to take back (all when empty)."""
+
+    people = IntegerField(
+        _l("People to take back"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_PEOPLE, message=_l("Enter how many people to take back.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": 1, "max": MAX_PEOPLE},
     )
 
 

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as cookie_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -34,6 +35,7 @@ from outreach.registrations.staff_forms import (
     AddSeatsForm,
     CheckInForm,
     PaperCheckInForm,
+    UndoCheckInForm,
     WalkInForm,
 )
 
@@ -47,8 +49,11 @@ OUTCOME_STATUS = {
     "cancelled": 409,
     "unknown": 404,
     "invalid": 422,
+    "confirm": 409,
+    "undone": 200,
 }
-OUTCOME_FLASH = {"checked_in": "success", "already": "warning", "waitlisted": "warning"}
+# Where the desk's last answer waits for the page a plain form post is sent back to.
+DESK_CARD = "desk_card"
 
 TOO_MANY_SEARCHES = _l("Too many searches. Please wait a little and try again.")
 QUERY_LENGTH = 100
@@ -136,6 +141,8 @@ def _render_roster(
         entries=loaded.entries if entries is None else entries,
         query=query or roster.Query("", None),
         check_in_form=CheckInForm(formdata=None),
+        undo_form=UndoCheckInForm(formdata=None),
+        card=cookie_session.pop(DESK_CARD, None),
         walk_in_form=walk_in or _walk_in_form(event_session),
         walk_in_open=walk_in is not None,
         add_seats_form=_add_seats_form(event_session),
@@ -165,39 +172,68 @@ def roster_page(session_id: int):
 
 @bp.get("/<id:session_id>/scan")
 def scan(session_id: int):
-    """Check-in with the phone's camera reading the resident's QR code, or by typing it."""
+    """The old scan page: the camera is on the desk page now, above the roster."""
     event_session = _session(session_id)
-    return render_template(
-        "staff/roster/scan.html",
-        event_session=event_session,
-        event=event_session.event,
-        form=CheckInForm(formdata=None),
-    )
+    return redirect(_roster_url(event_session), 301)
 
 
 def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
+def _answer(event_session: EventSession, result: desk.DeskResult):
+    """The desk's answer: JSON for the desk page's script; else the card kept for the next
+    page (a redirect, so reloading the page does not check the party in again)."""
+    card = result.card()
+    if _wants_json():
+        body = {"ok": result.ok, "already": result.already, "outcome": result.outcome}
+        body |= {"message": result.message, "card": card}
+        return jsonify(body), OUTCOME_STATUS[result.outcome]
+    cookie_session[DESK_CARD] = card
+    return redirect(_roster_url(event_session))
+
+
 @bp.post("/<id:session_id>/check-in")
 def check_in(session_id: int):
-    """Check a code in: JSON for the scan page, else a message on the roster."""
+    """Check a code in (some or all of its party): JSON for the desk page's script, else the
+    result card on the roster page. Another day than the session's needs a second tap."""
     event_session = _session(session_id)
     form = CheckInForm()
-    outcome = submit(form, lambda: desk.check_in(event_session, form.code.data, actor=current_user))
+    code, people = form.code.data or "", form.people.data
+    outcome = submit(
+        form,
+        lambda: desk.check_in(
+            event_session, code, actor=current_user, people=people, any_day=form.any_day
+        ),
+    )
+    if outcome:
+        result = outcome.value
+    elif outcome.error is not None:
+        result = desk.DeskResult.refused(outcome.error, code, people)
+    else:
+        errors = form.code.errors or form.people.errors or form.form_errors
+        result = desk.DeskResult("invalid", str(errors[0]))
+    return _answer(event_session, result)
+
+
+@bp.post("/<id:session_id>/registrations/<id:registration_id>/undo-check-in")
+def undo_check_in(session_id: int, registration_id: int):
+    """Take back a check-in made by mistake (some or all of the party), audited."""
+    event_session = _session(session_id)
+    form = UndoCheckInForm()
+    people = form.people.data
+    outcome = submit(
+        form,
+        lambda: desk.undo(event_session, registration_id, actor=current_user, people=people),
+    )
     if outcome:
         result = outcome.value
     elif outcome.error is not None:
         result = desk.DeskResult.refused(outcome.error)
     else:
-        result = desk.DeskResult("invalid", form.code.errors[0])
-    if _wants_json():
-        body = {"ok": result.ok, "already": result.already, "outcome": result.outcome}
-        return jsonify(body | {"message": result.message}), OUTCOME_STATUS[result.outcome]
-    flash(result.message, OUTCOME_FLASH.get(result.outcome, "error"))
-    if request.form.get("back") == "scan":  # the scan page without JavaScript
-        return redirect(url_for(".scan", session_id=session_id))
-    return redirect(_roster_url(event_session))
+        errors = form.people.errors or form.form_errors
+        result = desk.DeskResult("invalid", str(errors[0]))
+    return _answer(event_session, result)
 
 
 def _registered_message(registration) -> str:

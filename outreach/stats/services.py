@@ -57,7 +57,7 @@ class Figures:
     people_limited: int = 0  # people confirmed in the sessions with a limit
     ended_registrations: int = 0  # confirmed registrations of sessions that have ended
     ended_checked_in: int = 0  # … of which checked in
-    checked_in_people: int = 0  # party sizes of checked-in confirmed registrations
+    checked_in_people: int = 0  # people who arrived, at sessions that have started
     waitlisted_ever: int = 0  # waiting now, moved up, or cancelled while waiting
     waitlisted_ever_people: int = 0
     promoted: int = 0  # moved up from the waitlist (whatever became of them since)
@@ -159,14 +159,14 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _people(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.sum(case((condition, Registration.party_size), else_=0))
+def _people(condition: ColumnElement[bool], people=Registration.party_size) -> ColumnElement[int]:
+    return func.sum(case((condition, people), else_=0))
 
 
 def _registrations_per_session(in_scope: Select) -> Subquery:
     """Registration counts of each session in scope, one row per session."""
     confirmed = Registration.status == CONFIRMED
-    checked_in = confirmed & Registration.checked_in_at.is_not(None)
+    checked_in = confirmed & (Registration.arrived > 0)
     waiting = Registration.status == WAITLISTED
     # A registration is confirmed at once (confirmed_at set) or waitlisted; so one that was
     # cancelled without ever being confirmed was cancelled while waiting.
@@ -182,7 +182,8 @@ def _registrations_per_session(in_scope: Select) -> Subquery:
             _count(confirmed).label("registrations"),
             _people(confirmed).label("people"),
             _count(checked_in).label("checked_in"),
-            _people(checked_in).label("checked_in_people"),
+            # The people who came, not the party booked: a family of three may come two.
+            _people(checked_in, Registration.arrived).label("checked_in_people"),
             _count(ever_waitlisted).label("waitlisted_ever"),
             _people(ever_waitlisted).label("waitlisted_ever_people"),
             _count(promoted).label("promoted"),
@@ -241,6 +242,7 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subque
             EventSession.starts_at.label("starts_at"),
             case((held, 1), else_=0).label("held"),
             case((EventSession.ends_at <= now, 1), else_=0).label("ended"),
+            case((EventSession.starts_at <= now, 1), else_=0).label("started"),
             places.label("places"),
             *counts,
         )
@@ -260,6 +262,8 @@ def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
     held = c.held == 1
     limited = held & c.places.is_not(None)
     ended = held & (c.ended == 1)
+    # People served only on a day that has come: a check-in made early by mistake is not.
+    started = held & (c.started == 1)
 
     def added(value, when: ColumnElement[bool] = held) -> ColumnElement[int]:
         return func.sum(case((when, value), else_=0))
@@ -274,7 +278,7 @@ def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
         added(c.people, limited).label("people_limited"),
         added(c.registrations, ended).label("ended_registrations"),
         added(c.checked_in, ended).label("ended_checked_in"),
-        added(c.checked_in_people).label("checked_in_people"),
+        added(c.checked_in_people, started).label("checked_in_people"),
         added(c.waitlisted_ever).label("waitlisted_ever"),
         added(c.waitlisted_ever_people).label("waitlisted_ever_people"),
         added(c.promoted).label("promoted"),

@@ -237,7 +237,7 @@ def test_staff_pages_have_no_accessibility_violations(live_server, browser, scen
             f"/staff/events/{event}/clone",
             f"/staff/events/{event}/cancel",
             f"/staff/events/{event}/delete",
-            f"/staff/sessions/{scene['one_seat']}/scan",
+            f"/staff/sessions/{scene['one_seat']}/roster",
             "/staff/import",
             "/staff/categories/new",
             f"/staff/categories/{scene['category_id']}/edit",
@@ -257,11 +257,12 @@ def test_staff_pages_have_no_accessibility_violations(live_server, browser, scen
         for url in forms:
             check(page, live_server + url, found)
         # The check-in desk's answers, in each of their colours (static/checkin.js).
-        page.goto(f"{live_server}/staff/sessions/{scene['one_seat']}/scan")
+        page.goto(f"{live_server}/staff/sessions/{scene['one_seat']}/roster")
         for tone in ("ok", "warn", "error"):
             page.evaluate(
-                "(tone) => { const r = document.getElementById('scan-result');"
-                " r.className = 'scan-result ' + tone; r.textContent = '已签到：张阿姨'; }",
+                "(tone) => { document.getElementById('desk-card').className = 'desk-card ' + tone;"
+                " document.getElementById('desk-undo').hidden = false;"
+                " document.querySelector('#desk-card .desk-title').textContent = '已签到'; }",
                 tone,
             )
             record(page, found, note=f" showing a {tone} answer")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import segno
 
-from outreach.database import db
+from outreach.database import db, utcnow
 from outreach.registrations.models import Registration
 from tests.browser.axe import axe_or_skip, violations
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -45,7 +45,12 @@ def desk_world(make):
     centre = make.organisation(slug="centre")
     event_session = make.event_session(make.event(organisation=centre), capacity=10)
     registration = make.registration(event_session, 3, name="王秀英", phone="13800138000")
+    # Booked ahead, held today: a check-in on another day would wait for a second tap.
+    length = event_session.ends_at - event_session.starts_at
+    event_session.starts_at = utcnow().replace(microsecond=0)
+    event_session.ends_at = event_session.starts_at + length
     checker = make.staff("checker", organisation=centre, role="checker")
+    db.session.commit()
     return event_session, registration, checker
 
 
@@ -95,18 +100,20 @@ def test_camera_checks_in_a_scanned_code_and_typing_warns_on_a_second_scan(
     event_session, registration, checker = desk_world
     page = camera_phone
     sign_in(page, live_server, make)
-    # The Permissions-Policy lets only the scan page use the camera: elsewhere the browser
+    # The Permissions-Policy lets only the desk page use the camera: elsewhere the browser
     # refuses it, even with the user's permission granted.
-    page.goto(f"{live_server}/staff/sessions/{event_session.id}/roster")
+    page.goto(f"{live_server}/staff/")
     assert page.evaluate(ASK_FOR_CAMERA) == "NotAllowedError"
-    answer = page.goto(f"{live_server}/staff/sessions/{event_session.id}/scan")
+    desk = f"{live_server}/staff/sessions/{event_session.id}/roster"
+    answer = page.goto(desk)
     assert "camera=(self)" in answer.headers["permissions-policy"]
     assert page.evaluate("document.featurePolicy.allowsFeature('camera')")
-    result = page.locator("#scan-result")
+    result = page.locator("#desk-card .desk-message")
 
+    page.get_by_text("Scan QR codes with this phone's camera").click()
     page.get_by_role("button", name="Start the camera").click()
-    page.wait_for_selector("#scan-result.ok")
-    assert result.inner_text() == "Checked in: 王秀英 · 3 people"
+    page.wait_for_selector("#desk-card.ok")
+    assert result.text_content() == "Checked in: 王*** · 3 people"
     db.session.expire_all()
     checked = db.session.get(Registration, registration.id)
     assert checked.checked_in_at is not None and checked.checked_in_by_id == checker.id
@@ -115,15 +122,15 @@ def test_camera_checks_in_a_scanned_code_and_typing_warns_on_a_second_scan(
     # A page left open past its CSRF token's lifetime fetches a fresh token and goes on.
     page.evaluate("document.querySelector('#check-in [name=csrf_token]').value = 'expired'")
     page.get_by_label("Confirmation code").fill(registration.code.lower())
-    page.get_by_role("button", name="Check in").click()
-    page.wait_for_selector("#scan-result.warn")
-    assert result.inner_text().startswith("Already checked in at")
+    page.locator("#check-in button[type=submit]").click()
+    page.wait_for_selector("#desk-card.warn")
+    assert result.text_content().startswith("Already checked in at")
 
     page.get_by_label("Confirmation code").fill("XXXXXX")
     page.keyboard.press("Enter")
-    page.wait_for_selector("#scan-result.error")
-    assert result.inner_text() == "No registration with this code for this session."
-    assert page.url.endswith("/scan")  # answered in place, without leaving the page
+    page.wait_for_selector("#desk-card.error")
+    assert result.text_content() == "No registration with this code for this session."
+    assert page.url == desk  # answered in place, without leaving the page
 
 
 def test_a_checker_finds_a_resident_by_the_last_four_digits_not_the_whole_number(

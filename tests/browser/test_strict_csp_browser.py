@@ -97,7 +97,6 @@ def test_public_staff_and_poster_pages_run_under_a_strict_policy(live_server, de
         f"/staff/events/{event.id}/series",
         f"/staff/events/{event.id}/messages",
         f"/staff/sessions/{event_session.id}/roster",
-        f"/staff/sessions/{event_session.id}/scan",
         "/staff/stats",
         f"/staff/stats/events/{event.id}",
         "/staff/outbox",
