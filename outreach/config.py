@@ -84,6 +84,18 @@ DEFAULTS: dict[str, Any] = {
     # Text messages: a JSON POST {"phone", "text"} to an SMS gateway; off while None.
     "SMS_WEBHOOK_URL": None,
     "SMS_WEBHOOK_TIMEOUT": 10,
+    # The sign-off gateways put on each text, e.g. 【朝阳社区】: counted in its 70 characters.
+    "SMS_SIGNATURE": "",
+    # Template mode: POST {"phone", "template", "params"} (the README lists the templates to
+    # file with the provider) instead of {"phone", "text"}.
+    "SMS_TEMPLATE_MODE": False,
+    # The most characters in a text: 70, one segment as mainland carriers count it (any
+    # alphabet); up to 160 for gateways that bill GSM-7 texts by the 160-character segment.
+    "SMS_MAX_LENGTH": 70,
+    # A shorter public address of the site for the links in text messages (each of its
+    # characters is one less for the event's title), e.g. https://cy.example.cn; None:
+    # BASE_URL. Its host is trusted like BASE_URL's.
+    "SMS_LINK_BASE": None,
     # Phone verification: a resident's registration needs a one-time code texted to the
     # number (registrations/verification.py). None: on exactly when SMS_WEBHOOK_URL is set.
     "VERIFY_PHONES": None,
@@ -156,6 +168,10 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_USE_TLS": ("MAIL_USE_TLS", _flag),
     "MAIL_SENDER": ("MAIL_SENDER", str),
     "SMS_WEBHOOK_URL": ("SMS_WEBHOOK_URL", str),
+    "SMS_SIGNATURE": ("SMS_SIGNATURE", str),
+    "SMS_TEMPLATE_MODE": ("SMS_TEMPLATE_MODE", _flag),
+    "SMS_MAX_LENGTH": ("SMS_MAX_LENGTH", int),
+    "SMS_LINK_BASE": ("SMS_LINK_BASE", str),
     "VERIFY_PHONES": ("VERIFY_PHONES", _flag),
     "TEXTS_PER_NUMBER_PER_DAY": ("TEXTS_PER_NUMBER_PER_DAY", int),
     "REGISTRATIONS_PER_NUMBER_PER_DAY": ("REGISTRATIONS_PER_NUMBER_PER_DAY", int),
@@ -223,6 +239,14 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     if app.config.get("REMEMBER_COOKIE_SECURE") is None:
         app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    _check_text_links(app.config)
+
+
+def _check_text_links(config: Any) -> None:
+    """A text's short link holds a secret: a phone must not open it over plain HTTP."""
+    short = config.get("SMS_LINK_BASE")
+    if short and urlsplit(short).scheme != "https" and not is_development(config):
+        raise ValueError("OUTREACH_SMS_LINK_BASE must be an https:// address")
 
 
 def is_development(config: Any) -> bool:
@@ -238,4 +262,7 @@ def trusted_hosts(config: Any) -> list[str] | None:
     if not base_url:
         return config.get("TRUSTED_HOSTS")
     host = urlsplit(base_url).hostname
-    return [host, *config.get("EXTRA_TRUSTED_HOSTS", ())] if host else None
+    # A short address for text messages' links may lead to this site too.
+    short = urlsplit(config.get("SMS_LINK_BASE") or "").hostname
+    extra = [*config.get("EXTRA_TRUSTED_HOSTS", ()), *([short] if short else [])]
+    return [host, *extra] if host else None

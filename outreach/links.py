@@ -48,6 +48,15 @@ def public_url(endpoint: str, **values: object) -> str:
     return base + _path(endpoint, values)
 
 
+def text_link(key: str) -> str:
+    """A text message's short link to a registration: OUTREACH_SMS_LINK_BASE (a short address
+    of the site) when set, else the public address, then /s/<key>."""
+    short = current_app.config.get("SMS_LINK_BASE")
+    if short:
+        return short.rstrip("/") + _path("registrations.short_link", {"key": key})
+    return public_url("registrations.short_link", key=key)
+
+
 def _path(endpoint: str, values: dict[str, object]) -> str:
     """The endpoint's path under the application's root (the base carries any prefix)."""
     if has_request_context():

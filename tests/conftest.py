@@ -34,7 +34,7 @@ from outreach.config import normalise_database_url
 from outreach.database import db
 from outreach.extensions import limiter
 from tests import factories, web
-from tests.messages_support import WebhookServer
+from tests.messages_support import WebhookServer, assert_one_segment
 
 POSTGRES_URL = os.environ.get("OUTREACH_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -416,3 +416,6 @@ def gateway(app):
     app.config["SMS_WEBHOOK_URL"] = server.url
     yield server
     server.stop()
+    # Every text the application sent fits one 70-character segment.
+    for sent in server.texts:
+        assert_one_segment(sent)

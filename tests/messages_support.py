@@ -18,7 +18,7 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
 from outreach.database import db
-from outreach.messages.models import Message
+from outreach.messages.models import Message, MessageChannel
 
 
 def free_port() -> int:
@@ -111,6 +111,8 @@ class WebhookServer:
     answers: list[int] = field(default_factory=list)
     delay: float = 0.0
     requests: list[dict] = field(default_factory=list)
+    # Every text received (not template-mode requests), checked by the `gateway` fixture.
+    texts: list[str] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -123,9 +125,12 @@ class WebhookServer:
                 body = self.rfile.read(length)
                 if hook.delay:
                     threading.Event().wait(hook.delay)
+                payload = json.loads(body)
                 hook.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
+                    {"path": self.path, "headers": dict(self.headers), "json": payload}
                 )
+                if "text" in payload:
+                    hook.texts.append(payload["text"])
                 status = hook.answers.pop(0) if hook.answers else 200
                 try:
                     self.send_response(status)
@@ -156,13 +161,27 @@ class WebhookServer:
             self._server = None
 
 
+SMS_MOST = 70
+
+
+def assert_one_segment(text: str) -> None:
+    """A text message of at most 70 characters (UTF-16 code units), as carriers count one."""
+    units = len(text.encode("utf-16-le")) // 2
+    assert units <= SMS_MOST, f"text of {units} characters: {text!r}"
+
+
 def outbox(**filters) -> list[Message]:
-    """The outbox rows as the database has them now, oldest first, optionally filtered."""
+    """The outbox rows as the database has them now, oldest first, optionally filtered.
+    Every text message read here is checked to fit one segment."""
     db.session.expire_all()
     statement = select(Message).order_by(Message.id)
     for name, value in filters.items():
         statement = statement.where(getattr(Message, name) == value)
-    return list(db.session.scalars(statement))
+    messages = list(db.session.scalars(statement))
+    for message in messages:
+        if message.channel == MessageChannel.SMS:
+            assert_one_segment(message.body)
+    return messages
 
 
 def text_part(message: EmailMessage) -> str:

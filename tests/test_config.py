@@ -154,3 +154,14 @@ def test_proxy_fix_trusts_the_forwarded_address_and_scheme_never_the_host(monkey
     monkeypatch.setenv("OUTREACH_PROXY_FIX", "1")
     proxy = create_app().wsgi_app
     assert (proxy.x_for, proxy.x_proto, proxy.x_host) == (1, 1, 0)
+
+
+def test_the_short_link_host_is_trusted_and_must_be_https(instance_path, monkeypatch):
+    monkeypatch.setenv("OUTREACH_BASE_URL", "https://events.example.cn")
+    monkeypatch.setenv("OUTREACH_SMS_LINK_BASE", "https://cy.example.cn")
+    app = create_app()
+    assert app.config["TRUSTED_HOSTS"] == ["events.example.cn", "cy.example.cn"]
+    for plain in ("http://cy.example.cn", "cy.example.cn"):
+        monkeypatch.setenv("OUTREACH_SMS_LINK_BASE", plain)
+        with pytest.raises(ValueError, match="https"):
+            create_app()

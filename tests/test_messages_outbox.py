@@ -47,7 +47,7 @@ def test_without_an_email_the_message_is_a_text_to_the_mobile(client, make):
     assert message.channel == MessageChannel.SMS
     assert message.recipient == "+8613800138000"
     assert message.body_html == ""
-    assert "\n" not in message.body and "/r/" in message.body
+    assert "\n" not in message.body and "/s/" in message.body
 
 
 def test_a_resident_using_english_gets_english(client, make):

@@ -72,7 +72,7 @@ def test_a_confirmed_family_sees_the_outcome_first_with_its_code(client, app, ma
         db.select(Message).where(Message.registration_id == registration.id)
     )
     assert (message.channel, message.recipient) == (MessageChannel.SMS, "+8613800138000")
-    assert registration.manage_token in message.body
+    assert registration.link_key in message.body
 
 
 def test_with_an_e_mail_address_the_link_goes_by_e_mail(client, app, make):

@@ -629,8 +629,10 @@ def test_xlsx_export_has_every_registration_with_status_and_check_in(client, boo
     checked_at = wang["Checked in at (Beijing time)"]
     local_now = utcnow().astimezone(SHANGHAI).replace(tzinfo=None)
     assert abs((checked_at - local_now).total_seconds()) < 120
+    assert wang["Arrived"] == wang["Number of people"]
     assert rows[waiting.code]["Status"] == "On the waitlist"
     assert rows[waiting.code]["Waitlist position"] == 1
+    assert rows[waiting.code]["Arrived"] == 0
     assert rows[walker.code]["Made by staff"] == "checker"
     formula_cell = next(c for c in sheet["F"] if c.value == "=1+1")
     assert formula_cell.data_type == "s"  # text, not a formula

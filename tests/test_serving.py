@@ -153,6 +153,9 @@ def test_a_configured_store_is_kept_and_an_unanswering_redis_is_not_used():
         (f"/r/{TOKEN}.ics", "/r/<token>.ics"),
         (f"/feeds/me/{TOKEN}.ics?lang=en", "/feeds/me/<token>.ics?lang=en"),
         (f"/subscribe/me/{TOKEN}", "/subscribe/me/<token>"),
+        # A text message's short link, and where it leads.
+        ("GET /s/AbCdEf1234 HTTP/1.1", "GET /s/<token> HTTP/1.1"),
+        (f"/r/{TOKEN}?lang=zh", "/r/<token>?lang=zh"),
         (f"DELETE /api/v1/registrations/{TOKEN}", "DELETE /api/v1/registrations/<token>"),
         (
             f"https://events.example.cn/r/{TOKEN}#outcome",

@@ -10,18 +10,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, format_date, format_time
 from flask_babel import gettext as _
 
 from outreach.database import db
 from outreach.events.models import EventSession
 from outreach.formatting import clock, day, session_time
-from outreach.links import public_url
+from outreach.i18n import current_language
+from outreach.links import public_url, text_link
 from outreach.localtime import local_date
 from outreach.messages.models import MessageChannel, MessageKind
 from outreach.places.models import Venue
 from outreach.registrations import services as registration_services
 from outreach.registrations.models import Registration, RegistrationStatus
+from outreach.smstext import TEMPLATES, Text, make
 
 # Kinds whose e-mail carries the session as an .ics file (a waitlist place or a cancelled
 # registration is not a date in the resident's calendar).
@@ -74,7 +76,6 @@ class Letter:
     manage_url: str
     language: str
     calendar: bool = False
-    sms_summary: str = ""
     notice_text: str = ""
     # The words around the parts, translated here: the .txt templates are not extracted.
     labels: dict[str, str] = field(default_factory=dict)
@@ -87,6 +88,8 @@ class Rendered:
     subject: str
     body: str
     body_html: str
+    # A text message's template and variables (template mode sends these).
+    sms: Text | None = None
 
 
 def _status_text(registration: Registration) -> str:
@@ -253,11 +256,6 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
     event_session = registration.event_session
     paragraphs = _lead(kind, registration, context)
     notice_text = context.get("notice_body", "") if kind == MessageKind.NOTICE else ""
-    summary = ngettext("%(num)d person", "%(num)d people", registration.party_size)
-    slot = (registration.slot.label_and_times(language),) if registration.slot is not None else ()
-    # A text message has room for one paragraph only: a notice's own words, so the summary
-    # must say that the session is off.
-    off = (_("The session is cancelled"),) if event_session.is_cancelled else ()
     if event_session.is_cancelled:
         # The file sent then is the STATUS:CANCELLED entry with a higher SEQUENCE.
         calendar_text = _(
@@ -276,16 +274,6 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
         ),
         language=language,
         calendar=kind in CALENDAR_KINDS,
-        sms_summary=" · ".join(
-            (
-                *(off if kind != MessageKind.SESSION_CANCELLED else ()),
-                _when(event_session.starts_at, event_session),
-                *slot,
-                event_session.venue.display_name(language),
-                summary,
-                _("Code %(code)s", code=registration.code),
-            )
-        ),
         notice_text=notice_text,
         labels={
             "colon": _(": "),
@@ -312,10 +300,57 @@ def compose(
     with force_locale(language):
         parts = letter(kind, registration, language=language, **context)
         if channel == MessageChannel.SMS:
-            text = _render("messages/sms.txt", letter=parts, kind=kind.value)
-            return Rendered(parts.subject, _one_line(text), "")
+            sms = text_message(kind, registration, **context)
+            return Rendered(parts.subject, sms.text, "", sms)
         return Rendered(
             parts.subject,
             _render("messages/email.txt", letter=parts, kind=kind.value).strip() + "\n",
             _render("messages/email.html", letter=parts, kind=kind.value),
         )
+
+
+# Babel patterns for the day in a text message: short, no weekday, no year; the time follows
+# without a space in Chinese ("12月8日9:30").
+SMS_DAY = {"zh": "M月d日", "en": "d MMM "}
+
+
+def _sms_when(registration: Registration) -> str:
+    """When to come, as short as it can be read: the slot's start when it has one, the date
+    alone for an all-day session."""
+    event_session = registration.event_session
+    slot = registration.slot
+    starts_at = slot.starts_at if slot is not None and slot.starts_at else event_session.starts_at
+    the_day = format_date(local_date(starts_at), SMS_DAY.get(current_language(), SMS_DAY["en"]))
+    if event_session.all_day and (slot is None or slot.starts_at is None):
+        return the_day.strip()
+    return the_day + format_time(starts_at, "H:mm")
+
+
+def _sms_template(kind: MessageKind, registration: Registration) -> str:
+    if kind == MessageKind.REMINDER and registration.status == RegistrationStatus.WAITLISTED:
+        return "reminder_waitlisted"
+    if kind == MessageKind.NOTICE and registration.event_session.is_cancelled:
+        return "notice_cancelled"
+    return kind.value
+
+
+def text_message(kind: MessageKind, registration: Registration, **context: Any) -> Text:
+    """The text message of `kind` to `registration`, in one segment; call in its language."""
+    language = context.get("language") or language_of(registration)
+    event_session = registration.event_session
+    template = _sms_template(kind, registration)
+    values = {
+        "title": event_session.event.text("title", language),
+        "when": _sms_when(registration),
+        "code": registration.code,
+        # The short alias of the manage page: its language comes from the registration.
+        "link": text_link(registration.link_key),
+        "position": registration_services.waitlist_position(registration) or 0,
+        "venue": event_session.venue.display_name(language),
+        "notice": context.get("notice_body", ""),
+    }
+    pattern = TEMPLATES[template]
+    params = {k: v for k, v in values.items() if f"%({k})s" in pattern}
+    if registration.slot is not None and "when" in params:
+        params["slot"] = registration.slot.text("label", language)
+    return make(template, **params)

@@ -44,6 +44,7 @@ from outreach.messages.sms import SmsGateway
 from outreach.messages.transport import DeliveryError, describe
 from outreach.registrations import verification
 from outreach.registrations.models import Registration
+from outreach.smstext import Text
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,8 @@ class Channels:
         """Send through the message's channel; DeliveryError when it does not go."""
         try:
             if message.channel == MessageChannel.SMS:
-                self.sms.send(message.recipient, message.body, f"outreach-message-{message.id}")
+                text = Text(message.sms_template, message.sms_params or {}, message.body)
+                self.sms.send(message.recipient, text, f"outreach-message-{message.id}")
                 verification.count_text(message.recipient, now)
                 return
             self.mailer.send(self._email(message, now))
@@ -262,7 +264,7 @@ class Channels:
         self.sms.close()
 
 
-def text_at_once(phone: str, text: str, key: str) -> str | None:
+def text_at_once(phone: str, text: Text, key: str) -> str | None:
     """Send one text now, outside the outbox (a verification code): None when the gateway took
     it, else why not (for the log)."""
     gateway = SmsGateway(current_app.config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.accounts.models import StaffUser
@@ -116,6 +116,10 @@ class Message(db.Model):
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # A text message's template and its variables (messages/texts.py), for gateways in
+    # template mode; body holds the same filled in. Empty for e-mail.
+    sms_template: Mapped[str] = mapped_column(String(40), default="")
+    sms_params: Mapped[dict | None] = mapped_column(JSON, default=dict)
     status: Mapped[MessageStatus] = mapped_column(
         enum_column(MessageStatus, "message_status"), default=MessageStatus.PENDING
     )

@@ -94,6 +94,8 @@ def _row(
         "subject": rendered.subject,
         "body": rendered.body,
         "body_html": rendered.body_html,
+        "sms_template": rendered.sms.template if rendered.sms else "",
+        "sms_params": rendered.sms.params if rendered.sms else {},
         "status": MessageStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
@@ -136,7 +138,7 @@ def erase_copies(ids: Sequence[int]) -> None:
     db.session.execute(
         update(Message)
         .where(Message.registration_id.in_(ids))
-        .values(recipient="", subject="", body="", body_html="", last_error=ERASED)
+        .values(recipient="", subject="", body="", body_html="", sms_params={}, last_error=ERASED)
         .execution_options(synchronize_session=False)
     )
 

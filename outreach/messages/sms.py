@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from outreach.messages import transport
 from outreach.messages.transport import DeliveryError, describe
+from outreach.smstext import Text
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -21,10 +22,15 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 class SmsGateway:
-    """POST {"phone": "+86…", "text": "…"} to OUTREACH_SMS_WEBHOOK_URL; 2xx means sent."""
+    """POST {"phone": "+86…", "text": "…"} to OUTREACH_SMS_WEBHOOK_URL; 2xx means sent.
+
+    In template mode (OUTREACH_SMS_TEMPLATE_MODE), {"phone", "template", "params"} instead:
+    the gateway fills in the text the provider approved (README.md lists them).
+    """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.url = config.get("SMS_WEBHOOK_URL")
+        self.template_mode = bool(config.get("SMS_TEMPLATE_MODE"))
         self.timeout = config.get("SMS_WEBHOOK_TIMEOUT") or 10
         self._opener = urllib.request.build_opener(_NoRedirects)
 
@@ -37,13 +43,19 @@ class SmsGateway:
         # The URL may carry the gateway's secret in its query: errors name the host only.
         return urlsplit(self.url).netloc
 
-    def send(self, phone: str, text: str, key: str) -> None:
+    def payload(self, phone: str, text: Text) -> dict[str, Any]:
+        """What the gateway is sent for one text."""
+        if self.template_mode and text.template:
+            return {"phone": phone, "template": text.template, "params": dict(text.params)}
+        return {"phone": phone, "text": text.text}
+
+    def send(self, phone: str, text: Text, key: str) -> None:
         """Send one text; DeliveryError says why it did not go."""
         if urlsplit(self.url).scheme not in ("http", "https"):
             raise DeliveryError(transport.BAD_WEBHOOK(), channel_down=True)
         request = urllib.request.Request(
             self.url,
-            data=json.dumps({"phone": phone, "text": text}, ensure_ascii=False).encode(),
+            data=json.dumps(self.payload(phone, text), ensure_ascii=False).encode(),
             headers={
                 "Content-Type": "application/json; charset=utf-8",
                 # The same key on every attempt, so a gateway can drop a duplicate.

@@ -76,6 +76,8 @@ COLUMNS = (
     ),
     Column(_l("Checked in at"), lambda e: e.registration.checked_in_at, is_time=True),
     Column(_l("Checked in by"), lambda e: _staff_label(e.registration.checked_in_by)),
+    # Of the party, how many came (a family may check in two of three).
+    Column(_l("Arrived"), lambda e: e.registration.arrived),
     Column(_l("Personal data erased at"), lambda e: e.registration.purged_at, is_time=True),
 )
 

@@ -118,6 +118,9 @@ class Registration(db.Model):
     consent_at: Mapped[datetime]
     code: Mapped[str] = mapped_column(String(6), unique=True)
     manage_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The manage page's short alias in text messages (/s/<key>): 10 letters or digits, about
+    # 59.5 bits, so a link fits in a 70-character SMS.
+    link_key: Mapped[str | None] = mapped_column(String(16), unique=True)
     # Not unique: a resident's registrations may share one calendar feed.
     feed_token: Mapped[str] = mapped_column(String(64), index=True)
     created_by_id: Mapped[int | None] = mapped_column(

@@ -57,6 +57,8 @@ def purge_batch(retention_days: int, *, now: datetime | None = None, size: int =
             ),
             email=None,
             contact_note=None,
+            # The short link of its texts leads nowhere any more.
+            link_key=None,
             purged_at=now,
         )
         .execution_options(synchronize_session=False)

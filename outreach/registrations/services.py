@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,8 @@ from outreach.registrations.signals import registration_changed
 CODE_ALPHABET = "ACEFHJKMNPRTWXY3479"
 CODE_LENGTH = 6
 TOKEN_BYTES = 24  # 192 bits
+LINK_KEY_ALPHABET = string.ascii_letters + string.digits
+LINK_KEY_LENGTH = 10
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
 MAX_OWNED = 20
 # The resident's form asks before a party goes on the waitlist; its messages name the choice.
@@ -147,6 +150,13 @@ def new_code() -> str:
 def new_token() -> str:
     """A URL-safe secret of 192 bits."""
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_link_key() -> str:
+    """A short secret for the manage page's alias in text messages: 10 letters and digits,
+    log2(62**10) ≈ 59.5 bits, out of reach of guessing over the network (SECURITY.md); no -
+    or _, which phones may leave out of a link's end."""
+    return "".join(secrets.choice(LINK_KEY_ALPHABET) for _ in range(LINK_KEY_LENGTH))
 
 
 def lock_session(session_id: int) -> EventSession:
@@ -629,6 +639,17 @@ def by_token(token: str) -> Registration:
     return registration
 
 
+def by_link_key(key: str) -> Registration:
+    """The registration a text message's short link points at; unknown keys are
+    NotFoundError."""
+    if len(key) != LINK_KEY_LENGTH or not all(char in LINK_KEY_ALPHABET for char in key):
+        raise NotFoundError("registration", "token")
+    registration = db.session.scalar(select(Registration).where(Registration.link_key == key))
+    if registration is None or not secrets.compare_digest(registration.link_key or "", key):
+        raise NotFoundError("registration", "token")
+    return registration
+
+
 @dataclass(frozen=True)
 class CheckIn:
     """The outcome of a check-in: the registration, how many people it added now, and whether
@@ -851,6 +872,7 @@ def _add_registration(
         consent_at=now,
         code=new_code(),
         manage_token=new_token(),
+        link_key=new_link_key(),
         feed_token=(phone and _shared_feed_token(request.owned, phone)) or new_token(),
         created_by_id=getattr(actor, "id", None),
         created_at=now,

@@ -38,13 +38,14 @@ from outreach.errors import RuleError
 from outreach.localtime import local_date, local_midnight
 from outreach.registrations.models import PhoneCheck
 from outreach.registrations.phones import mask_mobile, normalise_mobile
+from outreach.smstext import Text, make
 
 CODE_DIGITS = 6
 CODE_MINUTES = 10
 CODE_TRIES = 5
 
 # The sender: (E.164 phone, text, idempotency key) → None when sent, else why not.
-Sender = Callable[[str, str, str], "str | None"]
+Sender = Callable[[str, Text, str], "str | None"]
 SENDER = "outreach.registrations.verification.sender"
 
 
@@ -78,7 +79,7 @@ def set_sender(app: Flask, sender: Sender) -> None:
     app.extensions[SENDER] = sender
 
 
-def _no_sender(phone: str, text: str, key: str) -> str:
+def _no_sender(phone: str, text: Text, key: str) -> str:
     return "no text channel is set up"
 
 
@@ -160,7 +161,7 @@ class CodeSent:
     """A code on its way: to whom, its text, valid for how long, and when another may be asked."""
 
     phone: str = field(repr=False)
-    text: str = field(repr=False)
+    text: Text = field(repr=False)
     key: str
     expires_in: int
     retry_after: int
@@ -208,12 +209,7 @@ def issue_code(raw_phone: str | None, *, now: datetime | None = None) -> CodeSen
     row.tries_used = 0
     _count_text(row, now)
     db.session.flush()
-    text = _(
-        "Your verification code is %(code)s. It is valid for %(minutes)d minutes. "
-        "Do not tell it to anyone.",
-        code=code,
-        minutes=CODE_MINUTES,
-    )
+    text = make("verification_code", code=code, minutes=CODE_MINUTES)
     key = f"outreach-code-{row.id}-{int(now.timestamp())}"
     return CodeSent(phone, text, key, CODE_MINUTES * 60, cooldown)
 

@@ -325,6 +325,15 @@ def manage(token: str):
     return render_template("registrations/manage.html", **context)
 
 
+@bp.get("/s/<key>")
+def short_link(key: str):
+    """A text message's short link: on to the manage page, in the registration's language."""
+    registration = services.by_link_key(key)
+    return redirect(
+        url_for("registrations.manage", token=registration.manage_token, lang=registration.language)
+    )
+
+
 @bp.post("/r/<token>/remember")
 def remember(token: str):
     """This browser keeps the booking (the event page marks it, and registrations made here

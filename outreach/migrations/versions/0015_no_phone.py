@@ -1,7 +1,7 @@
 """no phone: staff may register a resident without a mobile number, with a note instead
 
 Revision ID: 0015_no_phone
-Revises: 0014_partial_checkin
+Revises: 0014_short_texts
 Create Date: 2026-12-05 20:00:00
 
 `registration.phone` becomes nullable (NULL: the resident has no mobile phone) and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015_no_phone'
-down_revision = '0014_partial_checkin'
+down_revision = '0014_short_texts'
 branch_labels = None
 depends_on = None
 

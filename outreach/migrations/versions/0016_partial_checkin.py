@@ -1,7 +1,7 @@
 """partial check-in: how many people of a party have arrived
 
-Revision ID: 0014_partial_checkin
-Revises: 0013_invitations
+Revision ID: 0016_partial_checkin
+Revises: 0015_no_phone
 Create Date: 2026-12-05 20:00:00
 
 A family of three may arrive two now and one later: the desk records how many came. A
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_partial_checkin'
-down_revision = '0013_invitations'
+revision = '0016_partial_checkin'
+down_revision = '0015_no_phone'
 branch_labels = None
 depends_on = None
 
