@@ -208,13 +208,14 @@
         });
         csrfToken = data.csrf_token;
         syncUrl = data.sync_url;
-        box.dataset.kept = data.day;
         // The token stays in memory only: the device keeps codes and masked names.
         return putRoster({
           session: data.session,
           day: data.day,
           expires: data.expires,
           rows: rows,
+        }).then(function () {
+          box.dataset.kept = data.day; // the day whose list is kept
         });
       });
   }
