@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from outreach.accounts.models import AuditEntry
 from outreach.database import db, utcnow
-from outreach.localtime import local_date
+from outreach.localtime import local_date, local_midnight
 from outreach.registrations import services
 from outreach.registrations.models import OfflineCheckIn, Registration
 from tests.test_desk import fresh, start_now
@@ -201,3 +201,28 @@ def test_signing_out_clears_what_the_browser_keeps_for_the_desk(client, desk):
     answer = post_form(client, "/staff/logout")
     assert answer.status_code == 302
     assert answer.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_the_desk_roster_query_count_does_not_grow_with_its_rows(client, desk, make, count_queries):
+    slot = make.slot(desk.session, label="内科")
+    login(client, desk.checker)
+    db.session.commit()  # both requests start from rows not yet loaded
+    with count_queries() as few:
+        assert client.get(data_url(desk)).status_code == 200
+    desk.session.starts_at += timedelta(days=2)  # open for registration a moment
+    desk.session.ends_at += timedelta(days=2)
+    for name in ("周一", "吴二", "郑三", "冯四"):
+        make.registration(desk.session, 1, name=name, slot_id=slot.id)
+    start_now(desk.session)
+    with count_queries() as many:
+        answer = client.get(data_url(desk))
+    assert len(answer.json["registrations"]) == 7
+    assert len(many) == len(few)
+
+
+def test_the_desk_roster_says_when_the_sessions_day_begins_and_ends(client, desk):
+    login(client, desk.checker)
+    answer = client.get(data_url(desk)).json
+    day = local_date(desk.session.starts_at)
+    assert datetime.fromisoformat(answer["starts"]) == local_midnight(day)
+    assert datetime.fromisoformat(answer["expires"]) == local_midnight(day + timedelta(days=1))

@@ -52,6 +52,8 @@ def desk_offline_texts() -> dict[str, str]:
         "saved-title": _("Checked in, waiting to sync"),
         "saved": _("Kept on this device: it is sent when the network returns."),
         "failed-title": _("Not checked in"),
+        "not-today-title": _("Not today: check the day"),
+        "not-today": _("Without network the desk checks people in only on the session's day."),
         "already-title": _("Already checked in"),
         "already": _("Already checked in at %(time)s."),
         "unknown": _("No registration with this code in the list kept on this device."),

@@ -102,7 +102,8 @@ def read_batch(payload: object) -> list[Item]:
 def desk_roster(event_session: EventSession) -> dict:
     """What a desk keeps on the device for the session's day: each registration's code,
     masked name, party, arrivals, status and slot with its time; no phone number, no full
-    name. `expires` is the end of the session's local day: the device forgets it then."""
+    name. `starts` and `expires` are the start and end of the session's local day: the
+    device checks in only between them, and forgets the list at its end."""
     day = local_date(event_session.starts_at)
     language = current_language()
     registrations = db.session.scalars(
@@ -114,6 +115,7 @@ def desk_roster(event_session: EventSession) -> dict:
     return {
         "session": event_session.id,
         "day": day.isoformat(),
+        "starts": local_midnight(day).isoformat(),
         "expires": local_midnight(day + timedelta(days=1)).isoformat(),
         "registrations": [
             {

@@ -199,7 +199,11 @@ def test_the_installed_desk_opens_without_network_and_checks_in_from_the_kept_li
     desk = f"{live_server}/staff/sessions/{today.id}/roster"
     page.goto(desk)
     page.wait_for_selector("#desk-offline[data-kept]", state="attached")
-    page.wait_for_function(KEPT)  # the service worker runs and keeps the desk
+    for _ in range(100):  # the service worker runs and keeps the desk (page.evaluate awaits)
+        if page.evaluate(KEPT):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(KEPT)
 
     context.set_offline(True)
     page.reload()  # the page cannot be loaded: the kept desk opens instead
@@ -208,7 +212,9 @@ def test_the_installed_desk_opens_without_network_and_checks_in_from_the_kept_li
     assert page.locator("#desk-offline-note").is_visible()
     assert residents[0].name not in page.content()  # the kept page holds nobody's data
     type_code(page, residents[0].code)
-    page.wait_for_function("() => document.querySelector('#desk-pending').textContent")
+    page.wait_for_function(
+        "() => document.querySelector('#desk-pending').textContent.startsWith('1 ')"
+    )
     assert page.locator(PENDING).inner_text() == "1 条签到待同步"
     assert "王***" in page.locator("#desk-card").inner_text()
     found = violations(page)

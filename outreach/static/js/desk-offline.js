@@ -39,8 +39,10 @@
   var conflictBox = document.getElementById("desk-conflicts");
   var conflictList = conflictBox.querySelector("ul");
   var RETRY_MS = 15000;
+  var BATCH = 200; // check-ins sent at once (the server takes up to 500)
   var DATABASE = "outreach-desk";
   var syncing = false;
+  var more = false;
   var csrfToken = "";
   var syncUrl = "";
 
@@ -212,6 +214,7 @@
         return putRoster({
           session: data.session,
           day: data.day,
+          starts: data.starts,
           expires: data.expires,
           rows: rows,
         }).then(function () {
@@ -256,6 +259,9 @@
     return getRoster().then(function (roster) {
       if (!roster) {
         return card("error", text.failedTitle, text.noRoster);
+      }
+      if (Date.parse(roster.starts) > Date.now()) {
+        return card("warn", text.notTodayTitle, text.notToday);
       }
       var row = roster.rows[code];
       if (!row) {
@@ -348,6 +354,7 @@
       return Promise.resolve();
     }
     syncing = true;
+    more = false;
     return queued()
       .then(function (items) {
         if (!items.length) {
@@ -356,9 +363,10 @@
         var ready = syncUrl ? Promise.resolve() : refreshRoster();
         return ready
           .then(function () {
-            return post(items, false);
+            return post(items.slice(0, BATCH), false);
           })
           .then(function (answer) {
+            more = items.length > BATCH; // sent: the rest go next, at once
             showConflicts(answer.results);
             return forget(
               answer.results.map(function (result) {
@@ -375,6 +383,11 @@
         syncing = false;
         showOffline();
         return countPending();
+      })
+      .then(function (left) {
+        if (more && left.length && navigator.onLine) {
+          return sync();
+        }
       });
   }
 

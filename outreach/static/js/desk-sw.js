@@ -91,7 +91,7 @@ self.addEventListener("fetch", function (event) {
     // A desk page from the network; without one, the desk kept without data.
     event.respondWith(
       fetch(request).catch(function () {
-        return caches.match(desk[1] + "desk-offline").then(function (kept) {
+        return caches.match(desk[1] + "desk-offline", { ignoreVary: true }).then(function (kept) {
           return kept || Response.error();
         });
       })
