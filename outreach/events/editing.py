@@ -33,6 +33,8 @@ EVENT_FIELDS = (
     "summary",
     "description",
     "audience",
+    "contact_name",
+    "contact_phone",
     "title_en",
     "summary_en",
     "description_en",
