@@ -11,6 +11,7 @@ from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     Field,
@@ -137,7 +138,7 @@ class SeriesForm(BaseForm):
         validators=[OneOfChoices(_l("Please choose a venue."))],
     )
     capacity = CapacityField(
-        _l("Places"), render_kw={"inputmode": "numeric", "placeholder": _l("no limit")}
+        lazy_pgettext("capacity", "Places"), render_kw={"inputmode": "numeric", "placeholder": _l("no limit")}
     )
     ends = RadioField(
         _l("The series ends"),
