@@ -159,9 +159,7 @@ def screening(make, district):
     return event
 
 
-def campaign(
-    make, district, communities: int, sessions_each: int = 1, address: str = "", **fields
-):
+def campaign(make, district, communities: int, sessions_each: int = 1, address: str = "", **fields):
     """An event with sessions in many new communities spread over the two townships (their
     venues without an address unless given: an address takes a line of each row)."""
     event = make.event("全国生态日·绿色生活进社区", **fields)
@@ -597,9 +595,7 @@ def test_each_venue_row_gives_its_address(client, make, district):
     assert '服务站<br><span class="address">六里屯北里12号楼底商</span>' in text_of(response)
 
 
-def test_addresses_take_room_so_a_long_campaign_counts_what_it_leaves_out(
-    client, make, district
-):
+def test_addresses_take_room_so_a_long_campaign_counts_what_it_leaves_out(client, make, district):
     event = campaign(make, district, communities=12, address="六里屯北里12号楼底商")
     response = client.get(f"/events/{event.id}/poster")
     rows = [row for row in table_rows(response)[1:] if len(row) == 4]

@@ -22,7 +22,8 @@ from outreach.events.models import EventStatus, SessionStatus
 def init_app(app: Flask) -> None:
     """The public listings and event page, the hooks the packages above fill in, the staff's
     event editor, series and calendar import pages, the administrators' category pages,
-    `flask import-ics`, the `dialled` filter for contact numbers, and the names of event and session statuses in the audit trail."""
+    `flask import-ics`, the `dialled` filter for contact numbers, and the names of event and
+    session statuses in the audit trail."""
     hooks.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff_views.bp)

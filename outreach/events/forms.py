@@ -352,7 +352,10 @@ class ContactPhoneField(StringField):
         phone = normalise_contact_phone(typed)
         if phone is None:
             raise ValidationError(
-                _("Please enter a mobile number or a landline with its area code, such as 010 8765 4321.")
+                _(
+                    "Please enter a mobile number or a landline with its area code, "
+                    "such as 010 8765 4321."
+                )
             )
         self.data = phone
 
