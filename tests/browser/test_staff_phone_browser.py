@@ -32,7 +32,9 @@ def editor_scene(make):
     with_slots = next(s for s in screening.sessions if s.slots)
     series = db.session.scalar(select(EventSeries))
     make.event(
-        "草稿：社区健康讲座（待发布）", organisation=screening.organisation, status=EventStatus.DRAFT
+        "草稿：社区健康讲座（待发布）",
+        organisation=screening.organisation,
+        status=EventStatus.DRAFT,
     )
     make.staff("root", is_admin=True)
     db.session.commit()
@@ -95,8 +97,11 @@ def test_a_draft_is_published_from_the_events_list_on_a_phone(live_server, brows
         with page.expect_navigation():
             row.get_by_role("button", name="Publish").click()
         assert "has been published" in page.locator("main").inner_text()
-        assert page.locator("tr", has_text="草稿：社区健康讲座").get_by_role(
-            "button", name="Publish"
-        ).count() == 0
+        assert (
+            page.locator("tr", has_text="草稿：社区健康讲座")
+            .get_by_role("button", name="Publish")
+            .count()
+            == 0
+        )
     finally:
         context.close()
