@@ -245,3 +245,22 @@ def test_an_old_style_session_without_a_version_is_refused(client, make):
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
     assert _signed_out(client)
+
+
+def test_a_phone_that_changes_network_stays_signed_in(client, make):
+    """A checker's phone at the desk moves between the station's Wi-Fi and mobile data: a new
+    address is no reason to sign them out (or to delete their remember-me cookie)."""
+    _remembered(client, make)
+    assert client.get("/staff/", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
+    moved = client.get("/staff/", environ_base={"REMOTE_ADDR": "172.16.9.9"})
+    assert moved.status_code == 200
+    assert REMEMBER not in " ".join(moved.headers.getlist("Set-Cookie"))
+
+
+def test_a_residents_pages_do_not_clear_a_cookie_they_never_had(client, make):
+    """A visitor with a session (a form's CSRF token) is not told, page after page, to delete
+    a staff remember-me cookie, nor sent their session again unchanged."""
+    event_session = make.event_session()
+    client.get(f"/events/{event_session.event_id}")  # the form gives the session a CSRF token
+    again = client.get(f"/events/{event_session.event_id}")
+    assert again.headers.getlist("Set-Cookie") == []

@@ -77,17 +77,11 @@ def register(client, event_session, **fields):
 
 
 def login(client: FlaskClient, user) -> None:
-    """Sign the client in as `user`: the session Flask-Login writes on a successful sign-in.
-
-    With `session_protection = "strong"` the session also holds a hash of the client's
-    address and user agent (`_id`); a request from elsewhere finds it signed out.
-    """
-    manager = client.application.login_manager
-    with client.session_transaction() as session, _request_context(client, session):
+    """Sign the client in as `user`: the session Flask-Login writes on a successful sign-in."""
+    with client.session_transaction() as session:
         # What the account's get_id() gives: "<id>:<session version>".
         session["_user_id"] = f"{user.id}:{user.session_version or 1}"
         session["_fresh"] = True
-        session["_id"] = manager._session_identifier_generator()
 
 
 def sign_in_through_form(

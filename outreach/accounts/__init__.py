@@ -21,7 +21,11 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please sign in to see that page.")
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # No binding to the client's address: a phone at the desk moves between Wi-Fi and mobile
+    # data, and "strong" protection signed it out (remember-me cookie too) on each move, and
+    # told every anonymous visitor with a session to delete a cookie. What ends a stolen
+    # session is the account's session version, the idle limit and two-factor sign-in.
+    login_manager.session_protection = None
     app.context_processor(_permission_checks)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.account_bp)

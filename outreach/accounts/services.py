@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -397,6 +397,18 @@ def _open_invitations():
         .options(joinedload(Invitation.organisation), joinedload(Invitation.invited_by))
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     )
+
+
+def purge_expired_invitations(now: datetime | None = None) -> int:
+    """Erase the invitations no longer open (a username and who invited it, kept only while
+    it can be answered); run by the retention purge. Returns how many."""
+    since = (now or utcnow()) - timedelta(days=INVITATION_DAYS)
+    result = db.session.execute(
+        delete(Invitation)
+        .where(Invitation.created_at <= since)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def invitations(organisation: Organisation) -> list[Invitation]:

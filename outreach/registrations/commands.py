@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from outreach.accounts import services as accounts
 from outreach.database import db
 from outreach.registrations import retention
 
@@ -17,7 +18,8 @@ from outreach.registrations import retention
     help="Vacuum afterwards, so no old row version keeps the erased values (default: yes).",
 )
 def purge_personal_data_command(dry_run: bool, vacuum: bool) -> None:
-    """Erase names, phones and e-mails of registrations past the retention period."""
+    """Erase names, phones and e-mails of registrations past the retention period, day-old
+    phone verification records and expired invitations."""
     days = current_app.config["RETENTION_DAYS"]
     if dry_run:
         click.echo(f"{retention.count_due(days)} registrations would be purged (dry run).")
@@ -30,6 +32,9 @@ def purge_personal_data_command(dry_run: bool, vacuum: bool) -> None:
     checks = retention.purge_phone_checks()
     db.session.commit()
     click.echo(f"Erased {checks} phone verification records older than a day.")
+    invitations = accounts.purge_expired_invitations()
+    db.session.commit()
+    click.echo(f"Erased {invitations} expired invitation(s) to organisations.")
     if vacuum and total:
         db.session.remove()  # no connection of ours may hold a transaction open meanwhile
         click.echo(f"Vacuumed {', '.join(retention.vacuum())}.")

@@ -347,3 +347,16 @@ def test_a_manager_cannot_try_usernames_without_end_on_the_new_account_form(
     login_as(admin)
     for _ in range(4):
         assert post_form(client, url, _new_member(username="chen.other")).status_code == 200
+
+
+def test_the_purge_erases_expired_invitations(app, make, team):
+    """An invitation names a username and who invited it: kept while it can be answered, then
+    erased by the retention purge like other personal data."""
+    old = make.invitation(team["centre"], "chen.other")
+    old.created_at -= timedelta(days=15)
+    fresh = make.invitation(team["centre"], "someone.else")
+    db.session.flush()
+    result = app.test_cli_runner().invoke(args=["purge-personal-data", "--no-vacuum"])
+    assert result.exit_code == 0, result.output
+    assert "1 expired invitation" in result.output
+    assert db.session.scalars(select(Invitation)).all() == [fresh]
