@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts import audit
@@ -465,10 +465,12 @@ def session_tallies(session_ids: Sequence[int]) -> dict[int, Tally]:
 
 
 def event_tallies(event_ids: Sequence[int]) -> dict[int, Tally]:
-    """People confirmed and waitlisted across each of these events' sessions, in one query."""
+    """People confirmed and waitlisted across each of these events' sessions still on (a
+    called-off session's registrations have nothing to come to), in one query."""
     if not event_ids:
         return {}
-    return _tallies(EventSession.event_id, EventSession.event_id.in_(event_ids), by_event=True)
+    on = and_(EventSession.event_id.in_(event_ids), EventSession.status == SessionStatus.SCHEDULED)
+    return _tallies(EventSession.event_id, on, by_event=True)
 
 
 def register(

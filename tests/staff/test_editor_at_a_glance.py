@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from outreach.database import db
-from outreach.events.models import Event, EventStatus
+from outreach.events.models import Event, EventStatus, SessionStatus
 from tests.staff.support import audit_entries, event_form, fresh, page_text
 from tests.web import post_form
 
@@ -55,6 +55,18 @@ def test_events_list_totals_the_places_when_every_session_has_a_limit(
     make.event_session(event, capacity=5)
     text = page_text(client.get("/staff/events"))
     assert "4 / 15 confirmed" in _row(text, f"event-{event.id}")
+
+
+def test_events_list_leaves_out_sessions_called_off(client, org, make, login_as, english):
+    login_as(org["organiser"])
+    event = make.event("部分取消的活动", organisation=org["centre"])
+    make.registration(make.event_session(event, capacity=10), party_size=4)
+    called_off = make.event_session(event, capacity=5)
+    make.registration(called_off, party_size=2)
+    called_off.status = SessionStatus.CANCELLED
+    db.session.flush()
+    text = page_text(client.get("/staff/events"))
+    assert "4 / 10 confirmed" in _row(text, f"event-{event.id}")
 
 
 def test_dashboard_counts_each_coming_session(client, org, login_as, english, busy):
