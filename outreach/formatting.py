@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from outreach.i18n import current_language
-from outreach.localtime import local_date
+from outreach.localtime import local_date, local_zone, stamp
 from outreach.text import HTML_LANG
 
 DAY_PATTERNS = {"zh": "M月d日 EEEE", "en": "EEEE d MMMM"}
@@ -115,6 +115,21 @@ def _same_site(path: str) -> str:
     return "/" + quote(path.lstrip("/\\"), safe="/:@!$&'()*+,;=-._~")
 
 
+# The zones China keeps on Beijing time, whose name readers know better than a zone key.
+_BEIJING_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"})
+
+
+def zone_name() -> str:
+    """The local zone as staff call it: 北京时间 (Beijing time), else the zone's key."""
+    key = local_zone().key
+    return _("Beijing time") if key in _BEIJING_ZONES else key
+
+
+def with_zone(heading: str) -> str:
+    """A heading of local times that names their zone: 报名时间（北京时间）."""
+    return _("%(heading)s (%(zone)s)", heading=heading, zone=zone_name())
+
+
 def thousands(value: int) -> str:
     """A whole number with the reader's digit grouping (1,000)."""
     return format_decimal(value)
@@ -131,4 +146,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(text_paragraphs)
     app.add_template_filter(local_date)
     app.add_template_filter(thousands)
+    app.add_template_filter(stamp)
+    app.add_template_filter(with_zone)
     app.jinja_env.globals["url_with"] = url_with

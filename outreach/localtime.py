@@ -28,3 +28,13 @@ def local_today() -> date:
 def local_date(value: datetime) -> date:
     """The local calendar date of an instant."""
     return value.astimezone(local_zone()).date()
+
+
+def local_minute(value: datetime) -> datetime:
+    """An instant as local wall time to the minute, still aware: what staff read and sort."""
+    return value.astimezone(local_zone()).replace(second=0, microsecond=0)
+
+
+def stamp(value: datetime | None) -> str:
+    """An instant as local "YYYY-MM-DD HH:MM" (exports, rosters); "" for none."""
+    return "" if value is None else local_minute(value).strftime("%Y-%m-%d %H:%M")

@@ -223,6 +223,10 @@ MATRIX = [
     Row("GET", "/staff/sessions/{session}/scan", CHECKER_PAGE),
     Row("POST", "/staff/sessions/{session}/check-in", CHECKER_ACTION),
     Row("POST", "/staff/sessions/{session}/walk-in", CHECKER_ACTION),
+    Row("GET", "/staff/sessions/{session}/sign-in-sheet", CHECKER_PAGE),
+    Row("GET", "/staff/sessions/{session}/paper-check-ins", CHECKER_PAGE),
+    Row("POST", "/staff/sessions/{session}/paper-check-ins", CHECKER_ACTION, {"codes": "ABC234"}),
+    Row("POST", "/staff/sessions/{session}/seats", EDITOR_ACTION),
     Row(
         "POST",
         "/staff/sessions/{session}/registrations/{registration}/cancel",

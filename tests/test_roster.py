@@ -95,6 +95,10 @@ MATRIX = [
     ("GET", "roster.xlsx", VIEWER_PAGE, {}),
     ("POST", "check-in", VIEWER_ACTION, {"code": "{code}"}),
     ("POST", "walk-in", VIEWER_ACTION, walk_in_data()),
+    ("GET", "sign-in-sheet", VIEWER_PAGE, {}),
+    ("GET", "paper-check-ins", VIEWER_PAGE, {}),
+    ("POST", "paper-check-ins", (LOGIN, OK, OK, NO, OK, OK), {"codes": "{code}"}),
+    ("POST", "seats", EDITOR_ACTION, {"seats-seats": "1"}),
     ("POST", "registrations/{registration}/cancel", EDITOR_ACTION, {}),
 ]
 MATRIX_ROWS = [pytest.param(*row, id=f"{row[0]} {row[1]}") for row in MATRIX]
@@ -550,13 +554,16 @@ def test_csv_export_has_a_bom_headings_local_times_and_defused_formulas(
     table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     heading, rows = table[0], table[1:]
     assert heading[:4] == ["Code", "Status", "Waitlist position", "Number of people"]
-    assert "Checked in at (Asia/Shanghai)" in heading and "Made by staff" in heading
+    assert "Checked in at (Beijing time)" in heading and "Made by staff" in heading
     by_code = {row[0]: dict(zip(heading, row, strict=True)) for row in rows}
     wang = by_code[booked_session.wang.code]
     assert wang["Full name"] == "王秀英" and wang["Status"] == "Confirmed"
     assert wang["Mobile number"] == FULL  # a number, not a formula: no apostrophe
     assert f",{FULL},".encode() in response.data  # the raw cell, unquoted
-    assert wang["Registered at (Asia/Shanghai)"].endswith("+08:00")
+    registered = wang["Registered at (Beijing time)"]
+    assert registered == utcnow().astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") or (
+        re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", registered)  # the minute just turned
+    )
     names = {row["Full name"] for row in by_code.values()}
     assert '\'=HYPERLINK("http://x")' in names and "'@SUM(A1)" in names
     assert not any(
@@ -613,7 +620,7 @@ def test_xlsx_export_has_every_registration_with_status_and_check_in(client, boo
     assert len(rows) == 3
     wang = rows[booked_session.wang.code]
     assert wang["Checked in by"] == "checker"
-    checked_at = wang["Checked in at (Asia/Shanghai)"]
+    checked_at = wang["Checked in at (Beijing time)"]
     local_now = utcnow().astimezone(SHANGHAI).replace(tzinfo=None)
     assert abs((checked_at - local_now).total_seconds()) < 120
     assert rows[waiting.code]["Status"] == "On the waitlist"
@@ -630,3 +637,135 @@ def test_exports_of_an_empty_session_have_headings_only(client, booked_session, 
     assert len(table) == 1 and table[0].startswith("Code,")
     sheet = load_workbook(io.BytesIO(client.get(url_for(empty, "roster.xlsx")).data)).active
     assert sheet.max_row == 1
+
+
+WINDOWS = ["09:00–09:30", "09:30–10:00", "10:00–10:30", "10:30–11:00", "11:00–11:30"]
+
+
+@pytest.fixture
+def half_hour_session(booked_session, make):
+    """Booked_session with five half-hours of one check-up, a registration in the first two."""
+    slots = make.half_hours(booked_session.session, labels=("测血压血糖",), windows=5, capacity=9)
+    booked_session.session.capacity = 60
+    first = make.registration(
+        booked_session.session, 1, name="赵大妈", slot_id=slots["测血压血糖", 0].id
+    )
+    second = make.registration(
+        booked_session.session, 2, name="钱先生", slot_id=slots["测血压血糖", 1].id
+    )
+    db.session.commit()
+    return SimpleNamespace(**vars(booked_session), first=first, second=second)
+
+
+def csv_rows(client, event_session) -> tuple[list[str], dict[str, dict[str, str]]]:
+    table = list(
+        csv.reader(
+            io.StringIO(client.get(url_for(event_session, "roster.csv")).data.decode("utf-8-sig"))
+        )
+    )
+    return table[0], {row[0]: dict(zip(table[0], row, strict=True)) for row in table[1:]}
+
+
+def xlsx_sheet(client, event_session):
+    return load_workbook(io.BytesIO(client.get(url_for(event_session, "roster.xlsx")).data)).active
+
+
+def test_exports_and_roster_give_each_slot_its_local_time_beside_its_label(
+    client, half_hour_session
+):
+    """Five half-hours of one check-up read apart: "测血压血糖 09:00–09:30"."""
+    booked = half_hour_session
+    login(client, booked.users["checker"])
+    _heading, rows = csv_rows(client, booked.session)
+    assert rows[booked.first.code]["Time slot"] == "测血压血糖 09:00–09:30"
+    assert rows[booked.second.code]["Time slot"] == "测血压血糖 09:30–10:00"
+    sheet = xlsx_sheet(client, booked.session)
+    heading = [cell.value for cell in sheet[1]]
+    slots = {
+        row[0]: row[heading.index("Time slot")]
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert slots[booked.first.code] == "测血压血糖 09:00–09:30"
+    assert slots[booked.second.code] == "测血压血糖 09:30–10:00"
+    page = text_of(client.get(booked.url))
+    row = page[page.index(f'id="registration-{booked.second.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "测血压血糖" in row and "09:30–10:00" in row
+
+
+def test_walk_in_form_offers_each_slot_with_its_time(client, half_hour_session):
+    login(client, half_hour_session.users["checker"])
+    page = text_of(client.get(half_hour_session.url))
+    options = re.findall(r"<option value=\"\d+\">([^<]+)</option>", page)
+    assert options == [f"测血压血糖 {clock}" for clock in WINDOWS]
+
+
+def test_export_and_roster_times_are_local_minutes_under_a_heading_naming_beijing_time(
+    client, half_hour_session
+):
+    booked = half_hour_session
+    login(client, booked.users["checker"])
+    check_in(client, booked, booked.first.code)
+    heading, rows = csv_rows(client, booked.session)
+    assert "Registered at (Beijing time)" in heading
+    minute = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
+    first = rows[booked.first.code]
+    assert minute.fullmatch(first["Registered at (Beijing time)"])
+    assert minute.fullmatch(first["Checked in at (Beijing time)"])
+    today = utcnow().astimezone(SHANGHAI).date().isoformat()
+    assert first["Checked in at (Beijing time)"][:10] in (today, "")
+    sheet = xlsx_sheet(client, booked.session)
+    column = [cell.value for cell in sheet[1]].index("Registered at (Beijing time)") + 1
+    assert sheet.cell(row=2, column=column).number_format == "yyyy-mm-dd hh:mm"
+    assert sheet.cell(row=2, column=column).value.second == 0
+    page = text_of(client.get(booked.url))
+    assert "Registered (Beijing time)" in page and "Checked in (Beijing time)" in page
+    row = page[page.index(f'id="registration-{booked.first.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert len(minute.findall(row)) == 2  # registered, and checked in
+
+    client.set_cookie("lang", "zh")
+    heading, _rows = csv_rows(client, booked.session)
+    assert "签到时间（北京时间）" in heading
+    assert "（北京时间）" in text_of(client.get(booked.url))
+
+
+def test_xlsx_has_fitting_widths_a_frozen_header_and_a_filter(client, half_hour_session, make):
+    booked = half_hour_session
+    slot = booked.first.slot
+    make.registration(
+        booked.session, 1, name="欧阳" + "长名字" * 4, phone="13911114444", slot_id=slot.id
+    )
+    login(client, booked.users["manager"])
+    sheet = xlsx_sheet(client, booked.session)
+    assert sheet.freeze_panes == "A2"
+    last = sheet.cell(row=1, column=sheet.max_column).column_letter
+    assert sheet.auto_filter.ref == f"A1:{last}{sheet.max_row}"
+    heading = [cell.value for cell in sheet[1]]
+
+    def width(title: str) -> float:
+        letter = sheet.cell(row=1, column=heading.index(title) + 1).column_letter
+        return sheet.column_dimensions[letter].width
+
+    assert 6 <= width("Code") <= 12
+    # Chinese characters count twice: 14 of them are 28 columns wide.
+    assert width("Full name") >= 28
+    # "测血压血糖 09:00–09:30": five characters counted twice, then eleven.
+    assert width("Time slot") >= 21
+    assert width("Mobile number") >= len("+8613911114444")
+    assert width("Registered at (Beijing time)") >= len("Registered at (Beijing time)")
+
+
+def test_xlsx_columns_are_no_wider_than_a_screen(client, booked_session, make):
+    make.registration(booked_session.session, 1, name="长" * 50, phone="13911114444")
+    login(client, booked_session.users["manager"])
+    sheet = xlsx_sheet(client, booked_session.session)
+    assert max(d.width for d in sheet.column_dimensions.values()) <= 60
+
+
+def test_xlsx_headings_in_chinese_fit_their_columns(client, booked_session):
+    login(client, booked_session.users["manager"])
+    client.set_cookie("lang", "zh")
+    sheet = xlsx_sheet(client, booked_session.session)
+    for cell in sheet[1]:
+        assert sheet.column_dimensions[cell.column_letter].width >= 2 * len(cell.value) - 2

@@ -43,11 +43,20 @@ SKIPPED_REMINDER = transport.SKIPPED_REMINDER()
 ERASED = transport.ERASED()
 
 
-def channel_for(registration: Registration) -> tuple[MessageChannel, str]:
-    """E-mail when the resident gave an address, else a text message to their mobile."""
+def channel_for(registration: Registration) -> tuple[MessageChannel, str] | None:
+    """E-mail when the resident gave an address, else a text message to their mobile; None
+    for a resident with neither (registered at the desk without a mobile phone)."""
     if registration.told_by_email:
         return MessageChannel.EMAIL, registration.email
+    if registration.phone is None:
+        return None
     return MessageChannel.SMS, registration.phone
+
+
+def reachable(registration: Registration) -> bool:
+    """Whether messages can reach the resident: their data not erased, and an address or a
+    mobile number to send to."""
+    return registration.purged_at is None and channel_for(registration) is not None
 
 
 def _insert_new(rows: list[dict[str, Any]]) -> None:
@@ -72,7 +81,7 @@ def _row(
     notice: Notice | None = None,
     **context: Any,
 ) -> dict[str, Any]:
-    channel, recipient = channel_for(registration)
+    channel, recipient = _address_key(registration)
     rendered = compose(kind, registration, channel, **context)
     return {
         "dedupe_key": key,
@@ -104,7 +113,7 @@ def queue(
 ) -> int:
     """Queue a message of `kind` to each registration (once per key); returns how many."""
     now = now or utcnow()
-    rows = [_row(kind, r, key(r), now, **context) for r in registrations if r.purged_at is None]
+    rows = [_row(kind, r, key(r), now, **context) for r in registrations if reachable(r)]
     _insert_new(rows)
     return len(rows)
 
@@ -232,7 +241,11 @@ class Audience:
 
 
 def _address_key(registration: Registration) -> tuple[MessageChannel, str]:
-    return channel_for(registration)
+    """The channel and address of a registration known to be reachable."""
+    found = channel_for(registration)
+    if found is None:
+        raise ValueError(f"registration {registration.id} has no address to send to")
+    return found
 
 
 def audience(event: Event, session_id: int | None, segment: NoticeSegment) -> Audience:
@@ -253,7 +266,7 @@ def audience(event: Event, session_id: int | None, segment: NoticeSegment) -> Au
     elif segment == NoticeSegment.NOT_CHECKED_IN:
         registrations = [r for r in registrations if r.checked_in_at is None]
     first: dict[tuple[MessageChannel, str], Registration] = {}
-    for registration in registrations:
+    for registration in filter(reachable, registrations):
         first.setdefault(_address_key(registration), registration)
     channels = Counter(channel for channel, _address in first)
     return Audience(

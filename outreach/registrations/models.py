@@ -23,6 +23,7 @@ from outreach.enums import LabelledEnum
 from outreach.events.models import EventSession
 from outreach.formatting import clock
 from outreach.places.models import Community
+from outreach.registrations.limits import CONTACT_NOTE_LENGTH
 from outreach.registrations.phones import mask_mobile
 
 
@@ -104,7 +105,10 @@ class Registration(db.Model):
     party_size: Mapped[int] = mapped_column(Integer)
     # Personal data: erased by the retention purge (purged_at set), counts stay.
     name: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str] = mapped_column(String(20))
+    # None: the resident has no mobile phone (registered by staff, who wrote `contact_note`:
+    # the proxy's relation, a landline); such a registration gets no text messages.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    contact_note: Mapped[str | None] = mapped_column(String(CONTACT_NOTE_LENGTH))
     email: Mapped[str | None] = mapped_column(String(254))
     community_id: Mapped[int | None] = mapped_column(
         ForeignKey("community.id", ondelete="SET NULL"), index=True
@@ -148,9 +152,14 @@ class Registration(db.Model):
         return bool(self.email)
 
     @property
+    def has_phone(self) -> bool:
+        """Whether the resident gave a mobile number (staff may register people without)."""
+        return self.phone is not None
+
+    @property
     def masked_phone(self) -> str:
-        """The mobile number with its middle hidden: 138****1234."""
-        return mask_mobile(self.phone)
+        """The mobile number with its middle hidden: 138****1234 ("" without a number)."""
+        return mask_mobile(self.phone) if self.phone is not None else ""
 
 
 class PhoneCheck(db.Model):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, Table, cast, delete, func, literal, select, text, update
+from sqlalchemy import String, Table, case, cast, delete, func, literal, select, text, update
 
 from outreach.database import db, utcnow
 from outreach.events.models import EventSession
@@ -35,7 +35,7 @@ def count_due(retention_days: int, now: datetime | None = None) -> int:
 
 
 def purge_batch(retention_days: int, *, now: datetime | None = None, size: int = 500) -> int:
-    """Erase name, phone and e-mail of up to `size` registrations past retention.
+    """Erase name, phone, e-mail and contact note of up to `size` registrations past retention.
 
     Status, party size, slot, community and the times stay, so statistics still count.
     Returns how many were erased; call again (after a commit) until it returns 0.
@@ -49,9 +49,14 @@ def purge_batch(retention_days: int, *, now: datetime | None = None, size: int =
         .where(Registration.id.in_(ids))
         .values(
             name="",
-            # Unique per row, so the one-active-phone-per-session index never trips.
-            phone=literal(PURGED_PHONE_PREFIX, String) + cast(Registration.id, String),
+            # Unique per row, so the one-active-phone-per-session index never trips; none
+            # stays none (the resident had no mobile phone).
+            phone=case(
+                (Registration.phone.is_(None), None),
+                else_=literal(PURGED_PHONE_PREFIX, String) + cast(Registration.id, String),
+            ),
             email=None,
+            contact_note=None,
             purged_at=now,
         )
         .execution_options(synchronize_session=False)

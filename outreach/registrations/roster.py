@@ -53,11 +53,36 @@ def mask_email(email: str | None) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+# What rosters, exports and sign-in sheets show for a registration made without a phone.
+NO_PHONE = "—"
+
+
 def shown_phone(registration: Registration, full: bool) -> str:
-    """The phone number as this reader may see it: whole, masked, or nothing once purged."""
+    """The phone number as this reader may see it: whole, masked, a dash when there is none,
+    or nothing once purged."""
     if registration.purged_at is not None:
         return ""
+    if not registration.phone:
+        return NO_PHONE
     return registration.phone if full else registration.masked_phone
+
+
+# Digits in a note, with what people type between them: a landline, a relative's mobile.
+_NUMBER_IN_TEXT = re.compile(r"\d[\d\s+\-()]*\d")
+
+
+def shown_note(registration: Registration, full: bool) -> str:
+    """How to reach a resident without a mobile phone, as this reader may see it: whole, or
+    (like the numbers on the roster) with every number in it masked."""
+    note = registration.contact_note or ""
+    if full or registration.purged_at is not None:
+        return note if registration.purged_at is None else ""
+    return _NUMBER_IN_TEXT.sub(lambda found: _masked_number(found[0]), note)
+
+
+def _masked_number(text: str) -> str:
+    digits = sum(character.isdecimal() for character in text)
+    return mask_digits(text) if digits > LAST_DIGITS else text
 
 
 @dataclass(frozen=True)
@@ -68,6 +93,13 @@ class RosterEntry:
     position: int | None
     phone: str
     email: str
+    # For a resident without a mobile phone: how to reach them, as the reader may see it.
+    note: str = ""
+
+    @property
+    def no_phone(self) -> bool:
+        """The resident has no mobile phone (registered by staff with a note)."""
+        return not self.registration.has_phone
 
 
 @dataclass(frozen=True)
@@ -144,6 +176,7 @@ def load(event_session: EventSession, *, full_contacts: bool) -> Roster:
             position=positions.get(r.id),
             phone=shown_phone(r, full_contacts),
             email=(r.email or "") if full_contacts else mask_email(r.email),
+            note=shown_note(r, full_contacts),
         )
         for r in sorted(registrations, key=lambda r: _STATUS_ORDER[r.status])
     ]
@@ -255,7 +288,7 @@ def _matcher(query: Query) -> Callable[[Registration], bool]:
             return registration.code == query.code
         return (
             registration.code == query.code
-            or by_phone(registration.phone)
+            or (registration.phone is not None and by_phone(registration.phone))
             or wanted in registration.name.casefold()
         )
 

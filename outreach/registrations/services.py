@@ -31,7 +31,7 @@ from outreach.i18n import current_language
 from outreach.localtime import local_date, local_midnight
 from outreach.places.models import Community
 from outreach.registrations import verification
-from outreach.registrations.limits import MIN_PARTY_SIZE, NAME_LENGTH
+from outreach.registrations.limits import CONTACT_NOTE_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
     Registration,
@@ -50,6 +50,8 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
 MAX_OWNED = 20
 # The resident's form asks before a party goes on the waitlist; its messages name the choice.
 WAITLIST_CHOICE = _l("If there is no room for all of us, put us on the waitlist")
+# The desk's choice for a resident with no mobile phone; its messages name it.
+NO_PHONE_CHOICE = _l("No mobile phone")
 
 
 class RegistrationError(RuleError):
@@ -129,6 +131,10 @@ class RegistrationRequest:
     # staff need none); `phone_verified`: this browser proved the number a moment ago.
     phone_code: str | None = None
     phone_verified: bool = False
+    # Staff only (a walk-in or a proxy): the resident has no mobile phone, and the note says
+    # how to reach them instead. Residents' own form and the API always need a number.
+    no_phone: bool = False
+    contact_note: str | None = None
 
 
 def new_code() -> str:
@@ -279,15 +285,46 @@ def check_open(event_session: EventSession, now: datetime) -> None:
         raise RegistrationError(reason, kind="closed")
 
 
-def _validated(event_session: EventSession, request: RegistrationRequest):
-    """Normalised phone, chosen slot and community; errors name the field."""
+def _contact(request: RegistrationRequest, by_staff: bool) -> tuple[str | None, str | None]:
+    """The normalised mobile number, or (from staff only) none and the note saying how to
+    reach the resident instead; errors name the field."""
+    if not request.no_phone:
+        phone = normalise_mobile(request.phone)
+        if phone is not None:
+            return phone, None
+        if by_staff and not (request.phone or "").strip():
+            message = _(
+                "Please enter a mobile number, or tick “%(choice)s” and write how to reach "
+                "the resident.",
+                choice=NO_PHONE_CHOICE,
+            )
+            raise RegistrationError(message, "phone")
+        raise RegistrationError(_("Please enter a valid mainland China mobile number."), "phone")
+    if not by_staff:
+        raise RegistrationError(_("Please enter a valid mainland China mobile number."), "phone")
+    if (request.phone or "").strip():
+        message = _(
+            "Leave the mobile number empty when “%(choice)s” is ticked.", choice=NO_PHONE_CHOICE
+        )
+        raise RegistrationError(message, "phone")
+    note = " ".join((request.contact_note or "").split())
+    if not note or len(note) > CONTACT_NOTE_LENGTH:
+        message = _(
+            "Please write how to reach the resident: who registered them, or a landline "
+            "(up to %(max)d characters).",
+            max=CONTACT_NOTE_LENGTH,
+        )
+        raise RegistrationError(message, "contact_note")
+    return None, note
+
+
+def _validated(event_session: EventSession, request: RegistrationRequest, by_staff: bool):
+    """Name, contact (see `_contact`), chosen slot and community; errors name the field."""
     name = " ".join((request.name or "").split())
     if not name or len(name) > NAME_LENGTH:
         message = _("Please enter a name (up to %(max)d characters).", max=NAME_LENGTH)
         raise RegistrationError(message, "name")
-    phone = normalise_mobile(request.phone)
-    if phone is None:
-        raise RegistrationError(_("Please enter a valid mainland China mobile number."), "phone")
+    phone, note = _contact(request, by_staff)
     maximum = event_session.event.max_party_size
     if not MIN_PARTY_SIZE <= request.party_size <= maximum:
         raise RegistrationError(
@@ -309,7 +346,7 @@ def _validated(event_session: EventSession, request: RegistrationRequest):
         )
         if community is None:
             raise RegistrationError(_("There is no such community."), "community")
-    return name, phone, slot, community
+    return name, phone, note, slot, community
 
 
 def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[Owned, ...]) -> None:
@@ -777,11 +814,14 @@ def _add_registration(
 
     The session row must be locked (see `_lock_for_registration`).
     """
-    name, phone, slot, community = _validated(event_session, request)
+    name, phone, note, slot, community = _validated(
+        event_session, request, by_staff=not by_resident
+    )
     if by_resident:
         # Before duplicates: who has not proved the number learns nothing of its bookings.
         _check_resident(phone, request, now)
-    _check_duplicate(event_session, phone, request.owned)
+    if phone is not None:  # people without a phone have no number to be counted twice
+        _check_duplicate(event_session, phone, request.owned)
     taken, per_slot = _confirmed_seats(event_session.id)
     party = request.party_size
     fits = _fits(party, event_session.capacity, taken) and (
@@ -796,13 +836,14 @@ def _add_registration(
         party_size=party,
         name=name,
         phone=phone,
+        contact_note=note,
         email=(request.email or "").strip() or None,
         community=community,
         language=request.language,
         consent_at=now,
         code=new_code(),
         manage_token=new_token(),
-        feed_token=_shared_feed_token(request.owned, phone) or new_token(),
+        feed_token=(phone and _shared_feed_token(request.owned, phone)) or new_token(),
         created_by_id=getattr(actor, "id", None),
         created_at=now,
         confirmed_at=now if fits else None,

@@ -1,4 +1,5 @@
-"""Staff pages of a session's registrations: the roster, check-in, walk-ins and exports.
+"""Staff pages of a session's registrations: the roster, check-in, walk-ins, exports, and the
+paper sign-in sheet with the codes ticked on it.
 
 Every page is for the staff of the session's organisation (any role) and administrators;
 full phone numbers and e-mails only for its managers and administrators.
@@ -23,13 +24,18 @@ from flask_login import current_user
 
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
-from outreach.attempt import submit
+from outreach.attempt import attempt_flash, submit
 from outreach.database import db
 from outreach.events.models import EventSession
 from outreach.extensions import limiter
-from outreach.registrations import desk, exports, roster, services
+from outreach.registrations import desk, exports, paper, roster, seats, services
 from outreach.registrations.models import RegistrationStatus
-from outreach.registrations.staff_forms import CheckInForm, WalkInForm
+from outreach.registrations.staff_forms import (
+    AddSeatsForm,
+    CheckInForm,
+    PaperCheckInForm,
+    WalkInForm,
+)
 
 bp = staff_blueprint("roster", __name__, url_prefix="/staff/sessions")
 
@@ -98,6 +104,15 @@ def _walk_in_form(event_session: EventSession, formdata=None) -> WalkInForm:
     return form
 
 
+def _add_seats_form(event_session: EventSession, formdata=None) -> AddSeatsForm | None:
+    """The desk's form for more seats, for those who may change capacities (else None)."""
+    if not permissions.can_edit_events(current_user, event_session.event.organisation_id):
+        return None
+    form = AddSeatsForm(formdata=formdata, prefix="seats")
+    form.offer_slots(event_session.slots)
+    return form
+
+
 def _roster_url(event_session: EventSession) -> str:
     return url_for(".roster_page", session_id=event_session.id)
 
@@ -123,6 +138,7 @@ def _render_roster(
         check_in_form=CheckInForm(formdata=None),
         walk_in_form=walk_in or _walk_in_form(event_session),
         walk_in_open=walk_in is not None,
+        add_seats_form=_add_seats_form(event_session),
         retention_days=current_app.config["RETENTION_DAYS"],
     )
     return html, status
@@ -221,6 +237,35 @@ def walk_in(session_id: int):
     return _render_roster(event_session, loaded, walk_in=form, status=422)
 
 
+@bp.post("/<id:session_id>/seats")
+def add_seats(session_id: int):
+    """Add places to a full session or slot at the desk: managers and organisers only (they
+    may change capacities in the editor too); audited, and the waitlist moves up."""
+    event_session = _session(session_id)
+    form = _add_seats_form(event_session, request.form)
+    permissions.require(form is not None)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return redirect(_roster_url(event_session) + "#add-seats")
+    actor = current_user._get_current_object()
+    number = form.seats.data
+    added = attempt_flash(lambda: seats.add_seats(actor, event_session, number, form.slot_id()))
+    if added:
+        flash(ngettext("%(num)d place added.", "%(num)d places added.", number), "success")
+        if added.value:
+            flash(
+                ngettext(
+                    "%(num)d registration moved up from the waitlist.",
+                    "%(num)d registrations moved up from the waitlist.",
+                    added.value,
+                ),
+                "success",
+            )
+    return redirect(_roster_url(event_session) + "#add-seats")
+
+
 def _promoted_message(promoted) -> str:
     codes = ", ".join(r.code for r in promoted)
     return ngettext(
@@ -277,3 +322,48 @@ def export_xlsx(session_id: int):
     loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _download(event_session, exports.to_xlsx(loaded), mimetype, "xlsx")
+
+
+@bp.get("/<id:session_id>/sign-in-sheet")
+def sign_in_sheet(session_id: int):
+    """The session's sign-in sheet to print (签到表): a page per slot and per 30 rows, names and
+    numbers masked whoever prints it."""
+    event_session = _session(session_id)
+    loaded = roster.load(event_session, full_contacts=False)
+    return render_template(
+        "staff/roster/sheet.html",
+        event_session=event_session,
+        event=event_session.event,
+        pages=paper.sheet_pages(loaded),
+    )
+
+
+def _render_paper(event_session: EventSession, form: PaperCheckInForm, summary=None, status=200):
+    html = render_template(
+        "staff/roster/paper.html",
+        event_session=event_session,
+        event=event_session.event,
+        form=form,
+        summary=summary,
+    )
+    return html, status
+
+
+@bp.get("/<id:session_id>/paper-check-ins")
+def paper_check_ins(session_id: int):
+    """A form for the codes ticked on a paper sign-in sheet."""
+    event_session = _session(session_id)
+    return _render_paper(event_session, PaperCheckInForm(formdata=None))
+
+
+@bp.post("/<id:session_id>/paper-check-ins")
+def enter_paper_check_ins(session_id: int):
+    """Check in the codes ticked on paper, each as the desk would; say what became of each.
+    Entering the same codes again checks no one in twice."""
+    event_session = _session(session_id)
+    form = PaperCheckInForm()
+    actor = current_user._get_current_object()
+    entered = submit(form, lambda: paper.check_in_codes(event_session, form.entered, actor=actor))
+    if not entered:
+        return _render_paper(event_session, form, status=422)
+    return _render_paper(event_session, PaperCheckInForm(formdata=None), entered.value)

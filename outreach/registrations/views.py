@@ -291,7 +291,9 @@ def _reached_by(registration) -> dict:
     return {
         "by_email": by_email,
         "to": mask_email(registration.email) if by_email else registration.masked_phone,
-        "sent": bool(current_app.config.get(setting)) and registration.purged_at is None,
+        "sent": bool(current_app.config.get(setting))
+        and registration.purged_at is None
+        and (by_email or registration.has_phone),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -54,5 +55,31 @@ def phone(browser):
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def _chinese_fonts() -> bool:
+    """Whether fontconfig knows a font with Chinese characters (fonts-noto-cjk)."""
+    if not shutil.which("fc-list"):
+        return False
+    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    return bool(listed.stdout.strip())
+
+
+@pytest.fixture
+def sheet(browser):
+    """A desktop page that lays pages out as they print (posters, sign-in sheets), in Chinese
+    type."""
+    if not _chinese_fonts():
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "printed pages need Chinese fonts under CI: .ci/run installs fonts-noto-cjk"
+            )
+        pytest.skip("printed pages need Chinese fonts (Debian's fonts-noto-cjk)")
+    context = browser.new_context(viewport={"width": 1000, "height": 1200}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.emulate_media(media="print")
     yield page
     context.close()

@@ -8,8 +8,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import shutil
-import subprocess
 from datetime import time, timedelta
 
 import pytest
@@ -51,29 +49,6 @@ RASTERISE = """async (svg) => {
   for (let i = 0; i < rgba.length; i += 4) { grey += String.fromCharCode(rgba[i + 1]); }
   return btoa(grey);
 }"""
-
-
-def _chinese_fonts() -> bool:
-    """Whether fontconfig knows a font with Chinese characters (fonts-noto-cjk)."""
-    if not shutil.which("fc-list"):
-        return False
-    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
-    return bool(listed.stdout.strip())
-
-
-@pytest.fixture
-def sheet(browser):
-    """A desktop page that lays posters out as they print, in Chinese type."""
-    if not _chinese_fonts():
-        if os.environ.get("CI") == "true":
-            pytest.fail("posters need Chinese fonts under CI: .ci/run installs fonts-noto-cjk")
-        pytest.skip("posters need Chinese fonts (Debian's fonts-noto-cjk)")
-    context = browser.new_context(viewport={"width": 1000, "height": 1200}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.emulate_media(media="print")
-    yield page
-    context.close()
 
 
 def pdf_pages(page) -> int:
