@@ -1,7 +1,7 @@
 """event contact: a name and a phone residents may call about the event
 
 Revision ID: 0016_event_contact
-Revises: 0013_invitations
+Revises: 0015_no_phone
 Create Date: 2026-12-05 20:00:00
 
 Existing events have no contact (empty strings): pages and posters then show none.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016_event_contact'
-down_revision = '0013_invitations'
+down_revision = '0015_no_phone'
 branch_labels = None
 depends_on = None
 
