@@ -41,12 +41,26 @@ MIN_WEEKS = 1
 MAX_WEEKS = 8
 
 
+# A poster has room for a few words of why a day was called off; the web page has the rest.
+REASON_LENGTH = 16
+
+
 @dataclass(frozen=True)
 class Day:
-    """A day on which a row's sessions meet at one time; cancelled when all of them are."""
+    """A day on which a row's sessions meet at one time; cancelled when all of them are, with
+    the reason given (cut short to fit beside the date)."""
 
     day: date
     cancelled: bool
+    reason: str = ""
+
+
+def short_reason(event_session: EventSession) -> str:
+    """Why a session was called off (its own reason, else its event's), in a few words."""
+    reason = " ".join(
+        (event_session.cancellation_reason or event_session.event.cancellation_reason).split()
+    )
+    return reason if len(reason) <= REASON_LENGTH else reason[: REASON_LENGTH - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,7 @@ class Row:
     event: Event
     venue: Venue
     venue_label: str  # the venue's name, less its community's when it starts with it
+    address: str  # the venue's address in the reader's language, or ""
     times: tuple[Times, ...]
     more: int  # sessions of this row left out for space
     shape: fitting.RowShape
@@ -169,6 +184,7 @@ def _row(sessions: Sequence[EventSession], budget: int, first_column: str) -> Ro
     """One row from its sessions (in start order), listing at most `budget` days;
     `first_column` is what the row's first cell says (its community, or its event)."""
     lines: dict[Hashable, tuple[EventSession, dict[date, bool]]] = {}
+    reasons: dict[date, str] = {}
     listed = used = 0
     for event_session in sessions:
         key = _time_key(event_session)
@@ -184,22 +200,33 @@ def _row(sessions: Sequence[EventSession], budget: int, first_column: str) -> Ro
         if line is None:
             line = lines[key] = (event_session, {})
         line[1][on] = event_session.is_cancelled
+        if event_session.is_cancelled:
+            reasons.setdefault(on, short_reason(event_session))
         listed += 1
         used += 1
     times = tuple(
-        Times(sample, tuple(Day(on, cancelled) for on, cancelled in days.items()))
+        Times(
+            sample,
+            tuple(
+                Day(on, cancelled, reasons.get(on, "") if cancelled else "")
+                for on, cancelled in days.items()
+            ),
+        )
         for sample, days in lines.values()
     )
     venue = sessions[0].venue
-    label = venue_label(venue, current_language())
+    language = current_language()
+    label = venue_label(venue, language)
+    address = " ".join(venue.text("address", language).split())
     more = len(sessions) - used
     shape = fitting.RowShape(
         first=first_column,
         venue=label,
+        address=address,
         times=tuple((days_units(t.days), time_text(t)) for t in times),
         more=more > 0,
     )
-    return Row(sessions[0].event, venue, label, times, more, shape)
+    return Row(sessions[0].event, venue, label, address, times, more, shape)
 
 
 def condense(
@@ -314,6 +341,7 @@ def event_poster(event_id: int) -> EventPoster:
         event.text("summary", language),
         bool(event.text("audience", language)),
         event.text("description", language).replace("\r", ""),
+        contact=bool(event.contact_name or event.contact_phone),
     )
     schedule = condense(sessions, lambda s: s.venue_id, _community_name, header, by_place=True)
     communities = {s.venue.community_id for s in sessions}
