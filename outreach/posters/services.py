@@ -180,9 +180,12 @@ def time_text(times: Times) -> str:
     return session_time(times.sample)
 
 
-def _row(sessions: Sequence[EventSession], budget: int, first_column: str) -> Row:
+def _row(
+    sessions: Sequence[EventSession], budget: int, first_column: str, with_address: bool = True
+) -> Row:
     """One row from its sessions (in start order), listing at most `budget` days;
-    `first_column` is what the row's first cell says (its community, or its event)."""
+    `first_column` is what the row's first cell says (its community, or its event), and the
+    venue's address is under its name `with_address`."""
     lines: dict[Hashable, tuple[EventSession, dict[date, bool]]] = {}
     reasons: dict[date, str] = {}
     listed = used = 0
@@ -217,7 +220,7 @@ def _row(sessions: Sequence[EventSession], budget: int, first_column: str) -> Ro
     venue = sessions[0].venue
     language = current_language()
     label = venue_label(venue, language)
-    address = " ".join(venue.text("address", language).split())
+    address = " ".join(venue.text("address", language).split()) if with_address else ""
     more = len(sessions) - used
     shape = fitting.RowShape(
         first=first_column,
@@ -248,15 +251,25 @@ def condense(
     groups = list(by_row.values())
     budget = DAYS_ALONE if len(groups) <= ALONE else DAYS_PER_ROW
 
-    kept: list[Row] = []
-    townships: set[int] = set()
-    for row_sessions in groups:
-        row = _row(row_sessions, budget, first_column(row_sessions[0]))
-        headed = townships | {row.venue.township_id} if by_place else set()
-        if not fitting.fits([r.shape for r in (*kept, row)], len(headed), header):
-            break
-        kept.append(row)
-        townships = headed
+    def keep(with_address: bool) -> tuple[list[Row], set[int]]:
+        """The rows, in order, that fit on the page, and the townships they head."""
+        kept: list[Row] = []
+        townships: set[int] = set()
+        for row_sessions in groups:
+            row = _row(row_sessions, budget, first_column(row_sessions[0]), with_address)
+            headed = townships | {row.venue.township_id} if by_place else set()
+            if not fitting.fits([r.shape for r in (*kept, row)], len(headed), header):
+                break
+            kept.append(row)
+            townships = headed
+        return kept, townships
+
+    # Addresses cost a line a row: they give way before any row does.
+    kept, townships = keep(with_address=True)
+    if len(kept) < len(groups):
+        plain, plain_townships = keep(with_address=False)
+        if len(plain) > len(kept):
+            kept, townships = plain, plain_townships
     left_out = groups[len(kept) :]
     density, description = fitting.layout([r.shape for r in kept], len(townships), header)
     cancelled = sum(1 for event_session in sessions if event_session.is_cancelled)
