@@ -64,11 +64,14 @@ def untranslated(language: str) -> list[str]:
 
 
 def apply(language: str, source: Path) -> None:
-    """Set translations from a JSON object of message id → translation."""
+    """Set translations from a JSON object of message id → translation; a message with a
+    context (pgettext) is keyed "context|message id"."""
     translations = json.loads(source.read_text(encoding="utf-8"))
     catalogue = _load(language)
     for message in catalogue:
         key = message.id[0] if isinstance(message.id, tuple) else message.id
+        if message.context:
+            key = f"{message.context}|{key}"
         if key in translations:
             text = translations[key]
             message.string = (
@@ -94,6 +97,8 @@ def main() -> int:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "lazy_pgettext:1c,2",
             "--no-location",
             "--sort-output",
             "--omit-header",

@@ -174,3 +174,44 @@ def test_switch_links_of_an_odd_path_stay_on_the_site(client, path):
     for link in links:
         assert link.startswith("/") and not link.startswith(("//", "/\\")), link
         assert "evil.example.net" in link  # quoted, on this site
+
+
+def _chinese() -> dict[tuple[str | None, str], str]:
+    with (CATALOGUES / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return {(m.context, str(m.id)): m.string for m in read_po(po) if m.id}
+
+
+def test_places_as_a_number_and_places_as_locations_are_told_apart():
+    chinese = _chinese()
+    assert chinese[(None, "Places")] == "地点"  # townships, communities and venues
+    assert chinese[("capacity", "Places")] == "名额"  # how many may come
+
+
+@pytest.mark.parametrize("url", ["slots", "series"])
+def test_capacity_fields_say_places_to_take_not_a_location(client, make, login_as, url):
+    event_session = make.event_session(capacity=10)
+    make.slot(event_session)
+    event = event_session.event
+    login_as(make.staff(organisation=event.organisation, role="organiser"))
+    path = (
+        f"/staff/events/{event.id}/sessions/{event_session.id}/slots"
+        if url == "slots"
+        else f"/staff/events/{event.id}/series"
+    )
+    page = client.get(path).get_data(as_text=True)
+    main = page.split("<main", 1)[1]  # the menu's 地点 is the places page
+    assert "名额<" in main
+    assert ">地点<" not in main and '"地点"' not in main
+
+
+@pytest.mark.parametrize(
+    "wording",
+    [
+        "报满率",  # not a word: the share of places taken is 名额使用率
+        "确认码",  # the code is 报名码 everywhere
+        "（可不填）",  # optional fields say 选填, as most of them do
+        "活动专员",  # the organiser role is 组织者
+    ],
+)
+def test_chinese_catalogue_avoids_machine_made_wording(wording):
+    assert not [m for m in _chinese().values() if wording in m]

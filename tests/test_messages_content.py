@@ -128,3 +128,32 @@ def test_the_manage_link_opens_in_the_language_of_the_registration(
 
 def link_of(registration, language: str) -> str:
     return f"http://localhost/r/{registration.manage_token}?lang={language}"
+
+
+@pytest.mark.parametrize(
+    ("language", "fact"),
+    [("zh", "咨询：王医生 010 8765 4321"), ("en", "Enquiries: 王医生 010 8765 4321")],
+)
+def test_an_email_gives_the_events_contact(client, make, language, fact):
+    event = make.event(title="社区义诊", contact_name="王医生", contact_phone="+861087654321")
+    event_session = make.event_session(event, capacity=20)
+    client.get(f"/?lang={language}")
+    register(client, event_session, email="wang@example.org")
+    [message] = confirmations()
+    assert fact in message.body.splitlines()
+    assert 'href="tel:+861087654321"' in message.body_html
+
+
+def test_a_text_message_leaves_the_contact_to_the_linked_page(client, make):
+    event = make.event(title="社区义诊", contact_name="王医生", contact_phone="+861087654321")
+    register(client, make.event_session(event, capacity=20), email="")
+    [message] = confirmations()
+    assert message.channel == MessageChannel.SMS
+    assert "王医生" not in message.body and "8765" not in message.body
+
+
+def test_an_email_without_a_contact_has_no_enquiries_line(client, screening):
+    event_session, tcm, _eye = screening
+    register(client, event_session, email="wang@example.org", slot=str(tcm.id))
+    [message] = confirmations()
+    assert "咨询" not in message.body and "tel:" not in message.body_html

@@ -193,6 +193,7 @@ MATRIX = [
     Row("GET", "/staff/events/{event}/cancel", EDITOR_PAGE),
     Row("POST", "/staff/events/{event}/cancel", EDITOR_ACTION),
     Row("POST", "/staff/events/{event}/restore", EDITOR_ACTION),
+    Row("POST", "/staff/events/{event}/publish", EDITOR_ACTION),
     Row("GET", "/staff/events/{event}/delete", EDITOR_PAGE),
     Row("POST", "/staff/events/{event}/delete", EDITOR_ACTION),
     Row("GET", "/staff/events/{event}/clone", EDITOR_PAGE),

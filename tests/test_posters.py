@@ -23,34 +23,53 @@ FAR = date(2030, 5, 1)  # a Wednesday, always ahead
 
 
 class _Rows(HTMLParser):
-    """The text of each row of a page's tables, cell by cell."""
+    """The text of each row of a page's tables, cell by cell (venues' addresses left out:
+    `addresses` collects them)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[list[str]] = []
+        self.addresses: list[str] = []
         self._cell: list[str] | None = None
+        self._address: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
         if tag == "tr":
             self.rows.append([])
         elif tag in ("td", "th"):
             self._cell = []
+        elif tag == "span" and ("class", "address") in attrs:
+            self._address = []
 
     def handle_endtag(self, tag):
         if tag in ("td", "th") and self._cell is not None:
             self.rows[-1].append(" ".join("".join(self._cell).split()))
             self._cell = None
+        elif tag == "span" and self._address is not None:
+            self.addresses.append("".join(self._address))
+            self._address = None
 
     def handle_data(self, data):
-        if self._cell is not None:
+        if self._address is not None:
+            self._address.append(data)
+        elif self._cell is not None:
             self._cell.append(data)
 
 
-def table_rows(response) -> list[list[str]]:
-    """The rows of the poster's schedule (column labels first)."""
+def _parsed(response) -> _Rows:
     parser = _Rows()
     parser.feed(response.get_data(as_text=True))
-    return parser.rows
+    return parser
+
+
+def table_rows(response) -> list[list[str]]:
+    """The rows of the poster's schedule (column labels first), without venues' addresses."""
+    return _parsed(response).rows
+
+
+def addresses(response) -> list[str]:
+    """The venues' addresses under their names, in the schedule's order."""
+    return _parsed(response).addresses
 
 
 def qr_codes(response) -> list[str]:
@@ -140,13 +159,14 @@ def screening(make, district):
     return event
 
 
-def campaign(make, district, communities: int, sessions_each: int = 1, **fields):
-    """An event with sessions in many new communities spread over the two townships."""
+def campaign(make, district, communities: int, sessions_each: int = 1, address: str = "", **fields):
+    """An event with sessions in many new communities spread over the two townships (their
+    venues without an address unless given: an address takes a line of each row)."""
     event = make.event("全国生态日·绿色生活进社区", **fields)
     for n in range(communities):
         township = district["liulitun"] if n % 2 else district["wangjing"]
         community = make.community(township, f"绿色{n:02d}社区")
-        venue = make.venue(community, f"绿色{n:02d}社区服务站")
+        venue = make.venue(community, f"绿色{n:02d}社区服务站", address=address)
         for week in range(sessions_each):
             day = FAR + timedelta(days=n, weeks=week)
             make.event_session(event, venue, day=day, start=time(9, 30))
@@ -557,3 +577,79 @@ def test_staff_event_pages_link_to_the_poster_of_a_published_event(client, make,
     assert f'href="/events/{screening.id}/poster"' in page
     draft = make.event(organisation=screening.organisation, status=EventStatus.DRAFT)
     assert "/poster" not in text_of(client.get(f"/staff/events/{draft.id}/sessions"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Addresses, the contact, and why a day was called off
+
+
+def test_each_venue_row_gives_its_address(client, make, district):
+    hall = district["xuante_hall"]
+    hall.address = "六里屯北里12号楼底商"
+    event = make.event("社区义诊")
+    make.event_session(event, hall, day=FAR)
+    db.session.commit()
+    response = client.get(f"/events/{event.id}/poster")
+    assert table_rows(response)[2][1] == "服务站"
+    assert addresses(response) == ["六里屯北里12号楼底商"]
+    assert '服务站<br><span class="address">六里屯北里12号楼底商</span>' in text_of(response)
+
+
+def test_addresses_give_way_to_rows_when_the_page_is_full(client, make, district):
+    """A one-day campaign across a dozen communities lists every booth: the addresses, which
+    would cost a line each, are left out before any row is."""
+    event = campaign(make, district, communities=12, address="六里屯北里12号楼底商")
+    response = client.get(f"/events/{event.id}/poster")
+    rows = [row for row in table_rows(response)[1:] if len(row) == 4]
+    assert len(rows) == 12
+    assert addresses(response) == []
+    assert "在网站上" not in text_of(response)
+
+
+def test_a_campaign_too_long_even_without_addresses_keeps_more_rows_without_them(
+    client, make, district
+):
+    event = campaign(make, district, communities=40, address="六里屯北里12号楼底商")
+    with_addresses = campaign(make, district, communities=40)
+    rows = [r for r in table_rows(client.get(f"/events/{event.id}/poster"))[1:] if len(r) == 4]
+    plain = client.get(f"/events/{with_addresses.id}/poster")
+    assert len(rows) == len([r for r in table_rows(plain)[1:] if len(r) == 4]) < 40
+
+
+def test_the_poster_gives_the_events_contact(client, make, district):
+    event = make.event("社区义诊", contact_name="王医生", contact_phone="+861087654321")
+    make.event_session(event, district["xuante_hall"], day=FAR)
+    page = unescape(text_of(client.get(f"/events/{event.id}/poster")))
+    assert "<strong>咨询：</strong>王医生" in page
+    assert '<a href="tel:+861087654321">010 8765 4321</a>' in page
+
+
+def test_a_cancelled_day_says_why_beside_it(client, make, district):
+    event = make.event("垃圾分类小课堂")
+    hall = district["xuante_hall"]
+    make.event_session(
+        event, hall, day=FAR, status=SessionStatus.CANCELLED, cancellation_reason="场地维修"
+    )
+    make.event_session(event, hall, day=FAR + timedelta(days=7))
+    response = client.get(f"/events/{event.id}/poster")
+    assert table_rows(response)[2][2] == "5月1日（周三）（场地维修），5月8日（周三）"
+    assert '<s class="cancelled">5月1日（周三）</s><span class="reason">（场地维修）</span>' in (
+        text_of(response)
+    )
+    english = client.get(f"/events/{event.id}/poster?lang=en")
+    assert table_rows(english)[2][2] == "Wed 1 May (场地维修); Wed 8 May"
+
+
+def test_a_long_reason_is_cut_short_on_the_poster(client, make, district):
+    event = make.event("垃圾分类小课堂")
+    reason = "因天气原因以及场地临时被征用，本次活动取消，敬请谅解并关注后续安排"
+    make.event_session(
+        event,
+        district["xuante_hall"],
+        day=FAR,
+        status=SessionStatus.CANCELLED,
+        cancellation_reason=reason,
+    )
+    cell = table_rows(client.get(f"/events/{event.id}/poster"))[2][2]
+    assert cell.startswith("5月1日（周三）（因天气原因") and cell.endswith("…）")
+    assert len(cell) < len(reason)

@@ -9,6 +9,7 @@ from outreach.accounts import audit
 from outreach.events import (
     admin_views,
     commands,
+    contact,
     hooks,
     import_views,
     series_views,
@@ -21,7 +22,8 @@ from outreach.events.models import EventStatus, SessionStatus
 def init_app(app: Flask) -> None:
     """The public listings and event page, the hooks the packages above fill in, the staff's
     event editor, series and calendar import pages, the administrators' category pages,
-    `flask import-ics`, and the names of event and session statuses in the audit trail."""
+    `flask import-ics`, the `dialled` filter for contact numbers, and the names of event and
+    session statuses in the audit trail."""
     hooks.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff_views.bp)
@@ -30,3 +32,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(commands.import_ics_command)
     audit.name_values(app, "status", EventStatus, SessionStatus)
+    app.add_template_filter(contact.shown_phone, "dialled")

@@ -21,7 +21,7 @@ from outreach.accounts.models import Organisation
 from outreach.database import MAX_ID, UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError, RuleError
 from outreach.events import scheduling
-from outreach.events.hooks import hooks
+from outreach.events.hooks import Tally, hooks, tallies_of_events
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import event_with_sessions
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
@@ -33,6 +33,8 @@ EVENT_FIELDS = (
     "summary",
     "description",
     "audience",
+    "contact_name",
+    "contact_phone",
     "title_en",
     "summary_en",
     "description_en",
@@ -104,6 +106,9 @@ class EventRow:
     event: Event
     session_count: int
     next_start: datetime | None
+    # Places in its sessions still on (None: one of them has no limit) and who registered.
+    capacity: int | None = None
+    tally: Tally = Tally()
 
     @property
     def next_day(self) -> date | None:
@@ -121,18 +126,21 @@ def _editable_events(user: Any) -> Select:
 
 
 def staff_events(user: Any, page: int, per_page: int) -> Page[EventRow]:
-    """The events the user may edit, newest first, one page: two queries."""
+    """The events the user may edit, newest first, one page, with their registrations
+    counted: three queries."""
     statement = _editable_events(user)
     total = count(statement)
-    upcoming = and_(
-        EventSession.starts_at >= local_midnight(local_today()),
-        EventSession.status == SessionStatus.SCHEDULED,
-    )
+    on = EventSession.status == SessionStatus.SCHEDULED
+    upcoming = and_(EventSession.starts_at >= local_midnight(local_today()), on)
     per_event = (
         select(
             EventSession.event_id,
             func.count(EventSession.id).label("session_count"),
             func.min(case((upcoming, EventSession.starts_at))).label("next_start"),
+            func.sum(case((on, EventSession.capacity), else_=0)).label("capacity"),
+            func.sum(case((and_(on, EventSession.capacity.is_(None)), 1), else_=0)).label(
+                "unlimited"
+            ),
         )
         .group_by(EventSession.event_id)
         .subquery()
@@ -141,6 +149,8 @@ def staff_events(user: Any, page: int, per_page: int) -> Page[EventRow]:
         statement.add_columns(
             func.coalesce(per_event.c.session_count, 0),
             type_coerce(per_event.c.next_start, UTCDateTime()),
+            per_event.c.capacity,
+            per_event.c.unlimited,
         )
         .outerjoin(per_event, per_event.c.event_id == Event.id)
         .options(joinedload(Event.organisation), joinedload(Event.category))
@@ -148,7 +158,17 @@ def staff_events(user: Any, page: int, per_page: int) -> Page[EventRow]:
         .limit(per_page)
         .offset(offset(page, per_page))
     ).all()
-    items = [EventRow(event, count, next_start) for event, count, next_start in rows]
+    tallies = tallies_of_events([row[0].id for row in rows])
+    items = [
+        EventRow(
+            event,
+            count,
+            next_start,
+            capacity=None if unlimited else int(capacity or 0),
+            tally=tallies[event.id],
+        )
+        for event, count, next_start, capacity, unlimited in rows
+    ]
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
@@ -262,6 +282,14 @@ def update_event(actor: Any, event: Event, fields: dict[str, Any]) -> dict[str, 
     if "status" in changed and event.status == EventStatus.PUBLISHED:
         _record_event(actor, "publish", event)
     return changed
+
+
+def publish_event(actor: Any, event: Event) -> dict[str, Any]:
+    """Publish a draft as it stands, as the editor would with its status set to published."""
+    if event.status != EventStatus.DRAFT:
+        raise EditError(_("Only a draft can be published."))
+    fields = {name: getattr(event, name) for name in EVENT_FIELDS}
+    return update_event(actor, event, {**fields, "status": EventStatus.PUBLISHED})
 
 
 def _set_event_status(

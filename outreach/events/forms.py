@@ -35,8 +35,10 @@ from wtforms.validators import (
 
 from outreach.contract import Parameter
 from outreach.errors import InvalidInput
+from outreach.events.contact import normalise_contact_phone, shown_phone
 from outreach.events.editing import SessionPlan, VenueGroup
 from outreach.events.models import (
+    CONTACT_NAME_LENGTH,
     DESCRIPTION_LENGTH,
     SUMMARY_LENGTH,
     TITLE_LENGTH,
@@ -334,6 +336,30 @@ def _number_when_sent(_form: Form, field: Field) -> None:
         raise StopValidation(_("Please enter a number."))
 
 
+class ContactPhoneField(StringField):
+    """A contact number typed as people write it, kept in E.164, shown as it is dialled."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return shown_phone(self.data or "")
+
+    def pre_validate(self, form: Form) -> None:
+        typed = (self.data or "").strip()
+        self.data = ""
+        if not typed:
+            return
+        phone = normalise_contact_phone(typed)
+        if phone is None:
+            raise ValidationError(
+                _(
+                    "Please enter a mobile number or a landline with its area code, "
+                    "such as 010 8765 4321."
+                )
+            )
+        self.data = phone
+
+
 class EventForm(BaseForm):
     """The event editor; the view sets the category and organisation choices."""
 
@@ -368,6 +394,16 @@ class EventForm(BaseForm):
     )
     audience = StringField(
         _l("Who it is for"), filters=[_strip], validators=[_at_most(TITLE_LENGTH)]
+    )
+    contact_name = StringField(
+        _l("Contact person (optional)"),
+        filters=[_strip],
+        validators=[_at_most(CONTACT_NAME_LENGTH)],
+        render_kw={"autocomplete": "off"},
+    )
+    contact_phone = ContactPhoneField(
+        _l("Contact phone (optional)"),
+        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "off"},
     )
     # The English texts are optional: English pages show the Chinese where one is empty.
     title_en = StringField(
@@ -447,6 +483,8 @@ class EventForm(BaseForm):
             "summary": self.summary.data or "",
             "description": self.description.data or "",
             "audience": self.audience.data or "",
+            "contact_name": self.contact_name.data or "",
+            "contact_phone": self.contact_phone.data or "",
             "title_en": self.title_en.data or None,
             "summary_en": self.summary_en.data or None,
             "description_en": self.description_en.data or None,

@@ -55,6 +55,9 @@ class SessionStatus(LabelledEnum):
 TITLE_LENGTH = 200
 SUMMARY_LENGTH = 500
 DESCRIPTION_LENGTH = 20_000
+CONTACT_NAME_LENGTH = 40
+# An E.164 number of mainland China: +86 and at most 11 digits.
+CONTACT_PHONE_LENGTH = 20
 
 
 def uid_domain() -> str:
@@ -110,6 +113,14 @@ class Event(Bilingual, db.Model):
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
     )
     cancellation_reason: Mapped[str] = mapped_column(String(500), default="")
+    # Whom residents may call about the event: a name and an E.164 mainland number (a mobile,
+    # or a landline with its area code); empty when none is given.
+    contact_name: Mapped[str] = mapped_column(
+        String(CONTACT_NAME_LENGTH), default="", server_default=""
+    )
+    contact_phone: Mapped[str] = mapped_column(
+        String(CONTACT_PHONE_LENGTH), default="", server_default=""
+    )
     # The UID of the calendar entry this event was imported from, so a second import of the
     # same file updates the event instead of adding it again.
     source_uid: Mapped[str | None] = mapped_column(String(255), unique=True)

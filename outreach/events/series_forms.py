@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from babel.dates import get_day_names
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -137,7 +137,8 @@ class SeriesForm(BaseForm):
         validators=[OneOfChoices(_l("Please choose a venue."))],
     )
     capacity = CapacityField(
-        _l("Places"), render_kw={"inputmode": "numeric", "placeholder": _l("no limit")}
+        lazy_pgettext("capacity", "Places"),
+        render_kw={"inputmode": "numeric", "placeholder": _l("no limit")},
     )
     ends = RadioField(
         _l("The series ends"),

@@ -24,6 +24,7 @@ from outreach.events.forms import (
     SessionForm,
     SessionRowsForm,
 )
+from outreach.events.hooks import tallies_of_sessions
 from outreach.events.models import Event, EventSession, EventStatus
 from outreach.i18n import current_language
 from outreach.localtime import local_date
@@ -128,6 +129,7 @@ def _render_sessions(event: Event, forms: _SessionsPage) -> str:
         event=event,
         forms=forms,
         days=services.group_by_local_day(event.sessions),
+        tallies=tallies_of_sessions([s.id for s in event.sessions]),
         more_rows=min(len(forms.rows.rows) + 6, MAX_ROWS),
     )
 
@@ -298,6 +300,23 @@ def restore(event_id: int):
         _("The event is on again."),
         then=url,
         back=url,
+    )
+
+
+# Where a draft is listed with a Publish button, and so where publishing goes back to.
+_PUBLISHED_FROM = {"dashboard": "staff.dashboard", "events": ".index"}
+
+
+@bp.post("/<id:event_id>/publish")
+def publish(event_id: int):
+    """Publish a draft from the list it appears in, as the editor's status field would."""
+    event = _editable_event(event_id)
+    back = url_for(_PUBLISHED_FROM.get(request.form.get("back", ""), ".index"))
+    return _carry_out(
+        lambda: editing.publish_event(current_user, event),
+        _("“%(title)s” has been published.", title=event.title),
+        then=back,
+        back=back,
     )
 
 

@@ -14,6 +14,7 @@ from flask_babel import force_locale, format_date, format_time
 from flask_babel import gettext as _
 
 from outreach.database import db
+from outreach.events.contact import shown_phone
 from outreach.events.models import EventSession
 from outreach.formatting import clock, day, session_time
 from outreach.i18n import current_language
@@ -77,6 +78,17 @@ class Letter:
     language: str
     calendar: bool = False
     notice_text: str = ""
+    # Whom to call about the event, for e-mails only (a text message has no room): a name,
+    # the number as written, and the number to dial (tel:); empty when not given.
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_tel: str = ""
+
+    @property
+    def contact(self) -> str:
+        """The contact as one line of text: 王医生 010 8765 4321."""
+        return " ".join(part for part in (self.contact_name, self.contact_phone) if part)
+
     # The words around the parts, translated here: the .txt templates are not extracted.
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -254,6 +266,7 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
     """The parts of a message of `kind` to `registration`; call in its language."""
     language = context.setdefault("language", language_of(registration))
     event_session = registration.event_session
+    event = event_session.event
     paragraphs = _lead(kind, registration, context)
     notice_text = context.get("notice_body", "") if kind == MessageKind.NOTICE else ""
     if event_session.is_cancelled:
@@ -275,8 +288,12 @@ def letter(kind: MessageKind, registration: Registration, **context: Any) -> Let
         language=language,
         calendar=kind in CALENDAR_KINDS,
         notice_text=notice_text,
+        contact_name=event.contact_name,
+        contact_phone=shown_phone(event.contact_phone),
+        contact_tel=event.contact_phone,
         labels={
             "colon": _(": "),
+            "contact": _("Enquiries"),
             # Nothing is left to change or cancel once the session is off.
             "manage": _("See your registration")
             if event_session.is_cancelled

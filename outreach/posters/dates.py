@@ -29,6 +29,9 @@ class Day(Protocol):
     @property
     def cancelled(self) -> bool: ...
 
+    @property
+    def reason(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class _Unit:
@@ -43,6 +46,7 @@ class _Unit:
     after: str
     separator: str
     cancelled: bool
+    reason: str = ""  # why a cancelled day was called off, written after it
 
 
 def _run_units(days: Sequence[Day], shared: bool, chinese: bool) -> list[_Unit]:
@@ -63,7 +67,7 @@ def _run_units(days: Sequence[Day], shared: bool, chinese: bool) -> list[_Unit]:
                 date = f"{weekday} {day.day.day}" if weekday else str(day.day.day)
                 after = " " + format_date(day.day, "MMM") if last else ""
                 separator = "" if last and last_month else ";" if last else ","
-            units.append(_Unit("", date, after, separator, day.cancelled))
+            units.append(_Unit("", date, after, separator, day.cancelled, day.reason))
     if shared and units:
         weekday = format_date(days[0].day, "EEE")
         if chinese:
@@ -92,10 +96,19 @@ def _units(days: Sequence[Day]) -> list[_Unit]:
     return units
 
 
+def _reason_text(unit: _Unit) -> str:
+    """Why the day was called off, in brackets after it (nothing when not given)."""
+    if not unit.reason:
+        return ""
+    return f"（{unit.reason}）" if current_language() == "zh" else f" ({unit.reason})"
+
+
 def days_units(days: Sequence[Day]) -> tuple[str, ...]:
     """The days as the pieces a line may break between (for estimating how many lines)."""
     space = "" if current_language() == "zh" else " "
-    return tuple(f"{u.before}{u.date}{u.after}{u.separator}{space}" for u in _units(days))
+    return tuple(
+        f"{u.before}{u.date}{u.after}{_reason_text(u)}{u.separator}{space}" for u in _units(days)
+    )
 
 
 def days_text(days: Sequence[Day]) -> Markup:
@@ -104,8 +117,13 @@ def days_text(days: Sequence[Day]) -> Markup:
     # Chinese has no spaces to break at: <wbr> marks where a line may break.
     between = Markup("<wbr>") if current_language() == "zh" else Markup(" ")
     struck, whole = Markup('<s class="cancelled">{}</s>'), Markup('<span class="day">{}{}</span>')
+    because = Markup('<span class="reason">{}</span>')
     pieces = []
     for unit in _units(days):
         text = f"{unit.before}{unit.date}{unit.after}"
-        pieces.append(whole.format(struck.format(text) if unit.cancelled else text, unit.separator))
+        if unit.cancelled:
+            text = struck.format(text)
+            if unit.reason:
+                text += because.format(_reason_text(unit))
+        pieces.append(whole.format(text, unit.separator))
     return between.join(pieces)

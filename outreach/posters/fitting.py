@@ -154,6 +154,7 @@ class RowShape:
     venue: str
     times: tuple[tuple[tuple[str, ...], str], ...]  # per time of day: its days, the time
     more: bool  # whether it ends with "and N more sessions"
+    address: str = ""  # under the venue's name
 
     def height(self, density: Density) -> float:
         """Its height in mm at this density: the days' lines or the names, the taller."""
@@ -167,7 +168,10 @@ class RowShape:
         if self.more:
             days += line
         first = density.lines(self.first, FIRST_COLUMN, bold=True)
-        names = max(first, density.lines(self.venue, VENUE_COLUMN)) * line + padding
+        venue = density.lines(self.venue, VENUE_COLUMN)
+        if self.address:
+            venue += density.lines(self.address, VENUE_COLUMN)
+        names = max(first, venue) * line + padding
         return max(days, names)
 
 
@@ -184,6 +188,7 @@ class Header:
     summary: str = ""
     audience: bool = False
     description: str = ""
+    contact: bool = False  # a line under the audience: whom to call
 
     @property
     def long_title(self) -> bool:
@@ -199,6 +204,8 @@ class Header:
             lines = _text_lines(self.summary, SUMMARY_POINTS, 2)
             total += lines * SUMMARY_POINTS * 1.35 * MM_PER_POINT
         if self.audience:
+            total += AUDIENCE_HEIGHT
+        if self.contact:
             total += AUDIENCE_HEIGHT
         return total
 

@@ -41,12 +41,26 @@ MIN_WEEKS = 1
 MAX_WEEKS = 8
 
 
+# A poster has room for a few words of why a day was called off; the web page has the rest.
+REASON_LENGTH = 16
+
+
 @dataclass(frozen=True)
 class Day:
-    """A day on which a row's sessions meet at one time; cancelled when all of them are."""
+    """A day on which a row's sessions meet at one time; cancelled when all of them are, with
+    the reason given (cut short to fit beside the date)."""
 
     day: date
     cancelled: bool
+    reason: str = ""
+
+
+def short_reason(event_session: EventSession) -> str:
+    """Why a session was called off (its own reason, else its event's), in a few words."""
+    reason = " ".join(
+        (event_session.cancellation_reason or event_session.event.cancellation_reason).split()
+    )
+    return reason if len(reason) <= REASON_LENGTH else reason[: REASON_LENGTH - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,7 @@ class Row:
     event: Event
     venue: Venue
     venue_label: str  # the venue's name, less its community's when it starts with it
+    address: str  # the venue's address in the reader's language, or ""
     times: tuple[Times, ...]
     more: int  # sessions of this row left out for space
     shape: fitting.RowShape
@@ -165,10 +180,14 @@ def time_text(times: Times) -> str:
     return session_time(times.sample)
 
 
-def _row(sessions: Sequence[EventSession], budget: int, first_column: str) -> Row:
+def _row(
+    sessions: Sequence[EventSession], budget: int, first_column: str, with_address: bool = True
+) -> Row:
     """One row from its sessions (in start order), listing at most `budget` days;
-    `first_column` is what the row's first cell says (its community, or its event)."""
+    `first_column` is what the row's first cell says (its community, or its event), and the
+    venue's address is under its name `with_address`."""
     lines: dict[Hashable, tuple[EventSession, dict[date, bool]]] = {}
+    reasons: dict[date, str] = {}
     listed = used = 0
     for event_session in sessions:
         key = _time_key(event_session)
@@ -184,22 +203,33 @@ def _row(sessions: Sequence[EventSession], budget: int, first_column: str) -> Ro
         if line is None:
             line = lines[key] = (event_session, {})
         line[1][on] = event_session.is_cancelled
+        if event_session.is_cancelled:
+            reasons.setdefault(on, short_reason(event_session))
         listed += 1
         used += 1
     times = tuple(
-        Times(sample, tuple(Day(on, cancelled) for on, cancelled in days.items()))
+        Times(
+            sample,
+            tuple(
+                Day(on, cancelled, reasons.get(on, "") if cancelled else "")
+                for on, cancelled in days.items()
+            ),
+        )
         for sample, days in lines.values()
     )
     venue = sessions[0].venue
-    label = venue_label(venue, current_language())
+    language = current_language()
+    label = venue_label(venue, language)
+    address = " ".join(venue.text("address", language).split()) if with_address else ""
     more = len(sessions) - used
     shape = fitting.RowShape(
         first=first_column,
         venue=label,
+        address=address,
         times=tuple((days_units(t.days), time_text(t)) for t in times),
         more=more > 0,
     )
-    return Row(sessions[0].event, venue, label, times, more, shape)
+    return Row(sessions[0].event, venue, label, address, times, more, shape)
 
 
 def condense(
@@ -221,15 +251,25 @@ def condense(
     groups = list(by_row.values())
     budget = DAYS_ALONE if len(groups) <= ALONE else DAYS_PER_ROW
 
-    kept: list[Row] = []
-    townships: set[int] = set()
-    for row_sessions in groups:
-        row = _row(row_sessions, budget, first_column(row_sessions[0]))
-        headed = townships | {row.venue.township_id} if by_place else set()
-        if not fitting.fits([r.shape for r in (*kept, row)], len(headed), header):
-            break
-        kept.append(row)
-        townships = headed
+    def keep(with_address: bool) -> tuple[list[Row], set[int]]:
+        """The rows, in order, that fit on the page, and the townships they head."""
+        kept: list[Row] = []
+        townships: set[int] = set()
+        for row_sessions in groups:
+            row = _row(row_sessions, budget, first_column(row_sessions[0]), with_address)
+            headed = townships | {row.venue.township_id} if by_place else set()
+            if not fitting.fits([r.shape for r in (*kept, row)], len(headed), header):
+                break
+            kept.append(row)
+            townships = headed
+        return kept, townships
+
+    # Addresses cost a line a row: they give way before any row does.
+    kept, townships = keep(with_address=True)
+    if len(kept) < len(groups):
+        plain, plain_townships = keep(with_address=False)
+        if len(plain) > len(kept):
+            kept, townships = plain, plain_townships
     left_out = groups[len(kept) :]
     density, description = fitting.layout([r.shape for r in kept], len(townships), header)
     cancelled = sum(1 for event_session in sessions if event_session.is_cancelled)
@@ -314,6 +354,7 @@ def event_poster(event_id: int) -> EventPoster:
         event.text("summary", language),
         bool(event.text("audience", language)),
         event.text("description", language).replace("\r", ""),
+        contact=bool(event.contact_name or event.contact_phone),
     )
     schedule = condense(sessions, lambda s: s.venue_id, _community_name, header, by_place=True)
     communities = {s.venue.community_id for s in sessions}

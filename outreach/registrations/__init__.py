@@ -27,6 +27,8 @@ def init_app(app: Flask) -> None:
     hooks(app).event_page = views.event_page
     hooks(app).count_registrants = services.count_registrants
     hooks(app).rooms = services.rooms
+    hooks(app).session_tallies = services.session_tallies
+    hooks(app).event_tallies = services.event_tallies
     app.register_blueprint(views.bp)
     app.register_blueprint(slot_views.bp)
     app.register_blueprint(staff_views.bp)

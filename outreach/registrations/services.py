@@ -19,12 +19,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts import audit
 from outreach.database import db, utcnow
 from outreach.errors import NotFoundError, RuleError
+from outreach.events.hooks import Tally
 from outreach.events.loading import event_and_places
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.i18n import current_language
@@ -477,6 +478,46 @@ def rooms(event_sessions: Sequence[EventSession]) -> dict[int, Room]:
         if slot_id is not None:
             seats.slots[slot_id] = int(taken)
     return {event_session.id: room_of(event_session, seats) for event_session in event_sessions}
+
+
+def _tallies(key, where, *, by_event: bool = False) -> dict[int, Tally]:
+    """People confirmed and waitlisted, grouped by `key` over the registrations `where`
+    picks (their sessions joined when grouped by event): one query."""
+    statement = select(key, Registration.status, func.sum(Registration.party_size))
+    if by_event:
+        statement = statement.join(EventSession, EventSession.id == Registration.session_id)
+    rows = db.session.execute(
+        statement.where(
+            where,
+            Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)),
+        ).group_by(key, Registration.status)
+    ).all()
+    counted: dict[int, dict[RegistrationStatus, int]] = {}
+    for owner, status, people in rows:
+        counted.setdefault(owner, {})[status] = int(people)
+    return {
+        owner: Tally(
+            confirmed=people.get(RegistrationStatus.CONFIRMED, 0),
+            waitlisted=people.get(RegistrationStatus.WAITLISTED, 0),
+        )
+        for owner, people in counted.items()
+    }
+
+
+def session_tallies(session_ids: Sequence[int]) -> dict[int, Tally]:
+    """People confirmed and waitlisted in each of these sessions, in one query."""
+    if not session_ids:
+        return {}
+    return _tallies(Registration.session_id, Registration.session_id.in_(session_ids))
+
+
+def event_tallies(event_ids: Sequence[int]) -> dict[int, Tally]:
+    """People confirmed and waitlisted across each of these events' sessions still on (a
+    called-off session's registrations have nothing to come to), in one query."""
+    if not event_ids:
+        return {}
+    on = and_(EventSession.event_id.in_(event_ids), EventSession.status == SessionStatus.SCHEDULED)
+    return _tallies(EventSession.event_id, on, by_event=True)
 
 
 def register(

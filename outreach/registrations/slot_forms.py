@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -89,7 +90,7 @@ class EditSlotForm(BaseForm):
         _l("Slot in English (optional)"), validators=[Length(max=100)], render_kw={"lang": "en"}
     )
     capacity = IntegerField(
-        _l("Places"),
+        lazy_pgettext("capacity", "Places"),
         validators=[
             InputRequired(_l("Please enter a number.")),
             NumberRange(0, MAX_SLOT_CAPACITY, _l("From 0 to %(max)d.", max=MAX_SLOT_CAPACITY)),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from outreach.accounts import permissions
 from outreach.accounts.models import StaffUser
 from outreach.database import db
+from outreach.events.hooks import Tally, tallies_of_sessions
 from outreach.events.loading import event_and_places
 from outreach.events.models import Event, EventSession, EventStatus
 from outreach.localtime import local_midnight, local_today
@@ -38,6 +39,8 @@ class Dashboard:
     drafts: list[Event]
     recent: list[Change]
     upcoming_limited: bool
+    # Who registered for each upcoming session, by id.
+    tallies: dict[int, Tally]
 
 
 def _of(statement: Select, organisation_ids: set[int] | None) -> Select:
@@ -59,7 +62,8 @@ def _sessions_with_places(organisation_ids: set[int] | None) -> Select:
 
 
 def dashboard(user: StaffUser) -> Dashboard:
-    """The dashboard of the user's organisations (all of them for administrators): 4 queries."""
+    """The dashboard of the user's organisations (all of them for administrators), with the
+    coming sessions' registrations counted: 5 queries."""
     organisation_ids = permissions.organisation_ids(user)
     today = local_today()
     upcoming = db.session.scalars(
@@ -78,8 +82,10 @@ def dashboard(user: StaffUser) -> Dashboard:
         .order_by(Event.updated_at.desc(), Event.id.desc())
         .limit(DRAFTS_LIMIT)
     ).all()
+    shown = list(upcoming[:UPCOMING_LIMIT])
     return Dashboard(
-        upcoming=list(upcoming[:UPCOMING_LIMIT]),
+        upcoming=shown,
+        tallies=tallies_of_sessions([event_session.id for event_session in shown]),
         drafts=list(drafts),
         recent=_recent_changes(organisation_ids),
         upcoming_limited=len(upcoming) > UPCOMING_LIMIT,

@@ -59,7 +59,7 @@ def test_cancel_session_page_in_chinese(client, booked, login_as):
     login_as(booked["organiser"])
     text = text_of(client.get(session_url(booked, "cancel")))
     assert f"{chinese_day(TOMORROW)} 09:00–11:00" in text
-    assert "3个有效报名（共5人）将通过电子邮件或短信收到通知。" in text
+    assert "将通过电子邮件或短信通知3份有效报名（共5人）。" in text
 
 
 def test_cancelling_a_session_says_how_many_registrants_are_told(english, booked, login_as):
@@ -110,7 +110,7 @@ def test_cancel_event_page_in_chinese(client, booked, login_as):
     text = text_of(client.get(f"/staff/events/{booked['event'].id}/cancel"))
     first, last = chinese_day(TOMORROW), chinese_day(TOMORROW + timedelta(days=1))
     assert f"共2场，{first}至{last}。" in text
-    assert "4个有效报名（共9人）将通过电子邮件或短信收到通知。" in text
+    assert "将通过电子邮件或短信通知4份有效报名（共9人）。" in text
 
 
 def test_cancelling_an_event_says_how_many_registrants_are_told(english, booked, login_as):

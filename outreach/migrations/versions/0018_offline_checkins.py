@@ -1,7 +1,7 @@
 """offline check-ins: the keys of check-ins a desk made without network and sent later
 
 Revision ID: 0018_offline_checkins
-Revises: 0016_partial_checkin
+Revises: 0017_event_contact
 Create Date: 2026-12-05 20:15:00
 
 Each check-in made offline carries a key made on the device; the row keeps it (unique), so a
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0018_offline_checkins'
-down_revision = '0016_partial_checkin'
+down_revision = '0017_event_contact'
 branch_labels = None
 depends_on = None
 
