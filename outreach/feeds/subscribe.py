@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from outreach.i18n import current_language
 from outreach.links import public_url
-from outreach.qr import qr_svg
+from outreach.qr import public_qr_svg, qr_svg
 
 # The kinds of page that have a feed of their own, and the feed endpoint of each.
 SCOPES = {
@@ -55,14 +55,16 @@ def google_link(url: str) -> str:
 
 def subscription(url: str, page: str | None = None) -> Subscription:
     """Every way to subscribe to the feed at `url`; `page` is the https page explaining them
-    (by default the one of that feed: see page_for)."""
+    (by default the one of that feed: see page_for). The QR code of a public page is drawn
+    once and kept; that of a resident's own feed, whose address is a secret, never."""
     page = page or page_for(url)
+    draw = qr_svg if _feed_endpoint(url)[0] == "feeds.personal" else public_qr_svg
     return Subscription(
         url=url,
         webcal=webcal(url),
         google=google_link(url),
         page=page,
-        qr=qr_svg(page, scale=4, title=_("QR code of the page to add this calendar")),
+        qr=draw(page, scale=4, title=_("QR code of the page to add this calendar")),
     )
 
 
@@ -72,12 +74,7 @@ def page_for(url: str) -> str:
     An address that is not one of our feeds is a ValueError: a page never explains others'.
     """
     parts = urlsplit(url)
-    base_path = urlsplit(current_app.config.get("BASE_URL") or "").path.rstrip("/")
-    path = parts.path.removeprefix(base_path or request.script_root)
-    try:
-        endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
-    except HTTPException as error:
-        raise ValueError(f"not a feed of this site: {url}") from error
+    endpoint, args = _feed_endpoint(url)
     filters = {k: v for k, v in parse_qsl(parts.query) if k in SCOPES and k not in args}
     if endpoint == "feeds.personal":
         return public_url("feeds.subscribe_personal", token=args["token"], **_language())
@@ -89,6 +86,16 @@ def page_for(url: str) -> str:
                 "feeds.subscribe_page", kind=kind, slug=args["slug"], **filters, **_language()
             )
     raise ValueError(f"not a feed of this site: {url}")
+
+
+def _feed_endpoint(url: str) -> tuple[str, dict]:
+    """The endpoint and arguments of one of our addresses; ValueError for any other."""
+    base_path = urlsplit(current_app.config.get("BASE_URL") or "").path.rstrip("/")
+    path = urlsplit(url).path.removeprefix(base_path or request.script_root)
+    try:
+        return current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException as error:
+        raise ValueError(f"not a feed of this site: {url}") from error
 
 
 def _language() -> dict[str, str]:

@@ -11,7 +11,7 @@ import pytest
 
 from outreach.feeds import subscribe
 from outreach.qr import qr_svg
-from tests.web import post_form
+from tests.web import post_form, untimed
 
 QR_TITLE = "QR code of the page to add this calendar"
 # In the order the box gives them: what works in mainland China first, Outlook and Google last.
@@ -323,3 +323,33 @@ def test_subscribe_pages_and_feeds_carry_no_forged_host(app, client, make, subsc
         text = text_of(response)
         assert "events.example.cn" in text, address
         assert "evil.example" not in text, address
+
+
+def test_a_pages_subscribe_qr_code_is_drawn_once_and_kept(client, subscribable_event, monkeypatch):
+    """The same public address makes the same code: drawing it (most of an event page's time)
+    happens once per address, not on every request."""
+    import segno
+
+    drawn = []
+    make = segno.make
+    monkeypatch.setattr(segno, "make", lambda *a, **k: drawn.append(a[0]) or make(*a, **k))
+    url = f"/events/{subscribable_event['event'].id}"
+    pages = [client.get(url).get_data(as_text=True) for _ in range(3)]
+    assert "<svg" in pages[0] and untimed(pages[0]) == untimed(pages[2])
+    assert len(drawn) <= 1  # the first request may find it kept from an earlier one
+
+
+def test_a_personal_feeds_qr_code_is_never_kept(client, subscribable_event, make, monkeypatch):
+    """A resident's own feed address is a secret: its code is drawn for each page, and no
+    worker keeps it."""
+    import segno
+
+    registration = make.registration(subscribable_event["session"])
+    drawn = []
+    original = segno.make
+    monkeypatch.setattr(segno, "make", lambda *a, **k: drawn.append(a[0]) or original(*a, **k))
+    for _ in range(2):
+        client.get(f"/r/{registration.manage_token}")
+        client.get(f"/subscribe/me/{registration.feed_token}")
+    personal = [content for content in drawn if registration.feed_token in content]
+    assert len(personal) == 4
