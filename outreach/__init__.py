@@ -20,6 +20,7 @@ from outreach import (
     feeds,
     formatting,
     headers,
+    health,
     homescreen,
     i18n,
     messages,
@@ -52,6 +53,7 @@ FEATURES = (
     api,
     staff,
     homescreen,
+    health,
     cli,
 )
 
