@@ -264,3 +264,18 @@ def test_a_residents_pages_do_not_clear_a_cookie_they_never_had(client, make):
     client.get(f"/events/{event_session.event_id}")  # the form gives the session a CSRF token
     again = client.get(f"/events/{event_session.event_id}")
     assert again.headers.getlist("Set-Cookie") == []
+
+
+def test_a_background_request_without_a_session_leaves_the_cookie_alone(client, make):
+    """A desk page's script (or its service worker) may still fetch after its person signed
+    out. The answer is a bare 401: a "please sign in" message written into the session would
+    replace the cookie of the sign-in form open meanwhile, whose CSRF token then fails."""
+    event_session = make.event_session()
+    client.get("/staff/login")  # the sign-in form, with its CSRF token in the session
+    url = f"/staff/sessions/{event_session.id}/desk.json"
+    fetched = client.get(url, headers={"Sec-Fetch-Mode": "cors", "Accept": "application/json"})
+    assert fetched.status_code == 401
+    assert fetched.headers.getlist("Set-Cookie") == []
+    # A page opened by a person is still sent to sign in, and back.
+    opened = client.get(url, headers={"Sec-Fetch-Mode": "navigate"})
+    assert opened.status_code == 302 and "/staff/login" in opened.headers["Location"]

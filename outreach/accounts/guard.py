@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
@@ -73,6 +82,11 @@ def require_sign_in() -> Response | None:
     """
     expire_idle()
     if not current_user.is_authenticated:
+        if request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate":
+            # A script's or service worker's request (a desk after its person signed out):
+            # a bare 401. Flashing "please sign in" would write the session and replace the
+            # cookie of a sign-in form open meanwhile, failing its CSRF check.
+            return Response(status=401, headers={"Cache-Control": "no-store"})
         return login_manager.unauthorized()
     mark_seen()
     user = current_user._get_current_object()
