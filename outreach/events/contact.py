@@ -4,14 +4,10 @@ and formatted with the `phonenumbers` library."""
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from outreach import mainland
 from outreach.events.models import CONTACT_PHONE_LENGTH
-
-# What a resident can ring: no premium, shared-cost or toll-free-only oddities.
-_CALLABLE = frozenset(
-    {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
-)
 
 
 def normalise_contact_phone(raw: str | None) -> str | None:
@@ -20,18 +16,8 @@ def normalise_contact_phone(raw: str | None) -> str | None:
     Accepts spaces, dashes and a leading +86 or 0086; a landline without its area code is not
     valid in China's numbering plan, so it is refused.
     """
-    text = (raw or "").strip()
-    if not text or len(text) > CONTACT_PHONE_LENGTH + 6:  # room for spaces and dashes
-        return None
-    try:
-        number = phonenumbers.parse(text, "CN")
-    except NumberParseException:
-        return None
-    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
-        return None
-    if phonenumbers.number_type(number) not in _CALLABLE:
-        return None
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    # Room for spaces and dashes.
+    return mainland.e164(raw, longest=CONTACT_PHONE_LENGTH + 6, kinds=mainland.CALLABLE)
 
 
 def shown_phone(stored: str) -> str:

@@ -1,10 +1,8 @@
-"""Chinese mobile numbers: validated and normalised with the `phonenumbers` library."""
+"""Chinese mobile numbers: validated and normalised once, in outreach.mainland."""
 
 from __future__ import annotations
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType
-
+from outreach import mainland
 from outreach.registrations.limits import PHONE_LENGTH
 
 
@@ -13,21 +11,7 @@ def normalise_mobile(raw: str) -> str | None:
 
     Accepts what residents type: spaces, dashes, a leading +86 or 0086.
     """
-    text = (raw or "").strip()
-    if not text or len(text) > PHONE_LENGTH:
-        return None
-    try:
-        number = phonenumbers.parse(text, "CN")
-    except NumberParseException:
-        return None
-    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
-        return None
-    if phonenumbers.number_type(number) not in (
-        PhoneNumberType.MOBILE,
-        PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return mainland.e164(raw, longest=PHONE_LENGTH, kinds=mainland.MOBILE)
 
 
 def mask_mobile(phone: str) -> str:
