@@ -141,7 +141,9 @@ def prepare_database(
     process id, its generator report as its comment) is used as it is.
     """
     # The process id keeps simultaneous runs (a developer's and the suite's) apart.
-    name = f"outreach_bench_{scale}" if reuse else f"outreach_bench_{scale}_{os.getpid()}"
+    # OUTREACH_BENCH_DATABASE_PREFIX keeps the kept databases of several checkouts apart.
+    prefix = os.environ.get("OUTREACH_BENCH_DATABASE_PREFIX", "outreach_bench")
+    name = f"{prefix}_{scale}" if reuse else f"{prefix}_{scale}_{os.getpid()}"
     url = _database_url(admin_url, name)
     if reuse and (report := _existing_report(admin_url, name)) is not None:
         results.add(
@@ -468,10 +470,19 @@ def markdown(results: Results, started: str, seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The parts of a run, in order; `--only` picks some of them (to work on one measure).
+PARTS = ("cold", "plans", "feeds", "pages", "burst", "fault")
+
+
 def run(
-    plan: Plan, admin_url: str, output: Path, reuse: bool, prepare_only: bool = False
+    plan: Plan,
+    admin_url: str,
+    output: Path,
+    reuse: bool,
+    prepare_only: bool = False,
+    parts: frozenset[str] = frozenset(PARTS),
 ) -> Results:
-    """The whole bench, in order; databases are dropped at the end unless `reuse`."""
+    """The bench's `parts`, in order; databases are dropped at the end unless `reuse`."""
     results = Results(plan)
     started = time.strftime("%Y-%m-%d %H:%M %Z")
     began = time.monotonic()
@@ -487,25 +498,32 @@ def run(
             urls_made.append(small_url)
         if prepare_only:
             return results
-        measure_cold_build(large_url, large.feed_community_slug, results)
-        measure_plans(large_url, large, results, output.with_name(output.stem + "-explain.md"))
+        if "cold" in parts:
+            measure_cold_build(large_url, large.feed_community_slug, results)
+        if "plans" in parts:
+            explained = output.with_name(output.stem + "-explain.md")
+            measure_plans(large_url, large, results, explained)
         pages_large: dict[int, dict[str, Any]] = {}
         pages_small: dict[int, dict[str, Any]] = {}
-        for workers in plan.worker_counts:
+        for workers in plan.worker_counts if {"feeds", "pages"} & parts else ():
             with (
                 bench_server(large_url, instance / f"large-{workers}", workers) as server,
                 bench_server(small_url, instance / f"small-{workers}", workers) as small_server,
             ):
-                measure_feeds(server, large.feed_community_slug, plan, workers, results)
-                pages_small[workers], pages_large[workers] = measure_pages(
-                    (small_server, server), (page_urls(small), page_urls(large)), plan, workers
-                )
+                if "feeds" in parts:
+                    measure_feeds(server, large.feed_community_slug, plan, workers, results)
+                if "pages" in parts:
+                    pages_small[workers], pages_large[workers] = measure_pages(
+                        (small_server, server), (page_urls(small), page_urls(large)), plan, workers
+                    )
                 measure_memory(server, results, f"{workers} workers")
         labels = (f"{small.counts['event_session']:,}", f"{large.counts['event_session']:,}")
         for measure, figure, passed in compare_pages(pages_small, pages_large, labels):
             results.add(measure, figure, "≤ 2×", passed)
-        measure_burst(large_url, large, plan, instance, results)
-        measure_fault(large_url, large, plan, instance, results)
+        if "burst" in parts:
+            measure_burst(large_url, large, plan, instance, results)
+        if "fault" in parts:
+            measure_fault(large_url, large, plan, instance, results)
     finally:
         if not reuse:
             for url in urls_made:
@@ -546,14 +564,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with --reuse: generate the databases for later runs, measure nothing",
     )
+    parser.add_argument(
+        "--only",
+        type=lambda value: frozenset(value.split(",")),
+        default=frozenset(PARTS),
+        metavar="PART[,PART]",
+        help=f"run only these parts: {', '.join(PARTS)}",
+    )
     args = parser.parse_args(argv)
+    if args.only - set(PARTS):
+        parser.error(f"unknown part {', '.join(sorted(args.only - set(PARTS)))}")
     if args.prepare_only and not args.reuse:
         parser.error("--prepare-only keeps nothing without --reuse")
     plan = QUICK if args.quick else FULL
     output = args.output or RESULTS / ("quick.md" if args.quick else "latest.md")
     admin_url = normalise_database_url(args.admin_url).replace("+psycopg", "")
     wrk.executable()
-    results = run(plan, admin_url, output, args.reuse, args.prepare_only)
+    results = run(plan, admin_url, output, args.reuse, args.prepare_only, args.only)
     print(f"\nResults written to {output}")
     for row in results.failed:
         print(f"FAILED: {row.measure}: {row.figure} (target {row.target})", file=sys.stderr)
