@@ -136,7 +136,7 @@ def create_registration(session_id: int):
     """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid
     (a missing or wrong `phone_code` while phones are verified), 429 over the day's cap."""
     body = _json_body()
-    found = services.public_session(session_id)  # 404 before validation for unknown sessions
+    found = registrations.session_to_register(session_id)  # 404 before validation
     wanted = registration_request(body, current_language())
     if verification.enabled():
         # A wrong guess counts even though the registration below is rolled back.

@@ -29,7 +29,13 @@ from outreach.database import db, utcnow
 from outreach.errors import NotFoundError, RuleError
 from outreach.events.hooks import Tally
 from outreach.events.loading import event_and_places
-from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
+from outreach.events.models import (
+    PUBLIC_EVENT_STATUSES,
+    Event,
+    EventSession,
+    EventStatus,
+    SessionStatus,
+)
 from outreach.i18n import current_language
 from outreach.localtime import local_date, local_midnight
 from outreach.places.models import Community
@@ -361,9 +367,9 @@ def _validated(event_session: EventSession, request: RegistrationRequest, by_sta
     return name, phone, note, slot, community
 
 
-def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[Owned, ...]) -> None:
-    """Refuse a second active registration of a phone for the session (or the event, when
-    the event allows one): its owner is led back to it, anyone else told how to find it."""
+def _duplicates(event_session: EventSession, phone: str):
+    """The active registrations that a new one of `phone` for the session would double: of
+    the session, or of the event when the event allows one (a statement)."""
     statement = (
         select(Registration)
         .join(Registration.event_session)
@@ -372,19 +378,25 @@ def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[Owned
     if event_session.event.one_registration_per_event:
         # A registration for a day that was called off does not stop the resident from
         # taking another day of the same event.
-        statement = statement.where(
+        return statement.where(
             EventSession.event_id == event_session.event_id,
             EventSession.status != SessionStatus.CANCELLED,
         )
-        message = _("This phone number is already registered for this event.")
-    else:
-        statement = statement.where(Registration.session_id == event_session.id)
-        message = _("This phone number is already registered for this session.")
-    registration = db.session.scalar(statement.limit(1))
+    return statement.where(Registration.session_id == event_session.id)
+
+
+def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[Owned, ...]) -> None:
+    """Refuse a second active registration of a phone for the session (or the event, when
+    the event allows one): its owner is led back to it, anyone else told how to find it."""
+    registration = db.session.scalar(_duplicates(event_session, phone).limit(1))
     if registration is None:
         return
     if is_owned(registration, owned):
         raise AlreadyRegistered(_("You have already registered."), registration.manage_token)
+    if event_session.event.one_registration_per_event:
+        message = _("This phone number is already registered for this event.")
+    else:
+        message = _("This phone number is already registered for this session.")
     # Never more to a browser without the token: the phone number is not proof of anything.
     where = _(
         "The link to that registration is in the text message or e-mail sent when it was "
@@ -538,26 +550,69 @@ def register(
     return _register(event_session, request, actor=actor, now=now, by_resident=True)
 
 
-def _check_resident(phone: str, request: RegistrationRequest, now: datetime) -> None:
-    """What only residents' own registrations must pass: the code texted to the number (when
-    phones are verified), and the day's cap of registrations per number (cancelled ones
-    count: registering and cancelling would otherwise text any number again and again)."""
+def _check_resident(request: RegistrationRequest, phone: str, now: datetime) -> None:
+    """The code texted to the number, when phones are verified: what only residents' own
+    registrations must pass, besides the day's cap (`_checked_code`)."""
     if verification.enabled() and not request.phone_verified:
         verification.redeem(phone, request.phone_code, now)
-    cap = current_app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"]
-    made = db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.phone == phone,
-            Registration.created_by_id.is_(None),
-            Registration.created_at >= local_midnight(local_date(now)),
+
+
+CODE_CANDIDATES = 3
+
+
+def _checked_code(
+    event_session: EventSession,
+    phone: str | None,
+    owned: tuple[Owned, ...],
+    now: datetime,
+    *,
+    by_resident: bool,
+) -> str:
+    """The checks that read registrations, in one statement, and a free confirmation code.
+
+    The day's cap of registrations per number for residents (cancelled ones count:
+    registering and cancelling would otherwise text any number again and again), the
+    duplicate phone (see `_check_duplicate`), and which of a few random codes are taken.
+    """
+    candidates = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))]
+    candidates += [
+        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        for _ in range(CODE_CANDIDATES - 1)
+    ]
+    columns = [
+        select(Registration.code).where(Registration.code == code).exists() for code in candidates
+    ]
+    made = duplicate = None
+    if by_resident:
+        made = (
+            select(func.count(Registration.id))
+            .where(
+                Registration.phone == phone,
+                Registration.created_by_id.is_(None),
+                Registration.created_at >= local_midnight(local_date(now)),
+            )
+            .scalar_subquery()
         )
-    )
-    if made >= cap:
-        raise RegistrationError(
-            _("This number has made all the registrations allowed in a day. Please try tomorrow."),
-            "phone",
-            "limited",
-        )
+    if phone is not None:
+        duplicate = _duplicates(event_session, phone).with_only_columns(Registration.id).exists()
+    extra = [column for column in (made, duplicate) if column is not None]
+    found = db.session.execute(select(*columns, *extra)).one()
+    taken, rest = found[:CODE_CANDIDATES], list(found[CODE_CANDIDATES:])
+    if made is not None:
+        cap = current_app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"]
+        if rest.pop(0) >= cap:
+            raise RegistrationError(
+                _(
+                    "This number has made all the registrations allowed in a day. "
+                    "Please try tomorrow."
+                ),
+                "phone",
+                "limited",
+            )
+    if duplicate is not None and rest.pop(0):
+        _check_duplicate(event_session, phone, owned)  # says which, to whom
+    free = [code for code, used in zip(candidates, taken, strict=True) if not used]
+    return free[0] if free else new_code()
 
 
 def _shared_feed_token(owned: tuple[Owned, ...], phone: str) -> str | None:
@@ -871,14 +926,28 @@ def _check_waitlist(
 
 
 def _load_session(session_id: int) -> EventSession:
-    """A session with its event, places and slots, not locked: what the rules and the
-    messages need, read before the lock."""
-    found = db.session.scalar(
-        select(EventSession)
-        .where(EventSession.id == session_id)
-        .options(*event_and_places(), selectinload(EventSession.slots))
+    """A session with its event, places and slots, not locked (drafts too: the staff's):
+    what the rules and the messages of a registration read, in one statement."""
+    found = (
+        db.session.scalars(
+            select(EventSession)
+            .join(EventSession.event)
+            .join(EventSession.venue)
+            .where(EventSession.id == session_id)
+            .options(*event_and_places(joined=True), joinedload(EventSession.slots))
+        )
+        .unique()
+        .one_or_none()
     )
     if found is None:
+        raise NotFoundError("session", session_id)
+    return found
+
+
+def session_to_register(session_id: int) -> EventSession:
+    """A session of a public event (else NotFoundError), loaded as `_load_session` does."""
+    found = _load_session(session_id)
+    if found.event.status not in PUBLIC_EVENT_STATUSES:
         raise NotFoundError("session", session_id)
     return found
 
@@ -980,12 +1049,12 @@ def _register(
     checked_at = now or utcnow()
     if by_resident:
         # Before duplicates: who has not proved the number learns nothing of its bookings.
-        _check_resident(phone, request, checked_at)
+        _check_resident(request, phone, checked_at)
     per_event = event_session.event.one_registration_per_event
-    if phone is not None:  # people without a phone have no number to be counted twice
-        # Exact for one session (the index catches a race); across an event, checked again
-        # under the event's row lock below.
-        _check_duplicate(event_session, phone, request.owned)
+    # The duplicate check is exact for one session (the unique index catches a race); across
+    # an event it is made again under the event's row lock below. People without a phone
+    # have no number to be counted twice.
+    code = _checked_code(event_session, phone, request.owned, checked_at, by_resident=by_resident)
     party = request.party_size
     likely = _room_for(
         party,
@@ -1006,7 +1075,7 @@ def _register(
         community=community,
         language=request.language,
         consent_at=checked_at,
-        code=new_code(),
+        code=code,
         manage_token=new_token(),
         link_key=new_link_key(),
         feed_token=(phone and _shared_feed_token(request.owned, phone)) or new_token(),
