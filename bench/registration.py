@@ -84,6 +84,16 @@ def measure(
     problems: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="registration-", dir=instance))
     with bench_server(url, instance / "registration", WORKERS) as server:
+        # Warm every worker on both routes (templates, translations, connections) on a
+        # session of its own, unmeasured.
+        warm = fresh_session(url, report.burst_session_id, capacity)
+        for path in (FLOOR_PATH, API_PATH):
+            wrk.run(
+                server.url + path.format(warm),
+                seconds=2,
+                connections=CONNECTIONS,
+                script=_script(folder, f"19{len(path) % 10}"),
+            )
         digit = 0
         for _round in range(plan.rounds):
             for side, path in (("floor", FLOOR_PATH), ("api", API_PATH)):
