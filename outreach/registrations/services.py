@@ -7,6 +7,7 @@ two registrations can never both take the last seat. Flushes, never commits.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -19,7 +20,7 @@ from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -558,6 +559,21 @@ def _check_resident(request: RegistrationRequest, phone: str, now: datetime) -> 
 
 
 CODE_CANDIDATES = 3
+# One statement of a fixed shape (cheap to run many times a second): which of three random
+# codes are taken, registrations the number made online today, and whether it holds an
+# active registration of the session (or of a session still on of the event, when the event
+# allows one registration).
+_CHECKS = text(
+    "SELECT"
+    " EXISTS (SELECT 1 FROM registration WHERE code = :code_0),"
+    " EXISTS (SELECT 1 FROM registration WHERE code = :code_1),"
+    " EXISTS (SELECT 1 FROM registration WHERE code = :code_2),"
+    " (SELECT count(*) FROM registration WHERE phone = :phone"
+    "  AND created_by_id IS NULL AND created_at >= :midnight),"
+    " EXISTS (SELECT 1 FROM registration r JOIN event_session s ON s.id = r.session_id"
+    "  WHERE r.phone = :phone AND r.status <> 'cancelled' AND (r.session_id = :session_id"
+    "  OR (:per_event AND s.event_id = :event_id AND s.status <> 'cancelled')))"
+).bindparams(bindparam("midnight", type_=Registration.__table__.c.created_at.type))
 
 
 def _checked_code(
@@ -574,33 +590,26 @@ def _checked_code(
     registering and cancelling would otherwise text any number again and again), the
     duplicate phone (see `_check_duplicate`), and which of a few random codes are taken.
     """
-    candidates = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))]
-    candidates += [
+    candidates = [
         "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        for _ in range(CODE_CANDIDATES - 1)
+        for _ in range(CODE_CANDIDATES)
     ]
-    columns = [
-        select(Registration.code).where(Registration.code == code).exists() for code in candidates
-    ]
-    made = duplicate = None
+    *taken, made, duplicate = db.session.execute(
+        _CHECKS,
+        {
+            "code_0": candidates[0],
+            "code_1": candidates[1],
+            "code_2": candidates[2],
+            "phone": phone,
+            "midnight": local_midnight(local_date(now)),
+            "session_id": event_session.id,
+            "per_event": event_session.event.one_registration_per_event,
+            "event_id": event_session.event_id,
+        },
+    ).one()
     if by_resident:
-        made = (
-            select(func.count(Registration.id))
-            .where(
-                Registration.phone == phone,
-                Registration.created_by_id.is_(None),
-                Registration.created_at >= local_midnight(local_date(now)),
-            )
-            .scalar_subquery()
-        )
-    if phone is not None:
-        duplicate = _duplicates(event_session, phone).with_only_columns(Registration.id).exists()
-    extra = [column for column in (made, duplicate) if column is not None]
-    found = db.session.execute(select(*columns, *extra)).one()
-    taken, rest = found[:CODE_CANDIDATES], list(found[CODE_CANDIDATES:])
-    if made is not None:
         cap = current_app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"]
-        if rest.pop(0) >= cap:
+        if made >= cap:
             raise RegistrationError(
                 _(
                     "This number has made all the registrations allowed in a day. "
@@ -609,7 +618,7 @@ def _checked_code(
                 "phone",
                 "limited",
             )
-    if duplicate is not None and rest.pop(0):
+    if duplicate:
         _check_duplicate(event_session, phone, owned)  # says which, to whom
     free = [code for code, used in zip(candidates, taken, strict=True) if not used]
     return free[0] if free else new_code()
@@ -929,19 +938,24 @@ def _load_session(session_id: int) -> EventSession:
     """A session with its event, places and slots, not locked (drafts too: the staff's):
     what the rules and the messages of a registration read, in one statement."""
     found = (
-        db.session.scalars(
-            select(EventSession)
-            .join(EventSession.event)
-            .join(EventSession.venue)
-            .where(EventSession.id == session_id)
-            .options(*event_and_places(joined=True), joinedload(EventSession.slots))
-        )
-        .unique()
-        .one_or_none()
+        db.session.scalars(_session_statement(), {"session_id": session_id}).unique().one_or_none()
     )
     if found is None:
         raise NotFoundError("session", session_id)
     return found
+
+
+@functools.cache
+def _session_statement():
+    """The statement `_load_session` runs, built once (building its loader options costs
+    more than running it)."""
+    return (
+        select(EventSession)
+        .join(EventSession.event)
+        .join(EventSession.venue)
+        .where(EventSession.id == bindparam("session_id"))
+        .options(*event_and_places(joined=True), joinedload(EventSession.slots))
+    )
 
 
 def session_to_register(session_id: int) -> EventSession:
@@ -978,20 +992,25 @@ def _lock_and_count(event_session: EventSession) -> dict[int, int]:
     `updated_at`, which takes the row lock, or SQLite's write lock, and records that the seats
     left changed); the slots' seats taken too when it has slots (the slots change only with
     the session row locked). Returns seats taken per slot."""
+    table = EventSession.__table__
     locked = db.session.execute(
-        update(EventSession)
-        .where(EventSession.id == event_session.id)
+        update(table)
+        .where(table.c.id == event_session.id)
         .values(updated_at=utcnow())
         .returning(
-            EventSession.status,
-            EventSession.capacity,
-            EventSession.starts_at,
-            EventSession.ends_at,
-            EventSession.seats_taken,
-            EventSession.waitlist_length,
-            EventSession.updated_at,
+            *(
+                table.c[name]
+                for name in (
+                    "status",
+                    "capacity",
+                    "starts_at",
+                    "ends_at",
+                    "seats_taken",
+                    "waitlist_length",
+                    "updated_at",
+                )
+            )
         )
-        .execution_options(synchronize_session=False)
     ).one_or_none()
     if locked is None:
         raise NotFoundError("session", event_session.id)
