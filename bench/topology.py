@@ -486,7 +486,11 @@ def post_form(url: str, data: dict[str, str], cookie: str) -> int:
 
 def measure_feed(front: str, floor_url: str, feed_path: str, plan: Plan, results: Results):
     """A cached feed through nginx against nginx serving the same bytes as a file."""
-    statuses = [get(front + feed_path)[1].get("X-Cache-Status", "") for _ in range(3)]
+    answers = [get(front + feed_path)[1] for _ in range(3)]
+    statuses = [headers.get("X-Cache-Status", "") for headers in answers]
+    # A calendar app polling with the tag it holds: 304 from nginx's cache.
+    revalidated, headers, _body = get(front + feed_path, {"If-None-Match": answers[-1]["ETag"]})
+    statuses.append(f"{revalidated} {headers.get('X-Cache-Status', '')}")
     runs: dict[str, list[wrk.Result]] = {"floor": [], "feed": []}
     for _round in range(plan.rounds):
         for name, url in (("floor", floor_url), ("feed", front + feed_path)):
@@ -496,7 +500,7 @@ def measure_feed(front: str, floor_url: str, feed_path: str, plan: Plan, results
     ratio = rate["feed"] / rate["floor"] if rate["floor"] else 0.0
     results.add("nginx serving the feed's bytes as a static file", f"{rate['floor']:,.0f} req/s")
     results.speed(
-        f"Feed through nginx ({' → '.join(statuses)}), 2 app instances behind",
+        "Feed through nginx (answered from its cache), 2 app instances behind",
         f"{rate['feed']:,.0f} req/s = {ratio:.2f}× the static file "
         f"(median of {plan.rounds}); {errors} errors",
         "≥ 0.8× static file",
@@ -505,8 +509,8 @@ def measure_feed(front: str, floor_url: str, feed_path: str, plan: Plan, results
     results.add(
         "Feed answered from nginx's cache after the first request",
         " → ".join(statuses),
-        "MISS, then HIT",
-        statuses[0] in ("MISS", "EXPIRED") and statuses[1:] == ["HIT", "HIT"],
+        "MISS, then HIT; If-None-Match: 304 from the cache",
+        statuses[0] in ("MISS", "EXPIRED") and statuses[1:] == ["HIT", "HIT", "304 HIT"],
     )
 
 

@@ -77,7 +77,7 @@ def test_two_instances_behind_nginx_survive_a_kill_and_share_redis(tmp_path):
     assert bench.returncode == 0, stdout[-3000:] + stderr[-3000:]
     table = output.read_text(encoding="utf-8")
     judged = {
-        "Feed answered from nginx's cache": "MISS → HIT → HIT",
+        "Feed answered from nginx's cache": "MISS → HIT → HIT → 304 HIT",
         "Failed sign-ins sent to instance A and B in turn": "first 429 at attempt 6",
         "Feed built on instance A, then asked of instance B": "not stored again",
         "while one instance is killed": ", 0 failed;",
