@@ -465,12 +465,12 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str,
         return error.code, dict(error.headers), error.read()
 
 
-def post_form(url: str, data: dict[str, str], cookie: str) -> int:
-    """POST a form with a cookie; the status."""
+def post_form(url: str, data: dict[str, str], headers: dict[str, str]) -> int:
+    """POST a form; the status."""
     request = Request(
         url,
         data=urlencode(data).encode(),
-        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
         method="POST",
     )
     try:
@@ -514,24 +514,50 @@ def measure_feed(front: str, floor_url: str, feed_path: str, plan: Plan, results
     )
 
 
-def check_shared_limits(a: ServerProcess, b: ServerProcess, username: str, results: Results):
-    """Failed sign-ins sent to the two instances in turn are counted together."""
-    _status, headers, page = get(a.url + "/staff/login")
-    cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
+def failed_sign_ins(bases: list[str], username: str, forged: bool) -> list[int]:
+    """Wrong passwords from one browser, to each base URL in turn; the answers. `forged`: each
+    claims another client address in X-Forwarded-For, as someone dodging the limit would."""
+    _status, headers, page = get(bases[0] + "/staff/login")
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
-    form = {"username": username, "password": "not the password", "csrf_token": ""}
+    form = {"username": username, "password": "not the password"}
     form["csrf_token"] = token[1].decode() if token else ""
+    cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
     statuses = []
     for attempt in range(LOGIN_LIMIT * 2 + 1):
-        server = (a, b)[attempt % 2]
-        statuses.append(post_form(server.url + "/staff/login", form, cookie))
-    first_refused = statuses.index(429) + 1 if 429 in statuses else None
-    results.add(
-        f"Failed sign-ins sent to instance A and B in turn (limit {LOGIN_LIMIT} per 15 min)",
-        f"answers {' '.join(map(str, statuses))}; first 429 at attempt {first_refused}",
-        f"429 from attempt {LOGIN_LIMIT + 1} (alone, each would allow {LOGIN_LIMIT})",
-        first_refused == LOGIN_LIMIT + 1 and set(statuses[LOGIN_LIMIT:]) == {429},
-    )
+        extra = {"X-Forwarded-For": f"203.0.113.{attempt + 1}"} if forged else {}
+        url = bases[attempt % len(bases)] + "/staff/login"
+        statuses.append(post_form(url, form, {"Cookie": cookie, **extra}))
+    return statuses
+
+
+def _sign_in_posts(server: ServerProcess) -> int:
+    return sum(1 for _pid, line, _status in server.requests_served() if "POST /staff/login" in line)
+
+
+def check_shared_limits(
+    a: ServerProcess, b: ServerProcess, front: str, report, forget, results: Results
+) -> None:
+    """Failed sign-ins are counted together by both instances: sent to each in turn, and
+    through nginx with forged X-Forwarded-For headers (nginx replaces them)."""
+    target = f"429 from attempt {LOGIN_LIMIT + 1} (alone, each would allow {LOGIN_LIMIT})"
+    for label, bases, forged, username in (
+        ("sent to instance A and B in turn", [a.url, b.url], False, report.admin_username),
+        ("through nginx, each with a forged X-Forwarded-For", [front], True, "nobody"),
+    ):
+        forget()  # the counts of the step before
+        before = (_sign_in_posts(a), _sign_in_posts(b))
+        statuses = failed_sign_ins(bases, username, forged)
+        served = (_sign_in_posts(a) - before[0], _sign_in_posts(b) - before[1])
+        first_refused = statuses.index(429) + 1 if 429 in statuses else None
+        results.add(
+            f"Failed sign-ins {label} (limit {LOGIN_LIMIT} per 15 min)",
+            f"answers {' '.join(map(str, statuses))}; first 429 at attempt {first_refused}; "
+            f"A answered {served[0]}, B {served[1]}",
+            target,
+            first_refused == LOGIN_LIMIT + 1
+            and set(statuses[LOGIN_LIMIT:]) == {429}
+            and min(served) > 0,
+        )
 
 
 def check_shared_feed_cache(
@@ -803,7 +829,9 @@ def run(admin_url: str, plan: Plan, output: Path) -> Results:
         nginx = Nginx(folder / "nginx", site, floor_dir, floor_port).start()
         stack.callback(nginx.stop)
         measure_feed(front, f"http://127.0.0.1:{floor_port}/feed.ics", feed_path, plan, results)
-        check_shared_limits(a, b, report.admin_username, results)
+        check_shared_limits(
+            a, b, front, report, lambda: forget_keys(client, f"LIMITER*{tag}"), results
+        )
         check_shared_feed_cache(a, b, feed_path, client, tag, results)
         session_id = report.burst_session_id
         # The deliverers start now, so that they do not weigh on the timings above.

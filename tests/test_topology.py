@@ -79,6 +79,7 @@ def test_two_instances_behind_nginx_survive_a_kill_and_share_redis(tmp_path):
     judged = {
         "Feed answered from nginx's cache": "MISS → HIT → HIT → 304 HIT",
         "Failed sign-ins sent to instance A and B in turn": "first 429 at attempt 6",
+        "Failed sign-ins through nginx, each with a forged": "first 429 at attempt 6",
         "Feed built on instance A, then asked of instance B": "not stored again",
         "while one instance is killed": ", 0 failed;",
         "Registration burst of": "registered once",
