@@ -221,8 +221,10 @@ http {{
     include {f / "site.conf"};
     server {{
         listen 127.0.0.1:{self.floor_port};
-        # Logged like the site, so that both pay for the same work.
+        # Logged and with open files kept like the site's, so both do the same work.
         access_log {f / "floor.log"} outreach;
+        open_file_cache max=10000 inactive=60s;
+        open_file_cache_valid 10s;
         root {self.floor_dir};
     }}
 }}
