@@ -93,3 +93,33 @@ def test_category_colours_too_light_for_white_text_are_darkened(blank_database_u
     # The same oranges and yellows, darker; colours that already passed are untouched.
     assert after == {"sport": "#c25700", "ecology": "#2e7d32", "waste": "#00838f", "sun": "#82781e"}
     assert all(contrast_ratio(colour, "#ffffff") >= 4.5 for colour in after.values())
+
+
+def test_upgraded_database_keeps_the_seat_counters_by_triggers(migrated_app):
+    """After `flask db upgrade` the counters follow registrations written by plain SQL too: a
+    later migration that rebuilt `registration` (SQLite's batch mode does) and lost the
+    triggers would fail here."""
+    from tests import factories
+    from tests.test_registration_counters import counters_and_rows
+
+    event_session = factories.event_session(capacity=2)
+    slot = factories.slot(event_session, capacity=1)
+    other = factories.slot(event_session, capacity=5)
+    first = factories.registration(event_session, slot_id=slot.id)
+    factories.registration(event_session, slot_id=other.id)
+    factories.registration(event_session, slot_id=other.id)
+    db.session.commit()
+    counted, summed = counters_and_rows(event_session.id)
+    assert counted == summed == (2, 1, {slot.id: 1, other.id: 1})
+
+    # Behind the models' back: only the database can keep the counters right.
+    db.session.execute(
+        text("UPDATE registration SET status = 'cancelled' WHERE id = :id"), {"id": first.id}
+    )
+    db.session.execute(
+        text("DELETE FROM registration WHERE session_id = :id AND status = 'waitlisted'"),
+        {"id": event_session.id},
+    )
+    db.session.commit()
+    counted, summed = counters_and_rows(event_session.id)
+    assert counted == summed == (1, 0, {slot.id: 0, other.id: 1})
