@@ -28,6 +28,8 @@ CONNECTIONS = 16
 WORKERS = 4
 API_PATH = "/api/v1/sessions/{}/registrations"
 FLOOR_PATH = "/_bench/floor/sessions/{}/registrations"
+# The burst's p95 through the API may be at most this many times the floor's.
+BURST_FLOOR_FACTOR = 2
 
 # Each wrk thread numbers its requests; the phone is the run's prefix, the thread and the
 # number (from a random start, so that runs on a kept database do not reuse numbers and meet
@@ -174,9 +176,20 @@ def burst_floor_row(
     results.add(
         f"Registration burst on the floor route: {plan.burst_attempts:,} at once, "
         f"{WORKERS} workers",
-        f"p95 {p95:.2f} s ({answered} answered 201, {plan.burst_attempts / elapsed:,.0f} /s); "
-        f"the API's p95 {api_p95:.2f} s = {ratio:.2f}× the floor's",
-        "API p95 < 1 s",
+        f"p95 {p95:.2f} s ({answered} answered 201, {plan.burst_attempts / elapsed:,.0f} /s)",
+    )
+    # Two judgements, both shown: the absolute 1 s (which the bare floor itself
+    # misses on a small machine) and the API against the floor measured in the same run.
+    results.add(
+        "Registration burst p95: the JSON API against the floor route, side by side",
+        f"API {api_p95:.2f} s, floor {p95:.2f} s = {ratio:.2f}× the floor's",
+        f"API ≤ {BURST_FLOOR_FACTOR:g}× floor",
+        bool(p95) and ratio <= BURST_FLOOR_FACTOR,
+    )
+    results.add(
+        "Registration burst p95 of the JSON API, absolute",
+        f"{api_p95:.2f} s (the floor's {p95:.2f} s)",
+        "< 1 s",
         api_p95 < 1,
     )
 

@@ -85,6 +85,8 @@ def test_quick_bench_runs_end_to_end_and_writes_its_table(tmp_path):
         "One registration in-process",
         "Registration burst",
         "Registration burst on the floor route",
+        "Registration burst p95: the JSON API against the floor route",
+        "Registration burst p95 of the JSON API, absolute",
         "Crash during a burst",
     ):
         assert measure in table, f"{measure!r} missing from the table:\n{table}"
