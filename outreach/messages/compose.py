@@ -315,10 +315,12 @@ def compose(
     """Subject and bodies of one message, in the registration's language, links absolute."""
     language = language_of(registration)
     with force_locale(language):
-        parts = letter(kind, registration, language=language, **context)
         if channel == MessageChannel.SMS:
-            sms = text_message(kind, registration, **context)
-            return Rendered(parts.subject, sms.text, "", sms)
+            # A text message has a subject (the outbox shows it) but no letter.
+            sms = text_message(kind, registration, language=language, **context)
+            subject = _subject(kind, registration, {**context, "language": language})
+            return Rendered(subject, sms.text, "", sms)
+        parts = letter(kind, registration, language=language, **context)
         return Rendered(
             parts.subject,
             _render("messages/email.txt", letter=parts, kind=kind.value).strip() + "\n",
