@@ -31,7 +31,7 @@ from outreach import (
     staff,
     stats,
 )
-from outreach.database import IdConverter, db, render_migration_item
+from outreach.database import IdConverter, db, render_migration_item, watch_pool
 from outreach.extensions import babel, csrf, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ def _init_extensions(app: Flask) -> None:
         # the proxy passes the real Host and BASE_URL/TRUSTED_HOSTS decide which are valid.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
     db.init_app(app)
+    watch_pool(app)
     migrate.init_app(
         app,
         db,

@@ -19,7 +19,11 @@ DEFAULTS: dict[str, Any] = {
     "PER_PAGE": 30,
     "API_PER_PAGE": 20,
     "API_MAX_PER_PAGE": 100,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # A pooled connection is checked (SELECT 1) before use when it sat unused this many
+    # seconds, or when the server wrote to it meanwhile (a restart or a killed backend says
+    # so), instead of before every request (see outreach.database.watch_pool).
+    "DATABASE_PING_AFTER_IDLE": 10.0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "outreach_session",
@@ -138,6 +142,7 @@ def _words(value: str) -> tuple[str, ...]:
 # Environment variable suffix → config key, with a converter for typed values.
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "DATABASE_PING_AFTER_IDLE": ("DATABASE_PING_AFTER_IDLE", float),
     "SECRET_KEY": ("SECRET_KEY", str),
     "TIMEZONE": ("TIMEZONE", str),
     "UID_DOMAIN": ("UID_DOMAIN", str),

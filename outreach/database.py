@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import enum
+import select
 import sqlite3
+import time
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from flask import Flask
 from flask_babel import gettext as _
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Engine, Enum, MetaData, String, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter
@@ -68,6 +72,52 @@ def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def _server_wrote(dbapi_connection) -> bool:
+    """Whether an idle connection's socket has something to read: an idle PostgreSQL
+    connection is written to only when it is being ended (a restart, a killed backend), so
+    this tells a dead connection from a live one without a round trip. Unknown: True."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:  # closed already, or no socket to ask
+        return True
+
+
+def watch_pool(app: Flask) -> None:
+    """Check a pooled connection before use only when it may have died: after
+    DATABASE_PING_AFTER_IDLE seconds unused (a firewall, a proxy's idle timeout), or when the
+    server wrote to it while it sat in the pool. A dead one is replaced before the request
+    uses it (the pool retries with a new connection), as `pool_pre_ping` would, but without
+    a round trip on every request. SQLite files need no check."""
+    after_idle = float(app.config["DATABASE_PING_AFTER_IDLE"])
+    app.extensions["outreach_pool_pings"] = 0
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite" or engine.pool._pre_ping:
+        return
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection, record, _proxy) -> None:
+        returned = record.info.pop("returned_at", None)
+        if returned is None:  # just connected
+            return
+        if time.monotonic() - returned < after_idle and not _server_wrote(dbapi_connection):
+            return
+        app.extensions["outreach_pool_pings"] += 1
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("the pooled connection is gone") from error
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")
 
 
 def utcnow() -> datetime:
