@@ -25,6 +25,7 @@ from outreach import (
     i18n,
     messages,
     models,  # noqa: F401  (every table, for Flask-Migrate)
+    pages,
     places,
     posters,
     registrations,
@@ -54,6 +55,7 @@ FEATURES = (
     staff,
     homescreen,
     health,
+    pages,
     cli,
 )
 
