@@ -7,6 +7,7 @@ import re
 import time
 
 import pytest
+
 from outreach.pages import serving
 from tests import web
 
