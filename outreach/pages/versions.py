@@ -4,9 +4,10 @@ As for feeds (`feeds.services`), every change a page shows moves a timestamp, a 
 sum that the version reads, in the same transaction as the change:
 
 - an event's texts, rules and status: `Event.updated_at`;
-- its sessions (added, edited, cancelled, restored, deleted) and their seats: each change,
-  a registration or a cancellation included, touches the session (`EventSession.touch`), and
-  the version reads their count, latest change, sequences and ids;
+- its sessions (added, edited, cancelled, restored, deleted), their slots and their seats:
+  each change, a registration, a cancellation or a slot's included, touches the session
+  (`EventSession.touch`), and the version reads their count, latest change, sequences and
+  ids;
 - names of places, organisations and categories (a rename, an English name): their
   `updated_at`, read for all of them at once from its index ("the catalogue"), with counts of
   the small tables whose rows the listings' filter forms offer;
@@ -34,7 +35,6 @@ from outreach.events.forms import ListingQuery
 from outreach.events.models import PUBLIC_EVENT_STATUSES, Category, Event, EventSession
 from outreach.localtime import local_today
 from outreach.places.models import Community, Township, Venue
-from outreach.registrations.models import Slot
 
 
 def _stamp(*values: Any) -> str:
@@ -64,20 +64,6 @@ def _passed(column: Any, now: datetime) -> Any:
 def event_version(event_id: int, now: datetime) -> str:
     """The version of a public event's page, in one query; a draft or unknown event is
     NotFoundError, as the page is."""
-    slots = (
-        select(
-            func.count(Slot.id),
-        )
-        .join(EventSession, Slot.session_id == EventSession.id)
-        .where(EventSession.event_id == event_id)
-        .scalar_subquery()
-    )
-    slot_capacity = (
-        select(func.coalesce(func.sum(Slot.capacity), 0) + func.coalesce(func.sum(Slot.id), 0))
-        .join(EventSession, Slot.session_id == EventSession.id)
-        .where(EventSession.event_id == event_id)
-        .scalar_subquery()
-    )
     statement = (
         select(
             Event.updated_at,
@@ -89,8 +75,6 @@ def event_version(event_id: int, now: datetime) -> str:
             func.coalesce(func.sum(EventSession.id), 0),
             _passed(EventSession.starts_at, now),
             _passed(EventSession.ends_at, now),
-            slots,
-            slot_capacity,
             *_catalogue(),
         )
         .select_from(Event)
