@@ -3,14 +3,19 @@ visitor's own token put into the shared body, seen through the HTTP client."""
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import time
 
 import pytest
+import redis
 
+from outreach.feeds import cache as feed_cache
 from outreach.pages import serving
 from tests import web
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
 TOKEN = re.compile(r'name="(?:s\d+-)?csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -179,3 +184,59 @@ def test_a_cached_page_costs_one_query(client, open_event, count_queries):
     with count_queries() as statements:
         assert client.get(url).status_code == 200
     assert len(statements) == 1  # the data version (remembered per worker when configured)
+
+
+@pytest.fixture
+def redis_store(app):
+    """Redis at 127.0.0.1:6379 as the cache of built bodies, under this test's own prefix."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis is required under CI at 127.0.0.1:6379")
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    prefix = f"outreach-test:{secrets.token_hex(6)}:"
+    app.config.update(CACHE_URL=REDIS_URL, FEED_CACHE_PREFIX=prefix)
+    app.extensions.pop(feed_cache.EXTENSION, None)
+    yield client, prefix
+    keys = list(client.scan_iter(match=prefix + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+    app.extensions.pop(feed_cache.EXTENSION, None)
+
+
+def test_pages_are_shared_through_redis_by_app_servers(app, open_event, redis_store, count_queries):
+    store, prefix = redis_store
+    url = f"/events/{open_event['event'].id}"
+    first = app.test_client().get(url)
+    home = app.test_client().get("/")
+    assert len(list(store.scan_iter(match=prefix + "*"))) == 2
+    app.extensions.pop(feed_cache.EXTENSION)  # a second server: nothing in its memory
+    with count_queries() as statements:
+        second = app.test_client().get(url)
+        again = app.test_client().get("/")
+    assert len(statements) == 2  # each page's data version; nothing rendered
+    assert web.untimed(second.get_data(as_text=True)) == web.untimed(first.get_data(as_text=True))
+    assert again.headers["ETag"] == home.headers["ETag"]
+    # Nothing personal is kept in the shared store: no token, no session.
+    for key in store.scan_iter(match=prefix + "*"):
+        kept = store.get(key)
+        assert serving.PLACEHOLDER.encode() in kept or b"csrf_token" not in kept
+        assert not tokens_in(kept.decode("utf-8", "replace")) - {serving.PLACEHOLDER}
+
+
+def tokens_in(text: str) -> set[str]:
+    return set(TOKEN.findall(text))
+
+
+def test_staff_reading_public_pages_get_the_shared_page(app, client, open_event, make, login_as):
+    url = f"/events/{open_event['event'].id}"
+    anonymous = app.test_client().get(url)
+    login_as(make.staff("organiser", is_admin=True))
+    staff = client.get(url)
+    assert staff.headers["Cache-Control"] == "private, no-cache"
+    assert web.untimed(staff.get_data(as_text=True)) == web.untimed(
+        anonymous.get_data(as_text=True)
+    )
