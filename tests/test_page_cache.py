@@ -240,3 +240,19 @@ def test_staff_reading_public_pages_get_the_shared_page(app, client, open_event,
     assert web.untimed(staff.get_data(as_text=True)) == web.untimed(
         anonymous.get_data(as_text=True)
     )
+
+
+def test_a_worker_remembers_page_versions_for_a_few_seconds(app, client, open_event, count_queries):
+    """As for feeds (FEED_VERSION_TTL): an unchanged page then costs no query at all."""
+    app.config["FEED_VERSION_TTL"] = 60
+    app.extensions.pop(feed_cache.VERSIONS_EXTENSION, None)
+    try:
+        urls = [f"/events/{open_event['event'].id}", "/?page=1", "/communities/xuan-te"]
+        for url in urls:
+            client.get(url)
+        with count_queries() as statements:
+            for url in urls:
+                assert client.get(url).status_code == 200
+        assert statements == []
+    finally:
+        app.extensions.pop(feed_cache.VERSIONS_EXTENSION, None)

@@ -50,6 +50,7 @@ from outreach.feeds.cache import BuiltFeed, cached, remembered_version
 from outreach.i18n import current_language
 from outreach.links import base_url
 from outreach.pages import versions
+from outreach.registrations import verification
 from outreach.registrations.views import OWNED, VERIFIED
 
 # Raise when the way pages are rendered or stored changes, so that bodies built by the old
@@ -123,6 +124,8 @@ def _parts(endpoint: str, arguments: dict[str, Any]) -> tuple[str, ...]:
         current_language(),
         f"elder={elder_mode():d} contrast={high_contrast():d}",
         _chosen_slug() if endpoint in FOLLOW_COMMUNITY else "",
+        # Settings the registration form shows (kept in Redis across a change of them).
+        f"verify={verification.enabled():d} days={current_app.config['RETENTION_DAYS']}",
     )
 
 
