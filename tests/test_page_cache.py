@@ -256,3 +256,13 @@ def test_a_worker_remembers_page_versions_for_a_few_seconds(app, client, open_ev
         assert statements == []
     finally:
         app.extensions.pop(feed_cache.VERSIONS_EXTENSION, None)
+
+
+def test_a_session_restored_from_remember_me_is_never_shared(app, client, open_event, make):
+    """No session cookie, but a remember-me one: Flask-Login signs the staff member in again
+    and the answer sets their new session cookie, so it must stay private."""
+    web.sign_in_through_form(client, make.staff("organiser"), remember=True)
+    client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    response = client.get("/")
+    assert app.config["SESSION_COOKIE_NAME"] in response.headers.get("Set-Cookie", "")
+    assert response.headers["Cache-Control"] == "private, no-cache"
