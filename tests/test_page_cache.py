@@ -7,10 +7,12 @@ import os
 import re
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 
+from outreach.database import db
 from outreach.feeds import cache as feed_cache
 from outreach.pages import serving
 from tests import web
@@ -266,3 +268,19 @@ def test_a_session_restored_from_remember_me_is_never_shared(app, client, open_e
     response = client.get("/")
     assert app.config["SESSION_COOKIE_NAME"] in response.headers.get("Set-Cookie", "")
     assert response.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_a_session_ending_shows_as_finished_without_any_change(app, make):
+    """Time moves what a page shows: the version counts sessions started and ended."""
+    now = datetime.now(UTC)
+    event = make.event("晨练")
+    event_session = make.event_session(event)
+    event_session.starts_at = now - timedelta(hours=1)
+    event_session.ends_at = now + timedelta(seconds=1)
+    db.session.flush()
+    reader = app.test_client()
+    reader.set_cookie("lang", "en")
+    url = f"/events/{event.id}"
+    assert "Finished" not in reader.get(url).get_data(as_text=True)
+    time.sleep(1.5)
+    assert "Finished" in reader.get(url).get_data(as_text=True)
