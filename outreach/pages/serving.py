@@ -224,8 +224,8 @@ def keep_cookies_private(response: Response) -> Response:
     """An answer that sets a cookie is this visitor's: a ?lang= or ?elder= choice kept, or a
     session (a staff member's, signed in again from their remember-me cookie), which Flask
     writes after this hook. No shared cache may store it."""
-    if "public" not in response.headers.get("Cache-Control", ""):
-        return response
+    if request.endpoint not in PAGES or "public" not in response.headers.get("Cache-Control", ""):
+        return response  # feeds keep their own rules (and must not read the session)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if "Set-Cookie" in response.headers or app.session_interface.should_set_cookie(app, session):
         response.headers["Cache-Control"] = "private, no-cache"
