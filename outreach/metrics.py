@@ -142,6 +142,8 @@ def _registration_made(registration: Any, *, action: str, actor: Any = None, **_
 
 
 def _count_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction around it may still be rolled back
     made = session.info.pop(_NEW_REGISTRATIONS, None)
     for registration, by, status in made or ():
         # A registration added inside a savepoint that was rolled back is no longer persistent.
@@ -150,7 +152,7 @@ def _count_committed(session: Session) -> None:
 
 
 def _forget_uncommitted(session: Session) -> None:
-    if not session.in_transaction():
+    if not session.in_nested_transaction():  # (a savepoint's rollback expunges its rows)
         session.info.pop(_NEW_REGISTRATIONS, None)
 
 
@@ -164,6 +166,12 @@ def _cache_looked_up(_sender: Any, *, hit: bool, **_: Any) -> None:
 # The outbox, read when scraped ---------------------------------------------------------------
 
 
+def count_messages() -> list[Any]:
+    """(status, number of messages) for each status present in the outbox: one query."""
+    query = select(Message.status, func.count()).group_by(Message.status)
+    return list(db.session.execute(query).all())
+
+
 class OutboxCollector:
     """Messages by status, with one grouped query; `outreach_database_up` says if it ran."""
 
@@ -173,9 +181,7 @@ class OutboxCollector:
             "outreach_database_up", "1 when the scrape could read the database, else 0."
         )
         try:
-            rows = db.session.execute(
-                select(Message.status, func.count()).group_by(Message.status)
-            ).all()
+            rows = count_messages()
         except SQLAlchemyError as error:
             log.error("metrics: the database does not answer: %s", error)
             db.session.rollback()

@@ -1,0 +1,227 @@
+"""/metrics: what Prometheus scrapes, for the addresses allowed to, in its text format.
+
+The counts live in this process and grow over the whole run, so each test compares a figure
+before and after what it does.
+"""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.exc import OperationalError
+
+from outreach import create_app, metrics
+from outreach.database import db
+from outreach.messages.models import Message, MessageStatus
+from tests.messages_support import outbox
+from tests.web import login, post_form
+
+TOKEN = "Zx9" + "q" * 29  # shaped like a manage token
+OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}
+
+
+def scrape(client, **kwargs) -> dict[tuple[str, tuple], float]:
+    """Every sample of one scrape, keyed by (name, sorted labels)."""
+    response = client.get("/metrics", **kwargs)
+    assert response.status_code == 200
+    samples = {}
+    for family in text_string_to_metric_families(response.get_data(as_text=True)):
+        for sample in family.samples:
+            samples[sample.name, tuple(sorted(sample.labels.items()))] = sample.value
+    return samples
+
+
+def value(samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def requests_of(samples, route: str, status: str = "2xx", method: str = "GET") -> float:
+    labels = {"route": route, "method": method, "status": status}
+    return value(samples, "outreach_http_requests_total", **labels)
+
+
+def test_a_scrape_is_the_prometheus_text_format_uncached_without_a_cookie(client):
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers.getlist("Set-Cookie") == []
+    names = {f.name for f in text_string_to_metric_families(response.get_data(as_text=True))}
+    assert {
+        "outreach_http_requests",
+        "outreach_http_request_duration_seconds",
+        "outreach_outbox_messages",
+        "outreach_database_up",
+    } <= names
+
+
+def test_requests_are_counted_and_timed_by_route_method_and_status_class(client):
+    before = scrape(client)
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+    client.get("/no/such/page")
+    after = scrape(client)
+    assert requests_of(after, "/") - requests_of(before, "/") == 3
+    count = "outreach_http_request_duration_seconds_count"
+    labels = {"route": "/", "method": "GET", "status": "2xx"}
+    assert value(after, count, **labels) - value(before, count, **labels) == 3
+    assert value(after, "outreach_http_request_duration_seconds_sum", **labels) > value(
+        before, "outreach_http_request_duration_seconds_sum", **labels
+    )
+    assert requests_of(after, "<unmatched>", "4xx") - requests_of(before, "<unmatched>", "4xx") == 1
+
+
+def test_routes_are_rules_never_the_addresses_with_their_tokens(client):
+    before = scrape(client)
+    for address in (f"/r/{TOKEN}", f"/feeds/me/{TOKEN}.ics", f"/subscribe/me/{TOKEN}"):
+        assert client.get(address).status_code == 404  # no such registration
+    client.open("/", method="BREW")  # a method nobody serves
+    response = client.get("/metrics")
+    text = response.get_data(as_text=True)
+    assert TOKEN not in text and "BREW" not in text
+    after = scrape(client)
+    for rule in ("/r/<token>", "/feeds/me/<token>.ics", "/subscribe/me/<token>"):
+        assert requests_of(after, rule, "4xx") - requests_of(before, rule, "4xx") == 1
+    unserved = ("<unmatched>", "4xx", "other")  # 405: no rule matched the method
+    assert requests_of(after, *unserved) - requests_of(before, *unserved) == 1
+
+
+def test_registrations_are_counted_by_who_made_them_and_their_status(client, make):
+    event = make.event()
+    event_session = make.event_session(event, capacity=2)
+    created = "outreach_registrations_created_total"
+    before = scrape(client)
+    for phone in ("13800138000", "13900139000"):
+        payload = {"name": "刘阿姨", "phone": phone, "party_size": 1, "consent": True}
+        response = client.post(f"/api/v1/sessions/{event_session.id}/registrations", json=payload)
+        assert response.status_code == 201
+    login(client, make.staff(organisation=event.organisation, role="checker"))
+    walk_in = {
+        "walkin-name": "李大爷",
+        "walkin-phone": "139 1000 2000",
+        "walkin-party_size": "1",
+        "walkin-consent": "y",
+    }
+    response = post_form(client, f"/staff/sessions/{event_session.id}/walk-in", walk_in)
+    assert response.status_code == 302
+    refused = {"name": "王", "phone": "13800138000", "party_size": 1, "consent": True}
+    again = client.post(f"/api/v1/sessions/{event_session.id}/registrations", json=refused)
+    assert again.status_code >= 400  # the same phone twice: refused, not counted
+    after = scrape(client)
+
+    def made(by: str, status: str) -> float:
+        return value(after, created, by=by, status=status) - value(
+            before, created, by=by, status=status
+        )
+
+    assert made("resident", "confirmed") == 2
+    assert made("staff", "waitlisted") == 1  # the two seats were taken
+    assert made("resident", "waitlisted") == made("staff", "confirmed") == 0
+
+
+def test_feed_cache_hits_and_misses_are_counted(client, make):
+    make.event_session()
+    lookups = "outreach_feed_cache_lookups_total"
+    before = scrape(client)
+    for _ in range(3):
+        assert client.get("/feeds/all.ics").status_code == 200
+    after = scrape(client)
+    hits = value(after, lookups, result="hit") - value(before, lookups, result="hit")
+    misses = value(after, lookups, result="miss") - value(before, lookups, result="miss")
+    assert hits + misses == 3
+    assert hits >= 2  # built once at most, then found
+
+
+def test_the_outbox_is_counted_by_status(client, make):
+    event_session = make.event_session(capacity=10)
+    for n in range(3):
+        make.registration(event_session, email=f"r{n}@example.org")
+    messages = outbox()
+    assert len(messages) == 3
+    messages[0].status = MessageStatus.FAILED
+    db.session.flush()
+    samples = scrape(client)
+    expected = {status: 0 for status in MessageStatus}
+    for status in db.session.scalars(db.select(Message.status)):
+        expected[status] += 1
+    assert expected[MessageStatus.FAILED] == 1
+    for status, count in expected.items():
+        assert value(samples, "outreach_outbox_messages", status=status.value) == count
+    assert value(samples, "outreach_database_up") == 1
+
+
+def test_without_its_database_a_scrape_still_answers(client, monkeypatch):
+    def broken():
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(metrics, "count_messages", broken)
+    samples = scrape(client)
+    assert value(samples, "outreach_database_up") == 0
+    assert not [key for key in samples if key[0] == "outreach_outbox_messages"]
+    assert [key for key in samples if key[0] == "outreach_http_requests_total"]
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        OUTSIDE,
+        {"REMOTE_ADDR": "10.1.2.3"},
+        # A local proxy forwarding someone else: the app trusts no proxy, so cannot tell who.
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_FORWARDED": "for=203.0.113.9"},
+    ],
+)
+def test_other_addresses_are_told_there_is_nothing_there(client, environ):
+    response = client.get("/metrics", environ_base=environ)
+    unknown = client.get("/no-such-page", environ_base=environ)
+    assert response.status_code == unknown.status_code == 404
+    assert "outreach_" not in response.get_data(as_text=True)
+
+
+def test_the_allowed_networks_are_configured(app, client):
+    app.config["METRICS_ALLOW"] = ("10.0.0.0/8",)
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
+    assert client.get("/metrics").status_code == 404  # loopback is no longer listed
+    app.config["METRICS_ALLOW"] = ()
+    assert client.get("/metrics").status_code == 404
+
+
+def test_an_ipv6_loopback_scraper_is_allowed_by_default(client):
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+
+
+def test_a_wrong_network_is_refused_at_start(database_url):
+    with pytest.raises(ValueError):
+        create_app({"SQLALCHEMY_DATABASE_URI": database_url, "METRICS_ALLOW": ("10.0.0.300/8",)})
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_decides(database_url):
+    proxied = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "metrics",
+            "PROXY_FIX": 1,
+            "METRICS_ALLOW": ("192.0.2.0/24",),
+        }
+    )
+    client = proxied.test_client()
+    nginx = {"REMOTE_ADDR": "127.0.0.1"}
+
+    def status(forwarded: str | None) -> int:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        return client.get("/metrics", environ_base=nginx, headers=headers).status_code
+
+    assert status("192.0.2.7") == 200  # a monitoring host, as nginx passed it on
+    assert status("203.0.113.9") == 404
+    # A client's own X-Forwarded-For is not believed: nginx appends the address it saw.
+    assert status("192.0.2.7, 203.0.113.9") == 404
+    assert status(None) == 404  # not through the proxy: the address would be the proxy's
+    with proxied.app_context():
+        db.engine.dispose()
+
+
+def test_scrapes_are_not_rate_limited_and_not_in_the_api_document(client):
+    for _ in range(40):
+        assert client.get("/metrics").status_code == 200
+    assert "/metrics" not in client.get("/api/v1/openapi.json").get_data(as_text=True)
