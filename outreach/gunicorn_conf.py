@@ -25,8 +25,12 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-# Before anything imports prometheus_client (importing outreach does): it chooses at import
-# whether counts are kept in memory or in the shared folder.
+from outreach import serving
+
+__all__ = ["child_exit", "logger_class", "on_exit", "on_starting", "workers"]
+
+# Before any worker builds the app, which imports prometheus_client: it decides on import
+# whether counts are kept in memory or in this folder. (Importing `outreach` does not.)
 _METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # Marks a folder made here, so that a master started anew by USR2 (which inherits this
 # environment) makes its own rather than emptying the one the old master's workers still use.
@@ -36,10 +40,6 @@ if _OWN_METRICS_DIR:
     os.environ[_METRICS_VARIABLE] = tempfile.mkdtemp(prefix="outreach-metrics-")
     os.environ[_MADE_HERE] = os.environ[_METRICS_VARIABLE]
 _METRICS_DIR = Path(os.environ[_METRICS_VARIABLE])
-
-from outreach import serving  # noqa: E402
-
-__all__ = ["child_exit", "logger_class", "on_exit", "on_starting", "workers"]
 
 _SETTINGS = serving.read_settings()
 _STORAGE = serving.shared_storage(_SETTINGS, os.environ.get("OUTREACH_REDIS_URL"))

@@ -6,14 +6,21 @@ before and after what it does.
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+import urllib.request
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.exc import OperationalError
 
-from outreach import create_app, metrics
+from outreach import create_app
 from outreach.database import db
 from outreach.messages.models import Message, MessageStatus
+from outreach.metrics import exporter
 from tests.messages_support import outbox
+from tests.serverproc import ServerProcess
 from tests.web import login, post_form
 
 TOKEN = "Zx9" + "q" * 29  # shaped like a manage token
@@ -154,7 +161,7 @@ def test_without_its_database_a_scrape_still_answers(client, monkeypatch):
     def broken():
         raise OperationalError("SELECT", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(metrics, "count_messages", broken)
+    monkeypatch.setattr(exporter, "count_messages", broken)
     samples = scrape(client)
     assert value(samples, "outreach_database_up") == 0
     assert not [key for key in samples if key[0] == "outreach_outbox_messages"]
@@ -225,3 +232,86 @@ def test_scrapes_are_not_rate_limited_and_not_in_the_api_document(client):
     for _ in range(40):
         assert client.get("/metrics").status_code == 200
     assert "/metrics" not in client.get("/api/v1/openapi.json").get_data(as_text=True)
+
+
+# Under gunicorn, as scripts/serve runs it (outreach/gunicorn_conf.py), with the hook that
+# tells ServerProcess a worker is ready.
+GUNICORN_CONFIG = """\
+from outreach.gunicorn_conf import *  # noqa: F403
+from tests.serverproc import post_worker_init  # noqa: F401
+"""
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A migrated SQLite database, an instance folder and the production gunicorn settings."""
+    url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "metrics"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    config = tmp_path / "gunicorn_metrics_conf.py"
+    config.write_text(GUNICORN_CONFIG)
+    return url, tmp_path / "instance", config
+
+
+def served_by(server: ServerProcess, path: str) -> set[int]:
+    return {pid for pid, line, _status in server.requests_served() if f" {path} " in line}
+
+
+def healthz_count(server: ServerProcess) -> float:
+    with urllib.request.urlopen(server.url + "/metrics") as response:
+        text = response.read().decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    return sum(
+        sample.value
+        for family in families.values()
+        for sample in family.samples
+        if sample.name == "outreach_http_requests_total"
+        and sample.labels["route"] == "/healthz"
+        and sample.labels["status"] == "2xx"
+    )
+
+
+def wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.mark.commits
+def test_a_scrape_adds_up_every_gunicorn_worker_even_one_that_died(site):
+    url, instance, config = site
+    with ServerProcess(url, instance, workers=2, config=config) as server:
+        asked = 0
+        # New connections until both workers have answered some (each writes its access line
+        # after its answer).
+        while len(served_by(server, "/healthz")) < 2:
+            urllib.request.urlopen(server.url + "/healthz").read()
+            asked += 1
+            assert asked < 1000, "one worker answered everything"
+            if asked % 10 == 0:
+                time.sleep(0.1)
+        assert healthz_count(server) == asked
+        # A worker killed outright: the master starts another, and the dead one's counts stay.
+        victim = server.worker_pids()[0]
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: len(list(server.ready_dir.iterdir())) == 3, "a new worker")
+        for _ in range(4):  # whichever worker answers, the total is the same
+            assert healthz_count(server) == asked
+
+
+@pytest.mark.commits
+def test_a_restarted_server_counts_afresh(site, tmp_path):
+    url, instance, config = site
+    folder = tmp_path / "metrics"  # named by the operator: emptied at each start
+    environment = {"PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    with ServerProcess(url, instance, workers=2, config=config, env=environment) as server:
+        for _ in range(3):
+            urllib.request.urlopen(server.url + "/healthz").read()
+        assert healthz_count(server) == 3
+    assert list(folder.glob("*.db"))  # the workers wrote there
+    with ServerProcess(url, instance, workers=2, config=config, env=environment) as server:
+        assert healthz_count(server) == 0

@@ -1,24 +1,9 @@
-"""`GET /metrics`: what Prometheus scrapes, in its text format, for operators.
+"""The metrics and `/metrics` (see the package for what is counted and who may read it).
 
-- Requests and their latency by route (the URL rule, e.g. `/r/<token>`, never the address
-  asked for: addresses hold residents' tokens), method and status class.
-- Messages in the outbox by status, counted with one grouped query when scraped; when the
-  database does not answer they are left out and `outreach_database_up` is 0 (the scrape
-  still answers 200: a 500 would hide every other figure).
-- Registrations made (by residents or staff, confirmed or waitlisted), counted when their
-  transaction commits; `rate(outreach_registrations_created_total[5m]) * 60` is per minute.
-- Lookups of the feed cache, hits and misses.
-
-Only the addresses in METRICS_ALLOW (CIDR, default this machine) may scrape; anyone else is
-answered 404 as for an unknown address. The client's address is the one the app trusts for
-rate limits: behind a proxy, PROXY_FIX must count the proxies, and a request forwarded by a
-proxy the app does not trust (X-Forwarded-For, X-Real-IP or Forwarded present while
-PROXY_FIX is 0) is refused, since its address is the proxy's.
-
-Under gunicorn every worker counts on its own: `outreach/gunicorn_conf.py` points
-PROMETHEUS_MULTIPROC_DIR at a folder of the master's before any worker starts, the workers
-write their counts there and a scrape adds them up. Without that variable (the development
-server, tests) the counts are this process's.
+Imported only when an app is built, never by importing `outreach`: prometheus_client
+decides when imported whether counts stay in memory or go to PROMETHEUS_MULTIPROC_DIR for
+all gunicorn workers, and `outreach/gunicorn_conf.py` sets that variable after importing
+`outreach` (the master imports the package; the workers build the app).
 """
 
 from __future__ import annotations
