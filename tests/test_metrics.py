@@ -203,29 +203,57 @@ def test_a_wrong_network_is_refused_at_start(database_url):
         create_app({"SQLALCHEMY_DATABASE_URI": database_url, "METRICS_ALLOW": ("10.0.0.300/8",)})
 
 
-def test_behind_a_trusted_proxy_the_forwarded_address_decides(database_url):
-    proxied = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "metrics",
-            "PROXY_FIX": 1,
-            "METRICS_ALLOW": ("192.0.2.0/24",),
-        }
-    )
-    client = proxied.test_client()
-    nginx = {"REMOTE_ADDR": "127.0.0.1"}
+@pytest.fixture
+def behind_proxies(database_url):
+    """A client of an app behind `hops` proxies, allowing `allow`; `status(forwarded)`
+    is the answer to a scrape through them carrying that X-Forwarded-For."""
+    apps = []
 
-    def status(forwarded: str | None) -> int:
-        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-        return client.get("/metrics", environ_base=nginx, headers=headers).status_code
+    def make(hops: int, allow: tuple[str, ...] = ("192.0.2.0/24",)):
+        proxied = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "SECRET_KEY": "metrics",
+                "PROXY_FIX": hops,
+                "METRICS_ALLOW": allow,
+            }
+        )
+        apps.append(proxied)
+        client = proxied.test_client()
+
+        def status(forwarded: str | None) -> int:
+            headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+            nginx = {"REMOTE_ADDR": "127.0.0.1"}
+            return client.get("/metrics", environ_base=nginx, headers=headers).status_code
+
+        return client, status
+
+    yield make
+    for proxied in apps:
+        with proxied.app_context():
+            db.engine.dispose()
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_decides(behind_proxies):
+    client, status = behind_proxies(1)
 
     assert status("192.0.2.7") == 200  # a monitoring host, as nginx passed it on
     assert status("203.0.113.9") == 404
     # A client's own X-Forwarded-For is not believed: nginx appends the address it saw.
     assert status("192.0.2.7, 203.0.113.9") == 404
-    assert status(None) == 404  # not through the proxy: the address would be the proxy's
-    with proxied.app_context():
-        db.engine.dispose()
+    # Asked directly (no proxy, nothing forwarded): the scraper's own address decides.
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "192.0.2.8"}).status_code == 200
+    assert status(None) == 404  # 127.0.0.1 is not listed here
+
+
+def test_behind_two_proxies_a_request_through_only_one_is_refused(behind_proxies):
+    # The proxies' own address is listed: a monitoring agent beside them may scrape directly.
+    _client, status = behind_proxies(2, ("192.0.2.0/24", "127.0.0.1/32"))
+    assert status("192.0.2.7, 10.0.0.2") == 200  # the client, then the first proxy
+    # One hop only: the address ProxyFix leaves is a proxy's, not the client's.
+    assert status("192.0.2.7") == 404
+    assert status("203.0.113.9") == 404
+    assert status(None) == 200  # the agent itself
 
 
 def test_scrapes_are_not_rate_limited_and_not_in_the_api_document(client):

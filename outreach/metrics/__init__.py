@@ -13,7 +13,9 @@ Only the addresses in METRICS_ALLOW (CIDR, default this machine) may scrape; any
 answered 404 as for an unknown address. The client's address is the one the app trusts for
 rate limits: behind a proxy, PROXY_FIX must count the proxies, and a request forwarded by a
 proxy the app does not trust (X-Forwarded-For, X-Real-IP or Forwarded present while
-PROXY_FIX is 0) is refused, since its address is the proxy's.
+PROXY_FIX is 0, or fewer X-Forwarded-For entries than proxies) is refused, since its address
+is a proxy's. A request without X-Forwarded-For came straight to gunicorn: its own address
+counts (Prometheus scrapes each app server directly, not through the balancer).
 
 Under gunicorn every worker counts on its own: `outreach/gunicorn_conf.py` points
 PROMETHEUS_MULTIPROC_DIR at a folder of the master's before any worker starts, the workers

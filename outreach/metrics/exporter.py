@@ -225,8 +225,10 @@ def _client_address() -> str | None:
             return None  # forwarded by a proxy we do not trust: the address is the proxy's
     else:
         forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
-        if len([part for part in forwarded.split(",") if part.strip()]) < hops:
-            return None  # not through the configured proxies: ProxyFix left their address
+        # None: a scraper asking gunicorn directly, whose own address ProxyFix left alone.
+        # Fewer than the proxies configured: ProxyFix left a proxy's address, not the client's.
+        if 0 < len([part for part in forwarded.split(",") if part.strip()]) < hops:
+            return None
     return request.remote_addr
 
 
