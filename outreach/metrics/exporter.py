@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
-from flask.signals import request_finished, request_started
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask.signals import request_finished
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -48,7 +48,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
 # Pages answer in milliseconds; imports and exports may take seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
-_START = "outreach_metrics_start"
+_START = "outreach.metrics.start"
 _NEW_REGISTRATIONS = "outreach.metrics.new_registrations"
 
 # `*_created` series say when a series began: noise here (and not kept under gunicorn).
@@ -80,13 +80,14 @@ FEED_CACHE = Counter(
     ["result"],
     registry=REGISTRY,
 )
+_FEED_HITS, _FEED_MISSES = FEED_CACHE.labels("hit"), FEED_CACHE.labels("miss")
 
 
 def init_app(app: Flask) -> None:
     """Register /metrics, time every request and listen for what is counted."""
     allowed_networks(tuple(app.config["METRICS_ALLOW"]))  # a wrong setting fails at start
     app.register_blueprint(bp)
-    request_started.connect(_request_started, app)
+    app.wsgi_app = _Timed(app.wsgi_app)  # type: ignore[method-assign]
     request_finished.connect(_request_finished, app)
     registration_changed.connect(_registration_made)
     cache_lookup.connect(_cache_looked_up)
@@ -98,22 +99,44 @@ def init_app(app: Flask) -> None:
 # Requests ----------------------------------------------------------------------------------
 
 
-def _request_started(_app: Flask, **_extra: Any) -> None:
-    g.setdefault(_START, time.perf_counter())
+class _Timed:
+    """WSGI middleware noting when a request arrived (in its environ: cheaper than `g`)."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ[_START] = time.perf_counter()
+        return self.wsgi_app(environ, start_response)
 
 
 def _request_finished(_app: Flask, response: Response, **_extra: Any) -> None:
-    started = g.pop(_START, None)
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    started = current.environ.get(_START)
     if started is None:
         return
-    rule = request.url_rule
-    labels = (
+    rule = current.url_rule
+    method = current.method
+    key = (
         rule.rule if rule is not None else UNMATCHED,
-        request.method if request.method in METHODS else "other",
-        f"{response.status_code // 100}xx",
+        method if method in METHODS else "other",
+        response.status_code // 100,
     )
-    REQUESTS.labels(*labels).inc()
-    LATENCY.labels(*labels).observe(time.perf_counter() - started)
+    counter, timer = _REQUEST_SERIES.get(key) or _request_series(key)
+    counter.inc()
+    timer.observe(time.perf_counter() - started)
+
+
+# The series of each (route, method, status class), found once: `labels()` costs more than
+# the counting. Bounded by the app's rules × 8 methods × 5 classes.
+_REQUEST_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _request_series(key: tuple[str, str, int]) -> tuple[Any, Any]:
+    route, method, status = key
+    labels = (route, method, f"{status}xx")
+    series = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+    return _REQUEST_SERIES.setdefault(key, series)
 
 
 # Registrations -----------------------------------------------------------------------------
@@ -145,7 +168,7 @@ def _forget_uncommitted(session: Session) -> None:
 
 
 def _cache_looked_up(_sender: Any, *, hit: bool, **_: Any) -> None:
-    FEED_CACHE.labels("hit" if hit else "miss").inc()
+    (_FEED_HITS if hit else _FEED_MISSES).inc()
 
 
 # The outbox, read when scraped ---------------------------------------------------------------
