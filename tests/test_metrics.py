@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 
@@ -307,6 +309,16 @@ def wait_for(condition, what: str, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def test_importing_outreach_leaves_prometheus_client_for_the_workers():
+    """gunicorn's master imports outreach before it names the shared folder; prometheus_client
+    reads that name once, when imported, so only building the app may import it."""
+    code = "import sys, outreach; print('prometheus_client' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "False"
 
 
 @pytest.mark.commits
