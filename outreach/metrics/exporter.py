@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
-from flask.signals import request_finished
+from flask.signals import request_finished, request_started
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -87,7 +87,7 @@ def init_app(app: Flask) -> None:
     """Register /metrics, time every request and listen for what is counted."""
     allowed_networks(tuple(app.config["METRICS_ALLOW"]))  # a wrong setting fails at start
     app.register_blueprint(bp)
-    app.wsgi_app = _Timed(app.wsgi_app)  # type: ignore[method-assign]
+    request_started.connect(_request_started, app)
     request_finished.connect(_request_finished, app)
     registration_changed.connect(_registration_made)
     cache_lookup.connect(_cache_looked_up)
@@ -99,15 +99,9 @@ def init_app(app: Flask) -> None:
 # Requests ----------------------------------------------------------------------------------
 
 
-class _Timed:
-    """WSGI middleware noting when a request arrived (in its environ: cheaper than `g`)."""
-
-    def __init__(self, wsgi_app: Any) -> None:
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        environ[_START] = time.perf_counter()
-        return self.wsgi_app(environ, start_response)
+def _request_started(_app: Flask, **_extra: Any) -> None:
+    # In the environ rather than `g`: one lookup of the request instead of two of `g`.
+    request.environ[_START] = time.perf_counter()
 
 
 def _request_finished(_app: Flask, response: Response, **_extra: Any) -> None:
