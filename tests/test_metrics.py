@@ -128,6 +128,21 @@ def test_registrations_are_counted_by_who_made_them_and_their_status(client, mak
     assert made("resident", "waitlisted") == made("staff", "confirmed") == 0
 
 
+def test_only_committed_registrations_are_counted(client, make):
+    created = "outreach_registrations_created_total"
+    labels = {"by": "resident", "status": "confirmed"}
+    before = value(scrape(client), created, **labels)
+    make.registration(make.event_session(capacity=5))
+    db.session.rollback()  # made and signalled, never committed
+    event_session = make.event_session(capacity=5)
+    savepoint = db.session.begin_nested()  # as the desk's offline sync does for each entry
+    make.registration(event_session)
+    savepoint.rollback()
+    make.registration(event_session)
+    db.session.commit()
+    assert value(scrape(client), created, **labels) - before == 1
+
+
 def test_feed_cache_hits_and_misses_are_counted(client, make):
     make.event_session()
     lookups = "outreach_feed_cache_lookups_total"
