@@ -8,13 +8,13 @@
   configured store (`OUTREACH_RATELIMIT_STORAGE_URL`), Redis at `OUTREACH_REDIS_URL` (default
   redis://127.0.0.1:6379/0) is used when it answers; without either, one worker serves, and in
   production more than one is refused, since each would count on its own.
-
-gunicorn reads the module-level names that match its settings (`workers`, `logger_class`,
-`on_starting`); the others start with an underscore. Importing this module reads the
-configuration and may ask Redis: only gunicorn imports it.
 - Metrics (`/metrics`) add up all workers' counts: each worker writes them to a folder, made
   here and emptied before the first worker starts (PROMETHEUS_MULTIPROC_DIR, when set, names
   it instead), that a scrape reads; the master removes a folder it made when it stops.
+
+gunicorn reads the module-level names that match its settings (`workers`, `logger_class`,
+`on_starting`, `child_exit`, `on_exit`); the others start with an underscore. Importing this
+module reads the configuration and may ask Redis: only gunicorn imports it.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def on_starting(server) -> None:
     """gunicorn hook, before any worker: refuse workers that would count limits alone."""
     problem = serving.storage_problem(server.cfg.workers, _SETTINGS, _STORAGE)
     if problem:
+        on_exit(server)  # gunicorn does not call it when this hook fails
         raise RuntimeError(problem)  # gunicorn prints "Error: …" and exits with 1
     where = urlsplit(_STORAGE or serving.MEMORY_STORAGE)
     # Scheme, host and port only: the URL may carry a password.

@@ -339,9 +339,13 @@ def test_importing_outreach_leaves_prometheus_client_for_the_workers():
 
 
 @pytest.mark.commits
-def test_a_scrape_adds_up_every_gunicorn_worker_even_one_that_died(site):
+def test_a_scrape_adds_up_every_gunicorn_worker_even_one_that_died(site, tmp_path):
     url, instance, config = site
-    with ServerProcess(url, instance, workers=2, config=config) as server:
+    temporary = tmp_path / "tmp"  # where the master makes its metrics folder
+    temporary.mkdir()
+    environment = {"TMPDIR": str(temporary)}
+    with ServerProcess(url, instance, workers=2, config=config, env=environment) as server:
+        [folder] = temporary.glob("outreach-metrics-*")
         asked = 0
         # New connections until both workers have answered some (each writes its access line
         # after its answer).
@@ -358,6 +362,8 @@ def test_a_scrape_adds_up_every_gunicorn_worker_even_one_that_died(site):
         wait_for(lambda: len(list(server.ready_dir.iterdir())) == 3, "a new worker")
         for _ in range(4):  # whichever worker answers, the total is the same
             assert healthz_count(server) == asked
+        assert list(folder.glob("*.db"))
+    assert not folder.exists()  # removed by the master as it stopped
 
 
 @pytest.mark.commits

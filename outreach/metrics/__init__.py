@@ -3,9 +3,9 @@
 - Requests and their latency by route (the URL rule, e.g. `/r/<token>`, never the address
   asked for: addresses hold residents' tokens), method and status class.
 - The outbox's depth: messages pending, sending and failed, counted with one grouped query
-  when scraped (sent and skipped ones are history, left out); when the
-  database does not answer they are left out and `outreach_database_up` is 0 (the scrape
-  still answers 200: a 500 would hide every other figure).
+  when scraped (sent and skipped ones are history, left out); when the database does not
+  answer they are left out too and `outreach_database_up` is 0 (the scrape still answers
+  200: a 500 would hide every other figure).
 - Registrations made (by residents or staff, confirmed or waitlisted), counted when their
   transaction commits; `rate(outreach_registrations_created_total[5m]) * 60` is per minute.
 - Lookups of the feed cache, hits and misses.
