@@ -24,6 +24,7 @@ from outreach import (
     homescreen,
     i18n,
     messages,
+    metrics,
     models,  # noqa: F401  (every table, for Flask-Migrate)
     pages,
     places,
@@ -55,6 +56,7 @@ FEATURES = (
     staff,
     homescreen,
     health,
+    metrics,
     pages,
     cli,
 )
