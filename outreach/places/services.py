@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from outreach.accounts import audit
 from outreach.database import db, with_names
 from outreach.errors import RuleError
+from outreach.pagination import CursorPage, Order, keyset_page, matching
 from outreach.places.models import Community, Township, TownshipKind, Venue
 
 T = TypeVar("T")
@@ -208,3 +209,22 @@ def venues_without_community() -> dict[int, list[Venue]]:
     ):
         found.setdefault(venue.township_id, []).append(venue)
     return found
+
+
+# The three lists of the places page, each by name in keyset pages.
+PLACE_KINDS: dict[str, type] = {"townships": Township, "communities": Community, "venues": Venue}
+
+
+def place_page(kind: str, words: str, cursor: str | None, per_page: int) -> CursorPage:
+    """One page of townships, communities or venues by name, those whose Chinese or English
+    name contains `words` when given; each with the places it lies in (one query)."""
+    model = PLACE_KINDS[kind]
+    statement = select(model)
+    if model is Community:
+        statement = statement.options(joinedload(Community.township))
+    elif model is Venue:
+        statement = statement.options(joinedload(Venue.township), joinedload(Venue.community))
+    if words:
+        statement = statement.where(matching((model.name, model.name_en), words))
+    order = Order((model.name, model.id))
+    return keyset_page(statement, order, per_page, cursor, name=f"places.{kind}")
