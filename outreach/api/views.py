@@ -11,12 +11,17 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMe
 
 from outreach.api import serialise
 from outreach.api.openapi import document
-from outreach.api.schemas import per_page_parameter, phone_code_request, registration_request
+from outreach.api.schemas import (
+    CURSOR_PARAMETER,
+    per_page_parameter,
+    phone_code_request,
+    registration_request,
+)
 from outreach.attempt import json_answer
 from outreach.database import db
 from outreach.errors import RuleError
 from outreach.events import services
-from outreach.events.forms import parse_listing_query
+from outreach.events.forms import FILTER_QUERY, parse_listing_query
 from outreach.extensions import (
     cancel_limit,
     limiter,
@@ -41,19 +46,23 @@ bp.register_error_handler(RuleError, json_answer)
 @bp.get("/events")
 def events():
     """Upcoming public events matching the filters, one page."""
-    query = parse_listing_query(request.args)
+    query = parse_listing_query(request.args, FILTER_QUERY)
     filters = services.build_filter(
         **query.slugs(), date_from=query.date_from, date_to=query.date_to
     )
     per_page = per_page_parameter().read(request.args.get("per_page"))
-    page = services.upcoming_events(filters, query.page, per_page)
+    cursor = CURSOR_PARAMETER.read(request.args.get("cursor"))
+    page = services.upcoming_event_page(filters, cursor, per_page)
     seats = Seats.of(s for item in page.items for s in item.sessions)
+    following = None
+    if page.next_cursor:
+        # The same filters, from the configured public address (never the request's Host).
+        kept = {k: v for k, v in request.args.items() if k != "cursor"}
+        following = public_url("api.events", **kept, cursor=page.next_cursor)
     return jsonify(
         items=[serialise.event(item.event, item.sessions, seats) for item in page.items],
-        page=page.page,
-        pages=page.pages,
         per_page=page.per_page,
-        total=page.total,
+        next=following,
     )
 
 
