@@ -180,8 +180,9 @@ FILLER_ROWS = 200_000
 _FILL_AUDIT = """
 INSERT INTO audit_entry (at, actor_label, action, target_type, target_id, target_label,
                          organisation_id, changes)
-SELECT now() - make_interval(secs => n * 60), 'bench', (ARRAY['create', 'update', 'cancel'])[1 + n % 3],
-       'event', n, 'event ' || n, (SELECT min(id) FROM organisation) + n % 100, '{}'
+SELECT now() - make_interval(secs => n * 60), 'bench',
+       (ARRAY['create', 'update', 'cancel'])[1 + n % 3], 'event', n, 'event ' || n,
+       (SELECT min(id) FROM organisation) + n % 100, '{}'
 FROM generate_series(1, :rows) AS n
 """
 _FILL_OUTBOX = """
