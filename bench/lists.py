@@ -159,17 +159,10 @@ def ensure_administrator(app: Flask) -> None:
         db.session.remove()
     if found is not None:
         return
-    result = app.test_cli_runner().invoke(
-        args=[
-            "create-staff",
-            USERNAME,
-            "--password",
-            PASSWORD,
-            "--admin",
-            "--totp-secret",
-            TOTP_SECRET,
-        ]
-    )
+    arguments = ["create-staff", USERNAME, "--password", PASSWORD, "--admin"]
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=[*arguments, "--totp-secret", TOTP_SECRET])
+        db.session.remove()
     if result.exit_code != 0:
         raise RuntimeError(f"create-staff failed: {result.output}")
 
@@ -376,17 +369,13 @@ def signed_in_client(app: Flask):
     fill(app)
     ensure_administrator(app)
     client = app.test_client()
-    with app.app_context():
-        body = client.get("/staff/login").get_data(as_text=True)
-        fields = {"username": USERNAME, "password": PASSWORD, "csrf_token": _csrf(body)}
-        answer = client.post("/staff/login", data=fields)
-        if answer.status_code != 302:
-            raise RuntimeError(f"sign-in answered {answer.status_code}")
-        body = client.get("/staff/login/code").get_data(as_text=True)
-        answer = client.post(
-            "/staff/login/code", data={"code": _code(app), "csrf_token": _csrf(body)}
-        )
-        if answer.status_code != 302 or "/login" in answer.headers.get("Location", ""):
-            raise RuntimeError("the two-factor step failed")
-        db.session.remove()
+    body = client.get("/staff/login").get_data(as_text=True)
+    fields = {"username": USERNAME, "password": PASSWORD, "csrf_token": _csrf(body)}
+    answer = client.post("/staff/login", data=fields)
+    if answer.status_code != 302:
+        raise RuntimeError(f"sign-in answered {answer.status_code}")
+    body = client.get("/staff/login/code").get_data(as_text=True)
+    answer = client.post("/staff/login/code", data={"code": _code(app), "csrf_token": _csrf(body)})
+    if answer.status_code != 302 or "/login" in answer.headers.get("Location", ""):
+        raise RuntimeError("the two-factor step failed")
     return client
