@@ -210,8 +210,8 @@ def keyset_page(
 ) -> CursorPage:
     """One page of `statement`'s rows in `order`, from `cursor` (the first page when None):
     one query, reading at most per_page + 1 rows of the order's index."""
-    direction, values = (_AFTER, None) if cursor is None else decode_cursor(
-        name, cursor, len(order.columns)
+    direction, values = (
+        (_AFTER, None) if cursor is None else decode_cursor(name, cursor, len(order.columns))
     )
     forward = direction == _AFTER
     if values is not None:

@@ -308,9 +308,7 @@ def account_page(words: str, cursor: str | None, per_page: int) -> CursorPage[St
         selectinload(StaffUser.memberships).joinedload(Membership.organisation)
     )
     if words:
-        statement = statement.where(
-            matching((StaffUser.username, StaffUser.display_name), words)
-        )
+        statement = statement.where(matching((StaffUser.username, StaffUser.display_name), words))
     order = Order((StaffUser.username, StaffUser.id))
     return keyset_page(statement, order, per_page, cursor, name="users")
 

@@ -209,8 +209,9 @@ def upcoming_event_page(
     grouped: dict[int, list[EventSession]] = {event_id: [] for event_id in ids}
     if ids:
         for event_session in db.session.scalars(
-            _with_places_and_event(_filtered_sessions(filters).where(EventSession.event_id.in_(ids)))
-            .order_by(EventSession.starts_at, EventSession.id)
+            _with_places_and_event(
+                _filtered_sessions(filters).where(EventSession.event_id.in_(ids))
+            ).order_by(EventSession.starts_at, EventSession.id)
         ):
             grouped[event_session.event_id].append(event_session)
     items = [EventWithSessions(sessions[0].event, sessions) for sessions in grouped.values()]

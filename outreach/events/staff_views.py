@@ -28,7 +28,7 @@ from outreach.events.hooks import tallies_of_sessions
 from outreach.events.models import Event, EventSession, EventStatus
 from outreach.i18n import current_language
 from outreach.localtime import local_date
-from outreach.pagination import page_number
+from outreach.pagination import cursor_argument
 
 bp = staff_blueprint("events_staff", __name__, url_prefix="/staff/events")
 
@@ -53,7 +53,9 @@ def _sessions_url(event: Event) -> str:
 def index():
     """The events of my organisations, newest first."""
     permissions.require(permissions.can_edit_some_events(current_user))
-    page = editing.staff_events(current_user, page_number(), current_app.config["PER_PAGE"])
+    page = editing.staff_events(
+        current_user, cursor_argument(), current_app.config["STAFF_PER_PAGE"]
+    )
     return render_template("staff/events/index.html", page=page)
 
 

@@ -372,9 +372,7 @@ def notices_of(event: Event) -> list[NoticeRow]:
 # The outbox, for administrators
 
 
-def outbox(
-    status: MessageStatus | None, cursor: str | None, per_page: int
-) -> CursorPage[Message]:
+def outbox(status: MessageStatus | None, cursor: str | None, per_page: int) -> CursorPage[Message]:
     """Messages newest first in keyset pages, optionally of one status, with their
     registration, session and event: one query."""
     condition = Message.status == status if status is not None else true()

@@ -24,7 +24,6 @@ from outreach.registrations.roster import mask_email
 bp = staff_blueprint("messages", __name__, url_prefix="/staff")
 
 
-
 def _event(event_id: int) -> Event:
     """The event, if the user may write to its registrants (manager, organiser; else 403)."""
     event = editing.event_for_editing(event_id)
