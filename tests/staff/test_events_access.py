@@ -160,7 +160,8 @@ def test_a_page_past_the_end_offers_the_first_page(app, english, org, make, logi
     for page in ("99", "abc", "-3"):  # numbered links of old still open the first page
         assert english.get(f"/staff/events?page={page}").status_code == 200
     app.config["STAFF_PER_PAGE"] = 1
-    make.event("较早的活动", organisation=org["centre"]).created_at = datetime(2020, 1, 1, tzinfo=UTC)
+    earlier = make.event("较早的活动", organisation=org["centre"])
+    earlier.created_at = datetime(2020, 1, 1, tzinfo=UTC)
     db.session.commit()
     following = re.search(r'rel="next" href="([^"]+)"', text_of(english.get("/staff/events")))
     later = html.unescape(following.group(1))
