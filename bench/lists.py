@@ -21,6 +21,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+from urllib.error import HTTPError
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 import pyotp
@@ -253,8 +254,10 @@ class Browser:
         request = Request(self.base + path, data=data, headers=headers)
         try:
             response = self.opener.open(request, timeout=120)
-        except Exception as error:  # a 3xx or 4xx arrives as an HTTPError
+        except HTTPError as error:  # a 3xx or 4xx arrives as an error
             response = error
+        except OSError:  # no answer: the worker was killed for taking too long
+            return 0, "", ""
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
