@@ -27,6 +27,7 @@ from outreach.events.services import event_with_sessions
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
 from outreach.pagination import CursorPage, Order, keyset_page
 from outreach.places.models import Community, Township, Venue
+from outreach.places.services import CHOICE_LIMIT
 
 EVENT_FIELDS = (
     "title",
@@ -205,9 +206,18 @@ class VenueGroup:
     venues: list[Venue]
 
 
-def venue_groups() -> list[VenueGroup]:
-    """Every venue, grouped by township and then community; township-only venues last."""
-    venues = db.session.scalars(
+def city_sized() -> bool:
+    """Whether there are more venues than a form can offer (places.services.CHOICE_LIMIT):
+    the primary key's index answers after that many entries, not 20,000 rows."""
+    beyond_limit = select(Venue.id).order_by(Venue.id).offset(CHOICE_LIMIT).limit(1)
+    return db.session.scalar(beyond_limit) is not None
+
+
+def venue_groups(township_ids: Iterable[int | None] | None = None) -> list[VenueGroup]:
+    """Venues grouped by township and then community, township-only venues last: all of
+    them, or in a city-sized site (see city_sized) only those of `township_ids` when given
+    (a form of 20,000 venues would be megabytes that no one can choose from)."""
+    statement = (
         select(Venue)
         .options(joinedload(Venue.township), joinedload(Venue.community))
         .outerjoin(Venue.community)
@@ -215,6 +225,10 @@ def venue_groups() -> list[VenueGroup]:
         # Township-only venues (no community) sort after the township's communities.
         .order_by(Township.name, Community.id.is_(None), Community.name, Venue.name)
     )
+    if township_ids is not None and city_sized():
+        wanted = {township_id for township_id in township_ids if township_id is not None}
+        statement = statement.where(Venue.township_id.in_(wanted))
+    venues = db.session.scalars(statement)
     groups: list[VenueGroup] = []
     for venue in venues:
         last = groups[-1] if groups else None
