@@ -9,7 +9,7 @@ from itertools import groupby
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from outreach.accounts.models import Organisation
 from outreach.database import db
@@ -46,14 +46,24 @@ class SessionFilter:
             statement = statement.where(Event.organisation_id == self.organisation.id)
         return statement.where(*self.place_and_time(EventSession, Venue))
 
+    def places_match(self, venue: Venue) -> bool:
+        """Whether a loaded venue passes the filter's place conditions (place_and_time's)."""
+        if self.township is not None and venue.township_id != self.township.id:
+            return False
+        if self.community is not None and venue.community_id != self.community.id:
+            return False
+        elsewhere = self.elsewhere_than
+        return elsewhere is None or venue.community_id != elsewhere.id
+
     def place_and_time(self, event_session: Any, venue: Any) -> list[ColumnElement[bool]]:
-        """The filter's conditions on a session and its venue (either may be an alias)."""
+        """The filter's conditions on a session and its venue (either may be an alias; no
+        venue: only those on time)."""
         conditions = []
-        if self.township is not None:
+        if venue is not None and self.township is not None:
             conditions.append(venue.township_id == self.township.id)
-        if self.community is not None:
+        if venue is not None and self.community is not None:
             conditions.append(venue.community_id == self.community.id)
-        if self.elsewhere_than is not None:
+        if venue is not None and self.elsewhere_than is not None:
             conditions.append(
                 or_(venue.community_id.is_(None), venue.community_id != self.elsewhere_than.id)
             )
@@ -208,12 +218,27 @@ def upcoming_event_page(
     ids = [first.event_id for first in page.items]
     grouped: dict[int, list[EventSession]] = {event_id: [] for event_id in ids}
     if ids:
-        for event_session in db.session.scalars(
-            _with_places_and_event(
-                _filtered_sessions(filters).where(EventSession.event_id.in_(ids))
-            ).order_by(EventSession.starts_at, EventSession.id)
-        ):
-            grouped[event_session.event_id].append(event_session)
+        # The page's events' sessions in time, their places by primary key in a query of
+        # their own (joined, the planner hashes the whole venue table for a few hundred
+        # rows); the place filter then applies to the loaded venues.
+        in_time = filters.place_and_time(EventSession, None)
+        sessions = db.session.scalars(
+            select(EventSession)
+            .join(EventSession.event)
+            .where(EventSession.event_id.in_(ids), *in_time)
+            .options(
+                contains_eager(EventSession.event).joinedload(Event.organisation),
+                contains_eager(EventSession.event).joinedload(Event.category),
+                selectinload(EventSession.venue).options(
+                    joinedload(Venue.township), joinedload(Venue.community)
+                ),
+                selectinload(EventSession.slots),
+            )
+            .order_by(EventSession.starts_at, EventSession.id)
+        )
+        for event_session in sessions:
+            if filters.places_match(event_session.venue):
+                grouped[event_session.event_id].append(event_session)
     items = [EventWithSessions(sessions[0].event, sessions) for sessions in grouped.values()]
     return CursorPage(items, page.per_page, page.next_cursor, page.prev_cursor)
 
