@@ -91,3 +91,35 @@ def test_a_deep_page_costs_what_the_first_does(client, campaign, count_queries):
     with count_queries() as deeper:
         client.get(third)
     assert len(deeper) == len(first)
+
+
+def test_places_come_a_page_of_townships_at_a_time_with_their_own_places(client, make):
+    for number in range(5):
+        township = make.township(f"街道{number}")
+        make.venue(make.community(township, f"社区{number}"), f"服务站{number}")
+        make.venue(None, f"学校{number}", township=township)
+    first = client.get("/api/v1/places?per_page=2").json
+    assert [t["name"] for t in first["items"]] == ["街道0", "街道1"]
+    assert [v["name"] for v in first["items"][1]["venues"]] == ["学校1"]
+    assert first["items"][1]["communities"][0]["venues"][0]["name"] == "服务站1"
+    names, url = [], "/api/v1/places?per_page=2"
+    while url:
+        body = client.get(url).json
+        names += [t["name"] for t in body["items"]]
+        url = body["next"]
+    assert names == [f"街道{n}" for n in range(5)]
+    assert client.get("/api/v1/places?cursor=nope").status_code == 400
+
+
+def test_a_page_of_places_costs_the_same_queries_however_many_there_are(
+    client, make, count_queries
+):
+    make.venue()
+    with count_queries() as few:
+        client.get("/api/v1/places")
+    for number in range(30):
+        township = make.township(f"街道{number}")
+        make.venue(make.community(township, f"社区{number}"), f"服务站{number}")
+    with count_queries() as many:
+        client.get("/api/v1/places")
+    assert len(many) == len(few)

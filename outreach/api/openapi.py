@@ -151,7 +151,10 @@ RESOURCES: dict[str, dict[str, Any]] = {
                         "venues": {"type": "array", "items": _ref("Venue")},
                     }
                 ),
-            }
+            },
+            "per_page": _INTEGER,
+            # The next page's absolute URL (its cursor), null on the last page.
+            "next": {"type": ["string", "null"], "format": "uri"},
         }
     ),
     "Registration": _object(
@@ -248,7 +251,10 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "api.places": Operation(
         _l("Townships with their communities and venues"),
-        {200: ("Places", _l("Every township, its communities and their venues."))},
+        {
+            200: ("Places", _l("A page of townships, each with its communities and venues.")),
+            **_errors((400, _BAD_QUERY)),
+        },
     ),
     "api.create_registration": Operation(
         _l("Register for a session"),
@@ -378,6 +384,8 @@ def _operation(endpoint: str, rule: str, method: str) -> dict[str, Any]:
     query = described.query
     if endpoint == "api.events":
         query = (*query, schemas.per_page_parameter(), schemas.CURSOR_PARAMETER)
+    elif endpoint == "api.places":
+        query = (*query, schemas.places_per_page_parameter(), schemas.CURSOR_PARAMETER)
     operation: dict[str, Any] = {
         "operationId": endpoint.removeprefix("api."),
         "summary": str(described.summary),

@@ -141,6 +141,16 @@ def per_page_parameter() -> Parameter:
     )
 
 
+def places_per_page_parameter() -> Parameter:
+    """`per_page` of the places tree: streets and townships a page, as many as events."""
+    return Parameter(
+        "per_page",
+        _per_page,
+        per_page_parameter().schema,
+        _l("How many streets and townships a page holds, each with its communities and venues."),
+    )
+
+
 def phone_code_request(body: Any) -> str:
     """The phone of a request for a verification code, {"phone": …}, or FieldErrors."""
     return PHONE_CODE.read(body)["phone"]

@@ -15,6 +15,7 @@ from outreach.api.schemas import (
     CURSOR_PARAMETER,
     per_page_parameter,
     phone_code_request,
+    places_per_page_parameter,
     registration_request,
 )
 from outreach.attempt import json_answer
@@ -54,15 +55,10 @@ def events():
     cursor = CURSOR_PARAMETER.read(request.args.get("cursor"))
     page = services.upcoming_event_page(filters, cursor, per_page)
     seats = Seats.of(s for item in page.items for s in item.sessions)
-    following = None
-    if page.next_cursor:
-        # The same filters, from the configured public address (never the request's Host).
-        kept = {k: v for k, v in request.args.items() if k != "cursor"}
-        following = public_url("api.events", **kept, cursor=page.next_cursor)
     return jsonify(
         items=[serialise.event(item.event, item.sessions, seats) for item in page.items],
         per_page=page.per_page,
-        next=following,
+        next=_next_link("api.events", page.next_cursor),
     )
 
 
@@ -91,13 +87,25 @@ def event_session(session_id: int):
 
 @bp.get("/places")
 def places():
-    """The township → community → venue tree."""
-    loose = places_services.venues_without_community()
+    """The township → community → venue tree, a page of streets and townships at a time."""
+    per_page = places_per_page_parameter().read(request.args.get("per_page"))
+    cursor = CURSOR_PARAMETER.read(request.args.get("cursor"))
+    page = places_services.township_page(cursor, per_page)
+    loose = places_services.venues_without_community([t.id for t in page.items])
     return jsonify(
-        items=[
-            serialise.township_tree(t, loose.get(t.id, [])) for t in places_services.place_tree()
-        ]
+        items=[serialise.township_tree(t, loose.get(t.id, [])) for t in page.items],
+        per_page=page.per_page,
+        next=_next_link("api.places", page.next_cursor),
     )
+
+
+def _next_link(endpoint: str, cursor: str | None) -> str | None:
+    """The next page's absolute address: the same query with its cursor, on the configured
+    public address (never the request's Host); None on the last page."""
+    if cursor is None:
+        return None
+    kept = {k: v for k, v in request.args.items() if k != "cursor"}
+    return public_url(endpoint, **kept, cursor=cursor)
 
 
 # A registration's JSON is a few hundred bytes: a body far larger is refused unread.

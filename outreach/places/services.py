@@ -190,23 +190,24 @@ def communities_to_choose(township_ids: Iterable[int | None]) -> list[Community]
     return list(db.session.scalars(statement.where(Community.township_id.in_(wanted))))
 
 
-def place_tree() -> list[Township]:
-    """Every township with its communities and their venues, and township-only venues."""
-    return list(
-        db.session.scalars(
-            select(Township)
-            .order_by(Township.name)
-            .options(selectinload(Township.communities).selectinload(Community.venues))
-        )
+def township_page(cursor: str | None, per_page: int) -> CursorPage[Township]:
+    """Streets and townships by name in keyset pages, with their communities and those's
+    venues (three queries, the last two by the page's ids)."""
+    statement = select(Township).options(
+        selectinload(Township.communities).selectinload(Community.venues)
     )
+    order = Order((Township.name, Township.id))
+    return keyset_page(statement, order, per_page, cursor, name="api.places")
 
 
-def venues_without_community() -> dict[int, list[Venue]]:
-    """Venues that belong only to a township (schools, malls), by township id."""
+def venues_without_community(township_ids: Iterable[int] | None = None) -> dict[int, list[Venue]]:
+    """Venues that belong only to a township (schools, malls), by township id: of every
+    township, or of those given."""
     found: dict[int, list[Venue]] = {}
-    for venue in db.session.scalars(
-        select(Venue).where(Venue.community_id.is_(None)).order_by(Venue.name)
-    ):
+    statement = select(Venue).where(Venue.community_id.is_(None)).order_by(Venue.name)
+    if township_ids is not None:
+        statement = statement.where(Venue.township_id.in_(list(township_ids)))
+    for venue in db.session.scalars(statement):
         found.setdefault(venue.township_id, []).append(venue)
     return found
 
