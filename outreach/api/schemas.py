@@ -141,12 +141,20 @@ def per_page_parameter() -> Parameter:
     )
 
 
+# A street or township of a city brings some 25 communities and 70 venues with it.
+PLACES_PER_PAGE = 5
+
+
+def _places_per_page(raw: str | None) -> int:
+    return PLACES_PER_PAGE if raw is None else _per_page(raw)
+
+
 def places_per_page_parameter() -> Parameter:
-    """`per_page` of the places tree: streets and townships a page, as many as events."""
+    """`per_page` of the places tree: streets and townships a page (5 unless asked)."""
     return Parameter(
         "per_page",
-        _per_page,
-        per_page_parameter().schema,
+        _places_per_page,
+        {**per_page_parameter().schema, "default": PLACES_PER_PAGE},
         _l("How many streets and townships a page holds, each with its communities and venues."),
     )
 
