@@ -32,7 +32,7 @@ import flask_migrate
 import psycopg
 from sqlalchemy import make_url
 
-from bench import burst, coldbuild, explain, fault, generate, lists, wrk
+from bench import burst, coldbuild, explain, fault, generate, lists, topology, wrk
 from bench.server import bench_server, peak_rss_mb
 from outreach import create_app
 from outreach.config import normalise_database_url
@@ -578,6 +578,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PART[,PART]",
         help=f"run only these parts: {', '.join(PARTS)}",
     )
+    parser.add_argument(
+        "--topology",
+        action="store_true",
+        help="nginx in front of two app instances and two deliverers instead (bench/topology.py)",
+    )
     args = parser.parse_args(argv)
     if args.only - set(PARTS):
         parser.error(f"unknown part {', '.join(sorted(args.only - set(PARTS)))}")
@@ -587,6 +592,8 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or RESULTS / ("quick.md" if args.quick else "latest.md")
     admin_url = normalise_database_url(args.admin_url).replace("+psycopg", "")
     wrk.executable()
+    if args.topology:
+        return topology.main(admin_url, short=args.quick, output=args.output)
     results = run(plan, admin_url, output, args.reuse, args.prepare_only, args.only)
     print(f"\nResults written to {output}")
     for row in results.failed:
