@@ -134,7 +134,8 @@ def listings(report: Any) -> list[Listing]:
             Deep(
                 "api.events",
                 "SELECT starts_at, id FROM event_session WHERE starts_at >= now() "
-                "ORDER BY starts_at, id OFFSET 100000 LIMIT 1",
+                "ORDER BY starts_at, id OFFSET (SELECT count(*) / 2 FROM event_session "
+                "WHERE starts_at >= now()) LIMIT 1",
             ),
         ),
         Listing("API: places", "/api/v1/places"),
