@@ -1,7 +1,7 @@
 """list indexes: staff lists and the API read keyset pages along these
 
 Revision ID: 0020_list_indexes
-Revises: 0018_offline_checkins
+Revises: 0019_registration_counters
 Create Date: 2026-12-05 22:00:00
 
 Places and organisations are listed by name (name, id); the audit trail and the outbox newest
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020_list_indexes'
-down_revision = '0018_offline_checkins'
+down_revision = '0019_registration_counters'
 branch_labels = None
 depends_on = None
 
