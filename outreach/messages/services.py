@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true, update
+from sqlalchemy import func, literal, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -36,7 +36,7 @@ from outreach.messages.models import (
     Notice,
     NoticeSegment,
 )
-from outreach.pagination import Page, paginate
+from outreach.pagination import CursorPage, Order, keyset_page
 from outreach.registrations.models import ACTIVE_STATUSES, Registration
 
 SKIPPED_REMINDER = transport.SKIPPED_REMINDER()
@@ -413,10 +413,11 @@ def notices_of(event: Event) -> list[NoticeRow]:
 # The outbox, for administrators
 
 
-def outbox(status: MessageStatus | None, page: int, per_page: int) -> Page[Message]:
-    """Messages newest first, optionally of one status, with their session: two queries."""
+def outbox(status: MessageStatus | None, cursor: str | None, per_page: int) -> CursorPage[Message]:
+    """Messages newest first in keyset pages, optionally of one status, with their
+    registration, session and event: one query."""
     condition = Message.status == status if status is not None else true()
-    return paginate(
+    statement = (
         select(Message)
         .where(condition)
         .options(
@@ -424,15 +425,27 @@ def outbox(status: MessageStatus | None, page: int, per_page: int) -> Page[Messa
             .joinedload(Registration.event_session)
             .joinedload(EventSession.event)
         )
-        .order_by(Message.id.desc()),
-        page,
-        per_page,
     )
+    order = Order((Message.id,), descending=True)
+    return keyset_page(statement, order, per_page, cursor, name="outbox")
+
+
+# The outbox of a city holds millions of sent messages: its counts stop here and say "more".
+COUNT_LIMIT = 10_000
 
 
 def status_counts() -> dict[MessageStatus, int]:
-    """How many messages have each status."""
-    rows = db.session.execute(
-        select(Message.status, func.count(Message.id)).group_by(Message.status)
-    )
-    return {status: number for status, number in rows}
+    """How many messages have each status, up to COUNT_LIMIT + 1 (then: more than the
+    limit): one query reading at most that many index entries per status."""
+    parts = [
+        select(literal(status.value).label("status"), func.count().label("number")).select_from(
+            select(Message.id)
+            .where(Message.status == status)
+            .order_by(Message.id)  # along (status, id): an index-only walk, never the table
+            .limit(COUNT_LIMIT + 1)
+            .subquery()
+        )
+        for status in MessageStatus
+    ]
+    rows = db.session.execute(union_all(*parts))
+    return {MessageStatus(status): number for status, number in rows}
