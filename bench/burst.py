@@ -97,9 +97,11 @@ async def _post(port: int, path: str, body: dict[str, Any], timeout: float, star
         return None, None, f"{type(error).__name__}: {error}", time.monotonic() - began
 
 
-async def _burst(port: int, session_id: int, indexes: list[int], timeout: float) -> list[Attempt]:
+async def _burst(
+    port: int, session_id: int, indexes: list[int], timeout: float, path: str | None
+) -> list[Attempt]:
     start = asyncio.Event()
-    path = f"/api/v1/sessions/{session_id}/registrations"
+    path = path or f"/api/v1/sessions/{session_id}/registrations"
     tasks = [
         asyncio.create_task(_post(port, path, payload(index), timeout, start)) for index in indexes
     ]
@@ -113,14 +115,19 @@ async def _burst(port: int, session_id: int, indexes: list[int], timeout: float)
 
 
 def burst(
-    port: int, session_id: int, indexes: Iterable[int], timeout: float = 120
+    port: int,
+    session_id: int,
+    indexes: Iterable[int],
+    timeout: float = 120,
+    path: str | None = None,
 ) -> list[Attempt]:
-    """Send one registration per index, all at once; wait for every answer or failure."""
+    """Send one registration per index, all at once; wait for every answer or failure
+    (to the session's JSON API, or to `path`)."""
     chosen = list(indexes)
     _raise_file_limit(len(chosen))
     # A loop of its own in a thread of its own: the caller's thread may already run one.
     with ThreadPoolExecutor(max_workers=1) as runner:
-        return runner.submit(asyncio.run, _burst(port, session_id, chosen, timeout)).result()
+        return runner.submit(asyncio.run, _burst(port, session_id, chosen, timeout, path)).result()
 
 
 @dataclass

@@ -32,7 +32,7 @@ import flask_migrate
 import psycopg
 from sqlalchemy import make_url
 
-from bench import burst, coldbuild, explain, fault, generate, topology, wrk
+from bench import burst, coldbuild, explain, fault, generate, registration, topology, wrk
 from bench.server import bench_server, peak_rss_mb
 from outreach import create_app
 from outreach.config import normalise_database_url
@@ -389,6 +389,7 @@ def measure_burst(url: str, report: Any, plan: Plan, instance: Path, results: Re
         and outcome.waitlisted == plan.burst_attempts - plan.burst_capacity
         and errors == 0,
     )
+    registration.burst_floor_row(url, report, plan, instance, results, fresh_session, p95)
 
 
 def measure_fault(url: str, report: Any, plan: Plan, instance: Path, results: Results) -> None:
@@ -471,7 +472,7 @@ def markdown(results: Results, started: str, seconds: float) -> str:
 
 
 # The parts of a run, in order; `--only` picks some of them (to work on one measure).
-PARTS = ("cold", "plans", "feeds", "pages", "burst", "fault")
+PARTS = ("cold", "plans", "feeds", "pages", "registration", "burst", "fault")
 
 
 def run(
@@ -520,6 +521,8 @@ def run(
         labels = (f"{small.counts['event_session']:,}", f"{large.counts['event_session']:,}")
         for measure, figure, passed in compare_pages(pages_small, pages_large, labels):
             results.add(measure, figure, "≤ 2×", passed)
+        if "registration" in parts:  # bench/registration.py
+            registration.measure(large_url, large, plan, instance, results, fresh_session)
         if "burst" in parts:
             measure_burst(large_url, large, plan, instance, results)
         if "fault" in parts:

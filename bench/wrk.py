@@ -51,15 +51,18 @@ def run(
     connections: int = 8,
     threads: int = 2,
     headers: dict[str, str] | None = None,
+    script: Path = REPORT_SCRIPT,
 ) -> Result:
-    """Load `url` for `seconds` (bounded: wrk stops itself, and a timeout backs it up)."""
+    """Load `url` for `seconds` (bounded: wrk stops itself, and a timeout backs it up).
+
+    `script`: a Lua script of the caller's, which must report as `report.lua` does."""
     command = [
         executable(),
         f"--threads={threads}",
         f"--connections={connections}",
         f"--duration={max(1, round(seconds))}s",
         "--timeout=10s",
-        f"--script={REPORT_SCRIPT}",
+        f"--script={script}",
     ]
     for name, value in (headers or {}).items():
         command += ["--header", f"{name}: {value}"]

@@ -24,6 +24,7 @@ from outreach import (
     homescreen,
     i18n,
     messages,
+    metrics,
     models,  # noqa: F401  (every table, for Flask-Migrate)
     places,
     posters,
@@ -55,6 +56,7 @@ FEATURES = (
     staff,
     homescreen,
     health,
+    metrics,
     cli,
 )
 

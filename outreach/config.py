@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     # How many reverse proxies stand in front of the app (their X-Forwarded-* headers are
     # trusted, so rate limits see each client's own address). 0: none.
     "PROXY_FIX": 0,
+    # Who may read /metrics (Prometheus): networks in CIDR notation, as the client's address
+    # is seen (behind a proxy, PROXY_FIX must count it); everyone else is answered 404.
+    "METRICS_ALLOW": ("127.0.0.1/32", "::1/128"),
     "JSON_SORT_KEYS": False,
     # Uploads (calendar files) and forms stay small; a larger body is answered with 413.
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
@@ -151,6 +154,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RETENTION_DAYS": ("RETENTION_DAYS", int),
     "STAFF_IDLE_MINUTES": ("STAFF_IDLE_MINUTES", int),
     "PROXY_FIX": ("PROXY_FIX", int),
+    "METRICS_ALLOW": ("METRICS_ALLOW", _words),
     "FEED_LOOKBACK_DAYS": ("FEED_LOOKBACK_DAYS", int),
     "FEED_MAX_AGE": ("FEED_MAX_AGE", int),
     "FEED_REMINDER_MINUTES": ("FEED_REMINDER_MINUTES", int),

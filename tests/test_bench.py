@@ -80,13 +80,19 @@ def test_quick_bench_runs_end_to_end_and_writes_its_table(tmp_path):
         "Community page p95",
         "Event page p95",
         "Peak RSS per worker",
+        "Registration floor",
+        "Registrations through the JSON API",
+        "One registration in-process",
         "Registration burst",
+        "Registration burst on the floor route",
         "Crash during a burst",
     ):
         assert measure in table, f"{measure!r} missing from the table:\n{table}"
     # Correctness is judged even in a quick run.
     burst_row = next(line for line in table.splitlines() if "Registration burst" in line)
     assert "| pass |" in burst_row
+    exact_row = next(line for line in table.splitlines() if "counters equal to the rows" in line)
+    assert "| pass |" in exact_row
     crash_row = next(line for line in table.splitlines() if "Crash during a burst" in line)
     assert "| pass |" in crash_row
     assert "FAIL" not in table

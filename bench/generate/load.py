@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from outreach.config import DEFAULTS
+from outreach.registrations import counters
 
 from .categories import _CATEGORIES
 from .copying import _app_tables, _libpq_url, _Loader
@@ -152,8 +153,14 @@ def _load(loader: _Loader, plan: _Plan, seed: int, uid_domain: str) -> None:
         ("id", "session_id", "label", "starts_at", "ends_at", "capacity", "position"),
         _slot_rows(plan),
     )
+    # The seat counters' triggers (outreach/registrations/counters.py) would update a session
+    # row per registration copied: off for the COPY, then every counter set in one pass.
+    loader.connection.execute("ALTER TABLE registration DISABLE TRIGGER USER")
     loader.copy(
         "registration",
         REGISTRATION_COLUMNS,
         _registrations(plan, seed, plan.scale.registrations),
     )
+    loader.connection.execute("ALTER TABLE registration ENABLE TRIGGER USER")
+    for statement in counters.RECOUNT:
+        loader.connection.execute(statement)

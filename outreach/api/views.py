@@ -136,18 +136,21 @@ def create_registration(session_id: int):
     """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid
     (a missing or wrong `phone_code` while phones are verified), 429 over the day's cap."""
     body = _json_body()
-    services.public_session(session_id)  # 404 before any validation for unknown sessions
+    found = registrations.session_to_register(session_id)  # 404 before validation
     wanted = registration_request(body, current_language())
     if verification.enabled():
         # A wrong guess counts even though the registration below is rolled back.
         verification.spend_try(wanted.phone, wanted.phone_code)
         db.session.commit()
-    registration = registrations.register(session_id, wanted)
+    registration = registrations.register(session_id, wanted, loaded=found)
+    # The answer is written before the commit, from what the registration just decided (its
+    # waitlist place included): nothing is read again once the session's lock is released.
+    answer = serialise.registration(registration, registrations.waitlist_position(registration))
+    location = public_url("api.registration", token=registration.manage_token)
     db.session.commit()
-    position = registrations.waitlist_position(registration)
-    response = jsonify(serialise.registration(registration, position))
+    response = jsonify(answer)
     response.status_code = 201
-    response.headers["Location"] = public_url("api.registration", token=registration.manage_token)
+    response.headers["Location"] = location
     return response
 
 

@@ -211,6 +211,11 @@ class EventSession(db.Model):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Kept by triggers on registration (outreach/registrations/counters.py), never written
+    # by the app: people in confirmed registrations, and waitlisted registrations. Rows
+    # loaded earlier may hold older values; a registration reads them with the row locked.
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waitlist_length: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     venue: Mapped[Venue] = relationship()

@@ -23,6 +23,8 @@ import cachetools
 import redis
 from flask import Flask, current_app
 
+from outreach.feeds.signals import cache_lookup
+
 EXTENSION = "outreach.feed_cache"
 VERSIONS_EXTENSION = "outreach.feed_versions"
 T = TypeVar("T")
@@ -190,6 +192,7 @@ def cached(parts: Iterable[str], version: str, build: Callable[[], BuiltFeed]) -
     store = feed_cache()
     key = cache_key(parts, version)
     feed = store.get(key)
+    cache_lookup.send(hit=feed is not None)
     if feed is None:
         feed = build()
         store.set(key, feed)

@@ -7,6 +7,7 @@ the change, so a message is committed with the change that causes it, or not at 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from outreach.database import db, utcnow
@@ -14,8 +15,13 @@ from outreach.events.models import EventSession
 from outreach.events.signals import session_changed
 from outreach.messages import services
 from outreach.messages.models import Message, MessageKind
+from outreach.registrations import services as registration_services
 from outreach.registrations.models import Registration
-from outreach.registrations.signals import personal_data_purged, registration_changed
+from outreach.registrations.signals import (
+    personal_data_purged,
+    registration_changed,
+    registration_preparing,
+)
 
 # What each registration signal's action tells the resident.
 REGISTRATION_KINDS = {
@@ -32,10 +38,27 @@ SESSION_KINDS = {
 }
 
 
-def on_registration_changed(registration: Registration, action: str, **_details: Any) -> None:
+def prepare_registration_message(
+    registration: Registration, now: datetime, placeholder: int, **_details: Any
+) -> services.Prepared | None:
+    """A new registration's message, rendered before its seat is decided."""
+    return services.prepare(
+        REGISTRATION_KINDS[registration.status.value], registration, placeholder, now
+    )
+
+
+def on_registration_changed(
+    registration: Registration, action: str, prepared: Sequence[Any] = (), **_details: Any
+) -> None:
     """A new, promoted or cancelled registration: tell the resident."""
     kind = REGISTRATION_KINDS.get(action)
     if kind is None:
+        return
+    ready = [p for p in prepared if isinstance(p, services.Prepared) and p.kind == kind]
+    if ready:
+        position = registration_services.waitlist_position(registration)
+        for message in ready:
+            message.queue(registration, f"{kind.value}:{registration.id}", position)
         return
     if kind == MessageKind.CANCELLED:
         services.skip_pending(
@@ -80,5 +103,6 @@ def on_personal_data_purged(_sender: Any, ids: Sequence[int], **_details: Any) -
 def connect() -> None:
     """Connect the receivers (again is harmless: a signal holds each receiver once)."""
     registration_changed.connect(on_registration_changed)
+    registration_preparing.connect(prepare_registration_message)
     session_changed.connect(on_session_changed)
     personal_data_purged.connect(on_personal_data_purged)

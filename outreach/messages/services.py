@@ -152,6 +152,47 @@ def queue(
     return sum(row["status"] == MessageStatus.PENDING for row in rows)
 
 
+@dataclass
+class Prepared:
+    """A new registration's first message, rendered before its seat is decided: its
+    waitlist place is a stand-in number (`placeholder`), written in once the place is known,
+    and the row's key and registration id once the registration is saved."""
+
+    kind: MessageKind
+    row: dict[str, Any]
+    placeholder: int
+
+    def queue(self, registration: Registration, key: str, position: int | None) -> None:
+        """Insert the row for the saved `registration`, its place `position` written in."""
+
+        def filled(value: Any) -> Any:
+            if isinstance(value, str):
+                return value.replace(str(self.placeholder), str(position or 0))
+            if isinstance(value, dict):
+                return {name: filled(item) for name, item in value.items()}
+            return value
+
+        now = registration.created_at
+        row = {name: filled(value) for name, value in self.row.items()}
+        row.update(
+            dedupe_key=key,
+            registration_id=registration.id,
+            created_at=now,
+            updated_at=now,
+            next_attempt_at=now,
+        )
+        _insert_new([row])
+
+
+def prepare(
+    kind: MessageKind, registration: Registration, placeholder: int, now: datetime
+) -> Prepared | None:
+    """Render `kind` for a registration not yet saved (None when nobody can be reached)."""
+    if not reachable(registration):
+        return None
+    return Prepared(kind, _row(kind, registration, "", now), placeholder)
+
+
 def skip_pending(condition, reason: str) -> None:
     """Mark pending messages matching `condition` as skipped: they no longer hold."""
     db.session.execute(

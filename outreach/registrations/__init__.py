@@ -7,6 +7,7 @@ from flask import Flask
 from outreach.accounts import audit
 from outreach.events.hooks import hooks
 from outreach.registrations import (
+    bench_floor,
     commands,
     desk_offline_views,
     receivers,
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(staff_views.bp)
     app.register_blueprint(desk_offline_views.bp)
     receivers.connect()
+    bench_floor.init_app(app)
     app.cli.add_command(commands.purge_personal_data_command)
     audit.name_values(app, "status", RegistrationStatus)
     audit.name_values(app, "query_kind", QueryKind)

@@ -23,6 +23,7 @@ from outreach.enums import LabelledEnum
 from outreach.events.models import EventSession
 from outreach.formatting import clock
 from outreach.places.models import Community
+from outreach.registrations import counters
 from outreach.registrations.limits import CONTACT_NOTE_LENGTH
 from outreach.registrations.phones import mask_mobile
 
@@ -43,6 +44,8 @@ class Slot(Bilingual, db.Model):
     ends_at: Mapped[datetime | None]
     capacity: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # People in confirmed registrations of the slot, kept by triggers (counters.py).
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     event_session: Mapped[EventSession] = relationship(back_populates="slots")
 
@@ -226,3 +229,6 @@ class OfflineCheckIn(db.Model):
     )
 
     registration: Mapped[Registration | None] = relationship()
+
+
+counters.attach(Registration.__table__)

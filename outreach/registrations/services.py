@@ -7,6 +7,7 @@ two registrations can never both take the last seat. Flushes, never commits.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -15,19 +16,27 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from outreach.accounts import audit
 from outreach.database import db, utcnow
 from outreach.errors import NotFoundError, RuleError
 from outreach.events.hooks import Tally
 from outreach.events.loading import event_and_places
-from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
+from outreach.events.models import (
+    PUBLIC_EVENT_STATUSES,
+    Event,
+    EventSession,
+    EventStatus,
+    SessionStatus,
+)
 from outreach.i18n import current_language
 from outreach.localtime import local_date, local_midnight
 from outreach.places.models import Community
@@ -40,7 +49,7 @@ from outreach.registrations.models import (
     Slot,
 )
 from outreach.registrations.phones import normalise_mobile
-from outreach.registrations.signals import registration_changed
+from outreach.registrations.signals import registration_changed, registration_preparing
 
 # Confirmation codes avoid characters that look alike on paper or a phone screen:
 # no 0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V.
@@ -359,9 +368,9 @@ def _validated(event_session: EventSession, request: RegistrationRequest, by_sta
     return name, phone, note, slot, community
 
 
-def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[Owned, ...]) -> None:
-    """Refuse a second active registration of a phone for the session (or the event, when
-    the event allows one): its owner is led back to it, anyone else told how to find it."""
+def _duplicates(event_session: EventSession, phone: str):
+    """The active registrations that a new one of `phone` for the session would double: of
+    the session, or of the event when the event allows one (a statement)."""
     statement = (
         select(Registration)
         .join(Registration.event_session)
@@ -370,19 +379,25 @@ def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[Owned
     if event_session.event.one_registration_per_event:
         # A registration for a day that was called off does not stop the resident from
         # taking another day of the same event.
-        statement = statement.where(
+        return statement.where(
             EventSession.event_id == event_session.event_id,
             EventSession.status != SessionStatus.CANCELLED,
         )
-        message = _("This phone number is already registered for this event.")
-    else:
-        statement = statement.where(Registration.session_id == event_session.id)
-        message = _("This phone number is already registered for this session.")
-    registration = db.session.scalar(statement.limit(1))
+    return statement.where(Registration.session_id == event_session.id)
+
+
+def _check_duplicate(event_session: EventSession, phone: str, owned: tuple[Owned, ...]) -> None:
+    """Refuse a second active registration of a phone for the session (or the event, when
+    the event allows one): its owner is led back to it, anyone else told how to find it."""
+    registration = db.session.scalar(_duplicates(event_session, phone).limit(1))
     if registration is None:
         return
     if is_owned(registration, owned):
         raise AlreadyRegistered(_("You have already registered."), registration.manage_token)
+    if event_session.event.one_registration_per_event:
+        message = _("This phone number is already registered for this event.")
+    else:
+        message = _("This phone number is already registered for this session.")
     # Never more to a browser without the token: the phone number is not proof of anything.
     where = _(
         "The link to that registration is in the text message or e-mail sent when it was "
@@ -521,37 +536,92 @@ def event_tallies(event_ids: Sequence[int]) -> dict[int, Tally]:
 
 
 def register(
-    session_id: int, request: RegistrationRequest, *, actor=None, now: datetime | None = None
+    session_id: int,
+    request: RegistrationRequest,
+    *,
+    actor=None,
+    now: datetime | None = None,
+    loaded: EventSession | None = None,
 ) -> Registration:
-    """Confirm while seats remain in the session and slot, else waitlist, else refuse."""
-    event_session = _lock_for_registration(session_id)
-    # Read the clock only with the lock held: created_at orders the waitlist, so it must
-    # follow the order in which seats are decided, not the order requests arrived in.
-    now = now or utcnow()
-    check_open(event_session, now)
-    return _add_registration(event_session, request, actor=actor, now=now, by_resident=True)
+    """Confirm while seats remain in the session and slot, else waitlist, else refuse.
+
+    `loaded`: the session as the caller already loaded it (with its event, places and
+    slots), to spare loading it again."""
+    event_session = loaded if loaded is not None else _load_session(session_id)
+    return _register(event_session, request, actor=actor, now=now, by_resident=True)
 
 
-def _check_resident(phone: str, request: RegistrationRequest, now: datetime) -> None:
-    """What only residents' own registrations must pass: the code texted to the number (when
-    phones are verified), and the day's cap of registrations per number (cancelled ones
-    count: registering and cancelling would otherwise text any number again and again)."""
+def _check_resident(request: RegistrationRequest, phone: str, now: datetime) -> None:
+    """The code texted to the number, when phones are verified: what only residents' own
+    registrations must pass, besides the day's cap (`_checked_code`)."""
     if verification.enabled() and not request.phone_verified:
         verification.redeem(phone, request.phone_code, now)
-    cap = current_app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"]
-    made = db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.phone == phone,
-            Registration.created_by_id.is_(None),
-            Registration.created_at >= local_midnight(local_date(now)),
-        )
-    )
-    if made >= cap:
-        raise RegistrationError(
-            _("This number has made all the registrations allowed in a day. Please try tomorrow."),
-            "phone",
-            "limited",
-        )
+
+
+CODE_CANDIDATES = 3
+# One statement of a fixed shape (cheap to run many times a second): which of three random
+# codes are taken, registrations the number made online today, and whether it holds an
+# active registration of the session (or of a session still on of the event, when the event
+# allows one registration).
+_CHECKS = text(
+    "SELECT"
+    " EXISTS (SELECT 1 FROM registration WHERE code = :code_0),"
+    " EXISTS (SELECT 1 FROM registration WHERE code = :code_1),"
+    " EXISTS (SELECT 1 FROM registration WHERE code = :code_2),"
+    " (SELECT count(*) FROM registration WHERE phone = :phone"
+    "  AND created_by_id IS NULL AND created_at >= :midnight),"
+    " EXISTS (SELECT 1 FROM registration r JOIN event_session s ON s.id = r.session_id"
+    "  WHERE r.phone = :phone AND r.status <> 'cancelled' AND (r.session_id = :session_id"
+    "  OR (:per_event AND s.event_id = :event_id AND s.status <> 'cancelled')))"
+).bindparams(bindparam("midnight", type_=Registration.__table__.c.created_at.type))
+
+
+def _checked_code(
+    event_session: EventSession,
+    phone: str | None,
+    owned: tuple[Owned, ...],
+    now: datetime,
+    *,
+    by_resident: bool,
+) -> str:
+    """The checks that read registrations, in one statement, and a free confirmation code.
+
+    The day's cap of registrations per number for residents (cancelled ones count:
+    registering and cancelling would otherwise text any number again and again), the
+    duplicate phone (see `_check_duplicate`), and which of a few random codes are taken.
+    """
+    candidates = [
+        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        for _ in range(CODE_CANDIDATES)
+    ]
+    *taken, made, duplicate = db.session.execute(
+        _CHECKS,
+        {
+            "code_0": candidates[0],
+            "code_1": candidates[1],
+            "code_2": candidates[2],
+            "phone": phone,
+            "midnight": local_midnight(local_date(now)),
+            "session_id": event_session.id,
+            "per_event": event_session.event.one_registration_per_event,
+            "event_id": event_session.event_id,
+        },
+    ).one()
+    if by_resident:
+        cap = current_app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"]
+        if made >= cap:
+            raise RegistrationError(
+                _(
+                    "This number has made all the registrations allowed in a day. "
+                    "Please try tomorrow."
+                ),
+                "phone",
+                "limited",
+            )
+    if duplicate:
+        _check_duplicate(event_session, phone, owned)  # says which, to whom
+    free = [code for code, used in zip(candidates, taken, strict=True) if not used]
+    return free[0] if free else new_code()
 
 
 def _shared_feed_token(owned: tuple[Owned, ...], phone: str) -> str | None:
@@ -569,6 +639,9 @@ def waitlist_position(registration: Registration) -> int | None:
     """1 for the first in line, and so on; None unless waitlisted."""
     if registration.status != RegistrationStatus.WAITLISTED:
         return None
+    known = _known_positions().get(registration)
+    if known is not None:
+        return known
     ahead = db.session.scalar(
         select(func.count(Registration.id)).where(
             Registration.session_id == registration.session_id,
@@ -769,16 +842,6 @@ def undo_check_in(registration: Registration, *, actor, people: int | None = Non
 # Registration by staff for a resident at the booth (a walk-in) or on their behalf
 
 
-def _lock_for_registration(session_id: int) -> EventSession:
-    """Lock the session row, and the event row when duplicates count across the event."""
-    event_session = lock_session(session_id)
-    if event_session.event.one_registration_per_event:
-        db.session.scalar(
-            select(Event.id).where(Event.id == event_session.event_id).with_for_update()
-        )
-    return event_session
-
-
 def check_open_for_staff(event_session: EventSession, now: datetime) -> None:
     """Staff may register residents until the session ends, whatever the online window says."""
     if event_session.event.status == EventStatus.DRAFT:
@@ -871,38 +934,158 @@ def _check_waitlist(
     raise RegistrationError(message, "waitlist", "full")
 
 
-def _add_registration(
+def _load_session(session_id: int) -> EventSession:
+    """A session with its event, places and slots, not locked (drafts too: the staff's):
+    what the rules and the messages of a registration read, in one statement."""
+    found = (
+        db.session.scalars(_session_statement(), {"session_id": session_id}).unique().one_or_none()
+    )
+    if found is None:
+        raise NotFoundError("session", session_id)
+    return found
+
+
+@functools.cache
+def _session_statement():
+    """The statement `_load_session` runs, built once (building its loader options costs
+    more than running it)."""
+    return (
+        select(EventSession)
+        .join(EventSession.event)
+        .join(EventSession.venue)
+        .where(EventSession.id == bindparam("session_id"))
+        .options(*event_and_places(joined=True), joinedload(EventSession.slots))
+    )
+
+
+def session_to_register(session_id: int) -> EventSession:
+    """A session of a public event (else NotFoundError), loaded as `_load_session` does."""
+    found = _load_session(session_id)
+    if found.event.status not in PUBLIC_EVENT_STATUSES:
+        raise NotFoundError("session", session_id)
+    return found
+
+
+# The waitlist place a message is first written with, before the lock decides the real one;
+# replaced in the rendered texts once it is known (a number no waitlist reaches).
+_PLACE_TO_FILL = 987_654_321
+
+
+def _known_positions() -> dict[Registration, int]:
+    """Waitlist places decided in this request (the request's own registrations), so that
+    messages and answers need no count; empty outside a request."""
+    if not has_app_context():
+        return {}
+    return g.setdefault("known_waitlist_positions", {})
+
+
+def _room_for(
+    party: int, event_session: EventSession, slot: Slot | None, taken: int, per_slot
+) -> bool:
+    return _fits(party, event_session.capacity, taken) and (
+        slot is None or _fits(party, slot.capacity, per_slot.get(slot.id, 0))
+    )
+
+
+def _lock_and_count(event_session: EventSession) -> dict[int, int]:
+    """Lock the session row and read its counters, in one statement (an UPDATE of its
+    `updated_at`, which takes the row lock, or SQLite's write lock, and records that the seats
+    left changed); the slots' seats taken too when it has slots (the slots change only with
+    the session row locked). Returns seats taken per slot."""
+    table = EventSession.__table__
+    locked = db.session.execute(
+        update(table)
+        .where(table.c.id == event_session.id)
+        .values(updated_at=utcnow())
+        .returning(
+            *(
+                table.c[name]
+                for name in (
+                    "status",
+                    "capacity",
+                    "starts_at",
+                    "ends_at",
+                    "seats_taken",
+                    "waitlist_length",
+                    "updated_at",
+                )
+            )
+        )
+    ).one_or_none()
+    if locked is None:
+        raise NotFoundError("session", event_session.id)
+    for name, value in locked._asdict().items():
+        set_committed_value(event_session, name, value)
+    if event_session.event.one_registration_per_event:
+        db.session.execute(
+            select(Event.id).where(Event.id == event_session.event_id).with_for_update()
+        )
+    per_slot: dict[int, int] = {}
+    if event_session.slots:
+        rows = db.session.execute(
+            select(Slot.id, Slot.capacity, Slot.seats_taken).where(
+                Slot.session_id == event_session.id
+            )
+        ).all()
+        by_id = {slot.id: slot for slot in event_session.slots}
+        for slot_id, capacity, taken in rows:
+            if slot_id in by_id:
+                set_committed_value(by_id[slot_id], "capacity", capacity)
+            per_slot[slot_id] = taken
+    return per_slot
+
+
+def _prepared(registration: Registration, now: datetime) -> list:
+    """What the receivers will write for the new registration, rendered now (before the lock
+    when the outcome was foreseen right)."""
+    found = registration_preparing.send(registration, now=now, placeholder=_PLACE_TO_FILL)
+    return [value for _receiver, value in found if value is not None]
+
+
+def _register(
     event_session: EventSession,
     request: RegistrationRequest,
     *,
     actor,
-    now: datetime,
-    by_resident: bool = False,
+    now: datetime | None,
+    by_resident: bool,
 ) -> Registration:
-    """Apply the rules (input, the resident's code and cap, duplicates, seats, waitlist) and
-    add the registration.
+    """Apply the rules and add the registration, holding the session row lock as briefly
+    as possible.
 
-    The session row must be locked (see `_lock_for_registration`).
+    Before the lock, everything that does not depend on the seats: the input, the event's
+    rules, the resident's code and cap, the duplicate check (the unique index on session and
+    phone makes it exact), the code and tokens, and the message, rendered for the outcome the
+    counters read without the lock promise. With the lock: one statement reads the counters
+    (and one more the slots' when the session has slots), the row is inserted (the triggers
+    count it), the message queued; the caller's commit releases the lock.
     """
+    opening = check_open if by_resident else check_open_for_staff
+    opening(event_session, now or utcnow())  # refused at once; checked again under the lock
     name, phone, note, slot, community = _validated(
         event_session, request, by_staff=not by_resident
     )
+    checked_at = now or utcnow()
     if by_resident:
         # Before duplicates: who has not proved the number learns nothing of its bookings.
-        _check_resident(phone, request, now)
-    if phone is not None:  # people without a phone have no number to be counted twice
-        _check_duplicate(event_session, phone, request.owned)
-    taken, per_slot = _confirmed_seats(event_session.id)
+        _check_resident(request, phone, checked_at)
+    per_event = event_session.event.one_registration_per_event
+    # The duplicate check is exact for one session (the unique index catches a race); across
+    # an event it is made again under the event's row lock below. People without a phone
+    # have no number to be counted twice.
+    code = _checked_code(event_session, phone, request.owned, checked_at, by_resident=by_resident)
     party = request.party_size
-    fits = _fits(party, event_session.capacity, taken) and (
-        slot is None or _fits(party, slot.capacity, per_slot.get(slot.id, 0))
+    likely = _room_for(
+        party,
+        event_session,
+        slot,
+        event_session.seats_taken,
+        {s.id: s.seats_taken for s in event_session.slots},
     )
-    if not fits:
-        _check_waitlist(event_session, request, slot, taken, per_slot)
     registration = Registration(
         event_session=event_session,
         slot=slot,
-        status=RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED,
+        status=RegistrationStatus.CONFIRMED if likely else RegistrationStatus.WAITLISTED,
         party_size=party,
         name=name,
         phone=phone,
@@ -910,30 +1093,83 @@ def _add_registration(
         email=(request.email or "").strip() or None,
         community=community,
         language=request.language,
-        consent_at=now,
-        code=new_code(),
+        consent_at=checked_at,
+        code=code,
         manage_token=new_token(),
         link_key=new_link_key(),
         feed_token=(phone and _shared_feed_token(request.owned, phone)) or new_token(),
         created_by_id=getattr(actor, "id", None),
-        created_at=now,
-        confirmed_at=now if fits else None,
+        created_at=checked_at,
+        confirmed_at=checked_at if likely else None,
     )
+    positions = _known_positions()
+    positions[registration] = _PLACE_TO_FILL
+    prepared = _prepared(registration, checked_at)
+
+    # Serial from here until the commit.
+    per_slot = _lock_and_count(event_session)
+    # The clock is read with the lock held: created_at orders the waitlist, so it must follow
+    # the order in which seats are decided, not the order requests arrived in.
+    now = now or utcnow()
+    opening(event_session, now)
+    if per_event and phone is not None:
+        _check_duplicate(event_session, phone, request.owned)
+    taken = event_session.seats_taken
+    fits = _room_for(party, event_session, slot, taken, per_slot)
+    if not fits:
+        _check_waitlist(event_session, request, slot, taken, per_slot)
+    status = RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED
+    registration.status = status
+    registration.created_at = registration.consent_at = now
+    registration.confirmed_at = now if fits else None
+    if fits:
+        positions.pop(registration, None)
+    else:
+        positions[registration] = event_session.waitlist_length + 1
+    if fits != likely:
+        prepared = _prepared(registration, now)  # not the outcome foreseen: rendered again
     db.session.add(registration)
-    event_session.touch(significant=False)  # seats left, shown in calendars, changed
-    db.session.flush()
-    registration_changed.send(registration, action=registration.status.value, actor=actor)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        _refuse_racing_duplicate(error, event_session, phone, request.owned)
+        raise
+    # The triggers counted it in the database; the loaded rows follow.
+    set_committed_value(event_session, "seats_taken", taken + (party if fits else 0))
+    set_committed_value(
+        event_session, "waitlist_length", event_session.waitlist_length + (0 if fits else 1)
+    )
+    if slot is not None and fits:
+        set_committed_value(slot, "seats_taken", per_slot.get(slot.id, 0) + party)
+    registration_changed.send(registration, action=status.value, actor=actor, prepared=prepared)
     return registration
+
+
+def _refuse_racing_duplicate(
+    error: IntegrityError, event_session: EventSession, phone: str | None, owned
+) -> None:
+    """Another request with the same phone won the race past the duplicate check: the
+    unique index refused this row. The same answer as the check gives; other integrity
+    errors go on as they are."""
+    if phone is None or "registration" not in str(error.orig) or "phone" not in str(error.orig):
+        return
+    db.session.rollback()
+    _check_duplicate(db.session.get(EventSession, event_session.id), phone, owned)
+    # The other registration is gone again (cancelled meanwhile): still, it came first.
+    where = _(
+        "The link to that registration is in the text message or e-mail sent when it was "
+        "made: open it to see, change or cancel the registration."
+    )
+    message = _("This phone number is already registered for this session.")
+    raise RegistrationError(f"{message} {where}", "phone", "duplicate") from error
 
 
 def register_by_staff(
     session_id: int, request: RegistrationRequest, *, actor, now: datetime | None = None
 ) -> Registration:
     """Register a resident at the booth: the usual rules, made by and audited to `actor`."""
-    event_session = _lock_for_registration(session_id)
-    now = now or utcnow()  # after the lock, as in register()
-    check_open_for_staff(event_session, now)
-    registration = _add_registration(event_session, request, actor=actor, now=now)
+    event_session = _load_session(session_id)
+    registration = _register(event_session, request, actor=actor, now=now, by_resident=False)
     audit.record(
         actor,
         "walk-in",

@@ -18,3 +18,10 @@ registration_changed = _signals.signal("registration-changed")
 # Sent by the retention purge with `ids`, the registrations whose personal data were just
 # erased, so that copies kept elsewhere (messages) are erased in the same transaction.
 personal_data_purged = _signals.signal("personal-data-purged")
+
+# Sent before a new registration takes its session's lock, with the Registration (not yet
+# saved: no id; its status the likely outcome, its waitlist place a stand-in number) and
+# `now`. A receiver returns what it will write for the registration, rendered now so that
+# the lock is not held while texts are drawn up; the list comes back to it as `prepared`
+# with "confirmed" or "waitlisted" of `registration_changed`.
+registration_preparing = _signals.signal("registration-preparing")
