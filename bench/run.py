@@ -33,6 +33,7 @@ import psycopg
 from sqlalchemy import make_url
 
 from bench import burst, coldbuild, explain, fault, generate, registration, topology, wrk
+from bench import pages as cached_pages
 from bench.server import bench_server, peak_rss_mb
 from outreach import create_app
 from outreach.config import normalise_database_url
@@ -472,7 +473,7 @@ def markdown(results: Results, started: str, seconds: float) -> str:
 
 
 # The parts of a run, in order; `--only` picks some of them (to work on one measure).
-PARTS = ("cold", "plans", "feeds", "pages", "registration", "burst", "fault")
+PARTS = ("cold", "plans", "feeds", "pages", "cache", "registration", "burst", "fault")
 
 
 def run(
@@ -506,7 +507,7 @@ def run(
             measure_plans(large_url, large, results, explained)
         pages_large: dict[int, dict[str, Any]] = {}
         pages_small: dict[int, dict[str, Any]] = {}
-        for workers in plan.worker_counts if {"feeds", "pages"} & parts else ():
+        for workers in plan.worker_counts if {"feeds", "pages", "cache"} & parts else ():
             with (
                 bench_server(large_url, instance / f"large-{workers}", workers) as server,
                 bench_server(small_url, instance / f"small-{workers}", workers) as small_server,
@@ -517,6 +518,8 @@ def run(
                     pages_small[workers], pages_large[workers] = measure_pages(
                         (small_server, server), (page_urls(small), page_urls(large)), plan, workers
                     )
+                if "cache" in parts:
+                    cached_pages.measure_cache(server, page_urls(large), plan, workers, results)
                 measure_memory(server, results, f"{workers} workers")
         labels = (f"{small.counts['event_session']:,}", f"{large.counts['event_session']:,}")
         for measure, figure, passed in compare_pages(pages_small, pages_large, labels):

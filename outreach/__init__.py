@@ -26,6 +26,7 @@ from outreach import (
     messages,
     metrics,
     models,  # noqa: F401  (every table, for Flask-Migrate)
+    pages,
     places,
     posters,
     registrations,
@@ -57,6 +58,7 @@ FEATURES = (
     homescreen,
     health,
     metrics,
+    pages,
     cli,
 )
 

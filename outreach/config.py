@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "FEED_CACHE_PREFIX": "outreach:feed:",
     # Seconds a worker trusts a public feed's data version before asking the database again.
     "FEED_VERSION_TTL": 5,
+    # Seconds a shared cache (nginx proxy_cache) may keep a public page that is the same for
+    # everyone (s-maxage); browsers revalidate every time. See outreach/pages/serving.py.
+    "PAGE_SHARED_MAX_AGE": 10,
     # The most sessions a public feed holds (the earliest in its window); see feeds.services.
     "FEED_MAX_SESSIONS": 2000,
     # The most bytes a public feed holds (the earliest sessions that fit): Google Calendar
@@ -161,6 +164,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CACHE_URL": ("CACHE_URL", str),
     "FEED_VERSION_TTL": ("FEED_VERSION_TTL", float),
     "FEED_MAX_SESSIONS": ("FEED_MAX_SESSIONS", int),
+    "PAGE_SHARED_MAX_AGE": ("PAGE_SHARED_MAX_AGE", int),
     "FEED_MAX_BYTES": ("FEED_MAX_BYTES", int),
     "BASE_URL": ("BASE_URL", str),
     "TRUSTED_HOSTS": ("EXTRA_TRUSTED_HOSTS", _words),
