@@ -143,17 +143,25 @@ def test_only_committed_registrations_are_counted(client, make):
     assert value(scrape(client), created, **labels) - before == 1
 
 
-def test_feed_cache_hits_and_misses_are_counted(client, make):
+@pytest.mark.parametrize(("kind", "path"), [("feed", "/feeds/all.ics"), ("page", "/")])
+def test_cache_hits_and_misses_are_counted_by_kind(client, make, kind, path):
     make.event_session()
-    lookups = "outreach_feed_cache_lookups_total"
+    lookups = "outreach_cache_lookups_total"
     before = scrape(client)
     for _ in range(3):
-        assert client.get("/feeds/all.ics").status_code == 200
+        assert client.get(path).status_code == 200
     after = scrape(client)
-    hits = value(after, lookups, result="hit") - value(before, lookups, result="hit")
-    misses = value(after, lookups, result="miss") - value(before, lookups, result="miss")
+
+    def moved(of_kind: str, result: str) -> float:
+        return value(after, lookups, kind=of_kind, result=result) - value(
+            before, lookups, kind=of_kind, result=result
+        )
+
+    hits, misses = moved(kind, "hit"), moved(kind, "miss")
     assert hits + misses == 3
     assert hits >= 2  # built once at most, then found
+    other = "page" if kind == "feed" else "feed"
+    assert moved(other, "hit") + moved(other, "miss") == 0
 
 
 def test_the_outbox_is_counted_by_status(client, make):

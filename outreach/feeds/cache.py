@@ -187,12 +187,15 @@ def feed_cache() -> FeedCache:
     return app.extensions[EXTENSION]
 
 
-def cached(parts: Iterable[str], version: str, build: Callable[[], BuiltFeed]) -> BuiltFeed:
-    """The feed for `parts` at `version`: from the cache, or built once and stored."""
+def cached(
+    parts: Iterable[str], version: str, build: Callable[[], BuiltFeed], kind: str = "feed"
+) -> BuiltFeed:
+    """The body for `parts` at `version`: from the cache, or built once and stored; `kind`
+    (a feed or a page) is what the lookup is counted as."""
     store = feed_cache()
     key = cache_key(parts, version)
     feed = store.get(key)
-    cache_lookup.send(hit=feed is not None)
+    cache_lookup.send(kind=kind, hit=feed is not None)
     if feed is None:
         feed = build()
         store.set(key, feed)

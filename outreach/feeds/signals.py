@@ -6,6 +6,6 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# Sent on every lookup of the cache of built bodies, with `hit`: whether the body was found
-# (False: it was built and stored).
+# Sent on every lookup of the cache of built bodies, with `kind` (what was looked up: "feed",
+# "page") and `hit`: whether the body was found (False: it was built and stored).
 cache_lookup = _signals.signal("feed-cache-lookup")

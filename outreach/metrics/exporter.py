@@ -74,13 +74,19 @@ REGISTRATIONS = Counter(
     ["by", "status"],
     registry=REGISTRY,
 )
-FEED_CACHE = Counter(
-    "outreach_feed_cache_lookups",
-    "Lookups of the cache of built feeds, by result (hit, miss).",
-    ["result"],
+CACHE_LOOKUPS = Counter(
+    "outreach_cache_lookups",
+    "Lookups of the cache of built feeds and public pages, by kind (feed, page) and result"
+    " (hit, miss).",
+    ["kind", "result"],
     registry=REGISTRY,
 )
-_FEED_HITS, _FEED_MISSES = FEED_CACHE.labels("hit"), FEED_CACHE.labels("miss")
+# The series of each kind, found once: labels() costs a lookup under a lock on every call.
+_LOOKUP_SERIES = {
+    (kind, hit): CACHE_LOOKUPS.labels(kind, "hit" if hit else "miss")
+    for kind in ("feed", "page")
+    for hit in (True, False)
+}
 
 
 def init_app(app: Flask) -> None:
@@ -161,8 +167,8 @@ def _forget_uncommitted(session: Session) -> None:
 # The feed cache ----------------------------------------------------------------------------
 
 
-def _cache_looked_up(_sender: Any, *, hit: bool, **_: Any) -> None:
-    (_FEED_HITS if hit else _FEED_MISSES).inc()
+def _cache_looked_up(_sender: Any, *, kind: str, hit: bool, **_: Any) -> None:
+    _LOOKUP_SERIES[kind, hit].inc()
 
 
 # The outbox, read when scraped ---------------------------------------------------------------

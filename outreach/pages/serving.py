@@ -197,7 +197,9 @@ def cached_page(endpoint: str, view: Callable[..., Any]) -> Callable[..., Any]:
             return view(**arguments)
         version = _version(endpoint, arguments)
         try:
-            built = cached(_parts(endpoint, arguments), version, lambda: _render(view, arguments))
+            built = cached(
+                _parts(endpoint, arguments), version, lambda: _render(view, arguments), "page"
+            )
         except _NotStored as answer:
             if _PLACEHOLDER_BYTES in answer.response.get_data():
                 return view(**arguments)  # rare (a cookie forgotten): rendered with a token
