@@ -32,7 +32,8 @@ import flask_migrate
 import psycopg
 from sqlalchemy import make_url
 
-from bench import burst, coldbuild, explain, fault, generate, registration, topology, wrk
+from bench import burst, coldbuild, explain, fault, generate, lists, registration, topology, wrk
+from bench import pages as cached_pages
 from bench.server import bench_server, peak_rss_mb
 from outreach import create_app
 from outreach.config import normalise_database_url
@@ -354,6 +355,11 @@ def measure_plans(url: str, report: Any, results: Results, output: Path) -> None
         ("/", {"community": report.typical_community_slug}),
     ]
     found = explain.plans(bench_app(url), urls)
+    # The staff lists and API collections, signed in as an administrator (bench/lists.py).
+    staff_app = lists.lists_app(url)
+    found += explain.plans(
+        staff_app, lists.explain_requests(report), lists.signed_in_client(staff_app)
+    )
     scanning = [plan for plan in found if plan.full_scans]
     output.write_text(explain.markdown(found), encoding="utf-8")
     results.add(
@@ -472,7 +478,17 @@ def markdown(results: Results, started: str, seconds: float) -> str:
 
 
 # The parts of a run, in order; `--only` picks some of them (to work on one measure).
-PARTS = ("cold", "plans", "feeds", "pages", "registration", "burst", "fault")
+PARTS = (
+    "cold",
+    "plans",
+    "feeds",
+    "pages",
+    "cache",
+    "registration",
+    "burst",
+    "fault",
+    "lists",
+)
 
 
 def run(
@@ -506,7 +522,7 @@ def run(
             measure_plans(large_url, large, results, explained)
         pages_large: dict[int, dict[str, Any]] = {}
         pages_small: dict[int, dict[str, Any]] = {}
-        for workers in plan.worker_counts if {"feeds", "pages"} & parts else ():
+        for workers in plan.worker_counts if {"feeds", "pages", "cache"} & parts else ():
             with (
                 bench_server(large_url, instance / f"large-{workers}", workers) as server,
                 bench_server(small_url, instance / f"small-{workers}", workers) as small_server,
@@ -517,12 +533,16 @@ def run(
                     pages_small[workers], pages_large[workers] = measure_pages(
                         (small_server, server), (page_urls(small), page_urls(large)), plan, workers
                     )
+                if "cache" in parts:
+                    cached_pages.measure_cache(server, page_urls(large), plan, workers, results)
                 measure_memory(server, results, f"{workers} workers")
         labels = (f"{small.counts['event_session']:,}", f"{large.counts['event_session']:,}")
         for measure, figure, passed in compare_pages(pages_small, pages_large, labels):
             results.add(measure, figure, "≤ 2×", passed)
         if "registration" in parts:  # bench/registration.py
             registration.measure(large_url, large, plan, instance, results, fresh_session)
+        if "lists" in parts:  # bench/lists.py
+            lists.measure(large_url, large, instance, plan.seconds, plan.rounds, results.add)
         if "burst" in parts:
             measure_burst(large_url, large, plan, instance, results)
         if "fault" in parts:

@@ -24,11 +24,14 @@ from outreach import (
     homescreen,
     i18n,
     messages,
+    metrics,
     models,  # noqa: F401  (every table, for Flask-Migrate)
+    pages,
     places,
     posters,
     registrations,
     staff,
+    static_files,
     stats,
 )
 from outreach.database import IdConverter, db, render_migration_item, watch_pool
@@ -54,6 +57,8 @@ FEATURES = (
     staff,
     homescreen,
     health,
+    metrics,
+    pages,
     cli,
 )
 
@@ -113,3 +118,4 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     display.init_app(app)
     formatting.init_app(app)
+    static_files.init_app(app)

@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("zh", "en"),
     "BABEL_DEFAULT_LOCALE": "zh",
     "PER_PAGE": 30,
+    # Rows on a page of a staff list (places, accounts, the audit trail, the outbox…).
+    "STAFF_PER_PAGE": 50,
     "API_PER_PAGE": 20,
     "API_MAX_PER_PAGE": 100,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
@@ -48,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # How many reverse proxies stand in front of the app (their X-Forwarded-* headers are
     # trusted, so rate limits see each client's own address). 0: none.
     "PROXY_FIX": 0,
+    # Who may read /metrics (Prometheus): networks in CIDR notation, as the client's address
+    # is seen (behind a proxy, PROXY_FIX must count it); everyone else is answered 404.
+    "METRICS_ALLOW": ("127.0.0.1/32", "::1/128"),
     "JSON_SORT_KEYS": False,
     # Uploads (calendar files) and forms stay small; a larger body is answered with 413.
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
@@ -63,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     "FEED_CACHE_PREFIX": "outreach:feed:",
     # Seconds a worker trusts a public feed's data version before asking the database again.
     "FEED_VERSION_TTL": 5,
+    # Seconds a shared cache (nginx proxy_cache) may keep a public page that is the same for
+    # everyone (s-maxage); browsers revalidate every time. See outreach/pages/serving.py.
+    "PAGE_SHARED_MAX_AGE": 10,
     # The most sessions a public feed holds (the earliest in its window); see feeds.services.
     "FEED_MAX_SESSIONS": 2000,
     # The most bytes a public feed holds (the earliest sessions that fit): Google Calendar
@@ -148,6 +156,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "UID_DOMAIN": ("UID_DOMAIN", str),
     "SERVER_NAME": ("SERVER_NAME", str),
     "PER_PAGE": ("PER_PAGE", int),
+    "STAFF_PER_PAGE": ("STAFF_PER_PAGE", int),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),
@@ -156,12 +165,14 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RETENTION_DAYS": ("RETENTION_DAYS", int),
     "STAFF_IDLE_MINUTES": ("STAFF_IDLE_MINUTES", int),
     "PROXY_FIX": ("PROXY_FIX", int),
+    "METRICS_ALLOW": ("METRICS_ALLOW", _words),
     "FEED_LOOKBACK_DAYS": ("FEED_LOOKBACK_DAYS", int),
     "FEED_MAX_AGE": ("FEED_MAX_AGE", int),
     "FEED_REMINDER_MINUTES": ("FEED_REMINDER_MINUTES", int),
     "CACHE_URL": ("CACHE_URL", str),
     "FEED_VERSION_TTL": ("FEED_VERSION_TTL", float),
     "FEED_MAX_SESSIONS": ("FEED_MAX_SESSIONS", int),
+    "PAGE_SHARED_MAX_AGE": ("PAGE_SHARED_MAX_AGE", int),
     "FEED_MAX_BYTES": ("FEED_MAX_BYTES", int),
     "BASE_URL": ("BASE_URL", str),
     "TRUSTED_HOSTS": ("EXTRA_TRUSTED_HOSTS", _words),

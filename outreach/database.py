@@ -12,7 +12,7 @@ from typing import TypeVar
 from flask import Flask
 from flask_babel import gettext as _
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, Enum, MetaData, String, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, String, event, func
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
@@ -162,6 +162,11 @@ class Named(Bilingual):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(160))
     name_en: Mapped[str | None] = mapped_column(String(160))
+    # Moves with every change of the row (a rename, a translation): cached public pages show
+    # these names, and their data version reads the latest change of each kind of place.
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.current_timestamp(), index=True
+    )
 
     def display_name(self, locale: str) -> str:
         """Name in the reader's language, Chinese when no English name is known."""

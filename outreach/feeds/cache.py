@@ -23,6 +23,8 @@ import cachetools
 import redis
 from flask import Flask, current_app
 
+from outreach.feeds.signals import cache_lookup
+
 EXTENSION = "outreach.feed_cache"
 VERSIONS_EXTENSION = "outreach.feed_versions"
 T = TypeVar("T")
@@ -185,11 +187,15 @@ def feed_cache() -> FeedCache:
     return app.extensions[EXTENSION]
 
 
-def cached(parts: Iterable[str], version: str, build: Callable[[], BuiltFeed]) -> BuiltFeed:
-    """The feed for `parts` at `version`: from the cache, or built once and stored."""
+def cached(
+    parts: Iterable[str], version: str, build: Callable[[], BuiltFeed], kind: str = "feed"
+) -> BuiltFeed:
+    """The body for `parts` at `version`: from the cache, or built once and stored; `kind`
+    (a feed or a page) is what the lookup is counted as."""
     store = feed_cache()
     key = cache_key(parts, version)
     feed = store.get(key)
+    cache_lookup.send(kind=kind, hit=feed is not None)
     if feed is None:
         feed = build()
         store.set(key, feed)

@@ -14,7 +14,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from outreach.forms import BaseForm
+from outreach.forms import BaseForm, QuickSelect
 from outreach.registrations.limits import (
     EMAIL_LENGTH,
     MIN_PARTY_SIZE,
@@ -62,8 +62,12 @@ class RegistrationForm(BaseForm):
         ],
         render_kw={"inputmode": "numeric", "min": MIN_PARTY_SIZE},
     )
-    slot = SelectField(_l("Time slot"), coerce=str, validate_choice=False, default="")
-    community = SelectField(_l("Your community (optional)"), validate_choice=False, default="")
+    slot = SelectField(
+        _l("Time slot"), coerce=str, validate_choice=False, default="", widget=QuickSelect()
+    )
+    community = SelectField(
+        _l("Your community (optional)"), validate_choice=False, default="", widget=QuickSelect()
+    )
     email = EmailField(
         _l("E-mail (optional)"),
         validators=[

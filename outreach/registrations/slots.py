@@ -121,6 +121,8 @@ def delete_slot(actor, slot: Slot) -> None:
 
 def _record(actor, action: str, slot: Slot, changed: dict) -> None:
     event_session = slot.event_session
+    # The event page shows the session's slots: its cached copy's data version moves.
+    event_session.touch(significant=False)
     audit.record(
         actor,
         action,

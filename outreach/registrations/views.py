@@ -96,9 +96,8 @@ def event_page(
     `code_sent`: the masked number a verification code was just texted to, for that form);
     a session full without a waitlist shows no form. Registrations made in this browser are
     pointed at on their session."""
-    seats = services.Seats.of(event.sessions)
     owned = services.owned_registrations(_owned(), event.sessions)
-    rooms = {s.id: services.room_of(s, seats) for s in event.sessions}
+    rooms = services.rooms(event.sessions)  # one query for the sessions and their slots
     choices = _community_choices(*event.sessions)
     forms, open_sessions, full = {}, set(), set()
     for event_session in event.sessions:
