@@ -20,9 +20,9 @@ from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, bindparam, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from outreach.accounts import audit
@@ -1128,8 +1128,9 @@ def _register(
         positions[registration] = event_session.waitlist_length + 1
     if fits != likely:
         prepared = _prepared(registration, now)  # not the outcome foreseen: rendered again
+    db.session.add(registration)
     try:
-        _insert(registration)
+        db.session.flush()
     except IntegrityError as error:
         _refuse_racing_duplicate(error, event_session, phone, request.owned)
         raise
@@ -1142,33 +1143,6 @@ def _register(
         set_committed_value(slot, "seats_taken", per_slot.get(slot.id, 0) + party)
     registration_changed.send(registration, action=status.value, actor=actor, prepared=prepared)
     return registration
-
-
-_INSERTED = Registration.__table__
-_INSERT = insert(_INSERTED).returning(_INSERTED.c.id)
-
-
-def _insert(registration: Registration) -> None:
-    """Insert the new registration with one core statement (the ORM's unit of work costs more
-    than the rest of the lock's work), then make the object the session's, as if loaded.
-
-    Every column is given (the model's defaults too), so that the object holds what the row
-    holds; nothing listens to the ORM's insert events (the signals are sent explicitly)."""
-    registration.session_id = registration.event_session.id
-    registration.slot_id = registration.slot.id if registration.slot is not None else None
-    registration.community_id = (
-        registration.community.id if registration.community is not None else None
-    )
-    registration.updated_at = registration.created_at
-    registration.cancelled_by_staff = False
-    registration.arrived = 0
-    state = registration.__dict__
-    values = {
-        column.key: state.get(column.key) for column in _INSERTED.columns if column.key != "id"
-    }
-    registration.id = db.session.execute(_INSERT, values).scalar_one()
-    make_transient_to_detached(registration)
-    db.session.add(registration)
 
 
 def _refuse_racing_duplicate(
