@@ -102,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
 
     found = measure(create_app(), arguments.path, arguments.repeats)
     passed = found.median_ms <= TARGET_MS
-    print(f"cold {arguments.path}: {describe(found)} (target ≤ {TARGET_MS:g} ms: "
-          f"{'pass' if passed else 'FAIL'})")
+    print(
+        f"cold {arguments.path}: {describe(found)} (target ≤ {TARGET_MS:g} ms: "
+        f"{'pass' if passed else 'FAIL'})"
+    )
     return 0 if passed else 1
 
 

@@ -20,6 +20,7 @@ from outreach.i18n import current_language
 from outreach.registrations.models import Slot
 from outreach.registrations.services import Room
 
+
 @dataclass(frozen=True, slots=True)
 class SlotChoice:
     """One radio button: the slot's id (the form's value), its places left and its label."""
@@ -77,9 +78,7 @@ def _groups(event_session: EventSession) -> list[tuple[str | None, list[Slot]]]:
     return list(groups.items())
 
 
-def slot_groups(
-    event_session: EventSession, room: Room, wordings: Wordings
-) -> Sequence[SlotGroup]:
+def slot_groups(event_session: EventSession, room: Room, wordings: Wordings) -> Sequence[SlotGroup]:
     """The session's slots as the form lists them: a department's slots under its legend,
     each named by its time window (or its label, when it has no times or the slots are not
     grouped) with the places it has left (`room`: what the session has left)."""
