@@ -503,7 +503,7 @@ def run(
         if "cold" in parts:
             measure_cold_build(large_url, large.feed_community_slug, results)
         if "cache" in parts:  # bench/coldpage.py: the event page rendered with the cache empty
-            coldpage.measure_demo(admin_url, results, bench_app)
+            coldpage.measure_demo(admin_url, results, bench_app, 200 if plan.judged else 20)
         if "plans" in parts:
             explained = output.with_name(output.stem + "-explain.md")
             measure_plans(large_url, large, results, explained)
