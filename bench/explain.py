@@ -18,7 +18,15 @@ from outreach.database import db
 
 # Tables that grow with every campaign. Places are bounded by the city (300 townships, 7,000
 # communities): the planner may rightly read those whole as the small side of a hash join.
-LARGE_TABLES = ("event_session", "registration", "event", "slot", "venue", "message")
+LARGE_TABLES = (
+    "event_session",
+    "registration",
+    "event",
+    "slot",
+    "venue",
+    "message",
+    "audit_entry",
+)
 _SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 
 
@@ -43,7 +51,7 @@ def _label(request: Request) -> str:
     return f"{url} (cookie {', '.join(f'{k}={v}' for k, v in cookies.items())})"
 
 
-def _record(app: Flask, request: Request) -> list[tuple[str, object]]:
+def _record(app: Flask, request: Request, client=None) -> list[tuple[str, object]]:
     url, cookies = (request, {}) if isinstance(request, str) else request
     statements: list[tuple[str, object]] = []
 
@@ -53,7 +61,7 @@ def _record(app: Flask, request: Request) -> list[tuple[str, object]]:
 
     with app.app_context():
         engine = db.engine
-        client = app.test_client()
+        client = client or app.test_client()
         host = (app.config.get("SERVER_NAME") or "localhost").split(":")[0]
         for name, value in cookies.items():
             client.set_cookie(name, value, domain=host)
@@ -67,12 +75,13 @@ def _record(app: Flask, request: Request) -> list[tuple[str, object]]:
     return statements
 
 
-def plans(app: Flask, urls: Iterable[Request]) -> list[Plan]:
-    """Request each URL (with its cookies), then EXPLAIN ANALYZE every SELECT it ran."""
+def plans(app: Flask, urls: Iterable[Request], client=None) -> list[Plan]:
+    """Request each URL (with its cookies; through `client`, e.g. one signed in, when
+    given), then EXPLAIN ANALYZE every SELECT it ran."""
     found = []
     for request in urls:
         url = _label(request)
-        for statement, parameters in _record(app, request):
+        for statement, parameters in _record(app, request, client):
             with app.app_context():
                 connection = db.session.connection()
                 rows = connection.exec_driver_sql("EXPLAIN ANALYZE " + statement, parameters)

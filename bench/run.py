@@ -32,7 +32,18 @@ import flask_migrate
 import psycopg
 from sqlalchemy import make_url
 
-from bench import burst, coldbuild, coldpage, explain, fault, generate, registration, topology, wrk
+from bench import (
+    burst,
+    coldbuild,
+    coldpage,
+    explain,
+    fault,
+    generate,
+    lists,
+    registration,
+    topology,
+    wrk,
+)
 from bench import pages as cached_pages
 from bench.server import bench_server, peak_rss_mb
 from outreach import create_app
@@ -355,6 +366,11 @@ def measure_plans(url: str, report: Any, results: Results, output: Path) -> None
         ("/", {"community": report.typical_community_slug}),
     ]
     found = explain.plans(bench_app(url), urls)
+    # The staff lists and API collections, signed in as an administrator (bench/lists.py).
+    staff_app = lists.lists_app(url)
+    found += explain.plans(
+        staff_app, lists.explain_requests(report), lists.signed_in_client(staff_app)
+    )
     scanning = [plan for plan in found if plan.full_scans]
     output.write_text(explain.markdown(found), encoding="utf-8")
     results.add(
@@ -473,7 +489,17 @@ def markdown(results: Results, started: str, seconds: float) -> str:
 
 
 # The parts of a run, in order; `--only` picks some of them (to work on one measure).
-PARTS = ("cold", "plans", "feeds", "pages", "cache", "registration", "burst", "fault")
+PARTS = (
+    "cold",
+    "plans",
+    "feeds",
+    "pages",
+    "cache",
+    "registration",
+    "burst",
+    "fault",
+    "lists",
+)
 
 
 def run(
@@ -528,6 +554,8 @@ def run(
             results.add(measure, figure, "≤ 2×", passed)
         if "registration" in parts:  # bench/registration.py
             registration.measure(large_url, large, plan, instance, results, fresh_session)
+        if "lists" in parts:  # bench/lists.py
+            lists.measure(large_url, large, instance, plan.seconds, plan.rounds, results.add)
         if "burst" in parts:
             measure_burst(large_url, large, plan, instance, results)
         if "fault" in parts:

@@ -401,14 +401,6 @@ def make_database(admin_url: str, scale: str) -> tuple[str, generate.Report]:
         flask_migrate.upgrade()
         db.engine.dispose()
     report = generate.generate(url, generate.SCALES[scale])
-    # The generator leaves the short-link key of texts empty; `deliver` cannot write a
-    # reminder to such a registration (the app gives every registration one), and its
-    # rounds would stop there. Give them one, as migration 0014 did for older rows.
-    with psycopg.connect(url) as connection:
-        connection.execute(
-            "UPDATE registration SET link_key = left(md5(random()::text || id::text), 16)"
-            " WHERE link_key IS NULL"
-        )
     return url, report
 
 

@@ -31,6 +31,7 @@ from outreach import (
     posters,
     registrations,
     staff,
+    static_files,
     stats,
 )
 from outreach.database import IdConverter, db, render_migration_item
@@ -116,3 +117,4 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     display.init_app(app)
     formatting.init_app(app)
+    static_files.init_app(app)

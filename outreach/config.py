@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("zh", "en"),
     "BABEL_DEFAULT_LOCALE": "zh",
     "PER_PAGE": 30,
+    # Rows on a page of a staff list (places, accounts, the audit trail, the outbox…).
+    "STAFF_PER_PAGE": 50,
     "API_PER_PAGE": 20,
     "API_MAX_PER_PAGE": 100,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -149,6 +151,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "UID_DOMAIN": ("UID_DOMAIN", str),
     "SERVER_NAME": ("SERVER_NAME", str),
     "PER_PAGE": ("PER_PAGE", int),
+    "STAFF_PER_PAGE": ("STAFF_PER_PAGE", int),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),

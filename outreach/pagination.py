@@ -6,13 +6,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
 from typing import Generic, TypeVar
 
-from flask import request
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import lazyload
+from flask import current_app, request
+from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy import Select, func, literal, or_, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, lazyload
 
 from outreach.database import db
+from outreach.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -72,3 +77,179 @@ def paginate(statement: Select, page: int, per_page: int) -> Page:
     rows = statement.limit(per_page).offset(offset(page, per_page))
     items = db.session.scalars(rows).unique().all()
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+# ---------------------------------------------------------------------------------------------
+# Keyset pages: staff lists and the API
+#
+# An offset page makes the database walk every row before it, and a count walks them all; a
+# keyset page starts where the last one ended (WHERE (sort key, id) > the last row's), so any
+# page costs what the first does along the index of its order, and rows inserted meanwhile
+# neither repeat nor hide rows on the following pages. The position travels as a signed
+# cursor: a cursor edited by hand, cut short or taken from another list is refused with a 400
+# in the user's language, never a 500. (sqlakeyset does the same walk, but its bookmarks are
+# unsigned and typed by guess, and our lists need their own eager loads and one error; this
+# is one small helper that every list shares.)
+
+CURSOR_PARAMETER = "cursor"
+_AFTER, _BEFORE = "a", "b"
+
+
+@dataclass(frozen=True)
+class Order:
+    """A list's sort key: columns of the selected entity, the last one unique (its id);
+    `descending` for newest first."""
+
+    columns: tuple[InstrumentedAttribute, ...]
+    descending: bool = False
+
+    def values(self, item: object) -> tuple:
+        """The sort key of a row."""
+        return tuple(getattr(item, column.key) for column in self.columns)
+
+
+@dataclass(frozen=True)
+class CursorPage(Generic[T]):
+    """One keyset page: its rows and the cursors of the pages either side (None at an end)."""
+
+    items: Sequence[T]
+    per_page: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a next page exists."""
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        """Whether a previous page exists."""
+        return self.prev_cursor is not None
+
+    @property
+    def is_first(self) -> bool:
+        """Whether this is the list's first page (no cursor, or back at the start)."""
+        return self.prev_cursor is None
+
+
+class BadCursor(InvalidInput):
+    """A cursor that this site did not make for this list."""
+
+
+def _serializer(name: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=f"outreach.cursor.{name}")
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _typed(value: object) -> object:
+    if isinstance(value, dict) and set(value) == {"t"}:
+        return datetime.fromisoformat(value["t"])
+    return value
+
+
+def encode_cursor(name: str, direction: str, values: Sequence[object]) -> str:
+    """A signed cursor for the list `name`: the rows after (or before) `values`."""
+    return _serializer(name).dumps([direction, [_plain(v) for v in values]])
+
+
+def decode_cursor(name: str, cursor: str, width: int) -> tuple[str, tuple]:
+    """The direction and sort key a cursor carries; BadCursor if it is not one of ours."""
+    bad = BadCursor(
+        _("This page link is out of date or damaged. Go back to the list's first page."),
+        CURSOR_PARAMETER,
+    )
+    if len(cursor) > 1000:
+        raise bad
+    try:
+        direction, values = _serializer(name).loads(cursor)
+        typed = tuple(_typed(v) for v in values)
+    except (BadData, TypeError, ValueError) as error:
+        raise bad from error
+    if direction not in (_AFTER, _BEFORE) or len(typed) != width:
+        raise bad
+    if any(not isinstance(v, int | str | datetime) or isinstance(v, bool) for v in typed):
+        raise bad
+    return direction, typed
+
+
+def cursor_argument() -> str | None:
+    """The request's ?cursor=, None when missing or empty."""
+    return request.args.get(CURSOR_PARAMETER) or None
+
+
+def _beyond(order: Order, values: tuple, forward: bool):
+    """Rows past `values` in the walking direction, as one row-value comparison (which both
+    PostgreSQL and SQLite answer from an index on the same columns)."""
+    row = tuple_(*order.columns)
+    # Bound with each column's type, so that a time compares as the column stores it.
+    bound = tuple_(*(literal(v, c.type) for c, v in zip(order.columns, values, strict=True)))
+    later = forward != order.descending
+    return row > bound if later else row < bound
+
+
+def _ordered(order: Order, forward: bool):
+    ascending = forward != order.descending
+    return [column.asc() if ascending else column.desc() for column in order.columns]
+
+
+def keyset_page(
+    statement: Select,
+    order: Order,
+    per_page: int,
+    cursor: str | None,
+    *,
+    name: str,
+) -> CursorPage:
+    """One page of `statement`'s rows in `order`, from `cursor` (the first page when None):
+    one query, reading at most per_page + 1 rows of the order's index."""
+    direction, values = (
+        (_AFTER, None) if cursor is None else decode_cursor(name, cursor, len(order.columns))
+    )
+    forward = direction == _AFTER
+    if values is not None:
+        statement = statement.where(_beyond(order, values, forward))
+    rows = list(
+        db.session.scalars(
+            statement.order_by(None).order_by(*_ordered(order, forward)).limit(per_page + 1)
+        ).unique()
+    )
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if not forward:
+        rows.reverse()
+    first = order.values(rows[0]) if rows else values
+    last = order.values(rows[-1]) if rows else values
+    if forward:
+        has_prev, has_next = values is not None, more
+    else:
+        has_prev, has_next = more, True
+    return CursorPage(
+        items=rows,
+        per_page=per_page,
+        next_cursor=encode_cursor(name, _AFTER, last) if has_next and last else None,
+        prev_cursor=encode_cursor(name, _BEFORE, first) if has_prev and first else None,
+    )
+
+
+SEARCH_PARAMETER = "q"
+MAX_SEARCH = 80
+
+
+def search_argument() -> str:
+    """The request's ?q= search words, trimmed ('' for none)."""
+    return (request.args.get(SEARCH_PARAMETER) or "").strip()[:MAX_SEARCH]
+
+
+def matching(columns: Sequence[InstrumentedAttribute], words: str):
+    """Rows where any of `columns` contains `words` (case-insensitive; % and _ taken as
+    themselves). Walked along the list's order index, it stops after a page of matches."""
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(*(column.ilike(f"%{escaped}%", escape="\\") for column in columns))

@@ -87,6 +87,9 @@ def test_quick_bench_runs_end_to_end_and_writes_its_table(tmp_path):
         "Registration burst",
         "Registration burst on the floor route",
         "Crash during a burst",
+        "List Places: venues, first page",
+        "List Places: venues, deep page",
+        "List API: events, deep page",
     ):
         assert measure in table, f"{measure!r} missing from the table:\n{table}"
     # Correctness is judged even in a quick run.
@@ -100,6 +103,7 @@ def test_quick_bench_runs_end_to_end_and_writes_its_table(tmp_path):
     plans = output.with_name("quick-explain.md").read_text(encoding="utf-8")
     # Each page and feed was explained (at this small scale the planner rightly reads
     # tables whole, so plans are listed, not judged).
-    for url in ("`/`", "`/communities/", "`/townships/", "`/events/", "`/feeds/communities/"):
+    pages = ("`/`", "`/communities/", "`/townships/", "`/events/", "`/feeds/communities/")
+    for url in (*pages, "`/staff/places?kind=venues`", "`/api/v1/events`"):
         assert url in plans
     assert "Index Scan" in plans and "Execution Time" in plans

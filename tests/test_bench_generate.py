@@ -20,7 +20,7 @@ from bench import generate
 from outreach import create_app
 from outreach.database import db
 from outreach.registrations.phones import normalise_mobile
-from outreach.registrations.services import CODE_ALPHABET
+from outreach.registrations.services import CODE_ALPHABET, LINK_KEY_ALPHABET, LINK_KEY_LENGTH
 from tests.conftest import (
     POSTGRES_ONLY,
     POSTGRES_URL,
@@ -274,15 +274,18 @@ def test_generated_registrations_open_their_manage_page_and_personal_feed(client
     rows = _rows(
         generated_url,
         """
-        SELECT r.manage_token, r.feed_token FROM registration r
+        SELECT r.manage_token, r.feed_token, r.link_key FROM registration r
         JOIN event_session s ON s.id = r.session_id JOIN event e ON e.id = s.event_id
         WHERE r.status = 'confirmed' AND s.starts_at > now() AND e.status = 'published'
         ORDER BY r.id LIMIT 3
         """,
     )
     assert len(rows) == 3
-    for manage_token, feed_token in rows:
+    for manage_token, feed_token, link_key in rows:
         assert client.get(f"/r/{manage_token}").status_code == 200
+        # The short link of its text messages leads to the same page.
+        short = client.get(f"/s/{link_key}")
+        assert short.status_code == 302 and f"/r/{manage_token}" in short.location
         feed = client.get(f"/feeds/me/{feed_token}.ics")
         assert feed.status_code == 200 and b"BEGIN:VEVENT" in feed.get_data()
 
@@ -418,6 +421,15 @@ def test_personal_data_is_valid_and_erased_after_retention(generated_url):
         assert email is None or email.endswith("@example.com")
         assert language in {"zh", "en"}
     assert {row[4] for row in kept} == {"zh", "en"}
+
+
+def test_every_kept_registration_has_its_own_short_link_key_as_registering_gives(generated_url):
+    rows = _rows(generated_url, "SELECT link_key, purged_at FROM registration")
+    keys = [key for key, purged_at in rows if purged_at is None]
+    assert keys and all(key is None for key, purged_at in rows if purged_at is not None)
+    shape = re.compile(f"[{re.escape(LINK_KEY_ALPHABET)}]{{{LINK_KEY_LENGTH}}}")
+    assert all(key is not None and shape.fullmatch(key) for key in keys)
+    assert len(set(keys)) == len(keys)
 
 
 def test_codes_and_tokens_have_the_apps_shape_and_are_unique(generated_url):

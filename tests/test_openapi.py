@@ -69,10 +69,11 @@ def test_query_parameters_come_from_the_listing_parser(client):
         "organisation",
         "from",
         "to",
-        "page",
         "per_page",
+        "cursor",
     ]
-    per_page = parameters[-1]["schema"]
+    assert "opaque" in parameters[-1]["description"]
+    per_page = parameters[-2]["schema"]
     assert per_page["maximum"] == 100 and per_page["minimum"] == 1
 
 

@@ -14,7 +14,14 @@ import pytest
 from outreach.database import db
 from outreach.messages.models import Message, MessageChannel, MessageKind
 from outreach.registrations.models import Registration, RegistrationStatus
-from tests.web import post_form, register, registration_form, slot_choices, slot_legends
+from tests.web import (
+    post_form,
+    register,
+    registration_form,
+    slot_choices,
+    slot_legends,
+    unversioned,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -162,7 +169,7 @@ def test_a_failed_submit_summarises_the_errors_at_the_top_of_the_form(client, ma
     assert re.search(rf'id="{prefix}-consent"[^>]*checked|checked[^>]*id="{prefix}-consent"', form)
     assert f'action="/sessions/{event_session.id}/register#session-{event_session.id}"' in form
     assert '<details class="register" open>' in form
-    assert 'src="/static/js/register.js"' in text
+    assert 'src="/static/js/register.js"' in unversioned(text)
     assert not registrations()
 
 

@@ -45,6 +45,11 @@ def untimed(page: str) -> str:
     return re.sub(r'name="(\w+-)?csrf_token"[^>]*value="[^"]*"', "csrf", page)
 
 
+def unversioned(page: str) -> str:
+    """The page with the version of its static files' addresses (`?v=…`) left out."""
+    return re.sub(r"\?v=[0-9a-f]+", "", page)
+
+
 def post_form(client: FlaskClient, url: str, data: dict | None = None, **kwargs):
     """POST a form as a browser would, with the session's CSRF token."""
     return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)

@@ -11,7 +11,7 @@ from outreach.config import DEFAULTS
 from outreach.events.models import EventStatus
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.retention import PURGED_PHONE_PREFIX
-from outreach.registrations.services import TOKEN_BYTES
+from outreach.registrations.services import LINK_KEY_ALPHABET, LINK_KEY_LENGTH, TOKEN_BYTES
 
 from .events import _Event, _Session
 from .plan import _Plan
@@ -49,7 +49,7 @@ def _weights(plan: _Plan) -> tuple[list[_Session], list[float]]:
 
 REGISTRATION_COLUMNS = (
     "id", "session_id", "slot_id", "status", "party_size", "name", "phone", "email",
-    "community_id", "language", "consent_at", "code", "manage_token", "feed_token",
+    "community_id", "language", "consent_at", "code", "manage_token", "link_key", "feed_token",
     "created_by_id", "created_at", "updated_at", "confirmed_at", "promoted_at", "cancelled_at",
     "cancelled_by_staff", "checked_in_at", "checked_in_by_id", "purged_at", "arrived",
 )  # fmt: skip
@@ -78,6 +78,8 @@ def _registrations(plan: _Plan, seed: int, total: int) -> Iterator[tuple]:
     residents = _Residents(seed, plan.scale.residents, plan.communities)
     index_of_community = {c.id: i for i, c in enumerate(plan.communities)}
     codes = _Codes(seed)
+    # The short link of texts, as registering gives each; erased with the personal data.
+    link_keys = _Codes(seed, LINK_KEY_ALPHABET, LINK_KEY_LENGTH, "link keys")
     retention = DEFAULTS["RETENTION_DAYS"] * DAY
     confirmed, waitlisted, cancelled = (s.value for s in RegistrationStatus)
     event_cancelled = EventStatus.CANCELLED.value
@@ -173,6 +175,7 @@ def _registrations(plan: _Plan, seed: int, total: int) -> Iterator[tuple]:
                 _at(made),
                 codes(number),
                 _token(randbytes(TOKEN_BYTES)),
+                None if purged_at is not None else link_keys(number),
                 feed,
                 event.organisation.staff[1] if rand() < 0.02 else None,
                 _at(made),

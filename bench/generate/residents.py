@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections.abc import Sequence
 
@@ -14,23 +15,30 @@ from .rows import _token
 
 
 class _Codes:
-    """Distinct confirmation codes: an affine permutation of 0 … 19⁶−1, written in base 19."""
+    """Distinct keys of `length` letters of `alphabet` (the confirmation codes by default):
+    an affine permutation of 0 … len(alphabet)**length − 1, written in that base."""
 
-    def __init__(self, seed: int) -> None:
-        alphabet = len(CODE_ALPHABET)
-        self.modulus = alphabet**CODE_LENGTH
-        rng = random.Random(f"{seed}:codes")
+    def __init__(
+        self,
+        seed: int,
+        alphabet: str = CODE_ALPHABET,
+        length: int = CODE_LENGTH,
+        name: str = "codes",
+    ) -> None:
+        self.alphabet, self.length = alphabet, length
+        self.modulus = len(alphabet) ** length
+        rng = random.Random(f"{seed}:{name}")
         multiplier = rng.randrange(self.modulus // 3, self.modulus)
-        while multiplier % alphabet == 0:  # coprime with 19⁶: every code is hit once
+        while math.gcd(multiplier, len(alphabet)) != 1:  # coprime: every key is hit once
             multiplier += 1
         self.multiplier, self.offset = multiplier, rng.randrange(self.modulus)
 
     def __call__(self, number: int) -> str:
         value = (number * self.multiplier + self.offset) % self.modulus
         chars = []
-        for _ in range(CODE_LENGTH):
-            value, digit = divmod(value, len(CODE_ALPHABET))
-            chars.append(CODE_ALPHABET[digit])
+        for _ in range(self.length):
+            value, digit = divmod(value, len(self.alphabet))
+            chars.append(self.alphabet[digit])
         return "".join(chars)
 
 

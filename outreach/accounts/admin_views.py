@@ -26,11 +26,10 @@ from outreach.attempt import attempt_flash, submit
 from outreach.errors import InvalidInput, NotFoundError
 from outreach.extensions import limiter
 from outreach.forms import values
-from outreach.pagination import page_number
+from outreach.pagination import cursor_argument, search_argument
 
 bp = staff_blueprint("accounts_admin", __name__, url_prefix="/staff")
 
-AUDIT_PER_PAGE = 50
 TOO_MANY_ACCOUNT_ATTEMPTS = _l("Too many refused new accounts. Please wait an hour and try again.")
 MANAGER_ONLY = frozenset({Role.MANAGER})
 
@@ -164,9 +163,11 @@ def _managed(slug: str) -> Organisation:
 def organisations():
     """Every organisation (administrators) or the ones I manage."""
     permissions.require(permissions.can_list_organisations(current_user))
+    words = search_argument()
     return render_template(
         "staff/organisations.html",
-        organisations=services.organisations_for(current_user),
+        words=words,
+        page=services.organisation_page(current_user, words, cursor_argument(), _per_page()),
     )
 
 
@@ -337,6 +338,10 @@ def remove_member(slug: str, user_id: int):
 # Staff accounts (administrators)
 
 
+def _per_page() -> int:
+    return current_app.config["STAFF_PER_PAGE"]
+
+
 def _require_admin() -> None:
     permissions.require(permissions.can_manage_accounts(current_user))
 
@@ -345,7 +350,12 @@ def _require_admin() -> None:
 def users():
     """Every staff account with its memberships."""
     _require_admin()
-    return render_template("staff/users.html", users=services.accounts())
+    words = search_argument()
+    return render_template(
+        "staff/users.html",
+        words=words,
+        page=services.account_page(words, cursor_argument(), _per_page()),
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -436,18 +446,21 @@ def audit_trail():
     if organisation_id is not None:
         permissions.require(permissions.can_see_audit(current_user, organisation_id))
     action = (request.args.get("action") or "").strip()[:40] or None
+    words = search_argument()
     organisations = services.organisations_for(current_user)
     if organisation_id is not None and organisation_id not in {o.id for o in organisations}:
         raise NotFoundError("organisation", organisation_id)
     return render_template(
         "staff/audit.html",
-        entries=services.audit_entries(
+        entries=services.audit_page(
             visible,
             organisation_id=organisation_id,
             action=action,
-            page=page_number(),
-            per_page=AUDIT_PER_PAGE,
+            words=words,
+            cursor=cursor_argument(),
+            per_page=_per_page(),
         ),
+        words=words,
         organisations=organisations,
         organisation_names={o.id: o.name for o in organisations},
         actions=sorted(ACTIONS),

@@ -39,6 +39,8 @@ class Organisation(Named, db.Model):
     """A district commission, health centre, street office, community committee or school."""
 
     __tablename__ = "organisation"
+    # The staff list of organisations, by name in keyset pages.
+    __table_args__ = (Index("ix_organisation_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[OrganisationKind] = mapped_column(
@@ -179,7 +181,12 @@ class AuditEntry(db.Model):
     """Who did what to which record, when, with the changed fields before and after."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_organisation_id_at", "organisation_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_entry_organisation_id_at", "organisation_id", "at"),
+        # The trail is read newest first in keyset pages, filtered by organisation or action.
+        Index("ix_audit_entry_organisation_id_id", "organisation_id", "id"),
+        Index("ix_audit_entry_action_id", "action", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

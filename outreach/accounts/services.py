@@ -21,7 +21,7 @@ from outreach.accounts.models import (
 )
 from outreach.database import db, utcnow, with_names
 from outreach.errors import NotFoundError, RuleError
-from outreach.pagination import Page, paginate
+from outreach.pagination import CursorPage, Order, keyset_page, matching
 
 USERNAME_LENGTH = StaffUser.__table__.c.username.type.length
 # Compared against when the username is unknown, so a miss costs as much as a wrong password.
@@ -253,6 +253,21 @@ def organisations_for(user: StaffUser) -> list[Organisation]:
     return list(db.session.scalars(statement))
 
 
+def organisation_page(
+    user: StaffUser, words: str, cursor: str | None, per_page: int
+) -> CursorPage[Organisation]:
+    """The organisations a user may look after (see organisations_for), by name in keyset
+    pages, those whose name contains `words` when given: one query."""
+    statement = select(Organisation)
+    managed = permissions.organisation_ids(user, frozenset({Role.MANAGER}))
+    if managed is not None:
+        statement = statement.where(Organisation.id.in_(managed))
+    if words:
+        statement = statement.where(matching((Organisation.name, Organisation.name_en), words))
+    order = Order((Organisation.name, Organisation.id))
+    return keyset_page(statement, order, per_page, cursor, name="organisations")
+
+
 def members(organisation: Organisation) -> list[Membership]:
     """The organisation's memberships with their accounts, by username."""
     return list(
@@ -286,15 +301,16 @@ def member(organisation: Organisation, user_id: int) -> StaffUser:
     return user
 
 
-def accounts() -> list[StaffUser]:
-    """Every account with its memberships and their organisations, by username."""
-    return list(
-        db.session.scalars(
-            select(StaffUser)
-            .order_by(func.lower(StaffUser.username))
-            .options(selectinload(StaffUser.memberships).joinedload(Membership.organisation))
-        )
+def account_page(words: str, cursor: str | None, per_page: int) -> CursorPage[StaffUser]:
+    """Accounts by username in keyset pages, those whose username or name contains `words`
+    when given, with their memberships and organisations: two queries."""
+    statement = select(StaffUser).options(
+        selectinload(StaffUser.memberships).joinedload(Membership.organisation)
     )
+    if words:
+        statement = statement.where(matching((StaffUser.username, StaffUser.display_name), words))
+    order = Order((StaffUser.username, StaffUser.id))
+    return keyset_page(statement, order, per_page, cursor, name="users")
 
 
 def create_account(
@@ -547,20 +563,28 @@ def change_own_password(user: StaffUser, *, current_password: str, password: str
     return reset_password(user, password=password, actor=user)
 
 
-def audit_entries(
+def audit_page(
     organisation_ids: set[int] | None,
     *,
     organisation_id: int | None = None,
     action: str | None = None,
-    page: int = 1,
+    words: str = "",
+    cursor: str | None = None,
     per_page: int = 50,
-) -> Page[AuditEntry]:
-    """One page of the trail, newest first: all of it (None) or the given organisations'."""
-    statement = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+) -> CursorPage[AuditEntry]:
+    """One keyset page of the trail, newest first (entries are numbered as they are
+    written): all of it (None) or the given organisations', of one action, or naming
+    `words` (who or what); one query."""
+    statement = select(AuditEntry)
     if organisation_ids is not None:
         statement = statement.where(AuditEntry.organisation_id.in_(organisation_ids))
     if organisation_id is not None:
         statement = statement.where(AuditEntry.organisation_id == organisation_id)
     if action:
         statement = statement.where(AuditEntry.action == action)
-    return paginate(statement, page, per_page)
+    if words:
+        statement = statement.where(
+            matching((AuditEntry.target_label, AuditEntry.actor_label), words)
+        )
+    order = Order((AuditEntry.id,), descending=True)
+    return keyset_page(statement, order, per_page, cursor, name="audit")

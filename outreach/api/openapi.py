@@ -1,6 +1,6 @@
 """The API's OpenAPI 3.1 document, built from the code that serves it: the paths from the
 blueprint's URL rules (an `<id:…>` part with the converter's bounds), the query parameters
-from the declarations the views parse (`LISTING_QUERY`, `per_page_parameter`), the request
+from the declarations the views parse (`FILTER_QUERY`, `per_page_parameter`), the request
 bodies from `schemas` (the declarations that validate them), and each operation's answers
 from `OPERATIONS` below. A route with no entry there fails `document()` (and the suite), so
 none goes unpublished. Texts are in the caller's language.
@@ -19,7 +19,7 @@ from outreach.api import schemas
 from outreach.contract import Body, Parameter
 from outreach.database import MAX_ID
 from outreach.errors import MESSAGES, NOT_FOUND_MESSAGES
-from outreach.events.forms import LISTING_QUERY
+from outreach.events.forms import FILTER_QUERY
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.places.models import TownshipKind
 from outreach.registrations.models import RegistrationStatus
@@ -123,10 +123,9 @@ RESOURCES: dict[str, dict[str, Any]] = {
     "EventPage": _object(
         {
             "items": {"type": "array", "items": _ref("Event")},
-            "page": _INTEGER,
-            "pages": _INTEGER,
             "per_page": _INTEGER,
-            "total": _INTEGER,
+            # The next page's absolute URL (its cursor), null on the last page.
+            "next": {"type": ["string", "null"], "format": "uri"},
         }
     ),
     "SessionWithEvent": {
@@ -152,7 +151,10 @@ RESOURCES: dict[str, dict[str, Any]] = {
                         "venues": {"type": "array", "items": _ref("Venue")},
                     }
                 ),
-            }
+            },
+            "per_page": _INTEGER,
+            # The next page's absolute URL (its cursor), null on the last page.
+            "next": {"type": ["string", "null"], "format": "uri"},
         }
     ),
     "Registration": _object(
@@ -208,7 +210,7 @@ def _errors(*answers: int | tuple[int, Any]) -> dict[int, tuple[str, Any]]:
     return described
 
 
-_BAD_QUERY = _l("A query parameter cannot be read (a date, a page number or per_page).")
+_BAD_QUERY = _l("A query parameter cannot be read (a date, per_page or the cursor).")
 _REFUSED = _l(
     "The registration is refused: the session is full with no waitlist, the phone is "
     "registered already, or registration is closed. `error` says which: full, duplicate, closed."
@@ -234,7 +236,7 @@ OPERATIONS: dict[str, Operation] = {
                 (400, _BAD_QUERY), (404, _l("No place, category or organisation has this slug."))
             ),
         },
-        query=LISTING_QUERY,
+        query=FILTER_QUERY,
     ),
     "api.event": Operation(
         _l("One public event with all its sessions"),
@@ -249,7 +251,10 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "api.places": Operation(
         _l("Townships with their communities and venues"),
-        {200: ("Places", _l("Every township, its communities and their venues."))},
+        {
+            200: ("Places", _l("A page of townships, each with its communities and venues.")),
+            **_errors((400, _BAD_QUERY)),
+        },
     ),
     "api.create_registration": Operation(
         _l("Register for a session"),
@@ -378,7 +383,9 @@ def _operation(endpoint: str, rule: str, method: str) -> dict[str, Any]:
         raise LookupError(f"{method} {rule} ({endpoint}) is not described in OPERATIONS")
     query = described.query
     if endpoint == "api.events":
-        query = (*query, schemas.per_page_parameter())
+        query = (*query, schemas.per_page_parameter(), schemas.CURSOR_PARAMETER)
+    elif endpoint == "api.places":
+        query = (*query, schemas.places_per_page_parameter(), schemas.CURSOR_PARAMETER)
     operation: dict[str, Any] = {
         "operationId": endpoint.removeprefix("api."),
         "summary": str(described.summary),

@@ -109,6 +109,22 @@ def _per_page(raw: str | None) -> int:
     return int(raw)
 
 
+def _cursor(raw: str | None) -> str | None:
+    return raw or None  # its signature is checked where the page is read (a 400 if bad)
+
+
+CURSOR_PARAMETER = Parameter(
+    "cursor",
+    _cursor,
+    {"type": "string", "maxLength": 1000},
+    _l(
+        "Where the page starts: leave it out for the first page, then copy it from the "
+        "previous answer's `next` link. It is opaque and signed: a changed or out-of-date "
+        "cursor is answered 400."
+    ),
+)
+
+
 def per_page_parameter() -> Parameter:
     """`per_page` of the events list: 1 to the configured API_MAX_PER_PAGE."""
     config = current_app.config
@@ -122,6 +138,24 @@ def per_page_parameter() -> Parameter:
             "default": config["API_PER_PAGE"],
         },
         _l("How many events a page holds."),
+    )
+
+
+# A street or township of a city brings some 25 communities and 70 venues with it.
+PLACES_PER_PAGE = 5
+
+
+def _places_per_page(raw: str | None) -> int:
+    return PLACES_PER_PAGE if raw is None else _per_page(raw)
+
+
+def places_per_page_parameter() -> Parameter:
+    """`per_page` of the places tree: streets and townships a page (5 unless asked)."""
+    return Parameter(
+        "per_page",
+        _places_per_page,
+        {**per_page_parameter().schema, "default": PLACES_PER_PAGE},
+        _l("How many streets and townships a page holds, each with its communities and venues."),
     )
 
 

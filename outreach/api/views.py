@@ -11,12 +11,18 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMe
 
 from outreach.api import serialise
 from outreach.api.openapi import document
-from outreach.api.schemas import per_page_parameter, phone_code_request, registration_request
+from outreach.api.schemas import (
+    CURSOR_PARAMETER,
+    per_page_parameter,
+    phone_code_request,
+    places_per_page_parameter,
+    registration_request,
+)
 from outreach.attempt import json_answer
 from outreach.database import db
 from outreach.errors import RuleError
 from outreach.events import services
-from outreach.events.forms import parse_listing_query
+from outreach.events.forms import FILTER_QUERY, parse_listing_query
 from outreach.extensions import (
     cancel_limit,
     limiter,
@@ -41,19 +47,18 @@ bp.register_error_handler(RuleError, json_answer)
 @bp.get("/events")
 def events():
     """Upcoming public events matching the filters, one page."""
-    query = parse_listing_query(request.args)
+    query = parse_listing_query(request.args, FILTER_QUERY)
     filters = services.build_filter(
         **query.slugs(), date_from=query.date_from, date_to=query.date_to
     )
     per_page = per_page_parameter().read(request.args.get("per_page"))
-    page = services.upcoming_events(filters, query.page, per_page)
+    cursor = CURSOR_PARAMETER.read(request.args.get("cursor"))
+    page = services.upcoming_event_page(filters, cursor, per_page)
     seats = Seats.of(s for item in page.items for s in item.sessions)
     return jsonify(
         items=[serialise.event(item.event, item.sessions, seats) for item in page.items],
-        page=page.page,
-        pages=page.pages,
         per_page=page.per_page,
-        total=page.total,
+        next=_next_link("api.events", page.next_cursor),
     )
 
 
@@ -82,13 +87,25 @@ def event_session(session_id: int):
 
 @bp.get("/places")
 def places():
-    """The township → community → venue tree."""
-    loose = places_services.venues_without_community()
+    """The township → community → venue tree, a page of streets and townships at a time."""
+    per_page = places_per_page_parameter().read(request.args.get("per_page"))
+    cursor = CURSOR_PARAMETER.read(request.args.get("cursor"))
+    page = places_services.township_page(cursor, per_page)
+    loose = places_services.venues_without_community([t.id for t in page.items])
     return jsonify(
-        items=[
-            serialise.township_tree(t, loose.get(t.id, [])) for t in places_services.place_tree()
-        ]
+        items=[serialise.township_tree(t, loose.get(t.id, [])) for t in page.items],
+        per_page=page.per_page,
+        next=_next_link("api.places", page.next_cursor),
     )
+
+
+def _next_link(endpoint: str, cursor: str | None) -> str | None:
+    """The next page's absolute address: the same query with its cursor, on the configured
+    public address (never the request's Host); None on the last page."""
+    if cursor is None:
+        return None
+    kept = {k: v for k, v in request.args.items() if k != "cursor"}
+    return public_url(endpoint, **kept, cursor=cursor)
 
 
 # A registration's JSON is a few hundred bytes: a body far larger is refused unread.

@@ -25,8 +25,9 @@ from outreach.events.hooks import Tally, hooks, tallies_of_events
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import event_with_sessions
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
-from outreach.pagination import Page, count, offset
+from outreach.pagination import CursorPage, Order, keyset_page
 from outreach.places.models import Community, Township, Venue
+from outreach.places.services import CHOICE_LIMIT
 
 EVENT_FIELDS = (
     "title",
@@ -125,51 +126,48 @@ def _editable_events(user: Any) -> Select:
     return statement
 
 
-def staff_events(user: Any, page: int, per_page: int) -> Page[EventRow]:
-    """The events the user may edit, newest first, one page, with their registrations
-    counted: three queries."""
-    statement = _editable_events(user)
-    total = count(statement)
+def staff_events(user: Any, cursor: str | None, per_page: int) -> CursorPage[EventRow]:
+    """The events the user may edit, newest first, in keyset pages, with their sessions and
+    registrations counted: three queries (the page's events, their sessions' sums, their
+    registrations' tallies), each reading only this page's rows."""
+    order = Order((Event.created_at, Event.id), descending=True)
+    statement = _editable_events(user).options(
+        joinedload(Event.organisation), joinedload(Event.category)
+    )
+    page = keyset_page(statement, order, per_page, cursor, name="staff.events")
+    ids = [event.id for event in page.items]
     on = EventSession.status == SessionStatus.SCHEDULED
     upcoming = and_(EventSession.starts_at >= local_midnight(local_today()), on)
-    per_event = (
-        select(
-            EventSession.event_id,
-            func.count(EventSession.id).label("session_count"),
-            func.min(case((upcoming, EventSession.starts_at))).label("next_start"),
-            func.sum(case((on, EventSession.capacity), else_=0)).label("capacity"),
-            func.sum(case((and_(on, EventSession.capacity.is_(None)), 1), else_=0)).label(
-                "unlimited"
-            ),
+    sums = {}
+    if ids:
+        sums = {
+            row[0]: row[1:]
+            for row in db.session.execute(
+                select(
+                    EventSession.event_id,
+                    func.count(EventSession.id),
+                    type_coerce(func.min(case((upcoming, EventSession.starts_at))), UTCDateTime()),
+                    func.sum(case((on, EventSession.capacity), else_=0)),
+                    func.sum(case((and_(on, EventSession.capacity.is_(None)), 1), else_=0)),
+                )
+                .where(EventSession.event_id.in_(ids))
+                .group_by(EventSession.event_id)
+            )
+        }
+    tallies = tallies_of_events(ids)
+    items = []
+    for event in page.items:
+        count, next_start, capacity, unlimited = sums.get(event.id, (0, None, None, 0))
+        items.append(
+            EventRow(
+                event,
+                count,
+                next_start,
+                capacity=None if unlimited else int(capacity or 0),
+                tally=tallies[event.id],
+            )
         )
-        .group_by(EventSession.event_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        statement.add_columns(
-            func.coalesce(per_event.c.session_count, 0),
-            type_coerce(per_event.c.next_start, UTCDateTime()),
-            per_event.c.capacity,
-            per_event.c.unlimited,
-        )
-        .outerjoin(per_event, per_event.c.event_id == Event.id)
-        .options(joinedload(Event.organisation), joinedload(Event.category))
-        .order_by(Event.created_at.desc(), Event.id.desc())
-        .limit(per_page)
-        .offset(offset(page, per_page))
-    ).all()
-    tallies = tallies_of_events([row[0].id for row in rows])
-    items = [
-        EventRow(
-            event,
-            count,
-            next_start,
-            capacity=None if unlimited else int(capacity or 0),
-            tally=tallies[event.id],
-        )
-        for event, count, next_start, capacity, unlimited in rows
-    ]
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return CursorPage(items, page.per_page, page.next_cursor, page.prev_cursor)
 
 
 def event_for_editing(event_id: int) -> Event:
@@ -208,9 +206,18 @@ class VenueGroup:
     venues: list[Venue]
 
 
-def venue_groups() -> list[VenueGroup]:
-    """Every venue, grouped by township and then community; township-only venues last."""
-    venues = db.session.scalars(
+def city_sized() -> bool:
+    """Whether there are more venues than a form can offer (places.services.CHOICE_LIMIT):
+    the primary key's index answers after that many entries, not 20,000 rows."""
+    beyond_limit = select(Venue.id).order_by(Venue.id).offset(CHOICE_LIMIT).limit(1)
+    return db.session.scalar(beyond_limit) is not None
+
+
+def venue_groups(township_ids: Iterable[int | None] | None = None) -> list[VenueGroup]:
+    """Venues grouped by township and then community, township-only venues last: all of
+    them, or in a city-sized site (see city_sized) only those of `township_ids` when given
+    (a form of 20,000 venues would be megabytes that no one can choose from)."""
+    statement = (
         select(Venue)
         .options(joinedload(Venue.township), joinedload(Venue.community))
         .outerjoin(Venue.community)
@@ -218,6 +225,10 @@ def venue_groups() -> list[VenueGroup]:
         # Township-only venues (no community) sort after the township's communities.
         .order_by(Township.name, Community.id.is_(None), Community.name, Venue.name)
     )
+    if township_ids is not None and city_sized():
+        wanted = {township_id for township_id in township_ids if township_id is not None}
+        statement = statement.where(Venue.township_id.in_(wanted))
+    venues = db.session.scalars(statement)
     groups: list[VenueGroup] = []
     for venue in venues:
         last = groups[-1] if groups else None

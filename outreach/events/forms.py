@@ -133,9 +133,15 @@ LISTING_QUERY = (
 )
 
 
-def parse_listing_query(args: MultiDict) -> ListingQuery:
+# The API's events walk keyset pages (a `cursor`, see outreach.api.schemas), not numbered ones.
+FILTER_QUERY = tuple(each for each in LISTING_QUERY if each.name != "page")
+
+
+def parse_listing_query(
+    args: MultiDict, declared: tuple[Parameter, ...] = LISTING_QUERY
+) -> ListingQuery:
     """Validate a listing's query string; raises InvalidInput with a translated message."""
-    given = {each.name: each.read(args.get(each.name)) for each in LISTING_QUERY}
+    given = {each.name: each.read(args.get(each.name)) for each in declared}
     if given["from"] and given["to"] and given["to"] < given["from"]:
         raise InvalidInput(_("The end date is before the start date."))
     return ListingQuery(
@@ -145,7 +151,7 @@ def parse_listing_query(args: MultiDict) -> ListingQuery:
         organisation=given["organisation"],
         date_from=given["from"],
         date_to=given["to"],
-        page=given["page"],
+        page=given.get("page", 1),
     )
 
 

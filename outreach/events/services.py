@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from outreach.accounts.models import Organisation
 from outreach.database import db
@@ -17,7 +17,7 @@ from outreach.errors import NotFoundError
 from outreach.events.loading import event_and_places, session_places
 from outreach.events.models import PUBLIC_EVENT_STATUSES, Category, Event, EventSession
 from outreach.localtime import local_date, local_midnight, local_today
-from outreach.pagination import Page, offset
+from outreach.pagination import CursorPage, Order, Page, keyset_page, offset
 from outreach.places import services as places
 from outreach.places.models import Community, Township, Venue
 
@@ -40,26 +40,41 @@ class SessionFilter:
     def apply(self, statement: Select) -> Select:
         """Add the filter to a statement that already joins Event and Venue."""
         statement = statement.where(Event.status.in_(PUBLIC_EVENT_STATUSES))
-        if self.township is not None:
-            statement = statement.where(Venue.township_id == self.township.id)
-        if self.community is not None:
-            statement = statement.where(Venue.community_id == self.community.id)
-        if self.elsewhere_than is not None:
-            statement = statement.where(
-                or_(Venue.community_id.is_(None), Venue.community_id != self.elsewhere_than.id)
-            )
         if self.category is not None:
             statement = statement.where(Event.category_id == self.category.id)
         if self.organisation is not None:
             statement = statement.where(Event.organisation_id == self.organisation.id)
+        return statement.where(*self.place_and_time(EventSession, Venue))
+
+    def places_match(self, venue: Venue) -> bool:
+        """Whether a loaded venue passes the filter's place conditions (place_and_time's)."""
+        if self.township is not None and venue.township_id != self.township.id:
+            return False
+        if self.community is not None and venue.community_id != self.community.id:
+            return False
+        elsewhere = self.elsewhere_than
+        return elsewhere is None or venue.community_id != elsewhere.id
+
+    def place_and_time(self, event_session: Any, venue: Any) -> list[ColumnElement[bool]]:
+        """The filter's conditions on a session and its venue (either may be an alias; no
+        venue: only those on time)."""
+        conditions = []
+        if venue is not None and self.township is not None:
+            conditions.append(venue.township_id == self.township.id)
+        if venue is not None and self.community is not None:
+            conditions.append(venue.community_id == self.community.id)
+        if venue is not None and self.elsewhere_than is not None:
+            conditions.append(
+                or_(venue.community_id.is_(None), venue.community_id != self.elsewhere_than.id)
+            )
         # Without a start date, "upcoming" begins at today's midnight so the whole of today
         # stays on the page; a bound on starts_at keeps the listing on its index.
         start = self.date_from or local_today()
-        statement = statement.where(EventSession.starts_at >= local_midnight(start))
+        conditions.append(event_session.starts_at >= local_midnight(start))
         if self.date_to is not None:
             end = local_midnight(self.date_to + timedelta(days=1))
-            statement = statement.where(EventSession.starts_at < end)
-        return statement
+            conditions.append(event_session.starts_at < end)
+        return conditions
 
 
 # Counting every upcoming session of a city costs more than showing a page of them: listings
@@ -177,6 +192,55 @@ def upcoming_events(filters: SessionFilter, page: int, per_page: int) -> Page[Ev
         # Present only the matching sessions without touching the loaded relationship.
         items.append(EventWithSessions(event, grouped[event_id]))
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def upcoming_event_page(
+    filters: SessionFilter, cursor: str | None, per_page: int
+) -> CursorPage[EventWithSessions]:
+    """Public events with sessions matching the filter, ordered by their first such session,
+    in keyset pages (the API): two queries, each reading only this page's rows.
+
+    The page walks matching sessions in start order along the start-time index and keeps
+    those that are their event's first match (an index probe per session on the event's
+    sessions), so no page groups every upcoming session of the city."""
+    earlier = aliased(EventSession)
+    earlier_venue = aliased(Venue)
+    before_it = select(earlier.id).join(earlier_venue, earlier.venue_id == earlier_venue.id)
+    before_it = before_it.where(
+        earlier.event_id == EventSession.event_id,
+        *filters.place_and_time(earlier, earlier_venue),
+        earlier.starts_at <= EventSession.starts_at,
+        or_(earlier.starts_at < EventSession.starts_at, earlier.id < EventSession.id),
+    )
+    firsts = _filtered_sessions(filters).where(~exists(before_it))
+    order = Order((EventSession.starts_at, EventSession.id))
+    page = keyset_page(firsts, order, per_page, cursor, name="api.events")
+    ids = [first.event_id for first in page.items]
+    grouped: dict[int, list[EventSession]] = {event_id: [] for event_id in ids}
+    if ids:
+        # The page's events' sessions in time, their places by primary key in a query of
+        # their own (joined, the planner hashes the whole venue table for a few hundred
+        # rows); the place filter then applies to the loaded venues.
+        in_time = filters.place_and_time(EventSession, None)
+        sessions = db.session.scalars(
+            select(EventSession)
+            .join(EventSession.event)
+            .where(EventSession.event_id.in_(ids), *in_time)
+            .options(
+                contains_eager(EventSession.event).joinedload(Event.organisation),
+                contains_eager(EventSession.event).joinedload(Event.category),
+                selectinload(EventSession.venue).options(
+                    joinedload(Venue.township), joinedload(Venue.community)
+                ),
+                selectinload(EventSession.slots),
+            )
+            .order_by(EventSession.starts_at, EventSession.id)
+        )
+        for event_session in sessions:
+            if filters.places_match(event_session.venue):
+                grouped[event_session.event_id].append(event_session)
+    items = [EventWithSessions(sessions[0].event, sessions) for sessions in grouped.values()]
+    return CursorPage(items, page.per_page, page.next_cursor, page.prev_cursor)
 
 
 @dataclass(frozen=True)

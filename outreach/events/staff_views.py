@@ -28,7 +28,9 @@ from outreach.events.hooks import tallies_of_sessions
 from outreach.events.models import Event, EventSession, EventStatus
 from outreach.i18n import current_language
 from outreach.localtime import local_date
-from outreach.pagination import page_number
+from outreach.pagination import cursor_argument
+from outreach.places import services as places
+from outreach.places.models import Township
 
 bp = staff_blueprint("events_staff", __name__, url_prefix="/staff/events")
 
@@ -53,7 +55,9 @@ def _sessions_url(event: Event) -> str:
 def index():
     """The events of my organisations, newest first."""
     permissions.require(permissions.can_edit_some_events(current_user))
-    page = editing.staff_events(current_user, page_number(), current_app.config["PER_PAGE"])
+    page = editing.staff_events(
+        current_user, cursor_argument(), current_app.config["STAFF_PER_PAGE"]
+    )
     return render_template("staff/events/index.html", page=page)
 
 
@@ -110,17 +114,27 @@ class _SessionsPage:
     rows: SessionRowsForm
     campaign: CampaignForm
     groups: list[editing.VenueGroup]
+    # In a city-sized site: the street or township whose venues are offered besides those of
+    # the event's sessions (?township=), and the streets and townships to choose from.
+    township: int | None = None
+    townships: list[Township] | None = None
 
 
-def _sessions_page(posted: str | None = None) -> _SessionsPage:
+def _chosen_township() -> int | None:
+    return request.args.get("township", type=int)
+
+
+def _sessions_page(event: Event, posted: str | None = None) -> _SessionsPage:
     """Both forms of the sessions page; only the one posted reads the request."""
-    groups = editing.venue_groups()
+    chosen = _chosen_township()
+    groups = editing.venue_groups([s.venue.township_id for s in event.sessions] + [chosen])
     rows = SessionRowsForm() if posted == "rows" else SessionRowsForm(formdata=None)
     wanted = request.args.get("rows", type=int) or 0
     rows.offer(groups, min(max(wanted, 0), MAX_ROWS))
     campaign = CampaignForm() if posted == "campaign" else CampaignForm(formdata=None)
     campaign.offer(groups)
-    return _SessionsPage(rows, campaign, groups)
+    townships = places.townships() if editing.city_sized() else None
+    return _SessionsPage(rows, campaign, groups, chosen, townships)
 
 
 def _render_sessions(event: Event, forms: _SessionsPage) -> str:
@@ -146,14 +160,15 @@ def _add_sessions(event: Event, forms: _SessionsPage, form: SessionRowsForm | Ca
 @bp.get("/<id:event_id>/sessions")
 def sessions(event_id: int):
     """An event's sessions, and the forms that add more."""
-    return _render_sessions(_editable_event(event_id), _sessions_page())
+    event = _editable_event(event_id)
+    return _render_sessions(event, _sessions_page(event))
 
 
 @bp.post("/<id:event_id>/sessions")
 def add_rows(event_id: int):
     """Add the sessions entered row by row."""
     event = _editable_event(event_id)
-    forms = _sessions_page("rows")
+    forms = _sessions_page(event, "rows")
     return _add_sessions(event, forms, forms.rows)
 
 
@@ -161,7 +176,7 @@ def add_rows(event_id: int):
 def add_campaign(event_id: int):
     """Add a session at every chosen venue on every listed date."""
     event = _editable_event(event_id)
-    forms = _sessions_page("campaign")
+    forms = _sessions_page(event, "campaign")
     return _add_sessions(event, forms, forms.campaign)
 
 
@@ -169,7 +184,7 @@ def add_campaign(event_id: int):
 def edit_session(event_id: int, session_id: int):
     """Reschedule a session, move it to another venue or change its places."""
     event, event_session = _editable_session(event_id, session_id)
-    groups = editing.venue_groups()
+    groups = editing.venue_groups([event_session.venue.township_id, _chosen_township()])
     form = SessionForm(obj=editing.plan_of(event_session), venue=event_session.venue_id)
     form.offer(groups)
     if updated := submit(

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from outreach.database import db, utcnow
 from outreach.events.loading import event_and_places
@@ -311,6 +312,33 @@ def _deliver(message: Message, channels: Channels, now: datetime) -> str:
     return "sent"
 
 
+def give_up(message_id: int, error: Exception, now: datetime) -> str:
+    """Mark failed a claimed message whose sending raised an unexpected error, and go on.
+
+    Not retried: the error may have come after the message went out, and sending again could
+    reach the resident twice. The reason is stored for staff, the trace logged. An error of
+    the database itself is raised: the round stops, and the claim is given up later as an
+    interrupted one.
+    """
+    db.session.rollback()
+    if isinstance(error, SQLAlchemyError):
+        raise error
+    log.error("sending message %s failed", message_id, exc_info=error)
+    db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.SENDING)
+        .values(
+            status=MessageStatus.FAILED,
+            last_error=transport.CRASHED(detail=describe(error))[:500],
+            claimed_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return "failed"
+
+
 def deliver_due(
     now: datetime | None = None,
     *,
@@ -336,9 +364,13 @@ def deliver_due(
             if message_id is None:
                 break
             db.session.commit()  # the claim holds before anything is sent
-            message = _load(message_id)
-            report.outcomes[_deliver(message, channels, at)] += 1
-            db.session.commit()
+            try:
+                message = _load(message_id)
+                outcome = _deliver(message, channels, at)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001  (one message's fault: see give_up)
+                outcome = give_up(message_id, error, at)
+            report.outcomes[outcome] += 1
     finally:
         channels.close()
         db.session.rollback()

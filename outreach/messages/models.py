@@ -97,6 +97,8 @@ class Message(db.Model):
     __table_args__ = (
         # The deliverer's query: pending messages that are due, oldest first.
         Index("ix_message_status_next_attempt_at", "status", "next_attempt_at"),
+        # The outbox, newest first in keyset pages, of one status.
+        Index("ix_message_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

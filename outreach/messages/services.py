@@ -10,6 +10,7 @@ unique in the table, so the same notice is never queued twice.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true, update
+from sqlalchemy import func, literal, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts import audit
@@ -36,8 +38,10 @@ from outreach.messages.models import (
     Notice,
     NoticeSegment,
 )
-from outreach.pagination import Page, paginate
+from outreach.pagination import CursorPage, Order, keyset_page
 from outreach.registrations.models import ACTIVE_STATUSES, Registration
+
+log = logging.getLogger(__name__)
 
 SKIPPED_REMINDER = transport.SKIPPED_REMINDER()
 ERASED = transport.ERASED()
@@ -81,9 +85,15 @@ def _row(
     notice: Notice | None = None,
     **context: Any,
 ) -> dict[str, Any]:
+    """One outbox row; a message that cannot be written is queued as failed, with the reason.
+
+    A fault in writing one message (a registration's row missing what a template needs) is
+    recorded on that message and logged, never raised: it must not undo the change it goes
+    with, nor stop the round of reminders it is part of. Its key is taken, so it is not
+    tried again; staff see it in the outbox. Database errors still raise.
+    """
     channel, recipient = _address_key(registration)
-    rendered = compose(kind, registration, channel, **context)
-    return {
+    row: dict[str, Any] = {
         "dedupe_key": key,
         "registration_id": registration.id,
         "notice_id": notice.id if notice is not None else None,
@@ -91,11 +101,11 @@ def _row(
         "channel": channel,
         "recipient": recipient,
         "language": language_of(registration),
-        "subject": rendered.subject,
-        "body": rendered.body,
-        "body_html": rendered.body_html,
-        "sms_template": rendered.sms.template if rendered.sms else "",
-        "sms_params": rendered.sms.params if rendered.sms else {},
+        "subject": "",
+        "body": "",
+        "body_html": "",
+        "sms_template": "",
+        "sms_params": {},
         "status": MessageStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
@@ -103,6 +113,27 @@ def _row(
         "created_at": now,
         "updated_at": now,
     }
+    try:
+        rendered = compose(kind, registration, channel, **context)
+    except SQLAlchemyError:
+        raise
+    except Exception as error:  # noqa: BLE001  (one message's fault; see above)
+        log.exception(
+            "cannot write the %s message %s to registration %s", kind.value, key, registration.id
+        )
+        detail = transport.describe(error)
+        row.update(
+            status=MessageStatus.FAILED, last_error=transport.UNCOMPOSABLE(detail=detail)[:500]
+        )
+        return row
+    row.update(
+        subject=rendered.subject,
+        body=rendered.body,
+        body_html=rendered.body_html,
+        sms_template=rendered.sms.template if rendered.sms else "",
+        sms_params=rendered.sms.params if rendered.sms else {},
+    )
+    return row
 
 
 def queue(
@@ -113,11 +144,12 @@ def queue(
     now: datetime | None = None,
     **context: Any,
 ) -> int:
-    """Queue a message of `kind` to each registration (once per key); returns how many."""
+    """Queue a message of `kind` to each registration (once per key); returns how many are to
+    go out (not those that could not be written, queued as failed)."""
     now = now or utcnow()
     rows = [_row(kind, r, key(r), now, **context) for r in registrations if reachable(r)]
     _insert_new(rows)
-    return len(rows)
+    return sum(row["status"] == MessageStatus.PENDING for row in rows)
 
 
 @dataclass
@@ -413,10 +445,11 @@ def notices_of(event: Event) -> list[NoticeRow]:
 # The outbox, for administrators
 
 
-def outbox(status: MessageStatus | None, page: int, per_page: int) -> Page[Message]:
-    """Messages newest first, optionally of one status, with their session: two queries."""
+def outbox(status: MessageStatus | None, cursor: str | None, per_page: int) -> CursorPage[Message]:
+    """Messages newest first in keyset pages, optionally of one status, with their
+    registration, session and event: one query."""
     condition = Message.status == status if status is not None else true()
-    return paginate(
+    statement = (
         select(Message)
         .where(condition)
         .options(
@@ -424,15 +457,27 @@ def outbox(status: MessageStatus | None, page: int, per_page: int) -> Page[Messa
             .joinedload(Registration.event_session)
             .joinedload(EventSession.event)
         )
-        .order_by(Message.id.desc()),
-        page,
-        per_page,
     )
+    order = Order((Message.id,), descending=True)
+    return keyset_page(statement, order, per_page, cursor, name="outbox")
+
+
+# The outbox of a city holds millions of sent messages: its counts stop here and say "more".
+COUNT_LIMIT = 10_000
 
 
 def status_counts() -> dict[MessageStatus, int]:
-    """How many messages have each status."""
-    rows = db.session.execute(
-        select(Message.status, func.count(Message.id)).group_by(Message.status)
-    )
-    return {status: number for status, number in rows}
+    """How many messages have each status, up to COUNT_LIMIT + 1 (then: more than the
+    limit): one query reading at most that many index entries per status."""
+    parts = [
+        select(literal(status.value).label("status"), func.count().label("number")).select_from(
+            select(Message.id)
+            .where(Message.status == status)
+            .order_by(Message.id)  # along (status, id): an index-only walk, never the table
+            .limit(COUNT_LIMIT + 1)
+            .subquery()
+        )
+        for status in MessageStatus
+    ]
+    rows = db.session.execute(union_all(*parts))
+    return {MessageStatus(status): number for status, number in rows}

@@ -85,6 +85,11 @@ TOO_MANY_TEXTS = Problem(
 INTERRUPTED = Problem(
     N_("interrupted while sending: it may have gone out, so it is not sent again")
 )
+# Written when queued, or found when sending: a fault of this application, not of a channel.
+UNCOMPOSABLE = Problem(N_("cannot write this message: %(detail)s"))
+CRASHED = Problem(
+    N_("an error stopped the sending, so it is not sent again (it may have gone out): %(detail)s")
+)
 # Tried; what the other side said follows the colon, as it said it.
 UNWRITABLE = Problem(N_("cannot write this e-mail: %(detail)s"))
 MAIL_UNREACHABLE = Problem(N_("cannot use the mail server %(server)s: %(detail)s"))

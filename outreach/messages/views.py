@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,12 +18,10 @@ from outreach.messages import services
 from outreach.messages.forms import NoticeForm, parse_status
 from outreach.messages.models import Message, MessageChannel, MessageStatus
 from outreach.messages.transport import explain
-from outreach.pagination import page_number
+from outreach.pagination import cursor_argument
 from outreach.registrations.roster import mask_email
 
 bp = staff_blueprint("messages", __name__, url_prefix="/staff")
-
-OUTBOX_PER_PAGE = 50
 
 
 def _event(event_id: int) -> Event:
@@ -135,7 +133,8 @@ def outbox():
     status = parse_status(request.args)
     return render_template(
         "messages/outbox.html",
-        page=services.outbox(status, page_number(), OUTBOX_PER_PAGE),
+        page=services.outbox(status, cursor_argument(), current_app.config["STAFF_PER_PAGE"]),
+        count_limit=services.COUNT_LIMIT,
         chosen=status,
         counts=services.status_counts(),
         statuses=list(MessageStatus),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,6 +16,7 @@ from outreach.accounts.guard import staff_blueprint
 from outreach.attempt import submit
 from outreach.database import by_id
 from outreach.forms import NamesForm, values
+from outreach.pagination import cursor_argument, search_argument
 from outreach.places import services
 from outreach.places.forms import CommunityForm, TownshipForm, VenueForm
 from outreach.places.models import Community, Township, Venue
@@ -62,12 +63,20 @@ PRESELECTED = ("township_id", "community_id")
 
 @bp.get("")
 def index():
-    """Every street and township with its communities and venues."""
+    """Streets and townships, communities or venues (?kind=), by name, a page at a time,
+    searched by name (?q=)."""
     permissions.require(permissions.can_manage_places(current_user))
+    kind = request.args.get("kind") or "townships"
+    if kind not in services.PLACE_KINDS:
+        kind = "townships"
+    words = search_argument()
     return render_template(
         "staff/places.html",
-        townships=services.place_tree(),
-        township_venues=services.venues_without_community(),
+        kind=kind,
+        words=words,
+        page=services.place_page(
+            kind, words, cursor_argument(), current_app.config["STAFF_PER_PAGE"]
+        ),
     )
 
 

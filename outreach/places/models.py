@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Numeric, Text
+from sqlalchemy import ForeignKey, Index, Numeric, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.database import Named, db, enum_column
@@ -23,6 +23,8 @@ class Township(Named, db.Model):
     """A street (街道) or township (乡) of the district."""
 
     __tablename__ = "township"
+    # Staff lists walk places by name in keyset pages (outreach.pagination).
+    __table_args__ = (Index("ix_township_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[TownshipKind] = mapped_column(enum_column(TownshipKind, "township_kind"))
@@ -36,6 +38,8 @@ class Community(Named, db.Model):
     """A residential community (社区) inside a township."""
 
     __tablename__ = "community"
+    # Staff lists walk places by name in keyset pages (outreach.pagination).
+    __table_args__ = (Index("ix_community_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
@@ -48,6 +52,8 @@ class Venue(Named, db.Model):
     """A place where sessions happen: in a community, or only in a township (a school, a mall)."""
 
     __tablename__ = "venue"
+    # Staff lists walk places by name in keyset pages (outreach.pagination).
+    __table_args__ = (Index("ix_venue_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(Text, default="")

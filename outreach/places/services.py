@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from outreach.accounts import audit
 from outreach.database import db, with_names
 from outreach.errors import RuleError
+from outreach.pagination import CursorPage, Order, keyset_page, matching
 from outreach.places.models import Community, Township, TownshipKind, Venue
 
 T = TypeVar("T")
@@ -189,22 +190,42 @@ def communities_to_choose(township_ids: Iterable[int | None]) -> list[Community]
     return list(db.session.scalars(statement.where(Community.township_id.in_(wanted))))
 
 
-def place_tree() -> list[Township]:
-    """Every township with its communities and their venues, and township-only venues."""
-    return list(
-        db.session.scalars(
-            select(Township)
-            .order_by(Township.name)
-            .options(selectinload(Township.communities).selectinload(Community.venues))
-        )
+def township_page(cursor: str | None, per_page: int) -> CursorPage[Township]:
+    """Streets and townships by name in keyset pages, with their communities and those's
+    venues (three queries, the last two by the page's ids)."""
+    statement = select(Township).options(
+        selectinload(Township.communities).selectinload(Community.venues)
     )
+    order = Order((Township.name, Township.id))
+    return keyset_page(statement, order, per_page, cursor, name="api.places")
 
 
-def venues_without_community() -> dict[int, list[Venue]]:
-    """Venues that belong only to a township (schools, malls), by township id."""
+def venues_without_community(township_ids: Iterable[int] | None = None) -> dict[int, list[Venue]]:
+    """Venues that belong only to a township (schools, malls), by township id: of every
+    township, or of those given."""
     found: dict[int, list[Venue]] = {}
-    for venue in db.session.scalars(
-        select(Venue).where(Venue.community_id.is_(None)).order_by(Venue.name)
-    ):
+    statement = select(Venue).where(Venue.community_id.is_(None)).order_by(Venue.name)
+    if township_ids is not None:
+        statement = statement.where(Venue.township_id.in_(list(township_ids)))
+    for venue in db.session.scalars(statement):
         found.setdefault(venue.township_id, []).append(venue)
     return found
+
+
+# The three lists of the places page, each by name in keyset pages.
+PLACE_KINDS: dict[str, type] = {"townships": Township, "communities": Community, "venues": Venue}
+
+
+def place_page(kind: str, words: str, cursor: str | None, per_page: int) -> CursorPage:
+    """One page of townships, communities or venues by name, those whose Chinese or English
+    name contains `words` when given; each with the places it lies in (one query)."""
+    model = PLACE_KINDS[kind]
+    statement = select(model)
+    if model is Community:
+        statement = statement.options(joinedload(Community.township))
+    elif model is Venue:
+        statement = statement.options(joinedload(Venue.township), joinedload(Venue.community))
+    if words:
+        statement = statement.where(matching((model.name, model.name_en), words))
+    order = Order((model.name, model.id))
+    return keyset_page(statement, order, per_page, cursor, name=f"places.{kind}")

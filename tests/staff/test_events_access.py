@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import html
+import re
+from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import select
+
+from outreach.database import db
 from outreach.events.models import Event, EventStatus, SessionStatus
 from tests.staff.support import count, event_form, fresh, text_of
 from tests.web import post_form
@@ -149,11 +155,19 @@ def test_list_shows_my_organisations_events_newest_first_with_counts(english, or
     assert "<td>2</td>" in row[: row.index("</tr>")]
 
 
-def test_a_page_past_the_end_offers_the_first_page(english, org, login_as):
+def test_a_page_past_the_end_offers_the_first_page(app, english, org, make, login_as):
     login_as(org["organiser"])
-    for page in ("99", "abc", "-3"):
+    for page in ("99", "abc", "-3"):  # numbered links of old still open the first page
         assert english.get(f"/staff/events?page={page}").status_code == 200
-    assert "Back to the first page" in text_of(english.get("/staff/events?page=99"))
+    app.config["STAFF_PER_PAGE"] = 1
+    earlier = make.event("较早的活动", organisation=org["centre"])
+    earlier.created_at = datetime(2020, 1, 1, tzinfo=UTC)
+    db.session.commit()
+    following = re.search(r'rel="next" href="([^"]+)"', text_of(english.get("/staff/events")))
+    later = html.unescape(following.group(1))
+    db.session.delete(db.session.scalar(select(Event).where(Event.title == "较早的活动")))
+    db.session.commit()
+    assert "Back to the first page" in text_of(english.get(later))
 
 
 def test_admin_sees_every_organisations_events(client, org, make, login_as):

@@ -1,7 +1,7 @@
 """named rows keep their last change: townships, communities, venues, organisations, categories
 
 Revision ID: 0021_named_updated_at
-Revises: 0019_registration_counters
+Revises: 0020_list_indexes
 Create Date: 2026-12-05 22:05:00
 
 Public pages are cached under a data version; a renamed place, organisation or category (or
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021_named_updated_at'
-down_revision = '0019_registration_counters'
+down_revision = '0020_list_indexes'
 branch_labels = None
 depends_on = None
 

@@ -108,7 +108,24 @@ self.addEventListener("fetch", function (event) {
         if (response.ok) {
           var copy = response.clone();
           caches.open(FILES).then(function (files) {
-            files.put(request, copy);
+            // Addresses carry the file's version (?v=): forget the older ones of this file.
+            return files
+              .keys()
+              .then(function (kept) {
+                return Promise.all(
+                  kept
+                    .filter(function (each) {
+                      var old = new URL(each.url);
+                      return old.pathname === url.pathname && old.search !== url.search;
+                    })
+                    .map(function (each) {
+                      return files.delete(each);
+                    })
+                );
+              })
+              .then(function () {
+                return files.put(request, copy);
+              });
           });
         }
         return response;
