@@ -55,8 +55,9 @@ def events():
     cursor = CURSOR_PARAMETER.read(request.args.get("cursor"))
     page = services.upcoming_event_page(filters, cursor, per_page)
     seats = Seats.of(s for item in page.items for s in item.sessions)
+    places: serialise.PlaceCache = {}
     return jsonify(
-        items=[serialise.event(item.event, item.sessions, seats) for item in page.items],
+        items=[serialise.event(i.event, i.sessions, seats, places) for i in page.items],
         per_page=page.per_page,
         next=_next_link("api.events", page.next_cursor),
     )
