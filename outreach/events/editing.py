@@ -22,8 +22,8 @@ from outreach.database import MAX_ID, UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError, RuleError
 from outreach.events import scheduling
 from outreach.events.hooks import Tally, hooks, tallies_of_events
-from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.loading import session_places
+from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import event_with_sessions
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
 from outreach.pagination import CursorPage, Order, keyset_page

@@ -52,9 +52,7 @@ def _walk(client, url: str, rel: str = "next") -> tuple[list[list[str]], list[st
     return pages, urls
 
 
-def test_members_come_in_username_order_across_pages_and_back(
-    client, admin, small_pages, centre
-):
+def test_members_come_in_username_order_across_pages_and_back(client, admin, small_pages, centre):
     organisation, members, _invitations = centre
     pages, urls = _walk(client, f"/staff/organisations/{organisation.slug}")
     assert [len(p) for p in pages] == [3, 3, 1]
