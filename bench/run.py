@@ -32,7 +32,18 @@ import flask_migrate
 import psycopg
 from sqlalchemy import make_url
 
-from bench import burst, coldbuild, explain, fault, generate, lists, registration, topology, wrk
+from bench import (
+    burst,
+    coldbuild,
+    coldpage,
+    explain,
+    fault,
+    generate,
+    lists,
+    registration,
+    topology,
+    wrk,
+)
 from bench import pages as cached_pages
 from bench.server import bench_server, peak_rss_mb
 from outreach import create_app
@@ -517,6 +528,8 @@ def run(
             return results
         if "cold" in parts:
             measure_cold_build(large_url, large.feed_community_slug, results)
+        if "cache" in parts:  # bench/coldpage.py: the event page rendered with the cache empty
+            coldpage.measure_demo(admin_url, results, bench_app, 200 if plan.judged else 20)
         if "plans" in parts:
             explained = output.with_name(output.stem + "-explain.md")
             measure_plans(large_url, large, results, explained)

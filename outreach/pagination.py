@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -98,13 +98,17 @@ _AFTER, _BEFORE = "a", "b"
 @dataclass(frozen=True)
 class Order:
     """A list's sort key: columns of the selected entity, the last one unique (its id);
-    `descending` for newest first."""
+    `descending` for newest first. `key` reads a row's sort key when the columns are not
+    the selected entity's own (a membership listed by its account's username)."""
 
     columns: tuple[InstrumentedAttribute, ...]
     descending: bool = False
+    key: Callable[[object], tuple] | None = None
 
     def values(self, item: object) -> tuple:
         """The sort key of a row."""
+        if self.key is not None:
+            return self.key(item)
         return tuple(getattr(item, column.key) for column in self.columns)
 
 
@@ -180,9 +184,10 @@ def decode_cursor(name: str, cursor: str, width: int) -> tuple[str, tuple]:
     return direction, typed
 
 
-def cursor_argument() -> str | None:
-    """The request's ?cursor=, None when missing or empty."""
-    return request.args.get(CURSOR_PARAMETER) or None
+def cursor_argument(parameter: str = CURSOR_PARAMETER) -> str | None:
+    """The request's ?cursor= (or another parameter, for a page of two lists), None when
+    missing or empty."""
+    return request.args.get(parameter) or None
 
 
 def _beyond(order: Order, values: tuple, forward: bool):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from outreach.localtime import local_today
+from outreach.registrations import services as registrations
 
 
 @pytest.fixture
@@ -123,3 +124,16 @@ def test_a_page_of_places_costs_the_same_queries_however_many_there_are(
     with count_queries() as many:
         client.get("/api/v1/places")
     assert len(many) == len(few)
+
+
+def test_a_page_of_events_counts_seats_taken_and_freed_in_sessions_and_slots(client, make):
+    event_session = make.event_session(make.event("名额"), capacity=20)
+    first = make.slot(event_session, "上午", capacity=5, position=0)
+    second = make.slot(event_session, "下午", capacity=10, position=1)
+    make.registration(event_session, party_size=3, slot_id=first.id)
+    make.registration(event_session, party_size=2, slot_id=second.id)
+    registrations.cancel(make.registration(event_session, party_size=4, slot_id=second.id))
+
+    [listed] = client.get("/api/v1/events").json["items"][0]["sessions"]
+    assert listed["seats_left"] == 15
+    assert [s["seats_left"] for s in listed["slots"]] == [2, 8]

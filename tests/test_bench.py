@@ -79,6 +79,7 @@ def test_quick_bench_runs_end_to_end_and_writes_its_table(tmp_path):
         "Home page p95",
         "Community page p95",
         "Event page p95",
+        "page cache empty, in-process",
         "Peak RSS per worker",
         "Registration floor",
         "Registrations through the JSON API",

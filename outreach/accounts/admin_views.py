@@ -32,6 +32,8 @@ bp = staff_blueprint("accounts_admin", __name__, url_prefix="/staff")
 
 TOO_MANY_ACCOUNT_ATTEMPTS = _l("Too many refused new accounts. Please wait an hour and try again.")
 MANAGER_ONLY = frozenset({Role.MANAGER})
+# An organisation's page lists its members (?cursor=) and its invitations (this parameter).
+INVITATIONS_CURSOR = "invitations"
 
 # How the trail names what was done, changed and to what; unknown codes are shown as they are.
 ACTIONS = {
@@ -197,8 +199,11 @@ def _organisation_page(
     return render_template(
         "staff/organisations_detail.html",
         organisation=organisation,
-        members=services.members(organisation),
-        invitations=services.invitations(organisation),
+        members=services.member_page(organisation, cursor_argument(), _per_page()),
+        invitations=services.invitation_page(
+            organisation, cursor_argument(INVITATIONS_CURSOR), _per_page()
+        ),
+        invitations_cursor=INVITATIONS_CURSOR,
         invites=not permissions.can_manage_accounts(current_user),
         existing=existing or ExistingMemberForm(prefix="existing", formdata=None),
         new=new or NewMemberForm(prefix="new", formdata=None),

@@ -281,6 +281,24 @@ def members(organisation: Organisation) -> list[Membership]:
     )
 
 
+def member_page(
+    organisation: Organisation, cursor: str | None, per_page: int, *, name: str = "members"
+) -> CursorPage[Membership]:
+    """The organisation's memberships with their accounts, by username in keyset pages:
+    one query."""
+    statement = (
+        select(Membership)
+        .join(Membership.user)
+        .where(Membership.organisation_id == organisation.id)
+        .options(contains_eager(Membership.user))
+    )
+    order = Order(
+        (StaffUser.username, StaffUser.id),
+        key=lambda membership: (membership.user.username, membership.user.id),
+    )
+    return keyset_page(statement, order, per_page, cursor, name=f"{name}.{organisation.id}")
+
+
 def account(user_id: int) -> StaffUser:
     """An account with its memberships and their organisations, or NotFoundError."""
     user = db.session.scalar(
@@ -427,11 +445,13 @@ def purge_expired_invitations(now: datetime | None = None) -> int:
     return result.rowcount or 0
 
 
-def invitations(organisation: Organisation) -> list[Invitation]:
-    """The organisation's invitations not yet answered nor expired, newest first."""
-    return list(
-        db.session.scalars(_open_invitations().where(Invitation.organisation_id == organisation.id))
-    )
+def invitation_page(
+    organisation: Organisation, cursor: str | None, per_page: int
+) -> CursorPage[Invitation]:
+    """The organisation's open invitations, newest first, in keyset pages: one query."""
+    statement = _open_invitations().where(Invitation.organisation_id == organisation.id)
+    order = Order((Invitation.created_at, Invitation.id), descending=True)
+    return keyset_page(statement, order, per_page, cursor, name=f"invitations.{organisation.id}")
 
 
 def invitations_for(user: StaffUser) -> list[Invitation]:

@@ -52,29 +52,61 @@ def slot(item: Slot, taken: dict[int, int]) -> dict[str, Any]:
     }
 
 
-def event_session(item: EventSession, seats: Seats) -> dict[str, Any]:
-    """A session: local times with offset, place, capacity, seats left, slots, status."""
+# A page of events names the same venues, communities and townships again and again: each
+# is written once per answer, by venue id, and the same dicts are shared.
+PlaceCache = dict[int, tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]]
+
+
+def _place(item: EventSession, places: PlaceCache):
+    found = places.get(item.venue_id)
+    if found is None:
+        place = item.venue
+        found = places[item.venue_id] = (
+            venue(place),
+            named(place.community),
+            named(place.township),
+        )
+    return found
+
+
+def event_session(
+    item: EventSession,
+    seats: Seats,
+    *,
+    url: str | None = None,
+    places: PlaceCache | None = None,
+) -> dict[str, Any]:
+    """A session: local times with offset, place, capacity, seats left, slots, status
+    (`url`: its event's address, when the caller has it already)."""
     zone = local_zone()
+    place, community, township = _place(item, {} if places is None else places)
     return {
         "id": item.id,
         "event_id": item.event_id,
         "starts_at": item.starts_at.astimezone(zone).isoformat(),
         "ends_at": item.ends_at.astimezone(zone).isoformat(),
         "all_day": item.all_day,
-        "venue": venue(item.venue),
-        "community": named(item.venue.community),
-        "township": named(item.venue.township),
+        "venue": place,
+        "community": community,
+        "township": township,
         "capacity": item.capacity,
         "seats_left": seats_left(item.capacity, seats.sessions.get(item.id, 0)),
         "slots": [slot(s, seats.slots) for s in item.slots],
         "status": "cancelled" if item.is_cancelled else item.status.value,
         "cancellation_reason": item.cancellation_reason or None,
-        "url": public_url("events.event", event_id=item.event_id),
+        "url": url or public_url("events.event", event_id=item.event_id),
     }
 
 
-def event(item: Event, sessions: list[EventSession], seats: Seats) -> dict[str, Any]:
-    """An event with the given sessions."""
+def event(
+    item: Event,
+    sessions: list[EventSession],
+    seats: Seats,
+    places: PlaceCache | None = None,
+) -> dict[str, Any]:
+    """An event with the given sessions (`places`: shared by the events of one answer)."""
+    url = public_url("events.event", event_id=item.id)
+    places = {} if places is None else places
     return {
         "id": item.id,
         "title": item.title,
@@ -89,8 +121,8 @@ def event(item: Event, sessions: list[EventSession], seats: Seats) -> dict[str, 
         "cancellation_reason": item.cancellation_reason or None,
         "organisation": named(item.organisation),
         "category": {**named(item.category), "colour": item.category.colour},
-        "url": public_url("events.event", event_id=item.id),
-        "sessions": [event_session(s, seats) for s in sessions],
+        "url": url,
+        "sessions": [event_session(s, seats, url=url, places=places) for s in sessions],
     }
 
 

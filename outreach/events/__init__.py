@@ -14,6 +14,7 @@ from outreach.events import (
     import_views,
     series_views,
     staff_views,
+    venue_options,
     views,
 )
 from outreach.events.models import EventStatus, SessionStatus
@@ -22,7 +23,8 @@ from outreach.events.models import EventStatus, SessionStatus
 def init_app(app: Flask) -> None:
     """The public listings and event page, the hooks the packages above fill in, the staff's
     event editor, series and calendar import pages, the administrators' category pages,
-    `flask import-ics`, the `dialled` filter for contact numbers, and the names of event and
+    `flask import-ics`, the `dialled` filter for contact numbers, `venue_options` for the
+    session forms' venue selects, and the names of event and
     session statuses in the audit trail."""
     hooks.init_app(app)
     app.register_blueprint(views.bp)
@@ -33,3 +35,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(commands.import_ics_command)
     audit.name_values(app, "status", EventStatus, SessionStatus)
     app.add_template_filter(contact.shown_phone, "dialled")
+    app.add_template_global(venue_options.venue_options)

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, select, type_coerce
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts import audit, permissions
 from outreach.accounts.models import Organisation
@@ -22,6 +22,7 @@ from outreach.database import MAX_ID, UTCDateTime, db, utcnow
 from outreach.errors import NotFoundError, RuleError
 from outreach.events import scheduling
 from outreach.events.hooks import Tally, hooks, tallies_of_events
+from outreach.events.loading import session_places
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
 from outreach.events.services import event_with_sessions
 from outreach.localtime import local_date, local_midnight, local_today, local_zone
@@ -178,6 +179,44 @@ def event_for_editing(event_id: int) -> Event:
     if event is None:
         raise NotFoundError("staff_event", event_id)
     return event
+
+
+def event_alone(event_id: int) -> Event:
+    """Any event, drafts included, without its sessions (a campaign has thousands: the
+    sessions page reads them a page at a time, see session_page)."""
+    event = db.session.get(Event, event_id) if 0 < event_id <= MAX_ID else None
+    if event is None:
+        raise NotFoundError("staff_event", event_id)
+    return event
+
+
+def session_page(event: Event, cursor: str | None, per_page: int) -> CursorPage[EventSession]:
+    """The event's sessions by start time in keyset pages, with their places and slots:
+    three queries (the page along the (event, start) index, its places, its slots)."""
+    statement = (
+        select(EventSession)
+        .where(EventSession.event_id == event.id)
+        .options(*session_places(), selectinload(EventSession.slots))
+    )
+    order = Order((EventSession.starts_at, EventSession.id))
+    return keyset_page(statement, order, per_page, cursor, name="staff.sessions")
+
+
+def session_count(event: Event) -> int:
+    """How many sessions the event has: one count along the (event, start) index."""
+    statement = select(func.count()).where(EventSession.event_id == event.id)
+    return db.session.scalar(statement) or 0
+
+
+def session_townships(event: Event) -> list[int]:
+    """The streets and townships of the event's sessions' venues: one query."""
+    statement = (
+        select(Venue.township_id)
+        .join(EventSession, EventSession.venue_id == Venue.id)
+        .where(EventSession.event_id == event.id)
+        .distinct()
+    )
+    return list(db.session.scalars(statement))
 
 
 def session_of(event: Event, session_id: int) -> EventSession:

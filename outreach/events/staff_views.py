@@ -127,7 +127,7 @@ def _chosen_township() -> int | None:
 def _sessions_page(event: Event, posted: str | None = None) -> _SessionsPage:
     """Both forms of the sessions page; only the one posted reads the request."""
     chosen = _chosen_township()
-    groups = editing.venue_groups([s.venue.township_id for s in event.sessions] + [chosen])
+    groups = editing.venue_groups([*editing.session_townships(event), chosen])
     rows = SessionRowsForm() if posted == "rows" else SessionRowsForm(formdata=None)
     wanted = request.args.get("rows", type=int) or 0
     rows.offer(groups, min(max(wanted, 0), MAX_ROWS))
@@ -138,12 +138,15 @@ def _sessions_page(event: Event, posted: str | None = None) -> _SessionsPage:
 
 
 def _render_sessions(event: Event, forms: _SessionsPage) -> str:
+    page = editing.session_page(event, cursor_argument(), current_app.config["STAFF_PER_PAGE"])
     return render_template(
         "staff/events/sessions.html",
         event=event,
         forms=forms,
-        days=services.group_by_local_day(event.sessions),
-        tallies=tallies_of_sessions([s.id for s in event.sessions]),
+        page=page,
+        session_count=editing.session_count(event),
+        days=services.group_by_local_day(page.items),
+        tallies=tallies_of_sessions([s.id for s in page.items]),
         more_rows=min(len(forms.rows.rows) + 6, MAX_ROWS),
     )
 
@@ -159,8 +162,9 @@ def _add_sessions(event: Event, forms: _SessionsPage, form: SessionRowsForm | Ca
 
 @bp.get("/<id:event_id>/sessions")
 def sessions(event_id: int):
-    """An event's sessions, and the forms that add more."""
-    event = _editable_event(event_id)
+    """An event's sessions a page at a time, and the forms that add more."""
+    event = editing.event_alone(event_id)
+    permissions.require(permissions.can_edit_events(current_user, event.organisation_id))
     return _render_sessions(event, _sessions_page(event))
 
 

@@ -13,8 +13,9 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, EmailInput, HiddenInput, NumberInput, TextInput
 
-from outreach.forms import BaseForm, QuickSelect
+from outreach.forms import BaseForm, QuickSelect, quick
 from outreach.registrations.limits import (
     EMAIL_LENGTH,
     MIN_PARTY_SIZE,
@@ -25,11 +26,15 @@ from outreach.registrations.limits import (
 from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.services import WAITLIST_CHOICE, RegistrationRequest
 
+# An event page shows a form per open session: their inputs write attributes the quick way.
+QuickText, QuickNumber, QuickEmail = quick(TextInput), quick(NumberInput), quick(EmailInput)
+QuickCheckbox, QuickHidden = quick(CheckboxInput), quick(HiddenInput)
+
 
 class RegistrationForm(BaseForm):
     """Name, mobile number, party size, slot, community, e-mail and consent."""
 
-    session_id = HiddenField()
+    session_id = HiddenField(widget=QuickHidden())
     name = StringField(
         _l("Full name"),
         validators=[
@@ -40,11 +45,13 @@ class RegistrationForm(BaseForm):
             ),
         ],
         render_kw={"autocomplete": "name"},
+        widget=QuickText(),
     )
     phone = StringField(
         _l("Mobile number"),
         validators=[DataRequired(_l("Please enter a mobile number.")), Length(max=PHONE_LENGTH)],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
+        widget=QuickText(),
     )
     # Shown only while phones are verified (registrations/verification.py); the rules say
     # when it is missing or wrong.
@@ -52,6 +59,7 @@ class RegistrationForm(BaseForm):
         _l("Verification code"),
         validators=[Optional(), Length(max=PHONE_CODE_LENGTH)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+        widget=QuickText(),
     )
     party_size = IntegerField(
         _l("Number of people (you included)"),
@@ -61,6 +69,7 @@ class RegistrationForm(BaseForm):
             NumberRange(min=MIN_PARTY_SIZE, message=_l("At least one person.")),
         ],
         render_kw={"inputmode": "numeric", "min": MIN_PARTY_SIZE},
+        widget=QuickNumber(),
     )
     slot = SelectField(
         _l("Time slot"), coerce=str, validate_choice=False, default="", widget=QuickSelect()
@@ -76,14 +85,16 @@ class RegistrationForm(BaseForm):
             Length(max=EMAIL_LENGTH),
         ],
         render_kw={"autocomplete": "email"},
+        widget=QuickEmail(),
     )
     consent = BooleanField(
         _l("I agree to the privacy notice."),
         validators=[DataRequired(_l("Please agree to the privacy notice."))],
+        widget=QuickCheckbox(),
     )
     # Shown when places are short (and, ticked, as a hidden field when none are left): a
     # party that does not fit is waitlisted only when this says so.
-    waitlist = BooleanField(WAITLIST_CHOICE)
+    waitlist = BooleanField(WAITLIST_CHOICE, widget=QuickCheckbox())
 
     def validate_phone(self, field) -> None:
         """Checked here as well as by the rules, so that one submit reports every mistake."""

@@ -35,6 +35,7 @@ from outreach.extensions import (
 from outreach.i18n import current_language
 from outreach.places import services as places
 from outreach.qr import qr_svg
+from outreach.registrations import choices as choices_of_slots
 from outreach.registrations import services, verification
 from outreach.registrations.forms import ConfirmForm, PartySizeForm, RegistrationForm
 from outreach.registrations.models import RegistrationStatus
@@ -74,17 +75,6 @@ def _form_for(event_session, choices, data=None) -> RegistrationForm:
     return form
 
 
-def _slot_groups(event_session: EventSession) -> list[tuple[str | None, list]]:
-    """A session's slots by department (their label) when a label has several time windows;
-    one group without a name when every label has one slot. In the slots' own order."""
-    groups: dict[str, list] = {}
-    for slot in event_session.slots:
-        groups.setdefault(slot.label, []).append(slot)
-    if all(len(slots) == 1 for slots in groups.values()):
-        return [(None, list(event_session.slots))]
-    return list(groups.items())
-
-
 def event_page(
     event: Event,
     now: datetime,
@@ -98,6 +88,7 @@ def event_page(
     pointed at on their session."""
     owned = services.owned_registrations(_owned(), event.sessions)
     rooms = services.rooms(event.sessions)  # one query for the sessions and their slots
+    wordings = choices_of_slots.Wordings()
     choices = _community_choices(*event.sessions)
     forms, open_sessions, full = {}, set(), set()
     for event_session in event.sessions:
@@ -112,7 +103,11 @@ def event_page(
             forms[event_session.id] = _form_for(event_session, choices)
     return {
         "rooms": rooms,
-        "slot_groups": {s.id: _slot_groups(s) for s in event.sessions if s.id in forms},
+        "slot_groups": {
+            s.id: choices_of_slots.slot_groups(s, rooms[s.id], wordings)
+            for s in event.sessions
+            if s.id in forms
+        },
         "forms": forms,
         "open_sessions": open_sessions,
         "full_sessions": full,

@@ -1,0 +1,107 @@
+"""The slot choices of the event page's registration forms, worked out once per request.
+
+A session of a clinic day has dozens of slots; each is a radio button whose label says how
+many places it has left. Written in the template, every one of them looked up its
+translation, formatted its times and wrote its language mark; here each distinct wording is
+translated once per page, and the template only writes the values out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask_babel import get_translations
+from markupsafe import Markup, escape
+
+from outreach.events.models import EventSession
+from outreach.formatting import HTML_LANG, text
+from outreach.i18n import current_language
+from outreach.registrations.models import Slot
+from outreach.registrations.services import Room
+
+
+@dataclass(frozen=True, slots=True)
+class SlotChoice:
+    """One radio button: the slot's id (the form's value), its places left and its label."""
+
+    value: str
+    left: int
+    label: Markup
+
+
+@dataclass(frozen=True, slots=True)
+class SlotGroup:
+    """A department's slots under its legend (`legend` None: the slots are not grouped);
+    `lang` is the legend's language when it falls back to the other one."""
+
+    legend: str | None
+    lang: str | None
+    choices: list[SlotChoice]
+
+
+class Wordings:
+    """The translated label patterns of one page, each looked up once."""
+
+    def __init__(self) -> None:
+        self._translations = get_translations()
+        self._left: dict[int, Markup] = {}
+        self._full: dict[bool, Markup] = {}
+
+    def left(self, num: int) -> Markup:
+        if num not in self._left:
+            wording = self._translations.ngettext(
+                "%(slot)s (%(num)d left)", "%(slot)s (%(num)d left)", num
+            )
+            self._left[num] = Markup(wording)
+        return self._left[num]
+
+    def full(self, waitlist: bool) -> Markup:
+        if waitlist not in self._full:
+            wording = (
+                self._translations.gettext("%(slot)s (full, waitlist)")
+                if waitlist
+                else self._translations.gettext("%(slot)s (full)")
+            )
+            self._full[waitlist] = Markup(wording)
+        return self._full[waitlist]
+
+
+def _groups(event_session: EventSession) -> list[tuple[str | None, list[Slot]]]:
+    """A session's slots by department (their label) when a label has several time windows;
+    one group without a name when every label has one slot. In the slots' own order."""
+    groups: dict[str, list[Slot]] = {}
+    for slot in event_session.slots:
+        groups.setdefault(slot.label, []).append(slot)
+    if all(len(slots) == 1 for slots in groups.values()):
+        return [(None, list(event_session.slots))]
+    return list(groups.items())
+
+
+def slot_groups(event_session: EventSession, room: Room, wordings: Wordings) -> Sequence[SlotGroup]:
+    """The session's slots as the form lists them: a department's slots under its legend,
+    each named by its time window (or its label, when it has no times or the slots are not
+    grouped) with the places it has left (`room`: what the session has left)."""
+    language = current_language()
+    waitlist = event_session.event.allow_waitlist
+    found = []
+    for department, slots in _groups(event_session):
+        legend = lang = None
+        if department:
+            legend, legend_language = slots[0].text_in("label", language)
+            lang = HTML_LANG[legend_language] if legend_language != language else None
+        choices = []
+        for slot in slots:
+            left = room.slot_left(slot)
+            window = slot.window()
+            if department and window:
+                name: Markup = escape(window)
+            else:
+                name = text(slot, "label") + (" " + window if window else "")
+            if left > 0:
+                label = wordings.left(left) % {"slot": name, "num": left}
+            else:
+                label = wordings.full(waitlist) % {"slot": name}
+            choices.append(SlotChoice(str(slot.id), left, label))
+        found.append(SlotGroup(legend, lang, choices))
+    return found
