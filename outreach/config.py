@@ -19,6 +19,9 @@ DEFAULTS: dict[str, Any] = {
     "PER_PAGE": 30,
     # Rows on a page of a staff list (places, accounts, the audit trail, the outbox…).
     "STAFF_PER_PAGE": 50,
+    # Sessions the statistics overview adds up at once; a wider choice is refused with a
+    # message asking for a shorter period (or one organisation or category).
+    "STATS_MAX_SESSIONS": 20000,
     "API_PER_PAGE": 20,
     "API_MAX_PER_PAGE": 100,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
@@ -157,6 +160,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SERVER_NAME": ("SERVER_NAME", str),
     "PER_PAGE": ("PER_PAGE", int),
     "STAFF_PER_PAGE": ("STAFF_PER_PAGE", int),
+    "STATS_MAX_SESSIONS": ("STATS_MAX_SESSIONS", int),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _flag),

@@ -11,6 +11,7 @@ from psycopg import sql
 
 from outreach.config import DEFAULTS
 from outreach.registrations import counters
+from outreach.stats import tally
 
 from .categories import _CATEGORIES
 from .copying import _app_tables, _libpq_url, _Loader
@@ -167,5 +168,6 @@ def _load(loader: _Loader, plan: _Plan, seed: int, uid_domain: str) -> None:
         _registrations(plan, seed, plan.scale.registrations),
     )
     loader.connection.execute("ALTER TABLE registration ENABLE TRIGGER USER")
-    for statement in counters.RECOUNT:
+    # So are the statistics' session tallies (outreach/stats/tally.py).
+    for statement in (*counters.RECOUNT, *tally.RECOUNT):
         loader.connection.execute(statement)

@@ -1,15 +1,18 @@
 """The figures of the statistics pages, added up by the database.
 
-Two levels of GROUP BY keep every figure exact: registrations are first summed per session
-(and slot places per session), then those per-session rows are summed per campaign, place
-and local month (or day). Summing registrations and capacities in one join would count a
-session's capacity once per registration.
+Registrations are not read here: each session's counts are kept in `session_tally` by
+triggers on `registration` (outreach/stats/tally.py), so a page costs what its sessions
+cost, not what their registrations do (a year at city scale is two million of them).
 
-A page runs that one aggregate query whatever the number of sessions or registrations; its
-rows (cells, at most one per session) are then added up into each table: per campaign,
-community, township, category and month, or per community and day of one campaign. Only
-counts, party sizes and times are read: registrations keep all three after the personal-data
-purge, so the figures do not change when names and numbers are erased.
+Two levels of GROUP BY keep every figure exact: slot places are summed per session, joined
+with the session's tally, then those per-session rows are summed per campaign, place and
+local month (or day). Where and when a session is held, its category and status are read
+from the live rows, so a session moved or an event re-categorised counts where it now is.
+
+A page runs that one aggregate query; its rows (cells, at most one per session) are then
+added up into each table: per campaign, community, township, category and month, or per
+community and day of one campaign. The tally keeps counts, party sizes and arrivals only,
+which the personal-data purge does not touch, so the figures stay when names are erased.
 """
 
 from __future__ import annotations
@@ -19,21 +22,21 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, Subquery, case, func, select
 from sqlalchemy.orm import joinedload
 
 from outreach.accounts.models import Organisation
 from outreach.database import db, utcnow
+from outreach.errors import InvalidInput
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_midnight
 from outreach.places.models import Community, Township, Venue
-from outreach.registrations.models import Registration, RegistrationStatus, Slot
+from outreach.registrations.models import Slot
 from outreach.stats.periods import DAY, MONTH, local_period
+from outreach.stats.tally import SessionTally
 from outreach.text import localised
-
-CONFIRMED = RegistrationStatus.CONFIRMED
-WAITLISTED = RegistrationStatus.WAITLISTED
-CANCELLED = RegistrationStatus.CANCELLED
 
 # Tables of the overview and of a campaign's page, by the name used in URLs.
 OVERVIEW_TABLES = ("events", "communities", "townships", "categories", "months")
@@ -155,47 +158,6 @@ class Filters:
 # The two levels of aggregation
 
 
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0))
-
-
-def _people(condition: ColumnElement[bool], people=Registration.party_size) -> ColumnElement[int]:
-    return func.sum(case((condition, people), else_=0))
-
-
-def _registrations_per_session(in_scope: Select) -> Subquery:
-    """Registration counts of each session in scope, one row per session."""
-    confirmed = Registration.status == CONFIRMED
-    checked_in = confirmed & (Registration.arrived > 0)
-    waiting = Registration.status == WAITLISTED
-    # A registration is confirmed at once (confirmed_at set) or waitlisted; so one that was
-    # cancelled without ever being confirmed was cancelled while waiting.
-    ever_waitlisted = (
-        waiting
-        | Registration.promoted_at.is_not(None)
-        | ((Registration.status == CANCELLED) & Registration.confirmed_at.is_(None))
-    )
-    promoted = Registration.promoted_at.is_not(None)
-    return (
-        select(
-            Registration.session_id.label("session_id"),
-            _count(confirmed).label("registrations"),
-            _people(confirmed).label("people"),
-            _count(checked_in).label("checked_in"),
-            # The people who came, not the party booked: a family of three may come two.
-            _people(checked_in, Registration.arrived).label("checked_in_people"),
-            _count(ever_waitlisted).label("waitlisted_ever"),
-            _people(ever_waitlisted).label("waitlisted_ever_people"),
-            _count(promoted).label("promoted"),
-            _count(waiting).label("waiting"),
-            _people(waiting).label("waiting_people"),
-        )
-        .where(Registration.session_id.in_(in_scope))
-        .group_by(Registration.session_id)
-        .subquery("registrations_per_session")
-    )
-
-
 PER_SESSION_COUNTS = (
     "registrations",
     "people",
@@ -212,7 +174,6 @@ PER_SESSION_COUNTS = (
 def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subquery:
     """One row per session in scope: where and when, places, held or not, ended or not."""
     in_scope = select(EventSession.id).join(EventSession.event).where(*conditions)
-    registrations = _registrations_per_session(in_scope)
     slot_places = (
         select(Slot.session_id.label("session_id"), func.sum(Slot.capacity).label("places"))
         .where(Slot.session_id.in_(in_scope))
@@ -231,7 +192,8 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subque
     held = (EventSession.status != SessionStatus.CANCELLED) & (
         Event.status != EventStatus.CANCELLED
     )
-    counts = [func.coalesce(registrations.c[name], 0).label(name) for name in PER_SESSION_COUNTS]
+    tally = SessionTally.__table__.c
+    counts = [func.coalesce(tally[name], 0).label(name) for name in PER_SESSION_COUNTS]
     return (
         select(
             EventSession.id.label("session_id"),
@@ -249,7 +211,7 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subque
         .select_from(EventSession)
         .join(Event, Event.id == EventSession.event_id)
         .join(Venue, Venue.id == EventSession.venue_id)
-        .outerjoin(registrations, registrations.c.session_id == EventSession.id)
+        .outerjoin(SessionTally, SessionTally.session_id == EventSession.id)
         .outerjoin(slot_places, slot_places.c.session_id == EventSession.id)
         .where(*conditions)
         .subquery("per_session")
@@ -464,6 +426,31 @@ def _every_month(lines: list[Line], filters: Filters) -> list[Line]:
 def _table(name: str, cells: list[Cell], filters: Filters) -> list[Line]:
     lines = _roll_up(cells, TABLES[name])
     return _every_month(lines, filters) if name == "months" else lines
+
+
+class TooWide(InvalidInput):
+    """The filters hold more sessions than a page may add up within its time budget."""
+
+
+def check_bounded(filters: Filters) -> None:
+    """Refuse filters holding more sessions than STATS_MAX_SESSIONS, with a message in the
+    reader's language. Counting stops one past the limit, so the check itself is bounded."""
+    limit = current_app.config["STATS_MAX_SESSIONS"]
+    in_scope = (
+        select(EventSession.id)
+        .join(EventSession.event)
+        .where(*filters.conditions())
+        .limit(limit + 1)
+        .subquery("in_scope")
+    )
+    if db.session.scalar(select(func.count()).select_from(in_scope)) > limit:
+        raise TooWide(
+            _(
+                "This choice holds more than %(limit)s sessions, too many to add up at once."
+                " Please choose a shorter period, or one organisation or category.",
+                limit=f"{limit:,}",
+            )
+        )
 
 
 def overview_table(name: str, filters: Filters, now: datetime | None = None) -> list[Line]:

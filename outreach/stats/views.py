@@ -45,16 +45,19 @@ def _allowed() -> None:
 
 
 def _filters(given: FilterInput, organisations, category_list) -> services.Filters:
-    """The validated filters; another organisation's figures are refused (403)."""
+    """The validated filters; another organisation's figures are refused (403), too many
+    sessions at once with a message (400)."""
     if given.organisation.isascii() and given.organisation.isdigit():
         permissions.require(permissions.can_see_stats(current_user, int(given.organisation)))
     visible = permissions.organisation_ids(current_user, MANAGER_ONLY)
-    return parse_filters(
+    filters = parse_filters(
         given,
         visible=None if visible is None else frozenset(visible),
         organisations=organisations,
         categories=category_list,
     )
+    services.check_bounded(filters)
+    return filters
 
 
 def _csv(body: bytes, filename: str) -> Response:
