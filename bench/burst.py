@@ -64,8 +64,14 @@ def _raise_file_limit(needed: int) -> None:
 
 
 def _parse(raw: bytes) -> tuple[int, dict[str, Any] | None]:
+    """Status and JSON body of an answer; ValueError for one cut short (a worker killed while
+    it wrote): its sender cannot know what it said, so it counts as no answer."""
     head, _, body = raw.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and len(body) < int(value):
+            raise ValueError(f"answer cut short: {len(body)} of {int(value)} bytes")
     try:
         return status, json.loads(body) if body else None
     except ValueError:

@@ -463,3 +463,14 @@ def test_events_are_mostly_published_with_some_drafts_and_cancellations(generate
         generated_url, "SELECT count(*) FILTER (WHERE community_id IS NULL), count(*) FROM venue"
     )
     assert 0 < venues[0] < venues[1] / 2
+
+
+def test_an_answer_cut_short_by_a_killed_worker_counts_as_no_answer():
+    """A worker killed while it wrote a 201 leaves its sender without the code: the crash
+    check must treat it like a lost answer (the resident tries again), not as a 201."""
+    from bench import burst
+
+    whole = b'HTTP/1.1 201 CREATED\r\nContent-Length: 14\r\n\r\n{"code":"AB1"}'
+    assert burst._parse(whole) == (201, {"code": "AB1"})
+    with pytest.raises(ValueError, match="cut short"):
+        burst._parse(whole[:-3])

@@ -66,21 +66,29 @@ def _forms(page: str, names: dict[str, int]) -> str:
         r'<details class="register".*?</details>|<p class="full-note">.*?</p>', page, re.S
     )
     text = untimed("\n".join(parts))
-    by_id = {str(value): name for name, value in names.items()}
+    # Sessions, events and slots are numbered apart: on a fresh SQLite database session 3
+    # and slot 3 may both exist, on PostgreSQL (whose sequences run on) they seldom do.
+    by_kind: dict[str, dict[str, str]] = {}
+    for name, value in names.items():
+        by_kind.setdefault(name[0], {})[str(value)] = name
 
-    def named(match: re.Match) -> str:
-        return match.group(1) + by_id.get(match.group(2), "?" + match.group(2)) + match.group(3)
+    def named(kind: str):
+        def replace(match: re.Match) -> str:
+            found = by_kind[kind].get(match.group(2), "?" + match.group(2))
+            return match.group(1) + found + match.group(3)
+
+        return replace
 
     patterns = [
-        r"(/sessions/)(\d+)(/)",
-        r"(#session-)(\d+)()",
-        r"(/events/)(\d+)()",
-        r"(\bs)(\d+)(-)",
-        r'(name="s\d+-session_id" type="hidden" value=")(\d+)(")',
-        r'(type="radio" name="[^"]+" value=")(\d+)(")',
+        ("S", r"(/sessions/)(\d+)(/)"),
+        ("S", r"(#session-)(\d+)()"),
+        ("E", r"(/events/)(\d+)()"),
+        ("S", r"(\bs)(\d+)(-)"),
+        ("S", r'(name="s\d+-session_id" type="hidden" value=")(\d+)(")'),
+        ("T", r'(type="radio" name="[^"]+" value=")(\d+)(")'),
     ]
-    for pattern in patterns:
-        text = re.sub(pattern, named, text)
+    for kind, pattern in patterns:
+        text = re.sub(pattern, named(kind), text)
     return text
 
 

@@ -28,7 +28,10 @@ HELPER = PACKAGE / "attempt.py"
 def _rule_errors() -> set[str]:
     """The names of RuleError and every subclass, once all of the package is imported."""
     for module in pkgutil.walk_packages(outreach.__path__, "outreach."):
-        if not module.name.startswith("outreach.migrations"):
+        # gunicorn's settings file is no library module: importing it names a metrics folder
+        # in the environment (for the workers it forks), which would send every later test's
+        # /metrics in this process to that empty folder.
+        if not module.name.startswith(("outreach.migrations", "outreach.gunicorn_conf")):
             importlib.import_module(module.name)
     found, todo = set(), [RuleError]
     while todo:
