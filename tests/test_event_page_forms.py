@@ -84,7 +84,8 @@ def _forms(page: str, names: dict[str, int]) -> str:
         ("S", r"(#session-)(\d+)()"),
         ("E", r"(/events/)(\d+)()"),
         ("S", r"(\bs)(\d+)(-)"),
-        ("S", r'(name="s\d+-session_id" type="hidden" value=")(\d+)(")'),
+        # After the prefixes were named: sS3-session_id.
+        ("S", r'(name="s[^"-]+-session_id" type="hidden" value=")(\d+)(")'),
         ("T", r'(type="radio" name="[^"]+" value=")(\d+)(")'),
     ]
     for kind, pattern in patterns:
