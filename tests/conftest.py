@@ -419,3 +419,33 @@ def gateway(app):
     # Every text the application sent fits one 70-character segment.
     for sent in server.texts:
         assert_one_segment(sent)
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_cache(app):
+    """The Redis at 127.0.0.1:6379 as the cache of built feeds and pages, under a prefix of
+    this test's own; yields the client and the prefix."""
+    import redis
+
+    from outreach.feeds import cache as feed_cache
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError:
+        # The machines this project runs on start Redis before tests; CI must test it.
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis is required under CI at 127.0.0.1:6379")
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    prefix = f"outreach-test:{secrets.token_hex(6)}:"
+    app.config.update(CACHE_URL=REDIS_URL, FEED_CACHE_PREFIX=prefix)
+    app.extensions.pop(feed_cache.EXTENSION, None)
+    yield client, prefix
+    keys = list(client.scan_iter(match=prefix + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+    app.extensions.pop(feed_cache.EXTENSION, None)

@@ -3,21 +3,17 @@ visitor's own token put into the shared body, seen through the HTTP client."""
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis
 
 from outreach.database import db
 from outreach.feeds import cache as feed_cache
 from outreach.pages import serving
 from tests import web
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 TOKEN = re.compile(r'name="(?:s\d+-)?csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -188,29 +184,8 @@ def test_a_cached_page_costs_one_query(client, open_event, count_queries):
     assert len(statements) == 1  # the data version (remembered per worker when configured)
 
 
-@pytest.fixture
-def redis_store(app):
-    """Redis at 127.0.0.1:6379 as the cache of built bodies, under this test's own prefix."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis is required under CI at 127.0.0.1:6379")
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    prefix = f"outreach-test:{secrets.token_hex(6)}:"
-    app.config.update(CACHE_URL=REDIS_URL, FEED_CACHE_PREFIX=prefix)
-    app.extensions.pop(feed_cache.EXTENSION, None)
-    yield client, prefix
-    keys = list(client.scan_iter(match=prefix + "*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-    app.extensions.pop(feed_cache.EXTENSION, None)
-
-
-def test_pages_are_shared_through_redis_by_app_servers(app, open_event, redis_store, count_queries):
-    store, prefix = redis_store
+def test_pages_are_shared_through_redis_by_app_servers(app, open_event, redis_cache, count_queries):
+    store, prefix = redis_cache
     url = f"/events/{open_event['event'].id}"
     first = app.test_client().get(url)
     home = app.test_client().get("/")

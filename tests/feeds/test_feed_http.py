@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import os
 import secrets
 import time as clock
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis
 from sqlalchemy import insert
 from werkzeug.http import http_date, parse_date
 
@@ -21,7 +19,6 @@ from outreach.localtime import local_midnight, local_today
 from tests.feeds.support import TODAY, an_hour_ago, calendar_of, entries, lines_of, uids
 from tests.web import post_form
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 FEED = "/feeds/communities/daxiyang.ics"
 
 
@@ -433,29 +430,8 @@ def test_built_feeds_survive_encoding_for_an_external_store():
     assert BuiltFeed.decode(built.encode()) == built
 
 
-@pytest.fixture
-def redis_prefix(app):
-    """The Redis at 127.0.0.1:6379 as the feed cache, under a prefix of this test's own."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError:
-        # The machines this project runs on start Redis before tests; CI must test it.
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis is required under CI at 127.0.0.1:6379")
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    prefix = f"outreach-test:{secrets.token_hex(6)}:"
-    app.config.update(CACHE_URL=REDIS_URL, FEED_CACHE_PREFIX=prefix)
-    app.extensions.pop(feed_cache.EXTENSION, None)
-    yield client, prefix
-    keys = list(client.scan_iter(match=prefix + "*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
-def test_redis_cache_is_shared_by_app_servers(app, client, feed, redis_prefix, count_queries):
-    store, prefix = redis_prefix
+def test_redis_cache_is_shared_by_app_servers(app, client, feed, redis_cache, count_queries):
+    store, prefix = redis_cache
     first = client.get(FEED, headers={"Accept-Encoding": "gzip"})
     keys = list(store.scan_iter(match=prefix + "*"))
     assert len(keys) == 1 and 0 < store.ttl(keys[0]) <= app.config["FEED_CACHE_TTL"]
@@ -468,7 +444,7 @@ def test_redis_cache_is_shared_by_app_servers(app, client, feed, redis_prefix, c
     assert second.headers["Last-Modified"] == first.headers["Last-Modified"]
 
 
-def test_redis_cache_follows_changes(client, make, feed, redis_prefix):
+def test_redis_cache_follows_changes(client, make, feed, redis_cache):
     first = client.get(FEED)
     make.registration(feed[0], party_size=2)
     second = client.get(FEED, headers={"If-None-Match": first.headers["ETag"]})
@@ -484,8 +460,8 @@ def test_feeds_are_served_when_redis_is_down(app, client, feed):
     assert client.get(FEED, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
 
 
-def test_garbage_in_redis_is_rebuilt(client, feed, redis_prefix):
-    store, prefix = redis_prefix
+def test_garbage_in_redis_is_rebuilt(client, feed, redis_cache):
+    store, prefix = redis_cache
     first = client.get(FEED)
     [key] = store.scan_iter(match=prefix + "*")
     store.set(key, b"not a feed")
