@@ -1,0 +1,198 @@
+"""Following a community (or a township, an organisation, a category) by text or e-mail: the
+follow box, its code or link, one digest a day through the outbox, the one-tap unsubscribe,
+stop-all, the week's cap, retention, and staff's counts without personal data."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from outreach.database import db, utcnow
+from outreach.events.models import EventStatus
+from outreach.follows import services
+from outreach.follows.models import Follow, Follower
+from outreach.messages import delivery
+from outreach.messages.models import MessageKind, MessageStatus
+from tests.messages_support import outbox
+from tests.test_phone_verification import age_codes, texted_code, wrong
+from tests.web import csrf_token, login, post_form
+
+PHONE = "13800138000"
+
+
+@pytest.fixture
+def place(app, make):
+    app.config.update(FOLLOW_DIGEST_HOUR=0, BASE_URL="https://hd.example.cn")
+    community = make.community(name="晨光社区", slug="chenguang")
+    return {"community": community, "venue": make.venue(community)}
+
+
+def follow(client, community, contact=PHONE, **fields):
+    data = {"contact": contact, "consent": "y", **fields}
+    return post_form(client, f"/follow/communities/{community.slug}", data)
+
+
+def enter_code(client, community, code, contact=PHONE):
+    data = {"contact": contact, "consent": "y", "code": code}
+    return post_form(client, f"/follow/communities/{community.slug}/code", data)
+
+
+def followed_by_phone(client, gateway, community) -> Follower:
+    assert follow(client, community).status_code == 200
+    assert enter_code(client, community, texted_code(gateway)).status_code == 200
+    return db.session.scalars(select(Follower)).one()
+
+
+def followers() -> list[Follower]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Follower)))
+
+
+def publish_two(client, make, place):
+    """Staff publish a draft with two sessions in the community, through the staff page."""
+    draft = make.event("义诊", status=EventStatus.DRAFT)
+    for days in (3, 4):
+        make.event_session(draft, place["venue"], day=utcnow().date() + timedelta(days=days))
+    organiser = make.staff(organisation=draft.organisation)
+    login(client, organiser)
+    assert post_form(client, f"/staff/events/{draft.id}/publish").status_code == 302
+    with client.session_transaction() as session:
+        session.clear()
+    return draft
+
+
+def digest_and_deliver(runner, later=timedelta(0)):
+    assert runner.invoke(args=["follows", "digest"]).exit_code == 0
+    return delivery.deliver_due(utcnow() + later)
+
+
+def test_the_community_page_carries_the_follow_box_with_this_visitors_token(client, place):
+    page = client.get("/communities/chenguang")
+    html = page.get_data(as_text=True)
+    assert 'action="/follow/communities/chenguang"' in html
+    assert f'value="{csrf_token(client)}"' in html
+    assert page.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_following_by_phone_takes_the_texted_code(client, gateway, place):
+    asked = follow(client, place["community"])
+    assert "138****8000" in asked.get_data(as_text=True)
+    assert followers() == []
+    done = enter_code(client, place["community"], texted_code(gateway))
+    assert done.status_code == 200
+    assert "晨光社区" in done.get_data(as_text=True)
+    (follower,) = followers()
+    assert follower.address == "+8613800138000"
+    (followed,) = follower.follows
+    assert followed.target_id == place["community"].id and followed.consented_at is not None
+
+
+def test_a_wrong_or_expired_code_says_so_and_stores_nothing(client, gateway, place):
+    follow(client, place["community"])
+    code = texted_code(gateway)
+    answer = enter_code(client, place["community"], wrong(code))
+    assert answer.status_code == 422
+    assert "验证码不正确" in answer.get_data(as_text=True)
+    age_codes(11 * 60)
+    late = enter_code(client, place["community"], code)
+    assert late.status_code == 422
+    assert "已过期" in late.get_data(as_text=True)
+    assert followers() == []
+
+
+def test_without_consent_or_with_a_bad_address_nothing_is_sent(client, gateway, place):
+    assert follow(client, place["community"], consent="").status_code == 422
+    bad = follow(client, place["community"], contact="12345")
+    assert bad.status_code == 422
+    assert "手机号" in bad.get_data(as_text=True)
+    assert gateway.requests == [] and outbox() == []
+
+
+def test_following_by_email_is_confirmed_by_the_link_and_its_button(client, place):
+    assert follow(client, place["community"], contact="Li.Ayi@Example.cn").status_code == 200
+    (mail,) = outbox(kind=MessageKind.FOLLOW_CONFIRM)
+    link = re.search(r"https://hd\.example\.cn(/follow/confirm/\S+)", mail.body).group(1)
+    page = client.get(link)  # a link scanner's visit changes nothing
+    assert page.status_code == 200 and followers() == []
+    assert post_form(client, link).status_code == 200
+    (follower,) = followers()
+    assert follower.channel.value == "email" and len(follower.active_follows) == 1
+    token = link.split("?")[0]
+    assert client.get(token[:-4] + "abcd").status_code == 400
+
+
+def test_published_sessions_make_one_digest_text_and_deliver_sends_it_once(
+    client, runner, gateway, make, place
+):
+    followed_by_phone(client, gateway, place["community"])
+    publish_two(client, make, place)
+    digest_and_deliver(runner)
+    digest_and_deliver(runner)  # a second run the same day queues nothing more
+    (digest,) = outbox(kind=MessageKind.DIGEST)
+    assert digest.status == MessageStatus.SENT
+    sent = [r["json"]["text"] for r in gateway.requests][1:]  # after the code
+    assert sent == [digest.body]
+    assert digest.body.count("/e/") == 2 or "2场" in digest.body
+    assert "/u/" in digest.body
+
+
+def test_the_unsubscribe_link_asks_first_then_stops_the_next_digest(
+    client, runner, gateway, make, place
+):
+    follower = followed_by_phone(client, gateway, place["community"])
+    link = f"/u/{follower.token}"
+    page = client.get(link)
+    assert page.status_code == 200 and "晨光社区" in page.get_data(as_text=True)
+    assert followers()[0].active_follows  # opening the page stopped nothing
+    assert post_form(client, link).status_code == 200
+    publish_two(client, make, place)
+    digest_and_deliver(runner)
+    assert outbox(kind=MessageKind.DIGEST) == []
+    assert client.get("/u/AAAAAAAAAA").status_code == 404
+
+
+def test_stopping_one_follow_keeps_the_others(client, gateway, make, place):
+    follower = followed_by_phone(client, gateway, place["community"])
+    other = make.community(name="朝阳社区", slug="chaoyang")
+    follow(client, other)
+    age_codes(61)
+    follow(client, other)
+    enter_code(client, other, texted_code(gateway))
+    first = followers()[0].active_follows[0]
+    post_form(client, f"/u/{follower.token}", {"follow": first.id})
+    (left,) = followers()[0].active_follows
+    assert left.target_id == other.id
+
+
+def test_the_weeks_cap_holds_back_digests_until_later(client, runner, gateway, make, place):
+    client.application.config["FOLLOW_DIGESTS_PER_WEEK"] = 1
+    follower = followed_by_phone(client, gateway, place["community"])
+    publish_two(client, make, place)
+    digest_and_deliver(runner)
+    now = utcnow() + timedelta(days=1)
+    make.event_session(make.event("讲座"), place["venue"], day=now.date() + timedelta(days=20))
+    db.session.commit()
+    assert services.queue_digest(follower.id, now + timedelta(hours=1)) is False
+    assert services.queue_digest(follower.id, now + timedelta(days=7)) is True
+
+
+def test_followers_idle_for_a_year_are_erased_and_counts_kept(client, gateway, make, place):
+    follower = followed_by_phone(client, gateway, place["community"])
+    assert services.purge(utcnow() + timedelta(days=300)) == 0
+    assert services.purge(utcnow() + timedelta(days=366)) == 1
+    db.session.commit()
+    (erased,) = followers()
+    assert erased.address == "" and erased.purged_at is not None
+    assert db.session.scalar(select(Follow.id)) is not None  # the row stays, ended
+    assert client.get(f"/u/{follower.token}").status_code == 404
+
+
+def test_staff_see_counts_never_followers(client, gateway, make, place):
+    followed_by_phone(client, gateway, place["community"])
+    login(client, make.staff(organisation=make.organisation()))
+    html = client.get("/staff/followers").get_data(as_text=True)
+    assert "晨光社区" in html and "<td>1</td>" in html
+    assert "8000" not in html and "138" not in html
