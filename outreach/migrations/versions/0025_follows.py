@@ -31,19 +31,6 @@ def _enum(name, values):
     return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=20)
 
 
-def _message_types(kinds):
-    """The enum columns of the message table, for SQLite's rebuilt copy (its CHECKs)."""
-    return [
-        sa.Column('kind', _enum('message_kind', kinds), nullable=False),
-        sa.Column('channel', _enum('message_channel', ('email', 'sms')), nullable=False),
-        sa.Column(
-            'status',
-            _enum('message_status', ('pending', 'sending', 'sent', 'failed', 'skipped')),
-            nullable=False,
-        ),
-    ]
-
-
 def _kinds_check(kinds):
     listed = ', '.join(f"'{kind}'" for kind in kinds)
     return f'kind IN ({listed})'
@@ -97,13 +84,11 @@ def upgrade():
     )
     op.create_index(op.f('ix_follow_follower_id'), 'follow', ['follower_id'], unique=False)
     op.create_index('ix_follow_scope_target_id', 'follow', ['scope', 'target_id'], unique=False)
-    _alter_message(NEW_KINDS, OLD_KINDS, upgrade=True)
+    _alter_message(NEW_KINDS, upgrade=True)
 
 
-def _alter_message(kinds, old_kinds, upgrade):
-    sqlite = op.get_bind().dialect.name == 'sqlite'
-    options = {'recreate': 'always', 'reflect_args': _message_types(kinds)} if sqlite else {}
-    with op.batch_alter_table('message', schema=None, **options) as batch_op:
+def _alter_message(kinds, upgrade):
+    with op.batch_alter_table('message', schema=None) as batch_op:
         if upgrade:
             batch_op.add_column(sa.Column('follower_id', sa.Integer(), nullable=True))
             batch_op.create_index(batch_op.f('ix_message_follower_id'), ['follower_id'], unique=False)
@@ -117,14 +102,14 @@ def _alter_message(kinds, old_kinds, upgrade):
             batch_op.drop_index(batch_op.f('ix_message_follower_id'))
             batch_op.drop_column('follower_id')
             batch_op.alter_column('registration_id', existing_type=sa.Integer(), nullable=False)
-        if not sqlite:
-            batch_op.drop_constraint(batch_op.f('ck_message_message_kind'), type_='check')
-            batch_op.create_check_constraint(batch_op.f('ck_message_message_kind'), _kinds_check(kinds))
+        # SQLite's rebuilt copy keeps the CHECKs it reflects: the kinds' one is replaced.
+        batch_op.drop_constraint(batch_op.f('ck_message_message_kind'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_message_message_kind'), _kinds_check(kinds))
 
 
 def downgrade():
     op.execute("DELETE FROM message WHERE registration_id IS NULL")
-    _alter_message(OLD_KINDS, NEW_KINDS, upgrade=False)
+    _alter_message(OLD_KINDS, upgrade=False)
     op.drop_index('ix_follow_scope_target_id', table_name='follow')
     op.drop_index(op.f('ix_follow_follower_id'), table_name='follow')
     op.drop_table('follow')
