@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event as orm_event
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -22,6 +21,7 @@ from sqlalchemy import (
     Text,
     Time,
 )
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.accounts.models import Organisation

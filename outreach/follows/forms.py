@@ -40,7 +40,10 @@ class CodeForm(FlaskForm):
     consent = HiddenField()
     code = StringField(
         _l("Verification code"),
-        validators=[InputRequired(_l("Please enter the code from the text message.")), Length(max=12)],
+        validators=[
+            InputRequired(_l("Please enter the code from the text message.")),
+            Length(max=12),
+        ],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 

@@ -82,9 +82,7 @@ def confirm_code(scope: str, slug: str):
     )
     if not outcome:
         form.code.data = ""
-        return render_template(
-            "follows/code.html", target=target, form=form, masked=masked
-        ), 422
+        return render_template("follows/code.html", target=target, form=form, masked=masked), 422
     return render_template("follows/done.html", target=target, follower=outcome.value)
 
 
@@ -102,9 +100,7 @@ def confirm_email(token: str):
     """The confirmation button: the follow is stored."""
     outcome = attempt(None, lambda: services.confirm_email(token, utcnow()))
     if not outcome:
-        return render_template(
-            "follows/confirm_email.html", asked=None, error=outcome.error
-        ), 400
+        return render_template("follows/confirm_email.html", asked=None, error=outcome.error), 400
     follower, target = outcome.value
     return render_template("follows/done.html", target=target, follower=follower)
 
@@ -160,6 +156,4 @@ def session_link(session_id: int):
 def counts():
     """How many follow each place, organisation and category: counts only, never who."""
     permissions.require(permissions.is_staff(current_user))
-    return render_template(
-        "follows/counts.html", rows=services.follower_counts(current_language())
-    )
+    return render_template("follows/counts.html", rows=services.follower_counts(current_language()))
