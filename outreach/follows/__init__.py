@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from outreach.follows import commands, views
+from outreach.follows import commands, receivers, views
 
 
 def init_app(app: Flask) -> None:
-    """The follow pages, staff's counts and the `flask follows` commands."""
+    """The follow pages, staff's counts, `flask follows digest`, and the purge's receiver."""
     app.register_blueprint(views.bp)
     app.register_blueprint(views.staff_bp)
     app.cli.add_command(commands.follows_cli)
+    receivers.connect()

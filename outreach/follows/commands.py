@@ -1,5 +1,5 @@
-"""`flask follows digest` (hourly from cron: queues the day's digests once the operator's hour
-has come) and `flask follows purge` (the retention rule for followers)."""
+"""`flask follows digest`: run hourly (cron or a timer), it queues the day's digests once the
+operator's hour has come; `flask deliver` sends them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from outreach.database import db, utcnow
 from outreach.follows import services
 
-follows_cli = AppGroup("follows", help="Followers: daily digests and retention.")
+follows_cli = AppGroup("follows", help="Followers: the daily digests.")
 
 
 @follows_cli.command("digest")
@@ -25,11 +25,3 @@ def digest_command() -> None:
         queued += services.queue_digest(follower_id, now)
         db.session.commit()
     click.echo(f"Queued {queued} digests.")
-
-
-@follows_cli.command("purge")
-def purge_command() -> None:
-    """Erase followers' addresses a year after their last activity (counts are kept)."""
-    erased = services.purge(utcnow())
-    db.session.commit()
-    click.echo(f"Erased {erased} followers.")

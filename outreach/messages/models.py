@@ -52,6 +52,11 @@ class MessageKind(LabelledEnum):
     DIGEST = "digest", _l("New sessions in what they follow")
 
 
+# Kinds written by outreach/follows (to followers, not registrants): compose.py has no text
+# for them.
+FOLLOW_KINDS = frozenset({MessageKind.FOLLOW_CONFIRM, MessageKind.DIGEST})
+
+
 class NoticeSegment(LabelledEnum):
     """Which registrants a staff notice goes to."""
 
