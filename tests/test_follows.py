@@ -124,6 +124,37 @@ def test_following_by_email_is_confirmed_by_the_link_and_its_button(client, plac
     assert client.get(token[:-4] + "abcd").status_code == 400
 
 
+def test_an_email_digest_has_a_line_and_a_link_per_session(client, runner, make, place):
+    follow(client, place["community"], contact="li@example.cn")
+    (mail,) = outbox(kind=MessageKind.FOLLOW_CONFIRM)
+    post_form(client, re.search(r"(/follow/confirm/[^?\s]+)", mail.body).group(1))
+    publish_two(client, make, place)
+    assert runner.invoke(args=["follows", "digest"]).exit_code == 0
+    (digest,) = outbox(kind=MessageKind.DIGEST)
+    lines = [line for line in digest.body.splitlines() if "义诊" in line]
+    assert len(lines) == 2 and all("https://hd.example.cn/e/" in line for line in lines)
+    assert "https://hd.example.cn/u/" in digest.body
+    session_path = re.search(r"https://hd\.example\.cn(/e/\d+)", lines[0]).group(1)
+    assert "/events/" in client.get(session_path).headers["Location"]
+
+
+def test_no_digest_before_the_operators_hour(client, runner, gateway, make, place):
+    client.application.config["FOLLOW_DIGEST_HOUR"] = 24  # never reached
+    followed_by_phone(client, gateway, place["community"])
+    publish_two(client, make, place)
+    assert "Not yet" in runner.invoke(args=["follows", "digest"]).output
+    assert outbox(kind=MessageKind.DIGEST) == []
+
+
+def test_code_requests_share_the_registrations_limit_per_number(app, client, gateway, place):
+    app.config["PHONE_CODE_ATTEMPTS_PER_NUMBER"] = "1 per minute"
+    assert follow(client, place["community"]).status_code == 200
+    age_codes(61)  # past the cooldown, not past the limiter
+    again = follow(client, place["community"], contact="+86 138 0013 8000")
+    assert again.status_code == 429
+    assert len(gateway.requests) == 1
+
+
 def test_published_sessions_make_one_digest_text_and_deliver_sends_it_once(
     client, runner, gateway, make, place
 ):

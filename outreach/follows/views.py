@@ -27,9 +27,13 @@ SCOPES = "<any(townships, communities, organisations, categories):scope>"
 
 
 def contact_of_request() -> str:
-    """The key of the per-number limit on codes: the last 11 digits of what was typed."""
-    digits = "".join(c for c in request.form.get("contact", "") if c.isascii() and c.isdigit())
-    return "follow-phone:" + digits[-11:]
+    """The key of the per-number limit on codes, shared with registration's (the last 11
+    digits typed); an e-mail address is its own key (no mailbox is flooded either)."""
+    typed = request.form.get("contact", "")
+    if "@" in typed:
+        return "follow-email:" + typed.strip().lower()[:254]
+    digits = "".join(c for c in typed if c.isascii() and c.isdigit())
+    return "phone:" + digits[-11:]
 
 
 def _start_page(target: services.Target, form: FollowForm, status: int = 200):
@@ -38,7 +42,7 @@ def _start_page(target: services.Target, form: FollowForm, status: int = 200):
 
 @bp.post(f"/follow/{SCOPES}/<slug>")
 @limiter.limit(phone_code_limit, scope="phone-codes")
-@limiter.limit(phone_code_number_limit, key_func=contact_of_request, scope="follow-codes-number")
+@limiter.limit(phone_code_number_limit, key_func=contact_of_request, scope="phone-codes-number")
 def start(scope: str, slug: str):
     """The follow box: text a code to a number, or e-mail a confirmation link."""
     target = services.target_of(scope, slug)
