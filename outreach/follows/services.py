@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -304,19 +303,11 @@ def _in_scope(follow: Follow):
     return column == follow.target_id
 
 
-def new_sessions(follower: Follower, now: datetime) -> list[EventSession]:
-    """Sessions to come, published in what the follower follows since they were last told
-    (or since each follow began): one query."""
-    follows = follower.active_follows
-    if not follows:
+def _upcoming(conditions: list[Any], now: datetime, limit: int) -> list[EventSession]:
+    """Published sessions to come matching any of `conditions`, soonest first, with what
+    messages and pages show of them: one query."""
+    if not conditions:
         return []
-    published = func.coalesce(Event.published_at, Event.created_at)
-    conditions = []
-    for follow in follows:
-        since = max(follow.consented_at, follower.told_through)
-        conditions.append(
-            and_(_in_scope(follow), or_(EventSession.created_at > since, published > since))
-        )
     return list(
         db.session.scalars(
             select(EventSession)
@@ -334,9 +325,22 @@ def new_sessions(follower: Follower, now: datetime) -> list[EventSession]:
                 joinedload(EventSession.venue).joinedload(Venue.township),
             )
             .order_by(EventSession.starts_at, EventSession.id)
-            .limit(MOST_PER_DIGEST)
+            .limit(limit)
         ).unique()
     )
+
+
+def new_sessions(follower: Follower, now: datetime) -> list[EventSession]:
+    """Sessions to come, published in what the follower follows since they were last told
+    (or since each follow began)."""
+    published = func.coalesce(Event.published_at, Event.created_at)
+    conditions = []
+    for follow in follower.active_follows:
+        since = max(follow.consented_at, follower.told_through)
+        conditions.append(
+            and_(_in_scope(follow), or_(EventSession.created_at > since, published > since))
+        )
+    return _upcoming(conditions, now, MOST_PER_DIGEST)
 
 
 def digest_key(follower: Follower, now: datetime) -> str:
@@ -482,27 +486,9 @@ def follower_counts(language: str) -> list[CountRow]:
     return sorted(counted, key=lambda row: (list(FollowScope).index(row.scope), -row.followers))
 
 
-def upcoming_of(follower: Follower, now: datetime, limit: int = MOST_PER_DIGEST) -> Sequence:
+def upcoming_of(follower: Follower, now: datetime) -> list[EventSession]:
     """The next sessions in what the follower follows (their page lists them)."""
-    follows = follower.active_follows
-    if not follows:
-        return []
-    return list(
-        db.session.scalars(
-            select(EventSession)
-            .join(EventSession.event)
-            .join(EventSession.venue)
-            .where(
-                or_(*[_in_scope(f) for f in follows]),
-                Event.status == EventStatus.PUBLISHED,
-                EventSession.status == SessionStatus.SCHEDULED,
-                EventSession.starts_at > now,
-            )
-            .options(joinedload(EventSession.event), joinedload(EventSession.venue))
-            .order_by(EventSession.starts_at, EventSession.id)
-            .limit(limit)
-        ).unique()
-    )
+    return _upcoming([_in_scope(f) for f in follower.active_follows], now, MOST_PER_DIGEST)
 
 
 def targets_of(follower: Follower) -> list[tuple[Follow, Target]]:

@@ -4,6 +4,7 @@ unsubscribe (/u/<token>), the short session links of digests, and staff's counts
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from outreach.accounts import permissions
@@ -83,6 +84,7 @@ def confirm_code(scope: str, slug: str):
         lambda: services.confirm_phone(
             target, form.contact.data, form.code.data, language, utcnow()
         ),
+        conflict=services.FollowError(_("This was just done. Please try again.")),
     )
     if not outcome:
         form.code.data = ""
@@ -102,7 +104,11 @@ def confirm_email_page(token: str):
 @bp.post("/follow/confirm/<token>")
 def confirm_email(token: str):
     """The confirmation button: the follow is stored."""
-    outcome = attempt(None, lambda: services.confirm_email(token, utcnow()))
+    outcome = attempt(
+        None,
+        lambda: services.confirm_email(token, utcnow()),
+        conflict=services.FollowError(_("This was just done. Please try again.")),
+    )
     if not outcome:
         return render_template("follows/confirm_email.html", asked=None, error=outcome.error), 400
     follower, target = outcome.value
