@@ -35,7 +35,11 @@ BAND = 20
 # Pixels per point: the poster's title of 30 pt is 76 px here, and every size follows.
 SCALE = 76 / fitting.TITLE_POINTS
 # Type sizes in pixels.
-KICKER, SUMMARY, HEADING, WHEN, PLACE, NOTE = 34, 40, 34, 44, 38, 36
+KICKER, SUMMARY, HEADING, NOTE = 34, 40, 34, 36
+# The sessions' days and times, and their places: as on the poster, the largest size at
+# which every line fits above the code (one session is set large, a campaign smaller).
+SESSION_SIZES = ((60, 48), (52, 42), (44, 38))
+WHEN = SESSION_SIZES[-1][0]
 CAPTION, ADDRESS, FOOTNOTE = 40, 28, 28
 CODE_SIZE = 400  # about; a whole number of pixels a module
 # Colours the image is stored with: text's anti-aliased edges need a few greys of each hue.
@@ -141,20 +145,27 @@ def _code(image: Image.Image, share: Share, top: int) -> None:
 
 
 def _sessions(pen: _Pen, share: Share, bottom: float, accent: str) -> None:
-    """What is on: each line's days and time, then its place; lines that would run into the
-    code are left out and counted with the rest."""
+    """What is on: each line's days and time, then its place, at the largest size at which
+    they all fit above the code; at the smallest, lines that would run into the code are
+    left out and counted with the rest."""
     pen.text(_("When and where"), HEADING, bold=True, fill=accent, most=1)
     pen.draw.line((pen.left, pen.y, WIDTH - MARGIN, pen.y), fill=accent, width=3)
     pen.y += 20
+    room = bottom - pen.y - (NOTE * 1.3 if share.more else 0)
+    for when_size, place_size in SESSION_SIZES:
+        heights = [
+            pen.height(line.when, when_size, bold=True) + pen.height(line.place, place_size) + 20
+            for line in share.lines
+        ]
+        if sum(heights) <= room:
+            break
     more = share.more
     for number, line in enumerate(share.lines):
-        when = line.when
-        needed = pen.height(when, WHEN, bold=True) + pen.height(line.place, PLACE) + 20
-        if pen.y + needed + NOTE * 1.3 > bottom:
+        if pen.y + heights[number] + NOTE * 1.3 > bottom:
             more += sum(left.count for left in share.lines[number:])
             break
-        pen.text(when, WHEN, bold=True, fill=ALERT if line.note else INK)
-        pen.text(line.place, PLACE, fill=GREY)
+        pen.text(line.when, when_size, bold=True, fill=ALERT if line.note else INK)
+        pen.text(line.place, place_size, fill=GREY)
         pen.y += 20
     if more:
         pen.text(share.more_text_for(more), NOTE, fill=GREY, most=1)
