@@ -135,7 +135,7 @@ def place_name(venue: Venue) -> str:
     if venue.community is None:
         return name
     community = venue.community.display_name(language)
-    if community in name:
+    if community in name or venue.community.name in venue.name:  # said in either language
         return name
     return _("%(community)s %(venue)s", community=community, venue=name)
 
