@@ -184,9 +184,7 @@ def test_the_image_is_a_small_png_for_chat_apps_with_the_events_code(client, scr
     assert decoded(english) == f"http://localhost/events/{screening.id}?lang=en"
 
 
-def test_the_image_is_drawn_once_per_data_version_and_revalidated(
-    client, clinic, count_queries
-):
+def test_the_image_is_drawn_once_per_data_version_and_revalidated(client, clinic, count_queries):
     url = f"/events/{clinic.id}/share.png"
     first = client.get(url)
     etag = first.headers["ETag"]
