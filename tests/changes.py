@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+from sqlalchemy import text
 
 from outreach.database import db
 from outreach.errors import RuleError
@@ -21,6 +22,15 @@ def attempt(change, *args, **kwargs):
         return None
     nested.commit()
     return made
+
+
+def delete_outright(registration) -> None:
+    """Delete a registration row outright (with its messages), as an operator's SQL might."""
+    db.session.execute(
+        text("DELETE FROM message WHERE registration_id = :id"), {"id": registration.id}
+    )
+    db.session.delete(registration)
+    db.session.flush()
 
 
 def resident(make, party: int, slot_id: int | None = None) -> RegistrationRequest:

@@ -12,14 +12,14 @@ from datetime import timedelta
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from sqlalchemy import case, func, select, text
+from sqlalchemy import case, func, select
 
 from outreach.database import db, utcnow
 from outreach.registrations import retention, services
 from outreach.registrations.models import Registration, RegistrationStatus
 from outreach.stats import services as stats
 from outreach.stats.tally import COLUMNS, SessionTally
-from tests.changes import attempt, resident, run_machine
+from tests.changes import attempt, delete_outright, resident, run_machine
 
 CONFIRMED = RegistrationStatus.CONFIRMED
 WAITLISTED = RegistrationStatus.WAITLISTED
@@ -143,12 +143,7 @@ def test_tallies_equal_the_old_computation_through_every_kind_of_change(make):
         @rule(which=st.integers(0, 50))
         def delete_row(self, which):
             if self.made:
-                gone = self.made.pop(which % len(self.made))
-                db.session.execute(
-                    text("DELETE FROM message WHERE registration_id = :id"), {"id": gone.id}
-                )
-                db.session.delete(gone)
-                db.session.flush()
+                delete_outright(self.made.pop(which % len(self.made)))
 
         @rule(where=st.integers(0, 1), days=st.integers(-40, 40), venue=st.integers(0, 1))
         def move_session(self, where, days, venue):
