@@ -70,13 +70,19 @@ def test_a_weekly_series_is_written_compactly_and_the_rest_counted(client, make,
     hall = district["xuante_hall"]
     for week in range(9):
         make.event_session(event, hall, day=FAR + timedelta(weeks=week), start=time(7))
-    make.event_session(event, district["chenguang_hall"], day=FAR, status=SessionStatus.CANCELLED)
+    called_off = make.event_session(
+        event, district["chenguang_hall"], day=FAR, status=SessionStatus.CANCELLED
+    )
     text = share_text(client.get(f"/events/{event.id}/share"))
     assert text.splitlines()[1:3] == [
         "5月1日、8日、15日、22日、29日，6月5日（周三）07:00–09:00 · 炫特社区服务站",
         "另有3场，详见下方链接",
     ]
-    assert "晨光" not in text  # a cancelled session is not offered
+    assert "晨光" not in text  # a cancelled session is not offered, unless chosen:
+    chosen = share_text(client.get(f"/events/{event.id}/share?session={called_off.id}"))
+    assert chosen.startswith(
+        "【太极拳晨练】5月1日（周三）09:00–11:00（已取消） · 晨光社区服务站 详情："
+    )
 
 
 def test_shared_from_a_session_or_a_community(client, screening, district):  # noqa: F811

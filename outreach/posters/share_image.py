@@ -62,7 +62,14 @@ def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
 def available() -> bool:
     """Whether the font files are there (else the page offers no image)."""
     config = current_app.config
-    found = all(Path(config[key]).is_file() for key in ("FONT_REGULAR", "FONT_BOLD"))
+    return _found(config["FONT_REGULAR"], config["FONT_BOLD"])
+
+
+@lru_cache(maxsize=4)
+def _found(*paths: str) -> bool:
+    """Whether these font files exist: looked at once per worker (installing the fonts
+    takes a restart to show), and said once in the log when they do not."""
+    found = all(Path(path).is_file() for path in paths)
     if not found:
         log.warning("no share images: FONT_REGULAR or FONT_BOLD is not a font file")
     return found
