@@ -227,3 +227,18 @@ def test_staff_see_counts_never_followers(client, gateway, make, place):
     html = client.get("/staff/followers").get_data(as_text=True)
     assert "晨光社区" in html and "<td>1</td>" in html
     assert "8000" not in html and "138" not in html
+
+
+def test_one_new_session_is_texted_with_its_link_in_template_mode(
+    client, runner, gateway, make, place
+):
+    followed_by_phone(client, gateway, place["community"])
+    client.application.config.update(SMS_LINK_BASE="https://t.cn", SMS_TEMPLATE_MODE=True)
+    make.event_session(make.event("健康讲座"), place["venue"])
+    db.session.commit()
+    digest_and_deliver(runner)
+    (digest,) = outbox(kind=MessageKind.DIGEST)
+    assert digest.body.startswith("新活动：健康讲座") and "https://t.cn/e/" in digest.body
+    sent = gateway.requests[-1]["json"]
+    assert sent["template"] == "follow_digest"
+    assert sent["params"]["stop"] == f"https://t.cn/u/{followers()[0].token}"
