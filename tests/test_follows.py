@@ -31,8 +31,12 @@ def place(app, make):
 
 
 def follow(client, community, contact=PHONE, **fields):
+    return follow_at(client, f"/communities/{community.slug}", contact, **fields)
+
+
+def follow_at(client, page_path, contact, **fields):
     data = {"contact": contact, "consent": "y", **fields}
-    return post_form(client, f"/follow/communities/{community.slug}", data)
+    return post_form(client, f"/follow{page_path}", data)
 
 
 def enter_code(client, community, code, contact=PHONE):
@@ -247,3 +251,17 @@ def test_one_new_session_is_texted_with_its_link_in_template_mode(
     sent = gateway.requests[-1]["json"]
     assert sent["template"] == "follow_digest"
     assert sent["params"]["stop"] == f"https://t.cn/u/{followers()[0].token}"
+
+
+def test_townships_organisations_and_categories_have_the_box_too(client, make, place):
+    slugs = {
+        "townships": place["community"].township.slug,
+        "organisations": make.organisation().slug,
+        "categories": make.category().slug,
+    }
+    for scope, slug in slugs.items():
+        path = f"/{scope}/{slug}"
+        assert f'action="/follow{path}"' in client.get(path).get_data(as_text=True)
+        assert follow_at(client, path, "li@example.cn").status_code == 200
+    assert len(outbox(kind=MessageKind.FOLLOW_CONFIRM)) == 3
+    assert follow_at(client, "/places/nowhere", "li@example.cn").status_code == 404
