@@ -36,7 +36,9 @@ class ListForm(BaseForm):
         _l("Dates, one per line"),
         render_kw={"rows": 8, "placeholder": "2027-01-01 holiday 元旦\n2027-02-07 workday 春节"},
     )
-    file = FileField(_l("Or a text file with the same lines"), render_kw={"accept": ".txt,text/plain"})
+    file = FileField(
+        _l("Or a text file with the same lines"), render_kw={"accept": ".txt,text/plain"}
+    )
 
     def lines(self) -> str:
         """The pasted text, or the uploaded file's (UTF-8, BOM or not)."""

@@ -22,8 +22,9 @@ bp = staff_blueprint("holidays_admin", __name__, url_prefix="/staff/holidays")
 def _year() -> int:
     """The year asked for (?year=), else this one."""
     asked = request.args.get("year", "")
-    if asked.isascii() and asked.isdigit() and holidays.FIRST_YEAR <= int(asked) <= holidays.LAST_YEAR:
-        return int(asked)
+    year = int(asked) if asked.isascii() and asked.isdigit() and len(asked) == 4 else 0
+    if holidays.FIRST_YEAR <= year <= holidays.LAST_YEAR:
+        return year
     return local_today().year
 
 
