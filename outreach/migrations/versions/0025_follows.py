@@ -1,7 +1,7 @@
 """follows: followers of a place, organisation or category; digests in the outbox
 
 Revision ID: 0025_follows
-Revises: 0022_session_tally
+Revises: 0024_official_calendar
 Create Date: 2026-12-06 01:20:00
 
 A follower is a mobile number or an e-mail address (personal data, erased by the retention
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0025_follows'
-down_revision = '0022_session_tally'
+down_revision = '0024_official_calendar'
 branch_labels = None
 depends_on = None
 
