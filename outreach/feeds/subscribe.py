@@ -9,7 +9,7 @@ Android cameras) cannot open it. It carries an https page of ours with every cho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from flask import current_app, request
@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from outreach.feeds.services import PLURALS
 from outreach.i18n import current_language
 from outreach.links import public_url
 from outreach.qr import public_qr_svg, qr_svg
@@ -40,6 +41,9 @@ class Subscription:
     google: str
     page: str
     qr: Markup
+    # The same sessions for news readers (public feeds of a place, organiser or kind only).
+    atom: str | None = None
+    rss: str | None = None
 
 
 def webcal(url: str) -> str:
@@ -117,4 +121,11 @@ def event_url(event_id: int) -> str:
 def subscribe_to(scope: str, slug: str, **filters: str) -> Subscription:
     """For templates: the subscription of a township's, community's, organisation's or
     category's feed, narrowed by ?category= or ?organisation= filters when given."""
-    return subscription(scope_url(scope, slug, **filters))
+    feed = subscription(scope_url(scope, slug, **filters))
+    news = {
+        kind: public_url(
+            "feeds.syndicated", scope=PLURALS[scope], slug=slug, kind=kind, **filters, **_language()
+        )
+        for kind in ("atom", "rss")
+    }
+    return replace(feed, **news)

@@ -110,3 +110,12 @@ def test_filters_narrow_the_feed_as_they_do_calendars(client, make, place):
         f"http://localhost/events/{wanted.event.id}"
     ]
     assert len(parsed(client.get("/feeds/all.rss")).entries) == 2
+
+
+def test_the_community_page_offers_its_news_feeds(client, sessions):
+    page = client.get("/communities/daxiyang?lang=en").get_data(as_text=True)
+    atom = "https://events.example.cn/feeds/communities/daxiyang.atom?lang=en"
+    title = "Daxiyangxincheng Community (Atom)"
+    assert f'type="application/atom+xml" title="{title}" href="{atom}"' in page
+    assert f'<a href="{atom}" type="application/atom+xml">Atom</a>' in page
+    assert 'href="https://events.example.cn/feeds/communities/daxiyang.rss?lang=en"' in page
