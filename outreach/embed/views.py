@@ -70,7 +70,7 @@ def _render(dimension: str, ids: dict[str, int], language: str, start: datetime)
             html_lang=HTML_LANG.get(language, language),
             zone=formatting.zone_name(),
         )
-    last = max((s.updated_at for s, _taken in rows), default=start)
+    last = max((max(s.updated_at, s.event.updated_at) for s, _taken in rows), default=start)
     return BuiltFeed.of(body.encode(), last)
 
 

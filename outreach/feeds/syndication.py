@@ -53,14 +53,20 @@ def entry_id(uid: str) -> str:
         return "urn:x-outreach-session:" + quote(uid, safe="@.-_")
 
 
+def _paragraph(part: str, url: str) -> Markup:
+    if part == url:  # the event page, which ends the calendar entry's text
+        return Markup('<p><a href="{0}">{0}</a></p>').format(url)
+    return Markup("<p>{}</p>").format(
+        Markup("<br>").join(escape(line) for line in part.split("\n"))
+    )
+
+
 def _content(entry: Entry) -> str:
     """The entry's body as small HTML: when, where, then the calendar entry's text."""
     facts = entry.facts
     parts = [entry.when, facts.location, *facts.description.split("\n\n")]
     return "".join(
-        Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in part.split("\n")))
-        for part in (clean(p).strip() for p in parts)
-        if part
+        _paragraph(part, facts.url) for part in (clean(p).strip() for p in parts) if part
     )
 
 
@@ -71,8 +77,8 @@ def build(kind: str, channel: Channel, entries: Sequence[Entry]) -> bytes:
     feed.id(channel.url)
     feed.title(one_line(channel.title))
     feed.subtitle(one_line(channel.subtitle))  # RSS's description too
-    feed.link(href=channel.page, rel="alternate")
     feed.link(href=channel.url, rel="self")
+    feed.link(href=channel.page, rel="alternate")  # last: RSS's one link
     feed.language(channel.language)
     feed.updated(channel.updated)
     feed.lastBuildDate(channel.updated)

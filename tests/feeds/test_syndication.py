@@ -56,6 +56,7 @@ def test_a_community_feed_lists_its_sessions_with_time_place_and_event_page(
     feed = parsed(response)
     assert feed.version == version
     assert feed.feed.title == "大西洋新城社区 · 社区活动"
+    assert feed.feed.link == "https://events.example.cn/communities/daxiyang"
     assert len(feed.entries) == 2  # not 南湖社区's session
     entry = next(e for e in feed.entries if "健康讲座" in e.title)
     event_id = sessions["shown"].event.id
@@ -75,7 +76,9 @@ def test_the_feed_speaks_english_when_asked(client, sessions):
     assert any(t.startswith("Health talk · ") for t in titles)
     assert any(t.startswith("[Cancelled]") for t in titles)
     assert "Beijing time" in text_of(feed.entries[0])
-    assert feed.feed.links[-1].href.endswith("daxiyang.atom?lang=en")
+    links = {link.rel: link.href for link in feed.feed.links}
+    assert links["self"] == "https://events.example.cn/feeds/communities/daxiyang.atom?lang=en"
+    assert links["alternate"] == "https://events.example.cn/communities/daxiyang?lang=en"
 
 
 def test_feeds_answer_304_when_unchanged_and_200_after_a_change(client, sessions):
