@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from outreach.feeds.services import PLURALS
 from outreach.i18n import current_language
 from outreach.links import public_url
 from outreach.qr import public_qr_svg, qr_svg
@@ -121,11 +120,10 @@ def event_url(event_id: int) -> str:
 def subscribe_to(scope: str, slug: str, **filters: str) -> Subscription:
     """For templates: the subscription of a township's, community's, organisation's or
     category's feed, narrowed by ?category= or ?organisation= filters when given."""
-    feed = subscription(scope_url(scope, slug, **filters))
-    news = {
-        kind: public_url(
-            "feeds.syndicated", scope=PLURALS[scope], slug=slug, kind=kind, **filters, **_language()
-        )
-        for kind in ("atom", "rss")
-    }
-    return replace(feed, **news)
+    url = scope_url(scope, slug, **filters)
+    # The Atom and RSS feeds sit beside the calendar (views.py: /feeds/<scope>/<slug>.atom),
+    # so their addresses differ only in the ending: no more URL building on cached pages.
+    path, mark, query = url.partition("?")
+    stem = path.removesuffix(".ics")
+    news = {kind: f"{stem}.{kind}{mark}{query}" for kind in ("atom", "rss")}
+    return replace(subscription(url), **news)
