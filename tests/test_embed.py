@@ -108,3 +108,18 @@ def test_staff_pages_show_the_snippets_to_copy(client, calendar, make, login_as)
     venue = calendar["shown"].venue
     page = client.get(f"/staff/places/venues/{venue.id}/edit").get_data(as_text=True)
     assert "embed-iframe" not in page
+
+
+def test_a_cold_calendar_or_news_feed_costs_two_queries_however_many_sessions(
+    client, calendar, make, count_queries
+):
+    for _ in range(5):
+        make.event_session(venue_=calendar["shown"].venue)
+    db.session.commit()
+    with count_queries() as statements:
+        assert client.get(EMBED + "?lang=en").status_code == 200
+    # The version, then the sessions with their events and places.
+    assert len(statements) == 2, statements
+    with count_queries() as statements:
+        assert client.get("/feeds/communities/daxiyang.atom?lang=en").status_code == 200
+    assert len(statements) == 2, statements
