@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 from outreach.database import db
-from tests.test_roster import booked_session, text_of  # noqa: F401 (a fixture)
+from tests import test_roster
+from tests.test_roster import text_of
 from tests.web import login
+
+booked_session = test_roster.booked_session  # the roster tests' fixture
 
 CODES = re.compile(r'<td class="code-cell">([^<]+)</td>')
 
