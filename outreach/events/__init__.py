@@ -23,9 +23,9 @@ from outreach.events.models import EventStatus, SessionStatus
 def init_app(app: Flask) -> None:
     """The public listings and event page, the hooks the packages above fill in, the staff's
     event editor, series and calendar import pages, the administrators' category pages,
-    `flask import-ics`, the `dialled` filter for contact numbers, `venue_options` for the
-    session forms' venue selects, and the names of event and
-    session statuses in the audit trail."""
+    `flask import-ics`, the `dialled` filter for contact numbers, `venue_options`,
+    `venue_checkboxes` and `township_options` for the session forms' venue choices, and
+    the names of event and session statuses in the audit trail."""
     hooks.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff_views.bp)
@@ -36,3 +36,5 @@ def init_app(app: Flask) -> None:
     audit.name_values(app, "status", EventStatus, SessionStatus)
     app.add_template_filter(contact.shown_phone, "dialled")
     app.add_template_global(venue_options.venue_options)
+    app.add_template_global(venue_options.venue_checkboxes)
+    app.add_template_global(venue_options.township_options)
