@@ -369,7 +369,7 @@ def measure_plans(url: str, report: Any, results: Results, output: Path) -> None
     # The staff lists and API collections, signed in as an administrator (bench/lists.py).
     staff_app = lists.lists_app(url)
     found += explain.plans(
-        staff_app, lists.explain_requests(report), lists.signed_in_client(staff_app)
+        staff_app, lists.explain_requests(report, staff_app), lists.signed_in_client(staff_app)
     )
     scanning = [plan for plan in found if plan.full_scans]
     output.write_text(explain.markdown(found), encoding="utf-8")
