@@ -32,6 +32,7 @@ from outreach.database import db, utcnow
 from outreach.errors import InvalidInput
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_midnight
+from outreach.pagination import CursorPage, keyset_slice
 from outreach.places.models import Community, Township, Venue
 from outreach.registrations.models import Slot
 from outreach.stats.periods import DAY, MONTH, local_period
@@ -414,23 +415,43 @@ TABLES = {
 
 def _roll_up(cells: Iterable[Cell], table: Table) -> list[Line]:
     """The table's lines: the cells of each line added up, in the table's order."""
+    lines = [_line(key, members, table) for key, members in _grouped(cells, table).items()]
+    lines.sort(key=lambda line: line.position)
+    return lines
+
+
+def _grouped(cells: Iterable[Cell], table: Table) -> dict[Any, list[Cell]]:
     groups: dict[Any, list[Cell]] = {}
     for cell in cells:
         groups.setdefault(table.key(cell), []).append(cell)
-    ordered = []
-    for key, members in groups.items():
-        first = members[0]
-        line = Line(
-            key=key,
-            names={name: first.names[name] for name in table.names},
-            figures=Figures(*_summed(members)),
-            first_start=min(m.first_start for m in members),
-            last_start=max(m.last_start for m in members),
-        )
-        order = table.order(first, line)
-        ordered.append(replace(line, position=_plain((*_flat(order), *_flat(key)))))
-    ordered.sort(key=lambda line: line.position)
-    return ordered
+    return groups
+
+
+def _line(key: Any, members: list[Cell], table: Table) -> Line:
+    """One line of a table: its cells added up."""
+    first = members[0]
+    line = Line(
+        key=key,
+        names={name: first.names[name] for name in table.names},
+        figures=Figures(*_summed(members)),
+        first_start=min(m.first_start for m in members),
+        last_start=max(m.last_start for m in members),
+    )
+    order = table.order(first, line)
+    return replace(line, position=_plain((*_flat(order), *_flat(key))))
+
+
+def events_page(cells: list[Cell], cursor: str | None, per_page: int) -> CursorPage[Line]:
+    """A keyset page of the campaigns table, in the order of their first session: only the
+    page's lines are added up (a week of a city holds thousands of campaigns)."""
+    table = TABLES["events"]
+    groups = _grouped(cells, table)
+    positions = sorted(
+        (min(m.first_start for m in members), event_id) for event_id, members in groups.items()
+    )
+    page = keyset_slice(positions, lambda item: item, per_page, cursor, name="stats.events")
+    lines = [_line(event_id, groups[event_id], table) for _first, event_id in page.items]
+    return CursorPage(lines, page.per_page, page.next_cursor, page.prev_cursor)
 
 
 def _summed(members: list[Cell]) -> tuple[int, ...]:
@@ -513,6 +534,8 @@ class Overview:
 
     filters: Filters
     tables: dict[str, list[Line]]
+    # A page of the campaigns table (its lines are not all added up: see events_page).
+    events: CursorPage[Line] | None = None
 
     @property
     def total(self) -> Figures:
@@ -520,10 +543,21 @@ class Overview:
         return total(line.figures for line in self.tables["categories"])
 
 
-def overview(filters: Filters, now: datetime | None = None) -> Overview:
-    """The statistics page's tables, from one query whatever the number of rows."""
+def overview(
+    filters: Filters,
+    now: datetime | None = None,
+    *,
+    events_cursor: str | None = None,
+    per_page: int | None = None,
+) -> Overview:
+    """The statistics page's tables, from one query whatever the number of rows; with
+    `per_page`, the campaigns table as a page (from `events_cursor`) instead."""
     cells = _cells(filters.conditions(), MONTH, now or utcnow())
-    return Overview(filters, {name: _table(name, cells, filters) for name in OVERVIEW_TABLES})
+    if per_page is None:
+        return Overview(filters, {name: _table(name, cells, filters) for name in OVERVIEW_TABLES})
+    names = [name for name in OVERVIEW_TABLES if name != "events"]
+    tables = {name: _table(name, cells, filters) for name in names}
+    return Overview(filters, tables, events_page(cells, events_cursor, per_page))
 
 
 # ---------------------------------------------------------------------------------------------
