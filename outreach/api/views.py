@@ -68,7 +68,10 @@ def events():
     seats = _counted_seats([s for item in page.items for s in item.sessions])
     places: serialise.PlaceCache = {}
     return jsonify(
-        items=[serialise.event(i.event, i.sessions, seats, places) for i in page.items],
+        items=[
+            serialise.event(i.event, i.sessions, seats, places, more_sessions=i.more_sessions)
+            for i in page.items
+        ],
         per_page=page.per_page,
         next=_next_link("api.events", page.next_cursor),
     )
