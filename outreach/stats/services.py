@@ -18,13 +18,14 @@ which the personal-data purge does not touch, so the figures stay when names are
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Subquery, case, func, select
+from sqlalchemy import BigInteger, ColumnElement, Subquery, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from outreach.accounts.models import Organisation
@@ -32,7 +33,7 @@ from outreach.database import db, utcnow
 from outreach.errors import InvalidInput
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_midnight
-from outreach.pagination import CursorPage, keyset_slice
+from outreach.pagination import CursorPage, Order, keyset_page
 from outreach.places.models import Community, Township, Venue
 from outreach.registrations.models import Slot
 from outreach.stats.periods import DAY, MONTH, local_period
@@ -279,195 +280,170 @@ def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The grain: one query, rolled up into every table
+# Each table added up by the database: one query per table, names read only for its lines
 
 
 FIELDS = tuple(f.name for f in fields(Figures))
+WIDTH = len(FIELDS)
 
 
-@dataclass(frozen=True)
-class Cell:
-    """The figures of one campaign at one place in one local month (or day): the finest grain
-    the database returns. The tables add cells up; there are at most as many as sessions."""
-
-    event_id: int
-    category_id: int
-    township_id: int
-    community_id: int | None
-    period: str
-    first_start: datetime
-    last_start: datetime
-    values: tuple[int, ...]
-    names: dict[str, Name | None]
-    slugs: dict[str, str | None]
+def _summed(per_session: Subquery, *keys: ColumnElement, extra: tuple = ()) -> Subquery:
+    """The sessions in scope added up per `keys`: the keys (labelled key0, key1…), `extra`
+    columns, then the figures, as whole numbers whatever the engine sums to."""
+    labelled = [key.label(f"key{n}") for n, key in enumerate(keys)]
+    measures = [cast(m, BigInteger).label(m.name) for m in _measures(per_session)]
+    return select(*labelled, *extra, *measures).group_by(*keys).subquery("summed")
 
 
-def _cells(conditions: list[ColumnElement[bool]], unit: str, now: datetime) -> list[Cell]:
-    """Sessions in scope summed per campaign, township, community and local period: 1 query."""
-    per_session = _per_session(conditions, now)
-    c = per_session.c
-    keys = (c.event_id, c.category_id, c.township_id, c.community_id)
-    period = local_period(c.starts_at, unit).label("period")
-    grain = (
-        select(
-            *keys,
-            period,
-            func.min(c.starts_at).label("first_start"),
-            func.max(c.starts_at).label("last_start"),
-            *_measures(per_session),
-        )
-        .group_by(*keys, period)
-        .subquery("grain")
-    )
-    g = grain.c
-    rows = db.session.execute(
-        select(
-            grain,
-            Event.title.label("event_title"),
-            Organisation.name.label("organisation_name"),
-            Organisation.name_en.label("organisation_name_en"),
-            Category.name.label("category_name"),
-            Category.name_en.label("category_name_en"),
-            Category.slug.label("category_slug"),
-            Township.name.label("township_name"),
-            Township.name_en.label("township_name_en"),
-            Township.slug.label("township_slug"),
-            Community.name.label("community_name"),
-            Community.name_en.label("community_name_en"),
-            Community.slug.label("community_slug"),
-        )
-        .join(Event, Event.id == g.event_id)
-        .join(Organisation, Organisation.id == Event.organisation_id)
-        .join(Category, Category.id == g.category_id)
-        .join(Township, Township.id == g.township_id)
-        .outerjoin(Community, Community.id == g.community_id)
-    ).all()
-    return [_cell(row._mapping) for row in rows]
+def _figures(row: Any) -> Figures:
+    """The figures at the end of a row (see _summed)."""
+    return Figures(*row[-WIDTH:])
 
 
-def _cell(row: Any) -> Cell:
-    community = None
-    if row["community_id"] is not None:
-        community = Name(row["community_name"], row["community_name_en"])
-    return Cell(
-        event_id=row["event_id"],
-        category_id=row["category_id"],
-        township_id=row["township_id"],
-        community_id=row["community_id"],
-        period=row["period"],
-        first_start=row["first_start"],
-        last_start=row["last_start"],
-        values=tuple(int(row[name] or 0) for name in FIELDS),
-        names={
-            "event": Name(row["event_title"]),
-            "organisation": Name(row["organisation_name"], row["organisation_name_en"]),
-            "category": Name(row["category_name"], row["category_name_en"]),
-            "township": Name(row["township_name"], row["township_name_en"]),
-            "community": community,
-        },
-        slugs={
-            "category": row["category_slug"],
-            "township": row["township_slug"],
-            "community": row["community_slug"],
-        },
-    )
+def _name(zh: str | None, en: str | None) -> Name | None:
+    return None if zh is None else Name(zh, en)
 
 
-@dataclass(frozen=True)
-class Table:
-    """How cells add up into one table: the key of a line, its names, and the lines' order."""
-
-    key: Callable[[Cell], Any]
-    names: tuple[str, ...]
-    order: Callable[[Cell, Line], Any]
-
-
-TABLES = {
-    "events": Table(
-        lambda cell: cell.event_id,
-        ("event", "organisation", "category"),
-        lambda cell, line: (line.first_start, cell.event_id),
-    ),
-    # By pinyin (the slugs), as Chinese lists are read; venues outside a community last.
-    "communities": Table(
-        lambda cell: (cell.township_id, cell.community_id),
-        ("community", "township"),
-        lambda cell, line: (
-            cell.slugs["township"],
-            cell.community_id is None,
-            cell.slugs["community"] or "",
-        ),
-    ),
-    "townships": Table(
-        lambda cell: cell.township_id,
-        ("township",),
-        lambda cell, line: (cell.slugs["township"], cell.township_id),
-    ),
-    "categories": Table(
-        lambda cell: cell.category_id,
-        ("category",),
-        lambda cell, line: (cell.slugs["category"], cell.category_id),
-    ),
-    "months": Table(lambda cell: cell.period, (), lambda cell, line: cell.period),
-    "days": Table(lambda cell: cell.period, (), lambda cell, line: cell.period),
-}
-
-
-def _roll_up(cells: Iterable[Cell], table: Table) -> list[Line]:
-    """The table's lines: the cells of each line added up, in the table's order."""
-    lines = [_line(key, members, table) for key, members in _grouped(cells, table).items()]
-    lines.sort(key=lambda line: line.position)
+def _lines(statement: Any, make: Callable[[Any], Line]) -> list[Line]:
+    """The table's lines, in their positions' order (sorted here rather than by the database,
+    whose collation may order the pinyin slugs otherwise than the page cursors compare)."""
+    lines = [make(row) for row in db.session.execute(statement)]
+    lines.sort(key=attrgetter("position"))
     return lines
 
 
-def _grouped(cells: Iterable[Cell], table: Table) -> dict[Any, list[Cell]]:
-    groups: dict[Any, list[Cell]] = {}
-    for cell in cells:
-        groups.setdefault(table.key(cell), []).append(cell)
-    return groups
-
-
-def _line(key: Any, members: list[Cell], table: Table) -> Line:
-    """One line of a table: its cells added up."""
-    first = members[0]
-    line = Line(
-        key=key,
-        names={name: first.names[name] for name in table.names},
-        figures=Figures(*_summed(members)),
-        first_start=min(m.first_start for m in members),
-        last_start=max(m.last_start for m in members),
+def _communities(per_session: Subquery) -> list[Line]:
+    """By pinyin (the slugs), as Chinese lists are read; venues outside a community last."""
+    c = per_session.c
+    summed = _summed(per_session, c.township_id, c.community_id)
+    statement = (
+        select(
+            Township.name,
+            Township.name_en,
+            Township.slug,
+            Community.name,
+            Community.name_en,
+            Community.slug,
+            summed,
+        )
+        .select_from(summed)
+        .join(Township, Township.id == summed.c.key0)
+        .outerjoin(Community, Community.id == summed.c.key1)
     )
-    order = table.order(first, line)
-    return replace(line, position=_plain((*_flat(order), *_flat(key))))
+
+    def line(row: Any) -> Line:
+        township_id, community_id = row[6], row[7]
+        return Line(
+            key=(township_id, community_id),
+            names={"community": _name(row[3], row[4]), "township": Name(row[0], row[1])},
+            figures=_figures(row),
+            position=(
+                row[2],
+                int(community_id is None),
+                row[5] or "",
+                township_id,
+                community_id or 0,
+            ),
+        )
+
+    return _lines(statement, line)
 
 
-def events_page(cells: list[Cell], cursor: str | None, per_page: int) -> CursorPage[Line]:
-    """A keyset page of the campaigns table, in the order of their first session: only the
-    page's lines are added up (a week of a city holds thousands of campaigns)."""
-    table = TABLES["events"]
-    groups = _grouped(cells, table)
-    positions = sorted(
-        (min(m.first_start for m in members), event_id) for event_id, members in groups.items()
+def _named(per_session: Subquery, key: ColumnElement, model: Any, name: str) -> list[Line]:
+    """A table per township or category, by its slug then its id."""
+    summed = _summed(per_session, key)
+    statement = (
+        select(model.name, model.name_en, model.slug, summed)
+        .select_from(summed)
+        .join(model, model.id == summed.c.key0)
     )
-    page = keyset_slice(positions, lambda item: item, per_page, cursor, name="stats.events")
-    lines = [_line(event_id, groups[event_id], table) for _first, event_id in page.items]
-    return CursorPage(lines, page.per_page, page.next_cursor, page.prev_cursor)
+    return _lines(
+        statement,
+        lambda row: Line(
+            key=row[3],
+            names={name: Name(row[0], row[1])},
+            figures=_figures(row),
+            position=(row[2], row[3]),
+        ),
+    )
 
 
-def _summed(members: list[Cell]) -> tuple[int, ...]:
-    if len(members) == 1:  # most lines of a short period: a campaign held once in it
-        return members[0].values
-    return tuple(map(sum, zip(*(m.values for m in members), strict=True)))
+def _periods(per_session: Subquery, unit: str) -> list[Line]:
+    """A table per local month or day."""
+    statement = select(_summed(per_session, local_period(per_session.c.starts_at, unit)))
+    return _lines(
+        statement,
+        lambda row: Line(key=row[0], names={}, figures=_figures(row), position=(row[0], row[0])),
+    )
 
 
-def _flat(value: Any) -> tuple:
-    return value if isinstance(value, tuple) else (value,)
+def _events_summed(per_session: Subquery) -> Subquery:
+    c = per_session.c
+    return _summed(
+        per_session,
+        c.event_id,
+        extra=(
+            func.min(c.starts_at).label("first_start"),
+            func.max(c.starts_at).label("last_start"),
+        ),
+    )
 
 
-def _plain(values: tuple) -> tuple:
-    """A sort key a cursor can carry: a venue outside a community has community 0, and yes
-    or no is 1 or 0."""
-    return tuple(0 if v is None else (int(v) if isinstance(v, bool) else v) for v in values)
+def _event_lines(summed: Any, order: tuple) -> list[Line]:
+    """The campaigns of `summed` (a subquery, perhaps one page of them) with their names."""
+    statement = (
+        select(
+            Event.title,
+            Organisation.name,
+            Organisation.name_en,
+            Category.name,
+            Category.name_en,
+            summed,
+        )
+        .select_from(summed)
+        .join(Event, Event.id == summed.c.key0)
+        .join(Organisation, Organisation.id == Event.organisation_id)
+        .join(Category, Category.id == Event.category_id)
+        .order_by(*order)
+    )
+    return [
+        Line(
+            key=row[5],
+            names={
+                "event": Name(row[0]),
+                "organisation": Name(row[1], row[2]),
+                "category": Name(row[3], row[4]),
+            },
+            figures=_figures(row),
+            first_start=row[6],
+            last_start=row[7],
+            position=(row[6], row[5], row[5]),
+        )
+        for row in db.session.execute(statement)
+    ]
+
+
+def _events(per_session: Subquery) -> list[Line]:
+    """Every campaign, in the order of its first session (the CSV file)."""
+    summed = _events_summed(per_session)
+    return _event_lines(summed, (summed.c.first_start, summed.c.key0))
+
+
+def events_page(per_session: Subquery, cursor: str | None, per_page: int) -> CursorPage[Line]:
+    """A keyset page of the campaigns table, in the order of their first session: the database
+    adds every campaign up but returns, and names, only the page's (a week of a city holds
+    thousands of campaigns). One query."""
+    summed = _events_summed(per_session)
+    order = Order(
+        (summed.c.first_start, summed.c.key0), key=lambda line: (line.first_start, line.key)
+    )
+
+    def fetch(limited: Any, forward: bool) -> list[Line]:
+        page = limited.subquery("page")
+        walk = (page.c.first_start, page.c.key0)
+        return _event_lines(page, walk if forward else tuple(c.desc() for c in walk))
+
+    return keyset_page(select(summed), order, per_page, cursor, name="stats.events", fetch=fetch)
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -489,9 +465,18 @@ def _every_month(lines: list[Line], filters: Filters) -> list[Line]:
     ]
 
 
-def _table(name: str, cells: list[Cell], filters: Filters) -> list[Line]:
-    lines = _roll_up(cells, TABLES[name])
-    return _every_month(lines, filters) if name == "months" else lines
+def _table(name: str, per_session: Subquery, unit: str = MONTH) -> list[Line]:
+    """One whole table: a query adding its lines up, with their names."""
+    c = per_session.c
+    if name == "events":
+        return _events(per_session)
+    if name == "communities":
+        return _communities(per_session)
+    if name == "townships":
+        return _named(per_session, c.township_id, Township, "township")
+    if name == "categories":
+        return _named(per_session, c.category_id, Category, "category")
+    return _periods(per_session, unit)
 
 
 class TooWide(InvalidInput):
@@ -525,7 +510,8 @@ def overview_table(name: str, filters: Filters, now: datetime | None = None) -> 
     """One table of the overview: events, communities, townships, categories or months."""
     if name not in OVERVIEW_TABLES:
         raise ValueError(f"unknown table {name!r}")
-    return _table(name, _cells(filters.conditions(), MONTH, now or utcnow()), filters)
+    lines = _table(name, _per_session(filters.conditions(), now or utcnow()))
+    return _every_month(lines, filters) if name == "months" else lines
 
 
 @dataclass(frozen=True)
@@ -539,7 +525,8 @@ class Overview:
 
     @property
     def total(self) -> Figures:
-        """All sessions counted (each table splits the same sessions, so any table adds up)."""
+        """All sessions counted (each table splits the same sessions, so any table adds up):
+        the categories', a handful of lines."""
         return total(line.figures for line in self.tables["categories"])
 
 
@@ -550,14 +537,15 @@ def overview(
     events_cursor: str | None = None,
     per_page: int | None = None,
 ) -> Overview:
-    """The statistics page's tables, from one query whatever the number of rows; with
+    """The statistics page's tables, a query each whatever the number of rows; with
     `per_page`, the campaigns table as a page (from `events_cursor`) instead."""
-    cells = _cells(filters.conditions(), MONTH, now or utcnow())
+    per_session = _per_session(filters.conditions(), now or utcnow())
+    names = OVERVIEW_TABLES if per_page is None else OVERVIEW_TABLES[1:]
+    tables = {name: _table(name, per_session) for name in names}
+    tables["months"] = _every_month(tables["months"], filters)
     if per_page is None:
-        return Overview(filters, {name: _table(name, cells, filters) for name in OVERVIEW_TABLES})
-    names = [name for name in OVERVIEW_TABLES if name != "events"]
-    tables = {name: _table(name, cells, filters) for name in names}
-    return Overview(filters, tables, events_page(cells, events_cursor, per_page))
+        return Overview(filters, tables)
+    return Overview(filters, tables, events_page(per_session, events_cursor, per_page))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -573,15 +561,15 @@ def campaign_event(event_id: int) -> Event | None:
     )
 
 
-def _campaign_cells(event: Event, now: datetime | None) -> list[Cell]:
-    return _cells([EventSession.event_id == event.id], DAY, now or utcnow())
+def _campaign_sessions(event: Event, now: datetime | None) -> Subquery:
+    return _per_session([EventSession.event_id == event.id], now or utcnow())
 
 
 def campaign_table(name: str, event: Event, now: datetime | None = None) -> list[Line]:
     """One table of a campaign: per community or per local day."""
     if name not in CAMPAIGN_TABLES:
         raise ValueError(f"unknown table {name!r}")
-    return _roll_up(_campaign_cells(event, now), TABLES[name])
+    return _table(name, _campaign_sessions(event, now), DAY)
 
 
 @dataclass(frozen=True)
@@ -612,6 +600,6 @@ class Campaign:
 
 
 def campaign(event: Event, now: datetime | None = None) -> Campaign:
-    """The campaign page's tables, from one query whatever the number of sessions."""
-    cells = _campaign_cells(event, now)
-    return Campaign(event, {name: _roll_up(cells, TABLES[name]) for name in CAMPAIGN_TABLES})
+    """The campaign page's tables, a query each whatever the number of sessions."""
+    per_session = _campaign_sessions(event, now)
+    return Campaign(event, {name: _table(name, per_session, DAY) for name in CAMPAIGN_TABLES})
