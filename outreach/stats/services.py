@@ -9,10 +9,13 @@ with the session's tally, then those per-session rows are summed per campaign, p
 local month (or day). Where and when a session is held, its category and status are read
 from the live rows, so a session moved or an event re-categorised counts where it now is.
 
-A page runs that one aggregate query; its rows (cells, at most one per session) are then
-added up into each table: per campaign, community, township, category and month, or per
-community and day of one campaign. The tally keeps counts, party sizes and arrivals only,
-which the personal-data purge does not touch, so the figures stay when names are erased.
+Each table is one such aggregate query, grouped by the table's own key and joined to the
+names of its lines only: per campaign, community, township, category and month, or per
+community and day of one campaign. The campaigns table is keyset-paged in the query itself,
+so a week of a city's thousands of campaigns returns, and names, one page of them; Python
+only reads the lines shown or written to a file. The tally keeps counts, party sizes and
+arrivals only, which the personal-data purge does not touch, so the figures stay when names
+are erased.
 """
 
 from __future__ import annotations
