@@ -20,7 +20,7 @@ are erased.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from operator import attrgetter
@@ -28,7 +28,20 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, ColumnElement, Subquery, case, cast, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from outreach.accounts.models import Organisation
@@ -204,8 +217,9 @@ def _tally_of_session():
     )
 
 
-def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subquery:
-    """One row per session in scope: where and when, places, held or not, ended or not."""
+def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
+    """One row per session in scope: where and when, places, held or not, ended or not. A
+    common table expression, which PostgreSQL computes once for all the tables reading it."""
     in_scope = select(EventSession.id).join(EventSession.event).where(*conditions)
     slot_places = (
         select(Slot.session_id.label("session_id"), func.sum(Slot.capacity).label("places"))
@@ -247,7 +261,7 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subque
         .outerjoin(tally, tally.c.session_id == EventSession.id)
         .outerjoin(slot_places, slot_places.c.session_id == EventSession.id)
         .where(*conditions)
-        .subquery("per_session")
+        .cte("per_session")
     )
 
 
@@ -283,104 +297,68 @@ def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Each table added up by the database: one query per table, names read only for its lines
+# Every table of a page in one query: the sessions read once, each table grouped by its key
 
 
 FIELDS = tuple(f.name for f in fields(Figures))
 WIDTH = len(FIELDS)
+# The columns every table's rows share, before the figures: which table, the line's key (one
+# or two ids, or a local period), first and last start (campaigns) and up to three names
+# (Chinese, English, slug).
+TAG, KEY0, KEY1, PERIOD, FIRST, LAST = range(6)
+NAME0, NAME0_EN, SLUG0, NAME1, NAME1_EN, SLUG1, NAME2, NAME2_EN = range(6, 14)
 
 
-def _summed(per_session: Subquery, *keys: ColumnElement, extra: tuple = ()) -> Subquery:
+def _summed(per_session: Any, *keys: ColumnElement, extra: tuple = ()) -> Subquery:
     """The sessions in scope added up per `keys`: the keys (labelled key0, key1…), `extra`
     columns, then the figures, as whole numbers whatever the engine sums to."""
     labelled = [key.label(f"key{n}") for n, key in enumerate(keys)]
     measures = [cast(m, BigInteger).label(m.name) for m in _measures(per_session)]
-    return select(*labelled, *extra, *measures).group_by(*keys).subquery("summed")
+    return select(*labelled, *extra, *measures).group_by(*keys).subquery()
 
 
-def _figures(row: Any) -> Figures:
-    """The figures at the end of a row (see _summed)."""
-    return Figures(*row[-WIDTH:])
+def _text(value: str) -> ColumnElement[str]:
+    return literal_column(f"'{value}'", String)
+
+
+def _rows(tag: str, summed: Subquery, *columns: tuple[int, ColumnElement]) -> Select:
+    """A table's rows in the shared shape: the given columns at their places, typed NULLs
+    elsewhere (so that every branch of the UNION agrees on types on both engines)."""
+    time = EventSession.starts_at.type
+    kinds = [BigInteger(), BigInteger(), String(), time, time] + [String()] * 8
+    shaped: list[ColumnElement] = [_text(tag)]
+    shaped += [cast(null(), kind) for kind in kinds]
+    for place, column in columns:
+        shaped[place] = column
+    measures = [summed.c[name] for name in FIELDS]
+    return select(*(c.label(f"c{n}") for n, c in enumerate(shaped)), *measures).select_from(summed)
 
 
 def _name(zh: str | None, en: str | None) -> Name | None:
     return None if zh is None else Name(zh, en)
 
 
-def _lines(statement: Any, make: Callable[[Any], Line]) -> list[Line]:
-    """The table's lines, in their positions' order (sorted here rather than by the database,
-    whose collation may order the pinyin slugs otherwise than the page cursors compare)."""
-    lines = [make(row) for row in db.session.execute(statement)]
-    lines.sort(key=attrgetter("position"))
-    return lines
-
-
-def _communities(per_session: Subquery) -> list[Line]:
-    """By pinyin (the slugs), as Chinese lists are read; venues outside a community last."""
-    c = per_session.c
-    summed = _summed(per_session, c.township_id, c.community_id)
-    statement = (
-        select(
-            Township.name,
-            Township.name_en,
-            Township.slug,
-            Community.name,
-            Community.name_en,
-            Community.slug,
+def _events_rows(summed: Subquery) -> Select:
+    return (
+        _rows(
+            "events",
             summed,
+            (KEY0, summed.c.key0),
+            (FIRST, summed.c.first_start),
+            (LAST, summed.c.last_start),
+            (NAME0, Event.title),
+            (NAME1, Organisation.name),
+            (NAME1_EN, Organisation.name_en),
+            (NAME2, Category.name),
+            (NAME2_EN, Category.name_en),
         )
-        .select_from(summed)
-        .join(Township, Township.id == summed.c.key0)
-        .outerjoin(Community, Community.id == summed.c.key1)
-    )
-
-    def line(row: Any) -> Line:
-        township_id, community_id = row[6], row[7]
-        return Line(
-            key=(township_id, community_id),
-            names={"community": _name(row[3], row[4]), "township": Name(row[0], row[1])},
-            figures=_figures(row),
-            position=(
-                row[2],
-                int(community_id is None),
-                row[5] or "",
-                township_id,
-                community_id or 0,
-            ),
-        )
-
-    return _lines(statement, line)
-
-
-def _named(per_session: Subquery, key: ColumnElement, model: Any, name: str) -> list[Line]:
-    """A table per township or category, by its slug then its id."""
-    summed = _summed(per_session, key)
-    statement = (
-        select(model.name, model.name_en, model.slug, summed)
-        .select_from(summed)
-        .join(model, model.id == summed.c.key0)
-    )
-    return _lines(
-        statement,
-        lambda row: Line(
-            key=row[3],
-            names={name: Name(row[0], row[1])},
-            figures=_figures(row),
-            position=(row[2], row[3]),
-        ),
+        .join(Event, Event.id == summed.c.key0)
+        .join(Organisation, Organisation.id == Event.organisation_id)
+        .join(Category, Category.id == Event.category_id)
     )
 
 
-def _periods(per_session: Subquery, unit: str) -> list[Line]:
-    """A table per local month or day."""
-    statement = select(_summed(per_session, local_period(per_session.c.starts_at, unit)))
-    return _lines(
-        statement,
-        lambda row: Line(key=row[0], names={}, figures=_figures(row), position=(row[0], row[0])),
-    )
-
-
-def _events_summed(per_session: Subquery) -> Subquery:
+def _events_summed(per_session: Any) -> Subquery:
     c = per_session.c
     return _summed(
         per_session,
@@ -392,61 +370,97 @@ def _events_summed(per_session: Subquery) -> Subquery:
     )
 
 
-def _event_lines(summed: Any, order: tuple) -> list[Line]:
-    """The campaigns of `summed` (a subquery, perhaps one page of them) with their names."""
-    statement = (
-        select(
-            Event.title,
-            Organisation.name,
-            Organisation.name_en,
-            Category.name,
-            Category.name_en,
+def _table_rows(name: str, per_session: Any, unit: str) -> Select:
+    """The rows of one table (the campaigns: every one of them), with their lines' names."""
+    c = per_session.c
+    if name == "events":
+        return _events_rows(_events_summed(per_session))
+    if name == "communities":
+        summed = _summed(per_session, c.township_id, c.community_id)
+        return (
+            _rows(
+                name,
+                summed,
+                (KEY0, summed.c.key0),
+                (KEY1, summed.c.key1),
+                (NAME0, Township.name),
+                (NAME0_EN, Township.name_en),
+                (SLUG0, Township.slug),
+                (NAME1, Community.name),
+                (NAME1_EN, Community.name_en),
+                (SLUG1, Community.slug),
+            )
+            .join(Township, Township.id == summed.c.key0)
+            .outerjoin(Community, Community.id == summed.c.key1)
+        )
+    if name in ("townships", "categories"):
+        key, model = (c.township_id, Township) if name == "townships" else (c.category_id, Category)
+        summed = _summed(per_session, key)
+        return _rows(
+            name,
             summed,
-        )
-        .select_from(summed)
-        .join(Event, Event.id == summed.c.key0)
-        .join(Organisation, Organisation.id == Event.organisation_id)
-        .join(Category, Category.id == Event.category_id)
-        .order_by(*order)
-    )
-    return [
-        Line(
-            key=row[5],
-            names={
-                "event": Name(row[0]),
-                "organisation": Name(row[1], row[2]),
-                "category": Name(row[3], row[4]),
-            },
-            figures=_figures(row),
-            first_start=row[6],
-            last_start=row[7],
-            position=(row[6], row[5], row[5]),
-        )
-        for row in db.session.execute(statement)
-    ]
+            (KEY0, summed.c.key0),
+            (NAME0, model.name),
+            (NAME0_EN, model.name_en),
+            (SLUG0, model.slug),
+        ).join(model, model.id == summed.c.key0)
+    summed = _summed(per_session, local_period(c.starts_at, unit))
+    return _rows(name, summed, (PERIOD, summed.c.key0))
 
 
-def _events(per_session: Subquery) -> list[Line]:
-    """Every campaign, in the order of its first session (the CSV file)."""
-    summed = _events_summed(per_session)
-    return _event_lines(summed, (summed.c.first_start, summed.c.key0))
+def _line(tag: str, r: Any) -> Line:
+    """A table's line from its row (see _rows)."""
+    figures = Figures(*r[-WIDTH:])
+    if tag == "events":
+        names = {
+            "event": Name(r[NAME0]),
+            "organisation": Name(r[NAME1], r[NAME1_EN]),
+            "category": Name(r[NAME2], r[NAME2_EN]),
+        }
+        return Line(r[KEY0], names, figures, r[FIRST], r[LAST], (r[FIRST], r[KEY0], r[KEY0]))
+    if tag == "communities":
+        names = {"community": _name(r[NAME1], r[NAME1_EN]), "township": Name(r[NAME0], r[NAME0_EN])}
+        # By pinyin (the slugs), as Chinese lists are read; venues outside a community last.
+        position = (r[SLUG0], int(r[KEY1] is None), r[SLUG1] or "", r[KEY0], r[KEY1] or 0)
+        return Line((r[KEY0], r[KEY1]), names, figures, position=position)
+    if tag in ("townships", "categories"):
+        names = {tag[:-1] if tag == "townships" else "category": Name(r[NAME0], r[NAME0_EN])}
+        return Line(r[KEY0], names, figures, position=(r[SLUG0], r[KEY0]))
+    return Line(r[PERIOD], {}, figures, position=(r[PERIOD], r[PERIOD]))
 
 
-def events_page(per_session: Subquery, cursor: str | None, per_page: int) -> CursorPage[Line]:
-    """A keyset page of the campaigns table, in the order of their first session: the database
-    adds every campaign up but returns, and names, only the page's (a week of a city holds
-    thousands of campaigns). One query."""
+def _tables(statements: list[Select]) -> dict[str, list[Line]]:
+    """Run the tables' rows as one query; each table's lines in their positions' order
+    (sorted here rather than by the database, whose collation may order the pinyin slugs
+    otherwise than the page cursors compare)."""
+    found: dict[str, list[Line]] = {}
+    for row in db.session.execute(union_all(*statements)):
+        found.setdefault(row[TAG], []).append(_line(row[TAG], row))
+    for lines in found.values():
+        lines.sort(key=attrgetter("position"))
+    return found
+
+
+def _page_and_tables(
+    per_session: Any, names: tuple[str, ...], cursor: str | None, per_page: int
+) -> tuple[CursorPage[Line], dict[str, list[Line]]]:
+    """A keyset page of the campaigns table, in the order of their first session, and the
+    other tables, in one query: the database adds every campaign up but returns, and names,
+    only the page's (a week of a city holds thousands of campaigns)."""
     summed = _events_summed(per_session)
     order = Order(
         (summed.c.first_start, summed.c.key0), key=lambda line: (line.first_start, line.key)
     )
+    tables: dict[str, list[Line]] = {}
 
-    def fetch(limited: Any, forward: bool) -> list[Line]:
-        page = limited.subquery("page")
-        walk = (page.c.first_start, page.c.key0)
-        return _event_lines(page, walk if forward else tuple(c.desc() for c in walk))
+    def fetch(limited: Select, forward: bool) -> list[Line]:
+        page = _events_rows(limited.subquery("page"))
+        others = [_table_rows(name, per_session, MONTH) for name in names]
+        tables.update(_tables([page, *others]))
+        return sorted(tables.pop("events", []), key=order.key, reverse=not forward)
 
-    return keyset_page(select(summed), order, per_page, cursor, name="stats.events", fetch=fetch)
+    page = keyset_page(select(summed), order, per_page, cursor, name="stats.events", fetch=fetch)
+    return page, tables
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -468,18 +482,9 @@ def _every_month(lines: list[Line], filters: Filters) -> list[Line]:
     ]
 
 
-def _table(name: str, per_session: Subquery, unit: str = MONTH) -> list[Line]:
-    """One whole table: a query adding its lines up, with their names."""
-    c = per_session.c
-    if name == "events":
-        return _events(per_session)
-    if name == "communities":
-        return _communities(per_session)
-    if name == "townships":
-        return _named(per_session, c.township_id, Township, "township")
-    if name == "categories":
-        return _named(per_session, c.category_id, Category, "category")
-    return _periods(per_session, unit)
+def _table(name: str, per_session: Any, unit: str = MONTH) -> list[Line]:
+    """One whole table, with its lines' names: one query."""
+    return _tables([_table_rows(name, per_session, unit)]).get(name, [])
 
 
 class TooWide(InvalidInput):
@@ -540,15 +545,17 @@ def overview(
     events_cursor: str | None = None,
     per_page: int | None = None,
 ) -> Overview:
-    """The statistics page's tables, a query each whatever the number of rows; with
+    """The statistics page's tables, in one query whatever the number of rows; with
     `per_page`, the campaigns table as a page (from `events_cursor`) instead."""
     per_session = _per_session(filters.conditions(), now or utcnow())
     names = OVERVIEW_TABLES if per_page is None else OVERVIEW_TABLES[1:]
-    tables = {name: _table(name, per_session) for name in names}
-    tables["months"] = _every_month(tables["months"], filters)
     if per_page is None:
-        return Overview(filters, tables)
-    return Overview(filters, tables, events_page(per_session, events_cursor, per_page))
+        found, events = _tables([_table_rows(name, per_session, MONTH) for name in names]), None
+    else:
+        events, found = _page_and_tables(per_session, names, events_cursor, per_page)
+    tables = {name: found.get(name, []) for name in names}
+    tables["months"] = _every_month(tables["months"], filters)
+    return Overview(filters, tables, events)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -603,6 +610,7 @@ class Campaign:
 
 
 def campaign(event: Event, now: datetime | None = None) -> Campaign:
-    """The campaign page's tables, a query each whatever the number of sessions."""
+    """The campaign page's tables, in one query whatever the number of sessions."""
     per_session = _campaign_sessions(event, now)
-    return Campaign(event, {name: _table(name, per_session, DAY) for name in CAMPAIGN_TABLES})
+    found = _tables([_table_rows(name, per_session, DAY) for name in CAMPAIGN_TABLES])
+    return Campaign(event, {name: found.get(name, []) for name in CAMPAIGN_TABLES})
