@@ -32,6 +32,7 @@ from outreach.extensions import (
     phone_of_request,
     registration_limit,
 )
+from outreach.forms import quick_labels
 from outreach.i18n import current_language
 from outreach.places import services as places
 from outreach.qr import qr_svg
@@ -56,8 +57,12 @@ def _community_choices(*sessions: EventSession) -> list[tuple[str, str]]:
     ]
 
 
-def _form_for(event_session, choices, data=None) -> RegistrationForm:
+def _form_for(event_session, choices, data=None, labels=None) -> RegistrationForm:
+    """The registration form of `event_session` (`data`: as posted); `labels`, when given,
+    holds the page's translated labels by field name, shared by its forms."""
     form = RegistrationForm(formdata=data, prefix=f"s{event_session.id}")
+    if labels is not None:
+        quick_labels(form, labels)
     form.session_id.data = str(event_session.id)
     form.community.choices = choices
     if data is None:
@@ -90,6 +95,7 @@ def event_page(
     rooms = services.rooms(event.sessions)  # one query for the sessions and their slots
     wordings = choices_of_slots.Wordings()
     choices = _community_choices(*event.sessions)
+    labels: dict[str, str] = {}
     forms, open_sessions, full = {}, set(), set()
     for event_session in event.sessions:
         if services.closed_reason(event_session, now) is not None:
@@ -100,7 +106,7 @@ def event_page(
         elif bound is not None and bound.session_id.data == str(event_session.id):
             forms[event_session.id] = bound
         else:
-            forms[event_session.id] = _form_for(event_session, choices)
+            forms[event_session.id] = _form_for(event_session, choices, labels=labels)
     return {
         "rooms": rooms,
         "slot_groups": {
