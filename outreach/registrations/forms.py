@@ -34,7 +34,9 @@ QuickCheckbox = quick(CheckboxInput)
 class RegistrationForm(QuickForm):
     """Name, mobile number, party size, slot, community, e-mail and consent."""
 
-    session_id = HiddenField(widget=QuickHidden())
+    # Hidden, so never labelled on the page; named here, or WTForms would translate a name
+    # made from the field's with its own catalogue (read from disk once per request).
+    session_id = HiddenField("session_id", widget=QuickHidden())
     name = StringField(
         _l("Full name"),
         validators=[
