@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, has_request_context, request
-from flask_babel import get_locale
+from typing import Any
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+from flask_babel import get_locale, get_translations
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -49,12 +51,62 @@ def remember_choice(response: Response) -> Response:
     return response
 
 
+# Where Flask-Babel keeps a request's locale, domain and translations (flask_babel's own
+# namespace on `g`); this module keeps, beside them, what it worked out from them.
+_BABEL_CONTEXT = "_flask_babel"
+_KEPT = "outreach_language"
+
+
+def _kept() -> tuple[Any, Any, str, Any] | None:
+    """The language code and translations worked out for this request's locale and domain,
+    while Flask-Babel holds the same ones (`force_locale` and `refresh` replace them)."""
+    context = getattr(g, _BABEL_CONTEXT, None) if g else None
+    kept = getattr(context, _KEPT, None)
+    if (
+        kept is not None
+        and kept[0] is getattr(context, "babel_locale", None)
+        and kept[1] is getattr(context, "babel_domain", None)
+    ):
+        return kept
+    return None
+
+
+def _keep() -> tuple[Any, Any, str, Any]:
+    translations = get_translations()  # sets the locale and domain on Flask-Babel's context
+    language = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    context = getattr(g, _BABEL_CONTEXT, None) if g else None
+    kept = (
+        getattr(context, "babel_locale", None),
+        getattr(context, "babel_domain", None),
+        language,
+        translations,
+    )
+    if context is not None:
+        setattr(context, _KEPT, kept)
+    return kept
+
+
 def current_language() -> str:
     """The language of this request as a plain code ("zh" or "en")."""
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return (_kept() or _keep())[2]
+
+
+def translations() -> Any:
+    """Flask-Babel's translations for this request, looked up once: a page's template asks
+    for dozens of strings, and each of Flask-Babel's own lookups goes through its context
+    several times."""
+    return (_kept() or _keep())[3]
 
 
 def init_app(app: Flask) -> None:
-    """Register the cookie hook and template helpers."""
+    """Register the cookie hook and template helpers; the templates' `_` and `ngettext`
+    (installed by Flask-Babel, which must be set up first) go through `translations`."""
     app.after_request(remember_choice)
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
