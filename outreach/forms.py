@@ -4,6 +4,7 @@ select fields, and a form's values as a service's keyword arguments (submitting 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,7 +16,7 @@ from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields import Label
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import HiddenInput, Input, Select
+from wtforms.widgets import CheckboxInput, HiddenInput, Input, Select
 from wtforms.widgets.core import clean_key
 
 from outreach.text import visible
@@ -112,8 +113,15 @@ class QuickSelect(Select):
         return Markup(f'<option {selected}value="{_value(choice.value)}">{label}</option>')
 
 
+# Characters an attribute's value cannot hold as they are.
+_UNSAFE = re.compile(r"[&<>\"']")
+
+
 def _value(value: Any) -> str:
     """An attribute's value as WTForms writes it: escaped, double quotes as `&quot;`."""
+    kind = type(value)
+    if kind is str and _UNSAFE.search(value) is None or kind is int:
+        return str(value)  # nothing to escape (the common case: ids, names, numbers)
     return str(escape(value)).replace('"', "&quot;")
 
 
@@ -144,9 +152,32 @@ def quick_params(**kwargs: Any) -> Markup:
     return Markup(" ".join(params))
 
 
+def _quick_input(self: Input, field: Any, **kwargs: Any) -> Markup:
+    """WTForms' `Input` (and `CheckboxInput`) rendering, with the field's flags read from
+    the few names the widget writes rather than from every attribute of the flags."""
+    if getattr(field, "_datalist", None) is not None:
+        return super(type(self), self).__call__(field, **kwargs)
+    if isinstance(self, CheckboxInput) and getattr(field, "checked", field.data):
+        kwargs.setdefault("checked", True)
+    kwargs.setdefault("id", field.id)
+    kwargs.setdefault("type", self.input_type)
+    if "value" not in kwargs:
+        kwargs["value"] = field._value()
+    flags = vars(field.flags)
+    for key in self.validation_attrs:
+        if key in flags and key not in kwargs:
+            value = flags[key]
+            kwargs[key] = value() if callable(value) else value
+    return Markup(f"<input {quick_params(name=field.name, **kwargs)}>")
+
+
 def quick(widget: type[Input]) -> type[Input]:
-    """An input widget of WTForms writing its attributes with `quick_params`."""
-    return type(f"Quick{widget.__name__}", (widget,), {"html_params": staticmethod(quick_params)})
+    """An input widget of WTForms writing its attributes with `quick_params` (and, for a
+    plain input or a checkbox, the whole input in one step)."""
+    members: dict[str, Any] = {"html_params": staticmethod(quick_params)}
+    if widget.__call__ in (Input.__call__, CheckboxInput.__call__):
+        members["__call__"] = _quick_input
+    return type(f"Quick{widget.__name__}", (widget,), members)
 
 
 QuickHidden = quick(HiddenInput)
@@ -181,3 +212,17 @@ class QuickForm(BaseForm):
             if issubclass(unbound_field.field_class, CSRFTokenField):
                 options = {**options, "widget": QuickHidden()}
             return super().bind_field(form, unbound_field, options)
+
+        def render_field(self, field, render_kw):
+            """WTForms' (the field's own attributes, then those given), names cleaned once."""
+            given = {_clean(key): value for key, value in render_kw.items()}
+            if field.render_kw:
+                given = {**{_clean(key): value for key, value in field.render_kw.items()}, **given}
+            return field.widget(field, **given)
+
+
+def _clean(key: str) -> str:
+    """`clean_key` of WTForms: most names are already clean."""
+    if key[-1:] == "_" or key.startswith(("data_", "aria_")):
+        return clean_key(key)
+    return key
