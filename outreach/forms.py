@@ -99,7 +99,8 @@ class QuickSelect(Select):
             if type(value) is not str:
                 return super().__call__(field, **kwargs)
             selected = "selected " if value == picked else ""
-            html.append(f'<option {selected}value="{_value(value)}">{escape(label or value)}</option>')
+            text = escape(label or value)
+            html.append(f'<option {selected}value="{_value(value)}">{text}</option>')
         html.append("</select>")
         return Markup("".join(html))
 

@@ -42,6 +42,7 @@ from outreach.registrations.forms import ConfirmForm, PartySizeForm, Registratio
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.roster import mask_email
+from outreach.text import localised
 
 bp = Blueprint("registrations", __name__)
 
@@ -50,10 +51,10 @@ def _community_choices(*sessions: EventSession) -> list[tuple[str, str]]:
     """Where a resident may say they live: in a city-sized site, the communities of the
     townships the sessions are in (one query)."""
     townships = {event_session.venue.township_id for event_session in sessions}
-    communities = places.communities_to_choose(townships)
     language = current_language()
     return [("", _("Prefer not to say"))] + [
-        (c.slug, c.display_name(language)) for c in communities
+        (slug, localised(name, name_en, language))
+        for slug, name, name_en in places.community_names(townships)
     ]
 
 
