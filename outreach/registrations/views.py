@@ -93,7 +93,9 @@ def event_page(
     a session full without a waitlist shows no form. Registrations made in this browser are
     pointed at on their session."""
     owned = services.owned_registrations(_owned(), event.sessions)
-    rooms = services.rooms(event.sessions)  # one query for the sessions and their slots
+    # The page as everyone sees it reads the seats the rows loaded count (no query); a form
+    # posted back, in the transaction that tried it, counts them again.
+    rooms = (services.counted_rooms if bound is None else services.rooms)(event.sessions)
     wordings = choices_of_slots.Wordings()
     choices = _community_choices(*event.sessions)
     labels: dict[str, str] = {}
