@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -60,7 +64,10 @@ _KEPT = "outreach_language"
 def _kept() -> tuple[Any, Any, str, Any] | None:
     """The language code and translations worked out for this request's locale and domain,
     while Flask-Babel holds the same ones (`force_locale` and `refresh` replace them)."""
-    context = getattr(g, _BABEL_CONTEXT, None) if g else None
+    try:
+        context = getattr(g, _BABEL_CONTEXT, None)
+    except RuntimeError:  # outside an application context
+        return None
     kept = getattr(context, _KEPT, None)
     if (
         kept is not None
@@ -98,8 +105,42 @@ def translations() -> Any:
     return (_kept() or _keep())[3]
 
 
+# Fixed strings of HTML templates as written, by message, for each language's translations
+# (Flask-Babel keeps one per language and application: kept as long as it is).
+_WRITTEN: WeakKeyDictionary[Any, dict[str, Markup]] = WeakKeyDictionary()
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, **variables: Any) -> str:
+    """The templates' `_` and `gettext`: Jinja's own (new style: always formatted with
+    `variables`, Markup where the template escapes) in one step, where Jinja's goes through
+    three template calls for every string."""
+    if variables or not context.eval_ctx.autoescape:
+        found = translations().ugettext(string)
+        return (Markup(found) if context.eval_ctx.autoescape else found) % variables
+    # A page's fixed strings, written as Markup once per language and kept.
+    found = translations()
+    kept = _WRITTEN.get(found)
+    if kept is None:
+        kept = _WRITTEN[found] = {}
+    written = kept.get(string)
+    if written is None:
+        written = kept[string] = Markup(found.ugettext(string)) % {}
+    return written
+
+
+@pass_context
+def _template_ngettext(
+    context: Context, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    """The templates' `ngettext`, as `_template_gettext`; `num` is also a variable."""
+    variables.setdefault("num", num)
+    found = translations().ungettext(singular, plural, num)
+    return (Markup(found) if context.eval_ctx.autoescape else found) % variables
+
+
 def init_app(app: Flask) -> None:
-    """Register the cookie hook and template helpers; the templates' `_` and `ngettext`
+    """Register the cookie hook and template helpers; the templates' translation functions
     (installed by Flask-Babel, which must be set up first) go through `translations`."""
     app.after_request(remember_choice)
     app.jinja_env.globals["current_language"] = current_language
@@ -109,4 +150,7 @@ def init_app(app: Flask) -> None:
         newstyle=True,
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
+    app.jinja_env.globals.update(
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext
     )
