@@ -82,6 +82,10 @@ DEFAULTS: dict[str, Any] = {
     # The public address of the site, for every absolute link (messages, feeds, posters, the
     # API; see outreach/links.py); None: SERVER_NAME, else the request's (development).
     "BASE_URL": None,
+    # The font files share images are drawn with (Noto Sans CJK, Debian's fonts-noto-cjk);
+    # without them event pages offer the share text alone.
+    "FONT_REGULAR": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "FONT_BOLD": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     # More host names the site answers to besides BASE_URL's (e.g. an internal address for
     # staff). Once BASE_URL is set, a request naming any other Host is refused with 400.
     "EXTRA_TRUSTED_HOSTS": (),
@@ -127,6 +131,11 @@ DEFAULTS: dict[str, Any] = {
     "PHONE_CODE_ATTEMPTS": "10 per 10 minutes",
     "PHONE_CODE_ATTEMPTS_PER_NUMBER": "3 per 10 minutes",
     "CANCEL_ATTEMPTS": "10 per hour",
+    # Follows (outreach/follows): the local hour from which `flask follows digest` queues
+    # the day's digest (at most one a day per follower), and the most digests a week to one
+    # number or address (what waits goes in the next allowed one).
+    "FOLLOW_DIGEST_HOUR": 18,
+    "FOLLOW_DIGESTS_PER_WEEK": 3,
     # `flask deliver`: attempts before a message is given up as failed, the first retry's
     # delay (doubled each time, at most an hour), and the pause between rounds.
     "DELIVERY_MAX_ATTEMPTS": 8,
@@ -179,6 +188,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "PAGE_SHARED_MAX_AGE": ("PAGE_SHARED_MAX_AGE", int),
     "FEED_MAX_BYTES": ("FEED_MAX_BYTES", int),
     "BASE_URL": ("BASE_URL", str),
+    "FONT_REGULAR": ("FONT_REGULAR", str),
+    "FONT_BOLD": ("FONT_BOLD", str),
     "TRUSTED_HOSTS": ("EXTRA_TRUSTED_HOSTS", _words),
     "DEVELOPMENT": ("DEVELOPMENT", _flag),
     "MAIL_SERVER": ("MAIL_SERVER", str),
@@ -196,6 +207,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "TEXTS_PER_NUMBER_PER_DAY": ("TEXTS_PER_NUMBER_PER_DAY", int),
     "REGISTRATIONS_PER_NUMBER_PER_DAY": ("REGISTRATIONS_PER_NUMBER_PER_DAY", int),
     "DELIVERY_MAX_ATTEMPTS": ("DELIVERY_MAX_ATTEMPTS", int),
+    "FOLLOW_DIGEST_HOUR": ("FOLLOW_DIGEST_HOUR", int),
+    "FOLLOW_DIGESTS_PER_WEEK": ("FOLLOW_DIGESTS_PER_WEEK", int),
     "BENCH_ROUTES": ("BENCH_ROUTES", _flag),
     "IMPORT_MAX_SESSIONS": ("IMPORT_MAX_SESSIONS", int),
     "IMPORT_SECONDS": ("IMPORT_SECONDS", float),

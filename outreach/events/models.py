@@ -21,7 +21,9 @@ from sqlalchemy import (
     Text,
     Time,
 )
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from outreach.accounts.models import Organisation
 from outreach.database import Bilingual, Named, db, enum_column, utcnow
@@ -135,6 +137,9 @@ class Event(Bilingual, db.Model):
     registration_closes_at: Mapped[datetime | None]
     # How many hours before each session its registrants get a reminder; 0: no reminders.
     reminder_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # When it was first published (set as its status first becomes published, whatever the
+    # path): followers' digests tell sessions published since the last one.
+    published_at: Mapped[datetime | None]
     # Indexed: staff pages list events by when they were made or last changed.
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
@@ -152,6 +157,13 @@ class Event(Bilingual, db.Model):
     def is_public(self) -> bool:
         """Whether residents may see this event."""
         return self.status in PUBLIC_EVENT_STATUSES
+
+
+@orm_event.listens_for(Event.status, "set")
+def _first_published(event: Event, status: EventStatus, _old: object, _initiator: object) -> None:
+    """Note when an event is first published, by whichever path sets its status."""
+    if status == EventStatus.PUBLISHED and event.published_at is None:
+        event.published_at = utcnow()
 
 
 class EventSeries(db.Model):
@@ -174,10 +186,42 @@ class EventSeries(db.Model):
     venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"))
     capacity: Mapped[int | None] = mapped_column(Integer)
     exdates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # China's official calendar (see OfficialDay): no sessions on statutory holidays; and,
+    # following the working calendar, sessions on working days only, make-up workdays included.
+    skip_holidays: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+    working_calendar: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="series")
     venue: Mapped[Venue] = relationship()
+
+
+class DayKind(LabelledEnum):
+    """What the State Council's arrangement makes of a day."""
+
+    HOLIDAY = "holiday", _l("Public holiday")
+    WORKDAY = "workday", _l("Make-up workday")
+
+
+# How long a holiday's name may be (e.g. 国庆节).
+DAY_NAME_LENGTH = 60
+
+
+class OfficialDay(db.Model):
+    """A day of China's official calendar: a statutory holiday (法定节假日) or a make-up
+    workday (调休上班日), with the holiday it belongs to. A year counts as known when it has
+    at least one holiday; other days of a known year follow the week (Monday to Friday)."""
+
+    __tablename__ = "official_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    kind: Mapped[DayKind] = mapped_column(enum_column(DayKind, "day_kind"))
+    name: Mapped[str] = mapped_column(String(DAY_NAME_LENGTH), default="")
 
 
 class EventSession(db.Model):

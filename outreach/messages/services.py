@@ -77,6 +77,11 @@ def _insert_new(rows: list[dict[str, Any]]) -> None:
     db.session.execute(statement, rows)
 
 
+def add_to_outbox(rows: list[dict[str, Any]]) -> None:
+    """Queue rows written by a package above this one (follows' digests): once per key."""
+    _insert_new(rows)
+
+
 def _row(
     kind: MessageKind,
     registration: Registration,
