@@ -41,6 +41,7 @@ from outreach.i18n import current_language
 from outreach.localtime import local_date, local_midnight
 from outreach.places.models import Community
 from outreach.registrations import verification
+from outreach.registrations.inserting import insert_registration
 from outreach.registrations.limits import CONTACT_NOTE_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
@@ -1082,16 +1083,18 @@ def _register(
         event_session.seats_taken,
         {s.id: s.seats_taken for s in event_session.slots},
     )
+    # Keys rather than related objects: the flush then holds the new row alone (setting the
+    # relationships would draw the session, its event and places into the unit of work).
     registration = Registration(
-        event_session=event_session,
-        slot=slot,
+        session_id=event_session.id,
+        slot_id=slot.id if slot is not None else None,
         status=RegistrationStatus.CONFIRMED if likely else RegistrationStatus.WAITLISTED,
         party_size=party,
         name=name,
         phone=phone,
         contact_note=note,
         email=(request.email or "").strip() or None,
-        community=community,
+        community_id=community.id if community is not None else None,
         language=request.language,
         consent_at=checked_at,
         code=code,
@@ -1102,6 +1105,12 @@ def _register(
         created_at=checked_at,
         confirmed_at=checked_at if likely else None,
     )
+    for related, value in (
+        ("event_session", event_session),
+        ("slot", slot),
+        ("community", community),
+    ):
+        set_committed_value(registration, related, value)
     positions = _known_positions()
     positions[registration] = _PLACE_TO_FILL
     prepared = _prepared(registration, checked_at)
@@ -1128,9 +1137,8 @@ def _register(
         positions[registration] = event_session.waitlist_length + 1
     if fits != likely:
         prepared = _prepared(registration, now)  # not the outcome foreseen: rendered again
-    db.session.add(registration)
     try:
-        db.session.flush()
+        insert_registration(registration)
     except IntegrityError as error:
         _refuse_racing_duplicate(error, event_session, phone, request.owned)
         raise
