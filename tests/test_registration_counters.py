@@ -215,7 +215,7 @@ def test_a_racing_duplicate_is_refused_by_the_index_with_the_usual_answer(make, 
 
     def the_other_request_wins(registration, **_details):
         # Between this request's duplicate check and its lock, the same number registers.
-        if registration.phone.endswith(phone) and registration.session_id is None:
+        if registration.phone.endswith(phone) and registration.id is None:
             db.session.execute(
                 text(
                     "INSERT INTO registration (session_id, status, party_size, name, phone,"
