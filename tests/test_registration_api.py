@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from outreach.database import db
+from outreach.events.models import SessionStatus
+from outreach.messages.models import Message
 from outreach.registrations.models import Registration, RegistrationStatus
 
 
@@ -193,3 +195,32 @@ def test_registrations_are_rate_limited_per_address(app, client, make):
     ]
     assert statuses == [201, 201, 201, 429]
     assert client.get("/api/v1/events").status_code == 200
+
+
+def test_a_change_of_the_event_or_its_place_counts_from_the_next_registration(client, make):
+    """The worker keeps the session it registers for (registrations.snapshot); a change of
+    the event's rules, of the session, or of a place's name is read by the next
+    registration, and the session with its places is never saved back from that copy."""
+    event_session = make.event_session(capacity=20)
+    assert post(client, event_session.id, body(phone="13800138001")).status_code == 201
+    event_session.event.max_party_size = 1
+    event_session.event.title = "改名后的活动"
+    event_session.venue.name = "新的活动室"
+    db.session.commit()
+    too_many = post(client, event_session.id, body(phone="13800138002", party_size=2))
+    assert too_many.status_code == 422 and too_many.json["field"] == "party_size"
+    one = post(client, event_session.id, body(phone="13800138003", party_size=1))
+    assert one.status_code == 201
+    message = db.session.scalar(
+        db.select(Message).join(Registration).where(Registration.phone == "+8613800138003")
+    )
+    assert "改名后的活动" in message.body
+    event_session.capacity = 2
+    db.session.commit()
+    full = post(client, event_session.id, body(phone="13800138004", party_size=1))
+    assert full.json["status"] == "waitlisted"
+    event_session.status = SessionStatus.CANCELLED
+    db.session.commit()
+    assert post(client, event_session.id, body(phone="13800138005")).status_code == 409
+    db.session.refresh(event_session)
+    assert event_session.venue.name == "新的活动室" and event_session.seats_taken == 3

@@ -13,8 +13,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from outreach.database import db
 from outreach.registrations.models import Registration
@@ -27,6 +28,11 @@ _INSERTED = "outreach.registrations.inserted"
 def _statement():
     table = Registration.__table__
     return insert(table).returning(table.c.id)
+
+
+@functools.cache
+def _relationships() -> tuple[str, ...]:
+    return tuple(inspect(Registration).relationships.keys())
 
 
 @functools.cache
@@ -63,9 +69,14 @@ def insert_registration(registration: Registration) -> None:
             setattr(registration, key, None)
         values[key] = value
     registration.id = db.session.execute(_statement(), values).scalar_one()
+    # The related rows it holds are set back once it is added: adding would cascade to them,
+    # and they may be a worker's kept copies (registrations.snapshot), never to be saved.
+    related = {key: state.pop(key) for key in _relationships() if key in state}
     make_transient_to_detached(registration)
     session = db.session()
     session.add(registration)
+    for key, value in related.items():
+        set_committed_value(registration, key, value)
     within = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_INSERTED, []).append((registration, within))
 

@@ -40,7 +40,7 @@ from outreach.events.models import (
 from outreach.i18n import current_language
 from outreach.localtime import local_date, local_midnight
 from outreach.places.models import Community
-from outreach.registrations import verification
+from outreach.registrations import snapshot, verification
 from outreach.registrations.inserting import insert_registration
 from outreach.registrations.limits import CONTACT_NOTE_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
@@ -960,8 +960,9 @@ def _session_statement():
 
 
 def session_to_register(session_id: int) -> EventSession:
-    """A session of a public event (else NotFoundError), loaded as `_load_session` does."""
-    found = _load_session(session_id)
+    """A session of a public event (else NotFoundError), as `_load_session` loads it: the
+    worker's kept copy while its data is unchanged (see registrations.snapshot)."""
+    found = snapshot.kept_session(session_id, _session_statement(), _load_session)
     if found.event.status not in PUBLIC_EVENT_STATUSES:
         raise NotFoundError("session", session_id)
     return found
