@@ -41,9 +41,7 @@ def _columns() -> tuple[tuple[str, Any], ...]:
     return tuple(
         (
             column.key,
-            column.default.arg
-            if column.default is not None and column.default.is_scalar
-            else None,
+            column.default.arg if column.default is not None and column.default.is_scalar else None,
         )
         for column in Registration.__table__.columns
         if not column.primary_key
