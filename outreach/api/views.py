@@ -127,13 +127,13 @@ MAX_JSON_BODY = 16 * 1024
 def _json_body():
     if not request.is_json:
         raise UnsupportedMediaType(description=_("Please send JSON."))
-    too_large = RequestEntityTooLarge(
-        description=_("A request body may hold at most %(kb)d KB.", kb=MAX_JSON_BODY // 1024)
-    )
-    if (request.content_length or 0) > MAX_JSON_BODY:
-        raise too_large
-    if len(request.get_data(cache=True)) > MAX_JSON_BODY:  # a body sent without its length
-        raise too_large
+    # (A body sent without its length is measured once read.)
+    if (request.content_length or 0) > MAX_JSON_BODY or (
+        len(request.get_data(cache=True)) > MAX_JSON_BODY
+    ):
+        raise RequestEntityTooLarge(
+            description=_("A request body may hold at most %(kb)d KB.", kb=MAX_JSON_BODY // 1024)
+        )
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the parser follows

@@ -150,10 +150,22 @@ class RegistrationRequest:
     contact_note: str | None = None
 
 
+def random_text(alphabet: str, length: int) -> str:
+    """`length` characters each drawn uniformly from `alphabet`: the digits, in that base, of
+    one number drawn from the system's randomness (one draw, where a draw per character
+    costs a system call each)."""
+    number = secrets.randbelow(len(alphabet) ** length)
+    drawn = []
+    for _position in range(length):
+        number, index = divmod(number, len(alphabet))
+        drawn.append(alphabet[index])
+    return "".join(drawn)
+
+
 def new_code() -> str:
     """A random confirmation code not yet in use."""
     while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = random_text(CODE_ALPHABET, CODE_LENGTH)
         if db.session.scalar(select(Registration.id).where(Registration.code == code)) is None:
             return code
 
@@ -167,7 +179,7 @@ def new_link_key() -> str:
     """A short secret for the manage page's alias in text messages: 10 letters and digits,
     log2(62**10) ≈ 59.5 bits, out of reach of guessing over the network (SECURITY.md); no -
     or _, which phones may leave out of a link's end."""
-    return "".join(secrets.choice(LINK_KEY_ALPHABET) for _ in range(LINK_KEY_LENGTH))
+    return random_text(LINK_KEY_ALPHABET, LINK_KEY_LENGTH)
 
 
 def lock_session(session_id: int) -> EventSession:
@@ -591,10 +603,7 @@ def _checked_code(
     registering and cancelling would otherwise text any number again and again), the
     duplicate phone (see `_check_duplicate`), and which of a few random codes are taken.
     """
-    candidates = [
-        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        for _ in range(CODE_CANDIDATES)
-    ]
+    candidates = [random_text(CODE_ALPHABET, CODE_LENGTH) for _ in range(CODE_CANDIDATES)]
     *taken, made, duplicate = db.session.execute(
         _CHECKS,
         {
@@ -632,6 +641,8 @@ def _shared_feed_token(owned: tuple[Owned, ...], phone: str) -> str | None:
     number alone: phones are not verified, and the feed shows every registration that shares
     its token.
     """
+    if not owned:
+        return None
     found = _owned_rows(owned, Registration.phone == phone, Registration.purged_at.is_(None))
     return max(found, key=lambda r: r.id).feed_token if found else None
 
@@ -989,16 +1000,14 @@ def _room_for(
     )
 
 
-def _lock_and_count(event_session: EventSession) -> dict[int, int]:
-    """Lock the session row and read its counters, in one statement (an UPDATE of its
-    `updated_at`, which takes the row lock, or SQLite's write lock, and records that the seats
-    left changed); the slots' seats taken too when it has slots (the slots change only with
-    the session row locked). Returns seats taken per slot."""
+@functools.cache
+def _lock_statement():
+    """The statement `_lock_and_count` runs, built once."""
     table = EventSession.__table__
-    locked = db.session.execute(
+    return (
         update(table)
-        .where(table.c.id == event_session.id)
-        .values(updated_at=utcnow())
+        .where(table.c.id == bindparam("session_id"))
+        .values(updated_at=bindparam("now", type_=table.c.updated_at.type))
         .returning(
             *(
                 table.c[name]
@@ -1013,6 +1022,16 @@ def _lock_and_count(event_session: EventSession) -> dict[int, int]:
                 )
             )
         )
+    )
+
+
+def _lock_and_count(event_session: EventSession) -> dict[int, int]:
+    """Lock the session row and read its counters, in one statement (an UPDATE of its
+    `updated_at`, which takes the row lock, or SQLite's write lock, and records that the seats
+    left changed); the slots' seats taken too when it has slots (the slots change only with
+    the session row locked). Returns seats taken per slot."""
+    locked = db.session.execute(
+        _lock_statement(), {"session_id": event_session.id, "now": utcnow()}
     ).one_or_none()
     if locked is None:
         raise NotFoundError("session", event_session.id)
