@@ -224,3 +224,18 @@ def test_a_change_of_the_event_or_its_place_counts_from_the_next_registration(cl
     assert post(client, event_session.id, body(phone="13800138005")).status_code == 409
     db.session.refresh(event_session)
     assert event_session.venue.name == "新的活动室" and event_session.seats_taken == 3
+
+
+def test_e_mails_from_the_kept_session_name_every_place(client, make):
+    """The second registration reads the worker's kept copy of the session: its letter
+    still names the venue, community, township and organiser, and is queued to send."""
+    event_session = make.event_session(capacity=20)
+    venue = event_session.venue
+    for phone in ("13800138011", "13800138012"):
+        assert post(client, event_session.id, body(phone=phone, email="a@b.cn")).status_code == 201
+    letters = db.session.scalars(db.select(Message).order_by(Message.id)).all()
+    assert [m.status.value for m in letters] == ["pending", "pending"]
+    for letter in letters:
+        for name in (venue.name, venue.community.name, venue.township.name):
+            assert name in letter.body
+        assert event_session.event.organisation.name in letter.body
