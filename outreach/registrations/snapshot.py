@@ -38,7 +38,9 @@ KEPT = 32
 # The session's columns that change with every registration: read, not compared.
 _COUNTERS = ("seats_taken", "waitlist_length")
 _MOVING = frozenset((*_COUNTERS, "updated_at"))
-_SESSION_COLUMNS = frozenset(column.key for column in EventSession.__table__.columns)
+# What the lock reads again and writes to the session (`services._lock_and_count`), but for
+# its counters and last change.
+_LOCK_READS = ("status", "capacity", "starts_at", "ends_at")
 _kept = threading.local()
 
 
@@ -99,7 +101,7 @@ def kept_session(session_id: int, statement: Any, load) -> EventSession:
         raise NotFoundError("session", session_id)
     if row.has_slots:
         return load(session_id)
-    counters, stamp = row[: len(_COUNTERS)], tuple(row[len(_COUNTERS) :])
+    stamp = tuple(row[len(_COUNTERS) :])
     kept: dict[int, tuple[tuple, EventSession]] = getattr(_kept, "sessions", None) or {}
     _kept.sessions = kept
     found = kept.get(session_id)
@@ -109,7 +111,7 @@ def kept_session(session_id: int, statement: Any, load) -> EventSession:
         found = kept[session_id] = (stamp, _load_detached(session_id, statement))
     event_session = found[1]
     # What the last registration's lock wrote to the copy gives way to what was just read.
-    for name, value in (*zip(_COUNTERS, counters, strict=True), *row._mapping.items()):
-        if name in _SESSION_COLUMNS:
-            set_committed_value(event_session, name, value)
+    values = row._mapping
+    for name in (*_COUNTERS, *_LOCK_READS):
+        set_committed_value(event_session, name, values[name])
     return event_session
