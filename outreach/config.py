@@ -82,6 +82,10 @@ DEFAULTS: dict[str, Any] = {
     # The public address of the site, for every absolute link (messages, feeds, posters, the
     # API; see outreach/links.py); None: SERVER_NAME, else the request's (development).
     "BASE_URL": None,
+    # The font files share images are drawn with (Noto Sans CJK, Debian's fonts-noto-cjk);
+    # without them event pages offer the share text alone.
+    "FONT_REGULAR": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "FONT_BOLD": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     # More host names the site answers to besides BASE_URL's (e.g. an internal address for
     # staff). Once BASE_URL is set, a request naming any other Host is refused with 400.
     "EXTRA_TRUSTED_HOSTS": (),
@@ -179,6 +183,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "PAGE_SHARED_MAX_AGE": ("PAGE_SHARED_MAX_AGE", int),
     "FEED_MAX_BYTES": ("FEED_MAX_BYTES", int),
     "BASE_URL": ("BASE_URL", str),
+    "FONT_REGULAR": ("FONT_REGULAR", str),
+    "FONT_BOLD": ("FONT_BOLD", str),
     "TRUSTED_HOSTS": ("EXTRA_TRUSTED_HOSTS", _words),
     "DEVELOPMENT": ("DEVELOPMENT", _flag),
     "MAIL_SERVER": ("MAIL_SERVER", str),

@@ -2,7 +2,8 @@
 
 - A strict Content-Security-Policy: styles and scripts come only from the site's own files
   (no inline style, style attribute, inline script or handler), images also from `data:`,
-  no plugins, no `<base>`, forms post only to the site, and no page may be framed.
+  no plugins, no `<base>`, forms post only to the site, and no page may be framed but the
+  embeddable calendars (`/embed/…`), which any site may put in a frame.
 - `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin`; a view that already
   chose a stricter policy (`no-referrer` on pages whose address holds a token) keeps it.
 - `Permissions-Policy`: no powerful feature anywhere, except the camera on the staff desk page
@@ -23,6 +24,9 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+# Pages any other site may show in a frame: the embeddable calendars (outreach/embed).
+FRAMEABLE_PREFIXES = ("/embed/",)
+FRAMEABLE_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
 # Features a page could ask the browser for; all refused, the camera allowed where it scans.
 FEATURES = ("camera", "microphone", "geolocation", "payment", "usb")
 # The desk page, and the desk its service worker keeps for when the page cannot be loaded.
@@ -57,8 +61,11 @@ def init_app(app: Flask) -> None:
 def add_headers(response: Response) -> Response:
     """The headers every answer carries (pages, files, errors and redirects alike)."""
     headers = response.headers
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    headers["X-Frame-Options"] = "DENY"
+    if request.path.startswith(FRAMEABLE_PREFIXES):
+        headers["Content-Security-Policy"] = FRAMEABLE_POLICY
+    else:
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     if request.path.startswith(SECRET_PREFIXES):
         headers["Referrer-Policy"] = "no-referrer"

@@ -7,6 +7,8 @@ from flask_babel import get_locale
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
+# Addresses whose language is only ever their ?lang=: feeds, and calendars in other sites.
+URL_LANGUAGE = ("/feeds/", "/embed/")
 
 
 def supported() -> tuple[str, ...]:
@@ -39,9 +41,9 @@ def select_locale() -> str:
 
 def remember_choice(response: Response) -> Response:
     """Keep a ?lang= choice in a cookie so later pages follow it."""
-    if request.path.startswith("/feeds/") or response.mimetype != "text/html":
-        # A feed's or a file's ?lang= is part of its URL (calendar servers keep no cookies);
-        # only pages remember the choice.
+    if request.path.startswith(URL_LANGUAGE) or response.mimetype != "text/html":
+        # A feed's, an embedded calendar's or a file's ?lang= is part of its URL (calendar
+        # servers and other sites' frames keep no cookies); only pages remember the choice.
         return response
     value = (request.args.get(COOKIE) or "").lower()
     if value in supported() and request.cookies.get(COOKIE) != value:

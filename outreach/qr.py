@@ -1,7 +1,8 @@
-"""QR codes as inline SVG, drawn by segno; any package may draw one."""
+"""QR codes as inline SVG or PNG, drawn by segno; any package may draw one."""
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 
 import segno
@@ -29,3 +30,21 @@ def public_qr_svg(content: str, scale: int = 6, title: str | None = None) -> Mar
     (least recently used codes go first). Never for personal or secret content, which
     would stay in the worker's memory."""
     return qr_svg(content, scale, title)
+
+
+@lru_cache(maxsize=KEPT_PUBLIC_CODES)
+def public_code(content: str, error: str = "m") -> segno.QRCode:
+    """The QR code of a public address at an error correction level, made once and kept (for
+    drawing it in several forms: a poster's SVG, a share image's pixels)."""
+    return segno.make(content, error=error, micro=False)
+
+
+@lru_cache(maxsize=KEPT_PUBLIC_CODES)
+def public_qr_png(content: str, error: str, scale: int, border: int) -> bytes:
+    """A PNG of `public_code`, black on white, `scale` pixels a module: drawn once per
+    address and size and then kept."""
+    buffer = io.BytesIO()
+    public_code(content, error).save(
+        buffer, kind="png", scale=scale, border=border, dark="#000", light="#fff"
+    )
+    return buffer.getvalue()

@@ -22,7 +22,14 @@ from outreach.accounts.models import (
     StaffUser,
 )
 from outreach.database import db, utcnow
-from outreach.events.models import Category, Event, EventSession, EventStatus
+from outreach.events.models import (
+    Category,
+    DayKind,
+    Event,
+    EventSession,
+    EventStatus,
+    OfficialDay,
+)
 from outreach.places.models import Community, Township, TownshipKind, Venue
 from outreach.registrations import services as registration_services
 from outreach.registrations.models import Slot
@@ -90,6 +97,11 @@ def organisation(name: str | None = None, slug: str | None = None, **fields) -> 
             **fields,
         )
     )
+
+
+def official_day(day: date, kind: str = "holiday", name: str = "国庆节") -> OfficialDay:
+    """A public holiday (or a make-up workday) of the official calendar."""
+    return _save(OfficialDay(day=day, kind=DayKind(kind), name=name))
 
 
 def category(name: str | None = None, slug: str | None = None, **fields) -> Category:
@@ -263,5 +275,6 @@ BUILDERS = frozenset(
         "slot",
         "half_hours",
         "registration",
+        "official_day",
     }
 )

@@ -7,68 +7,19 @@ are not judged, but the correctness of the registration burst and of the crash t
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import POSTGRES_ONLY, POSTGRES_URL
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from tests.benchrun import run_bench, tools_or_skip
+from tests.conftest import POSTGRES_ONLY
 
 __test__ = bool(POSTGRES_ONLY)
 pytestmark = pytest.mark.commits
 
 
-def _wrk_or_skip() -> None:
-    if shutil.which("wrk"):
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("wrk is missing: .ci/run installs it; CI must run the quick bench")
-    pytest.skip("wrk is not installed (scripts/bench installs it)")
-
-
 def test_quick_bench_runs_end_to_end_and_writes_its_table(tmp_path):
-    _wrk_or_skip()
+    tools_or_skip("wrk")
     output = tmp_path / "quick.md"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTREACH_")}
-    # Its own process group: if it overruns, the gunicorn servers it started go with it.
-    bench = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.run",
-            "--quick",
-            "--admin-url",
-            POSTGRES_URL,
-            "--output",
-            str(output),
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        # Under a minute alone; far longer beside another xdist worker.
-        stdout, stderr = bench.communicate(timeout=600)
-    except subprocess.TimeoutExpired:
-        os.killpg(bench.pid, signal.SIGKILL)
-        bench.communicate()
-        raise
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(bench.pid, signal.SIGKILL)  # nothing it started outlives the test
-    finished = subprocess.CompletedProcess(bench.args, bench.returncode, stdout, stderr)
-    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
-    table = output.read_text(encoding="utf-8")
+    table = run_bench(output, "--quick")
     for measure in (
         "Data load",
         "Serving floor",

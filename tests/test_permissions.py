@@ -7,6 +7,7 @@ staff URL needs a row (a test below fails until it has one), so no page slips in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -50,7 +51,7 @@ class Row:
 
     `url` and the values of `data` may name the permission world's records: {event}, {session},
     {registration} and {slot} (of that session), {organisation}, {township}, {community}, {venue},
-    {category}, {member} (the checker, a member of the organisation), {user} (the
+    {category}, {official_day}, {member} (the checker, a member of the organisation), {user} (the
     outsider's account) and {invitation} (of the outsider to the organisation).
     """
 
@@ -125,6 +126,10 @@ MATRIX = [
     Row("POST", "/staff/categories/new", ADMIN_ACTION, CATEGORY),
     Row("GET", "/staff/categories/{category}/edit", ADMIN_PAGE),
     Row("POST", "/staff/categories/{category}/edit", ADMIN_ACTION, CATEGORY),
+    Row("GET", "/staff/holidays", ADMIN_PAGE),
+    Row("POST", "/staff/holidays/days", ADMIN_ACTION, {"day": "2031-10-02", "kind": "holiday"}),
+    Row("POST", "/staff/holidays/days/{official_day}/delete", ADMIN_ACTION),
+    Row("POST", "/staff/holidays/import", ADMIN_ACTION, {"text": "2031-10-03 holiday 国庆节"}),
     # Organisations and their members
     Row("GET", "/staff/organisations", MANAGER_PAGE),
     Row("GET", "/staff/organisations/new", ADMIN_PAGE),
@@ -262,6 +267,7 @@ SHAPES = dict.fromkeys(
         "member",
         "user",
         "invitation",
+        "official_day",
     ),
     1,
 ) | {"organisation": "centre"}
@@ -313,6 +319,7 @@ def permission_world(module_transaction):
         "community": community.id,
         "venue": venue.id,
         "category": make.category(slug="matrix").id,
+        "official_day": make.official_day(date(2031, 10, 1)).id,
         "member": users["checker"].id,
         "user": users["outsider"].id,
         "invitation": make.invitation(centre, "outsider").id,

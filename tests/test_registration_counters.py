@@ -7,20 +7,18 @@ that the counters equal what the rows add up to.
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import func, select, text
 
 from outreach.database import db, utcnow
-from outreach.errors import RuleError
 from outreach.events import scheduling
 from outreach.events.models import EventSession
 from outreach.messages.models import Message
 from outreach.registrations import seats, services
 from outreach.registrations.models import Registration, RegistrationStatus, Slot
-from outreach.registrations.services import RegistrationRequest
 from outreach.registrations.signals import registration_preparing
+from tests.changes import attempt, delete_outright, resident, run_machine
 
 API = "/api/v1/sessions/{}/registrations"
 
@@ -59,18 +57,6 @@ def counters_and_rows(session_id: int) -> tuple[tuple, tuple]:
     return (counted[0], counted[1], slots), (int(summed), int(waiting), per_slot)
 
 
-def attempt(change, *args, **kwargs):
-    """Make a change as a request would: refused by a rule, it leaves nothing behind."""
-    nested = db.session.begin_nested()
-    try:
-        made = change(*args, **kwargs)
-    except RuleError:
-        nested.rollback()
-        return None
-    nested.commit()
-    return made
-
-
 def test_counters_follow_every_kind_of_change(make):
     """Registrations online and at the desk, with and without slots; cancelling, smaller
     parties, promotion, more seats, capacity edits, deleted rows: the counters always equal
@@ -84,27 +70,25 @@ def test_counters_follow_every_kind_of_change(make):
             event = make.event(organisation=organiser, allow_waitlist=True, max_party_size=4)
             self.session = make.event_session(event, capacity=6)
             self.slot = make.slot(self.session, capacity=4) if self.session.id % 2 else None
+            self.slot_id = self.slot.id if self.slot else None
             self.made: list[Registration] = []
-
-        def _request(self, party: int) -> RegistrationRequest:
-            return RegistrationRequest(
-                name="王奶奶",
-                phone=make.phone(),
-                party_size=party,
-                consent=True,
-                slot_id=self.slot.id if self.slot else None,
-                phone_verified=True,
-            )
 
         @rule(party=st.integers(1, 4))
         def register(self, party):
-            made = attempt(services.register, self.session.id, self._request(party))
+            made = attempt(
+                services.register,
+                self.session.id,
+                resident(make, party, self.slot_id),
+            )
             self.made += [made] if made else []
 
         @rule(party=st.integers(1, 4))
         def walk_in(self, party):
             made = attempt(
-                services.register_by_staff, self.session.id, self._request(party), actor=manager
+                services.register_by_staff,
+                self.session.id,
+                resident(make, party, self.slot_id),
+                actor=manager,
             )
             self.made += [made] if made else []
 
@@ -133,12 +117,7 @@ def test_counters_follow_every_kind_of_change(make):
         @rule(which=st.integers(0, 50))
         def delete_row(self, which):
             if self.made:
-                gone = self.made.pop(which % len(self.made))
-                db.session.execute(
-                    text("DELETE FROM message WHERE registration_id = :id"), {"id": gone.id}
-                )
-                db.session.delete(gone)
-                db.session.flush()
+                delete_outright(self.made.pop(which % len(self.made)))
 
         @invariant()
         def counters_equal_the_rows(self):
@@ -146,15 +125,7 @@ def test_counters_follow_every_kind_of_change(make):
             counted, summed = counters_and_rows(self.session.id)
             assert counted == summed
 
-    run_state_machine_as_test(
-        Seats,
-        settings=settings(
-            max_examples=25,
-            stateful_step_count=12,
-            deadline=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        ),
-    )
+    run_machine(Seats, steps=12)
 
 
 def test_registration_holds_the_lock_for_three_statements(make, client, count_queries):

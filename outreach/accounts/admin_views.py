@@ -76,6 +76,7 @@ TARGETS = {
     "community": _l("Community"),
     "venue": _l("Venue"),
     "category": _l("Category"),
+    "official_day": _l("Public holiday or make-up workday"),
     "organisation": _l("Organisation"),
     "staff_user": _l("Staff account"),
     "invitation": _l("Invitation"),

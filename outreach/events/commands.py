@@ -1,4 +1,4 @@
-"""`flask --app app import-ics`: import an iCalendar file from the command line."""
+"""`flask --app app import-ics` (an iCalendar file) and `seed-holidays` (the official calendar)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 from flask_babel import force_locale
 
 from outreach.attempt import attempt_command
-from outreach.events import importer
+from outreach.events import holidays, importer
 
 
 @click.command("import-ics")
@@ -26,3 +26,11 @@ def import_ics_command(
             return importer.import_calendar(file.read(importer.MAX_FILE_BYTES + 1), options, None)
 
         click.echo(attempt_command(run).summary())
+
+
+@click.command("seed-holidays")
+def seed_holidays_command() -> None:
+    """Fill the official calendar from the chinesecalendar package: only years it has no
+    days for yet, so running it again (or after administrators' edits) changes nothing."""
+    filled = attempt_command(holidays.seed_from_library)
+    click.echo(f"Official calendar: years added: {', '.join(map(str, filled)) or 'none'}.")

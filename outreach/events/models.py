@@ -22,6 +22,7 @@ from sqlalchemy import (
     Time,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from outreach.accounts.models import Organisation
 from outreach.database import Bilingual, Named, db, enum_column, utcnow
@@ -174,10 +175,42 @@ class EventSeries(db.Model):
     venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"))
     capacity: Mapped[int | None] = mapped_column(Integer)
     exdates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # China's official calendar (see OfficialDay): no sessions on statutory holidays; and,
+    # following the working calendar, sessions on working days only, make-up workdays included.
+    skip_holidays: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
+    working_calendar: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=expression.false()
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="series")
     venue: Mapped[Venue] = relationship()
+
+
+class DayKind(LabelledEnum):
+    """What the State Council's arrangement makes of a day."""
+
+    HOLIDAY = "holiday", _l("Public holiday")
+    WORKDAY = "workday", _l("Make-up workday")
+
+
+# How long a holiday's name may be (e.g. 国庆节).
+DAY_NAME_LENGTH = 60
+
+
+class OfficialDay(db.Model):
+    """A day of China's official calendar: a statutory holiday (法定节假日) or a make-up
+    workday (调休上班日), with the holiday it belongs to. A year counts as known when it has
+    at least one holiday; other days of a known year follow the week (Monday to Friday)."""
+
+    __tablename__ = "official_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    kind: Mapped[DayKind] = mapped_column(enum_column(DayKind, "day_kind"))
+    name: Mapped[str] = mapped_column(String(DAY_NAME_LENGTH), default="")
 
 
 class EventSession(db.Model):

@@ -241,6 +241,28 @@ def _too_long(horizon: date) -> RecurrenceError:
     )
 
 
+def rule_days(rule_text: str, first_day: date, start: time) -> list[date]:
+    """The local days of a rule from `first_day`, before exceptions; RecurrenceError past
+    MAX_OCCURRENCES dates or two years. dateutil expands naive local datetimes (wall time)."""
+    expansion = _dateutil_rule(rule_text, datetime.combine(first_day, start))
+    horizon = latest_until(first_day)
+    found = []
+    for number, local in enumerate(expansion, start=1):
+        if number > MAX_OCCURRENCES:
+            raise _too_many()
+        if local.date() > horizon:
+            raise _too_long(horizon)
+        found.append(local.date())
+    return found
+
+
+def spans(
+    days: Iterable[date], start_time: time, end_time: time, all_day: bool, zone: ZoneInfo
+) -> list[Occurrence]:
+    """Each local day's session as aware UTC instants, the wall times placed in `zone`."""
+    return [_span(day, start_time, end_time, all_day, zone) for day in days]
+
+
 def expand(
     rule_text: str,
     first_day: date,
@@ -252,20 +274,82 @@ def expand(
 ) -> list[Occurrence]:
     """The rule's (starts_at, ends_at) pairs in aware UTC from `first_day`, minus exceptions.
 
-    dateutil expands naive local datetimes (wall time); each is then placed in `zone`.
     As in RFC 5545, COUNT counts dates before exceptions remove theirs. More than
     MAX_OCCURRENCES dates, or dates beyond two years, raise RecurrenceError.
     """
-    start = time.min if all_day else start_time
-    expansion = _dateutil_rule(rule_text, datetime.combine(first_day, start))
-    horizon = latest_until(first_day)
     skipped = set(exdates)
-    found = []
-    for number, local in enumerate(expansion, start=1):
-        if number > MAX_OCCURRENCES:
-            raise _too_many()
-        if local.date() > horizon:
-            raise _too_long(horizon)
-        if local.date() not in skipped:
-            found.append(_span(local.date(), start_time, end_time, all_day, zone))
-    return found
+    days = rule_days(rule_text, first_day, time.min if all_day else start_time)
+    return spans((day for day in days if day not in skipped), start_time, end_time, all_day, zone)
+
+
+# China's official calendar: the State Council's yearly arrangement of statutory holidays
+# (法定节假日) and the weekend days worked in exchange (调休上班日).
+
+
+class CalendarChange(LabelledEnum):
+    """Why following the official calendar took a date out of a series or put one in."""
+
+    HOLIDAY = "holiday", _l("public holiday: skipped")
+    REST_DAY = "rest", _l("not a working day: skipped")
+    WORKDAY = "workday", _l("make-up workday: added")
+
+
+@dataclass(frozen=True)
+class OfficialCalendar:
+    """The official days of some whole years: holidays and make-up workdays by day, each with
+    its holiday's name, and the years whose arrangement is known."""
+
+    holidays: dict[date, str]
+    workdays: dict[date, str]
+    known_years: frozenset[int]
+
+    def is_working_day(self, day: date) -> bool:
+        """Monday to Friday unless a holiday, and the make-up workdays."""
+        if day in self.holidays:
+            return False
+        return day in self.workdays or day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A date the official calendar removed from (or added to) a series, and why."""
+
+    day: date
+    change: CalendarChange
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Followed:
+    """A rule's days after the official calendar, and what it changed."""
+
+    days: list[date]
+    adjustments: list[Adjustment]
+
+
+def follow_calendar(
+    days: list[date],
+    last_day: date,
+    calendar: OfficialCalendar,
+    *,
+    skip_holidays: bool,
+    working_calendar: bool,
+) -> Followed:
+    """Take the statutory holidays out of a rule's days; following the working calendar,
+    also the other days off, and add each make-up workday up to `last_day` (inclusive)."""
+    kept: list[date] = []
+    adjustments: list[Adjustment] = []
+    for day in days:
+        if (skip_holidays or working_calendar) and day in calendar.holidays:
+            adjustments.append(Adjustment(day, CalendarChange.HOLIDAY, calendar.holidays[day]))
+        elif working_calendar and not calendar.is_working_day(day):
+            adjustments.append(Adjustment(day, CalendarChange.REST_DAY))
+        else:
+            kept.append(day)
+    if working_calendar and days:
+        present = set(kept)
+        for day, name in sorted(calendar.workdays.items()):
+            if days[0] <= day <= last_day and day not in present:
+                kept.append(day)
+                adjustments.append(Adjustment(day, CalendarChange.WORKDAY, name))
+    return Followed(sorted(kept), sorted(adjustments, key=lambda item: item.day))

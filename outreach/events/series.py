@@ -17,9 +17,9 @@ from sqlalchemy import select
 from outreach.accounts import audit
 from outreach.database import db, utcnow
 from outreach.enums import LabelledEnum
-from outreach.events import recurrence, scheduling
+from outreach.events import holidays, recurrence, scheduling
 from outreach.events.models import Event, EventSeries, EventSession, SessionStatus
-from outreach.events.recurrence import Occurrence, RecurrenceError, Rule
+from outreach.events.recurrence import Adjustment, CalendarChange, Occurrence, RecurrenceError, Rule
 from outreach.localtime import local_date, local_zone
 from outreach.places.models import Venue
 
@@ -32,6 +32,8 @@ SERIES_FIELDS = (
     "venue_id",
     "capacity",
     "exdates",
+    "skip_holidays",
+    "working_calendar",
 )
 
 
@@ -60,19 +62,58 @@ class SeriesPlan:
     venue_id: int
     capacity: int | None
     exdates: tuple[date, ...] = ()
+    skip_holidays: bool = False
+    working_calendar: bool = False
+
+    def _dated(self, days: list[date]) -> dict[date, Occurrence]:
+        found = recurrence.spans(days, self.start_time, self.end_time, self.all_day, local_zone())
+        return {local_date(item.starts_at): item for item in found}
+
+    def schedule(self) -> Schedule:
+        """The plan's sessions after exceptions and the official calendar, what the calendar
+        changed and which years it does not know; RecurrenceError past the limits."""
+        start = time.min if self.all_day else self.start_time
+        days = recurrence.rule_days(recurrence.to_rrule(self.rule), self.first_day, start)
+        skipped = set(self.exdates)
+        if not (self.skip_holidays or self.working_calendar) or not days:
+            dated = self._dated([day for day in days if day not in skipped])
+            return Schedule(dated, [], [], dated)
+        last = self.rule.until or days[-1]
+        calendar = holidays.official_calendar(self.first_day, last)
+        followed = recurrence.follow_calendar(
+            days,
+            last,
+            calendar,
+            skip_holidays=self.skip_holidays,
+            working_calendar=self.working_calendar,
+        )
+        added = {item.day for item in followed.adjustments if item.change == CalendarChange.WORKDAY}
+        years = range(self.first_day.year, last.year + 1)
+        return Schedule(
+            occurrences=self._dated([day for day in followed.days if day not in skipped]),
+            adjustments=followed.adjustments,
+            missing_years=[year for year in years if year not in calendar.known_years],
+            candidates=self._dated(sorted({*days, *added} - skipped)),
+        )
 
     def dated(self) -> dict[date, Occurrence]:
         """The plan's occurrences by local day, in order; RecurrenceError past the limits."""
-        found = recurrence.expand(
-            recurrence.to_rrule(self.rule),
-            self.first_day,
-            self.start_time,
-            self.end_time,
-            self.all_day,
-            self.exdates,
-            local_zone(),
-        )
-        return {local_date(item.starts_at): item for item in found}
+        return self.schedule().occurrences
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a plan gives by local day, and what the official calendar changed.
+
+    `candidates` are the days it may have given whatever the calendar said when it was
+    saved (the rule's days and the make-up workdays it added): a session on one of them
+    that is still as generated belongs to the series, even after the holidays changed.
+    """
+
+    occurrences: dict[date, Occurrence]
+    adjustments: list[Adjustment]
+    missing_years: list[int]
+    candidates: dict[date, Occurrence]
 
 
 @dataclass(frozen=True)
@@ -104,6 +145,7 @@ class SeriesReport:
     removed: list[Occurrence] = field(default_factory=list)
     kept: list[KeptSession] = field(default_factory=list)
     past: int = 0
+    missing_years: list[int] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """How many sessions each outcome concerns."""
@@ -122,6 +164,7 @@ class PreviewRow:
     day: date
     occurrence: Occurrence
     past: bool
+    added: Adjustment | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +174,11 @@ class Preview:
     rows: list[PreviewRow]
     changes: Changes
     all_day: bool
+    # What the official calendar changed: holidays skipped, make-up workdays added (other
+    # days off skipped by the working calendar are only counted), and unknown years.
+    adjustments: list[Adjustment] = field(default_factory=list)
+    rest_days: int = 0
+    missing_years: list[int] = field(default_factory=list)
 
 
 def stored_exdates(series: EventSeries) -> tuple[date, ...]:
@@ -149,6 +197,8 @@ def plan_of(series: EventSeries) -> SeriesPlan:
         venue_id=series.venue_id,
         capacity=series.capacity,
         exdates=stored_exdates(series),
+        skip_holidays=series.skip_holidays,
+        working_calendar=series.working_calendar,
     )
 
 
@@ -163,14 +213,17 @@ def saved_plan(event: Event) -> SeriesPlan | None:
         return None
 
 
-def _stored_occurrences(series: EventSeries | None) -> dict[date, Occurrence]:
-    """What the saved series generated, by local day (empty when it cannot be expanded)."""
+_NOTHING = Schedule({}, [], [], {})
+
+
+def _stored_schedule(series: EventSeries | None) -> Schedule:
+    """What the saved series gives (empty when it cannot be expanded)."""
     if series is None:
-        return {}
+        return _NOTHING
     try:
-        return plan_of(series).dated()
+        return plan_of(series).schedule()
     except RecurrenceError:
-        return {}  # then no session counts as generated: all are kept, none destroyed
+        return _NOTHING  # then no session counts as generated: all are kept, none destroyed
 
 
 def _as_generated(
@@ -250,18 +303,24 @@ def _differs(event_session: EventSession, occurrence: Occurrence, plan: SeriesPl
 
 
 def plan_changes(event: Event, plan: SeriesPlan, now: datetime | None = None) -> Changes:
-    """What saving `plan` would do, by local day, without changing anything.
+    """What saving `plan` would do, by local day, without changing anything."""
+    recurrence.check(plan.rule, plan.first_day)
+    return _changes(event, plan, plan.schedule(), now or utcnow())
+
+
+def _changes(event: Event, plan: SeriesPlan, schedule: Schedule, now: datetime) -> Changes:
+    """What saving `plan` (giving `schedule`) would do.
 
     A date the old rule also had but whose session is gone or changed stays as staff left
     it: the session was deleted, moved or cancelled on purpose and is not made again.
+    Sessions on dates the official calendar now takes out go like any other dropped date,
+    unless edited or booked (then kept, as `_split_future` decides).
     """
-    recurrence.check(plan.rule, plan.first_day)
-    now = now or utcnow()
-    new = plan.dated()
-    old = _stored_occurrences(event.series)
-    generated, kept = _split_future(event, event.series, old, now)
+    old = _stored_schedule(event.series)
+    generated, kept = _split_future(event, event.series, old.candidates, now)
     changes = Changes(kept=kept)
-    for day, occurrence in new.items():
+    old_days = old.occurrences
+    for day, occurrence in schedule.occurrences.items():
         if occurrence.starts_at <= now:
             changes.past += 1
         elif day in generated:
@@ -270,7 +329,7 @@ def plan_changes(event: Event, plan: SeriesPlan, now: datetime | None = None) ->
                 changes.update.append((event_session, occurrence))
             else:
                 changes.unchanged += 1
-        elif day not in old:
+        elif day not in old_days:
             changes.create.append(occurrence)
     changes.remove = list(generated.values())
     return changes
@@ -278,10 +337,26 @@ def plan_changes(event: Event, plan: SeriesPlan, now: datetime | None = None) ->
 
 def preview(event: Event, plan: SeriesPlan, now: datetime | None = None) -> Preview:
     """The plan's local dates and times, and what saving it would change; saves nothing."""
+    recurrence.check(plan.rule, plan.first_day)
     now = now or utcnow()
-    changes = plan_changes(event, plan, now)
-    rows = [PreviewRow(day, item, item.starts_at <= now) for day, item in plan.dated().items()]
-    return Preview(rows=rows, changes=changes, all_day=plan.all_day)
+    schedule = plan.schedule()
+    changes = _changes(event, plan, schedule, now)
+    added = {
+        item.day: item for item in schedule.adjustments if item.change == CalendarChange.WORKDAY
+    }
+    rows = [
+        PreviewRow(day, item, item.starts_at <= now, added.get(day))
+        for day, item in schedule.occurrences.items()
+    ]
+    rest = [item for item in schedule.adjustments if item.change == CalendarChange.REST_DAY]
+    return Preview(
+        rows=rows,
+        changes=changes,
+        all_day=plan.all_day,
+        adjustments=[item for item in schedule.adjustments if item not in rest],
+        rest_days=len(rest),
+        missing_years=schedule.missing_years,
+    )
 
 
 @dataclass(frozen=True)
@@ -317,6 +392,8 @@ def _store(series: EventSeries, plan: SeriesPlan) -> None:
     series.venue_id = plan.venue_id
     series.capacity = plan.capacity
     series.exdates = sorted(day.isoformat() for day in set(plan.exdates))
+    series.skip_holidays = plan.skip_holidays
+    series.working_calendar = plan.working_calendar
 
 
 # The series writes sessions through the one path (scheduling.py) with one audit entry for
@@ -396,7 +473,9 @@ def save_series(
     the time, place or capacity moved. Sessions changed on their own and past sessions stay.
     """
     venue = _venue(plan.venue_id)
-    changes = plan_changes(event, plan, now)
+    recurrence.check(plan.rule, plan.first_day)
+    schedule = plan.schedule()
+    changes = _changes(event, plan, schedule, now or utcnow())
     series = event.series
     before = audit.snapshot(series, SERIES_FIELDS) if series else {}
     if series is None:
@@ -405,6 +484,7 @@ def save_series(
     _store(series, plan)
     db.session.flush()  # the series' id, for the new sessions
     report = _apply(actor, event, series, plan, venue, changes)
+    report.missing_years = schedule.missing_years
     _record(actor, event, before, audit.snapshot(series, SERIES_FIELDS), report)
     db.session.flush()
     return report
@@ -416,7 +496,7 @@ def remove_series(event: Event, actor: Any, now: datetime | None = None) -> Seri
     if series is None:
         raise SeriesError(_l("This event has no repeat rule."), "series")
     now = now or utcnow()
-    generated, kept = _split_future(event, series, _stored_occurrences(series), now)
+    generated, kept = _split_future(event, series, _stored_schedule(series).candidates, now)
     report = SeriesReport(kept=kept)
     report.removed = [_removed(actor, item) for item in generated.values()]
     scheduling.leave_series(_series_sessions(event, series))

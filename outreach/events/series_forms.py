@@ -150,6 +150,8 @@ class SeriesForm(BaseForm):
     exdates = TextAreaField(
         _l("No session on these days"), render_kw={"rows": 3, "placeholder": "2026-10-01"}
     )
+    skip_holidays = BooleanField(_l("Skip public holidays"))
+    working_calendar = BooleanField(_l("Follow the official working calendar"))
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save"))
 
@@ -241,6 +243,8 @@ class SeriesForm(BaseForm):
             venue_id=self.venue_id.data,
             capacity=self.capacity.data,
             exdates=self.exception_days,
+            skip_holidays=bool(self.skip_holidays.data),
+            working_calendar=bool(self.working_calendar.data),
         )
 
 
@@ -260,6 +264,7 @@ def initial_data(plan: SeriesPlan | None, today: date) -> dict[str, Any]:
             "end_time": time(11, 0),
             "ends": "count",
             "count": 10,
+            "skip_holidays": True,
         }
     rule = plan.rule
     first = plan.first_day
@@ -281,6 +286,8 @@ def initial_data(plan: SeriesPlan | None, today: date) -> dict[str, Any]:
         "count": rule.count,
         "until": rule.until,
         "exdates": "\n".join(day.isoformat() for day in plan.exdates),
+        "skip_holidays": plan.skip_holidays,
+        "working_calendar": plan.working_calendar,
     }
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from outreach.accounts import permissions
 from outreach.accounts.guard import staff_blueprint
 from outreach.attempt import attempt_flash, submit
-from outreach.events import editing, series
+from outreach.events import editing, holidays, series
 from outreach.events.models import Event
 from outreach.events.series_forms import SeriesForm, initial_data
 from outreach.formatting import day, session_time
@@ -66,6 +66,17 @@ def _flash_saved(report: series.SeriesReport) -> None:
         flash(_("Kept because staff changed them: %(list)s", list=_kept_text(report)), "info")
     if report.past:
         flash(_("Dates already past were not created: %(num)d.", num=report.past), "info")
+    if report.missing_years:
+        flash(missing_years_text(report.missing_years), "warning")
+
+
+def missing_years_text(years: list[int]) -> str:
+    """The warning that some years' holidays are not known yet (never taken as none)."""
+    return _(
+        "The public holidays of %(years)s are not known yet: dates in those years were not "
+        "checked against them. An administrator can add the State Council's arrangement.",
+        years=_(", ").join(str(year) for year in years),
+    )
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -75,6 +86,7 @@ def edit(event_id: int):
     groups = editing.venue_groups()
     form = _form(event, groups)
     preview = None
+    today = local_today()
     if form.preview.data:
         preview = submit(form, lambda: series.preview(event, form.plan()), commit=False).value
     elif saved := submit(form, lambda: series.save_series(event, form.plan(), current_user)):
@@ -87,6 +99,7 @@ def edit(event_id: int):
         groups=groups,
         preview=preview,
         overview=series.overview(event),
+        unknown_years=holidays.missing_years(today.year, today.year + 1),
     )
 
 

@@ -28,14 +28,15 @@ def _not_modified(etag: str, feed: BuiltFeed) -> bool:
     return since is not None and feed.last_modified.replace(microsecond=0) <= since
 
 
-def respond(feed: BuiltFeed, *, public: bool) -> Response:
-    """The feed as a 200 (plain or gzip) or a 304, with the headers calendar clients need."""
+def respond(feed: BuiltFeed, *, public: bool, content_type: str = CONTENT_TYPE) -> Response:
+    """The feed (a calendar unless `content_type` says otherwise) as a 200 (plain or gzip)
+    or a 304, with the headers calendar clients and news readers need."""
     gzipped = _wants_gzip()
     etag = feed.etag + "-gz" if gzipped else feed.etag
     if _not_modified(etag, feed):
         response = Response(status=304)
     else:
-        response = Response(feed.gzipped if gzipped else feed.body, content_type=CONTENT_TYPE)
+        response = Response(feed.gzipped if gzipped else feed.body, content_type=content_type)
         if gzipped:
             response.headers["Content-Encoding"] = "gzip"
     response.set_etag(etag)

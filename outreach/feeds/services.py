@@ -37,6 +37,14 @@ DIMENSIONS: dict[str, type[Named]] = {
     "organisation": Organisation,
     "category": Category,
 }
+# The same filters as they are written in addresses: /feeds/communities/<slug>.atom.
+PLURALS = {
+    "township": "townships",
+    "community": "communities",
+    "organisation": "organisations",
+    "category": "categories",
+}
+SINGULARS = {plural: dimension for dimension, plural in PLURALS.items()}
 _COLUMNS = {
     "township": Venue.township_id,
     "community": Venue.community_id,
@@ -60,6 +68,11 @@ def window_start() -> datetime:
     """The earliest start a feed shows: local midnight, FEED_LOOKBACK_DAYS days ago."""
     days = current_app.config["FEED_LOOKBACK_DAYS"]
     return local_midnight(local_today() - timedelta(days=days))
+
+
+def upcoming_start() -> datetime:
+    """The earliest start that news feeds and embedded calendars show: today's, local."""
+    return local_midnight(local_today())
 
 
 def _stamp(start: datetime, *values: Any) -> str:
@@ -187,11 +200,15 @@ def _joined(statement: Select, *via: Any) -> Select:
     )
 
 
-def public_sessions(ids: Mapping[str, int], start: datetime) -> list[tuple[EventSession, int]]:
-    """The sessions of a public feed with their confirmed seats, in order: one query."""
+def public_sessions(
+    ids: Mapping[str, int], start: datetime, limit: int | None = None
+) -> list[tuple[EventSession, int]]:
+    """The sessions of a public feed with their confirmed seats, in order: one query; the
+    first `limit` of them (at most max_sessions())."""
     statement = _joined(select(EventSession, _seats_taken()))
     statement = _public_sessions(statement, ids, start)
-    statement = statement.order_by(EventSession.starts_at, EventSession.id).limit(max_sessions())
+    most = min(limit or max_sessions(), max_sessions())
+    statement = statement.order_by(EventSession.starts_at, EventSession.id).limit(most)
     rows = db.session.execute(statement)
     return [(event_session, int(taken)) for event_session, taken in rows]
 

@@ -9,7 +9,7 @@ Android cameras) cannot open it. It carries an https page of ours with every cho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from flask import current_app, request
@@ -40,6 +40,9 @@ class Subscription:
     google: str
     page: str
     qr: Markup
+    # The same sessions for news readers (public feeds of a place, organiser or kind only).
+    atom: str | None = None
+    rss: str | None = None
 
 
 def webcal(url: str) -> str:
@@ -117,4 +120,10 @@ def event_url(event_id: int) -> str:
 def subscribe_to(scope: str, slug: str, **filters: str) -> Subscription:
     """For templates: the subscription of a township's, community's, organisation's or
     category's feed, narrowed by ?category= or ?organisation= filters when given."""
-    return subscription(scope_url(scope, slug, **filters))
+    url = scope_url(scope, slug, **filters)
+    # The Atom and RSS feeds sit beside the calendar (views.py: /feeds/<scope>/<slug>.atom),
+    # so their addresses differ only in the ending: no more URL building on cached pages.
+    path, mark, query = url.partition("?")
+    stem = path.removesuffix(".ics")
+    news = {kind: f"{stem}.{kind}{mark}{query}" for kind in ("atom", "rss")}
+    return replace(subscription(url), **news)

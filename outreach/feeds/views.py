@@ -27,11 +27,12 @@ from outreach import errors, formatting, i18n
 from outreach.database import db
 from outreach.errors import InvalidInput, NotFoundError
 from outreach.events import services as event_services
-from outreach.events.models import Event
-from outreach.feeds import content, own, responses, services, subscribe
+from outreach.events.models import Event, EventSession
+from outreach.feeds import content, own, responses, services, subscribe, syndication
 from outreach.feeds.cache import BuiltFeed, cached, remembered_version
 from outreach.feeds.calendar import SessionFacts, build_bounded_calendar, build_calendar
 from outreach.feeds.content import session_facts
+from outreach.feeds.syndication import Channel, Entry
 from outreach.i18n import current_language
 from outreach.links import base_url, public_url
 from outreach.localtime import local_date, local_zone
@@ -46,6 +47,9 @@ REFRESH = timedelta(hours=1)
 # Part of every cache key: raise it when the way feeds are written changes, so that bodies
 # built by the old code (kept in Redis across a deployment) are not served by the new.
 FORMAT = "3"
+# The sessions an Atom or RSS feed holds: the nearest, from today on. News readers keep
+# entries they have seen, so a feed needs only what is coming soon.
+SYNDICATED_ENTRIES = 200
 
 
 def _feed_language() -> str:
@@ -118,23 +122,89 @@ def _build_public(ids: dict[str, int], language: str, start: datetime) -> BuiltF
         return _bounded(name, facts, start, more=len(rows) >= services.max_sessions())
 
 
-def _public_feed(dimension: str | None = None, slug: str | None = None) -> Response:
-    """A public feed: one version query, then the cached body or a fresh build."""
+def _public_feed(dimension: str | None = None, slug: str | None = None, kind: str = "ics"):
+    """A public feed (a calendar, or Atom or RSS): one version query, then the cached body
+    or a fresh build."""
     slugs = _slugs(dimension, slug)
     language = _feed_language()
-    start = services.window_start()
+    calendar = kind == "ics"
+    start = services.window_start() if calendar else services.upcoming_start()
     version = remembered_version(
         ("public", start, *slugs.items()), lambda: services.public_version(slugs, start)
     )
-    parts = ("public", FORMAT, _site(), language, *(f"{k}={v}" for k, v in slugs.items()))
-    feed = cached(parts, version.stamp, lambda: _build_public(dict(version.ids), language, start))
-    return responses.respond(feed, public=True)
+    parts = (kind, FORMAT, _site(), language, *(f"{k}={v}" for k, v in slugs.items()))
+    ids = dict(version.ids)
+
+    def build() -> BuiltFeed:
+        if calendar:
+            return _build_public(ids, language, start)
+        return _build_syndicated(kind, ids, slugs, language, start)
+
+    feed = cached(parts, version.stamp, build)
+    content_type = responses.CONTENT_TYPE if calendar else syndication.KINDS[kind]
+    return responses.respond(feed, public=True, content_type=content_type)
+
+
+def _syndicated_entry(event_session: EventSession, language: str, taken: int) -> Entry:
+    """A session as a news entry: the calendar entry's facts, its day and time in the title."""
+    facts = session_facts(event_session, language, taken=taken)
+    day = formatting.day(local_date(event_session.starts_at))
+    time = formatting.session_time(event_session)
+    when = formatting.day(local_date(event_session.starts_at), with_year=True)
+    return Entry(
+        facts=facts,
+        title=f"{facts.summary} · {day} {time}",
+        when=formatting.with_zone(f"{when} {time}"),
+    )
+
+
+def _build_syndicated(
+    kind: str, ids: dict[str, int], slugs: dict[str, str], language: str, start: datetime
+) -> BuiltFeed:
+    with force_locale(language):
+        rows = services.public_sessions(ids, start, limit=SYNDICATED_ENTRIES)
+        entries = [_syndicated_entry(s, language, taken) for s, taken in rows]
+        lang = {"lang": language} if language != current_app.config["BABEL_DEFAULT_LOCALE"] else {}
+        dimension = next(iter(slugs), None)
+        if dimension is None:
+            url = public_url("feeds.all_syndicated", kind=kind, **slugs, **lang)
+            page = public_url("events.index", **lang)
+        else:
+            scope = services.PLURALS[dimension]
+            others = {k: v for k, v in slugs.items() if k != dimension}
+            url = public_url(
+                "feeds.syndicated", scope=scope, slug=slugs[dimension], kind=kind, **others, **lang
+            )
+            page = public_url(f"events.{dimension}", slug=slugs[dimension], **lang)
+        last = max((e.facts.last_modified for e in entries), default=start)
+        channel = Channel(
+            title=content.calendar_name(services.named(ids), language),
+            subtitle=_("Coming sessions, each with its time, place and event page."),
+            page=page,
+            url=url,
+            language=language,
+            updated=last,
+        )
+        return BuiltFeed.of(syndication.build(kind, channel, entries), last)
 
 
 @bp.get("/feeds/all.ics")
 def all_sessions():
     """Every public session, filtered by ?township=, ?community=, ?organisation=, ?category=."""
     return _public_feed()
+
+
+@bp.get("/feeds/all.<any(atom, rss):kind>")
+def all_syndicated(kind: str):
+    """Every public session from today on as Atom or RSS, filtered as /feeds/all.ics is."""
+    return _public_feed(kind=kind)
+
+
+@bp.get(f"/feeds/<any({', '.join(services.SINGULARS)}):scope>/<slug>.<any(atom, rss):kind>")
+def syndicated(scope: str, slug: str, kind: str):
+    """A township's, community's, organisation's or kind's sessions from today on, as Atom
+    or RSS, for news readers and the editors of WeChat accounts and websites."""
+    return _public_feed(services.SINGULARS[scope], slug, kind)
 
 
 @bp.get("/feeds/townships/<slug>.ics")

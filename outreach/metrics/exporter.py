@@ -76,15 +76,15 @@ REGISTRATIONS = Counter(
 )
 CACHE_LOOKUPS = Counter(
     "outreach_cache_lookups",
-    "Lookups of the cache of built feeds and public pages, by kind (feed, page) and result"
-    " (hit, miss).",
+    "Lookups of the cache of built feeds, public pages and share images, by kind (feed, page,"
+    " image) and result (hit, miss).",
     ["kind", "result"],
     registry=REGISTRY,
 )
 # The series of each kind, found once: labels() costs a lookup under a lock on every call.
 _LOOKUP_SERIES = {
     (kind, hit): CACHE_LOOKUPS.labels(kind, "hit" if hit else "miss")
-    for kind in ("feed", "page")
+    for kind in ("feed", "page", "image")
     for hit in (True, False)
 }
 

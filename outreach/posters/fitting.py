@@ -9,9 +9,8 @@ expected), the page's script shrinks the type a little rather than let the sheet
 
 from __future__ import annotations
 
-import math
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 MM_PER_POINT = 25.4 / 72
@@ -39,6 +38,7 @@ SHEET_WIDTH = 186.0
 # at most) as the room the schedule leaves holds.
 KICKER_HEIGHT = 7.1
 TITLE_POINTS, LONG_TITLE_POINTS, LONG_TITLE = 30, 24, 24  # LONG_TITLE: characters
+TITLE_LINES, SUMMARY_LINES = 2, 2  # at most; the rest is cut off
 TITLE_MARGINS = 3.5
 SUMMARY_POINTS = 14
 AUDIENCE_HEIGHT = 7.7
@@ -92,27 +92,49 @@ def text_width(text: str, bold: bool = False) -> float:
     return sum(_width(character, narrow) for character in text)
 
 
+def break_units(text: str) -> list[str]:
+    """The pieces of a text a line may break between: Latin words (each with the space
+    before it) and single Chinese characters. The poster's estimate and the share image
+    break lines by the same rule."""
+    return [f" {word}" if spaced else word for word, spaced in _words(text)]
+
+
+def set_lines(units: Sequence[str], capacity: float, measure: Callable[[str], float]) -> list[str]:
+    """The lines these unbreakable pieces of text are set on, as browsers set them: a piece
+    that does not fit goes whole onto the next line (its leading space not drawn), and one
+    longer than a line is broken anywhere. `capacity` is in the unit `measure` gives."""
+    lines: list[str] = []
+    line, used = "", 0.0
+    for unit in units:
+        width = measure(unit)
+        if used and used + width > capacity:
+            # The space before it is not drawn, but counted: the estimate errs on the large side.
+            lines.append(line)
+            line, used, unit = "", 0.0, unit.lstrip()
+        if not used and width > capacity:
+            for character in unit:
+                step = measure(character)
+                if used and used + step > capacity:
+                    lines.append(line)
+                    line, used = "", 0.0
+                line, used = line + character, used + step
+            continue
+        line, used = line + unit, used + width
+    lines.append(line)
+    return lines
+
+
 def wrapped_units(units: Sequence[str], column: float, points: float, bold: bool = False) -> int:
     """How many lines these unbreakable pieces of text take in a column `column` mm wide at
     `points`: a piece that does not fit goes whole onto the next line, as browsers set them."""
     capacity = column / (points * MM_PER_POINT)
-    lines, used = 1, 0.0
-    for unit in units:
-        width = text_width(unit, bold)
-        if used and used + width > capacity:
-            lines, used = lines + 1, 0.0
-        if not used and width > capacity:  # longer than a line: broken anywhere
-            extra = math.ceil(width / capacity) - 1
-            lines, width = lines + extra, width - extra * capacity
-        used += width
-    return lines
+    return len(set_lines(units, capacity, lambda unit: text_width(unit, bold)))
 
 
 def wrapped_lines(text: str, column: float, points: float, bold: bool = False) -> int:
     """How many lines a text takes in a column, breaking between words and between
     Chinese characters (a word's space is counted with it)."""
-    units = [f" {word}" if spaced else word for word, spaced in _words(text)]
-    return wrapped_units(units, column, points, bold)
+    return wrapped_units(break_units(text), column, points, bold)
 
 
 @dataclass(frozen=True)
@@ -175,6 +197,16 @@ class RowShape:
         return max(days, names)
 
 
+def is_long_title(title: str) -> bool:
+    """Whether a title is long enough to be set smaller (on posters and share images)."""
+    return len(title) > LONG_TITLE
+
+
+def title_points(title: str) -> float:
+    """The title's type size in points: smaller when long, so that it keeps to two lines."""
+    return LONG_TITLE_POINTS if is_long_title(title) else TITLE_POINTS
+
+
 def _text_lines(text: str, points: float, most: int, bold: bool = False) -> int:
     """Lines a paragraph takes across the sheet, at most `most` (the rest is cut off)."""
     return min(most, wrapped_lines(text, SHEET_WIDTH, points, bold))
@@ -193,15 +225,17 @@ class Header:
     @property
     def long_title(self) -> bool:
         """Whether the title is set smaller (the template's `long` class)."""
-        return len(self.title) > LONG_TITLE
+        return is_long_title(self.title)
 
     def height(self) -> float:
         """Its height in mm, without the description."""
-        points = LONG_TITLE_POINTS if self.long_title else TITLE_POINTS
-        title = _text_lines(self.title, points, 2, bold=True) * points * 1.2 * MM_PER_POINT
+        points = title_points(self.title)
+        title = (
+            _text_lines(self.title, points, TITLE_LINES, bold=True) * points * 1.2 * MM_PER_POINT
+        )
         total = KICKER_HEIGHT + title + TITLE_MARGINS
         if self.summary:
-            lines = _text_lines(self.summary, SUMMARY_POINTS, 2)
+            lines = _text_lines(self.summary, SUMMARY_POINTS, SUMMARY_LINES)
             total += lines * SUMMARY_POINTS * 1.35 * MM_PER_POINT
         if self.audience:
             total += AUDIENCE_HEIGHT

@@ -1,4 +1,5 @@
-"""Input of the poster pages: the poster's language and how many weeks a community's covers."""
+"""Input of the poster pages: the poster's language, how many weeks a community's covers, and
+what a share is shared from."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from outreach.errors import InvalidInput
+from outreach.errors import InvalidInput, NotFoundError
+from outreach.events.services import MAX_SLUG
 from outreach.posters.services import DEFAULT_WEEKS, MAX_WEEKS, MIN_WEEKS
 
 
@@ -29,3 +31,16 @@ def parse_weeks(args: MultiDict[str, str]) -> int:
     if raw.isascii() and raw.isdigit() and MIN_WEEKS <= int(raw) <= MAX_WEEKS:
         return int(raw)
     raise InvalidInput(_("A poster covers %(min)d to %(max)d weeks.", min=MIN_WEEKS, max=MAX_WEEKS))
+
+
+def share_context(args: MultiDict[str, str]) -> tuple[int | None, str | None]:
+    """What a share is shared from: `?session=` (an id) or `?community=` (a slug), else the
+    event itself. A malformed id names no session (NotFoundError, as an unknown one)."""
+    raw = (args.get("session") or "").strip()
+    session_id = None
+    if raw:
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            raise NotFoundError("session", raw[:20])
+        session_id = int(raw)
+    community = (args.get("community") or "").strip()[:MAX_SLUG] or None
+    return session_id, community

@@ -155,7 +155,7 @@ class CommunityPoster:
 # Condensing
 
 
-def _time_key(event_session: EventSession) -> Hashable:
+def time_key(event_session: EventSession) -> Hashable:
     """Sessions share a line when they start and end at the same local times."""
     zone = local_zone()
     starts = event_session.starts_at.astimezone(zone)
@@ -190,7 +190,7 @@ def _row(
     reasons: dict[date, str] = {}
     listed = used = 0
     for event_session in sessions:
-        key = _time_key(event_session)
+        key = time_key(event_session)
         on = local_date(event_session.starts_at)
         line = lines.get(key)
         if line is not None and on in line[1]:
@@ -307,7 +307,7 @@ def _schedule(
 # Queries
 
 
-def _sessions_with_places() -> Select:
+def sessions_with_places() -> Select:
     """Sessions in start order, with their event, organisation and places in the same query."""
     return (
         select(EventSession)
@@ -325,17 +325,24 @@ def _community_name(event_session: EventSession) -> str:
     return (venue.community or venue.township).display_name(current_language())
 
 
-def published_event(event_id: int) -> Event:
+def published_event(
+    event_id: int, statuses: tuple[EventStatus, ...] = (EventStatus.PUBLISHED,)
+) -> Event:
     """A published event with its organisation and category; drafts and cancelled events
-    have no poster (NotFoundError)."""
+    have no poster (NotFoundError). `statuses` widens what is found."""
     event = db.session.scalar(
         select(Event)
         .options(joinedload(Event.organisation), joinedload(Event.category))
-        .where(Event.id == event_id, Event.status == EventStatus.PUBLISHED)
+        .where(Event.id == event_id, Event.status.in_(statuses))
     )
     if event is None:
         raise NotFoundError("event", event_id)
     return event
+
+
+def public_event(event_id: int) -> Event:
+    """A public event (published, or cancelled: residents may still share that it is off)."""
+    return published_event(event_id, PUBLIC_EVENT_STATUSES)
 
 
 def event_poster(event_id: int) -> EventPoster:
@@ -343,7 +350,7 @@ def event_poster(event_id: int) -> EventPoster:
     two queries whatever their number."""
     event = published_event(event_id)
     sessions = db.session.scalars(
-        _sessions_with_places().where(
+        sessions_with_places().where(
             EventSession.event_id == event.id,
             EventSession.starts_at >= local_midnight(local_today()),
         )
@@ -379,7 +386,7 @@ def community_poster(slug: str, weeks: int = DEFAULT_WEEKS) -> CommunityPoster:
     first_day = local_today()
     end = first_day + timedelta(weeks=weeks)
     sessions = db.session.scalars(
-        _sessions_with_places().where(
+        sessions_with_places().where(
             Venue.community_id == community.id,
             Event.status.in_(PUBLIC_EVENT_STATUSES),
             EventSession.starts_at >= local_midnight(first_day),

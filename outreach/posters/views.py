@@ -13,44 +13,27 @@ and the address to copy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+import hashlib
 
-import segno
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
 
+from outreach.database import utcnow
+from outreach.errors import NotFoundError
+from outreach.feeds.cache import BuiltFeed, cached, remembered_version
 from outreach.i18n import current_language
-from outreach.links import public_url
+from outreach.links import base_url, public_url
 from outreach.localtime import local_today
-from outreach.posters import forms, services
+from outreach.pages import versions
+from outreach.posters import forms, services, share, share_image
+from outreach.posters.codes import qr_code
 
 bp = Blueprint("posters", __name__)
 
-
-@dataclass(frozen=True)
-class Code:
-    """A QR code on a poster, with what it does and its address written out."""
-
-    url: str
-    svg: Markup
-    caption: str
-
-    @property
-    def shown_url(self) -> str:
-        """The address without its scheme, for people who type it in."""
-        scheme = urlsplit(self.url).scheme
-        return self.url.removeprefix(f"{scheme}://")
-
-
-def qr_code(url: str, caption: str) -> Code:
-    """An inline SVG QR code of `url` that takes the size CSS gives it (a viewBox, no size)."""
-    # Level Q survives a quarter of the code scuffed or covered: posters hang in lobbies.
-    code = segno.make(url, error="q", micro=False)
-    svg = code.svg_inline(scale=1, border=3, omitsize=True, dark="#000", light="#fff", title=url)
-    return Code(url=url, svg=Markup(svg), caption=caption)
+# Raise when share images are drawn differently, so that images built by the old code (kept
+# in Redis across a deployment) are not served by the new.
+SHARE_IMAGE_FORMAT = "1"
 
 
 def _language_args(language: str) -> dict[str, str]:
@@ -115,3 +98,67 @@ def community(slug: str):
             today=poster.first_day,
             week_choices=range(services.MIN_WEEKS, services.MAX_WEEKS + 1),
         )
+
+
+def _share_args(session_id: int | None, community: str | None) -> dict[str, object]:
+    args: dict[str, object] = {}
+    if session_id is not None:
+        args["session"] = session_id
+    if community:
+        args["community"] = community
+    return args
+
+
+@bp.get("/events/<id:event_id>/share")
+def share_page(event_id: int):
+    """An event's text to paste into a chat, with a button to copy it, and its share image;
+    `?session=` or `?community=` when shared from one."""
+    session_id, community = forms.share_context(request.args)
+    shared = share.event_share(event_id, session_id, community)
+    image = None
+    if share_image.available():
+        args = _share_args(session_id, community)
+        image = url_for("posters.share_png", event_id=event_id, lang=current_language(), **args)
+    return render_template("posters/share.html", share=shared, image=image)
+
+
+@bp.get("/events/<id:event_id>/share.png")
+def share_png(event_id: int):
+    """The share image: drawn once per data version of the event (the event page's) and
+    kept with the built pages; answered 304 to a copy with the same tag. Its language is in
+    its address (?lang=, Chinese by default), so that shared caches may keep it."""
+    if not share_image.available():
+        raise NotFoundError("event", event_id)
+    language = forms.poster_language(request.args)
+    session_id, community = forms.share_context(request.args)
+    now = utcnow()
+    version = remembered_version(("share", event_id), lambda: versions.event_version(event_id, now))
+
+    def build() -> BuiltFeed:
+        with force_locale(language):
+            shared = share.event_share(event_id, session_id, community)
+            body = share_image.draw(shared, language)
+        # Not compressed: a PNG already is.
+        etag = hashlib.sha256(body).hexdigest()[:32]
+        return BuiltFeed(body=body, gzipped=b"", etag=etag, last_modified=now)
+
+    parts = (
+        "share-image",
+        SHARE_IMAGE_FORMAT,
+        base_url() or request.host_url,
+        str(event_id),
+        str(session_id),
+        community or "",
+        language,
+    )
+    built = cached(parts, version, build, kind="image")
+    if request.if_none_match.contains_weak(built.etag):
+        response = Response(status=304)
+    else:
+        response = Response(built.body, mimetype="image/png")
+    response.set_etag(built.etag)
+    # As the public pages: browsers ask again each time (a 304 costs a remembered version
+    # and a lookup), a shared proxy may keep it a while.
+    shared_age = current_app.config["PAGE_SHARED_MAX_AGE"]
+    response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={shared_age}"
+    return response

@@ -55,6 +55,7 @@ def staff_urls(scene: dict) -> list[str]:
         f"/staff/events/{event}/sessions/{session}/slots",
         f"/staff/events/{scene['series_event']}/series",
         "/staff/places",
+        "/staff/holidays",
         "/staff/organisations",
         "/staff/users",
         "/staff/audit",

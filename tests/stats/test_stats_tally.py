@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from sqlalchemy import case, func, select, text
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from sqlalchemy import case, func, select
 
 from outreach.database import db, utcnow
-from outreach.errors import RuleError
 from outreach.registrations import retention, services
 from outreach.registrations.models import Registration, RegistrationStatus
-from outreach.registrations.services import RegistrationRequest
 from outreach.stats import services as stats
 from outreach.stats.tally import COLUMNS, SessionTally
+from tests.changes import attempt, delete_outright, resident, run_machine
 
 CONFIRMED = RegistrationStatus.CONFIRMED
 WAITLISTED = RegistrationStatus.WAITLISTED
@@ -69,18 +67,6 @@ def tallies() -> dict[int, tuple[int, ...]]:
     return {row[0]: tuple(row[1:]) for row in found if any(row[1:])}
 
 
-def attempt(change, *args, **kwargs):
-    """Make a change as a request would: refused by a rule, it leaves nothing behind."""
-    nested = db.session.begin_nested()
-    try:
-        made = change(*args, **kwargs)
-    except RuleError:
-        nested.rollback()
-        return None
-    nested.commit()
-    return made
-
-
 def test_tallies_equal_the_old_computation_through_every_kind_of_change(make):
     """Register, walk in, cancel, promote, check in and undo it, smaller parties, moving to
     another session, the personal-data purge, deleted rows: the tallies always equal the old
@@ -109,24 +95,15 @@ def test_tallies_equal_the_old_computation_through_every_kind_of_change(make):
         def _pick(self, which: int) -> Registration | None:
             return self.made[which % len(self.made)] if self.made else None
 
-        def _request(self, party: int) -> RegistrationRequest:
-            return RegistrationRequest(
-                name="王奶奶",
-                phone=make.phone(),
-                party_size=party,
-                consent=True,
-                phone_verified=True,
-            )
-
         @rule(where=st.integers(0, 1), party=st.integers(1, 4), staff=st.booleans())
         def register(self, where, party, staff):
             session_id = self.sessions[where].id
             if staff:  # a walk-in at the desk
                 made = attempt(
-                    services.register_by_staff, session_id, self._request(party), actor=manager
+                    services.register_by_staff, session_id, resident(make, party), actor=manager
                 )
             else:
-                made = attempt(services.register, session_id, self._request(party))
+                made = attempt(services.register, session_id, resident(make, party))
             self.made += [made] if made else []
 
         @rule(which=st.integers(0, 50))
@@ -166,12 +143,7 @@ def test_tallies_equal_the_old_computation_through_every_kind_of_change(make):
         @rule(which=st.integers(0, 50))
         def delete_row(self, which):
             if self.made:
-                gone = self.made.pop(which % len(self.made))
-                db.session.execute(
-                    text("DELETE FROM message WHERE registration_id = :id"), {"id": gone.id}
-                )
-                db.session.delete(gone)
-                db.session.flush()
+                delete_outright(self.made.pop(which % len(self.made)))
 
         @rule(where=st.integers(0, 1), days=st.integers(-40, 40), venue=st.integers(0, 1))
         def move_session(self, where, days, venue):
@@ -213,12 +185,4 @@ def test_tallies_equal_the_old_computation_through_every_kind_of_change(make):
                 expected[township] = expected.get(township, 0) + 1
             assert by_township == expected
 
-    run_state_machine_as_test(
-        Changes,
-        settings=settings(
-            max_examples=25,
-            stateful_step_count=15,
-            deadline=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        ),
-    )
+    run_machine(Changes, steps=15)
