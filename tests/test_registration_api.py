@@ -239,3 +239,17 @@ def test_e_mails_from_the_kept_session_name_every_place(client, make):
         for name in (venue.name, venue.community.name, venue.township.name):
             assert name in letter.body
         assert event_session.event.organisation.name in letter.body
+
+
+def test_the_checks_read_with_the_session_refuse_as_before(app, client, make):
+    """Through the API the number's checks are read with the session's stamp: a second
+    registration for the event (typed another way) and the day's cap are still refused."""
+    event = make.event(one_registration_per_event=True)
+    first, second = make.event_session(event, capacity=5), make.event_session(event, capacity=5)
+    assert post(client, first.id, body(phone="13800138021")).status_code == 201
+    again = post(client, second.id, body(phone="138-0013-8021"))
+    assert again.status_code == 409 and again.json["error"] == "duplicate"
+    app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"] = 1
+    capped = post(client, make.event_session(capacity=5).id, body(phone="13800138021"))
+    assert capped.json["error"] == "limited"
+    assert db.session.scalar(db.select(db.func.count(Registration.id))) == 1

@@ -165,13 +165,15 @@ def create_registration(session_id: int):
     """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid
     (a missing or wrong `phone_code` while phones are verified), 429 over the day's cap."""
     body = _json_body()
-    found = registrations.session_to_register(session_id)  # 404 before validation
+    # 404 before validation; the checks of the number as typed come with the session.
+    typed = body.get("phone") if isinstance(body, dict) else None
+    found, prechecked = registrations.session_and_checks(session_id, typed)
     wanted = registration_request(body, current_language())
     if verification.enabled():
         # A wrong guess counts even though the registration below is rolled back.
         verification.spend_try(wanted.phone, wanted.phone_code)
         db.session.commit()
-    registration = registrations.register(session_id, wanted, loaded=found)
+    registration = registrations.register(session_id, wanted, loaded=found, prechecked=prechecked)
     # The answer is written before the commit, from what the registration just decided (its
     # waitlist place included): nothing is read again once the session's lock is released.
     answer = serialise.registration(registration, registrations.waitlist_position(registration))

@@ -20,7 +20,7 @@ from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -555,13 +555,16 @@ def register(
     actor=None,
     now: datetime | None = None,
     loaded: EventSession | None = None,
+    prechecked: Prechecked | None = None,
 ) -> Registration:
     """Confirm while seats remain in the session and slot, else waitlist, else refuse.
 
     `loaded`: the session as the caller already loaded it (with its event, places and
     slots), to spare loading it again."""
     event_session = loaded if loaded is not None else _load_session(session_id)
-    return _register(event_session, request, actor=actor, now=now, by_resident=True)
+    return _register(
+        event_session, request, actor=actor, now=now, by_resident=True, prechecked=prechecked
+    )
 
 
 def _check_resident(request: RegistrationRequest, phone: str, now: datetime) -> None:
@@ -589,6 +592,91 @@ _CHECKS = text(
 ).bindparams(bindparam("midnight", type_=Registration.__table__.c.created_at.type))
 
 
+def _code_candidates() -> list[str]:
+    return [random_text(CODE_ALPHABET, CODE_LENGTH) for _ in range(CODE_CANDIDATES)]
+
+
+def _code_parameters(candidates: Sequence[str]) -> dict[str, str]:
+    return {f"code_{n}": code for n, code in enumerate(candidates)}
+
+
+@dataclass(frozen=True)
+class Prechecked:
+    """What `_checked_code` reads, read with the session's stamp for a number and day."""
+
+    phone: str
+    midnight: datetime
+    candidates: tuple[str, ...]
+    values: tuple
+
+
+@functools.cache
+def _check_columns() -> tuple:
+    """`_CHECKS` as columns of the session's stamp (registrations.snapshot), which joins the
+    session and its event: the same codes, day's count and duplicate."""
+    registrations = Registration.__table__
+    sessions = EventSession.__table__
+    events = Event.__table__
+    other = registrations.alias("other_registration")
+    other_session = sessions.alias("other_session")
+    codes = [
+        exists().where(registrations.c.code == bindparam(f"code_{n}")).label(f"code_{n}_taken")
+        for n in range(CODE_CANDIDATES)
+    ]
+    made = (
+        select(func.count())
+        .select_from(registrations)
+        .where(
+            registrations.c.phone == bindparam("phone"),
+            registrations.c.created_by_id.is_(None),
+            registrations.c.created_at
+            >= bindparam("midnight", type_=registrations.c.created_at.type),
+        )
+        .scalar_subquery()
+        .label("made_today")
+    )
+    duplicate = (
+        exists()
+        .select_from(other.join(other_session, other_session.c.id == other.c.session_id))
+        .where(
+            other.c.phone == bindparam("phone"),
+            other.c.status != RegistrationStatus.CANCELLED,
+            or_(
+                other.c.session_id == sessions.c.id,
+                and_(
+                    events.c.one_registration_per_event,
+                    other_session.c.event_id == sessions.c.event_id,
+                    other_session.c.status != SessionStatus.CANCELLED,
+                ),
+            ),
+        )
+        .label("duplicate")
+    )
+    return (*codes, made, duplicate)
+
+
+def session_and_checks(
+    session_id: int, typed_phone: object
+) -> tuple[EventSession, Prechecked | None]:
+    """`session_to_register`, and with it, in the same statement, what `_checked_code` reads
+    for the number typed (when it is a valid one): a registration through the API then
+    costs one statement fewer."""
+    phone = normalise_mobile(typed_phone) if isinstance(typed_phone, str) else None
+    if phone is None:
+        return session_to_register(session_id), None
+    candidates = _code_candidates()
+    midnight = local_midnight(local_date(utcnow()))
+    found, values = snapshot.kept_session(
+        session_id,
+        _session_statement(),
+        _load_session,
+        extra=_check_columns(),
+        parameters={**_code_parameters(candidates), "phone": phone, "midnight": midnight},
+    )
+    _refuse_unpublished(found)
+    return found, Prechecked(phone, midnight, tuple(candidates), tuple(values))
+
+
 def _checked_code(
     event_session: EventSession,
     phone: str | None,
@@ -596,27 +684,33 @@ def _checked_code(
     now: datetime,
     *,
     by_resident: bool,
+    prechecked: Prechecked | None = None,
 ) -> str:
     """The checks that read registrations, in one statement, and a free confirmation code.
 
     The day's cap of registrations per number for residents (cancelled ones count:
     registering and cancelling would otherwise text any number again and again), the
     duplicate phone (see `_check_duplicate`), and which of a few random codes are taken.
+    `prechecked`: the same, read with the session's stamp (`session_and_checks`), used
+    when it was read for this phone and day.
     """
-    candidates = [random_text(CODE_ALPHABET, CODE_LENGTH) for _ in range(CODE_CANDIDATES)]
-    *taken, made, duplicate = db.session.execute(
-        _CHECKS,
-        {
-            "code_0": candidates[0],
-            "code_1": candidates[1],
-            "code_2": candidates[2],
-            "phone": phone,
-            "midnight": local_midnight(local_date(now)),
-            "session_id": event_session.id,
-            "per_event": event_session.event.one_registration_per_event,
-            "event_id": event_session.event_id,
-        },
-    ).one()
+    midnight = local_midnight(local_date(now))
+    if prechecked is not None and (prechecked.phone, prechecked.midnight) == (phone, midnight):
+        candidates = list(prechecked.candidates)
+        *taken, made, duplicate = prechecked.values
+    else:
+        candidates = _code_candidates()
+        *taken, made, duplicate = db.session.execute(
+            _CHECKS,
+            {
+                **_code_parameters(candidates),
+                "phone": phone,
+                "midnight": midnight,
+                "session_id": event_session.id,
+                "per_event": event_session.event.one_registration_per_event,
+                "event_id": event_session.event_id,
+            },
+        ).one()
     if by_resident:
         cap = current_app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"]
         if made >= cap:
@@ -973,10 +1067,14 @@ def _session_statement():
 def session_to_register(session_id: int) -> EventSession:
     """A session of a public event (else NotFoundError), as `_load_session` loads it: the
     worker's kept copy while its data is unchanged (see registrations.snapshot)."""
-    found = snapshot.kept_session(session_id, _session_statement(), _load_session)
-    if found.event.status not in PUBLIC_EVENT_STATUSES:
-        raise NotFoundError("session", session_id)
+    found, _extra = snapshot.kept_session(session_id, _session_statement(), _load_session)
+    _refuse_unpublished(found)
     return found
+
+
+def _refuse_unpublished(found: EventSession) -> None:
+    if found.event.status not in PUBLIC_EVENT_STATUSES:
+        raise NotFoundError("session", found.id)
 
 
 # The waitlist place a message is first written with, before the lock decides the real one;
@@ -1070,6 +1168,7 @@ def _register(
     actor,
     now: datetime | None,
     by_resident: bool,
+    prechecked: Prechecked | None = None,
 ) -> Registration:
     """Apply the rules and add the registration, holding the session row lock as briefly
     as possible.
@@ -1094,7 +1193,14 @@ def _register(
     # The duplicate check is exact for one session (the unique index catches a race); across
     # an event it is made again under the event's row lock below. People without a phone
     # have no number to be counted twice.
-    code = _checked_code(event_session, phone, request.owned, checked_at, by_resident=by_resident)
+    code = _checked_code(
+        event_session,
+        phone,
+        request.owned,
+        checked_at,
+        by_resident=by_resident,
+        prechecked=prechecked,
+    )
     party = request.party_size
     likely = _room_for(
         party,

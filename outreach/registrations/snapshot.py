@@ -45,9 +45,9 @@ _kept = threading.local()
 
 
 @functools.cache
-def _stamp_statement():
+def _stamp_statement(extra: tuple = ()):
     """The session's own columns, the last change of each row its graph holds, whether it
-    has slots, and its counters: one row, by primary keys."""
+    has slots, and its counters: one row, by primary keys; then the `extra` columns."""
     sessions = EventSession.__table__
     events = Event.__table__
     venues = Venue.__table__
@@ -73,6 +73,7 @@ def _stamp_statement():
                 for table in (events, venues, townships, communities, organisations, categories)
             ),
             exists().where(slots.c.session_id == sessions.c.id).label("has_slots"),
+            *extra,
         )
         .select_from(joined)
         .where(sessions.c.id == bindparam("session_id"))
@@ -93,15 +94,26 @@ def _load_detached(session_id: int, statement: Any) -> EventSession:
     return found
 
 
-def kept_session(session_id: int, statement: Any, load) -> EventSession:
+def kept_session(
+    session_id: int,
+    statement: Any,
+    load,
+    extra: tuple = (),
+    parameters: dict[str, Any] | None = None,
+) -> tuple[EventSession, tuple]:
     """The session as `statement` loads it (event, places and slots): this thread's copy
-    while its stamp holds, else loaded again by `load` (slots) or into the copy."""
-    row = db.session.execute(_stamp_statement(), {"session_id": session_id}).one_or_none()
+    while its stamp holds, else loaded again by `load` (slots) or into the copy; and the
+    values of the `extra` columns (which may read the session's and its event's row, and
+    take `parameters`), read with the stamp."""
+    row = db.session.execute(
+        _stamp_statement(extra), {**(parameters or {}), "session_id": session_id}
+    ).one_or_none()
     if row is None:
         raise NotFoundError("session", session_id)
+    values = tuple(row[len(row) - len(extra) :])
     if row.has_slots:
-        return load(session_id)
-    stamp = tuple(row[len(_COUNTERS) :])
+        return load(session_id), values
+    stamp = tuple(row[len(_COUNTERS) : len(row) - len(extra)])
     kept: dict[int, tuple[tuple, EventSession]] = getattr(_kept, "sessions", None) or {}
     _kept.sessions = kept
     found = kept.get(session_id)
@@ -111,7 +123,7 @@ def kept_session(session_id: int, statement: Any, load) -> EventSession:
         found = kept[session_id] = (stamp, _load_detached(session_id, statement))
     event_session = found[1]
     # What the last registration's lock wrote to the copy gives way to what was just read.
-    values = row._mapping
+    read = row._mapping
     for name in (*_COUNTERS, *_LOCK_READS):
-        set_committed_value(event_session, name, values[name])
-    return event_session
+        set_committed_value(event_session, name, read[name])
+    return event_session, values
