@@ -131,6 +131,11 @@ DEFAULTS: dict[str, Any] = {
     "PHONE_CODE_ATTEMPTS": "10 per 10 minutes",
     "PHONE_CODE_ATTEMPTS_PER_NUMBER": "3 per 10 minutes",
     "CANCEL_ATTEMPTS": "10 per hour",
+    # Follows (outreach/follows): the local hour from which `flask follows digest` queues
+    # the day's digest (at most one a day per follower), and the most digests a week to one
+    # number or address (what waits goes in the next allowed one).
+    "FOLLOW_DIGEST_HOUR": 18,
+    "FOLLOW_DIGESTS_PER_WEEK": 3,
     # `flask deliver`: attempts before a message is given up as failed, the first retry's
     # delay (doubled each time, at most an hour), and the pause between rounds.
     "DELIVERY_MAX_ATTEMPTS": 8,
@@ -202,6 +207,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "TEXTS_PER_NUMBER_PER_DAY": ("TEXTS_PER_NUMBER_PER_DAY", int),
     "REGISTRATIONS_PER_NUMBER_PER_DAY": ("REGISTRATIONS_PER_NUMBER_PER_DAY", int),
     "DELIVERY_MAX_ATTEMPTS": ("DELIVERY_MAX_ATTEMPTS", int),
+    "FOLLOW_DIGEST_HOUR": ("FOLLOW_DIGEST_HOUR", int),
+    "FOLLOW_DIGESTS_PER_WEEK": ("FOLLOW_DIGESTS_PER_WEEK", int),
     "BENCH_ROUTES": ("BENCH_ROUTES", _flag),
     "IMPORT_MAX_SESSIONS": ("IMPORT_MAX_SESSIONS", int),
     "IMPORT_SECONDS": ("IMPORT_SECONDS", float),

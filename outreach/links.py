@@ -51,10 +51,16 @@ def public_url(endpoint: str, **values: object) -> str:
 def text_link(key: str) -> str:
     """A text message's short link to a registration: OUTREACH_SMS_LINK_BASE (a short address
     of the site) when set, else the public address, then /s/<key>."""
+    return short_url("registrations.short_link", key=key)
+
+
+def short_url(endpoint: str, **values: object) -> str:
+    """A link for a text message: on OUTREACH_SMS_LINK_BASE (a short address of the site)
+    when set, else on the public address."""
     short = current_app.config.get("SMS_LINK_BASE")
     if short:
-        return short.rstrip("/") + _path("registrations.short_link", {"key": key})
-    return public_url("registrations.short_link", key=key)
+        return short.rstrip("/") + _path(endpoint, values)
+    return public_url(endpoint, **values)
 
 
 def _path(endpoint: str, values: dict[str, object]) -> str:

@@ -16,6 +16,7 @@ from outreach.events.models import (
     EventStatus,
     SessionStatus,
 )
+from outreach.follows.models import Follow, Follower, FollowScope
 from outreach.messages.models import (
     Message,
     MessageChannel,
@@ -28,6 +29,9 @@ from outreach.places.models import Community, Township, TownshipKind, Venue
 from outreach.registrations.models import PhoneCheck, Registration, RegistrationStatus, Slot
 
 __all__ = [
+    "Follow",
+    "Follower",
+    "FollowScope",
     "Message",
     "MessageChannel",
     "MessageKind",

@@ -19,10 +19,12 @@ STORAGE_VARIABLE = "OUTREACH_RATELIMIT_STORAGE_URL"
 REDACTED = "<token>"
 APP_LOGGER = "outreach"  # Flask's app.logger: the package's name
 
-# The path segment after these prefixes is a secret (the routes of registrations, feeds and
-# the API that take a token). Not anchored at the start: the site may live under a path, and
-# a referrer is a whole URL.
-_TOKEN_IN_PATH = re.compile(r"(/(?:r|s|feeds/me|subscribe/me|api/v1/registrations)/)[^/?#\s\"'.]+")
+# The path segment after these prefixes is a secret (the routes of registrations, feeds,
+# follows and the API that take a token; a follow's e-mail link carries the address). Not
+# anchored at the start: the site may live under a path, and a referrer is a whole URL.
+_TOKEN_IN_PATH = re.compile(
+    r"(/(?:r|s|u|follow/confirm|feeds/me|subscribe/me|api/v1/registrations)/)[^/?#\s\"'.]+"
+)
 
 
 def redact(text: str) -> str:

@@ -98,6 +98,10 @@ TEMPLATES: dict[str, str] = {
     # A notice to the registrants of a session that is off must not read as if it were on.
     "notice_cancelled": N_("Session called off. %(title)s: %(notice)s %(link)s"),
     "verification_code": N_("Your code is %(code)s, valid %(minutes)s minutes. Tell no one."),
+    # A follower's digest (outreach/follows): each session with its link when that fits;
+    # else the titles and the follower's page, which lists them and stops the messages.
+    "follow_digest": N_("New: %(sessions)s Stop: %(stop)s"),
+    "follow_digest_brief": N_("%(count)s new: %(title)s. See or stop: %(stop)s"),
 }
 
 # The variables' meaning, for the README table and the operator.
@@ -111,6 +115,11 @@ VARIABLES: dict[str, str] = {
     "venue": "venue name, shortened with … to fit",
     "notice": "staff's message, shortened with … to fit",
     "minutes": "minutes the code is valid",
+    "sessions": "new sessions, each title (shortened with … to fit), local date and start "
+    "time, and short link SMS_LINK_BASE (else BASE_URL)/e/<session id>",
+    "stop": "the follower's page to see what is new or stop: SMS_LINK_BASE (else "
+    "BASE_URL)/u/<10 characters>",
+    "count": "how many sessions are new",
 }
 
 

@@ -13,6 +13,7 @@ import zxingcpp
 from outreach.database import db
 from outreach.events.models import EventStatus, SessionStatus
 from outreach.localtime import local_today
+from outreach.posters import fitting
 from tests.web import login, unversioned
 
 FAR = date(2030, 5, 1)  # a Wednesday, always ahead
@@ -653,3 +654,14 @@ def test_a_long_reason_is_cut_short_on_the_poster(client, make, district):
     cell = table_rows(client.get(f"/events/{event.id}/poster"))[2][2]
     assert cell.startswith("5月1日（周三）（因天气原因") and cell.endswith("…）")
     assert len(cell) < len(reason)
+
+
+def test_lines_never_begin_with_a_closing_mark_nor_end_with_an_opening_one():
+    """避头尾: a comma or a closing bracket goes down with the character before it, and an
+    opening bracket with the one after it, on the poster and the share image alike."""
+    text = "专家团队走进炫特、晨光、碧水社区，提供问诊（免费）和用药指导。"
+    for width in range(3, 12):
+        lines = fitting.set_lines(fitting.break_units(text), width, len)
+        assert "".join(lines) == text
+        assert not any(line[0] in fitting.NO_LINE_START for line in lines), (width, lines)
+        assert not any(line[-1] in fitting.NO_LINE_END for line in lines), (width, lines)

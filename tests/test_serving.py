@@ -155,6 +155,9 @@ def test_a_configured_store_is_kept_and_an_unanswering_redis_is_not_used():
         (f"/subscribe/me/{TOKEN}", "/subscribe/me/<token>"),
         # A text message's short link, and where it leads.
         ("GET /s/AbCdEf1234 HTTP/1.1", "GET /s/<token> HTTP/1.1"),
+        # A follower's page, and a follow's e-mail link (its first part holds the address).
+        ("POST /u/AbCdEf1234 HTTP/1.1", "POST /u/<token> HTTP/1.1"),
+        ("GET /follow/confirm/eyJhIjoi.aB.cD?lang=zh", "GET /follow/confirm/<token>.aB.cD?lang=zh"),
         (f"/r/{TOKEN}?lang=zh", "/r/<token>?lang=zh"),
         (f"DELETE /api/v1/registrations/{TOKEN}", "DELETE /api/v1/registrations/<token>"),
         (

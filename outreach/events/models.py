@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     Time,
 )
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import expression
 
@@ -136,6 +137,9 @@ class Event(Bilingual, db.Model):
     registration_closes_at: Mapped[datetime | None]
     # How many hours before each session its registrants get a reminder; 0: no reminders.
     reminder_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # When it was first published (set as its status first becomes published, whatever the
+    # path): followers' digests tell sessions published since the last one.
+    published_at: Mapped[datetime | None]
     # Indexed: staff pages list events by when they were made or last changed.
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
@@ -153,6 +157,13 @@ class Event(Bilingual, db.Model):
     def is_public(self) -> bool:
         """Whether residents may see this event."""
         return self.status in PUBLIC_EVENT_STATUSES
+
+
+@orm_event.listens_for(Event.status, "set")
+def _first_published(event: Event, status: EventStatus, _old: object, _initiator: object) -> None:
+    """Note when an event is first published, by whichever path sets its status."""
+    if status == EventStatus.PUBLISHED and event.published_at is None:
+        event.published_at = utcnow()
 
 
 class EventSeries(db.Model):

@@ -149,11 +149,11 @@ def calendar_file(registration: Registration) -> bytes:
 def _reason_to_skip(message: Message, now: datetime) -> str | None:
     """Why a claimed message should not go out after all, if it should not."""
     registration = message.registration
-    if registration.purged_at is not None:
+    if not message.recipient or (registration is not None and registration.purged_at is not None):
         return services.ERASED
     if message.channel == MessageChannel.SMS and not verification.may_text(message.recipient, now):
         return TOO_MANY_TEXTS
-    if message.kind == MessageKind.REMINDER:
+    if message.kind == MessageKind.REMINDER and registration is not None:
         event_session = registration.event_session
         if (
             not registration.is_active

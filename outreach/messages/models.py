@@ -48,6 +48,13 @@ class MessageKind(LabelledEnum):
     SESSION_RESTORED = "session_restored", _l("Session back on")
     REMINDER = "reminder", _l("Reminder")
     NOTICE = "notice", _l("Message from staff")
+    FOLLOW_CONFIRM = "follow_confirm", _l("Follow: confirm the address")
+    DIGEST = "digest", _l("New sessions in what they follow")
+
+
+# Kinds written by outreach/follows (to followers, not registrants): compose.py has no text
+# for them.
+FOLLOW_KINDS = frozenset({MessageKind.FOLLOW_CONFIRM, MessageKind.DIGEST})
 
 
 class NoticeSegment(LabelledEnum):
@@ -104,8 +111,13 @@ class Message(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # The same notice is never queued twice: "confirmed:12", "reminder:12:1767225600", …
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
-    registration_id: Mapped[int] = mapped_column(
+    # None for the messages of follows (outreach/follows): `follower_id` instead, a table of
+    # that higher package named only by its name; neither for a follow's confirmation e-mail.
+    registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    follower_id: Mapped[int | None] = mapped_column(
+        ForeignKey("follower.id", ondelete="CASCADE"), index=True
     )
     notice_id: Mapped[int | None] = mapped_column(
         ForeignKey("notice.id", ondelete="CASCADE"), index=True
@@ -133,5 +145,5 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    registration: Mapped[Registration] = relationship()
+    registration: Mapped[Registration | None] = relationship()
     notice: Mapped[Notice | None] = relationship()

@@ -82,6 +82,11 @@ def _insert_statement(dialect: str):
     return insert(Message.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
+def add_to_outbox(rows: list[dict[str, Any]]) -> None:
+    """Queue rows written by a package above this one (follows' digests): once per key."""
+    _insert_new(rows)
+
+
 def _row(
     kind: MessageKind,
     registration: Registration,

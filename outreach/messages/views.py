@@ -19,6 +19,7 @@ from outreach.messages.forms import NoticeForm, parse_status
 from outreach.messages.models import Message, MessageChannel, MessageStatus
 from outreach.messages.transport import explain
 from outreach.pagination import cursor_argument
+from outreach.registrations.phones import mask_mobile
 from outreach.registrations.roster import mask_email
 
 bp = staff_blueprint("messages", __name__, url_prefix="/staff")
@@ -123,6 +124,8 @@ def masked(message: Message) -> str:
         return _("(erased)")
     if message.channel == MessageChannel.EMAIL:
         return mask_email(message.recipient)
+    if message.registration is None:
+        return mask_mobile(message.recipient)
     return message.registration.masked_phone
 
 

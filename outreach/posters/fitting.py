@@ -92,11 +92,25 @@ def text_width(text: str, bold: bool = False) -> float:
     return sum(_width(character, narrow) for character in text)
 
 
+# Chinese line-breaking rules (避头尾): these never begin a line (closing marks) ...
+NO_LINE_START = frozenset("、，。．：；！？）」』】〕〉》…～·％")
+# ... and these never end one (opening marks).
+NO_LINE_END = frozenset("（「『【〔〈《")
+
+
 def break_units(text: str) -> list[str]:
     """The pieces of a text a line may break between: Latin words (each with the space
-    before it) and single Chinese characters. The poster's estimate and the share image
-    break lines by the same rule."""
-    return [f" {word}" if spaced else word for word, spaced in _words(text)]
+    before it) and single Chinese characters, a closing mark kept with what it closes and an
+    opening mark with what it opens. The poster's estimate and the share image break lines
+    by the same rule."""
+    units: list[str] = []
+    for word, spaced in _words(text):
+        unit = f" {word}" if spaced else word
+        if units and (unit[0] in NO_LINE_START or units[-1][-1] in NO_LINE_END):
+            units[-1] += unit
+        else:
+            units.append(unit)
+    return units
 
 
 def set_lines(units: Sequence[str], capacity: float, measure: Callable[[str], float]) -> list[str]:

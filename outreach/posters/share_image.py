@@ -42,6 +42,8 @@ SESSION_SIZES = ((60, 48), (52, 42), (44, 38))
 WHEN = SESSION_SIZES[-1][0]
 CAPTION, ADDRESS, FOOTNOTE = 40, 28, 28
 CODE_SIZE = 400  # about; a whole number of pixels a module
+# Space between one session's lines and the next's.
+SESSION_GAP = 14
 # Colours the image is stored with: text's anti-aliased edges need a few greys of each hue.
 PALETTE = 64
 
@@ -161,19 +163,22 @@ def _sessions(pen: _Pen, share: Share, bottom: float, accent: str) -> None:
     room = bottom - pen.y - (NOTE * 1.3 if share.more else 0)
     for when_size, place_size in SESSION_SIZES:
         heights = [
-            pen.height(line.when, when_size, bold=True) + pen.height(line.place, place_size) + 20
+            pen.height(line.when, when_size, bold=True)
+            + pen.height(line.place, place_size)
+            + SESSION_GAP
             for line in share.lines
         ]
         if sum(heights) <= room:
             break
     more = share.more
     for number, line in enumerate(share.lines):
-        if pen.y + heights[number] + NOTE * 1.3 > bottom:
+        last = number == len(share.lines) - 1 and not share.more
+        if pen.y + heights[number] + (0 if last else NOTE * 1.3) > bottom:
             more += sum(left.count for left in share.lines[number:])
             break
         pen.text(line.when, when_size, bold=True, fill=ALERT if line.note else INK)
         pen.text(line.place, place_size, fill=GREY)
-        pen.y += 20
+        pen.y += SESSION_GAP
     if more:
         pen.text(share.more_text_for(more), NOTE, fill=GREY, most=1)
 

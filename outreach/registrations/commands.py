@@ -6,8 +6,9 @@ import click
 from flask import current_app
 
 from outreach.accounts import services as accounts
-from outreach.database import db
+from outreach.database import db, utcnow
 from outreach.registrations import retention
+from outreach.registrations.signals import purging
 
 
 @click.command("purge-personal-data")
@@ -19,7 +20,8 @@ from outreach.registrations import retention
 )
 def purge_personal_data_command(dry_run: bool, vacuum: bool) -> None:
     """Erase names, phones and e-mails of registrations past the retention period, day-old
-    phone verification records and expired invitations."""
+    phone verification records, expired invitations, and what other packages keep (such
+    as followers idle for a year)."""
     days = current_app.config["RETENTION_DAYS"]
     if dry_run:
         click.echo(f"{retention.count_due(days)} registrations would be purged (dry run).")
@@ -35,6 +37,10 @@ def purge_personal_data_command(dry_run: bool, vacuum: bool) -> None:
     invitations = accounts.purge_expired_invitations()
     db.session.commit()
     click.echo(f"Erased {invitations} expired invitation(s) to organisations.")
+    for _receiver, said in purging.send(None, now=utcnow()):
+        db.session.commit()
+        if said:
+            click.echo(said)
     if vacuum and total:
         db.session.remove()  # no connection of ours may hold a transaction open meanwhile
         click.echo(f"Vacuumed {', '.join(retention.vacuum())}.")

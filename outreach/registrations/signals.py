@@ -19,6 +19,11 @@ registration_changed = _signals.signal("registration-changed")
 # erased, so that copies kept elsewhere (messages) are erased in the same transaction.
 personal_data_purged = _signals.signal("personal-data-purged")
 
+# Sent by the retention purge command (`flask purge-personal-data`) with `now`, after the
+# registrations: packages above erase their own personal data past its time (followers) and
+# return a line for the command to print. The command commits after it.
+purging = _signals.signal("purging")
+
 # Sent before a new registration takes its session's lock, with the Registration (not yet
 # saved: no id; its status the likely outcome, its waitlist place a stand-in number) and
 # `now`. A receiver returns what it will write for the registration, rendered now so that
