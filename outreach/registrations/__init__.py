@@ -10,6 +10,7 @@ from outreach.registrations import (
     bench_floor,
     commands,
     desk_offline_views,
+    inserting,
     receivers,
     services,
     slot_views,
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(staff_views.bp)
     app.register_blueprint(desk_offline_views.bp)
     receivers.connect()
+    inserting.connect()
     bench_floor.init_app(app)
     app.cli.add_command(commands.purge_personal_data_command)
     audit.name_values(app, "status", RegistrationStatus)
