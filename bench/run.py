@@ -130,6 +130,14 @@ def _admin(admin_url: str) -> psycopg.Connection:
     return psycopg.connect(admin_url, autocommit=True)
 
 
+def _upgrade(url: str) -> None:
+    """The database's schema brought to the latest migration."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
 def _existing_report(admin_url: str, name: str) -> generate.Report | None:
     """The report a kept database carries as its comment, if it exists and has one."""
     with _admin(admin_url) as admin:
@@ -162,14 +170,13 @@ def prepare_database(
             f"Data load, {scale} scale (reused from {report.today})",
             f"{report.total_seconds:.1f} s then: {_counts(report)}",
         )
+        # Migrations added since it was kept (a new table the pages read) come first.
+        _upgrade(url)
         return url, report
     with _admin(admin_url) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
+    _upgrade(url)
     report = generate.generate(url, generate.SCALES[scale])
     if reuse:
         with _admin(admin_url) as admin:
@@ -369,7 +376,7 @@ def measure_plans(url: str, report: Any, results: Results, output: Path) -> None
     # The staff lists and API collections, signed in as an administrator (bench/lists.py).
     staff_app = lists.lists_app(url)
     found += explain.plans(
-        staff_app, lists.explain_requests(report), lists.signed_in_client(staff_app)
+        staff_app, lists.explain_requests(report, staff_app), lists.signed_in_client(staff_app)
     )
     scanning = [plan for plan in found if plan.full_scans]
     output.write_text(explain.markdown(found), encoding="utf-8")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from outreach.events.services import LISTED_SESSIONS
 from outreach.localtime import local_today
 from outreach.registrations import services as registrations
 
@@ -137,3 +138,27 @@ def test_a_page_of_events_counts_seats_taken_and_freed_in_sessions_and_slots(cli
     [listed] = client.get("/api/v1/events").json["items"][0]["sessions"]
     assert listed["seats_left"] == 15
     assert [s["seats_left"] for s in listed["slots"]] == [2, 8]
+
+
+def test_a_listed_campaign_carries_its_first_few_sessions_and_says_there_are_more(
+    client, make, count_queries
+):
+    small = make.event("小活动")
+    make.event_session(small, day=local_today() + timedelta(days=1))
+    with count_queries() as few:
+        client.get("/api/v1/events")
+    big = make.event("大活动")
+    days = [local_today() + timedelta(days=2 + n) for n in range(LISTED_SESSIONS + 3)]
+    for day in reversed(days):
+        make.event_session(big, day=day)
+    with count_queries() as many:
+        body = client.get("/api/v1/events").json
+    assert len(many) == len(few)
+    listed = {item["title"]: item for item in body["items"]}
+    assert listed["小活动"]["more_sessions"] is False
+    assert len(listed["小活动"]["sessions"]) == 1
+    assert listed["大活动"]["more_sessions"] is True
+    starts = [s["starts_at"][:10] for s in listed["大活动"]["sessions"]]
+    assert starts == [day.isoformat() for day in days[:LISTED_SESSIONS]]
+    whole = client.get(f"/api/v1/events/{big.id}").json
+    assert len(whole["sessions"]) == len(days) and whole["more_sessions"] is False

@@ -12,7 +12,12 @@ import pytest
 from outreach.config import ENVIRONMENT
 
 DEPLOY_DIR = Path(__file__).resolve().parent.parent / "deploy"
-UNITS = ("outreach-web.service", "outreach-deliver.service")
+UNITS = (
+    "outreach-web.service",
+    "outreach-deliver.service",
+    "outreach-digest.service",
+    "outreach-purge.service",
+)
 
 
 def _renderer():

@@ -118,6 +118,9 @@ RESOURCES: dict[str, dict[str, Any]] = {
             "category": _object({**_NAMED, "colour": _STRING}),
             "url": _URL,
             "sessions": {"type": "array", "items": _ref("Session")},
+            # In a page of the list: true when the event has more matching sessions than the
+            # few it carries (its own resource has them all); always false there.
+            "more_sessions": {"type": "boolean"},
         }
     ),
     "EventPage": _object(
@@ -231,7 +234,14 @@ OPERATIONS: dict[str, Operation] = {
     "api.events": Operation(
         _l("Upcoming public events matching the filters, one page at a time"),
         {
-            200: ("EventPage", _l("A page of events, each with its upcoming sessions.")),
+            200: (
+                "EventPage",
+                _l(
+                    "A page of events, each with its first few upcoming sessions that match "
+                    "(`more_sessions` tells when there are more: the event's own resource "
+                    "lists them all)."
+                ),
+            ),
             **_errors(
                 (400, _BAD_QUERY), (404, _l("No place, category or organisation has this slug."))
             ),

@@ -103,8 +103,11 @@ def event(
     sessions: list[EventSession],
     seats: Seats,
     places: PlaceCache | None = None,
+    *,
+    more_sessions: bool = False,
 ) -> dict[str, Any]:
-    """An event with the given sessions (`places`: shared by the events of one answer)."""
+    """An event with the given sessions (`places`: shared by the events of one answer;
+    `more_sessions`: it has more than those given, as a page of the list carries a few)."""
     url = public_url("events.event", event_id=item.id)
     places = {} if places is None else places
     return {
@@ -123,6 +126,7 @@ def event(
         "category": {**named(item.category), "colour": item.category.colour},
         "url": url,
         "sessions": [event_session(s, seats, url=url, places=places) for s in sessions],
+        "more_sessions": more_sessions,
     }
 
 

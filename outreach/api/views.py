@@ -59,7 +59,10 @@ def events():
     seats = Seats.counted([s for item in page.items for s in item.sessions])
     places: serialise.PlaceCache = {}
     return jsonify(
-        items=[serialise.event(i.event, i.sessions, seats, places) for i in page.items],
+        items=[
+            serialise.event(i.event, i.sessions, seats, places, more_sessions=i.more_sessions)
+            for i in page.items
+        ],
         per_page=page.per_page,
         next=_next_link("api.events", page.next_cursor),
     )
@@ -118,13 +121,13 @@ MAX_JSON_BODY = 16 * 1024
 def _json_body():
     if not request.is_json:
         raise UnsupportedMediaType(description=_("Please send JSON."))
-    too_large = RequestEntityTooLarge(
-        description=_("A request body may hold at most %(kb)d KB.", kb=MAX_JSON_BODY // 1024)
-    )
-    if (request.content_length or 0) > MAX_JSON_BODY:
-        raise too_large
-    if len(request.get_data(cache=True)) > MAX_JSON_BODY:  # a body sent without its length
-        raise too_large
+    # (A body sent without its length is measured once read.)
+    if (request.content_length or 0) > MAX_JSON_BODY or (
+        len(request.get_data(cache=True)) > MAX_JSON_BODY
+    ):
+        raise RequestEntityTooLarge(
+            description=_("A request body may hold at most %(kb)d KB.", kb=MAX_JSON_BODY // 1024)
+        )
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the parser follows
@@ -156,13 +159,15 @@ def create_registration(session_id: int):
     """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid
     (a missing or wrong `phone_code` while phones are verified), 429 over the day's cap."""
     body = _json_body()
-    found = registrations.session_to_register(session_id)  # 404 before validation
+    # 404 before validation; the checks of the number as typed come with the session.
+    typed = body.get("phone") if isinstance(body, dict) else None
+    found, prechecked = registrations.session_and_checks(session_id, typed)
     wanted = registration_request(body, current_language())
     if verification.enabled():
         # A wrong guess counts even though the registration below is rolled back.
         verification.spend_try(wanted.phone, wanted.phone_code)
         db.session.commit()
-    registration = registrations.register(session_id, wanted, loaded=found)
+    registration = registrations.register(session_id, wanted, loaded=found, prechecked=prechecked)
     # The answer is written before the commit, from what the registration just decided (its
     # waitlist place included): nothing is read again once the session's lock is released.
     answer = serialise.registration(registration, registrations.waitlist_position(registration))

@@ -26,8 +26,9 @@ def init_app(app: Flask) -> None:
     """The public listings and event page, the hooks the packages above fill in, the staff's
     event editor, series and calendar import pages, the administrators' category and
     official calendar pages, `flask import-ics` and `flask seed-holidays`, the `dialled`
-    filter for contact numbers, `venue_options` for the session forms' venue selects, the
-    `holiday_name` filter, and the names of event and session statuses in the audit trail."""
+    filter for contact numbers, `venue_options`, `venue_checkboxes` and `township_options`
+    for the session forms' venue choices, the `holiday_name` filter, and the names of event
+    and session statuses in the audit trail."""
     hooks.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(staff_views.bp)
@@ -41,5 +42,7 @@ def init_app(app: Flask) -> None:
     audit.name_values(app, "kind", DayKind)
     app.add_template_filter(contact.shown_phone, "dialled")
     app.add_template_global(venue_options.venue_options)
+    app.add_template_global(venue_options.venue_checkboxes)
+    app.add_template_global(venue_options.township_options)
     app.add_template_filter(holidays.shown_name, "holiday_name")
     app.add_template_global(series_views.missing_years_text)

@@ -589,9 +589,10 @@ class SessionRowForm(Form, _SessionFields):
 
 
 class SessionRowsForm(BaseForm):
-    """Several sessions at once, one row each (date, times, venue, places)."""
+    """Several sessions at once, one row each (date, times, venue, places): three rows, more
+    on asking (each row offers every venue of the event's streets and townships)."""
 
-    rows = FieldList(FormField(SessionRowForm), min_entries=6, max_entries=MAX_ROWS)
+    rows = FieldList(FormField(SessionRowForm), min_entries=3, max_entries=MAX_ROWS)
 
     def offer(self, groups: Sequence[VenueGroup], rows: int = 0) -> None:
         """Set the venue choices of every row, with at least `rows` rows."""

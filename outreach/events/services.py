@@ -47,14 +47,12 @@ class SessionFilter:
             statement = statement.where(Event.organisation_id == self.organisation.id)
         return statement.where(*self.place_and_time(EventSession, Venue))
 
-    def places_match(self, venue: Venue) -> bool:
-        """Whether a loaded venue passes the filter's place conditions (place_and_time's)."""
-        if self.township is not None and venue.township_id != self.township.id:
-            return False
-        if self.community is not None and venue.community_id != self.community.id:
-            return False
-        elsewhere = self.elsewhere_than
-        return elsewhere is None or venue.community_id != elsewhere.id
+    @property
+    def by_place(self) -> bool:
+        """Whether the filter has conditions on the venue."""
+        return any(
+            place is not None for place in (self.township, self.community, self.elsewhere_than)
+        )
 
     def place_and_time(self, event_session: Any, venue: Any) -> list[ColumnElement[bool]]:
         """The filter's conditions on a session and its venue (either may be an alias; no
@@ -219,14 +217,27 @@ def upcoming_event_page(
     ids = [first.event_id for first in page.items]
     grouped: dict[int, list[EventSession]] = {event_id: [] for event_id in ids}
     if ids:
-        # The page's events' sessions in time, their places by primary key in a query of
-        # their own (joined, the planner hashes the whole venue table for a few hundred
-        # rows); the place filter then applies to the loaded venues.
-        in_time = filters.place_and_time(EventSession, None)
+        # At most LISTED_SESSIONS (and one more, to tell there are more) of each event's
+        # matching sessions, ranked in time by the database: a campaign of thousands of
+        # sessions brings a few, not all of them with their places and slots.
+        venue = Venue if filters.by_place else None
+        ranked = select(
+            EventSession.id,
+            func.row_number()
+            .over(
+                partition_by=EventSession.event_id,
+                order_by=(EventSession.starts_at, EventSession.id),
+            )
+            .label("rank"),
+        ).where(EventSession.event_id.in_(ids), *filters.place_and_time(EventSession, venue))
+        if venue is not None:
+            ranked = ranked.join(EventSession.venue)
+        ranked = ranked.subquery("ranked")
+        wanted = select(ranked.c.id).where(ranked.c.rank <= LISTED_SESSIONS + 1)
         sessions = db.session.scalars(
             select(EventSession)
             .join(EventSession.event)
-            .where(EventSession.event_id.in_(ids), *in_time)
+            .where(EventSession.id.in_(wanted))
             .options(
                 contains_eager(EventSession.event).joinedload(Event.organisation),
                 contains_eager(EventSession.event).joinedload(Event.category),
@@ -238,10 +249,19 @@ def upcoming_event_page(
             .order_by(EventSession.starts_at, EventSession.id)
         )
         for event_session in sessions:
-            if filters.places_match(event_session.venue):
-                grouped[event_session.event_id].append(event_session)
-    items = [EventWithSessions(sessions[0].event, sessions) for sessions in grouped.values()]
+            grouped[event_session.event_id].append(event_session)
+    items = [
+        EventWithSessions(
+            sessions[0].event, sessions[:LISTED_SESSIONS], len(sessions) > LISTED_SESSIONS
+        )
+        for sessions in grouped.values()
+    ]
     return CursorPage(items, page.per_page, page.next_cursor, page.prev_cursor)
+
+
+# How many of an event's matching sessions a page of the API's events carries; the event's
+# own resource (/api/v1/events/<id>) has them all.
+LISTED_SESSIONS = 5
 
 
 @dataclass(frozen=True)
@@ -250,6 +270,8 @@ class EventWithSessions:
 
     event: Event
     sessions: list[EventSession]
+    # Whether the event has more matching sessions than those listed.
+    more_sessions: bool = False
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from outreach.registrations import (
     choices,
     commands,
     desk_offline_views,
+    inserting,
     receivers,
     services,
     slot_views,
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(staff_views.bp)
     app.register_blueprint(desk_offline_views.bp)
     receivers.connect()
+    inserting.connect()
     bench_floor.init_app(app)
     app.cli.add_command(commands.purge_personal_data_command)
     audit.name_values(app, "status", RegistrationStatus)

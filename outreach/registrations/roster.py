@@ -7,11 +7,10 @@ Functions here flush, never commit; the view commits once.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts import audit
@@ -21,6 +20,7 @@ from outreach.errors import NotFoundError
 from outreach.events.loading import event_and_places
 from outreach.events.models import EventSession
 from outreach.events.scheduling import session_label
+from outreach.pagination import CursorPage, Order, keyset_page, matching
 from outreach.registrations import services
 from outreach.registrations.models import Registration, RegistrationStatus, Slot
 from outreach.registrations.phones import mask_digits, normalise_mobile
@@ -267,38 +267,6 @@ def read_query(text: str, *, full_numbers: bool) -> Query:
     return Query(text, kind, code)
 
 
-def _matcher(query: Query) -> Callable[[Registration], bool]:
-    """Whether a registration matches a search: code, name, and the number as `query` allows."""
-    wanted = query.text.casefold()
-    anywhere = query.kind == QueryKind.PHONE
-
-    def by_phone(phone: str) -> bool:
-        if query.phone is not None and phone == query.phone:
-            return True
-        if query.digits is None:
-            return False
-        return query.digits in phone if anywhere else phone.endswith(query.digits)
-
-    def matches(registration: Registration) -> bool:
-        if registration.purged_at is not None:
-            return registration.code == query.code
-        return (
-            registration.code == query.code
-            or (registration.phone is not None and by_phone(registration.phone))
-            or wanted in registration.name.casefold()
-        )
-
-    return matches
-
-
-def search(roster: Roster, query: Query) -> list[RosterEntry]:
-    """The roster's entries matching the query; all of them for an empty one."""
-    if not query:
-        return roster.entries
-    matches = _matcher(query)
-    return [entry for entry in roster.entries if matches(entry.registration)]
-
-
 def record_search(actor, event_session: EventSession, query: Query, found: int) -> None:
     """Audit a search: who searched which session's roster, by what, and how many it found.
 
@@ -329,3 +297,143 @@ def registration_of(
     if registration is None:
         raise NotFoundError("registration", registration_id)
     return registration
+
+
+# ---------------------------------------------------------------------------------------------
+# The staff roster page: a keyset page of the roster (or of a search), its figures counted by
+# the database. The desk's offline list and the exports still take the whole roster (`load`).
+
+# The roster's order as a column: confirmed first, then the waitlist, then the cancelled.
+_STATUS_RANK = case(
+    {status.value: rank for status, rank in _STATUS_ORDER.items()},
+    value=Registration.status,
+)
+ROSTER_ORDER = Order(
+    (_STATUS_RANK, Registration.created_at, Registration.id),
+    key=lambda r: (_STATUS_ORDER[r.status], r.created_at, r.id),
+)
+
+
+@dataclass(frozen=True)
+class RosterFigures:
+    """A session's seats, waitlist and check-ins, however many registrations it has."""
+
+    event_session: EventSession
+    slots: list[SlotSeats]
+    full_contacts: bool
+    taken: int
+    waiting: int
+    checked_in: int
+
+    @property
+    def seats_left(self) -> int | None:
+        """Free seats, None when the session has no limit."""
+        return services.seats_left(self.event_session.capacity, self.taken)
+
+
+def figures(event_session: EventSession, *, full_contacts: bool) -> RosterFigures:
+    """The roster's figures: one aggregate query over the session's registrations, per slot."""
+    status = Registration.status
+
+    def added(value, *statuses: RegistrationStatus) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((status.in_(statuses), value), else_=0)), 0)
+
+    rows = db.session.execute(
+        select(
+            Registration.slot_id,
+            added(Registration.party_size, CONFIRMED),
+            added(Registration.party_size, WAITLISTED),
+            added(Registration.arrived, CONFIRMED, WAITLISTED),
+        )
+        .where(Registration.session_id == event_session.id)
+        .group_by(Registration.slot_id)
+    ).all()
+    per_slot = {slot_id: taken for slot_id, taken, _waiting, _arrived in rows}
+    return RosterFigures(
+        event_session=event_session,
+        slots=[SlotSeats(slot, per_slot.get(slot.id, 0)) for slot in event_session.slots],
+        full_contacts=full_contacts,
+        taken=sum(row[1] for row in rows),
+        waiting=sum(row[2] for row in rows),
+        checked_in=sum(row[3] for row in rows),
+    )
+
+
+def _matches(query: Query) -> ColumnElement[bool]:
+    """Whether a registration matches a search: the code; the number as far as the reader may search
+    it; the name; an erased registration by its code only."""
+    if query.refused:
+        by_number: list[ColumnElement[bool]] = []
+    else:
+        by_number = []
+        if query.phone is not None:
+            by_number.append(Registration.phone == query.phone)
+        if query.digits is not None:
+            pattern = f"%{query.digits}%" if query.kind == QueryKind.PHONE else f"%{query.digits}"
+            by_number.append(Registration.phone.like(pattern))
+    kept = Registration.purged_at.is_(None)
+    return or_(
+        Registration.code == query.code,
+        kept & or_(false(), *by_number, matching([Registration.name], query.text)),
+    )
+
+
+def roster_page(
+    event_session: EventSession,
+    query: Query,
+    cursor: str | None,
+    per_page: int,
+    *,
+    full_contacts: bool,
+) -> tuple[CursorPage[RosterEntry], int | None]:
+    """A page of the roster in its order (of a search's matches when `query`), with the
+    waitlist places of its rows, and how many a search found (None without one): three
+    queries at most, whatever the session's size."""
+    statement = (
+        select(Registration)
+        .where(Registration.session_id == event_session.id)
+        .options(
+            joinedload(Registration.slot),
+            joinedload(Registration.community),
+            joinedload(Registration.created_by),
+            joinedload(Registration.checked_in_by),
+        )
+    )
+    found = None
+    if query:
+        condition = _matches(query)
+        statement = statement.where(condition)
+        found = db.session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.session_id == event_session.id, condition)
+        )
+    page = keyset_page(statement, ROSTER_ORDER, per_page, cursor, name="roster")
+    positions = _positions(event_session, [r.id for r in page.items if r.status == WAITLISTED])
+    entries = [
+        RosterEntry(
+            registration=r,
+            position=positions.get(r.id),
+            phone=shown_phone(r, full_contacts),
+            email=(r.email or "") if full_contacts else mask_email(r.email),
+            note=shown_note(r, full_contacts),
+        )
+        for r in page.items
+    ]
+    return CursorPage(entries, page.per_page, page.next_cursor, page.prev_cursor), found
+
+
+def _positions(event_session: EventSession, ids: list[int]) -> dict[int, int]:
+    """The waitlist places of these registrations (the order of services.waitlist_position:
+    created_at, then id): one query along the (session, status, created_at) index, asked
+    even for none so that every page costs the same."""
+    line = (
+        select(
+            Registration.id,
+            func.row_number().over(order_by=(Registration.created_at, Registration.id)).label("n"),
+        )
+        .where(Registration.session_id == event_session.id, Registration.status == WAITLISTED)
+        .subquery("line")
+    )
+    rows = db.session.execute(select(line.c.id, line.c.n).where(line.c.id.in_(ids)))
+    return {registration_id: number for registration_id, number in rows}

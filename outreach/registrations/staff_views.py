@@ -29,6 +29,7 @@ from outreach.attempt import attempt_flash, submit
 from outreach.database import db
 from outreach.events.models import EventSession
 from outreach.extensions import limiter
+from outreach.pagination import cursor_argument
 from outreach.registrations import desk, exports, paper, roster, seats, services
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.staff_forms import (
@@ -124,22 +125,35 @@ def _roster_url(event_session: EventSession) -> str:
 
 def _render_roster(
     event_session: EventSession,
-    loaded: roster.Roster,
     *,
     query: roster.Query | None = None,
-    entries: list[roster.RosterEntry] | None = None,
     walk_in: WalkInForm | None = None,
     status=200,
 ):
-    """The roster page with a search's entries (else all), optionally with a walk-in form
-    that came back with errors."""
+    """The roster page: a page of its registrations (of a search's matches when `query`),
+    optionally with a walk-in form that came back with errors. A search is audited."""
+    full_contacts = _full_contacts(event_session)
+    query = query or roster.Query("", None)
+    page, found = roster.roster_page(
+        event_session,
+        query,
+        cursor_argument(),
+        current_app.config["STAFF_PER_PAGE"],
+        full_contacts=full_contacts,
+    )
+    if query:
+        actor = current_user._get_current_object()
+        roster.record_search(actor, event_session, query, found or 0)
+        db.session.commit()
     html = render_template(
         "staff/roster/roster.html",
         event_session=event_session,
         event=event_session.event,
-        roster=loaded,
-        entries=loaded.entries if entries is None else entries,
-        query=query or roster.Query("", None),
+        roster=roster.figures(event_session, full_contacts=full_contacts),
+        page=page,
+        entries=page.items,
+        found=found,
+        query=query,
         check_in_form=CheckInForm(formdata=None),
         undo_form=UndoCheckInForm(formdata=None),
         card=cookie_session.pop(DESK_CARD, None),
@@ -154,20 +168,15 @@ def _render_roster(
 @bp.get("/<id:session_id>/roster")
 @_searches(exempt_when=_not_a_search)
 def roster_page(session_id: int):
-    """Who registered for the session: seats, search, check-in, walk-ins, cancel.
+    """Who registered for the session, a page at a time: seats, search, check-in, walk-ins,
+    cancel.
 
     A search matches numbers only as far as the reader sees them (see roster.Query); each
     one is audited.
     """
     event_session = _session(session_id)
-    loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
-    query = roster.read_query(_search_text(), full_numbers=loaded.full_contacts)
-    entries = roster.search(loaded, query)
-    if query:
-        actor = current_user._get_current_object()
-        roster.record_search(actor, event_session, query, len(entries))
-        db.session.commit()
-    return _render_roster(event_session, loaded, query=query, entries=entries)
+    query = roster.read_query(_search_text(), full_numbers=_full_contacts(event_session))
+    return _render_roster(event_session, query=query)
 
 
 @bp.get("/<id:session_id>/scan")
@@ -269,8 +278,7 @@ def walk_in(session_id: int):
         flash(registered.value, "success")
         return redirect(_roster_url(event_session))
     event_session = roster.session_for_staff(session_id)
-    loaded = roster.load(event_session, full_contacts=_full_contacts(event_session))
-    return _render_roster(event_session, loaded, walk_in=form, status=422)
+    return _render_roster(event_session, walk_in=form, status=422)
 
 
 @bp.post("/<id:session_id>/seats")

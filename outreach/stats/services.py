@@ -18,7 +18,7 @@ which the personal-data purge does not touch, so the figures stay when names are
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from outreach.database import db, utcnow
 from outreach.errors import InvalidInput
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_midnight
+from outreach.pagination import CursorPage, keyset_slice
 from outreach.places.models import Community, Township, Venue
 from outreach.registrations.models import Slot
 from outreach.stats.periods import DAY, MONTH, local_period
@@ -126,6 +127,9 @@ class Line:
     figures: Figures
     first_start: datetime | None = None
     last_start: datetime | None = None
+    # Where the line stands in its table: the table's order, then the line's own key (plain
+    # numbers, text and times, as a page cursor carries them).
+    position: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -138,13 +142,23 @@ class Filters:
     organisation_id: int | None = None
     category_id: int | None = None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The WHERE clauses, on EventSession and Event."""
-        found = [
-            Event.status != EventStatus.DRAFT,
+    @property
+    def by_event(self) -> bool:
+        """Whether the filters choose sessions by their event's organisation or category."""
+        return any(
+            chosen is not None for chosen in (self.visible, self.organisation_id, self.category_id)
+        )
+
+    def period(self) -> list[ColumnElement[bool]]:
+        """The WHERE clauses on the sessions' start."""
+        return [
             EventSession.starts_at >= local_midnight(self.date_from),
             EventSession.starts_at < local_midnight(self.date_to + timedelta(days=1)),
         ]
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE clauses, on EventSession and Event."""
+        found = [Event.status != EventStatus.DRAFT, *self.period()]
         if self.visible is not None:
             found.append(Event.organisation_id.in_(sorted(self.visible)))
         if self.organisation_id is not None:
@@ -171,6 +185,21 @@ PER_SESSION_COUNTS = (
 )
 
 
+def _tally_of_session():
+    """The tally's row of each session in scope. On PostgreSQL a lateral subquery, so that each
+    session's row is read by its key: joined plainly, the planner hashes the whole tally (a
+    row per session of the city, 200 ms) for a week's few thousand sessions."""
+    tally = SessionTally.__table__
+    if db.session.get_bind().dialect.name != "postgresql":
+        return tally
+    return (
+        select(tally)
+        .where(tally.c.session_id == EventSession.id)
+        .limit(1)  # kept apart: a plain subquery would be flattened into a join again
+        .lateral("tally")
+    )
+
+
 def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subquery:
     """One row per session in scope: where and when, places, held or not, ended or not."""
     in_scope = select(EventSession.id).join(EventSession.event).where(*conditions)
@@ -192,8 +221,8 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subque
     held = (EventSession.status != SessionStatus.CANCELLED) & (
         Event.status != EventStatus.CANCELLED
     )
-    tally = SessionTally.__table__.c
-    counts = [func.coalesce(tally[name], 0).label(name) for name in PER_SESSION_COUNTS]
+    tally = _tally_of_session()
+    counts = [func.coalesce(tally.c[name], 0).label(name) for name in PER_SESSION_COUNTS]
     return (
         select(
             EventSession.id.label("session_id"),
@@ -211,7 +240,7 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subque
         .select_from(EventSession)
         .join(Event, Event.id == EventSession.event_id)
         .join(Venue, Venue.id == EventSession.venue_id)
-        .outerjoin(SessionTally, SessionTally.session_id == EventSession.id)
+        .outerjoin(tally, tally.c.session_id == EventSession.id)
         .outerjoin(slot_places, slot_places.c.session_id == EventSession.id)
         .where(*conditions)
         .subquery("per_session")
@@ -386,22 +415,59 @@ TABLES = {
 
 def _roll_up(cells: Iterable[Cell], table: Table) -> list[Line]:
     """The table's lines: the cells of each line added up, in the table's order."""
+    lines = [_line(key, members, table) for key, members in _grouped(cells, table).items()]
+    lines.sort(key=lambda line: line.position)
+    return lines
+
+
+def _grouped(cells: Iterable[Cell], table: Table) -> dict[Any, list[Cell]]:
     groups: dict[Any, list[Cell]] = {}
     for cell in cells:
         groups.setdefault(table.key(cell), []).append(cell)
-    ordered = []
-    for key, members in groups.items():
-        first = members[0]
-        line = Line(
-            key=key,
-            names={name: first.names[name] for name in table.names},
-            figures=Figures(*map(sum, zip(*(m.values for m in members), strict=True))),
-            first_start=min(m.first_start for m in members),
-            last_start=max(m.last_start for m in members),
-        )
-        ordered.append((table.order(first, line), line))
-    ordered.sort(key=lambda pair: pair[0])
-    return [line for _order, line in ordered]
+    return groups
+
+
+def _line(key: Any, members: list[Cell], table: Table) -> Line:
+    """One line of a table: its cells added up."""
+    first = members[0]
+    line = Line(
+        key=key,
+        names={name: first.names[name] for name in table.names},
+        figures=Figures(*_summed(members)),
+        first_start=min(m.first_start for m in members),
+        last_start=max(m.last_start for m in members),
+    )
+    order = table.order(first, line)
+    return replace(line, position=_plain((*_flat(order), *_flat(key))))
+
+
+def events_page(cells: list[Cell], cursor: str | None, per_page: int) -> CursorPage[Line]:
+    """A keyset page of the campaigns table, in the order of their first session: only the
+    page's lines are added up (a week of a city holds thousands of campaigns)."""
+    table = TABLES["events"]
+    groups = _grouped(cells, table)
+    positions = sorted(
+        (min(m.first_start for m in members), event_id) for event_id, members in groups.items()
+    )
+    page = keyset_slice(positions, lambda item: item, per_page, cursor, name="stats.events")
+    lines = [_line(event_id, groups[event_id], table) for _first, event_id in page.items]
+    return CursorPage(lines, page.per_page, page.next_cursor, page.prev_cursor)
+
+
+def _summed(members: list[Cell]) -> tuple[int, ...]:
+    if len(members) == 1:  # most lines of a short period: a campaign held once in it
+        return members[0].values
+    return tuple(map(sum, zip(*(m.values for m in members), strict=True)))
+
+
+def _flat(value: Any) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _plain(values: tuple) -> tuple:
+    """A sort key a cursor can carry: a venue outside a community has community 0, and yes
+    or no is 1 or 0."""
+    return tuple(0 if v is None else (int(v) if isinstance(v, bool) else v) for v in values)
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -436,13 +502,15 @@ def check_bounded(filters: Filters) -> None:
     """Refuse filters holding more sessions than STATS_MAX_SESSIONS, with a message in the
     reader's language. Counting stops one past the limit, so the check itself is bounded."""
     limit = current_app.config["STATS_MAX_SESSIONS"]
-    in_scope = (
-        select(EventSession.id)
-        .join(EventSession.event)
-        .where(*filters.conditions())
-        .limit(limit + 1)
-        .subquery("in_scope")
-    )
+    in_scope = select(EventSession.id)
+    if filters.by_event:
+        in_scope = in_scope.join(EventSession.event).where(*filters.conditions())
+    else:
+        # Everyone's figures: the sessions of the period along the start-time index alone,
+        # drafts' too (a few, and the page's query reads them before leaving them out),
+        # rather than joining every event of the city to leave the drafts out first.
+        in_scope = in_scope.where(*filters.period())
+    in_scope = in_scope.limit(limit + 1).subquery("in_scope")
     if db.session.scalar(select(func.count()).select_from(in_scope)) > limit:
         raise TooWide(
             _(
@@ -466,6 +534,8 @@ class Overview:
 
     filters: Filters
     tables: dict[str, list[Line]]
+    # A page of the campaigns table (its lines are not all added up: see events_page).
+    events: CursorPage[Line] | None = None
 
     @property
     def total(self) -> Figures:
@@ -473,10 +543,21 @@ class Overview:
         return total(line.figures for line in self.tables["categories"])
 
 
-def overview(filters: Filters, now: datetime | None = None) -> Overview:
-    """The statistics page's tables, from one query whatever the number of rows."""
+def overview(
+    filters: Filters,
+    now: datetime | None = None,
+    *,
+    events_cursor: str | None = None,
+    per_page: int | None = None,
+) -> Overview:
+    """The statistics page's tables, from one query whatever the number of rows; with
+    `per_page`, the campaigns table as a page (from `events_cursor`) instead."""
     cells = _cells(filters.conditions(), MONTH, now or utcnow())
-    return Overview(filters, {name: _table(name, cells, filters) for name in OVERVIEW_TABLES})
+    if per_page is None:
+        return Overview(filters, {name: _table(name, cells, filters) for name in OVERVIEW_TABLES})
+    names = [name for name in OVERVIEW_TABLES if name != "events"]
+    tables = {name: _table(name, cells, filters) for name in names}
+    return Overview(filters, tables, events_page(cells, events_cursor, per_page))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ nothing here writes to the database.
 
 from __future__ import annotations
 
-from flask import Response, render_template, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from outreach.accounts import permissions
@@ -18,12 +18,14 @@ from outreach.errors import NotFoundError
 from outreach.events.categories import categories
 from outreach.events.models import Event
 from outreach.localtime import local_today
+from outreach.pagination import cursor_argument, keyset_slice
 from outreach.stats import presentation, services
 from outreach.stats.forms import FilterInput, parse_filters
 
 bp = staff_blueprint("stats", __name__, url_prefix="/staff/stats")
 
 MANAGER_ONLY = frozenset({Role.MANAGER})
+PAGED_TABLES = ("communities", "townships")
 OVERVIEW_CSV = "<any(" + ", ".join(services.OVERVIEW_TABLES) + "):table>.csv"
 CAMPAIGN_CSV = "<any(" + ", ".join(services.CAMPAIGN_TABLES) + "):table>.csv"
 
@@ -87,11 +89,28 @@ def overview():
         html = render_template("stats/overview.html", error=str(read.error), **context)
         return html, read.error.status
     filters = read.value
-    figures = services.overview(filters)
+    # The long tables (a campaign or community per line: thousands in a week of a city) come
+    # a page at a time, each with its own cursor; the CSV files hold every line.
+    per_page = current_app.config["STAFF_PER_PAGE"]
+    figures = services.overview(
+        filters, events_cursor=cursor_argument("events_cursor"), per_page=per_page
+    )
+    pages = {
+        name: keyset_slice(
+            figures.tables[name],
+            lambda line: line.position,
+            per_page,
+            cursor_argument(f"{name}_cursor"),
+            name=f"stats.{name}",
+        )
+        for name in PAGED_TABLES
+    }
+    pages["events"] = figures.events
     return render_template(
         "stats/overview.html",
         filters=filters,
         overview=figures,
+        pages=pages,
         charts=presentation.overview_charts(figures),
         **context,
     )
