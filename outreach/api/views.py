@@ -23,7 +23,6 @@ from outreach.database import db
 from outreach.errors import RuleError
 from outreach.events import services
 from outreach.events.forms import FILTER_QUERY, parse_listing_query
-from outreach.events.models import EventSession
 from outreach.extensions import (
     cancel_limit,
     limiter,
@@ -45,16 +44,6 @@ bp = Blueprint("api", __name__)
 bp.register_error_handler(RuleError, json_answer)
 
 
-def _counted_seats(event_sessions: list[EventSession]) -> Seats:
-    """Seats taken as the session and slot rows just loaded count them (kept by triggers,
-    see registrations/counters.py): no query, where summing a page's registrations took
-    one of its slowest."""
-    return Seats(
-        sessions={s.id: s.seats_taken for s in event_sessions},
-        slots={slot.id: slot.seats_taken for s in event_sessions for slot in s.slots},
-    )
-
-
 @bp.get("/events")
 def events():
     """Upcoming public events matching the filters, one page."""
@@ -65,7 +54,9 @@ def events():
     per_page = per_page_parameter().read(request.args.get("per_page"))
     cursor = CURSOR_PARAMETER.read(request.args.get("cursor"))
     page = services.upcoming_event_page(filters, cursor, per_page)
-    seats = _counted_seats([s for item in page.items for s in item.sessions])
+    # Seats as the rows just loaded count them: summing a page's registrations took one of
+    # its slowest queries.
+    seats = Seats.counted([s for item in page.items for s in item.sessions])
     places: serialise.PlaceCache = {}
     return jsonify(
         items=[

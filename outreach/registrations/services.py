@@ -275,6 +275,16 @@ class Seats:
             slots=slot_seats_taken(slot.id for s in event_sessions for slot in s.slots),
         )
 
+    @classmethod
+    def counted(cls, event_sessions: Iterable[EventSession]) -> Seats:
+        """No query: as the session and slot rows loaded count them (kept by triggers, see
+        counters.py; their slots must be loaded)."""
+        event_sessions = list(event_sessions)
+        return cls(
+            sessions={s.id: s.seats_taken for s in event_sessions},
+            slots={slot.id: slot.seats_taken for s in event_sessions for slot in s.slots},
+        )
+
 
 def seats_left(capacity: int | None, taken: int) -> int | None:
     """Free seats, or None when the capacity is unlimited."""
@@ -505,6 +515,13 @@ def rooms(event_sessions: Sequence[EventSession]) -> dict[int, Room]:
         seats.sessions[session_id] = seats.sessions.get(session_id, 0) + int(taken)
         if slot_id is not None:
             seats.slots[slot_id] = int(taken)
+    return {event_session.id: room_of(event_session, seats) for event_session in event_sessions}
+
+
+def counted_rooms(event_sessions: Sequence[EventSession]) -> dict[int, Room]:
+    """What each of the sessions has left, as their rows (and their slots', loaded) count
+    their seats taken (kept by triggers, see counters.py): no query."""
+    seats = Seats.counted(event_sessions)
     return {event_session.id: room_of(event_session, seats) for event_session in event_sessions}
 
 
