@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, has_request_context, request
-from flask_babel import get_locale
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -51,12 +57,102 @@ def remember_choice(response: Response) -> Response:
     return response
 
 
+# Where Flask-Babel keeps a request's locale, domain and translations (flask_babel's own
+# namespace on `g`); this module keeps, beside them, what it worked out from them.
+_BABEL_CONTEXT = "_flask_babel"
+_KEPT = "outreach_language"
+
+
+def _kept() -> tuple[Any, Any, str, Any] | None:
+    """The language code and translations worked out for this request's locale and domain,
+    while Flask-Babel holds the same ones (`force_locale` and `refresh` replace them)."""
+    try:
+        context = getattr(g, _BABEL_CONTEXT, None)
+    except RuntimeError:  # outside an application context
+        return None
+    kept = getattr(context, _KEPT, None)
+    if (
+        kept is not None
+        and kept[0] is getattr(context, "babel_locale", None)
+        and kept[1] is getattr(context, "babel_domain", None)
+    ):
+        return kept
+    return None
+
+
+def _keep() -> tuple[Any, Any, str, Any]:
+    translations = get_translations()  # sets the locale and domain on Flask-Babel's context
+    language = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    context = getattr(g, _BABEL_CONTEXT, None) if g else None
+    kept = (
+        getattr(context, "babel_locale", None),
+        getattr(context, "babel_domain", None),
+        language,
+        translations,
+    )
+    if context is not None:
+        setattr(context, _KEPT, kept)
+    return kept
+
+
 def current_language() -> str:
     """The language of this request as a plain code ("zh" or "en")."""
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return (_kept() or _keep())[2]
+
+
+def translations() -> Any:
+    """Flask-Babel's translations for this request, looked up once: a page's template asks
+    for dozens of strings, and each of Flask-Babel's own lookups goes through its context
+    several times."""
+    return (_kept() or _keep())[3]
+
+
+# Fixed strings of HTML templates as written, by message, for each language's translations
+# (Flask-Babel keeps one per language and application: kept as long as it is).
+_WRITTEN: WeakKeyDictionary[Any, dict[str, Markup]] = WeakKeyDictionary()
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, **variables: Any) -> str:
+    """The templates' `_` and `gettext`: Jinja's own (new style: always formatted with
+    `variables`, Markup where the template escapes) in one step, where Jinja's goes through
+    three template calls for every string."""
+    if variables or not context.eval_ctx.autoescape:
+        found = translations().ugettext(string)
+        return (Markup(found) if context.eval_ctx.autoescape else found) % variables
+    # A page's fixed strings, written as Markup once per language and kept.
+    found = translations()
+    kept = _WRITTEN.get(found)
+    if kept is None:
+        kept = _WRITTEN[found] = {}
+    written = kept.get(string)
+    if written is None:
+        written = kept[string] = Markup(found.ugettext(string)) % {}
+    return written
+
+
+@pass_context
+def _template_ngettext(
+    context: Context, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    """The templates' `ngettext`, as `_template_gettext`; `num` is also a variable."""
+    variables.setdefault("num", num)
+    found = translations().ungettext(singular, plural, num)
+    return (Markup(found) if context.eval_ctx.autoescape else found) % variables
 
 
 def init_app(app: Flask) -> None:
-    """Register the cookie hook and template helpers."""
+    """Register the cookie hook and template helpers; the templates' translation functions
+    (installed by Flask-Babel, which must be set up first) go through `translations`."""
     app.after_request(remember_choice)
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
+    app.jinja_env.globals.update(
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext
+    )

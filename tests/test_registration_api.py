@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from outreach.database import db
+from outreach.events.models import SessionStatus
+from outreach.messages.models import Message
 from outreach.registrations.models import Registration, RegistrationStatus
 
 
@@ -193,3 +195,61 @@ def test_registrations_are_rate_limited_per_address(app, client, make):
     ]
     assert statuses == [201, 201, 201, 429]
     assert client.get("/api/v1/events").status_code == 200
+
+
+def test_a_change_of_the_event_or_its_place_counts_from_the_next_registration(client, make):
+    """The worker keeps the session it registers for (registrations.snapshot); a change of
+    the event's rules, of the session, or of a place's name is read by the next
+    registration, and the session with its places is never saved back from that copy."""
+    event_session = make.event_session(capacity=20)
+    assert post(client, event_session.id, body(phone="13800138001")).status_code == 201
+    event_session.event.max_party_size = 1
+    event_session.event.title = "改名后的活动"
+    event_session.venue.name = "新的活动室"
+    db.session.commit()
+    too_many = post(client, event_session.id, body(phone="13800138002", party_size=2))
+    assert too_many.status_code == 422 and too_many.json["field"] == "party_size"
+    one = post(client, event_session.id, body(phone="13800138003", party_size=1))
+    assert one.status_code == 201
+    message = db.session.scalar(
+        db.select(Message).join(Registration).where(Registration.phone == "+8613800138003")
+    )
+    assert "改名后的活动" in message.body
+    event_session.capacity = 2
+    db.session.commit()
+    full = post(client, event_session.id, body(phone="13800138004", party_size=1))
+    assert full.json["status"] == "waitlisted"
+    event_session.status = SessionStatus.CANCELLED
+    db.session.commit()
+    assert post(client, event_session.id, body(phone="13800138005")).status_code == 409
+    db.session.refresh(event_session)
+    assert event_session.venue.name == "新的活动室" and event_session.seats_taken == 3
+
+
+def test_e_mails_from_the_kept_session_name_every_place(client, make):
+    """The second registration reads the worker's kept copy of the session: its letter
+    still names the venue, community, township and organiser, and is queued to send."""
+    event_session = make.event_session(capacity=20)
+    venue = event_session.venue
+    for phone in ("13800138011", "13800138012"):
+        assert post(client, event_session.id, body(phone=phone, email="a@b.cn")).status_code == 201
+    letters = db.session.scalars(db.select(Message).order_by(Message.id)).all()
+    assert [m.status.value for m in letters] == ["pending", "pending"]
+    for letter in letters:
+        for name in (venue.name, venue.community.name, venue.township.name):
+            assert name in letter.body
+        assert event_session.event.organisation.name in letter.body
+
+
+def test_the_checks_read_with_the_session_refuse_as_before(app, client, make):
+    """Through the API the number's checks are read with the session's stamp: a second
+    registration for the event (typed another way) and the day's cap are still refused."""
+    event = make.event(one_registration_per_event=True)
+    first, second = make.event_session(event, capacity=5), make.event_session(event, capacity=5)
+    assert post(client, first.id, body(phone="13800138021")).status_code == 201
+    again = post(client, second.id, body(phone="138-0013-8021"))
+    assert again.status_code == 409 and again.json["error"] == "duplicate"
+    app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"] = 1
+    capped = post(client, make.event_session(capacity=5).id, body(phone="13800138021"))
+    assert capped.json["error"] == "limited"
+    assert db.session.scalar(db.select(db.func.count(Registration.id))) == 1

@@ -144,7 +144,9 @@ def test_registration_holds_the_lock_for_three_statements(make, client, count_qu
             ["INSERT", "INTO", "registration"],
             ["INSERT", "INTO", "message"],
         ], statements[locking:]
-        assert len(statements) <= 5, [s[:60] for s in statements]
+        # The first loads the session with its event and places; later ones read its stamp,
+        # with the number's checks, and use the worker's kept copy (registrations.snapshot).
+        assert len(statements) <= (5 if number == 0 else 4), [s[:60] for s in statements]
         assert answer.json["waitlist_position"] == (None if number == 0 else number)
 
 
@@ -186,7 +188,7 @@ def test_a_racing_duplicate_is_refused_by_the_index_with_the_usual_answer(make, 
 
     def the_other_request_wins(registration, **_details):
         # Between this request's duplicate check and its lock, the same number registers.
-        if registration.phone.endswith(phone) and registration.session_id is None:
+        if registration.phone.endswith(phone) and registration.id is None:
             db.session.execute(
                 text(
                     "INSERT INTO registration (session_id, status, party_size, name, phone,"

@@ -362,3 +362,14 @@ def test_nobody_is_promoted_into_a_session_already_under_way(make):
     assert services.cancel(holder) == []
     db.session.refresh(waiting)
     assert waiting.status == WAITLISTED
+
+
+def test_codes_and_keys_are_drawn_from_their_whole_alphabet():
+    """One random number gives all the characters of a code (see `random_text`)."""
+    from outreach.registrations.services import CODE_ALPHABET, random_text
+
+    drawn = [random_text(CODE_ALPHABET, 6) for _ in range(300)]
+    assert all(len(code) == 6 for code in drawn)
+    assert set("".join(drawn)) == set(CODE_ALPHABET)
+    assert {code[0] for code in drawn} == set(CODE_ALPHABET)
+    assert len(set(drawn)) == len(drawn)

@@ -23,7 +23,6 @@ from outreach.database import db
 from outreach.errors import RuleError
 from outreach.events import services
 from outreach.events.forms import FILTER_QUERY, parse_listing_query
-from outreach.events.models import EventSession
 from outreach.extensions import (
     cancel_limit,
     limiter,
@@ -45,16 +44,6 @@ bp = Blueprint("api", __name__)
 bp.register_error_handler(RuleError, json_answer)
 
 
-def _counted_seats(event_sessions: list[EventSession]) -> Seats:
-    """Seats taken as the session and slot rows just loaded count them (kept by triggers,
-    see registrations/counters.py): no query, where summing a page's registrations took
-    one of its slowest."""
-    return Seats(
-        sessions={s.id: s.seats_taken for s in event_sessions},
-        slots={slot.id: slot.seats_taken for s in event_sessions for slot in s.slots},
-    )
-
-
 @bp.get("/events")
 def events():
     """Upcoming public events matching the filters, one page."""
@@ -65,7 +54,9 @@ def events():
     per_page = per_page_parameter().read(request.args.get("per_page"))
     cursor = CURSOR_PARAMETER.read(request.args.get("cursor"))
     page = services.upcoming_event_page(filters, cursor, per_page)
-    seats = _counted_seats([s for item in page.items for s in item.sessions])
+    # Seats as the rows just loaded count them: summing a page's registrations took one of
+    # its slowest queries.
+    seats = Seats.counted([s for item in page.items for s in item.sessions])
     places: serialise.PlaceCache = {}
     return jsonify(
         items=[
@@ -130,13 +121,13 @@ MAX_JSON_BODY = 16 * 1024
 def _json_body():
     if not request.is_json:
         raise UnsupportedMediaType(description=_("Please send JSON."))
-    too_large = RequestEntityTooLarge(
-        description=_("A request body may hold at most %(kb)d KB.", kb=MAX_JSON_BODY // 1024)
-    )
-    if (request.content_length or 0) > MAX_JSON_BODY:
-        raise too_large
-    if len(request.get_data(cache=True)) > MAX_JSON_BODY:  # a body sent without its length
-        raise too_large
+    # (A body sent without its length is measured once read.)
+    if (request.content_length or 0) > MAX_JSON_BODY or (
+        len(request.get_data(cache=True)) > MAX_JSON_BODY
+    ):
+        raise RequestEntityTooLarge(
+            description=_("A request body may hold at most %(kb)d KB.", kb=MAX_JSON_BODY // 1024)
+        )
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the parser follows
@@ -168,13 +159,15 @@ def create_registration(session_id: int):
     """Register for a session: 201 confirmed or waitlisted, 409 full or duplicate, 422 invalid
     (a missing or wrong `phone_code` while phones are verified), 429 over the day's cap."""
     body = _json_body()
-    found = registrations.session_to_register(session_id)  # 404 before validation
+    # 404 before validation; the checks of the number as typed come with the session.
+    typed = body.get("phone") if isinstance(body, dict) else None
+    found, prechecked = registrations.session_and_checks(session_id, typed)
     wanted = registration_request(body, current_language())
     if verification.enabled():
         # A wrong guess counts even though the registration below is rolled back.
         verification.spend_try(wanted.phone, wanted.phone_code)
         db.session.commit()
-    registration = registrations.register(session_id, wanted, loaded=found)
+    registration = registrations.register(session_id, wanted, loaded=found, prechecked=prechecked)
     # The answer is written before the commit, from what the registration just decided (its
     # waitlist place included): nothing is read again once the session's lock is released.
     answer = serialise.registration(registration, registrations.waitlist_position(registration))

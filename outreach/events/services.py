@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -273,8 +274,10 @@ class EventWithSessions:
     more_sessions: bool = False
 
 
+@functools.cache
 def event_with_sessions() -> Select:
-    """Select events with their organisation, category, sessions, places and slots."""
+    """Select events with their organisation, category, sessions, places and slots (built
+    once: a statement is never changed, only copied by each `.where`)."""
     return select(Event).options(
         joinedload(Event.organisation),
         joinedload(Event.category),

@@ -40,12 +40,12 @@ class BuiltFeed:
     last_modified: datetime
 
     @classmethod
-    def of(cls, body: bytes, last_modified: datetime) -> BuiltFeed:
+    def of(cls, body: bytes, last_modified: datetime, compresslevel: int = 6) -> BuiltFeed:
         """Compress once and hash once, when the feed is built."""
         return cls(
             body=body,
             # mtime=0: the same body compresses to the same bytes on every server.
-            gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+            gzipped=gzip.compress(body, compresslevel=compresslevel, mtime=0),
             etag=hashlib.sha256(body).hexdigest()[:32],
             last_modified=last_modified,
         )

@@ -9,6 +9,7 @@ unique in the table, so the same notice is never queued twice.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections import Counter
@@ -71,10 +72,14 @@ def _insert_new(rows: list[dict[str, Any]]) -> None:
     """
     if not rows:
         return
-    dialect = db.session.get_bind().dialect.name
+    db.session.execute(_insert_statement(db.session.get_bind().dialect.name), rows)
+
+
+@functools.cache
+def _insert_statement(dialect: str):
+    """The statement `_insert_new` runs, built once per dialect."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Message.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    db.session.execute(statement, rows)
+    return insert(Message.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def add_to_outbox(rows: list[dict[str, Any]]) -> None:

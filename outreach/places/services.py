@@ -174,20 +174,29 @@ CHOICE_LIMIT = 300
 def communities_to_choose(township_ids: Iterable[int | None]) -> list[Community]:
     """Communities for a select, grouped by township: all of them in a district-sized site,
     else only those of the given townships (none when no township is given)."""
-    statement = (
-        select(Community)
-        .join(Community.township)
-        .options(joinedload(Community.township))
-        .order_by(Township.name, Township.id, Community.name)
-    )
+    statement = select(Community).join(Community.township).options(joinedload(Community.township))
+    choosable = _choosable(statement, township_ids)
+    return [] if choosable is None else list(db.session.scalars(choosable))
+
+
+def community_names(township_ids: Iterable[int | None]) -> list[tuple[str, str, str | None]]:
+    """(slug, name, English name) of the communities `communities_to_choose` offers, in its
+    order, read as plain rows: a registration form's select needs nothing else."""
+    statement = select(Community.slug, Community.name, Community.name_en).join(Community.township)
+    choosable = _choosable(statement, township_ids)
+    return [] if choosable is None else [tuple(row) for row in db.session.execute(choosable)]
+
+
+def _choosable(statement: Any, township_ids: Iterable[int | None]) -> Any:
+    """`statement` (communities joined to their townships) in the order of a select, limited
+    to the given townships in a site too large to offer them all; None: nothing to offer."""
+    statement = statement.order_by(Township.name, Township.id, Community.name)
     # The primary key's index answers this after CHOICE_LIMIT + 1 entries, not 7,000 rows.
     beyond_limit = select(Community.id).order_by(Community.id).offset(CHOICE_LIMIT).limit(1)
     if db.session.scalar(beyond_limit) is None:
-        return list(db.session.scalars(statement))
+        return statement
     wanted = {township_id for township_id in township_ids if township_id is not None}
-    if not wanted:
-        return []
-    return list(db.session.scalars(statement.where(Community.township_id.in_(wanted))))
+    return statement.where(Community.township_id.in_(wanted)) if wanted else None
 
 
 def township_page(cursor: str | None, per_page: int) -> CursorPage[Township]:

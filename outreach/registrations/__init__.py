@@ -8,8 +8,10 @@ from outreach.accounts import audit
 from outreach.events.hooks import hooks
 from outreach.registrations import (
     bench_floor,
+    choices,
     commands,
     desk_offline_views,
+    inserting,
     receivers,
     services,
     slot_views,
@@ -26,6 +28,7 @@ def init_app(app: Flask) -> None:
     pages, the receivers of session changes, `flask purge-personal-data`, and the names of
     registration statuses and roster searches in the audit trail."""
     hooks(app).event_page = views.event_page
+    app.jinja_env.globals["slot_radios"] = choices.slot_radios
     hooks(app).count_registrants = services.count_registrants
     hooks(app).rooms = services.rooms
     hooks(app).session_tallies = services.session_tallies
@@ -35,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(staff_views.bp)
     app.register_blueprint(desk_offline_views.bp)
     receivers.connect()
+    inserting.connect()
     bench_floor.init_app(app)
     app.cli.add_command(commands.purge_personal_data_command)
     audit.name_values(app, "status", RegistrationStatus)

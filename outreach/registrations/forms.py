@@ -13,9 +13,9 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, EmailInput, HiddenInput, NumberInput, TextInput
+from wtforms.widgets import CheckboxInput, EmailInput, NumberInput, TextInput
 
-from outreach.forms import BaseForm, QuickSelect, quick
+from outreach.forms import BaseForm, QuickForm, QuickHidden, QuickSelect, quick
 from outreach.registrations.limits import (
     EMAIL_LENGTH,
     MIN_PARTY_SIZE,
@@ -28,13 +28,15 @@ from outreach.registrations.services import WAITLIST_CHOICE, RegistrationRequest
 
 # An event page shows a form per open session: their inputs write attributes the quick way.
 QuickText, QuickNumber, QuickEmail = quick(TextInput), quick(NumberInput), quick(EmailInput)
-QuickCheckbox, QuickHidden = quick(CheckboxInput), quick(HiddenInput)
+QuickCheckbox = quick(CheckboxInput)
 
 
-class RegistrationForm(BaseForm):
+class RegistrationForm(QuickForm):
     """Name, mobile number, party size, slot, community, e-mail and consent."""
 
-    session_id = HiddenField(widget=QuickHidden())
+    # Hidden, so never labelled on the page; named here, or WTForms would translate a name
+    # made from the field's with its own catalogue (read from disk once per request).
+    session_id = HiddenField("session_id", widget=QuickHidden())
     name = StringField(
         _l("Full name"),
         validators=[

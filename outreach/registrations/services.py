@@ -20,7 +20,7 @@ from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -40,7 +40,8 @@ from outreach.events.models import (
 from outreach.i18n import current_language
 from outreach.localtime import local_date, local_midnight
 from outreach.places.models import Community
-from outreach.registrations import verification
+from outreach.registrations import snapshot, verification
+from outreach.registrations.inserting import insert_registration
 from outreach.registrations.limits import CONTACT_NOTE_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
@@ -149,10 +150,22 @@ class RegistrationRequest:
     contact_note: str | None = None
 
 
+def random_text(alphabet: str, length: int) -> str:
+    """`length` characters each drawn uniformly from `alphabet`: the digits, in that base, of
+    one number drawn from the system's randomness (one draw, where a draw per character
+    costs a system call each)."""
+    number = secrets.randbelow(len(alphabet) ** length)
+    drawn = []
+    for _position in range(length):
+        number, index = divmod(number, len(alphabet))
+        drawn.append(alphabet[index])
+    return "".join(drawn)
+
+
 def new_code() -> str:
     """A random confirmation code not yet in use."""
     while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = random_text(CODE_ALPHABET, CODE_LENGTH)
         if db.session.scalar(select(Registration.id).where(Registration.code == code)) is None:
             return code
 
@@ -166,7 +179,7 @@ def new_link_key() -> str:
     """A short secret for the manage page's alias in text messages: 10 letters and digits,
     log2(62**10) ≈ 59.5 bits, out of reach of guessing over the network (SECURITY.md); no -
     or _, which phones may leave out of a link's end."""
-    return "".join(secrets.choice(LINK_KEY_ALPHABET) for _ in range(LINK_KEY_LENGTH))
+    return random_text(LINK_KEY_ALPHABET, LINK_KEY_LENGTH)
 
 
 def lock_session(session_id: int) -> EventSession:
@@ -260,6 +273,16 @@ class Seats:
         return cls(
             sessions=seats_taken(s.id for s in event_sessions),
             slots=slot_seats_taken(slot.id for s in event_sessions for slot in s.slots),
+        )
+
+    @classmethod
+    def counted(cls, event_sessions: Iterable[EventSession]) -> Seats:
+        """No query: as the session and slot rows loaded count them (kept by triggers, see
+        counters.py; their slots must be loaded)."""
+        event_sessions = list(event_sessions)
+        return cls(
+            sessions={s.id: s.seats_taken for s in event_sessions},
+            slots={slot.id: slot.seats_taken for s in event_sessions for slot in s.slots},
         )
 
 
@@ -495,6 +518,13 @@ def rooms(event_sessions: Sequence[EventSession]) -> dict[int, Room]:
     return {event_session.id: room_of(event_session, seats) for event_session in event_sessions}
 
 
+def counted_rooms(event_sessions: Sequence[EventSession]) -> dict[int, Room]:
+    """What each of the sessions has left, as their rows (and their slots', loaded) count
+    their seats taken (kept by triggers, see counters.py): no query."""
+    seats = Seats.counted(event_sessions)
+    return {event_session.id: room_of(event_session, seats) for event_session in event_sessions}
+
+
 def _tallies(key, where, *, by_event: bool = False) -> dict[int, Tally]:
     """People confirmed and waitlisted, grouped by `key` over the registrations `where`
     picks (their sessions joined when grouped by event): one query."""
@@ -542,13 +572,16 @@ def register(
     actor=None,
     now: datetime | None = None,
     loaded: EventSession | None = None,
+    prechecked: Prechecked | None = None,
 ) -> Registration:
     """Confirm while seats remain in the session and slot, else waitlist, else refuse.
 
     `loaded`: the session as the caller already loaded it (with its event, places and
     slots), to spare loading it again."""
     event_session = loaded if loaded is not None else _load_session(session_id)
-    return _register(event_session, request, actor=actor, now=now, by_resident=True)
+    return _register(
+        event_session, request, actor=actor, now=now, by_resident=True, prechecked=prechecked
+    )
 
 
 def _check_resident(request: RegistrationRequest, phone: str, now: datetime) -> None:
@@ -576,6 +609,91 @@ _CHECKS = text(
 ).bindparams(bindparam("midnight", type_=Registration.__table__.c.created_at.type))
 
 
+def _code_candidates() -> list[str]:
+    return [random_text(CODE_ALPHABET, CODE_LENGTH) for _ in range(CODE_CANDIDATES)]
+
+
+def _code_parameters(candidates: Sequence[str]) -> dict[str, str]:
+    return {f"code_{n}": code for n, code in enumerate(candidates)}
+
+
+@dataclass(frozen=True)
+class Prechecked:
+    """What `_checked_code` reads, read with the session's stamp for a number and day."""
+
+    phone: str
+    midnight: datetime
+    candidates: tuple[str, ...]
+    values: tuple
+
+
+@functools.cache
+def _check_columns() -> tuple:
+    """`_CHECKS` as columns of the session's stamp (registrations.snapshot), which joins the
+    session and its event: the same codes, day's count and duplicate."""
+    registrations = Registration.__table__
+    sessions = EventSession.__table__
+    events = Event.__table__
+    other = registrations.alias("other_registration")
+    other_session = sessions.alias("other_session")
+    codes = [
+        exists().where(registrations.c.code == bindparam(f"code_{n}")).label(f"code_{n}_taken")
+        for n in range(CODE_CANDIDATES)
+    ]
+    made = (
+        select(func.count())
+        .select_from(registrations)
+        .where(
+            registrations.c.phone == bindparam("phone"),
+            registrations.c.created_by_id.is_(None),
+            registrations.c.created_at
+            >= bindparam("midnight", type_=registrations.c.created_at.type),
+        )
+        .scalar_subquery()
+        .label("made_today")
+    )
+    duplicate = (
+        exists()
+        .select_from(other.join(other_session, other_session.c.id == other.c.session_id))
+        .where(
+            other.c.phone == bindparam("phone"),
+            other.c.status != RegistrationStatus.CANCELLED,
+            or_(
+                other.c.session_id == sessions.c.id,
+                and_(
+                    events.c.one_registration_per_event,
+                    other_session.c.event_id == sessions.c.event_id,
+                    other_session.c.status != SessionStatus.CANCELLED,
+                ),
+            ),
+        )
+        .label("duplicate")
+    )
+    return (*codes, made, duplicate)
+
+
+def session_and_checks(
+    session_id: int, typed_phone: object
+) -> tuple[EventSession, Prechecked | None]:
+    """`session_to_register`, and with it, in the same statement, what `_checked_code` reads
+    for the number typed (when it is a valid one): a registration through the API then
+    costs one statement fewer."""
+    phone = normalise_mobile(typed_phone) if isinstance(typed_phone, str) else None
+    if phone is None:
+        return session_to_register(session_id), None
+    candidates = _code_candidates()
+    midnight = local_midnight(local_date(utcnow()))
+    found, values = snapshot.kept_session(
+        session_id,
+        _session_statement(),
+        _load_session,
+        extra=_check_columns(),
+        parameters={**_code_parameters(candidates), "phone": phone, "midnight": midnight},
+    )
+    _refuse_unpublished(found)
+    return found, Prechecked(phone, midnight, tuple(candidates), tuple(values))
+
+
 def _checked_code(
     event_session: EventSession,
     phone: str | None,
@@ -583,30 +701,33 @@ def _checked_code(
     now: datetime,
     *,
     by_resident: bool,
+    prechecked: Prechecked | None = None,
 ) -> str:
     """The checks that read registrations, in one statement, and a free confirmation code.
 
     The day's cap of registrations per number for residents (cancelled ones count:
     registering and cancelling would otherwise text any number again and again), the
     duplicate phone (see `_check_duplicate`), and which of a few random codes are taken.
+    `prechecked`: the same, read with the session's stamp (`session_and_checks`), used
+    when it was read for this phone and day.
     """
-    candidates = [
-        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        for _ in range(CODE_CANDIDATES)
-    ]
-    *taken, made, duplicate = db.session.execute(
-        _CHECKS,
-        {
-            "code_0": candidates[0],
-            "code_1": candidates[1],
-            "code_2": candidates[2],
-            "phone": phone,
-            "midnight": local_midnight(local_date(now)),
-            "session_id": event_session.id,
-            "per_event": event_session.event.one_registration_per_event,
-            "event_id": event_session.event_id,
-        },
-    ).one()
+    midnight = local_midnight(local_date(now))
+    if prechecked is not None and (prechecked.phone, prechecked.midnight) == (phone, midnight):
+        candidates = list(prechecked.candidates)
+        *taken, made, duplicate = prechecked.values
+    else:
+        candidates = _code_candidates()
+        *taken, made, duplicate = db.session.execute(
+            _CHECKS,
+            {
+                **_code_parameters(candidates),
+                "phone": phone,
+                "midnight": midnight,
+                "session_id": event_session.id,
+                "per_event": event_session.event.one_registration_per_event,
+                "event_id": event_session.event_id,
+            },
+        ).one()
     if by_resident:
         cap = current_app.config["REGISTRATIONS_PER_NUMBER_PER_DAY"]
         if made >= cap:
@@ -631,6 +752,8 @@ def _shared_feed_token(owned: tuple[Owned, ...], phone: str) -> str | None:
     number alone: phones are not verified, and the feed shows every registration that shares
     its token.
     """
+    if not owned:
+        return None
     found = _owned_rows(owned, Registration.phone == phone, Registration.purged_at.is_(None))
     return max(found, key=lambda r: r.id).feed_token if found else None
 
@@ -959,11 +1082,16 @@ def _session_statement():
 
 
 def session_to_register(session_id: int) -> EventSession:
-    """A session of a public event (else NotFoundError), loaded as `_load_session` does."""
-    found = _load_session(session_id)
-    if found.event.status not in PUBLIC_EVENT_STATUSES:
-        raise NotFoundError("session", session_id)
+    """A session of a public event (else NotFoundError), as `_load_session` loads it: the
+    worker's kept copy while its data is unchanged (see registrations.snapshot)."""
+    found, _extra = snapshot.kept_session(session_id, _session_statement(), _load_session)
+    _refuse_unpublished(found)
     return found
+
+
+def _refuse_unpublished(found: EventSession) -> None:
+    if found.event.status not in PUBLIC_EVENT_STATUSES:
+        raise NotFoundError("session", found.id)
 
 
 # The waitlist place a message is first written with, before the lock decides the real one;
@@ -987,16 +1115,14 @@ def _room_for(
     )
 
 
-def _lock_and_count(event_session: EventSession) -> dict[int, int]:
-    """Lock the session row and read its counters, in one statement (an UPDATE of its
-    `updated_at`, which takes the row lock, or SQLite's write lock, and records that the seats
-    left changed); the slots' seats taken too when it has slots (the slots change only with
-    the session row locked). Returns seats taken per slot."""
+@functools.cache
+def _lock_statement():
+    """The statement `_lock_and_count` runs, built once."""
     table = EventSession.__table__
-    locked = db.session.execute(
+    return (
         update(table)
-        .where(table.c.id == event_session.id)
-        .values(updated_at=utcnow())
+        .where(table.c.id == bindparam("session_id"))
+        .values(updated_at=bindparam("now", type_=table.c.updated_at.type))
         .returning(
             *(
                 table.c[name]
@@ -1011,6 +1137,16 @@ def _lock_and_count(event_session: EventSession) -> dict[int, int]:
                 )
             )
         )
+    )
+
+
+def _lock_and_count(event_session: EventSession) -> dict[int, int]:
+    """Lock the session row and read its counters, in one statement (an UPDATE of its
+    `updated_at`, which takes the row lock, or SQLite's write lock, and records that the seats
+    left changed); the slots' seats taken too when it has slots (the slots change only with
+    the session row locked). Returns seats taken per slot."""
+    locked = db.session.execute(
+        _lock_statement(), {"session_id": event_session.id, "now": utcnow()}
     ).one_or_none()
     if locked is None:
         raise NotFoundError("session", event_session.id)
@@ -1049,6 +1185,7 @@ def _register(
     actor,
     now: datetime | None,
     by_resident: bool,
+    prechecked: Prechecked | None = None,
 ) -> Registration:
     """Apply the rules and add the registration, holding the session row lock as briefly
     as possible.
@@ -1073,7 +1210,14 @@ def _register(
     # The duplicate check is exact for one session (the unique index catches a race); across
     # an event it is made again under the event's row lock below. People without a phone
     # have no number to be counted twice.
-    code = _checked_code(event_session, phone, request.owned, checked_at, by_resident=by_resident)
+    code = _checked_code(
+        event_session,
+        phone,
+        request.owned,
+        checked_at,
+        by_resident=by_resident,
+        prechecked=prechecked,
+    )
     party = request.party_size
     likely = _room_for(
         party,
@@ -1082,16 +1226,18 @@ def _register(
         event_session.seats_taken,
         {s.id: s.seats_taken for s in event_session.slots},
     )
+    # Keys rather than related objects: the flush then holds the new row alone (setting the
+    # relationships would draw the session, its event and places into the unit of work).
     registration = Registration(
-        event_session=event_session,
-        slot=slot,
+        session_id=event_session.id,
+        slot_id=slot.id if slot is not None else None,
         status=RegistrationStatus.CONFIRMED if likely else RegistrationStatus.WAITLISTED,
         party_size=party,
         name=name,
         phone=phone,
         contact_note=note,
         email=(request.email or "").strip() or None,
-        community=community,
+        community_id=community.id if community is not None else None,
         language=request.language,
         consent_at=checked_at,
         code=code,
@@ -1102,6 +1248,12 @@ def _register(
         created_at=checked_at,
         confirmed_at=checked_at if likely else None,
     )
+    for related, value in (
+        ("event_session", event_session),
+        ("slot", slot),
+        ("community", community),
+    ):
+        set_committed_value(registration, related, value)
     positions = _known_positions()
     positions[registration] = _PLACE_TO_FILL
     prepared = _prepared(registration, checked_at)
@@ -1128,9 +1280,8 @@ def _register(
         positions[registration] = event_session.waitlist_length + 1
     if fits != likely:
         prepared = _prepared(registration, now)  # not the outcome foreseen: rendered again
-    db.session.add(registration)
     try:
-        db.session.flush()
+        insert_registration(registration)
     except IntegrityError as error:
         _refuse_racing_duplicate(error, event_session, phone, request.owned)
         raise

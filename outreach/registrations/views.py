@@ -32,6 +32,7 @@ from outreach.extensions import (
     phone_of_request,
     registration_limit,
 )
+from outreach.forms import quick_labels
 from outreach.i18n import current_language
 from outreach.places import services as places
 from outreach.qr import qr_svg
@@ -41,6 +42,7 @@ from outreach.registrations.forms import ConfirmForm, PartySizeForm, Registratio
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.roster import mask_email
+from outreach.text import localised
 
 bp = Blueprint("registrations", __name__)
 
@@ -49,15 +51,19 @@ def _community_choices(*sessions: EventSession) -> list[tuple[str, str]]:
     """Where a resident may say they live: in a city-sized site, the communities of the
     townships the sessions are in (one query)."""
     townships = {event_session.venue.township_id for event_session in sessions}
-    communities = places.communities_to_choose(townships)
     language = current_language()
     return [("", _("Prefer not to say"))] + [
-        (c.slug, c.display_name(language)) for c in communities
+        (slug, localised(name, name_en, language))
+        for slug, name, name_en in places.community_names(townships)
     ]
 
 
-def _form_for(event_session, choices, data=None) -> RegistrationForm:
+def _form_for(event_session, choices, data=None, labels=None) -> RegistrationForm:
+    """The registration form of `event_session` (`data`: as posted); `labels`, when given,
+    holds the page's translated labels by field name, shared by its forms."""
     form = RegistrationForm(formdata=data, prefix=f"s{event_session.id}")
+    if labels is not None:
+        quick_labels(form, labels)
     form.session_id.data = str(event_session.id)
     form.community.choices = choices
     if data is None:
@@ -87,9 +93,12 @@ def event_page(
     a session full without a waitlist shows no form. Registrations made in this browser are
     pointed at on their session."""
     owned = services.owned_registrations(_owned(), event.sessions)
-    rooms = services.rooms(event.sessions)  # one query for the sessions and their slots
+    # The page as everyone sees it reads the seats the rows loaded count (no query); a form
+    # posted back, in the transaction that tried it, counts them again.
+    rooms = (services.counted_rooms if bound is None else services.rooms)(event.sessions)
     wordings = choices_of_slots.Wordings()
     choices = _community_choices(*event.sessions)
+    labels: dict[str, str] = {}
     forms, open_sessions, full = {}, set(), set()
     for event_session in event.sessions:
         if services.closed_reason(event_session, now) is not None:
@@ -100,7 +109,7 @@ def event_page(
         elif bound is not None and bound.session_id.data == str(event_session.id):
             forms[event_session.id] = bound
         else:
-            forms[event_session.id] = _form_for(event_session, choices)
+            forms[event_session.id] = _form_for(event_session, choices, labels=labels)
     return {
         "rooms": rooms,
         "slot_groups": {
