@@ -256,7 +256,7 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
     )
     tally = _tally_of_session()
     counts = [func.coalesce(tally.c[name], 0).label(name) for name in PER_SESSION_COUNTS]
-    return (
+    sessions = (
         select(
             EventSession.id.label("session_id"),
             EventSession.event_id.label("event_id"),
@@ -276,13 +276,24 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
         .outerjoin(tally, tally.c.session_id == EventSession.id)
         .outerjoin(slot_places, slots_on)
         .where(*conditions)
-        .cte("per_session")
+        .subquery("session_rows")
     )
+    c = sessions.c
+    where_and_when = (
+        c.session_id,
+        c.event_id,
+        c.category_id,
+        c.township_id,
+        c.community_id,
+        c.starts_at,
+    )
+    return select(*where_and_when, *_contributions(sessions)).cte("per_session")
 
 
-def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
-    """The Figures fields, summed over a group of per-session rows."""
-    c = per_session.c
+def _contributions(sessions: Subquery) -> list[ColumnElement[int]]:
+    """What a session adds to each Figures field (a table sums them per line): worked out
+    once per session rather than once per table."""
+    c = sessions.c
     held = c.held == 1
     limited = held & c.places.is_not(None)
     ended = held & (c.ended == 1)
@@ -290,7 +301,7 @@ def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
     started = held & (c.started == 1)
 
     def added(value, when: ColumnElement[bool] = held) -> ColumnElement[int]:
-        return func.sum(case((when, value), else_=0))
+        return case((when, value), else_=0)
 
     return [
         added(1).label("sessions"),
@@ -328,7 +339,8 @@ def _summed(per_session: Any, *keys: ColumnElement, extra: tuple = ()) -> Subque
     """The sessions in scope added up per `keys`: the keys (labelled key0, key1…), `extra`
     columns, then the figures, as whole numbers whatever the engine sums to."""
     labelled = [key.label(f"key{n}") for n, key in enumerate(keys)]
-    measures = [cast(m, BigInteger).label(m.name) for m in _measures(per_session)]
+    c = per_session.c
+    measures = [cast(func.sum(c[name]), BigInteger).label(name) for name in FIELDS]
     return select(*labelled, *extra, *measures).group_by(*keys).subquery()
 
 
