@@ -4,6 +4,7 @@ times and places, language, cancelled sessions, caching headers and 304s."""
 from __future__ import annotations
 
 from datetime import time
+from xml.etree import ElementTree
 
 import feedparser
 import pytest
@@ -33,9 +34,14 @@ def sessions(app, make, place):
 
 
 def parsed(response):
+    """The feed as feedparser reads it, after a strict XML parser has read the same entries."""
     assert response.status_code == 200, response.get_data(as_text=True)
     feed = feedparser.parse(response.get_data())
     assert not feed.bozo, feed.bozo_exception
+    root = ElementTree.fromstring(response.get_data())
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = root.findall(f"{atom}entry") if root.tag == f"{atom}feed" else root.iter("item")
+    assert len(list(entries)) == len(feed.entries)
     return feed
 
 
