@@ -5,13 +5,14 @@ triggers on `registration` (outreach/stats/tally.py), so a page costs what its s
 cost, not what their registrations do (a year at city scale is two million of them).
 
 Two levels of GROUP BY keep every figure exact: slot places are summed per session, joined
-with the session's tally, then those per-session rows are summed per campaign, place and
-local month (or day). Where and when a session is held, its category and status are read
+with the session's tally, then those per-session rows are summed per line of each table.
+Where and when a session is held, its category and status are read
 from the live rows, so a session moved or an event re-categorised counts where it now is.
 
-Each table is one such aggregate query, grouped by the table's own key and joined to the
-names of its lines only: per campaign, community, township, category and month, or per
-community and day of one campaign. The campaigns table is keyset-paged in the query itself,
+The per-session rows are a common table expression, read once per page; each table groups
+them by its own key and joins the names of its lines only (per campaign, community,
+township, category and month, or per community and day of one campaign), and a page's
+tables come back together as one UNION ALL. The campaigns table is keyset-paged in the query,
 so a week of a city's thousands of campaigns returns, and names, one page of them; Python
 only reads the lines shown or written to a file. The tally keeps counts, party sizes and
 arrivals only, which the personal-data purge does not touch, so the figures stay when names
