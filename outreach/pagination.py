@@ -217,20 +217,20 @@ def keyset_page(
     cursor: str | None,
     *,
     name: str,
+    fetch: Callable[[Select, bool], list] | None = None,
 ) -> CursorPage:
     """One page of `statement`'s rows in `order`, from `cursor` (the first page when None):
-    one query, reading at most per_page + 1 rows of the order's index."""
+    one query, reading at most per_page + 1 rows of the order's index. `fetch` runs the
+    limited statement instead (given it and whether the walk goes forward), returning the
+    items in the walking order: rows of a subquery wrapped with their names, say."""
     direction, values = (
         (_AFTER, None) if cursor is None else decode_cursor(name, cursor, len(order.columns))
     )
     forward = direction == _AFTER
     if values is not None:
         statement = statement.where(_beyond(order, values, forward))
-    rows = list(
-        db.session.scalars(
-            statement.order_by(None).order_by(*_ordered(order, forward)).limit(per_page + 1)
-        ).unique()
-    )
+    limited = statement.order_by(None).order_by(*_ordered(order, forward)).limit(per_page + 1)
+    rows = fetch(limited, forward) if fetch else list(db.session.scalars(limited).unique())
     more = len(rows) > per_page
     rows = rows[:per_page]
     if not forward:

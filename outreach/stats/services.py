@@ -5,26 +5,46 @@ triggers on `registration` (outreach/stats/tally.py), so a page costs what its s
 cost, not what their registrations do (a year at city scale is two million of them).
 
 Two levels of GROUP BY keep every figure exact: slot places are summed per session, joined
-with the session's tally, then those per-session rows are summed per campaign, place and
-local month (or day). Where and when a session is held, its category and status are read
+with the session's tally, then those per-session rows are summed per line of each table.
+Where and when a session is held, its category and status are read
 from the live rows, so a session moved or an event re-categorised counts where it now is.
 
-A page runs that one aggregate query; its rows (cells, at most one per session) are then
-added up into each table: per campaign, community, township, category and month, or per
-community and day of one campaign. The tally keeps counts, party sizes and arrivals only,
-which the personal-data purge does not touch, so the figures stay when names are erased.
+The per-session rows are a common table expression, read once per page; each table groups
+them by its own key and joins the names of its lines only (per campaign, community,
+township, category and month, or per community and day of one campaign), and a page's
+tables come back together as one UNION ALL. The campaigns table is keyset-paged in the query,
+so a week of a city's thousands of campaigns returns, and names, one page of them; Python
+only reads the lines shown or written to a file. The tally keeps counts, party sizes and
+arrivals only, which the personal-data purge does not touch, so the figures stay when names
+are erased.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Subquery, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    text,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from outreach.accounts.models import Organisation
@@ -32,7 +52,7 @@ from outreach.database import db, utcnow
 from outreach.errors import InvalidInput
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_midnight
-from outreach.pagination import CursorPage, keyset_slice
+from outreach.pagination import CursorPage, Order, keyset_page
 from outreach.places.models import Community, Township, Venue
 from outreach.registrations.models import Slot
 from outreach.stats.periods import DAY, MONTH, local_period
@@ -200,8 +220,15 @@ def _tally_of_session():
     )
 
 
-def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subquery:
-    """One row per session in scope: where and when, places, held or not, ended or not."""
+def _slot_places(conditions: list[ColumnElement[bool]]) -> tuple[Any, ColumnElement[bool]]:
+    """The places of each session's slots, and how to join them to the session. On PostgreSQL
+    a lateral sum along the slots' session index: a subquery grouping the slots of the
+    sessions in scope would find those sessions a second time (a third of the page's time)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        places = func.sum(Slot.capacity).label("places")
+        return select(places).where(Slot.session_id == EventSession.id).lateral(
+            "slot_places"
+        ), true()
     in_scope = select(EventSession.id).join(EventSession.event).where(*conditions)
     slot_places = (
         select(Slot.session_id.label("session_id"), func.sum(Slot.capacity).label("places"))
@@ -209,6 +236,13 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subque
         .group_by(Slot.session_id)
         .subquery("slot_places")
     )
+    return slot_places, slot_places.c.session_id == EventSession.id
+
+
+def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
+    """One row per session in scope: where and when, places, held or not, ended or not. A
+    common table expression, which PostgreSQL computes once for all the tables reading it."""
+    slot_places, slots_on = _slot_places(conditions)
     # A session is full when its own capacity or all its slots are: the smaller of the two.
     # Neither set means unlimited (NULL).
     capacity, slots = EventSession.capacity, slot_places.c.places
@@ -223,7 +257,7 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subque
     )
     tally = _tally_of_session()
     counts = [func.coalesce(tally.c[name], 0).label(name) for name in PER_SESSION_COUNTS]
-    return (
+    sessions = (
         select(
             EventSession.id.label("session_id"),
             EventSession.event_id.label("event_id"),
@@ -241,15 +275,26 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Subque
         .join(Event, Event.id == EventSession.event_id)
         .join(Venue, Venue.id == EventSession.venue_id)
         .outerjoin(tally, tally.c.session_id == EventSession.id)
-        .outerjoin(slot_places, slot_places.c.session_id == EventSession.id)
+        .outerjoin(slot_places, slots_on)
         .where(*conditions)
-        .subquery("per_session")
+        .subquery("session_rows")
     )
+    c = sessions.c
+    where_and_when = (
+        c.session_id,
+        c.event_id,
+        c.category_id,
+        c.township_id,
+        c.community_id,
+        c.starts_at,
+    )
+    return select(*where_and_when, *_contributions(sessions)).cte("per_session")
 
 
-def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
-    """The Figures fields, summed over a group of per-session rows."""
-    c = per_session.c
+def _contributions(sessions: Subquery) -> list[ColumnElement[int]]:
+    """What a session adds to each Figures field (a table sums them per line): worked out
+    once per session rather than once per table."""
+    c = sessions.c
     held = c.held == 1
     limited = held & c.places.is_not(None)
     ended = held & (c.ended == 1)
@@ -257,7 +302,7 @@ def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
     started = held & (c.started == 1)
 
     def added(value, when: ColumnElement[bool] = held) -> ColumnElement[int]:
-        return func.sum(case((when, value), else_=0))
+        return case((when, value), else_=0)
 
     return [
         added(1).label("sessions"),
@@ -279,195 +324,180 @@ def _measures(per_session: Subquery) -> list[ColumnElement[int]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The grain: one query, rolled up into every table
+# Every table of a page in one query: the sessions read once, each table grouped by its key
 
 
 FIELDS = tuple(f.name for f in fields(Figures))
+WIDTH = len(FIELDS)
+# The columns every table's rows share, before the figures: which table, the line's key (one
+# or two ids, or a local period), first and last start (campaigns) and up to three names
+# (Chinese, English, slug).
+TAG, KEY0, KEY1, PERIOD, FIRST, LAST = range(6)
+NAME0, NAME0_EN, SLUG0, NAME1, NAME1_EN, SLUG1, NAME2, NAME2_EN = range(6, 14)
 
 
-@dataclass(frozen=True)
-class Cell:
-    """The figures of one campaign at one place in one local month (or day): the finest grain
-    the database returns. The tables add cells up; there are at most as many as sessions."""
-
-    event_id: int
-    category_id: int
-    township_id: int
-    community_id: int | None
-    period: str
-    first_start: datetime
-    last_start: datetime
-    values: tuple[int, ...]
-    names: dict[str, Name | None]
-    slugs: dict[str, str | None]
-
-
-def _cells(conditions: list[ColumnElement[bool]], unit: str, now: datetime) -> list[Cell]:
-    """Sessions in scope summed per campaign, township, community and local period: 1 query."""
-    per_session = _per_session(conditions, now)
+def _summed(per_session: Any, *keys: ColumnElement, extra: tuple = ()) -> Subquery:
+    """The sessions in scope added up per `keys`: the keys (labelled key0, key1…), `extra`
+    columns, then the figures, as whole numbers whatever the engine sums to."""
+    labelled = [key.label(f"key{n}") for n, key in enumerate(keys)]
     c = per_session.c
-    keys = (c.event_id, c.category_id, c.township_id, c.community_id)
-    period = local_period(c.starts_at, unit).label("period")
-    grain = (
-        select(
-            *keys,
-            period,
+    measures = [cast(func.sum(c[name]), BigInteger).label(name) for name in FIELDS]
+    return select(*labelled, *extra, *measures).group_by(*keys).subquery()
+
+
+def _text(value: str) -> ColumnElement[str]:
+    return literal_column(f"'{value}'", String)
+
+
+def _rows(tag: str, summed: Subquery, *columns: tuple[int, ColumnElement]) -> Select:
+    """A table's rows in the shared shape: the given columns at their places, typed NULLs
+    elsewhere (so that every branch of the UNION agrees on types on both engines)."""
+    time = EventSession.starts_at.type
+    kinds = [BigInteger(), BigInteger(), String(), time, time] + [String()] * 8
+    shaped: list[ColumnElement] = [_text(tag)]
+    shaped += [cast(null(), kind) for kind in kinds]
+    for place, column in columns:
+        shaped[place] = column
+    measures = [summed.c[name] for name in FIELDS]
+    return select(*(c.label(f"c{n}") for n, c in enumerate(shaped)), *measures).select_from(summed)
+
+
+def _name(zh: str | None, en: str | None) -> Name | None:
+    return None if zh is None else Name(zh, en)
+
+
+def _events_rows(summed: Subquery) -> Select:
+    return (
+        _rows(
+            "events",
+            summed,
+            (KEY0, summed.c.key0),
+            (FIRST, summed.c.first_start),
+            (LAST, summed.c.last_start),
+            (NAME0, Event.title),
+            (NAME1, Organisation.name),
+            (NAME1_EN, Organisation.name_en),
+            (NAME2, Category.name),
+            (NAME2_EN, Category.name_en),
+        )
+        .join(Event, Event.id == summed.c.key0)
+        .join(Organisation, Organisation.id == Event.organisation_id)
+        .join(Category, Category.id == Event.category_id)
+    )
+
+
+def _events_summed(per_session: Any) -> Subquery:
+    c = per_session.c
+    return _summed(
+        per_session,
+        c.event_id,
+        extra=(
             func.min(c.starts_at).label("first_start"),
             func.max(c.starts_at).label("last_start"),
-            *_measures(per_session),
-        )
-        .group_by(*keys, period)
-        .subquery("grain")
-    )
-    g = grain.c
-    rows = db.session.execute(
-        select(
-            grain,
-            Event.title.label("event_title"),
-            Organisation.name.label("organisation_name"),
-            Organisation.name_en.label("organisation_name_en"),
-            Category.name.label("category_name"),
-            Category.name_en.label("category_name_en"),
-            Category.slug.label("category_slug"),
-            Township.name.label("township_name"),
-            Township.name_en.label("township_name_en"),
-            Township.slug.label("township_slug"),
-            Community.name.label("community_name"),
-            Community.name_en.label("community_name_en"),
-            Community.slug.label("community_slug"),
-        )
-        .join(Event, Event.id == g.event_id)
-        .join(Organisation, Organisation.id == Event.organisation_id)
-        .join(Category, Category.id == g.category_id)
-        .join(Township, Township.id == g.township_id)
-        .outerjoin(Community, Community.id == g.community_id)
-    ).all()
-    return [_cell(row._mapping) for row in rows]
-
-
-def _cell(row: Any) -> Cell:
-    community = None
-    if row["community_id"] is not None:
-        community = Name(row["community_name"], row["community_name_en"])
-    return Cell(
-        event_id=row["event_id"],
-        category_id=row["category_id"],
-        township_id=row["township_id"],
-        community_id=row["community_id"],
-        period=row["period"],
-        first_start=row["first_start"],
-        last_start=row["last_start"],
-        values=tuple(int(row[name] or 0) for name in FIELDS),
-        names={
-            "event": Name(row["event_title"]),
-            "organisation": Name(row["organisation_name"], row["organisation_name_en"]),
-            "category": Name(row["category_name"], row["category_name_en"]),
-            "township": Name(row["township_name"], row["township_name_en"]),
-            "community": community,
-        },
-        slugs={
-            "category": row["category_slug"],
-            "township": row["township_slug"],
-            "community": row["community_slug"],
-        },
-    )
-
-
-@dataclass(frozen=True)
-class Table:
-    """How cells add up into one table: the key of a line, its names, and the lines' order."""
-
-    key: Callable[[Cell], Any]
-    names: tuple[str, ...]
-    order: Callable[[Cell, Line], Any]
-
-
-TABLES = {
-    "events": Table(
-        lambda cell: cell.event_id,
-        ("event", "organisation", "category"),
-        lambda cell, line: (line.first_start, cell.event_id),
-    ),
-    # By pinyin (the slugs), as Chinese lists are read; venues outside a community last.
-    "communities": Table(
-        lambda cell: (cell.township_id, cell.community_id),
-        ("community", "township"),
-        lambda cell, line: (
-            cell.slugs["township"],
-            cell.community_id is None,
-            cell.slugs["community"] or "",
         ),
-    ),
-    "townships": Table(
-        lambda cell: cell.township_id,
-        ("township",),
-        lambda cell, line: (cell.slugs["township"], cell.township_id),
-    ),
-    "categories": Table(
-        lambda cell: cell.category_id,
-        ("category",),
-        lambda cell, line: (cell.slugs["category"], cell.category_id),
-    ),
-    "months": Table(lambda cell: cell.period, (), lambda cell, line: cell.period),
-    "days": Table(lambda cell: cell.period, (), lambda cell, line: cell.period),
-}
-
-
-def _roll_up(cells: Iterable[Cell], table: Table) -> list[Line]:
-    """The table's lines: the cells of each line added up, in the table's order."""
-    lines = [_line(key, members, table) for key, members in _grouped(cells, table).items()]
-    lines.sort(key=lambda line: line.position)
-    return lines
-
-
-def _grouped(cells: Iterable[Cell], table: Table) -> dict[Any, list[Cell]]:
-    groups: dict[Any, list[Cell]] = {}
-    for cell in cells:
-        groups.setdefault(table.key(cell), []).append(cell)
-    return groups
-
-
-def _line(key: Any, members: list[Cell], table: Table) -> Line:
-    """One line of a table: its cells added up."""
-    first = members[0]
-    line = Line(
-        key=key,
-        names={name: first.names[name] for name in table.names},
-        figures=Figures(*_summed(members)),
-        first_start=min(m.first_start for m in members),
-        last_start=max(m.last_start for m in members),
     )
-    order = table.order(first, line)
-    return replace(line, position=_plain((*_flat(order), *_flat(key))))
 
 
-def events_page(cells: list[Cell], cursor: str | None, per_page: int) -> CursorPage[Line]:
-    """A keyset page of the campaigns table, in the order of their first session: only the
-    page's lines are added up (a week of a city holds thousands of campaigns)."""
-    table = TABLES["events"]
-    groups = _grouped(cells, table)
-    positions = sorted(
-        (min(m.first_start for m in members), event_id) for event_id, members in groups.items()
+def _table_rows(name: str, per_session: Any, unit: str) -> Select:
+    """The rows of one table (the campaigns: every one of them), with their lines' names."""
+    c = per_session.c
+    if name == "events":
+        return _events_rows(_events_summed(per_session))
+    if name == "communities":
+        summed = _summed(per_session, c.township_id, c.community_id)
+        return (
+            _rows(
+                name,
+                summed,
+                (KEY0, summed.c.key0),
+                (KEY1, summed.c.key1),
+                (NAME0, Township.name),
+                (NAME0_EN, Township.name_en),
+                (SLUG0, Township.slug),
+                (NAME1, Community.name),
+                (NAME1_EN, Community.name_en),
+                (SLUG1, Community.slug),
+            )
+            .join(Township, Township.id == summed.c.key0)
+            .outerjoin(Community, Community.id == summed.c.key1)
+        )
+    if name in ("townships", "categories"):
+        key, model = (c.township_id, Township) if name == "townships" else (c.category_id, Category)
+        summed = _summed(per_session, key)
+        return _rows(
+            name,
+            summed,
+            (KEY0, summed.c.key0),
+            (NAME0, model.name),
+            (NAME0_EN, model.name_en),
+            (SLUG0, model.slug),
+        ).join(model, model.id == summed.c.key0)
+    summed = _summed(per_session, local_period(c.starts_at, unit))
+    return _rows(name, summed, (PERIOD, summed.c.key0))
+
+
+def _line(tag: str, r: Any) -> Line:
+    """A table's line from its row (see _rows)."""
+    figures = Figures(*r[-WIDTH:])
+    if tag == "events":
+        names = {
+            "event": Name(r[NAME0]),
+            "organisation": Name(r[NAME1], r[NAME1_EN]),
+            "category": Name(r[NAME2], r[NAME2_EN]),
+        }
+        return Line(r[KEY0], names, figures, r[FIRST], r[LAST], (r[FIRST], r[KEY0], r[KEY0]))
+    if tag == "communities":
+        names = {"community": _name(r[NAME1], r[NAME1_EN]), "township": Name(r[NAME0], r[NAME0_EN])}
+        # By pinyin (the slugs), as Chinese lists are read; venues outside a community last.
+        position = (r[SLUG0], int(r[KEY1] is None), r[SLUG1] or "", r[KEY0], r[KEY1] or 0)
+        return Line((r[KEY0], r[KEY1]), names, figures, position=position)
+    if tag in ("townships", "categories"):
+        names = {tag[:-1] if tag == "townships" else "category": Name(r[NAME0], r[NAME0_EN])}
+        return Line(r[KEY0], names, figures, position=(r[SLUG0], r[KEY0]))
+    return Line(r[PERIOD], {}, figures, position=(r[PERIOD], r[PERIOD]))
+
+
+def _without_jit() -> None:
+    """On PostgreSQL, no just-in-time compilation for the rest of this (read-only) transaction.
+    A week of a city is estimated past `jit_above_cost`, and compiling the query's expressions
+    then takes longer (about 200 ms) than running them does (about 100 ms)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
+
+
+def _tables(statements: list[Select]) -> dict[str, list[Line]]:
+    """Run the tables' rows as one query; each table's lines in their positions' order
+    (sorted here rather than by the database, whose collation may order the pinyin slugs
+    otherwise than the page cursors compare)."""
+    _without_jit()
+    found: dict[str, list[Line]] = {}
+    for row in db.session.execute(union_all(*statements)).all():
+        found.setdefault(row[TAG], []).append(_line(row[TAG], row))
+    for lines in found.values():
+        lines.sort(key=attrgetter("position"))
+    return found
+
+
+def _page_and_tables(
+    per_session: Any, names: tuple[str, ...], cursor: str | None, per_page: int
+) -> tuple[CursorPage[Line], dict[str, list[Line]]]:
+    """A keyset page of the campaigns table, in the order of their first session, and the
+    other tables, in one query: the database adds every campaign up but returns, and names,
+    only the page's (a week of a city holds thousands of campaigns)."""
+    summed = _events_summed(per_session)
+    order = Order(
+        (summed.c.first_start, summed.c.key0), key=lambda line: (line.first_start, line.key)
     )
-    page = keyset_slice(positions, lambda item: item, per_page, cursor, name="stats.events")
-    lines = [_line(event_id, groups[event_id], table) for _first, event_id in page.items]
-    return CursorPage(lines, page.per_page, page.next_cursor, page.prev_cursor)
+    tables: dict[str, list[Line]] = {}
 
+    def fetch(limited: Select, forward: bool) -> list[Line]:
+        page = _events_rows(limited.subquery("page"))
+        others = [_table_rows(name, per_session, MONTH) for name in names]
+        tables.update(_tables([page, *others]))
+        return sorted(tables.pop("events", []), key=order.key, reverse=not forward)
 
-def _summed(members: list[Cell]) -> tuple[int, ...]:
-    if len(members) == 1:  # most lines of a short period: a campaign held once in it
-        return members[0].values
-    return tuple(map(sum, zip(*(m.values for m in members), strict=True)))
-
-
-def _flat(value: Any) -> tuple:
-    return value if isinstance(value, tuple) else (value,)
-
-
-def _plain(values: tuple) -> tuple:
-    """A sort key a cursor can carry: a venue outside a community has community 0, and yes
-    or no is 1 or 0."""
-    return tuple(0 if v is None else (int(v) if isinstance(v, bool) else v) for v in values)
+    page = keyset_page(select(summed), order, per_page, cursor, name="stats.events", fetch=fetch)
+    return page, tables
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -489,9 +519,9 @@ def _every_month(lines: list[Line], filters: Filters) -> list[Line]:
     ]
 
 
-def _table(name: str, cells: list[Cell], filters: Filters) -> list[Line]:
-    lines = _roll_up(cells, TABLES[name])
-    return _every_month(lines, filters) if name == "months" else lines
+def _table(name: str, per_session: Any, unit: str = MONTH) -> list[Line]:
+    """One whole table, with its lines' names: one query."""
+    return _tables([_table_rows(name, per_session, unit)]).get(name, [])
 
 
 class TooWide(InvalidInput):
@@ -525,7 +555,8 @@ def overview_table(name: str, filters: Filters, now: datetime | None = None) -> 
     """One table of the overview: events, communities, townships, categories or months."""
     if name not in OVERVIEW_TABLES:
         raise ValueError(f"unknown table {name!r}")
-    return _table(name, _cells(filters.conditions(), MONTH, now or utcnow()), filters)
+    lines = _table(name, _per_session(filters.conditions(), now or utcnow()))
+    return _every_month(lines, filters) if name == "months" else lines
 
 
 @dataclass(frozen=True)
@@ -539,7 +570,8 @@ class Overview:
 
     @property
     def total(self) -> Figures:
-        """All sessions counted (each table splits the same sessions, so any table adds up)."""
+        """All sessions counted (each table splits the same sessions, so any table adds up):
+        the categories', a handful of lines."""
         return total(line.figures for line in self.tables["categories"])
 
 
@@ -550,14 +582,17 @@ def overview(
     events_cursor: str | None = None,
     per_page: int | None = None,
 ) -> Overview:
-    """The statistics page's tables, from one query whatever the number of rows; with
+    """The statistics page's tables, in one query whatever the number of rows; with
     `per_page`, the campaigns table as a page (from `events_cursor`) instead."""
-    cells = _cells(filters.conditions(), MONTH, now or utcnow())
+    per_session = _per_session(filters.conditions(), now or utcnow())
+    names = OVERVIEW_TABLES if per_page is None else OVERVIEW_TABLES[1:]
     if per_page is None:
-        return Overview(filters, {name: _table(name, cells, filters) for name in OVERVIEW_TABLES})
-    names = [name for name in OVERVIEW_TABLES if name != "events"]
-    tables = {name: _table(name, cells, filters) for name in names}
-    return Overview(filters, tables, events_page(cells, events_cursor, per_page))
+        found, events = _tables([_table_rows(name, per_session, MONTH) for name in names]), None
+    else:
+        events, found = _page_and_tables(per_session, names, events_cursor, per_page)
+    tables = {name: found.get(name, []) for name in names}
+    tables["months"] = _every_month(tables["months"], filters)
+    return Overview(filters, tables, events)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -573,15 +608,15 @@ def campaign_event(event_id: int) -> Event | None:
     )
 
 
-def _campaign_cells(event: Event, now: datetime | None) -> list[Cell]:
-    return _cells([EventSession.event_id == event.id], DAY, now or utcnow())
+def _campaign_sessions(event: Event, now: datetime | None) -> Subquery:
+    return _per_session([EventSession.event_id == event.id], now or utcnow())
 
 
 def campaign_table(name: str, event: Event, now: datetime | None = None) -> list[Line]:
     """One table of a campaign: per community or per local day."""
     if name not in CAMPAIGN_TABLES:
         raise ValueError(f"unknown table {name!r}")
-    return _roll_up(_campaign_cells(event, now), TABLES[name])
+    return _table(name, _campaign_sessions(event, now), DAY)
 
 
 @dataclass(frozen=True)
@@ -612,6 +647,7 @@ class Campaign:
 
 
 def campaign(event: Event, now: datetime | None = None) -> Campaign:
-    """The campaign page's tables, from one query whatever the number of sessions."""
-    cells = _campaign_cells(event, now)
-    return Campaign(event, {name: _roll_up(cells, TABLES[name]) for name in CAMPAIGN_TABLES})
+    """The campaign page's tables, in one query whatever the number of sessions."""
+    per_session = _campaign_sessions(event, now)
+    found = _tables([_table_rows(name, per_session, DAY) for name in CAMPAIGN_TABLES])
+    return Campaign(event, {name: found.get(name, []) for name in CAMPAIGN_TABLES})

@@ -405,6 +405,6 @@ def test_queries_do_not_grow_with_the_data(client, three_day_screening, make, co
         assert client.get(campaign).status_code == 200
     assert len(many) == len(few)
     assert len(many_campaign) == len(few_campaign)
-    # Each page adds everything up in one aggregate query.
+    # Each page adds every table up in one aggregate query (the tables as one UNION ALL).
     assert sum("GROUP BY" in statement for statement in many) == 1
     assert sum("GROUP BY" in statement for statement in many_campaign) == 1
