@@ -127,6 +127,7 @@ MATRIX = [
     Row("GET", "/staff/categories/{category}/edit", ADMIN_PAGE),
     Row("POST", "/staff/categories/{category}/edit", ADMIN_ACTION, CATEGORY),
     Row("GET", "/staff/holidays", ADMIN_PAGE),
+    Row("GET", "/staff/followers", ANY_STAFF),  # counts only, never who
     Row("POST", "/staff/holidays/days", ADMIN_ACTION, {"day": "2031-10-02", "kind": "holiday"}),
     Row("POST", "/staff/holidays/days/{official_day}/delete", ADMIN_ACTION),
     Row("POST", "/staff/holidays/import", ADMIN_ACTION, {"text": "2031-10-03 holiday 国庆节"}),
