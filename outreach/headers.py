@@ -34,12 +34,21 @@ CAMERA_ENDPOINTS = frozenset({"roster.roster_page", "desk_offline.shell"})
 HSTS = "max-age=31536000; includeSubDomains"
 
 # Paths whose answers are a staff page or hold personal data: never stored by any cache.
-PRIVATE_PREFIXES = ("/staff", "/r/", "/s/", "/feeds/me/", "/subscribe/me/", "/api/v1/registrations")
+PRIVATE_PREFIXES = (
+    "/staff",
+    "/r/",
+    "/s/",
+    "/u/",
+    "/follow/confirm/",
+    "/feeds/me/",
+    "/subscribe/me/",
+    "/api/v1/registrations",
+)
 # Pages at a public-looking address that show the visitor's own registration.
 PRIVATE_ENDPOINTS = frozenset({"registrations.mine"})
-# Addresses that are a resident's secret (a manage or feed token): no other site may learn
-# them from a Referer header.
-SECRET_PREFIXES = ("/r/", "/s/", "/feeds/me/", "/subscribe/me/")
+# Addresses that are a resident's secret (a manage, follower or feed token, a signed e-mail
+# link): no other site may learn them from a Referer header.
+SECRET_PREFIXES = ("/r/", "/s/", "/u/", "/follow/confirm/", "/feeds/me/", "/subscribe/me/")
 
 
 def permissions_policy(endpoint: str | None) -> str:

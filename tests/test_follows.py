@@ -265,3 +265,16 @@ def test_townships_organisations_and_categories_have_the_box_too(client, make, p
         assert follow_at(client, path, "li@example.cn").status_code == 200
     assert len(outbox(kind=MessageKind.FOLLOW_CONFIRM)) == 3
     assert follow_at(client, "/places/nowhere", "li@example.cn").status_code == 404
+
+
+def test_a_followers_page_and_an_email_link_are_never_stored_nor_sent_on(client, gateway, place):
+    """Their addresses are a resident's secret: no cache keeps the page, no Referer leaks it."""
+    follower = followed_by_phone(client, gateway, place["community"])
+    follow(client, place["community"], contact="li.ayi@example.cn")
+    (mail,) = outbox(kind=MessageKind.FOLLOW_CONFIRM)
+    link = re.search(r"https://hd\.example\.cn(/follow/confirm/\S+)", mail.body).group(1)
+    for path in (f"/u/{follower.token}", link):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert page.headers["Referrer-Policy"] == "no-referrer", path
+        assert "no-store" in page.headers["Cache-Control"], path
