@@ -16,6 +16,7 @@ from outreach.follows import services
 from outreach.follows.models import Follow, Follower
 from outreach.messages import delivery
 from outreach.messages.models import MessageKind, MessageStatus
+from outreach.registrations import verification
 from tests.messages_support import outbox
 from tests.test_phone_verification import age_codes, texted_code, wrong
 from tests.web import login, post_form
@@ -278,3 +279,42 @@ def test_a_followers_page_and_an_email_link_are_never_stored_nor_sent_on(client,
         assert page.status_code == 200, path
         assert page.headers["Referrer-Policy"] == "no-referrer", path
         assert "no-store" in page.headers["Cache-Control"], path
+
+
+def test_wrong_codes_count_whatever_the_form_says_of_consent(client, gateway, place):
+    """Guessing a number's code without the consent field must not dodge the tries' cap: after
+    the cap even the right code is refused, and nothing is followed without consent."""
+    assert follow(client, place["community"]).status_code == 200
+    code = texted_code(gateway)
+    wrong = "000000" if code != "000000" else "111111"
+    path = f"/follow/communities/{place['community'].slug}/code"
+    without_consent = post_form(client, path, {"contact": PHONE, "consent": "", "code": code})
+    assert without_consent.status_code == 422 and followers() == []
+    for _try in range(verification.CODE_TRIES):
+        post_form(client, path, {"contact": PHONE, "consent": "", "code": wrong})
+    assert enter_code(client, place["community"], code).status_code == 422
+    assert followers() == []
+
+
+def test_a_bad_follow_number_in_the_stop_form_stops_nothing(client, gateway, place):
+    follower = followed_by_phone(client, gateway, place["community"])
+    answer = post_form(client, f"/u/{follower.token}", {"follow": "abc"})
+    assert answer.status_code == 400
+    assert followers()[0].active_follows
+
+
+def test_a_digest_counts_the_sessions_it_has_no_room_to_name(
+    client, runner, make, place, monkeypatch
+):
+    """None is lost: a digest names the soonest and counts the rest, and the next digest
+    does not repeat them."""
+    monkeypatch.setattr(services, "MOST_PER_DIGEST", 1)
+    follow(client, place["community"], contact="li@example.cn")
+    (mail,) = outbox(kind=MessageKind.FOLLOW_CONFIRM)
+    post_form(client, re.search(r"(/follow/confirm/[^?\s]+)", mail.body).group(1))
+    publish_two(client, make, place)
+    assert runner.invoke(args=["follows", "digest"]).exit_code == 0
+    (digest,) = outbox(kind=MessageKind.DIGEST)
+    assert "（2场）" in digest.subject
+    assert len([line for line in digest.body.splitlines() if "义诊" in line]) == 1
+    assert "还有1场" in digest.body

@@ -95,13 +95,15 @@ def _cut(word: str) -> str:
     return kept + "…" if kept else ""
 
 
-def text_message(follower: Follower, sessions: Sequence[EventSession]) -> Text:
+def text_message(follower: Follower, sessions: Sequence[EventSession], total: int) -> Text:
     """The digest as one text: every session with its link when that fits one segment
-    (titles shortened, not below a few characters); else their titles and the link to the
-    follower's page, which lists them and stops the messages."""
+    (titles shortened, not below a few characters); else their titles, how many, and the
+    link to the follower's page, which lists them and stops the messages."""
     language = follower.language
     stop = stop_link(follower)
     titles = [s.event.text("title", language) for s in sessions]
+    if total > len(sessions):
+        return _brief(sessions, total, language, stop)
 
     def listed() -> str:
         return _("; ").join(
@@ -118,9 +120,13 @@ def text_message(follower: Follower, sessions: Sequence[EventSession]) -> Text:
         text = make("follow_digest", sessions=listed(), stop=stop)
     if fits(text.text):
         return text
+    return _brief(sessions, total, language, stop)
+
+
+def _brief(sessions: Sequence[EventSession], total: int, language: str, stop: str) -> Text:
     return make(
         "follow_digest_brief",
-        count=len(sessions),
+        count=total,
         # Each title once: a series' sessions share theirs.
         title=_("; ").join(dict.fromkeys(s.event.text("title", language) for s in sessions)),
         stop=stop,
@@ -135,14 +141,18 @@ def _where(event_session: EventSession, language: str) -> str:
     return " · ".join(places)
 
 
-def email_body(follower: Follower, sessions: Sequence[EventSession]) -> str:
-    """The digest e-mail: one line per session, then how to stop."""
+def email_body(follower: Follower, sessions: Sequence[EventSession], total: int) -> str:
+    """The digest e-mail: one line per session (the rest counted), then how to stop."""
     language = follower.language
     lines = [_("New sessions in what you follow:"), ""]
     for s in sessions:
         when = f"{day(local_date(s.starts_at), with_year=False)} {session_time(s)}"
         title = s.event.text("title", language)
         lines.append(f"- {when} {title} ({_where(s, language)}) {session_link(s)}")
+    if total > len(sessions):
+        more = total - len(sessions)
+        lines += ["", _("And %(count)d more; your page lists them all:", count=more)]
+        lines.append(stop_link(follower))
     lines += [
         "",
         _("To stop these e-mails, open this link and press the button:"),
@@ -153,16 +163,16 @@ def email_body(follower: Follower, sessions: Sequence[EventSession]) -> str:
 
 
 def digest_row(
-    follower: Follower, sessions: Sequence[EventSession], key: str, now: datetime
+    follower: Follower, sessions: Sequence[EventSession], total: int, key: str, now: datetime
 ) -> dict[str, Any]:
-    """The outbox row of one digest."""
+    """The outbox row of one digest: `sessions` named, `total` new in all."""
     row = _row(MessageKind.DIGEST, follower.channel, follower.address, follower.language, now)
     row.update(dedupe_key=key, follower_id=follower.id)
     with force_locale(follower.language):
-        row["subject"] = _("New sessions in what you follow (%(count)d)", count=len(sessions))
+        row["subject"] = _("New sessions in what you follow (%(count)d)", count=total)
         if follower.channel == MessageChannel.SMS:
-            text = text_message(follower, sessions)
+            text = text_message(follower, sessions, total)
             row.update(body=text.text, sms_template=text.template, sms_params=text.params)
         else:
-            row["body"] = email_body(follower, sessions)
+            row["body"] = email_body(follower, sessions, total)
     return row

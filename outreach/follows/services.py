@@ -45,7 +45,7 @@ KEPT_DAYS = 365
 # An e-mail confirmation link works this long.
 CONFIRM_HOURS = 48
 EMAIL_LENGTH = 254
-# The most sessions one digest lists (the rest wait for the next).
+# The most sessions one digest names (the rest are counted; the follower's page lists them).
 MOST_PER_DIGEST = 20
 STOPPED = "not sent: the follower stopped these messages"
 MODELS: dict[FollowScope, type[Named]] = {
@@ -262,10 +262,13 @@ def _skip_waiting(follower: Follower) -> None:
 
 
 def stop_follow(follower: Follower, follow_id: int, now: datetime) -> Follow:
-    """End one follow (no digest about it any more)."""
-    follow = next((f for f in follower.active_follows if f.id == follow_id), None)
+    """End one follow (no digest about it any more); one ended already stays as it is, so
+    a button pressed twice is no error."""
+    follow = next((f for f in follower.follows if f.id == follow_id), None)
     if follow is None:
         raise NotFoundError("follow", follow_id)
+    if follow.ended_at is not None:
+        return follow
     follow.ended_at = now
     follower.active_at = now
     if not follower.active_follows:
@@ -303,6 +306,16 @@ def _in_scope(follow: Follow):
     return column == follow.target_id
 
 
+def _upcoming_conditions(conditions: list[Any], now: datetime) -> list[Any]:
+    """Published sessions to come matching any of `conditions` (their event and venue joined)."""
+    return [
+        or_(*conditions),
+        Event.status == EventStatus.PUBLISHED,
+        EventSession.status == SessionStatus.SCHEDULED,
+        EventSession.starts_at > now,
+    ]
+
+
 def _upcoming(conditions: list[Any], now: datetime, limit: int) -> list[EventSession]:
     """Published sessions to come matching any of `conditions`, soonest first, with what
     messages and pages show of them: one query."""
@@ -313,12 +326,7 @@ def _upcoming(conditions: list[Any], now: datetime, limit: int) -> list[EventSes
             select(EventSession)
             .join(EventSession.event)
             .join(EventSession.venue)
-            .where(
-                or_(*conditions),
-                Event.status == EventStatus.PUBLISHED,
-                EventSession.status == SessionStatus.SCHEDULED,
-                EventSession.starts_at > now,
-            )
+            .where(*_upcoming_conditions(conditions, now))
             .options(
                 joinedload(EventSession.event),
                 joinedload(EventSession.venue).joinedload(Venue.community),
@@ -330,9 +338,10 @@ def _upcoming(conditions: list[Any], now: datetime, limit: int) -> list[EventSes
     )
 
 
-def new_sessions(follower: Follower, now: datetime) -> list[EventSession]:
+def new_sessions(follower: Follower, now: datetime) -> tuple[list[EventSession], int]:
     """Sessions to come, published in what the follower follows since they were last told
-    (or since each follow began)."""
+    (or since each follow began): the soonest MOST_PER_DIGEST, and how many there are in
+    all (a digest names the first and counts the rest, which the follower's page lists)."""
     published = func.coalesce(Event.published_at, Event.created_at)
     conditions = []
     for follow in follower.active_follows:
@@ -340,7 +349,15 @@ def new_sessions(follower: Follower, now: datetime) -> list[EventSession]:
         conditions.append(
             and_(_in_scope(follow), or_(EventSession.created_at > since, published > since))
         )
-    return _upcoming(conditions, now, MOST_PER_DIGEST)
+    sessions = _upcoming(conditions, now, MOST_PER_DIGEST)
+    if len(sessions) < MOST_PER_DIGEST:
+        return sessions, len(sessions)
+    return sessions, db.session.scalar(
+        select(func.count(EventSession.id))
+        .join(EventSession.event)
+        .join(EventSession.venue)
+        .where(*_upcoming_conditions(conditions, now))
+    )
 
 
 def digest_key(follower: Follower, now: datetime) -> str:
@@ -393,10 +410,10 @@ def queue_digest(follower_id: int, now: datetime) -> bool:
         return False
     if digests_this_week(follower, now) >= current_app.config["FOLLOW_DIGESTS_PER_WEEK"]:
         return False
-    sessions = new_sessions(follower, now)
+    sessions, total = new_sessions(follower, now)
     if not sessions:
         return False
-    outbox.add_to_outbox([compose.digest_row(follower, sessions, key, now)])
+    outbox.add_to_outbox([compose.digest_row(follower, sessions, total, key, now)])
     follower.told_through = now
     follower.active_at = now
     db.session.flush()

@@ -3,7 +3,7 @@ unsubscribe (/u/<token>), the short session links of digests, and staff's counts
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,12 @@ from outreach.attempt import attempt, submit
 from outreach.database import db, utcnow
 from outreach.errors import NotFoundError
 from outreach.events.models import EventSession
-from outreach.extensions import limiter, phone_code_limit, phone_code_number_limit
+from outreach.extensions import (
+    limiter,
+    phone_code_limit,
+    phone_code_number_limit,
+    registration_limit,
+)
 from outreach.follows import services
 from outreach.follows.forms import CodeForm, FollowForm
 from outreach.i18n import current_language
@@ -68,16 +73,23 @@ def start(scope: str, slug: str):
 
 
 @bp.post(f"/follow/{SCOPES}/<slug>/code")
+@limiter.limit(registration_limit, scope="follow-codes")
 def confirm_code(scope: str, slug: str):
     """The texted code: right, and the follow is stored; wrong, and nothing is."""
     target = services.target_of(scope, slug)
     form = CodeForm()
     phone = normalise_mobile(form.contact.data or "")
     masked = mask_mobile(phone) if phone else ""
-    if form.validate_on_submit() and form.consent.data == "y":
-        # A wrong guess counts even though the follow below is rolled back.
-        verification.spend_try(form.contact.data, form.code.data)
-        db.session.commit()
+    if not form.validate_on_submit():
+        return render_template("follows/code.html", target=target, form=form, masked=masked), 422
+    # A wrong guess counts, whatever else the form says, even though the follow below is
+    # rolled back: the number's tries are capped however the code is sent.
+    verification.spend_try(form.contact.data, form.code.data)
+    db.session.commit()
+    if form.consent.data != "y":
+        form.code.errors.append(_("Please agree to receive the messages first."))
+        form.code.data = ""
+        return render_template("follows/code.html", target=target, form=form, masked=masked), 422
     language = current_language()
     outcome = submit(
         form,
@@ -143,6 +155,8 @@ def stop(token: str):
     """Stop every message to this number or address (or one follow, `follow` given)."""
     follower = services.by_token(token)
     follow_id = request.form.get("follow", type=int)
+    if "follow" in request.form and follow_id is None:
+        abort(400)  # one follow was meant, but which is unreadable: stop nothing
     now = utcnow()
     if follow_id is not None:
         attempt(None, lambda: services.stop_follow(follower, follow_id, now))
