@@ -51,6 +51,16 @@ def followed_by_phone(client, gateway, community) -> Follower:
     return db.session.scalars(select(Follower)).one()
 
 
+def emailed_digest_of_two(client, runner, make, place) -> None:
+    """Follow the community by e-mail (the link's button pressed), publish two sessions there,
+    run the digest."""
+    follow(client, place["community"], contact="li@example.cn")
+    (mail,) = outbox(kind=MessageKind.FOLLOW_CONFIRM)
+    post_form(client, re.search(r"(/follow/confirm/[^?\s]+)", mail.body).group(1))
+    publish_two(client, make, place)
+    assert runner.invoke(args=["follows", "digest"]).exit_code == 0
+
+
 def followers() -> list[Follower]:
     db.session.expire_all()
     return list(db.session.scalars(select(Follower)))
@@ -135,11 +145,7 @@ def test_following_by_email_is_confirmed_by_the_link_and_its_button(client, plac
 
 
 def test_an_email_digest_has_a_line_and_a_link_per_session(client, runner, make, place):
-    follow(client, place["community"], contact="li@example.cn")
-    (mail,) = outbox(kind=MessageKind.FOLLOW_CONFIRM)
-    post_form(client, re.search(r"(/follow/confirm/[^?\s]+)", mail.body).group(1))
-    publish_two(client, make, place)
-    assert runner.invoke(args=["follows", "digest"]).exit_code == 0
+    emailed_digest_of_two(client, runner, make, place)
     (digest,) = outbox(kind=MessageKind.DIGEST)
     lines = [line for line in digest.body.splitlines() if "义诊" in line]
     assert len(lines) == 2 and all("https://hd.example.cn/e/" in line for line in lines)
@@ -306,14 +312,9 @@ def test_a_bad_follow_number_in_the_stop_form_stops_nothing(client, gateway, pla
 def test_a_digest_counts_the_sessions_it_has_no_room_to_name(
     client, runner, make, place, monkeypatch
 ):
-    """None is lost: a digest names the soonest and counts the rest, and the next digest
-    does not repeat them."""
+    """None is lost: a digest names the soonest and counts the rest."""
     monkeypatch.setattr(services, "MOST_PER_DIGEST", 1)
-    follow(client, place["community"], contact="li@example.cn")
-    (mail,) = outbox(kind=MessageKind.FOLLOW_CONFIRM)
-    post_form(client, re.search(r"(/follow/confirm/[^?\s]+)", mail.body).group(1))
-    publish_two(client, make, place)
-    assert runner.invoke(args=["follows", "digest"]).exit_code == 0
+    emailed_digest_of_two(client, runner, make, place)
     (digest,) = outbox(kind=MessageKind.DIGEST)
     assert "（2场）" in digest.subject
     assert len([line for line in digest.body.splitlines() if "义诊" in line]) == 1
