@@ -17,7 +17,8 @@ from outreach.formatting import day, session_time
 from outreach.links import public_url, short_url
 from outreach.localtime import local_date
 from outreach.messages.compose import SMS_DAY
-from outreach.messages.models import MessageChannel, MessageKind, MessageStatus
+from outreach.messages.models import MessageChannel, MessageKind
+from outreach.messages.services import outbox_row
 from outreach.smstext import FLOOR, Text, fits, make
 
 if TYPE_CHECKING:
@@ -25,34 +26,11 @@ if TYPE_CHECKING:
     from outreach.follows.services import Target
 
 
-def _row(kind: MessageKind, channel: MessageChannel, recipient: str, language: str, now: datetime):
-    return {
-        "registration_id": None,
-        "follower_id": None,
-        "notice_id": None,
-        "kind": kind,
-        "channel": channel,
-        "recipient": recipient,
-        "language": language,
-        "subject": "",
-        "body": "",
-        "body_html": "",
-        "sms_template": "",
-        "sms_params": {},
-        "status": MessageStatus.PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "last_error": "",
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
 def confirmation_row(
     address: str, target: Target, token: str, language: str, now: datetime
 ) -> dict[str, Any]:
     """The outbox row of the e-mail that asks to confirm a follow (its key: the link's)."""
-    row = _row(MessageKind.FOLLOW_CONFIRM, MessageChannel.EMAIL, address, language, now)
+    row = outbox_row(MessageKind.FOLLOW_CONFIRM, MessageChannel.EMAIL, address, language, now)
     with force_locale(language):
         name = target.row.display_name(language)
         link = public_url("follows.confirm_email", token=token, lang=language)
@@ -166,7 +144,7 @@ def digest_row(
     follower: Follower, sessions: Sequence[EventSession], total: int, key: str, now: datetime
 ) -> dict[str, Any]:
     """The outbox row of one digest: `sessions` named, `total` new in all."""
-    row = _row(MessageKind.DIGEST, follower.channel, follower.address, follower.language, now)
+    row = outbox_row(MessageKind.DIGEST, follower.channel, follower.address, follower.language, now)
     row.update(dedupe_key=key, follower_id=follower.id)
     with force_locale(follower.language):
         row["subject"] = _("New sessions in what you follow (%(count)d)", count=total)

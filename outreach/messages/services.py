@@ -82,6 +82,41 @@ def _insert_statement(dialect: str):
     return insert(Message.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
+def outbox_row(
+    kind: MessageKind,
+    channel: MessageChannel,
+    recipient: str,
+    language: str,
+    now: datetime,
+    **references: Any,
+) -> dict[str, Any]:
+    """A pending message's row, nothing written yet; `references` name what it is about
+    (dedupe_key, registration_id, notice_id, follower_id)."""
+    row: dict[str, Any] = {
+        "dedupe_key": None,
+        "registration_id": None,
+        "follower_id": None,
+        "notice_id": None,
+        "kind": kind,
+        "channel": channel,
+        "recipient": recipient,
+        "language": language,
+        "subject": "",
+        "body": "",
+        "body_html": "",
+        "sms_template": "",
+        "sms_params": {},
+        "status": MessageStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+    row.update(references)
+    return row
+
+
 def add_to_outbox(rows: list[dict[str, Any]]) -> None:
     """Queue rows written by a package above this one (follows' digests): once per key."""
     _insert_new(rows)
@@ -103,26 +138,16 @@ def _row(
     tried again; staff see it in the outbox. Database errors still raise.
     """
     channel, recipient = _address_key(registration)
-    row: dict[str, Any] = {
-        "dedupe_key": key,
-        "registration_id": registration.id,
-        "notice_id": notice.id if notice is not None else None,
-        "kind": kind,
-        "channel": channel,
-        "recipient": recipient,
-        "language": language_of(registration),
-        "subject": "",
-        "body": "",
-        "body_html": "",
-        "sms_template": "",
-        "sms_params": {},
-        "status": MessageStatus.PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "last_error": "",
-        "created_at": now,
-        "updated_at": now,
-    }
+    row = outbox_row(
+        kind,
+        channel,
+        recipient,
+        language_of(registration),
+        now,
+        dedupe_key=key,
+        registration_id=registration.id,
+        notice_id=notice.id if notice is not None else None,
+    )
     try:
         rendered = compose(kind, registration, channel, **context)
     except SQLAlchemyError:

@@ -150,9 +150,9 @@ class Roster:
         return sum(e.registration.arrived for e in self.entries if e.registration.is_active)
 
 
-def load(event_session: EventSession, *, full_contacts: bool) -> Roster:
-    """Every registration of the session in one query, with waitlist positions and seats."""
-    registrations = db.session.scalars(
+def _registrations_of(event_session: EventSession):
+    """The session's registrations with what a roster row shows of them."""
+    return (
         select(Registration)
         .where(Registration.session_id == event_session.id)
         .options(
@@ -161,7 +161,13 @@ def load(event_session: EventSession, *, full_contacts: bool) -> Roster:
             joinedload(Registration.created_by),
             joinedload(Registration.checked_in_by),
         )
-        .order_by(Registration.created_at, Registration.id)
+    )
+
+
+def load(event_session: EventSession, *, full_contacts: bool) -> Roster:
+    """Every registration of the session in one query, with waitlist positions and seats."""
+    registrations = db.session.scalars(
+        _registrations_of(event_session).order_by(Registration.created_at, Registration.id)
     ).all()
     # The same order as services.waitlist_position: created_at, then id.
     line = [r for r in registrations if r.status == WAITLISTED]
@@ -389,16 +395,7 @@ def roster_page(
     """A page of the roster in its order (of a search's matches when `query`), with the
     waitlist places of its rows, and how many a search found (None without one): three
     queries at most, whatever the session's size."""
-    statement = (
-        select(Registration)
-        .where(Registration.session_id == event_session.id)
-        .options(
-            joinedload(Registration.slot),
-            joinedload(Registration.community),
-            joinedload(Registration.created_by),
-            joinedload(Registration.checked_in_by),
-        )
-    )
+    statement = _registrations_of(event_session)
     found = None
     if query:
         condition = _matches(query)
