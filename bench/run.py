@@ -417,13 +417,14 @@ def measure_burst(url: str, report: Any, plan: Plan, instance: Path, results: Re
 
 
 def measure_fault(url: str, report: Any, plan: Plan, instance: Path, results: Results) -> None:
-    """kill -9 of workers and then of the master during a burst; restart; check."""
+    """kill -9 of workers and then of the master with its workers during a burst; restart."""
     session_id = fresh_session(url, report.burst_session_id, plan.burst_capacity)
     crash = fault.run(url, instance / "fault", session_id, plan.burst_capacity, plan.fault_attempts)
     results.check(
         f"Crash during a burst of {plan.fault_attempts:,}: kill -9 of "
         f"{len(crash.killed_workers)} workers (at {crash.workers_killed_at} saved), then the "
-        f"master (at {crash.master_killed_at}); restart; {crash.retried} retried",
+        f"master with all its workers (at {crash.master_killed_at}); restart; "
+        f"{crash.retried} retried",
         f"{crash.outcome.answered_201} answered 201, all saved once; {crash.registered} of "
         f"{crash.attempts} residents registered, {crash.lost} lost; "
         f"{crash.outcome.confirmed_seats} confirmed seats; answers {crash.statuses}"

@@ -40,3 +40,10 @@ def kill(pid: int) -> None:
     """SIGKILL one process, as a crash or the OOM killer would."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL a server's master and every worker at once, as a power cut would, or systemd
+    stopping a unit whose master died (its whole control group goes)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)

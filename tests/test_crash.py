@@ -1,8 +1,8 @@
 """Crashes in the middle of a registration burst lose nothing and double nothing.
 
 The short version of the bench's fault test: 200 residents register at once for 50 seats
-through gunicorn on PostgreSQL; half the workers are killed with SIGKILL, then the master;
-the server is started again and whoever got no answer tries again.
+through gunicorn on PostgreSQL; half the workers are killed with SIGKILL, then the master
+with every worker; the server is started again and whoever got no answer tries again.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ def test_resident_copies_the_share_text_and_sees_the_image(live_server, phone, m
     text = phone.get_by_label("可以粘贴到微信群或短信里的文字").input_value()
     assert text.startswith("【健康义诊】") and f"/events/{event.id}" in text
     phone.get_by_role("button", name="复制文字", exact=True).click()
-    assert phone.get_by_role("button", name="已复制", exact=True).is_visible()
+    # The copy is asynchronous (the clipboard's promise): wait for the label to change.
+    expect(phone.get_by_role("button", name="已复制", exact=True)).to_be_visible()
     assert phone.evaluate("navigator.clipboard.readText()") == text
     expect(phone.locator(".share-image img")).to_have_js_property("naturalWidth", 1080)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
