@@ -40,6 +40,8 @@ from outreach.messages.models import (
     NoticeSegment,
 )
 from outreach.pagination import CursorPage, Order, keyset_page
+from outreach.registrations import services as registration_services
+from outreach.registrations.inserting import Companion
 from outreach.registrations.models import ACTIVE_STATUSES, Registration
 
 log = logging.getLogger(__name__)
@@ -196,10 +198,10 @@ class Prepared:
     kind: MessageKind
     row: dict[str, Any]
     placeholder: int
+    # Written by the registration's own INSERT (`companion`): nothing left to queue.
+    written: bool = False
 
-    def queue(self, registration: Registration, key: str, position: int | None) -> None:
-        """Insert the row for the saved `registration`, its place `position` written in."""
-
+    def _filled(self, registration: Registration, position: int | None) -> dict[str, Any]:
         def filled(value: Any) -> Any:
             if isinstance(value, str):
                 return value.replace(str(self.placeholder), str(position or 0))
@@ -209,13 +211,28 @@ class Prepared:
 
         now = registration.created_at
         row = {name: filled(value) for name, value in self.row.items()}
-        row.update(
-            dedupe_key=key,
-            registration_id=registration.id,
-            created_at=now,
-            updated_at=now,
-            next_attempt_at=now,
-        )
+        row.update(created_at=now, updated_at=now, next_attempt_at=now)
+        return row
+
+    def companion(self, registration: Registration) -> Companion | None:
+        """The row, to be written by the registration's own INSERT (its key and id filled in
+        there), when it was rendered for the outcome decided; else None (queued later)."""
+        # The receiver's key for a new registration: its kind is its status.
+        if registration.status.value != self.kind.value:
+            return None
+        row = self._filled(registration, registration_services.waitlist_position(registration))
+        del row["dedupe_key"], row["registration_id"]
+        self.written = True
+        prefix = f"{self.kind.value}:"
+        return Companion(Message.__table__, row, "registration_id", "dedupe_key", prefix)
+
+    def queue(self, registration: Registration, key: str, position: int | None) -> None:
+        """Insert the row for the saved `registration`, its place `position` written in
+        (unless the registration's INSERT wrote it)."""
+        if self.written:
+            return
+        row = self._filled(registration, position)
+        row.update(dedupe_key=key, registration_id=registration.id)
         _insert_new([row])
 
 
