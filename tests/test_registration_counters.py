@@ -143,7 +143,10 @@ def test_registration_holds_the_lock_for_few_statements(app, make, client, count
         locking = next(n for n, s in enumerate(statements) if s.startswith("UPDATE event_session"))
         locked = [s.split()[0:3] for s in statements[locking:]]
         if postgresql:
-            assert locked == [["UPDATE", "event_session", "SET"], ["WITH", "new_registration", "AS"]]
+            assert locked == [
+                ["UPDATE", "event_session", "SET"],
+                ["WITH", "new_registration", "AS"],
+            ], statements[locking:]
             written = statements[-1]
             assert "INSERT INTO registration" in written and "INSERT INTO message" in written
         else:

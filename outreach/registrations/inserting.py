@@ -130,9 +130,7 @@ def _columns() -> tuple[tuple[str, Any], ...]:
     )
 
 
-def insert_registration(
-    registration: Registration, companions: Sequence[Companion] = ()
-) -> None:
+def insert_registration(registration: Registration, companions: Sequence[Companion] = ()) -> None:
     """Insert a new (transient) registration, and its `companions`, and add it to the
     session as persistent.
 
