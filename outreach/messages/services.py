@@ -29,7 +29,7 @@ from outreach.database import db, utcnow
 from outreach.errors import RuleError
 from outreach.events.forms import MAX_REMINDER_HOURS
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.messages import transport
+from outreach.messages import first_texts, transport
 from outreach.messages.compose import compose, language_of
 from outreach.messages.models import (
     Message,
@@ -242,7 +242,17 @@ def prepare(
     """Render `kind` for a registration not yet saved (None when nobody can be reached)."""
     if not reachable(registration):
         return None
-    return Prepared(kind, _row(kind, registration, "", now), placeholder)
+    channel, recipient = _address_key(registration)
+
+    def render() -> dict[str, Any]:
+        return _row(kind, registration, "", now)
+
+    columns = first_texts.remembered(kind, channel, registration, render)
+    if columns is None:
+        return Prepared(kind, render(), placeholder)
+    row = outbox_row(kind, channel, recipient, language_of(registration), now, dedupe_key="")
+    row.update(columns)
+    return Prepared(kind, row, placeholder)
 
 
 def skip_pending(condition, reason: str) -> None:
