@@ -77,3 +77,17 @@ def test_a_session_changed_between_registrations_gets_the_new_text(app, client, 
     answer = _register(client, make, event_session.id)
     _registration, message = _message_of(answer["code"])
     assert "新标题" in message.body and "旧标题" not in message.body
+
+
+def test_a_change_of_the_session_alone_is_read_by_the_next_registration(client, make):
+    """Neither the event nor a place changed: the session's own row (its stamp) tells the
+    worker that its kept copy, and the text written for it, are out of date."""
+    event_session = make.event_session(capacity=9)
+    for _ in range(3):
+        _register(client, make, event_session.id)
+    _registration, before = _message_of(_register(client, make, event_session.id)["code"])
+    assert "9:00" in before.body
+    event_session.all_day = True
+    db.session.commit()
+    _registration, after = _message_of(_register(client, make, event_session.id)["code"])
+    assert "9:00" not in after.body
