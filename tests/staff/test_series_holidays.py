@@ -70,6 +70,27 @@ def test_working_calendar_series_includes_the_make_up_sunday(client, weekly_clin
     assert "预览：共 16 个日期" in text  # 20 weekdays, 6 of them holidays, 2 make-up days
 
 
+def test_working_calendar_adds_no_make_up_days_to_a_wednesday_series(client, weekly_clinic):
+    holidays.seed_from_library({2026})
+    form = series_form(
+        weekly_clinic,
+        first_day="2026-09-14",
+        weekdays=["2"],
+        ends="until",
+        count="",
+        until="2026-10-11",
+        working_calendar="y",
+        preview="1",
+    )
+    form.pop("save")
+    text = page_text(post_form(client, zh(series_url(weekly_clinic)), form))
+    # A make-up Sunday or Saturday stands in for a whole working week's day off, not for a
+    # Wednesday clinic: only a series held every working day gains them.
+    assert "调休上班日（国庆节），已加入" not in text
+    assert "10月7日 星期三 国庆节，已跳过" in text
+    assert "预览：共 3 个日期" in text  # 16, 23 and 30 September
+
+
 def test_regenerating_after_an_import_keeps_booked_sessions(client, weekly_clinic, make, app):
     plan = {"first_day": "2031-09-24", "weekdays": ["2"], "count": "3", "skip_holidays": "y"}
     first = save_series(client, weekly_clinic, **plan)
