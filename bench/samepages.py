@@ -3,12 +3,13 @@ code byte for byte (issue 14: a faster cold render must not change what users se
 
     python -m bench.samepages DATABASE_URL OUT_DIR [--seed] [--instant ISO]
 
-DATABASE_URL holds the demo (`--seed` loads it into an empty database first). Every event
-page is rendered with the page cache bypassed at one fixed instant (`--instant`, by default
-the demo's own seeding time is not known, so give the same one to both runs), in Chinese and
-English, with elderly mode and high contrast off and on; plus each event's page answering a
-registration posted empty (the forms' errors). Run it with the old code and the new into two
-directories and compare them with `diff -r`.
+DATABASE_URL holds the demo (`--seed` loads it into an empty database first, and prints
+when). Every event page is rendered with the page cache bypassed at one fixed instant
+(`--instant`: give both runs the same one, shortly after seeding), in Chinese and English,
+with elderly mode and high contrast off and on; plus each event's page answering a
+registration posted empty to its first two sessions (the forms' errors). CSRF is off, so
+the pages hold no token. Run it with the old code and the new into two directories and
+compare them with `diff -r`.
 """
 
 from __future__ import annotations
