@@ -15,7 +15,7 @@ import os
 import threading
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from werkzeug.security import safe_join
 
 # Enough hex digits that two versions of one file never meet by chance (48 bits).
@@ -61,6 +61,42 @@ def init_app(app: Flask) -> None:
     app.extensions["static_versions"] = Versions()
     app.url_defaults(_add_version)
     app.after_request(_keep_versioned)
+    app.jinja_env.globals["url_for"] = _template_url_for(app)
+
+
+# Addresses of files kept per application, emptied past this many.
+MAX_ADDRESSES = 512
+
+
+def _template_url_for(app: Flask) -> Any:
+    """The templates' `url_for`, keeping the address of each file as a page in a request
+    writes it (`url_for("static", filename=…)`: by the request's script root and the file):
+    a page names a dozen, each built by Werkzeug again, and the address changes only with
+    the file's bytes. In debug mode, where files change under a running app, nothing is
+    kept."""
+    build = app.url_for
+    kept: dict[tuple[str, str], str] = {}
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        filename = values.get("filename")
+        if (
+            endpoint != ENDPOINT
+            or len(values) != 1
+            or not isinstance(filename, str)
+            or app.debug
+            or not has_request_context()
+        ):
+            return build(endpoint, **values)
+        key = (request.script_root, filename)
+        found = kept.get(key)
+        if found is None:
+            found = build(endpoint, **values)
+            if len(kept) >= MAX_ADDRESSES:
+                kept.clear()
+            kept[key] = found
+        return found
+
+    return url_for
 
 
 def version_of(filename: str) -> str | None:

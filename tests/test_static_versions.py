@@ -81,3 +81,14 @@ def test_new_bytes_get_a_new_address(new_app, tmp_path):
 def test_nginx_keeps_versioned_files_a_year_with_the_same_header():
     conf = (DEPLOY / "nginx" / "outreach.conf").read_text()
     assert f'"{YEAR}"' in conf
+
+
+def test_a_site_under_a_path_names_its_files_under_that_path(client):
+    # Addresses of files are kept per application: by the path the site is served under too.
+    # (A page the page cache does not keep, which does not tell the two apart.)
+    plain = static_urls(client.get("/my-community").get_data(as_text=True))
+    below = client.get("/my-community", base_url="http://localhost/outreach/")
+    under = re.findall(r'(?:href|src)="(/outreach/static/[^"]+)"', below.get_data(as_text=True))
+    assert plain
+    assert sorted(under) == sorted("/outreach" + url for url in plain)
+    assert static_urls(client.get("/my-community").get_data(as_text=True)) == plain

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from outreach.accounts import audit
@@ -175,25 +176,45 @@ def communities_to_choose(township_ids: Iterable[int | None]) -> list[Community]
     """Communities for a select, grouped by township: all of them in a district-sized site,
     else only those of the given townships (none when no township is given)."""
     statement = select(Community).join(Community.township).options(joinedload(Community.township))
-    choosable = _choosable(statement, township_ids)
+    choosable = _choosable(statement.order_by(*_CHOICE_ORDER), township_ids)
     return [] if choosable is None else list(db.session.scalars(choosable))
+
+
+@functools.cache
+def _community_names() -> Select:
+    """(slug, name, English name) of every community in the order of a select (built once:
+    every event page's registration forms ask)."""
+    return (
+        select(Community.slug, Community.name, Community.name_en)
+        .join(Community.township)
+        .order_by(*_CHOICE_ORDER)
+    )
 
 
 def community_names(township_ids: Iterable[int | None]) -> list[tuple[str, str, str | None]]:
     """(slug, name, English name) of the communities `communities_to_choose` offers, in its
     order, read as plain rows: a registration form's select needs nothing else."""
-    statement = select(Community.slug, Community.name, Community.name_en).join(Community.township)
-    choosable = _choosable(statement, township_ids)
+    choosable = _choosable(_community_names(), township_ids)
     return [] if choosable is None else [tuple(row) for row in db.session.execute(choosable)]
 
 
+# How a select lists communities: by township, then by name.
+_CHOICE_ORDER = (Township.name, Township.id, Community.name)
+
+
+@functools.cache
+def _beyond_limit() -> Select:
+    """The id of the community after the first `choice_limit` (by id): whether the site has
+    more than a select can offer. The primary key's index answers it after that many
+    entries, not 7,000 rows."""
+    return select(Community.id).order_by(Community.id).offset(bindparam("choice_limit")).limit(1)
+
+
 def _choosable(statement: Any, township_ids: Iterable[int | None]) -> Any:
-    """`statement` (communities joined to their townships) in the order of a select, limited
-    to the given townships in a site too large to offer them all; None: nothing to offer."""
-    statement = statement.order_by(Township.name, Township.id, Community.name)
-    # The primary key's index answers this after CHOICE_LIMIT + 1 entries, not 7,000 rows.
-    beyond_limit = select(Community.id).order_by(Community.id).offset(CHOICE_LIMIT).limit(1)
-    if db.session.scalar(beyond_limit) is None:
+    """`statement` (communities joined to their townships, in the order of a select)
+    limited to the given townships in a site too large to offer them all; None: nothing to
+    offer."""
+    if db.session.scalar(_beyond_limit(), {"choice_limit": CHOICE_LIMIT}) is None:
         return statement
     wanted = {township_id for township_id in township_ids if township_id is not None}
     return statement.where(Community.township_id.in_(wanted)) if wanted else None

@@ -19,13 +19,14 @@ from markupsafe import Markup, escape
 from outreach.events.models import EventSession
 from outreach.formatting import HTML_LANG, text
 from outreach.i18n import current_language
-from outreach.registrations.models import Slot
+from outreach.registrations.models import Slot, time_window
 from outreach.registrations.services import Room
 
 
 @dataclass(frozen=True, slots=True)
 class SlotChoice:
-    """One radio button: the slot's id (the form's value), its places left and its label."""
+    """One radio button: the slot's id (the form's value: digits, nothing to escape), its
+    places left and its label (markup)."""
 
     value: str
     left: int
@@ -52,6 +53,7 @@ class Wordings:
         self._full: dict[bool, Markup] = {}
         self._labels: dict[tuple[Markup, int, bool], Markup] = {}
         self._windows: dict[tuple[datetime | None, datetime | None], str] = {}
+        self._names: dict[tuple[datetime | None, datetime | None], Markup] = {}
 
     def left(self, num: int) -> Markup:
         if num not in self._left:
@@ -91,6 +93,15 @@ class Wordings:
             found = self._windows[key] = slot.window()
         return found
 
+    def window_name(self, starts_at: datetime | None, ends_at: datetime | None) -> Markup:
+        """A slot's time window (`Slot.window`) escaped, as a department's slots are named;
+        empty without times."""
+        key = (starts_at, ends_at)
+        found = self._names.get(key)
+        if found is None:
+            found = self._names[key] = escape(time_window(starts_at, ends_at))
+        return found
+
 
 def _groups(event_session: EventSession) -> list[tuple[str | None, list[Slot]]]:
     """A session's slots by department (their label) when a label has several time windows;
@@ -118,10 +129,9 @@ def slot_groups(event_session: EventSession, room: Room, wordings: Wordings) -> 
         choices = []
         for slot in slots:
             left = room.slot_left(slot)
-            window = wordings.window(slot)
-            if department and window:
-                name: Markup = escape(window)
-            else:
+            name = wordings.window_name(slot.starts_at, slot.ends_at) if department else None
+            if not name:
+                window = wordings.window(slot)
                 name = text(slot, "label") + (" " + window if window else "")
             choices.append(SlotChoice(str(slot.id), left, wordings.label(name, left, waitlist)))
         found.append(SlotGroup(legend, lang, choices))
@@ -154,9 +164,9 @@ def slot_radios(groups: Sequence[SlotGroup], field: Any, party: int, waiting: bo
                 attributes += " disabled"
             parts.append(
                 f'\n            <label class="slot-choice">'
-                f'\n              <input type="radio" name="{name}" value="{escape(choice.value)}"'
+                f'\n              <input type="radio" name="{name}" value="{choice.value}"'
                 f' data-left="{choice.left}"{attributes}{invalid}>'
-                f"\n              <span>{escape(choice.label)}</span>"
+                f"\n              <span>{choice.label}</span>"
                 f"\n            </label>"
             )
         if group.legend:

@@ -60,11 +60,16 @@ class Slot(Bilingual, db.Model):
     def window(self) -> str:
         """Its local time window, "09:30–10:00"; the start alone without an end, "" without
         times."""
-        if self.starts_at is None:
-            return ""
-        if self.ends_at is None:
-            return clock(self.starts_at)
-        return f"{clock(self.starts_at)}–{clock(self.ends_at)}"
+        return time_window(self.starts_at, self.ends_at)
+
+
+def time_window(starts_at: datetime | None, ends_at: datetime | None) -> str:
+    """A slot's local time window from its times (`Slot.window`)."""
+    if starts_at is None:
+        return ""
+    if ends_at is None:
+        return clock(starts_at)
+    return f"{clock(starts_at)}–{clock(ends_at)}"
 
 
 class RegistrationStatus(LabelledEnum):

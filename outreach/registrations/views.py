@@ -38,6 +38,7 @@ from outreach.places import services as places
 from outreach.qr import qr_svg
 from outreach.registrations import choices as choices_of_slots
 from outreach.registrations import services, verification
+from outreach.registrations.blank_forms import BlankForms
 from outreach.registrations.forms import ConfirmForm, PartySizeForm, RegistrationForm
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.phones import normalise_mobile
@@ -98,8 +99,7 @@ def event_page(
     rooms = (services.counted_rooms if bound is None else services.rooms)(event.sessions)
     wordings = choices_of_slots.Wordings()
     choices = _community_choices(*event.sessions)
-    labels: dict[str, str] = {}
-    forms, open_sessions, full = {}, set(), set()
+    forms, blank, open_sessions, full = {}, [], set(), set()
     for event_session in event.sessions:
         if services.closed_reason(event_session, now) is not None:
             continue
@@ -109,26 +109,36 @@ def event_page(
         elif bound is not None and bound.session_id.data == str(event_session.id):
             forms[event_session.id] = bound
         else:
-            forms[event_session.id] = _form_for(event_session, choices, labels=labels)
+            blank.append(event_session)
+    slot_groups = {
+        s.id: choices_of_slots.slot_groups(s, rooms[s.id], wordings)
+        for s in event.sessions
+        if s.id in forms or s.id in open_sessions and s.id not in full
+    }
+    verify = verification.enabled()
+    # This browser confirmed a number a short while ago (within these minutes; 0: not): that
+    # number needs no new code.
+    verified_minutes = (
+        current_app.config["VERIFIED_MINUTES"] if _verified_marks(now.timestamp()) else 0
+    )
+    retention_days = current_app.config["RETENTION_DAYS"]
+    written = {}
+    if blank:
+        # Forms nobody posted: written from pieces prepared once for the page.
+        prepared = BlankForms(event, choices, retention_days, verify, verified_minutes)
+        written = {s.id: prepared.render(s, rooms[s.id], slot_groups[s.id]) for s in blank}
     return {
         "rooms": rooms,
-        "slot_groups": {
-            s.id: choices_of_slots.slot_groups(s, rooms[s.id], wordings)
-            for s in event.sessions
-            if s.id in forms
-        },
+        "slot_groups": slot_groups,
         "forms": forms,
+        "blank_forms": written,
         "open_sessions": open_sessions,
         "full_sessions": full,
         "owned": owned,
         "owned_in_event": _taking_part(event, owned),
-        "retention_days": current_app.config["RETENTION_DAYS"],
-        "verify_phones": verification.enabled(),
-        # This browser confirmed a number a short while ago (within these minutes; 0: not):
-        # that number needs no new code.
-        "verified_minutes": current_app.config["VERIFIED_MINUTES"]
-        if _verified_marks(now.timestamp())
-        else 0,
+        "retention_days": retention_days,
+        "verify_phones": verify,
+        "verified_minutes": verified_minutes,
         "codes_sent": {bound.session_id.data and int(bound.session_id.data): code_sent}
         if bound is not None and code_sent
         else {},
