@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta
 from urllib.parse import quote, urlencode, urlsplit
 
+from babel.dates import format_date as babel_format_date
 from flask import Flask, request
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
@@ -23,7 +25,19 @@ _URL = re.compile(r"https?://[^\s<>\"'，。；、）]+")
 def day(value: date, with_year: bool = False) -> str:
     """A calendar day, e.g. 11月28日 星期六 / Saturday 28 November."""
     patterns = FULL_DAY_PATTERNS if with_year else DAY_PATTERNS
-    return format_date(value, patterns.get(current_language(), patterns["en"]))
+    language = current_language()
+    pattern = patterns.get(language, patterns["en"])
+    if isinstance(value, datetime):  # a moment: Babel's day in the reader's zone
+        return format_date(value, pattern)
+    return formatted_date(value, pattern, language)
+
+
+@functools.lru_cache(maxsize=1024)
+def formatted_date(value: date, pattern: str, language: str) -> str:
+    """A calendar day written with a Babel `pattern` in `language`, each once: a page or a
+    registration's message writes the same few days again and again, and Babel parses the
+    pattern on every call."""
+    return babel_format_date(value, pattern, locale=language)
 
 
 def clock(value: datetime) -> str:

@@ -80,8 +80,10 @@ def _kept() -> tuple[Any, Any, str, Any] | None:
     return None
 
 
-def _keep() -> tuple[Any, Any, str, Any]:
-    translations = get_translations()  # sets the locale and domain on Flask-Babel's context
+def _keep(with_translations: bool) -> tuple[Any, Any, str, Any]:
+    # get_translations sets the locale and domain on Flask-Babel's context; get_locale only
+    # the locale (a JSON answer that writes no text needs no catalogue).
+    translations = get_translations() if with_translations else None
     language = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     context = getattr(g, _BABEL_CONTEXT, None) if g else None
     kept = (
@@ -97,14 +99,17 @@ def _keep() -> tuple[Any, Any, str, Any]:
 
 def current_language() -> str:
     """The language of this request as a plain code ("zh" or "en")."""
-    return (_kept() or _keep())[2]
+    return (_kept() or _keep(with_translations=False))[2]
 
 
 def translations() -> Any:
     """Flask-Babel's translations for this request, looked up once: a page's template asks
     for dozens of strings, and each of Flask-Babel's own lookups goes through its context
     several times."""
-    return (_kept() or _keep())[3]
+    kept = _kept()
+    if kept is None or kept[3] is None:
+        kept = _keep(with_translations=True)
+    return kept[3]
 
 
 # Fixed strings of HTML templates as written, by message, for each language's translations

@@ -136,6 +136,12 @@ def _slot_name(item: Slot | None) -> dict[str, Any] | None:
 
 def registration(item: Registration, position: int | None) -> dict[str, Any]:
     """A resident's registration, as its owner (holder of the token) sees it."""
+    return with_links(registration_values(item, position))
+
+
+def registration_values(item: Registration, position: int | None) -> dict[str, Any]:
+    """`registration` but for its links (`with_links`): what only the row holds, read while
+    a new registration's session is still locked; the links are written after the commit."""
     return {
         "code": item.code,
         "status": item.status.value,
@@ -146,9 +152,14 @@ def registration(item: Registration, position: int | None) -> dict[str, Any]:
         "session_id": item.session_id,
         "event_id": item.event_session.event_id,
         "manage_token": item.manage_token,
-        "manage_url": public_url("registrations.manage", token=item.manage_token),
         "created_at": item.created_at.astimezone(local_zone()).isoformat(),
     }
+
+
+def with_links(values: dict[str, Any]) -> dict[str, Any]:
+    """A registration's values with the address of its manage page."""
+    url = public_url("registrations.manage", token=values["manage_token"])
+    return {**values, "manage_url": url}
 
 
 def township_tree(township: Township, loose_venues: list[Venue]) -> dict[str, Any]:

@@ -168,12 +168,15 @@ def create_registration(session_id: int):
         verification.spend_try(wanted.phone, wanted.phone_code)
         db.session.commit()
     registration = registrations.register(session_id, wanted, loaded=found, prechecked=prechecked)
-    # The answer is written before the commit, from what the registration just decided (its
-    # waitlist place included): nothing is read again once the session's lock is released.
-    answer = serialise.registration(registration, registrations.waitlist_position(registration))
-    location = public_url("api.registration", token=registration.manage_token)
+    # The answer's values are read before the commit, from what the registration just decided
+    # (its waitlist place included): nothing is read again once the session's lock is
+    # released. Its links are written after it, so that the lock is not held for them.
+    values = serialise.registration_values(
+        registration, registrations.waitlist_position(registration)
+    )
     db.session.commit()
-    response = jsonify(answer)
+    response = jsonify(serialise.with_links(values))
+    location = public_url("api.registration", token=values["manage_token"])
     response.status_code = 201
     response.headers["Location"] = location
     return response

@@ -10,16 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_date, format_time
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from outreach.database import db
 from outreach.events.contact import shown_phone
 from outreach.events.models import EventSession
-from outreach.formatting import clock, day, session_time
+from outreach.formatting import clock, day, formatted_date, session_time
 from outreach.i18n import current_language
 from outreach.links import public_url, text_link
-from outreach.localtime import local_date
+from outreach.localtime import local_date, local_zone
 from outreach.messages.models import MessageChannel, MessageKind
 from outreach.places.models import Venue
 from outreach.registrations import services as registration_services
@@ -339,10 +339,12 @@ def _sms_when(registration: Registration) -> str:
     event_session = registration.event_session
     slot = registration.slot
     starts_at = slot.starts_at if slot is not None and slot.starts_at else event_session.starts_at
-    the_day = format_date(local_date(starts_at), SMS_DAY.get(current_language(), SMS_DAY["en"]))
+    language = current_language()
+    the_day = formatted_date(local_date(starts_at), SMS_DAY.get(language, SMS_DAY["en"]), language)
     if event_session.all_day and (slot is None or slot.starts_at is None):
         return the_day.strip()
-    return the_day + format_time(starts_at, "H:mm")
+    local = starts_at.astimezone(local_zone())
+    return f"{the_day}{local.hour}:{local.minute:02d}"  # Babel's H:mm
 
 
 def _sms_template(kind: MessageKind, registration: Registration) -> str:

@@ -29,7 +29,7 @@ from outreach.database import db, utcnow
 from outreach.errors import RuleError
 from outreach.events.forms import MAX_REMINDER_HOURS
 from outreach.events.models import Event, EventSession, EventStatus, SessionStatus
-from outreach.messages import transport
+from outreach.messages import first_texts, transport
 from outreach.messages.compose import compose, language_of
 from outreach.messages.models import (
     Message,
@@ -40,6 +40,8 @@ from outreach.messages.models import (
     NoticeSegment,
 )
 from outreach.pagination import CursorPage, Order, keyset_page
+from outreach.registrations import services as registration_services
+from outreach.registrations.inserting import Companion
 from outreach.registrations.models import ACTIVE_STATUSES, Registration
 
 log = logging.getLogger(__name__)
@@ -196,10 +198,10 @@ class Prepared:
     kind: MessageKind
     row: dict[str, Any]
     placeholder: int
+    # Written by the registration's own INSERT (`companion`): nothing left to queue.
+    written: bool = False
 
-    def queue(self, registration: Registration, key: str, position: int | None) -> None:
-        """Insert the row for the saved `registration`, its place `position` written in."""
-
+    def _filled(self, registration: Registration, position: int | None) -> dict[str, Any]:
         def filled(value: Any) -> Any:
             if isinstance(value, str):
                 return value.replace(str(self.placeholder), str(position or 0))
@@ -209,13 +211,28 @@ class Prepared:
 
         now = registration.created_at
         row = {name: filled(value) for name, value in self.row.items()}
-        row.update(
-            dedupe_key=key,
-            registration_id=registration.id,
-            created_at=now,
-            updated_at=now,
-            next_attempt_at=now,
-        )
+        row.update(created_at=now, updated_at=now, next_attempt_at=now)
+        return row
+
+    def companion(self, registration: Registration) -> Companion | None:
+        """The row, to be written by the registration's own INSERT (its key and id filled in
+        there), when it was rendered for the outcome decided; else None (queued later)."""
+        # The receiver's key for a new registration: its kind is its status.
+        if registration.status.value != self.kind.value:
+            return None
+        row = self._filled(registration, registration_services.waitlist_position(registration))
+        del row["dedupe_key"], row["registration_id"]
+        self.written = True
+        prefix = f"{self.kind.value}:"
+        return Companion(Message.__table__, row, "registration_id", "dedupe_key", prefix)
+
+    def queue(self, registration: Registration, key: str, position: int | None) -> None:
+        """Insert the row for the saved `registration`, its place `position` written in
+        (unless the registration's INSERT wrote it)."""
+        if self.written:
+            return
+        row = self._filled(registration, position)
+        row.update(dedupe_key=key, registration_id=registration.id)
         _insert_new([row])
 
 
@@ -225,7 +242,17 @@ def prepare(
     """Render `kind` for a registration not yet saved (None when nobody can be reached)."""
     if not reachable(registration):
         return None
-    return Prepared(kind, _row(kind, registration, "", now), placeholder)
+    channel, recipient = _address_key(registration)
+
+    def render() -> dict[str, Any]:
+        return _row(kind, registration, "", now)
+
+    columns = first_texts.remembered(kind, channel, registration, render)
+    if columns is None:
+        return Prepared(kind, render(), placeholder)
+    row = outbox_row(kind, channel, recipient, language_of(registration), now, dedupe_key="")
+    row.update(columns)
+    return Prepared(kind, row, placeholder)
 
 
 def skip_pending(condition, reason: str) -> None:

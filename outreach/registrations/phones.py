@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from outreach import mainland
 from outreach.registrations.limits import PHONE_LENGTH
 
 
+# A registration reads the number it was sent twice (with the session's stamp, then with the
+# rest of the form): the library's parse is the dearer part of either.
+@functools.lru_cache(maxsize=256)
 def normalise_mobile(raw: str) -> str | None:
     """The E.164 form (+8613812345678) of a valid mainland China mobile number, else None.
 

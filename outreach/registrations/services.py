@@ -15,6 +15,7 @@ import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
@@ -41,7 +42,7 @@ from outreach.i18n import current_language
 from outreach.localtime import local_date, local_midnight
 from outreach.places.models import Community
 from outreach.registrations import snapshot, verification
-from outreach.registrations.inserting import insert_registration
+from outreach.registrations.inserting import Companion, insert_registration
 from outreach.registrations.limits import CONTACT_NOTE_LENGTH, MIN_PARTY_SIZE, NAME_LENGTH
 from outreach.registrations.models import (
     ACTIVE_STATUSES,
@@ -1178,6 +1179,13 @@ def _prepared(registration: Registration, now: datetime) -> list:
     return [value for _receiver, value in found if value is not None]
 
 
+def _companions(prepared: Sequence[Any], registration: Registration) -> list[Companion]:
+    """The rows prepared for the registration that its own INSERT writes: those of values
+    offering a `companion` (see `registration_preparing`)."""
+    found = (getattr(value, "companion", None) for value in prepared)
+    return [c for make in found if make is not None and (c := make(registration)) is not None]
+
+
 def _register(
     event_session: EventSession,
     request: RegistrationRequest,
@@ -1281,7 +1289,7 @@ def _register(
     if fits != likely:
         prepared = _prepared(registration, now)  # not the outcome foreseen: rendered again
     try:
-        insert_registration(registration)
+        insert_registration(registration, _companions(prepared, registration))
     except IntegrityError as error:
         _refuse_racing_duplicate(error, event_session, phone, request.owned)
         raise

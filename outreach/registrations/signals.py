@@ -28,5 +28,7 @@ purging = _signals.signal("purging")
 # saved: no id; its status the likely outcome, its waitlist place a stand-in number) and
 # `now`. A receiver returns what it will write for the registration, rendered now so that
 # the lock is not held while texts are drawn up; the list comes back to it as `prepared`
-# with "confirmed" or "waitlisted" of `registration_changed`.
+# with "confirmed" or "waitlisted" of `registration_changed`. A value with a `companion`
+# method (registration → `inserting.Companion` or None) has its row written by the
+# registration's own INSERT, in the same statement where the database allows.
 registration_preparing = _signals.signal("registration-preparing")

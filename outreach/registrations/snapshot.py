@@ -8,8 +8,10 @@ session of their own and detached from it (never the request's: nothing it commi
 back touches them, and they are never saved through it), each with a stamp: the session's
 own columns, but for its seat counters and last change, which move with every registration,
 and the last change of its event, venue, township, community, organiser and category (each
-of which moves `updated_at` when changed). One small statement reads the stamp; the copy is
-used while the stamp is the same, and loaded again when it is not. Sessions with time slots
+of which moves `updated_at` when changed). One small statement reads the stamp, written by
+the database as one text (`_stamp`: a row of twenty-odd values cost more Python to read than
+the rest of the statement); the copy is used while the stamp is the same, and loaded again
+when it is not. Sessions with time slots
 are loaded each time (their slots change under the session's lock).
 
 The seat counters come with the stamp, so the outcome foreseen before the lock is as fresh
@@ -22,7 +24,7 @@ import functools
 import threading
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import String, bindparam, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -44,10 +46,27 @@ _LOCK_READS = ("status", "capacity", "starts_at", "ends_at")
 _kept = threading.local()
 
 
+def _stamp(columns: list) -> Any:
+    """The columns' values as one text, "|" between them. None of those that may be NULL
+    holds text (NULL is written as nothing, which no number, time or flag is); the columns of
+    free text come last, so that no change of values can give the same text."""
+
+    def free_text(column) -> bool:
+        return column.type.python_type is str and not getattr(column.type, "enums", None)
+
+    ordered = sorted(columns, key=free_text)
+    texts = [func.coalesce(cast(column, String()), "") for column in ordered]
+    stamp = texts[0]
+    for text in texts[1:]:
+        stamp = stamp + literal("|") + text
+    return stamp.label("stamp")
+
+
 @functools.cache
 def _stamp_statement(extra: tuple = ()):
-    """The session's own columns, the last change of each row its graph holds, whether it
-    has slots, and its counters: one row, by primary keys; then the `extra` columns."""
+    """The session's counters and what the lock reads again, then its stamp (its own
+    columns and the last change of each row its graph holds), whether it has slots: one
+    row, by primary keys; then the `extra` columns."""
     sessions = EventSession.__table__
     events = Event.__table__
     venues = Venue.__table__
@@ -66,11 +85,22 @@ def _stamp_statement(extra: tuple = ()):
     )
     return (
         select(
-            *(sessions.c[name] for name in _COUNTERS),
-            *(column for column in sessions.c if column.key not in _MOVING),
-            *(
-                table.c.updated_at.label(f"{table.name}_updated_at")
-                for table in (events, venues, townships, communities, organisations, categories)
+            *(sessions.c[name] for name in (*_COUNTERS, *_LOCK_READS)),
+            _stamp(
+                [
+                    *(column for column in sessions.c if column.key not in _MOVING),
+                    *(
+                        table.c.updated_at
+                        for table in (
+                            events,
+                            venues,
+                            townships,
+                            communities,
+                            organisations,
+                            categories,
+                        )
+                    ),
+                ]
             ),
             exists().where(slots.c.session_id == sessions.c.id).label("has_slots"),
             *extra,
@@ -113,8 +143,8 @@ def kept_session(
     values = tuple(row[len(row) - len(extra) :])
     if row.has_slots:
         return load(session_id), values
-    stamp = tuple(row[len(_COUNTERS) : len(row) - len(extra)])
-    kept: dict[int, tuple[tuple, EventSession]] = getattr(_kept, "sessions", None) or {}
+    stamp = row.stamp
+    kept: dict[int, tuple[str, EventSession]] = getattr(_kept, "sessions", None) or {}
     _kept.sessions = kept
     found = kept.get(session_id)
     if found is None or found[0] != stamp:
