@@ -1,13 +1,17 @@
 """The figures of the statistics pages, added up by the database.
 
-Registrations are not read here: each session's counts are kept in `session_tally` by
-triggers on `registration` (outreach/stats/tally.py), so a page costs what its sessions
-cost, not what their registrations do (a year at city scale is two million of them).
+Neither registrations nor sessions are read here: each session has a `session_tally` row,
+kept by triggers (outreach/stats/tally.py), which holds its registrations' counts and copies
+where, when and what it is (start and end, event, organisation, category, status, township,
+community, capacity and the places of its slots). A page reads the rows of its period along
+one index, so it costs what its sessions cost, not what their registrations do (a year at
+city scale is two million of them), and joins nothing but the names of the lines it shows.
+The triggers set the copies again when a session moves, an event is re-categorised or
+cancelled, a venue changes community or a slot its places, so each counts where it now is.
 
-Two levels of GROUP BY keep every figure exact: slot places are summed per session, joined
-with the session's tally, then those per-session rows are summed per line of each table.
-Where and when a session is held, its category and status are read
-from the live rows, so a session moved or an event re-categorised counts where it now is.
+Two levels of GROUP BY keep every figure exact: per session, what it adds to each figure
+(held or not, ended or not, the smaller of its capacity and its slots' places), then those
+per-session rows summed per line of each table.
 
 The per-session rows are a common table expression, read once per page; each table groups
 them by its own key and joins the names of its lines only (per campaign, community,
@@ -42,7 +46,6 @@ from sqlalchemy import (
     null,
     select,
     text,
-    true,
     union_all,
 )
 from sqlalchemy.orm import joinedload
@@ -53,11 +56,12 @@ from outreach.errors import InvalidInput
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_midnight
 from outreach.pagination import CursorPage, Order, keyset_page
-from outreach.places.models import Community, Township, Venue
-from outreach.registrations.models import Slot
+from outreach.places.models import Community, Township
 from outreach.stats.periods import DAY, MONTH, local_period
 from outreach.stats.tally import SessionTally
 from outreach.text import localised
+
+TALLY = SessionTally.__table__
 
 # Tables of the overview and of a campaign's page, by the name used in URLs.
 OVERVIEW_TABLES = ("events", "communities", "townships", "categories", "months")
@@ -169,22 +173,23 @@ class Filters:
             chosen is not None for chosen in (self.visible, self.organisation_id, self.category_id)
         )
 
-    def period(self) -> list[ColumnElement[bool]]:
-        """The WHERE clauses on the sessions' start."""
+    def period(self, starts_at: Any = EventSession.starts_at) -> list[ColumnElement[bool]]:
+        """The WHERE clauses on the sessions' start (by default, the session rows')."""
         return [
-            EventSession.starts_at >= local_midnight(self.date_from),
-            EventSession.starts_at < local_midnight(self.date_to + timedelta(days=1)),
+            starts_at >= local_midnight(self.date_from),
+            starts_at < local_midnight(self.date_to + timedelta(days=1)),
         ]
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        """The WHERE clauses, on EventSession and Event."""
-        found = [Event.status != EventStatus.DRAFT, *self.period()]
+        """The WHERE clauses, on the sessions' statistics rows (SessionTally)."""
+        c = TALLY.c
+        found = [c.event_status != EventStatus.DRAFT.value, *self.period(c.starts_at)]
         if self.visible is not None:
-            found.append(Event.organisation_id.in_(sorted(self.visible)))
+            found.append(c.organisation_id.in_(sorted(self.visible)))
         if self.organisation_id is not None:
-            found.append(Event.organisation_id == self.organisation_id)
+            found.append(c.organisation_id == self.organisation_id)
         if self.category_id is not None:
-            found.append(Event.category_id == self.category_id)
+            found.append(c.category_id == self.category_id)
         return found
 
 
@@ -205,77 +210,36 @@ PER_SESSION_COUNTS = (
 )
 
 
-def _tally_of_session():
-    """The tally's row of each session in scope. On PostgreSQL a lateral subquery, so that each
-    session's row is read by its key: joined plainly, the planner hashes the whole tally (a
-    row per session of the city, 200 ms) for a week's few thousand sessions."""
-    tally = SessionTally.__table__
-    if db.session.get_bind().dialect.name != "postgresql":
-        return tally
-    return (
-        select(tally)
-        .where(tally.c.session_id == EventSession.id)
-        .limit(1)  # kept apart: a plain subquery would be flattened into a join again
-        .lateral("tally")
-    )
-
-
-def _slot_places(conditions: list[ColumnElement[bool]]) -> tuple[Any, ColumnElement[bool]]:
-    """The places of each session's slots, and how to join them to the session. On PostgreSQL
-    a lateral sum along the slots' session index: a subquery grouping the slots of the
-    sessions in scope would find those sessions a second time (a third of the page's time)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        places = func.sum(Slot.capacity).label("places")
-        return select(places).where(Slot.session_id == EventSession.id).lateral(
-            "slot_places"
-        ), true()
-    in_scope = select(EventSession.id).join(EventSession.event).where(*conditions)
-    slot_places = (
-        select(Slot.session_id.label("session_id"), func.sum(Slot.capacity).label("places"))
-        .where(Slot.session_id.in_(in_scope))
-        .group_by(Slot.session_id)
-        .subquery("slot_places")
-    )
-    return slot_places, slot_places.c.session_id == EventSession.id
-
-
 def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
-    """One row per session in scope: where and when, places, held or not, ended or not. A
-    common table expression, which PostgreSQL computes once for all the tables reading it."""
-    slot_places, slots_on = _slot_places(conditions)
+    """One row per session in scope: where and when, places, held or not, ended or not, and
+    its counts, all read from the sessions' statistics rows (no join). A common table
+    expression, which PostgreSQL computes once for all the tables reading it."""
+    c = TALLY.c
     # A session is full when its own capacity or all its slots are: the smaller of the two.
     # Neither set means unlimited (NULL).
-    capacity, slots = EventSession.capacity, slot_places.c.places
+    capacity, slots = c.capacity, c.slot_places
     places = case(
         (capacity.is_(None), slots),
         (slots.is_(None), capacity),
         (capacity < slots, capacity),
         else_=slots,
     )
-    held = (EventSession.status != SessionStatus.CANCELLED) & (
-        Event.status != EventStatus.CANCELLED
-    )
-    tally = _tally_of_session()
-    counts = [func.coalesce(tally.c[name], 0).label(name) for name in PER_SESSION_COUNTS]
+    cancelled = SessionStatus.CANCELLED.value
+    held = (c.session_status != cancelled) & (c.event_status != EventStatus.CANCELLED.value)
     sessions = (
         select(
-            EventSession.id.label("session_id"),
-            EventSession.event_id.label("event_id"),
-            Event.category_id.label("category_id"),
-            Venue.township_id.label("township_id"),
-            Venue.community_id.label("community_id"),
-            EventSession.starts_at.label("starts_at"),
+            c.session_id,
+            c.event_id,
+            c.category_id,
+            c.township_id,
+            c.community_id,
+            c.starts_at,
             case((held, 1), else_=0).label("held"),
-            case((EventSession.ends_at <= now, 1), else_=0).label("ended"),
-            case((EventSession.starts_at <= now, 1), else_=0).label("started"),
+            case((c.ends_at <= now, 1), else_=0).label("ended"),
+            case((c.starts_at <= now, 1), else_=0).label("started"),
             places.label("places"),
-            *counts,
+            *(c[name] for name in PER_SESSION_COUNTS),
         )
-        .select_from(EventSession)
-        .join(Event, Event.id == EventSession.event_id)
-        .join(Venue, Venue.id == EventSession.venue_id)
-        .outerjoin(tally, tally.c.session_id == EventSession.id)
-        .outerjoin(slot_places, slots_on)
         .where(*conditions)
         .subquery("session_rows")
     )
@@ -534,7 +498,7 @@ def check_bounded(filters: Filters) -> None:
     limit = current_app.config["STATS_MAX_SESSIONS"]
     in_scope = select(EventSession.id)
     if filters.by_event:
-        in_scope = in_scope.join(EventSession.event).where(*filters.conditions())
+        in_scope = select(TALLY.c.session_id).where(*filters.conditions())
     else:
         # Everyone's figures: the sessions of the period along the start-time index alone,
         # drafts' too (a few, and the page's query reads them before leaving them out),
@@ -609,7 +573,7 @@ def campaign_event(event_id: int) -> Event | None:
 
 
 def _campaign_sessions(event: Event, now: datetime | None) -> Subquery:
-    return _per_session([EventSession.event_id == event.id], now or utcnow())
+    return _per_session([TALLY.c.event_id == event.id], now or utcnow())
 
 
 def campaign_table(name: str, event: Event, now: datetime | None = None) -> list[Line]:
