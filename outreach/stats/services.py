@@ -63,8 +63,13 @@ from outreach.text import localised
 
 TALLY = SessionTally.__table__
 
+# The community chart draws up to this many lines, those with the most people.
+CHART_COMMUNITIES = 15
+
 # Tables of the overview and of a campaign's page, by the name used in URLs.
 OVERVIEW_TABLES = ("events", "communities", "townships", "categories", "months")
+# The overview's tables paged by the database (thousands of lines in a week of a city).
+PAGED = ("events", "communities")
 CAMPAIGN_TABLES = ("communities", "days")
 
 
@@ -295,9 +300,10 @@ FIELDS = tuple(f.name for f in fields(Figures))
 WIDTH = len(FIELDS)
 # The columns every table's rows share, before the figures: which table, the line's key (one
 # or two ids, or a local period), first and last start (campaigns) and up to three names
-# (Chinese, English, slug).
+# (Chinese, English, slug), then two counts over a whole table (the community chart's).
 TAG, KEY0, KEY1, PERIOD, FIRST, LAST = range(6)
 NAME0, NAME0_EN, SLUG0, NAME1, NAME1_EN, SLUG1, NAME2, NAME2_EN = range(6, 14)
+COUNT0, COUNT1 = range(14, 16)
 
 
 def _summed(per_session: Any, *keys: ColumnElement, extra: tuple = ()) -> Subquery:
@@ -318,6 +324,7 @@ def _rows(tag: str, summed: Subquery, *columns: tuple[int, ColumnElement]) -> Se
     elsewhere (so that every branch of the UNION agrees on types on both engines)."""
     time = EventSession.starts_at.type
     kinds = [BigInteger(), BigInteger(), String(), time, time] + [String()] * 8
+    kinds += [BigInteger(), BigInteger()]
     shaped: list[ColumnElement] = [_text(tag)]
     shaped += [cast(null(), kind) for kind in kinds]
     for place, column in columns:
@@ -362,29 +369,93 @@ def _events_summed(per_session: Any) -> Subquery:
     )
 
 
+def _binary(column: ColumnElement[str]) -> ColumnElement[str]:
+    """Text compared by code point, as Python compares it (page cursors are compared in both
+    places): PostgreSQL's "C" collation; SQLite compares so already."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column.collate("C")
+    return column
+
+
+def _communities_named(per_session: Any) -> Select:
+    """Every community line of the period, with its names, slugs and whether anyone came."""
+    c = per_session.c
+    summed = _summed(per_session, c.township_id, c.community_id)
+    anyone = (summed.c.people > 0) | (summed.c.checked_in_people > 0)
+    return (
+        select(
+            summed,
+            Township.name.label("township_name"),
+            Township.name_en.label("township_name_en"),
+            Township.slug.label("township_slug"),
+            Community.name.label("community_name"),
+            Community.name_en.label("community_name_en"),
+            Community.slug.label("community_slug"),
+            case((summed.c.key1.is_(None), 1), else_=0).label("outside"),
+            case((anyone, 1), else_=0).label("anyone"),
+        )
+        .join(Township, Township.id == summed.c.key0)
+        .outerjoin(Community, Community.id == summed.c.key1)
+    )
+
+
+def _community_order(named: Any) -> list[ColumnElement]:
+    """A community line's place in its table (Line.position): by pinyin (the slugs), as
+    Chinese lists are read, venues outside a community last in their township."""
+    c = named.c
+    return [
+        _binary(c.township_slug),
+        c.outside,
+        _binary(func.coalesce(c.community_slug, "")),
+        c.key0,
+        func.coalesce(c.key1, 0),
+    ]
+
+
+def _community_rows(tag: str, named: Any, *more: tuple[int, ColumnElement]) -> Select:
+    c = named.c
+    return _rows(
+        tag,
+        named,
+        (KEY0, c.key0),
+        (KEY1, c.key1),
+        (NAME0, c.township_name),
+        (NAME0_EN, c.township_name_en),
+        (SLUG0, c.township_slug),
+        (NAME1, c.community_name),
+        (NAME1_EN, c.community_name_en),
+        (SLUG1, c.community_slug),
+        *more,
+    )
+
+
+def _community_leaders(named: Any) -> Select:
+    """The community lines the chart may draw, with how many lines the table has and how many
+    of them anyone came to: every line among the CHART_COMMUNITIES with most people (ties
+    included), and of the lines tied on people (and on anyone coming) the first ones only.
+    The chart picks its bars from these as it would from the whole table."""
+    c = named.c
+    order = _community_order(named)
+    ranked = select(
+        named,
+        func.rank().over(order_by=c.people.desc()).label("by_people"),
+        func.row_number().over(partition_by=(c.people, c.anyone), order_by=order).label("among"),
+        func.count().over().label("lines"),
+        func.sum(c.anyone).over().label("lines_with_anyone"),
+    ).subquery("ranked")
+    r = ranked.c
+    return _community_rows(
+        "community_chart", ranked, (COUNT0, r.lines), (COUNT1, r.lines_with_anyone)
+    ).where(r.by_people <= CHART_COMMUNITIES, r.among <= CHART_COMMUNITIES)
+
+
 def _table_rows(name: str, per_session: Any, unit: str) -> Select:
     """The rows of one table (the campaigns: every one of them), with their lines' names."""
     c = per_session.c
     if name == "events":
         return _events_rows(_events_summed(per_session))
     if name == "communities":
-        summed = _summed(per_session, c.township_id, c.community_id)
-        return (
-            _rows(
-                name,
-                summed,
-                (KEY0, summed.c.key0),
-                (KEY1, summed.c.key1),
-                (NAME0, Township.name),
-                (NAME0_EN, Township.name_en),
-                (SLUG0, Township.slug),
-                (NAME1, Community.name),
-                (NAME1_EN, Community.name_en),
-                (SLUG1, Community.slug),
-            )
-            .join(Township, Township.id == summed.c.key0)
-            .outerjoin(Community, Community.id == summed.c.key1)
-        )
+        return _community_rows(name, _communities_named(per_session).subquery())
     if name in ("townships", "categories"):
         key, model = (c.township_id, Township) if name == "townships" else (c.category_id, Category)
         summed = _summed(per_session, key)
@@ -410,7 +481,7 @@ def _line(tag: str, r: Any) -> Line:
             "category": Name(r[NAME2], r[NAME2_EN]),
         }
         return Line(r[KEY0], names, figures, r[FIRST], r[LAST], (r[FIRST], r[KEY0], r[KEY0]))
-    if tag == "communities":
+    if tag in ("communities", "community_chart"):
         names = {"community": _name(r[NAME1], r[NAME1_EN]), "township": Name(r[NAME0], r[NAME0_EN])}
         # By pinyin (the slugs), as Chinese lists are read; venues outside a community last.
         position = (r[SLUG0], int(r[KEY1] is None), r[SLUG1] or "", r[KEY0], r[KEY1] or 0)
@@ -429,39 +500,86 @@ def _without_jit() -> None:
         db.session.execute(text("SET LOCAL jit = off"))
 
 
-def _tables(statements: list[Select]) -> dict[str, list[Line]]:
+def _tables(
+    statements: list[Select], counts: dict[str, tuple[int, int]] | None = None
+) -> dict[str, list[Line]]:
     """Run the tables' rows as one query; each table's lines in their positions' order
-    (sorted here rather than by the database, whose collation may order the pinyin slugs
-    otherwise than the page cursors compare)."""
+    (sorted here, where the page cursors compare them). The counts some rows carry over
+    their whole table go to `counts`, by table."""
     _without_jit()
     found: dict[str, list[Line]] = {}
     for row in db.session.execute(union_all(*statements)).all():
         found.setdefault(row[TAG], []).append(_line(row[TAG], row))
+        if counts is not None and row[COUNT0] is not None:
+            counts[row[TAG]] = (int(row[COUNT0]), int(row[COUNT1]))
     for lines in found.values():
         lines.sort(key=attrgetter("position"))
     return found
 
 
-def _page_and_tables(
-    per_session: Any, names: tuple[str, ...], cursor: str | None, per_page: int
-) -> tuple[CursorPage[Line], dict[str, list[Line]]]:
-    """A keyset page of the campaigns table, in the order of their first session, and the
-    other tables, in one query: the database adds every campaign up but returns, and names,
-    only the page's (a week of a city holds thousands of campaigns)."""
+@dataclass(frozen=True)
+class Leaders:
+    """What the community chart draws from: the lines it may draw (see _community_leaders),
+    in the table's order, and how many lines the whole table has, and with anyone."""
+
+    lines: list[Line]
+    count: int
+    with_anyone: int
+
+
+@dataclass(frozen=True)
+class Pages:
+    """The long tables of the overview as pages, and the community chart's lines."""
+
+    events: CursorPage[Line]
+    communities: CursorPage[Line]
+    leaders: Leaders
+
+
+def _pages_and_tables(
+    per_session: Any, names: tuple[str, ...], cursors: dict[str, str | None], per_page: int
+) -> tuple[Pages, dict[str, list[Line]]]:
+    """A keyset page of the campaigns table, in the order of their first session, one of the
+    communities table, the community chart's lines, and the other tables, in one query: the
+    database adds every campaign and community up but returns, and names, only the pages'
+    (a week of a city holds thousands of each)."""
     summed = _events_summed(per_session)
     order = Order(
         (summed.c.first_start, summed.c.key0), key=lambda line: (line.first_start, line.key)
     )
+    named = _communities_named(per_session).cte("community_lines")
+    by_place = Order(tuple(_community_order(named)), key=attrgetter("position"))
     tables: dict[str, list[Line]] = {}
+    counts: dict[str, tuple[int, int]] = {}
+    communities: list[CursorPage[Line]] = []
 
     def fetch(limited: Select, forward: bool) -> list[Line]:
-        page = _events_rows(limited.subquery("page"))
-        others = [_table_rows(name, per_session, MONTH) for name in names]
-        tables.update(_tables([page, *others]))
+        def fetch_communities(limited_places: Select, forward_places: bool) -> list[Line]:
+            page = _events_rows(limited.subquery("page"))
+            places = _community_rows("communities", limited_places.subquery("places"))
+            others = [_table_rows(name, per_session, MONTH) for name in names]
+            tables.update(_tables([page, places, _community_leaders(named), *others], counts))
+            lines = tables.pop("communities", [])
+            return sorted(lines, key=by_place.key, reverse=not forward_places)
+
+        communities.append(
+            keyset_page(
+                select(named),
+                by_place,
+                per_page,
+                cursors.get("communities"),
+                name="stats.communities",
+                fetch=fetch_communities,
+            )
+        )
         return sorted(tables.pop("events", []), key=order.key, reverse=not forward)
 
-    page = keyset_page(select(summed), order, per_page, cursor, name="stats.events", fetch=fetch)
-    return page, tables
+    events = keyset_page(
+        select(summed), order, per_page, cursors.get("events"), name="stats.events", fetch=fetch
+    )
+    count, with_anyone = counts.get("community_chart", (0, 0))
+    leaders = Leaders(tables.pop("community_chart", []), count, with_anyone)
+    return Pages(events, communities[0], leaders), tables
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -529,8 +647,9 @@ class Overview:
 
     filters: Filters
     tables: dict[str, list[Line]]
-    # A page of the campaigns table (its lines are not all added up: see events_page).
-    events: CursorPage[Line] | None = None
+    # Pages of the campaigns and communities tables, whose other lines are added up by the
+    # database but not read: see _pages_and_tables. Their `tables` hold the pages' lines.
+    pages: Pages | None = None
 
     @property
     def total(self) -> Figures:
@@ -543,20 +662,22 @@ def overview(
     filters: Filters,
     now: datetime | None = None,
     *,
-    events_cursor: str | None = None,
+    cursors: dict[str, str | None] | None = None,
     per_page: int | None = None,
 ) -> Overview:
     """The statistics page's tables, in one query whatever the number of rows; with
-    `per_page`, the campaigns table as a page (from `events_cursor`) instead."""
+    `per_page`, the campaigns and communities tables as pages (from `cursors`, by table)."""
     per_session = _per_session(filters.conditions(), now or utcnow())
-    names = OVERVIEW_TABLES if per_page is None else OVERVIEW_TABLES[1:]
     if per_page is None:
-        found, events = _tables([_table_rows(name, per_session, MONTH) for name in names]), None
+        found = _tables([_table_rows(name, per_session, MONTH) for name in OVERVIEW_TABLES])
+        pages = None
     else:
-        events, found = _page_and_tables(per_session, names, events_cursor, per_page)
-    tables = {name: found.get(name, []) for name in names}
+        names = tuple(name for name in OVERVIEW_TABLES if name not in PAGED)
+        pages, found = _pages_and_tables(per_session, names, cursors or {}, per_page)
+        found.update(events=list(pages.events.items), communities=list(pages.communities.items))
+    tables = {name: found.get(name, []) for name in OVERVIEW_TABLES}
     tables["months"] = _every_month(tables["months"], filters)
-    return Overview(filters, tables, events)
+    return Overview(filters, tables, pages)
 
 
 # ---------------------------------------------------------------------------------------------
