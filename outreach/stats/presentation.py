@@ -11,10 +11,11 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, format_percent
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -180,9 +181,15 @@ def day_label(key: str) -> str:
     return day(date.fromisoformat(key), with_year=True)
 
 
+_TENTH = Decimal("0.1")
+
+
 def percent(rate: float) -> str:
-    """A rate as a percentage with one decimal: 83.3%."""
-    return format_percent(rate, "#,##0.0%")
+    """A rate as a percentage with one decimal: 83.3%. What Babel's format_percent gives
+    with the pattern #,##0.0% in Chinese and English alike (the rate read as the decimal
+    its shortest repr writes, rounded half to even), without parsing the pattern and looking
+    up the locale's symbols for each of the hundreds of cells of a page."""
+    return f"{Decimal(repr(rate)).scaleb(2).quantize(_TENTH, ROUND_HALF_EVEN):,f}%"
 
 
 def shown(figures: Figures, measure: Measure) -> str:
@@ -193,6 +200,14 @@ def shown(figures: Figures, measure: Measure) -> str:
     if measure.rate:
         return percent(number)
     return f"{number:,}"
+
+
+def cells(figures: Figures) -> Markup:
+    """A line's figure cells, every column in order: one filter call per line of a table
+    rather than one per cell (their text is digits, commas, a point, % or a dash)."""
+    return Markup(
+        "".join(f'<td class="num">{shown(figures, measure)}</td>' for measure in MEASURES)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,7 +367,7 @@ def overview_charts(overview: Overview) -> dict[str, Chart]:
 
 def init_app(app: Flask) -> None:
     """The template filters of the statistics pages."""
-    app.add_template_filter(shown, "stats_figure")
+    app.add_template_filter(cells, "stats_cells")
     app.add_template_filter(percent, "stats_percent")
     app.add_template_filter(community_label, "stats_community")
     app.add_template_filter(month_label, "stats_month")

@@ -377,19 +377,16 @@ def _binary(column: ColumnElement[str]) -> ColumnElement[str]:
     return column
 
 
-def _communities_named(per_session: Any) -> Select:
-    """Every community line of the period, with its names, slugs and whether anyone came."""
+def _community_lines(per_session: Any) -> Select:
+    """Every community line of the period: its figures, the slugs that order it and whether
+    anyone came (names are joined later, to the lines returned only)."""
     c = per_session.c
     summed = _summed(per_session, c.township_id, c.community_id)
     anyone = (summed.c.people > 0) | (summed.c.checked_in_people > 0)
     return (
         select(
             summed,
-            Township.name.label("township_name"),
-            Township.name_en.label("township_name_en"),
             Township.slug.label("township_slug"),
-            Community.name.label("community_name"),
-            Community.name_en.label("community_name_en"),
             Community.slug.label("community_slug"),
             case((summed.c.key1.is_(None), 1), else_=0).label("outside"),
             case((anyone, 1), else_=0).label("anyone"),
@@ -399,10 +396,10 @@ def _communities_named(per_session: Any) -> Select:
     )
 
 
-def _community_order(named: Any) -> list[ColumnElement]:
+def _community_order(lines: Any) -> list[ColumnElement]:
     """A community line's place in its table (Line.position): by pinyin (the slugs), as
     Chinese lists are read, venues outside a community last in their township."""
-    c = named.c
+    c = lines.c
     return [
         _binary(c.township_slug),
         c.outside,
@@ -412,32 +409,37 @@ def _community_order(named: Any) -> list[ColumnElement]:
     ]
 
 
-def _community_rows(tag: str, named: Any, *more: tuple[int, ColumnElement]) -> Select:
-    c = named.c
-    return _rows(
-        tag,
-        named,
-        (KEY0, c.key0),
-        (KEY1, c.key1),
-        (NAME0, c.township_name),
-        (NAME0_EN, c.township_name_en),
-        (SLUG0, c.township_slug),
-        (NAME1, c.community_name),
-        (NAME1_EN, c.community_name_en),
-        (SLUG1, c.community_slug),
-        *more,
+def _community_rows(tag: str, lines: Any, *more: tuple[int, ColumnElement]) -> Select:
+    """Community lines in the shared shape, with their names."""
+    c = lines.c
+    return (
+        _rows(
+            tag,
+            lines,
+            (KEY0, c.key0),
+            (KEY1, c.key1),
+            (NAME0, Township.name),
+            (NAME0_EN, Township.name_en),
+            (SLUG0, c.township_slug),
+            (NAME1, Community.name),
+            (NAME1_EN, Community.name_en),
+            (SLUG1, c.community_slug),
+            *more,
+        )
+        .join(Township, Township.id == c.key0)
+        .outerjoin(Community, Community.id == c.key1)
     )
 
 
-def _community_leaders(named: Any) -> Select:
+def _community_leaders(lines: Any) -> Select:
     """The community lines the chart may draw, with how many lines the table has and how many
     of them anyone came to: every line among the CHART_COMMUNITIES with most people (ties
     included), and of the lines tied on people (and on anyone coming) the first ones only.
     The chart picks its bars from these as it would from the whole table."""
-    c = named.c
-    order = _community_order(named)
+    c = lines.c
+    order = _community_order(lines)
     ranked = select(
-        named,
+        lines,
         func.rank().over(order_by=c.people.desc()).label("by_people"),
         func.row_number().over(partition_by=(c.people, c.anyone), order_by=order).label("among"),
         func.count().over().label("lines"),
@@ -455,7 +457,7 @@ def _table_rows(name: str, per_session: Any, unit: str) -> Select:
     if name == "events":
         return _events_rows(_events_summed(per_session))
     if name == "communities":
-        return _community_rows(name, _communities_named(per_session).subquery())
+        return _community_rows(name, _community_lines(per_session).subquery())
     if name in ("townships", "categories"):
         key, model = (c.township_id, Township) if name == "townships" else (c.category_id, Category)
         summed = _summed(per_session, key)
@@ -547,8 +549,8 @@ def _pages_and_tables(
     order = Order(
         (summed.c.first_start, summed.c.key0), key=lambda line: (line.first_start, line.key)
     )
-    named = _communities_named(per_session).cte("community_lines")
-    by_place = Order(tuple(_community_order(named)), key=attrgetter("position"))
+    lines = _community_lines(per_session).cte("community_lines")
+    by_place = Order(tuple(_community_order(lines)), key=attrgetter("position"))
     tables: dict[str, list[Line]] = {}
     counts: dict[str, tuple[int, int]] = {}
     communities: list[CursorPage[Line]] = []
@@ -558,13 +560,13 @@ def _pages_and_tables(
             page = _events_rows(limited.subquery("page"))
             places = _community_rows("communities", limited_places.subquery("places"))
             others = [_table_rows(name, per_session, MONTH) for name in names]
-            tables.update(_tables([page, places, _community_leaders(named), *others], counts))
-            lines = tables.pop("communities", [])
-            return sorted(lines, key=by_place.key, reverse=not forward_places)
+            tables.update(_tables([page, places, _community_leaders(lines), *others], counts))
+            found = tables.pop("communities", [])
+            return sorted(found, key=by_place.key, reverse=not forward_places)
 
         communities.append(
             keyset_page(
-                select(named),
+                select(lines),
                 by_place,
                 per_page,
                 cursors.get("communities"),
