@@ -48,7 +48,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from outreach.accounts.models import Organisation
 from outreach.database import db, utcnow
@@ -409,26 +409,36 @@ def _community_order(lines: Any) -> list[ColumnElement]:
     ]
 
 
-def _community_rows(tag: str, lines: Any, *more: tuple[int, ColumnElement]) -> Select:
-    """Community lines in the shared shape, with their names."""
+def _community_rows(
+    tag: str, lines: Any, *more: tuple[int, ColumnElement], few: bool = True
+) -> Select:
+    """Community lines in the shared shape, with their names: looked up by key for a few
+    lines (a join would hash every community of the city for a page of them), joined for a
+    whole table."""
     c = lines.c
-    return (
-        _rows(
-            tag,
-            lines,
-            (KEY0, c.key0),
-            (KEY1, c.key1),
-            (NAME0, Township.name),
-            (NAME0_EN, Township.name_en),
-            (SLUG0, c.township_slug),
-            (NAME1, Community.name),
-            (NAME1_EN, Community.name_en),
-            (SLUG1, c.community_slug),
-            *more,
-        )
-        .join(Township, Township.id == c.key0)
-        .outerjoin(Community, Community.id == c.key1)
+    township, community = aliased(Township), aliased(Community)
+
+    def named(model: Any, key: ColumnElement[int], column: str) -> ColumnElement[str]:
+        if not few:
+            return getattr(model, column)
+        return select(getattr(model, column)).where(model.id == key).scalar_subquery()
+
+    rows = _rows(
+        tag,
+        lines,
+        (KEY0, c.key0),
+        (KEY1, c.key1),
+        (NAME0, named(township, c.key0, "name")),
+        (NAME0_EN, named(township, c.key0, "name_en")),
+        (SLUG0, c.township_slug),
+        (NAME1, named(community, c.key1, "name")),
+        (NAME1_EN, named(community, c.key1, "name_en")),
+        (SLUG1, c.community_slug),
+        *more,
     )
+    if few:
+        return rows
+    return rows.join(township, township.id == c.key0).outerjoin(community, community.id == c.key1)
 
 
 def _community_leaders(lines: Any) -> Select:
@@ -457,7 +467,7 @@ def _table_rows(name: str, per_session: Any, unit: str) -> Select:
     if name == "events":
         return _events_rows(_events_summed(per_session))
     if name == "communities":
-        return _community_rows(name, _community_lines(per_session).subquery())
+        return _community_rows(name, _community_lines(per_session).subquery(), few=False)
     if name in ("townships", "categories"):
         key, model = (c.township_id, Township) if name == "townships" else (c.category_id, Category)
         summed = _summed(per_session, key)
