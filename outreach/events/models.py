@@ -187,7 +187,8 @@ class EventSeries(db.Model):
     capacity: Mapped[int | None] = mapped_column(Integer)
     exdates: Mapped[list[str]] = mapped_column(JSON, default=list)
     # China's official calendar (see OfficialDay): no sessions on statutory holidays; and,
-    # following the working calendar, sessions on working days only, make-up workdays included.
+    # following the working calendar, sessions on working days only, and make-up workdays
+    # too for a series held every working day.
     skip_holidays: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=expression.false()
     )

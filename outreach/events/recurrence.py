@@ -70,6 +70,16 @@ class Rule:
     until: date | None = None
     count: int | None = None
 
+    @property
+    def every_working_day(self) -> bool:
+        """Held each Monday to Friday: the only rule a make-up workday stands in for (it
+        replaces a whole week's day off, not a Wednesday clinic's)."""
+        if self.interval != 1:
+            return False
+        if self.frequency == Frequency.DAILY:
+            return True
+        return self.frequency == Frequency.WEEKLY and set(range(5)) <= set(self.weekdays)
+
 
 def latest_until(first_day: date) -> date:
     """The last day a series starting on `first_day` may reach."""
@@ -334,9 +344,11 @@ def follow_calendar(
     *,
     skip_holidays: bool,
     working_calendar: bool,
+    add_workdays: bool = True,
 ) -> Followed:
     """Take the statutory holidays out of a rule's days; following the working calendar,
-    also the other days off, and add each make-up workday up to `last_day` (inclusive)."""
+    also the other days off, and (with `add_workdays`, for a rule held every working day)
+    add each make-up workday up to `last_day` (inclusive)."""
     kept: list[date] = []
     adjustments: list[Adjustment] = []
     for day in days:
@@ -346,7 +358,7 @@ def follow_calendar(
             adjustments.append(Adjustment(day, CalendarChange.REST_DAY))
         else:
             kept.append(day)
-    if working_calendar and days:
+    if working_calendar and add_workdays and days:
         present = set(kept)
         for day, name in sorted(calendar.workdays.items()):
             if days[0] <= day <= last_day and day not in present:

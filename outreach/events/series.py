@@ -86,6 +86,7 @@ class SeriesPlan:
             calendar,
             skip_holidays=self.skip_holidays,
             working_calendar=self.working_calendar,
+            add_workdays=self.rule.every_working_day,
         )
         added = {item.day for item in followed.adjustments if item.change == CalendarChange.WORKDAY}
         years = range(self.first_day.year, last.year + 1)

@@ -34,13 +34,28 @@ def official_days() -> list[tuple[date, str, str]]:
     return [(item.day, item.kind.value, item.name) for item in found]
 
 
-def test_wednesday_series_over_national_day_skips_it_and_says_why(client, weekly_clinic):
+def preview_in_chinese(client, clinic, **fields) -> str:
+    """The text of the series page previewing `fields` over 2026's official calendar."""
     holidays.seed_from_library({2026})
-    form = series_form(
-        weekly_clinic, first_day="2026-09-16", weekdays=["2"], skip_holidays="y", preview="1"
-    )
+    form = series_form(clinic, preview="1", **fields)
     form.pop("save")
-    text = page_text(post_form(client, zh(series_url(weekly_clinic)), form))
+    return page_text(post_form(client, zh(series_url(clinic)), form))
+
+
+# The four weeks around National Day 2026, following the working calendar.
+AROUND_NATIONAL_DAY = {
+    "first_day": "2026-09-14",
+    "ends": "until",
+    "count": "",
+    "until": "2026-10-11",
+    "working_calendar": "y",
+}
+
+
+def test_wednesday_series_over_national_day_skips_it_and_says_why(client, weekly_clinic):
+    text = preview_in_chinese(
+        client, weekly_clinic, first_day="2026-09-16", weekdays=["2"], skip_holidays="y"
+    )
     assert "预览：共 3 个日期" in text
     assert "10月7日 星期三 国庆节，已跳过" in text
     assert "2026年9月30日" in text and "2026年10月7日" not in text
@@ -48,19 +63,8 @@ def test_wednesday_series_over_national_day_skips_it_and_says_why(client, weekly
 
 
 def test_working_calendar_series_includes_the_make_up_sunday(client, weekly_clinic):
-    holidays.seed_from_library({2026})
-    form = series_form(
-        weekly_clinic,
-        first_day="2026-09-14",
-        weekdays=["0", "1", "2", "3", "4"],
-        ends="until",
-        count="",
-        until="2026-10-11",
-        working_calendar="y",
-        preview="1",
-    )
-    form.pop("save")
-    text = page_text(post_form(client, zh(series_url(weekly_clinic)), form))
+    weekdays = ["0", "1", "2", "3", "4"]
+    text = preview_in_chinese(client, weekly_clinic, weekdays=weekdays, **AROUND_NATIONAL_DAY)
     # 2026: National Day 1–7 October, worked back on Sunday 20 September and Saturday
     # 10 October; Mid-autumn Friday 25 September.
     assert "9月20日 星期日 调休上班日（国庆节），已加入" in text
@@ -68,6 +72,15 @@ def test_working_calendar_series_includes_the_make_up_sunday(client, weekly_clin
     assert "9月25日 星期五 中秋节，已跳过" in text
     assert "10月1日 星期四 国庆节，已跳过" in text
     assert "预览：共 16 个日期" in text  # 20 weekdays, 6 of them holidays, 2 make-up days
+
+
+def test_working_calendar_adds_no_make_up_days_to_a_wednesday_series(client, weekly_clinic):
+    text = preview_in_chinese(client, weekly_clinic, weekdays=["2"], **AROUND_NATIONAL_DAY)
+    # A make-up Sunday or Saturday stands in for a whole working week's day off, not for a
+    # Wednesday clinic: only a series held every working day gains them.
+    assert "调休上班日（国庆节），已加入" not in text
+    assert "10月7日 星期三 国庆节，已跳过" in text
+    assert "预览：共 3 个日期" in text  # 16, 23 and 30 September
 
 
 def test_regenerating_after_an_import_keeps_booked_sessions(client, weekly_clinic, make, app):
