@@ -16,11 +16,12 @@ per-session rows summed per line of each table.
 The per-session rows are a common table expression, read once per page; each table groups
 them by its own key and joins the names of its lines only (per campaign, community,
 township, category and month, or per community and day of one campaign), and a page's
-tables come back together as one UNION ALL. The campaigns table is keyset-paged in the query,
-so a week of a city's thousands of campaigns returns, and names, one page of them; Python
-only reads the lines shown or written to a file. The tally keeps counts, party sizes and
-arrivals only, which the personal-data purge does not touch, so the figures stay when names
-are erased.
+tables come back together as one UNION ALL. The campaigns and communities tables are
+keyset-paged in the query, so a week of a city's thousands of each returns, and names, one
+page of them, and the community chart gets only the lines among the most people with the
+table's counts; Python only reads the lines shown or written to a file. The tally keeps
+counts, party sizes and arrivals only, which the personal-data purge does not touch, so the
+figures stay when names are erased.
 """
 
 from __future__ import annotations
