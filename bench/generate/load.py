@@ -153,12 +153,18 @@ def _load(loader: _Loader, plan: _Plan, seed: int, uid_domain: str) -> None:
     )
     loader.copy("membership", ("id", "user_id", "organisation_id", "role"), plan.memberships)
     loader.copy("event", EVENT_COLUMNS, _event_rows(plan))
+    # The statistics rows' triggers (outreach/stats/tally.py) would write a row per session
+    # and slot copied: off for the COPY, then every row written in one pass below.
+    for table in ("event_session", "slot"):
+        loader.connection.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     loader.copy("event_session", SESSION_COLUMNS, _session_rows(plan, seed, uid_domain))
     loader.copy(
         "slot",
         ("id", "session_id", "label", "starts_at", "ends_at", "capacity", "position"),
         _slot_rows(plan),
     )
+    for table in ("event_session", "slot"):
+        loader.connection.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
     # The seat counters' triggers (outreach/registrations/counters.py) would update a session
     # row per registration copied: off for the COPY, then every counter set in one pass.
     loader.connection.execute("ALTER TABLE registration DISABLE TRIGGER USER")
@@ -168,6 +174,6 @@ def _load(loader: _Loader, plan: _Plan, seed: int, uid_domain: str) -> None:
         _registrations(plan, seed, plan.scale.registrations),
     )
     loader.connection.execute("ALTER TABLE registration ENABLE TRIGGER USER")
-    # So are the statistics' session tallies (outreach/stats/tally.py).
+    # So are the statistics' session rows (outreach/stats/tally.py).
     for statement in (*counters.RECOUNT, *tally.RECOUNT):
         loader.connection.execute(statement)

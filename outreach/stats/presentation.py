@@ -11,10 +11,11 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, format_percent
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -23,9 +24,9 @@ from outreach.formatting import day, name
 from outreach.i18n import current_language
 from outreach.localtime import local_date
 from outreach.stats import charts
-from outreach.stats.services import Campaign, Figures, Line, Overview
+from outreach.stats.services import CHART_COMMUNITIES, Campaign, Figures, Line, Overview
 
-TOP_COMMUNITIES = 15
+TOP_COMMUNITIES = CHART_COMMUNITIES
 # Up to this many lines, the community chart draws every one, bars of zero included.
 FEW_COMMUNITIES = 6
 
@@ -180,9 +181,15 @@ def day_label(key: str) -> str:
     return day(date.fromisoformat(key), with_year=True)
 
 
+_TENTH = Decimal("0.1")
+
+
 def percent(rate: float) -> str:
-    """A rate as a percentage with one decimal: 83.3%."""
-    return format_percent(rate, "#,##0.0%")
+    """A rate as a percentage with one decimal: 83.3%. What Babel's format_percent gives
+    with the pattern #,##0.0% in Chinese and English alike (the rate read as the decimal
+    its shortest repr writes, rounded half to even), without parsing the pattern and looking
+    up the locale's symbols for each of the hundreds of cells of a page."""
+    return f"{Decimal(repr(rate)).scaleb(2).quantize(_TENTH, ROUND_HALF_EVEN):,f}%"
 
 
 def shown(figures: Figures, measure: Measure) -> str:
@@ -193,6 +200,14 @@ def shown(figures: Figures, measure: Measure) -> str:
     if measure.rate:
         return percent(number)
     return f"{number:,}"
+
+
+def cells(figures: Figures) -> Markup:
+    """A line's figure cells, every column in order: one filter call per line of a table
+    rather than one per cell (their text is digits, commas, a point, % or a dash)."""
+    return Markup(
+        "".join(f'<td class="num">{shown(figures, measure)}</td>' for measure in MEASURES)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,23 +293,36 @@ def _anyone(line: Line) -> bool:
     return bool(line.figures.people or line.figures.checked_in_people)
 
 
-def community_chart(lines: Sequence[Line], chart_id: str = "chart-communities") -> Chart:
+def community_chart(
+    lines: Sequence[Line],
+    chart_id: str = "chart-communities",
+    *,
+    count: int | None = None,
+    with_anyone: int | None = None,
+) -> Chart:
     """People confirmed and checked in for the communities with the most people.
 
     With many lines, those without anyone (bars of zero) are left out: they only push the
-    others apart. The table beside the chart still lists them.
+    others apart. The table beside the chart still lists them. `lines` are the table's, in
+    its order; or, with `count` (the table's lines) and `with_anyone` (those with anyone),
+    only those the database found among the most people (services.Leaders).
     """
     drawn = list(lines)
-    if len(drawn) > FEW_COMMUNITIES and any(map(_anyone, drawn)):
+    count = len(drawn) if count is None else count
+    if with_anyone is None:
+        with_anyone = sum(map(_anyone, drawn))
+    shown = count
+    if count > FEW_COMMUNITIES and with_anyone:
         drawn = [line for line in drawn if _anyone(line)]
+        shown = with_anyone
     top = sorted(drawn, key=lambda line: -line.figures.people)[:TOP_COMMUNITIES]
-    if len(drawn) > TOP_COMMUNITIES:
+    if shown > TOP_COMMUNITIES:
         description = _(
             "People confirmed and people checked in, for the %(num)d communities with the most "
             "people; the table lists every community.",
             num=TOP_COMMUNITIES,
         )
-    elif len(drawn) < len(lines):
+    elif shown < count:
         description = _(
             "People confirmed and people checked in, per community; communities without "
             "anyone are left out, the table lists every community."
@@ -327,15 +355,19 @@ def day_chart(lines: Sequence[Line]) -> Chart:
 
 def overview_charts(overview: Overview) -> dict[str, Chart]:
     """The overview's charts: per month and per community."""
-    return {
-        "months": month_chart(overview.tables["months"]),
-        "communities": community_chart(overview.tables["communities"]),
-    }
+    if overview.pages is None:
+        communities = community_chart(overview.tables["communities"])
+    else:
+        leaders = overview.pages.leaders
+        communities = community_chart(
+            leaders.lines, count=leaders.count, with_anyone=leaders.with_anyone
+        )
+    return {"months": month_chart(overview.tables["months"]), "communities": communities}
 
 
 def init_app(app: Flask) -> None:
     """The template filters of the statistics pages."""
-    app.add_template_filter(shown, "stats_figure")
+    app.add_template_filter(cells, "stats_cells")
     app.add_template_filter(percent, "stats_percent")
     app.add_template_filter(community_label, "stats_community")
     app.add_template_filter(month_label, "stats_month")

@@ -1,22 +1,27 @@
 """The figures of the statistics pages, added up by the database.
 
-Registrations are not read here: each session's counts are kept in `session_tally` by
-triggers on `registration` (outreach/stats/tally.py), so a page costs what its sessions
-cost, not what their registrations do (a year at city scale is two million of them).
+Neither registrations nor sessions are read here: each session has a `session_tally` row,
+kept by triggers (outreach/stats/tally.py), which holds its registrations' counts and copies
+where, when and what it is (start and end, event, organisation, category, status, township,
+community, capacity and the places of its slots). A page reads the rows of its period along
+one index, so it costs what its sessions cost, not what their registrations do (a year at
+city scale is two million of them), and joins nothing but the names of the lines it shows.
+The triggers set the copies again when a session moves, an event is re-categorised or
+cancelled, a venue changes community or a slot its places, so each counts where it now is.
 
-Two levels of GROUP BY keep every figure exact: slot places are summed per session, joined
-with the session's tally, then those per-session rows are summed per line of each table.
-Where and when a session is held, its category and status are read
-from the live rows, so a session moved or an event re-categorised counts where it now is.
+Two levels of GROUP BY keep every figure exact: per session, what it adds to each figure
+(held or not, ended or not, the smaller of its capacity and its slots' places), then those
+per-session rows summed per line of each table.
 
 The per-session rows are a common table expression, read once per page; each table groups
 them by its own key and joins the names of its lines only (per campaign, community,
 township, category and month, or per community and day of one campaign), and a page's
-tables come back together as one UNION ALL. The campaigns table is keyset-paged in the query,
-so a week of a city's thousands of campaigns returns, and names, one page of them; Python
-only reads the lines shown or written to a file. The tally keeps counts, party sizes and
-arrivals only, which the personal-data purge does not touch, so the figures stay when names
-are erased.
+tables come back together as one UNION ALL. The campaigns and communities tables are
+keyset-paged in the query, so a week of a city's thousands of each returns, and names, one
+page of them, and the community chart gets only the lines among the most people with the
+table's counts; Python only reads the lines shown or written to a file. The tally keeps
+counts, party sizes and arrivals only, which the personal-data purge does not touch, so the
+figures stay when names are erased.
 """
 
 from __future__ import annotations
@@ -42,10 +47,9 @@ from sqlalchemy import (
     null,
     select,
     text,
-    true,
     union_all,
 )
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from outreach.accounts.models import Organisation
 from outreach.database import db, utcnow
@@ -53,14 +57,20 @@ from outreach.errors import InvalidInput
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
 from outreach.localtime import local_midnight
 from outreach.pagination import CursorPage, Order, keyset_page
-from outreach.places.models import Community, Township, Venue
-from outreach.registrations.models import Slot
+from outreach.places.models import Community, Township
 from outreach.stats.periods import DAY, MONTH, local_period
 from outreach.stats.tally import SessionTally
 from outreach.text import localised
 
+TALLY = SessionTally.__table__
+
+# The community chart draws up to this many lines, those with the most people.
+CHART_COMMUNITIES = 15
+
 # Tables of the overview and of a campaign's page, by the name used in URLs.
 OVERVIEW_TABLES = ("events", "communities", "townships", "categories", "months")
+# The overview's tables paged by the database (thousands of lines in a week of a city).
+PAGED = ("events", "communities")
 CAMPAIGN_TABLES = ("communities", "days")
 
 
@@ -169,22 +179,23 @@ class Filters:
             chosen is not None for chosen in (self.visible, self.organisation_id, self.category_id)
         )
 
-    def period(self) -> list[ColumnElement[bool]]:
-        """The WHERE clauses on the sessions' start."""
+    def period(self, starts_at: Any = EventSession.starts_at) -> list[ColumnElement[bool]]:
+        """The WHERE clauses on the sessions' start (by default, the session rows')."""
         return [
-            EventSession.starts_at >= local_midnight(self.date_from),
-            EventSession.starts_at < local_midnight(self.date_to + timedelta(days=1)),
+            starts_at >= local_midnight(self.date_from),
+            starts_at < local_midnight(self.date_to + timedelta(days=1)),
         ]
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        """The WHERE clauses, on EventSession and Event."""
-        found = [Event.status != EventStatus.DRAFT, *self.period()]
+        """The WHERE clauses, on the sessions' statistics rows (SessionTally)."""
+        c = TALLY.c
+        found = [c.event_status != EventStatus.DRAFT.value, *self.period(c.starts_at)]
         if self.visible is not None:
-            found.append(Event.organisation_id.in_(sorted(self.visible)))
+            found.append(c.organisation_id.in_(sorted(self.visible)))
         if self.organisation_id is not None:
-            found.append(Event.organisation_id == self.organisation_id)
+            found.append(c.organisation_id == self.organisation_id)
         if self.category_id is not None:
-            found.append(Event.category_id == self.category_id)
+            found.append(c.category_id == self.category_id)
         return found
 
 
@@ -205,77 +216,36 @@ PER_SESSION_COUNTS = (
 )
 
 
-def _tally_of_session():
-    """The tally's row of each session in scope. On PostgreSQL a lateral subquery, so that each
-    session's row is read by its key: joined plainly, the planner hashes the whole tally (a
-    row per session of the city, 200 ms) for a week's few thousand sessions."""
-    tally = SessionTally.__table__
-    if db.session.get_bind().dialect.name != "postgresql":
-        return tally
-    return (
-        select(tally)
-        .where(tally.c.session_id == EventSession.id)
-        .limit(1)  # kept apart: a plain subquery would be flattened into a join again
-        .lateral("tally")
-    )
-
-
-def _slot_places(conditions: list[ColumnElement[bool]]) -> tuple[Any, ColumnElement[bool]]:
-    """The places of each session's slots, and how to join them to the session. On PostgreSQL
-    a lateral sum along the slots' session index: a subquery grouping the slots of the
-    sessions in scope would find those sessions a second time (a third of the page's time)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        places = func.sum(Slot.capacity).label("places")
-        return select(places).where(Slot.session_id == EventSession.id).lateral(
-            "slot_places"
-        ), true()
-    in_scope = select(EventSession.id).join(EventSession.event).where(*conditions)
-    slot_places = (
-        select(Slot.session_id.label("session_id"), func.sum(Slot.capacity).label("places"))
-        .where(Slot.session_id.in_(in_scope))
-        .group_by(Slot.session_id)
-        .subquery("slot_places")
-    )
-    return slot_places, slot_places.c.session_id == EventSession.id
-
-
 def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
-    """One row per session in scope: where and when, places, held or not, ended or not. A
-    common table expression, which PostgreSQL computes once for all the tables reading it."""
-    slot_places, slots_on = _slot_places(conditions)
+    """One row per session in scope: where and when, places, held or not, ended or not, and
+    its counts, all read from the sessions' statistics rows (no join). A common table
+    expression, which PostgreSQL computes once for all the tables reading it."""
+    c = TALLY.c
     # A session is full when its own capacity or all its slots are: the smaller of the two.
     # Neither set means unlimited (NULL).
-    capacity, slots = EventSession.capacity, slot_places.c.places
+    capacity, slots = c.capacity, c.slot_places
     places = case(
         (capacity.is_(None), slots),
         (slots.is_(None), capacity),
         (capacity < slots, capacity),
         else_=slots,
     )
-    held = (EventSession.status != SessionStatus.CANCELLED) & (
-        Event.status != EventStatus.CANCELLED
-    )
-    tally = _tally_of_session()
-    counts = [func.coalesce(tally.c[name], 0).label(name) for name in PER_SESSION_COUNTS]
+    cancelled = SessionStatus.CANCELLED.value
+    held = (c.session_status != cancelled) & (c.event_status != EventStatus.CANCELLED.value)
     sessions = (
         select(
-            EventSession.id.label("session_id"),
-            EventSession.event_id.label("event_id"),
-            Event.category_id.label("category_id"),
-            Venue.township_id.label("township_id"),
-            Venue.community_id.label("community_id"),
-            EventSession.starts_at.label("starts_at"),
+            c.session_id,
+            c.event_id,
+            c.category_id,
+            c.township_id,
+            c.community_id,
+            c.starts_at,
             case((held, 1), else_=0).label("held"),
-            case((EventSession.ends_at <= now, 1), else_=0).label("ended"),
-            case((EventSession.starts_at <= now, 1), else_=0).label("started"),
+            case((c.ends_at <= now, 1), else_=0).label("ended"),
+            case((c.starts_at <= now, 1), else_=0).label("started"),
             places.label("places"),
-            *counts,
+            *(c[name] for name in PER_SESSION_COUNTS),
         )
-        .select_from(EventSession)
-        .join(Event, Event.id == EventSession.event_id)
-        .join(Venue, Venue.id == EventSession.venue_id)
-        .outerjoin(tally, tally.c.session_id == EventSession.id)
-        .outerjoin(slot_places, slots_on)
         .where(*conditions)
         .subquery("session_rows")
     )
@@ -331,9 +301,10 @@ FIELDS = tuple(f.name for f in fields(Figures))
 WIDTH = len(FIELDS)
 # The columns every table's rows share, before the figures: which table, the line's key (one
 # or two ids, or a local period), first and last start (campaigns) and up to three names
-# (Chinese, English, slug).
+# (Chinese, English, slug), then two counts over a whole table (the community chart's).
 TAG, KEY0, KEY1, PERIOD, FIRST, LAST = range(6)
 NAME0, NAME0_EN, SLUG0, NAME1, NAME1_EN, SLUG1, NAME2, NAME2_EN = range(6, 14)
+COUNT0, COUNT1 = range(14, 16)
 
 
 def _summed(per_session: Any, *keys: ColumnElement, extra: tuple = ()) -> Subquery:
@@ -354,6 +325,7 @@ def _rows(tag: str, summed: Subquery, *columns: tuple[int, ColumnElement]) -> Se
     elsewhere (so that every branch of the UNION agrees on types on both engines)."""
     time = EventSession.starts_at.type
     kinds = [BigInteger(), BigInteger(), String(), time, time] + [String()] * 8
+    kinds += [BigInteger(), BigInteger()]
     shaped: list[ColumnElement] = [_text(tag)]
     shaped += [cast(null(), kind) for kind in kinds]
     for place, column in columns:
@@ -398,29 +370,105 @@ def _events_summed(per_session: Any) -> Subquery:
     )
 
 
+def _binary(column: ColumnElement[str]) -> ColumnElement[str]:
+    """Text compared by code point, as Python compares it (page cursors are compared in both
+    places): PostgreSQL's "C" collation; SQLite compares so already."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column.collate("C")
+    return column
+
+
+def _community_lines(per_session: Any) -> Select:
+    """Every community line of the period: its figures, the slugs that order it and whether
+    anyone came (names are joined later, to the lines returned only)."""
+    c = per_session.c
+    summed = _summed(per_session, c.township_id, c.community_id)
+    anyone = (summed.c.people > 0) | (summed.c.checked_in_people > 0)
+    return (
+        select(
+            summed,
+            Township.slug.label("township_slug"),
+            Community.slug.label("community_slug"),
+            case((summed.c.key1.is_(None), 1), else_=0).label("outside"),
+            case((anyone, 1), else_=0).label("anyone"),
+        )
+        .join(Township, Township.id == summed.c.key0)
+        .outerjoin(Community, Community.id == summed.c.key1)
+    )
+
+
+def _community_order(lines: Any) -> list[ColumnElement]:
+    """A community line's place in its table (Line.position): by pinyin (the slugs), as
+    Chinese lists are read, venues outside a community last in their township."""
+    c = lines.c
+    return [
+        _binary(c.township_slug),
+        c.outside,
+        _binary(func.coalesce(c.community_slug, "")),
+        c.key0,
+        func.coalesce(c.key1, 0),
+    ]
+
+
+def _community_rows(
+    tag: str, lines: Any, *more: tuple[int, ColumnElement], few: bool = True
+) -> Select:
+    """Community lines in the shared shape, with their names: looked up by key for a few
+    lines (a join would hash every community of the city for a page of them), joined for a
+    whole table."""
+    c = lines.c
+    township, community = aliased(Township), aliased(Community)
+
+    def named(model: Any, key: ColumnElement[int], column: str) -> ColumnElement[str]:
+        if not few:
+            return getattr(model, column)
+        return select(getattr(model, column)).where(model.id == key).scalar_subquery()
+
+    rows = _rows(
+        tag,
+        lines,
+        (KEY0, c.key0),
+        (KEY1, c.key1),
+        (NAME0, named(township, c.key0, "name")),
+        (NAME0_EN, named(township, c.key0, "name_en")),
+        (SLUG0, c.township_slug),
+        (NAME1, named(community, c.key1, "name")),
+        (NAME1_EN, named(community, c.key1, "name_en")),
+        (SLUG1, c.community_slug),
+        *more,
+    )
+    if few:
+        return rows
+    return rows.join(township, township.id == c.key0).outerjoin(community, community.id == c.key1)
+
+
+def _community_leaders(lines: Any) -> Select:
+    """The community lines the chart may draw, with how many lines the table has and how many
+    of them anyone came to: every line among the CHART_COMMUNITIES with most people (ties
+    included), and of the lines tied on people (and on anyone coming) the first ones only.
+    The chart picks its bars from these as it would from the whole table."""
+    c = lines.c
+    order = _community_order(lines)
+    ranked = select(
+        lines,
+        func.rank().over(order_by=c.people.desc()).label("by_people"),
+        func.row_number().over(partition_by=(c.people, c.anyone), order_by=order).label("among"),
+        func.count().over().label("lines"),
+        func.sum(c.anyone).over().label("lines_with_anyone"),
+    ).subquery("ranked")
+    r = ranked.c
+    return _community_rows(
+        "community_chart", ranked, (COUNT0, r.lines), (COUNT1, r.lines_with_anyone)
+    ).where(r.by_people <= CHART_COMMUNITIES, r.among <= CHART_COMMUNITIES)
+
+
 def _table_rows(name: str, per_session: Any, unit: str) -> Select:
     """The rows of one table (the campaigns: every one of them), with their lines' names."""
     c = per_session.c
     if name == "events":
         return _events_rows(_events_summed(per_session))
     if name == "communities":
-        summed = _summed(per_session, c.township_id, c.community_id)
-        return (
-            _rows(
-                name,
-                summed,
-                (KEY0, summed.c.key0),
-                (KEY1, summed.c.key1),
-                (NAME0, Township.name),
-                (NAME0_EN, Township.name_en),
-                (SLUG0, Township.slug),
-                (NAME1, Community.name),
-                (NAME1_EN, Community.name_en),
-                (SLUG1, Community.slug),
-            )
-            .join(Township, Township.id == summed.c.key0)
-            .outerjoin(Community, Community.id == summed.c.key1)
-        )
+        return _community_rows(name, _community_lines(per_session).subquery(), few=False)
     if name in ("townships", "categories"):
         key, model = (c.township_id, Township) if name == "townships" else (c.category_id, Category)
         summed = _summed(per_session, key)
@@ -446,7 +494,7 @@ def _line(tag: str, r: Any) -> Line:
             "category": Name(r[NAME2], r[NAME2_EN]),
         }
         return Line(r[KEY0], names, figures, r[FIRST], r[LAST], (r[FIRST], r[KEY0], r[KEY0]))
-    if tag == "communities":
+    if tag in ("communities", "community_chart"):
         names = {"community": _name(r[NAME1], r[NAME1_EN]), "township": Name(r[NAME0], r[NAME0_EN])}
         # By pinyin (the slugs), as Chinese lists are read; venues outside a community last.
         position = (r[SLUG0], int(r[KEY1] is None), r[SLUG1] or "", r[KEY0], r[KEY1] or 0)
@@ -465,39 +513,86 @@ def _without_jit() -> None:
         db.session.execute(text("SET LOCAL jit = off"))
 
 
-def _tables(statements: list[Select]) -> dict[str, list[Line]]:
+def _tables(
+    statements: list[Select], counts: dict[str, tuple[int, int]] | None = None
+) -> dict[str, list[Line]]:
     """Run the tables' rows as one query; each table's lines in their positions' order
-    (sorted here rather than by the database, whose collation may order the pinyin slugs
-    otherwise than the page cursors compare)."""
+    (sorted here, where the page cursors compare them). The counts some rows carry over
+    their whole table go to `counts`, by table."""
     _without_jit()
     found: dict[str, list[Line]] = {}
     for row in db.session.execute(union_all(*statements)).all():
         found.setdefault(row[TAG], []).append(_line(row[TAG], row))
+        if counts is not None and row[COUNT0] is not None:
+            counts[row[TAG]] = (int(row[COUNT0]), int(row[COUNT1]))
     for lines in found.values():
         lines.sort(key=attrgetter("position"))
     return found
 
 
-def _page_and_tables(
-    per_session: Any, names: tuple[str, ...], cursor: str | None, per_page: int
-) -> tuple[CursorPage[Line], dict[str, list[Line]]]:
-    """A keyset page of the campaigns table, in the order of their first session, and the
-    other tables, in one query: the database adds every campaign up but returns, and names,
-    only the page's (a week of a city holds thousands of campaigns)."""
+@dataclass(frozen=True)
+class Leaders:
+    """What the community chart draws from: the lines it may draw (see _community_leaders),
+    in the table's order, and how many lines the whole table has, and with anyone."""
+
+    lines: list[Line]
+    count: int
+    with_anyone: int
+
+
+@dataclass(frozen=True)
+class Pages:
+    """The long tables of the overview as pages, and the community chart's lines."""
+
+    events: CursorPage[Line]
+    communities: CursorPage[Line]
+    leaders: Leaders
+
+
+def _pages_and_tables(
+    per_session: Any, names: tuple[str, ...], cursors: dict[str, str | None], per_page: int
+) -> tuple[Pages, dict[str, list[Line]]]:
+    """A keyset page of the campaigns table, in the order of their first session, one of the
+    communities table, the community chart's lines, and the other tables, in one query: the
+    database adds every campaign and community up but returns, and names, only the pages'
+    (a week of a city holds thousands of each)."""
     summed = _events_summed(per_session)
     order = Order(
         (summed.c.first_start, summed.c.key0), key=lambda line: (line.first_start, line.key)
     )
+    lines = _community_lines(per_session).cte("community_lines")
+    by_place = Order(tuple(_community_order(lines)), key=attrgetter("position"))
     tables: dict[str, list[Line]] = {}
+    counts: dict[str, tuple[int, int]] = {}
+    communities: list[CursorPage[Line]] = []
 
     def fetch(limited: Select, forward: bool) -> list[Line]:
-        page = _events_rows(limited.subquery("page"))
-        others = [_table_rows(name, per_session, MONTH) for name in names]
-        tables.update(_tables([page, *others]))
+        def fetch_communities(limited_places: Select, forward_places: bool) -> list[Line]:
+            page = _events_rows(limited.subquery("page"))
+            places = _community_rows("communities", limited_places.subquery("places"))
+            others = [_table_rows(name, per_session, MONTH) for name in names]
+            tables.update(_tables([page, places, _community_leaders(lines), *others], counts))
+            found = tables.pop("communities", [])
+            return sorted(found, key=by_place.key, reverse=not forward_places)
+
+        communities.append(
+            keyset_page(
+                select(lines),
+                by_place,
+                per_page,
+                cursors.get("communities"),
+                name="stats.communities",
+                fetch=fetch_communities,
+            )
+        )
         return sorted(tables.pop("events", []), key=order.key, reverse=not forward)
 
-    page = keyset_page(select(summed), order, per_page, cursor, name="stats.events", fetch=fetch)
-    return page, tables
+    events = keyset_page(
+        select(summed), order, per_page, cursors.get("events"), name="stats.events", fetch=fetch
+    )
+    count, with_anyone = counts.get("community_chart", (0, 0))
+    leaders = Leaders(tables.pop("community_chart", []), count, with_anyone)
+    return Pages(events, communities[0], leaders), tables
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -534,7 +629,7 @@ def check_bounded(filters: Filters) -> None:
     limit = current_app.config["STATS_MAX_SESSIONS"]
     in_scope = select(EventSession.id)
     if filters.by_event:
-        in_scope = in_scope.join(EventSession.event).where(*filters.conditions())
+        in_scope = select(TALLY.c.session_id).where(*filters.conditions())
     else:
         # Everyone's figures: the sessions of the period along the start-time index alone,
         # drafts' too (a few, and the page's query reads them before leaving them out),
@@ -565,8 +660,9 @@ class Overview:
 
     filters: Filters
     tables: dict[str, list[Line]]
-    # A page of the campaigns table (its lines are not all added up: see events_page).
-    events: CursorPage[Line] | None = None
+    # Pages of the campaigns and communities tables, whose other lines are added up by the
+    # database but not read: see _pages_and_tables. Their `tables` hold the pages' lines.
+    pages: Pages | None = None
 
     @property
     def total(self) -> Figures:
@@ -579,20 +675,22 @@ def overview(
     filters: Filters,
     now: datetime | None = None,
     *,
-    events_cursor: str | None = None,
+    cursors: dict[str, str | None] | None = None,
     per_page: int | None = None,
 ) -> Overview:
     """The statistics page's tables, in one query whatever the number of rows; with
-    `per_page`, the campaigns table as a page (from `events_cursor`) instead."""
+    `per_page`, the campaigns and communities tables as pages (from `cursors`, by table)."""
     per_session = _per_session(filters.conditions(), now or utcnow())
-    names = OVERVIEW_TABLES if per_page is None else OVERVIEW_TABLES[1:]
     if per_page is None:
-        found, events = _tables([_table_rows(name, per_session, MONTH) for name in names]), None
+        found = _tables([_table_rows(name, per_session, MONTH) for name in OVERVIEW_TABLES])
+        pages = None
     else:
-        events, found = _page_and_tables(per_session, names, events_cursor, per_page)
-    tables = {name: found.get(name, []) for name in names}
+        names = tuple(name for name in OVERVIEW_TABLES if name not in PAGED)
+        pages, found = _pages_and_tables(per_session, names, cursors or {}, per_page)
+        found.update(events=list(pages.events.items), communities=list(pages.communities.items))
+    tables = {name: found.get(name, []) for name in OVERVIEW_TABLES}
     tables["months"] = _every_month(tables["months"], filters)
-    return Overview(filters, tables, events)
+    return Overview(filters, tables, pages)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,7 +707,7 @@ def campaign_event(event_id: int) -> Event | None:
 
 
 def _campaign_sessions(event: Event, now: datetime | None) -> Subquery:
-    return _per_session([EventSession.event_id == event.id], now or utcnow())
+    return _per_session([TALLY.c.event_id == event.id], now or utcnow())
 
 
 def campaign_table(name: str, event: Event, now: datetime | None = None) -> list[Line]:

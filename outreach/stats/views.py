@@ -25,7 +25,7 @@ from outreach.stats.forms import FilterInput, parse_filters
 bp = staff_blueprint("stats", __name__, url_prefix="/staff/stats")
 
 MANAGER_ONLY = frozenset({Role.MANAGER})
-PAGED_TABLES = ("communities", "townships")
+PAGED_TABLES = ("townships",)  # paged here; the campaigns and communities by the database
 OVERVIEW_CSV = "<any(" + ", ".join(services.OVERVIEW_TABLES) + "):table>.csv"
 CAMPAIGN_CSV = "<any(" + ", ".join(services.CAMPAIGN_TABLES) + "):table>.csv"
 
@@ -92,9 +92,8 @@ def overview():
     # The long tables (a campaign or community per line: thousands in a week of a city) come
     # a page at a time, each with its own cursor; the CSV files hold every line.
     per_page = current_app.config["STAFF_PER_PAGE"]
-    figures = services.overview(
-        filters, events_cursor=cursor_argument("events_cursor"), per_page=per_page
-    )
+    cursors = {name: cursor_argument(f"{name}_cursor") for name in services.PAGED}
+    figures = services.overview(filters, cursors=cursors, per_page=per_page)
     pages = {
         name: keyset_slice(
             figures.tables[name],
@@ -105,7 +104,7 @@ def overview():
         )
         for name in PAGED_TABLES
     }
-    pages["events"] = figures.events
+    pages.update(events=figures.pages.events, communities=figures.pages.communities)
     return render_template(
         "stats/overview.html",
         filters=filters,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.stats.support import text_of
+from tests.stats.support import chart_labels, read_csv, text_of
 from tests.web import login
 
 CAMPAIGN = re.compile(r'<a href="/staff/stats/events/(\d+)">')
@@ -49,3 +49,44 @@ def test_a_tampered_table_cursor_is_refused_in_the_readers_language(client, make
     client.set_cookie("lang", "zh")
     chinese = client.get("/staff/stats?events_cursor=WyJhIiwgWzFdXQ.forged")
     assert chinese.status_code == 400 and "out of date" not in text_of(chinese)
+
+
+ROW_LABEL = re.compile(r'<th scope="row">([^<]+)</th><td>')
+
+
+def test_communities_come_a_page_at_a_time_and_the_chart_draws_the_busiest(app, client, make):
+    """The database pages the communities table and picks the chart's lines: the pages walk
+    every line in the table's order, and the chart draws the fifteen lines with most people,
+    ties taken in the table's order, as from the whole table (the CSV file)."""
+    app.config["STAFF_PER_PAGE"] = 4
+    township = make.township()
+    event = make.event("社区义诊", max_party_size=4)
+    # People per community: six with 3, six with 2, six with 1 and three with nobody, in an
+    # order of their own, so that the fifteenth place falls among the lines of 1.
+    people = [3, 2, 1] * 6 + [0] * 3
+    for number, party in enumerate(people):
+        slug = f"c{(number * 5) % len(people):02d}"
+        community = make.community(township, f"社区{slug}", slug=slug, name_en=f"Place {slug}")
+        event_session = make.event_session(event, make.venue(community), capacity=10)
+        if party:
+            make.registration(event_session, party)
+    login(client, make.staff(is_admin=True))
+
+    page = text_of(client.get("/staff/stats"))
+    shown: list[str] = []
+    while True:
+        section = page[page.index('id="table-communities"') :].split("</section>")[0]
+        shown += ROW_LABEL.findall(section)
+        if 'rel="next"' not in section:
+            break
+        page = text_of(client.get(_next(page, "communities")))
+    _heading, rows = read_csv(client.get("/staff/stats/communities.csv"))
+    lines = [(row[0], int(row[7])) for row in rows[:-1]]  # label, people confirmed
+    assert shown == [label for label, _people in lines]
+    assert len(shown) == len(people) and shown == sorted(shown)
+
+    first = text_of(client.get("/staff/stats"))
+    busiest = sorted((line for line in lines if line[1]), key=lambda line: -line[1])
+    assert chart_labels(first) == [label for label, _people in busiest[:15]]
+    assert [people for _label, people in busiest[12:15]] == [1, 1, 1]
+    assert "for the 15 communities with the most people" in first

@@ -145,3 +145,19 @@ def test_long_labels_are_cut_to_fit():
     cut = charts.fit(long, 120)
     assert cut.endswith("…") and charts.text_width(cut) <= 120 and long.startswith(cut[:-1])
     assert charts.fit("短", 120) == "短"
+
+
+def test_percentages_read_as_babel_writes_them_in_both_languages():
+    """The page formats its rates itself, once per cell, rather than through Babel: the text
+    must stay what Babel's format_percent gives, halves rounded to even included."""
+    from babel.numbers import format_percent
+
+    from outreach.stats.presentation import percent
+
+    rates = [part / whole for whole in range(1, 120) for part in range(0, 2 * whole + 1)]
+    rates += [0.0005, 0.0015, 0.8335, 0.00049999, 12.3455, 123.4567]
+    for locale in ("zh_Hans_CN", "en"):
+        assert [percent(rate) for rate in rates] == [
+            format_percent(rate, "#,##0.0%", locale=locale) for rate in rates
+        ]
+    assert percent(1 / 3) == "33.3%" and percent(12.3455) == "1,234.6%"
