@@ -479,10 +479,16 @@ def machine() -> str:
     )
 
 
-def markdown(results: Results, started: str, seconds: float) -> str:
-    """The results table as Markdown."""
+def markdown(
+    results: Results, started: str, seconds: float, parts: frozenset[str] | None = None
+) -> str:
+    """The results table as Markdown; its title names the parts when not all of them ran."""
+    chosen = [part for part in PARTS if parts is None or part in parts]
+    title = f"{results.plan.name} run"
+    if len(chosen) < len(PARTS):
+        title = f"{results.plan.name} run, parts: {', '.join(chosen)}"
     lines = [
-        f"# Benchmark results ({results.plan.name} run)",
+        f"# Benchmark results ({title})",
         "",
         f"Run on {started}, {seconds / 60:.1f} minutes. Machine: {machine()}.",
         "",
@@ -575,7 +581,8 @@ def run(
         shutil.rmtree(instance, ignore_errors=True)
     if not prepare_only:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(markdown(results, started, time.monotonic() - began), encoding="utf-8")
+        table = markdown(results, started, time.monotonic() - began, parts)
+        output.write_text(table, encoding="utf-8")
     return results
 
 
