@@ -7,6 +7,8 @@ or not and with a number confirmed on this device a short while ago or not."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import g, get_template_attribute
 
@@ -14,10 +16,11 @@ from outreach.database import db, utcnow
 from outreach.events import services as event_services
 from outreach.registrations import choices as slot_choices
 from outreach.registrations import services
-from outreach.registrations.blank_forms import BlankForms
+from outreach.registrations.blank_forms import MARK, BlankForms
 from outreach.registrations.views import _community_choices, _form_for
 from tests import factories as make
 from tests.test_event_page_forms import _world
+from tests.web import post_form, registration_form
 
 
 def _sessions_to_compare():
@@ -57,3 +60,26 @@ def test_a_blank_form_is_the_macros_markup(app, language, verify, verified_minut
                 assert prepared.render(event_session, room, groups) == expected
                 compared += 1
     assert compared == 6  # every shape of form was written both ways
+
+
+def test_a_posted_form_never_fills_the_blank_forms_of_later_visitors(client):
+    # A community nobody offered before: the pieces for this page are made during the POST.
+    township = make.township("防串街道", slug="poison-street")
+    home = make.community(township, "防串社区", slug="poison-home")
+    place = make.venue(home, "防串服务站", slug="poison-venue")
+    event = make.event("防串义诊", allow_waitlist=True)
+    first = make.event_session(event, place, capacity=5)
+    make.event_session(event, place, capacity=5, day=first.starts_at.date() + timedelta(days=1))
+    db.session.flush()
+    data = registration_form(first, client, name="")  # refused: the page is drawn again
+    planted = {"name": "Mallory", "phone": "13900000000", "email": "evil@example.org"}
+    data.update({f"{MARK}-{key}": value for key, value in planted.items()})
+    data[f"{MARK}-party_size"] = "4"
+    refused = post_form(client, f"/sessions/{first.id}/register", data)
+    assert refused.status_code == 422
+
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert 'name="s' in page  # the blank forms are there
+    for value in planted.values():
+        assert value not in page
+    assert f'value="4" id="s{first.id}-party_size"' not in page

@@ -144,8 +144,10 @@ def _make_pieces(
     verified_minutes: int,
     max_party_size: int,
 ) -> _Pieces:
-    """The pieces written from one model form whose prefix is the marker."""
-    model = RegistrationForm(prefix=MARK)
+    """The pieces written from one model form whose prefix is the marker. It reads no
+    request data: pieces made while a refused form is drawn again are kept and served to
+    every later visitor, so a POST's fields under the marker would fill in their forms."""
+    model = RegistrationForm(formdata=None, prefix=MARK)
     quick_labels(model, {})
     model.session_id.data = ID_MARK
     model.community.choices = choices
