@@ -216,6 +216,17 @@ PER_SESSION_COUNTS = (
 )
 
 
+# The session rows' columns each line of a table is grouped or filtered by.
+WHERE_AND_WHEN = (
+    "session_id",
+    "event_id",
+    "category_id",
+    "township_id",
+    "community_id",
+    "starts_at",
+)
+
+
 def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
     """One row per session in scope: where and when, places, held or not, ended or not, and
     its counts, all read from the sessions' statistics rows (no join). A common table
@@ -234,12 +245,7 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
     held = (c.session_status != cancelled) & (c.event_status != EventStatus.CANCELLED.value)
     sessions = (
         select(
-            c.session_id,
-            c.event_id,
-            c.category_id,
-            c.township_id,
-            c.community_id,
-            c.starts_at,
+            *(c[name] for name in WHERE_AND_WHEN),
             case((held, 1), else_=0).label("held"),
             case((c.ends_at <= now, 1), else_=0).label("ended"),
             case((c.starts_at <= now, 1), else_=0).label("started"),
@@ -249,15 +255,7 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
         .where(*conditions)
         .subquery("session_rows")
     )
-    c = sessions.c
-    where_and_when = (
-        c.session_id,
-        c.event_id,
-        c.category_id,
-        c.township_id,
-        c.community_id,
-        c.starts_at,
-    )
+    where_and_when = (sessions.c[name] for name in WHERE_AND_WHEN)
     return select(*where_and_when, *_contributions(sessions)).cte("per_session")
 
 
