@@ -37,9 +37,11 @@ from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
     Select,
     String,
     Subquery,
+    bindparam,
     case,
     cast,
     func,
@@ -47,6 +49,7 @@ from sqlalchemy import (
     null,
     select,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.orm import aliased, joinedload
@@ -55,8 +58,16 @@ from outreach.accounts.models import Organisation
 from outreach.database import db, utcnow
 from outreach.errors import InvalidInput
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
-from outreach.localtime import local_midnight
-from outreach.pagination import CursorPage, Order, keyset_page
+from outreach.localtime import local_midnight, local_zone
+from outreach.pagination import (
+    CursorPage,
+    Order,
+    beyond_parameters,
+    cursor_parameters,
+    cursor_position,
+    ordered,
+    page_of,
+)
 from outreach.places.models import Community, Township
 from outreach.stats.periods import DAY, MONTH, local_period
 from outreach.stats.tally import SessionTally
@@ -173,29 +184,49 @@ class Filters:
     category_id: int | None = None
 
     @property
-    def by_event(self) -> bool:
-        """Whether the filters choose sessions by their event's organisation or category."""
-        return any(
-            chosen is not None for chosen in (self.visible, self.organisation_id, self.category_id)
-        )
+    def shape(self) -> tuple[bool, ...]:
+        """Which filters are set (not their values): the conditions' SQL is the same for
+        every filters of one shape, their values bound as parameters."""
+        return (self.visible is None, self.organisation_id is None, self.category_id is None)
 
-    def period(self, starts_at: Any = EventSession.starts_at) -> list[ColumnElement[bool]]:
-        """The WHERE clauses on the sessions' start (by default, the session rows')."""
-        return [
-            starts_at >= local_midnight(self.date_from),
-            starts_at < local_midnight(self.date_to + timedelta(days=1)),
-        ]
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The WHERE clauses, on the sessions' statistics rows (SessionTally)."""
-        c = TALLY.c
-        found = [c.event_status != EventStatus.DRAFT.value, *self.period(c.starts_at)]
+    def parameters(self) -> dict[str, Any]:
+        """The values of the conditions' parameters."""
+        found: dict[str, Any] = {
+            "stats_from": local_midnight(self.date_from),
+            "stats_to": local_midnight(self.date_to + timedelta(days=1)),
+        }
         if self.visible is not None:
-            found.append(c.organisation_id.in_(sorted(self.visible)))
+            found["stats_visible"] = sorted(self.visible)
         if self.organisation_id is not None:
-            found.append(c.organisation_id == self.organisation_id)
+            found["stats_organisation"] = self.organisation_id
         if self.category_id is not None:
-            found.append(c.category_id == self.category_id)
+            found["stats_category"] = self.category_id
+        return found
+
+    def conditions(self, *, bound: bool = True) -> list[ColumnElement[bool]]:
+        """The WHERE clauses, on the sessions' statistics rows (SessionTally): with their
+        values bound, or (`bound` False) as parameters given when the statement runs."""
+        c = TALLY.c
+        values = self.parameters()
+
+        def parameter(name: str, column: Any, **kwargs: Any) -> Any:
+            if bound:
+                return bindparam(name, values[name], type_=column.type, **kwargs)
+            return bindparam(name, type_=column.type, **kwargs)
+
+        found = [
+            c.event_status != EventStatus.DRAFT.value,
+            c.starts_at >= parameter("stats_from", c.starts_at),
+            c.starts_at < parameter("stats_to", c.starts_at),
+        ]
+        if self.visible is not None:
+            found.append(
+                c.organisation_id.in_(parameter("stats_visible", c.organisation_id, expanding=True))
+            )
+        if self.organisation_id is not None:
+            found.append(c.organisation_id == parameter("stats_organisation", c.organisation_id))
+        if self.category_id is not None:
+            found.append(c.category_id == parameter("stats_category", c.category_id))
         return found
 
 
@@ -227,11 +258,13 @@ WHERE_AND_WHEN = (
 )
 
 
-def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
+def _per_session(conditions: list[ColumnElement[bool]], now: datetime | None) -> Any:
     """One row per session in scope: where and when, places, held or not, ended or not, and
     its counts, all read from the sessions' statistics rows (no join). A common table
-    expression, which PostgreSQL computes once for all the tables reading it."""
+    expression, which PostgreSQL computes once for all the tables reading it. `now` is the
+    parameter stats_now (given when the statement runs, when None)."""
     c = TALLY.c
+    now = bindparam("stats_now", now, type_=c.ends_at.type, required=now is None)
     # A session is full when its own capacity or all its slots are: the smaller of the two.
     # Neither set means unlimited (NULL).
     capacity, slots = c.capacity, c.slot_places
@@ -444,20 +477,35 @@ def _community_leaders(lines: Any) -> Select:
     """The community lines the chart may draw, with how many lines the table has and how many
     of them anyone came to: every line among the CHART_COMMUNITIES with most people (ties
     included), and of the lines tied on people (and on anyone coming) the first ones only.
-    The chart picks its bars from these as it would from the whole table."""
+    The chart picks its bars from these as it would from the whole table.
+
+    Only the lines with at least the people of the CHART_COMMUNITIES-th line are ranked (a
+    top-N sort finds that line): a line's rank by people counts the lines with more, and
+    lines tied on people are all kept, so the ranks and the order among ties are those of
+    the whole table, and the window functions sort a few lines rather than thousands."""
     c = lines.c
-    order = _community_order(lines)
+    last_place = (
+        select(c.people).order_by(c.people.desc()).offset(CHART_COMMUNITIES - 1).limit(1)
+    ).scalar_subquery()
+    candidates = select(lines).where(c.people >= func.coalesce(last_place, -1)).subquery("top")
+    t = candidates.c
     ranked = select(
-        lines,
-        func.rank().over(order_by=c.people.desc()).label("by_people"),
-        func.row_number().over(partition_by=(c.people, c.anyone), order_by=order).label("among"),
-        func.count().over().label("lines"),
-        func.sum(c.anyone).over().label("lines_with_anyone"),
+        candidates,
+        func.rank().over(order_by=t.people.desc()).label("by_people"),
+        func.row_number()
+        .over(partition_by=(t.people, t.anyone), order_by=_community_order(candidates))
+        .label("among"),
     ).subquery("ranked")
     r = ranked.c
-    return _community_rows(
-        "community_chart", ranked, (COUNT0, r.lines), (COUNT1, r.lines_with_anyone)
-    ).where(r.by_people <= CHART_COMMUNITIES, r.among <= CHART_COMMUNITIES)
+    whole = select(func.count().label("lines"), func.sum(c.anyone).label("with_anyone"))
+    whole = whole.select_from(lines).subquery("whole")
+    return (
+        _community_rows(
+            "community_chart", ranked, (COUNT0, whole.c.lines), (COUNT1, whole.c.with_anyone)
+        )
+        .join(whole, true())
+        .where(r.by_people <= CHART_COMMUNITIES, r.among <= CHART_COMMUNITIES)
+    )
 
 
 def _table_rows(name: str, per_session: Any, unit: str) -> Select:
@@ -511,21 +559,26 @@ def _without_jit() -> None:
         db.session.execute(text("SET LOCAL jit = off"))
 
 
-def _tables(
-    statements: list[Select], counts: dict[str, tuple[int, int]] | None = None
+def _read(
+    statement: Any, parameters: dict[str, Any], counts: dict[str, tuple[int, int]] | None = None
 ) -> dict[str, list[Line]]:
-    """Run the tables' rows as one query; each table's lines in their positions' order
-    (sorted here, where the page cursors compare them). The counts some rows carry over
-    their whole table go to `counts`, by table."""
+    """Run a statement of tables' rows; each table's lines in their positions' order (sorted
+    here, where the page cursors compare them). The counts some rows carry over their whole
+    table go to `counts`, by table."""
     _without_jit()
     found: dict[str, list[Line]] = {}
-    for row in db.session.execute(union_all(*statements)).all():
+    for row in db.session.execute(statement, parameters).all():
         found.setdefault(row[TAG], []).append(_line(row[TAG], row))
         if counts is not None and row[COUNT0] is not None:
             counts[row[TAG]] = (int(row[COUNT0]), int(row[COUNT1]))
     for lines in found.values():
         lines.sort(key=attrgetter("position"))
     return found
+
+
+def _tables(statements: list[Select]) -> dict[str, list[Line]]:
+    """Run the tables' rows as one query (see _read)."""
+    return _read(union_all(*statements), {})
 
 
 @dataclass(frozen=True)
@@ -547,50 +600,98 @@ class Pages:
     leaders: Leaders
 
 
-def _pages_and_tables(
-    per_session: Any, names: tuple[str, ...], cursors: dict[str, str | None], per_page: int
-) -> tuple[Pages, dict[str, list[Line]]]:
-    """A keyset page of the campaigns table, in the order of their first session, one of the
-    communities table, the community chart's lines, and the other tables, in one query: the
-    database adds every campaign and community up but returns, and names, only the pages'
-    (a week of a city holds thousands of each)."""
+# The overview's pages: the campaigns' in the order of their first session, the communities'
+# in the table's order (_community_order), each from its own cursor.
+EVENTS_CURSOR, EVENTS_WIDTH, EVENTS_AFTER = "stats.events", 2, "stats_events_"
+PLACES_CURSOR, PLACES_WIDTH, PLACES_AFTER = "stats.communities", 5, "stats_places_"
+
+
+@dataclass(frozen=True)
+class _Made:
+    """The overview's query for one kind of request, and the orders of its two pages."""
+
+    statement: Any
+    events: Order
+    communities: Order
+
+
+def _walk(statement: Select, order: Order, walk: tuple[bool, bool], prefix: str) -> Select:
+    """A keyset page of `statement` in `order`: walking forward or back (walk[0]), past the
+    parameters named `prefix`… when a cursor is given (walk[1]); stats_limit rows."""
+    forward, past = walk
+    if past:
+        statement = statement.where(beyond_parameters(order, forward, prefix))
+    limit = bindparam("stats_limit", type_=Integer, required=True)
+    return statement.order_by(*ordered(order, forward)).limit(limit)
+
+
+def _make_overview(
+    filters: Filters, events_walk: tuple[bool, bool], places_walk: tuple[bool, bool]
+) -> _Made:
+    """The overview's query for requests of this shape: filters of this shape and cursors
+    walking this way, every value a parameter (Filters.parameters, stats_now, stats_limit,
+    the cursors'): a page of the campaigns, one of the communities, the community chart's
+    lines and the other tables, in one query. The database adds every campaign and
+    community up but returns, and names, only the pages' (a week of a city holds thousands
+    of each)."""
+    per_session = _per_session(filters.conditions(bound=False), None)
     summed = _events_summed(per_session)
-    order = Order(
+    events = Order(
         (summed.c.first_start, summed.c.key0), key=lambda line: (line.first_start, line.key)
     )
     lines = _community_lines(per_session).cte("community_lines")
-    by_place = Order(tuple(_community_order(lines)), key=attrgetter("position"))
-    tables: dict[str, list[Line]] = {}
+    communities = Order(tuple(_community_order(lines)), key=attrgetter("position"))
+    page = _events_rows(_walk(select(summed), events, events_walk, EVENTS_AFTER).subquery("page"))
+    places = _walk(select(lines), communities, places_walk, PLACES_AFTER).subquery("places")
+    others = [
+        _table_rows(name, per_session, MONTH) for name in OVERVIEW_TABLES if name not in PAGED
+    ]
+    statement = union_all(
+        page, _community_rows("communities", places), _community_leaders(lines), *others
+    )
+    return _Made(statement, events, communities)
+
+
+def _overview_made(
+    filters: Filters, events_walk: tuple[bool, bool], places_walk: tuple[bool, bool]
+) -> _Made:
+    """The overview's query for this shape of request, made once per application: building
+    the statement again for each request took about 10 ms of Python."""
+    made = current_app.extensions.setdefault("outreach.stats.overview", {})
+    dialect = db.session.get_bind().dialect.name
+    key = (dialect, local_zone().key, filters.shape, events_walk, places_walk)
+    if key not in made:
+        made[key] = _make_overview(filters, events_walk, places_walk)
+    return made[key]
+
+
+def _pages_and_tables(
+    filters: Filters, now: datetime, cursors: dict[str, str | None], per_page: int
+) -> tuple[Pages, dict[str, list[Line]]]:
+    """A keyset page of the campaigns table, one of the communities table, the community
+    chart's lines, and the other tables, in one query (see _make_overview)."""
+    forward, after = cursor_position(cursors.get("events"), EVENTS_WIDTH, EVENTS_CURSOR)
+    places_forward, places_after = cursor_position(
+        cursors.get("communities"), PLACES_WIDTH, PLACES_CURSOR
+    )
+    made = _overview_made(
+        filters, (forward, after is not None), (places_forward, places_after is not None)
+    )
+    parameters = filters.parameters() | {"stats_now": now, "stats_limit": per_page + 1}
+    parameters |= cursor_parameters(after or (), EVENTS_AFTER)
+    parameters |= cursor_parameters(places_after or (), PLACES_AFTER)
     counts: dict[str, tuple[int, int]] = {}
-    communities: list[CursorPage[Line]] = []
-
-    def fetch(limited: Select, forward: bool) -> list[Line]:
-        def fetch_communities(limited_places: Select, forward_places: bool) -> list[Line]:
-            page = _events_rows(limited.subquery("page"))
-            places = _community_rows("communities", limited_places.subquery("places"))
-            others = [_table_rows(name, per_session, MONTH) for name in names]
-            tables.update(_tables([page, places, _community_leaders(lines), *others], counts))
-            found = tables.pop("communities", [])
-            return sorted(found, key=by_place.key, reverse=not forward_places)
-
-        communities.append(
-            keyset_page(
-                select(lines),
-                by_place,
-                per_page,
-                cursors.get("communities"),
-                name="stats.communities",
-                fetch=fetch_communities,
-            )
-        )
-        return sorted(tables.pop("events", []), key=order.key, reverse=not forward)
-
-    events = keyset_page(
-        select(summed), order, per_page, cursors.get("events"), name="stats.events", fetch=fetch
+    tables = _read(made.statement, parameters, counts)
+    in_order = sorted(tables.pop("events", []), key=made.events.key, reverse=not forward)
+    events = page_of(in_order, made.events, per_page, forward, after, EVENTS_CURSOR)
+    places = tables.pop("communities", [])
+    in_order = sorted(places, key=made.communities.key, reverse=not places_forward)
+    communities = page_of(
+        in_order, made.communities, per_page, places_forward, places_after, PLACES_CURSOR
     )
     count, with_anyone = counts.get("community_chart", (0, 0))
     leaders = Leaders(tables.pop("community_chart", []), count, with_anyone)
-    return Pages(events, communities[0], leaders), tables
+    return Pages(events, communities, leaders), tables
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -623,16 +724,14 @@ class TooWide(InvalidInput):
 
 def check_bounded(filters: Filters) -> None:
     """Refuse filters holding more sessions than STATS_MAX_SESSIONS, with a message in the
-    reader's language. Counting stops one past the limit, so the check itself is bounded."""
+    reader's language. Counting stops one past the limit, so the check itself is bounded.
+
+    It counts the session rows the page would add up (drafts' left out) along their start
+    index; the rows lie in the order of their start, so a week of a city reads about 150
+    pages of them, where the same sessions lie across 8,700 pages of `event_session` (a
+    count of 10-40 ms at city scale)."""
     limit = current_app.config["STATS_MAX_SESSIONS"]
-    in_scope = select(EventSession.id)
-    if filters.by_event:
-        in_scope = select(TALLY.c.session_id).where(*filters.conditions())
-    else:
-        # Everyone's figures: the sessions of the period along the start-time index alone,
-        # drafts' too (a few, and the page's query reads them before leaving them out),
-        # rather than joining every event of the city to leave the drafts out first.
-        in_scope = in_scope.where(*filters.period())
+    in_scope = select(TALLY.c.session_id).where(*filters.conditions())
     in_scope = in_scope.limit(limit + 1).subquery("in_scope")
     if db.session.scalar(select(func.count()).select_from(in_scope)) > limit:
         raise TooWide(
@@ -678,13 +777,12 @@ def overview(
 ) -> Overview:
     """The statistics page's tables, in one query whatever the number of rows; with
     `per_page`, the campaigns and communities tables as pages (from `cursors`, by table)."""
-    per_session = _per_session(filters.conditions(), now or utcnow())
     if per_page is None:
+        per_session = _per_session(filters.conditions(), now or utcnow())
         found = _tables([_table_rows(name, per_session, MONTH) for name in OVERVIEW_TABLES])
         pages = None
     else:
-        names = tuple(name for name in OVERVIEW_TABLES if name not in PAGED)
-        pages, found = _pages_and_tables(per_session, names, cursors or {}, per_page)
+        pages, found = _pages_and_tables(filters, now or utcnow(), cursors or {}, per_page)
         found.update(events=list(pages.events.items), communities=list(pages.communities.items))
     tables = {name: found.get(name, []) for name in OVERVIEW_TABLES}
     tables["months"] = _every_month(tables["months"], filters)
