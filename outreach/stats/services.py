@@ -625,29 +625,59 @@ def _walk(statement: Select, order: Order, walk: tuple[bool, bool], prefix: str)
     return statement.order_by(*ordered(order, forward)).limit(limit)
 
 
+def _events_page(per_session: Any, walk: tuple[bool, bool]) -> tuple[Subquery, Order]:
+    """A keyset page of the campaigns, in the order of their first session, and its order:
+    the campaigns' first and last starts found for every campaign of the period, their
+    figures added up for the page's campaigns only (thousands of campaigns in a week of a
+    city, fifty on a page)."""
+    c = per_session.c
+    campaigns = (
+        select(
+            c.event_id.label("key0"),
+            func.min(c.starts_at).label("first_start"),
+            func.max(c.starts_at).label("last_start"),
+        )
+        .group_by(c.event_id)
+        .subquery("campaigns")
+    )
+    order = Order(
+        (campaigns.c.first_start, campaigns.c.key0),
+        key=lambda line: (line.first_start, line.key),
+    )
+    page = _walk(select(campaigns), order, walk, EVENTS_AFTER).subquery("page_campaigns")
+    p = page.c
+    measures = [cast(func.sum(c[name]), BigInteger).label(name) for name in FIELDS]
+    summed = (
+        select(p.key0, p.first_start, p.last_start, *measures)
+        .select_from(page.join(per_session, c.event_id == p.key0))
+        .group_by(p.key0, p.first_start, p.last_start)
+        .subquery("page")
+    )
+    return summed, order
+
+
 def _make_overview(
     filters: Filters, events_walk: tuple[bool, bool], places_walk: tuple[bool, bool]
 ) -> _Made:
     """The overview's query for requests of this shape: filters of this shape and cursors
     walking this way, every value a parameter (Filters.parameters, stats_now, stats_limit,
     the cursors'): a page of the campaigns, one of the communities, the community chart's
-    lines and the other tables, in one query. The database adds every campaign and
-    community up but returns, and names, only the pages' (a week of a city holds thousands
-    of each)."""
+    lines and the other tables, in one query. The database adds every community up but
+    returns, and names, only the pages' (a week of a city holds thousands of communities
+    and campaigns)."""
     per_session = _per_session(filters.conditions(bound=False), None)
-    summed = _events_summed(per_session)
-    events = Order(
-        (summed.c.first_start, summed.c.key0), key=lambda line: (line.first_start, line.key)
-    )
+    page, events = _events_page(per_session, events_walk)
     lines = _community_lines(per_session).cte("community_lines")
     communities = Order(tuple(_community_order(lines)), key=attrgetter("position"))
-    page = _events_rows(_walk(select(summed), events, events_walk, EVENTS_AFTER).subquery("page"))
     places = _walk(select(lines), communities, places_walk, PLACES_AFTER).subquery("places")
     others = [
         _table_rows(name, per_session, MONTH) for name in OVERVIEW_TABLES if name not in PAGED
     ]
     statement = union_all(
-        page, _community_rows("communities", places), _community_leaders(lines), *others
+        _events_rows(page),
+        _community_rows("communities", places),
+        _community_leaders(lines),
+        *others,
     )
     return _Made(statement, events, communities)
 
