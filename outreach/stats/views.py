@@ -80,7 +80,6 @@ def overview():
         "organisations": organisations,
         "categories": category_list,
         "titles": presentation.TITLES,
-        "groups": presentation.GROUPS,
         "csv_query": given.query_args(),
     }
     # Reading the filters changes nothing: a bad one is shown on the page, with a 400.
@@ -145,7 +144,6 @@ def campaign(event_id: int):
         campaign=figures,
         charts=presentation.campaign_charts(figures),
         titles=presentation.TITLES,
-        groups=presentation.GROUPS,
     )
 
 

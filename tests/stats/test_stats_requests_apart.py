@@ -103,3 +103,18 @@ def test_page_cursors_of_one_period_are_not_taken_into_another(app, client, make
     client.get(f"/staff/stats?{second}")
     back = text_of(client.get(_next(second_page, "events", "prev")))
     assert _campaigns(back) == _campaigns(page)
+
+
+def test_the_tables_headings_follow_each_readers_language(client, make):
+    """The figure columns' headings are written once per language and shown to each reader
+    in theirs, whoever asked first."""
+    make.registration(make.event_session(make.event("活动"), capacity=10), 2)
+    login(client, make.staff(is_admin=True))
+    moved_up = '<th scope="col" class="num" title="Moved up from the waitlist">Moved up</th>'
+    chinese = '<th scope="col" class="num" title="候补转正">转正</th>'
+    for language, shown, hidden in (("zh", chinese, moved_up), ("en", moved_up, chinese)) * 2:
+        client.set_cookie("lang", language)
+        page = text_of(client.get("/staff/stats"))
+        # Five tables, each with the columns' headings once.
+        assert page.count(shown) == 5 and hidden not in page
+        assert page.count('<th scope="colgroup" class="group" colspan="5">') == 10
