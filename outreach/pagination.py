@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -279,41 +278,6 @@ def keyset_page(
     limited = statement.order_by(None).order_by(*ordered(order, forward)).limit(per_page + 1)
     rows = fetch(limited, forward) if fetch else list(db.session.scalars(limited).unique())
     return page_of(rows, order, per_page, forward, values, name)
-
-
-def keyset_slice(
-    items: Sequence[T],
-    position: Callable[[T], tuple],
-    per_page: int,
-    cursor: str | None,
-    *,
-    name: str,
-) -> CursorPage[T]:
-    """One keyset page of rows already in memory and sorted by `position` (a table of figures
-    added up by one query): the same signed cursors as keyset_page, found by bisection."""
-    keys = [position(item) for item in items]
-    width = len(keys[0]) if keys else 0
-    if cursor is None:
-        start, end = 0, min(per_page, len(items))
-    else:
-        direction, values = decode_cursor(name, cursor, width)
-        try:
-            if direction == _AFTER:
-                start = bisect_right(keys, values)
-                end = min(start + per_page, len(items))
-            else:
-                end = bisect_left(keys, values)
-                start = max(0, end - per_page)
-        except TypeError as error:  # a cursor of the right width but other kinds of values
-            raise _bad_cursor() from error
-        if start >= len(items):  # past the end (rows gone since): the last page
-            start, end = max(0, len(items) - per_page), len(items)
-    return CursorPage(
-        items=items[start:end],
-        per_page=per_page,
-        next_cursor=encode_cursor(name, _AFTER, keys[end - 1]) if end < len(items) else None,
-        prev_cursor=encode_cursor(name, _BEFORE, keys[start]) if start > 0 else None,
-    )
 
 
 SEARCH_PARAMETER = "q"

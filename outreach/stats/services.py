@@ -80,8 +80,9 @@ CHART_COMMUNITIES = 15
 
 # Tables of the overview and of a campaign's page, by the name used in URLs.
 OVERVIEW_TABLES = ("events", "communities", "townships", "categories", "months")
-# The overview's tables paged by the database (thousands of lines in a week of a city).
-PAGED = ("events", "communities")
+# The overview's tables paged by the database (thousands of lines in a week of a city; the
+# streets and townships are hundreds).
+PAGED = ("events", "communities", "townships")
 CAMPAIGN_TABLES = ("communities", "days")
 
 
@@ -597,6 +598,7 @@ class Pages:
 
     events: CursorPage[Line]
     communities: CursorPage[Line]
+    townships: CursorPage[Line]
     leaders: Leaders
 
 
@@ -604,6 +606,8 @@ class Pages:
 # in the table's order (_community_order), each from its own cursor.
 EVENTS_CURSOR, EVENTS_WIDTH, EVENTS_AFTER = "stats.events", 2, "stats_events_"
 PLACES_CURSOR, PLACES_WIDTH, PLACES_AFTER = "stats.communities", 5, "stats_places_"
+TOWNSHIPS_CURSOR, TOWNSHIPS_WIDTH, TOWNSHIPS_AFTER = "stats.townships", 2, "stats_townships_"
+Walk = tuple[bool, bool]  # forward or back, and from a cursor or from the start
 
 
 @dataclass(frozen=True)
@@ -613,9 +617,10 @@ class _Made:
     statement: Any
     events: Order
     communities: Order
+    townships: Order
 
 
-def _walk(statement: Select, order: Order, walk: tuple[bool, bool], prefix: str) -> Select:
+def _walk(statement: Select, order: Order, walk: Walk, prefix: str) -> Select:
     """A keyset page of `statement` in `order`: walking forward or back (walk[0]), past the
     parameters named `prefix`… when a cursor is given (walk[1]); stats_limit rows."""
     forward, past = walk
@@ -625,7 +630,7 @@ def _walk(statement: Select, order: Order, walk: tuple[bool, bool], prefix: str)
     return statement.order_by(*ordered(order, forward)).limit(limit)
 
 
-def _events_page(per_session: Any, walk: tuple[bool, bool]) -> tuple[Subquery, Order]:
+def _events_page(per_session: Any, walk: Walk) -> tuple[Subquery, Order]:
     """A keyset page of the campaigns, in the order of their first session, and its order:
     the campaigns' first and last starts found for every campaign of the period, their
     figures added up for the page's campaigns only (thousands of campaigns in a week of a
@@ -656,20 +661,41 @@ def _events_page(per_session: Any, walk: tuple[bool, bool]) -> tuple[Subquery, O
     return summed, order
 
 
-def _make_overview(
-    filters: Filters, events_walk: tuple[bool, bool], places_walk: tuple[bool, bool]
-) -> _Made:
+def _townships_page(per_session: Any, walk: Walk) -> tuple[Select, Order]:
+    """A keyset page of the streets and townships, by pinyin (their slugs), and its order."""
+    summed = _summed(per_session, per_session.c.township_id)
+    lines = (
+        select(summed, Township.slug.label("slug"), Township.name, Township.name_en)
+        .join(Township, Township.id == summed.c.key0)
+        .subquery("township_lines")
+    )
+    order = Order((_binary(lines.c.slug), lines.c.key0), key=attrgetter("position"))
+    page = _walk(select(lines), order, walk, TOWNSHIPS_AFTER).subquery("townships_page")
+    rows = _rows(
+        "townships",
+        page,
+        (KEY0, page.c.key0),
+        (NAME0, page.c.name),
+        (NAME0_EN, page.c.name_en),
+        (SLUG0, page.c.slug),
+    )
+    return rows, order
+
+
+def _make_overview(filters: Filters, walks: tuple[Walk, Walk, Walk]) -> _Made:
     """The overview's query for requests of this shape: filters of this shape and cursors
-    walking this way, every value a parameter (Filters.parameters, stats_now, stats_limit,
-    the cursors'): a page of the campaigns, one of the communities, the community chart's
-    lines and the other tables, in one query. The database adds every community up but
-    returns, and names, only the pages' (a week of a city holds thousands of communities
-    and campaigns)."""
+    walking these ways (campaigns, communities, streets and townships), every value a
+    parameter (Filters.parameters, stats_now, stats_limit, the cursors'): a page of each of
+    the three tables, the community chart's lines and the other tables, in one query. The
+    database adds every community up but returns, and names, only the pages' (a week of a
+    city holds thousands of communities and campaigns)."""
+    events_walk, places_walk, townships_walk = walks
     per_session = _per_session(filters.conditions(bound=False), None)
     page, events = _events_page(per_session, events_walk)
     lines = _community_lines(per_session).cte("community_lines")
     communities = Order(tuple(_community_order(lines)), key=attrgetter("position"))
     places = _walk(select(lines), communities, places_walk, PLACES_AFTER).subquery("places")
+    townships, by_township = _townships_page(per_session, townships_walk)
     others = [
         _table_rows(name, per_session, MONTH) for name in OVERVIEW_TABLES if name not in PAGED
     ]
@@ -677,51 +703,53 @@ def _make_overview(
         _events_rows(page),
         _community_rows("communities", places),
         _community_leaders(lines),
+        townships,
         *others,
     )
-    return _Made(statement, events, communities)
+    return _Made(statement, events, communities, by_township)
 
 
-def _overview_made(
-    filters: Filters, events_walk: tuple[bool, bool], places_walk: tuple[bool, bool]
-) -> _Made:
+def _overview_made(filters: Filters, walks: tuple[Walk, Walk, Walk]) -> _Made:
     """The overview's query for this shape of request, made once per application: building
     the statement again for each request took about 10 ms of Python."""
     made = current_app.extensions.setdefault("outreach.stats.overview", {})
     dialect = db.session.get_bind().dialect.name
-    key = (dialect, local_zone().key, filters.shape, events_walk, places_walk)
+    key = (dialect, local_zone().key, filters.shape, walks)
     if key not in made:
-        made[key] = _make_overview(filters, events_walk, places_walk)
+        made[key] = _make_overview(filters, walks)
     return made[key]
 
 
 def _pages_and_tables(
     filters: Filters, now: datetime, cursors: dict[str, str | None], per_page: int
 ) -> tuple[Pages, dict[str, list[Line]]]:
-    """A keyset page of the campaigns table, one of the communities table, the community
-    chart's lines, and the other tables, in one query (see _make_overview)."""
-    forward, after = cursor_position(cursors.get("events"), EVENTS_WIDTH, EVENTS_CURSOR)
-    places_forward, places_after = cursor_position(
-        cursors.get("communities"), PLACES_WIDTH, PLACES_CURSOR
+    """A keyset page of the campaigns, communities, and streets and townships tables, the
+    community chart's lines, and the other tables, in one query (see _make_overview)."""
+    tables = (
+        ("events", EVENTS_CURSOR, EVENTS_WIDTH, EVENTS_AFTER),
+        ("communities", PLACES_CURSOR, PLACES_WIDTH, PLACES_AFTER),
+        ("townships", TOWNSHIPS_CURSOR, TOWNSHIPS_WIDTH, TOWNSHIPS_AFTER),
     )
-    made = _overview_made(
-        filters, (forward, after is not None), (places_forward, places_after is not None)
-    )
+    positions = [
+        cursor_position(cursors.get(table), width, name) for table, name, width, _ in tables
+    ]
+    walks = tuple((forward, after is not None) for forward, after in positions)
+    made = _overview_made(filters, walks)
     parameters = filters.parameters() | {"stats_now": now, "stats_limit": per_page + 1}
-    parameters |= cursor_parameters(after or (), EVENTS_AFTER)
-    parameters |= cursor_parameters(places_after or (), PLACES_AFTER)
+    for (_table, _name, _width, prefix), (_forward, after) in zip(tables, positions, strict=True):
+        parameters |= cursor_parameters(after or (), prefix)
     counts: dict[str, tuple[int, int]] = {}
-    tables = _read(made.statement, parameters, counts)
-    in_order = sorted(tables.pop("events", []), key=made.events.key, reverse=not forward)
-    events = page_of(in_order, made.events, per_page, forward, after, EVENTS_CURSOR)
-    places = tables.pop("communities", [])
-    in_order = sorted(places, key=made.communities.key, reverse=not places_forward)
-    communities = page_of(
-        in_order, made.communities, per_page, places_forward, places_after, PLACES_CURSOR
-    )
+    found = _read(made.statement, parameters, counts)
+    orders = (made.events, made.communities, made.townships)
+    pages = []
+    for (table, name, _width, _prefix), (forward, after), order in zip(
+        tables, positions, orders, strict=True
+    ):
+        in_order = sorted(found.pop(table, []), key=order.key, reverse=not forward)
+        pages.append(page_of(in_order, order, per_page, forward, after, name))
     count, with_anyone = counts.get("community_chart", (0, 0))
-    leaders = Leaders(tables.pop("community_chart", []), count, with_anyone)
-    return Pages(events, communities, leaders), tables
+    leaders = Leaders(found.pop("community_chart", []), count, with_anyone)
+    return Pages(*pages, leaders), found
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -813,7 +841,11 @@ def overview(
         pages = None
     else:
         pages, found = _pages_and_tables(filters, now or utcnow(), cursors or {}, per_page)
-        found.update(events=list(pages.events.items), communities=list(pages.communities.items))
+        found.update(
+            events=list(pages.events.items),
+            communities=list(pages.communities.items),
+            townships=list(pages.townships.items),
+        )
     tables = {name: found.get(name, []) for name in OVERVIEW_TABLES}
     tables["months"] = _every_month(tables["months"], filters)
     return Overview(filters, tables, pages)

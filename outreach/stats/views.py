@@ -18,14 +18,13 @@ from outreach.errors import NotFoundError
 from outreach.events.categories import categories
 from outreach.events.models import Event
 from outreach.localtime import local_today
-from outreach.pagination import cursor_argument, keyset_slice
+from outreach.pagination import cursor_argument
 from outreach.stats import presentation, services
 from outreach.stats.forms import FilterInput, parse_filters
 
 bp = staff_blueprint("stats", __name__, url_prefix="/staff/stats")
 
 MANAGER_ONLY = frozenset({Role.MANAGER})
-PAGED_TABLES = ("townships",)  # paged here; the campaigns and communities by the database
 OVERVIEW_CSV = "<any(" + ", ".join(services.OVERVIEW_TABLES) + "):table>.csv"
 CAMPAIGN_CSV = "<any(" + ", ".join(services.CAMPAIGN_TABLES) + "):table>.csv"
 
@@ -94,16 +93,10 @@ def overview():
     cursors = {name: cursor_argument(f"{name}_cursor") for name in services.PAGED}
     figures = services.overview(filters, cursors=cursors, per_page=per_page)
     pages = {
-        name: keyset_slice(
-            figures.tables[name],
-            lambda line: line.position,
-            per_page,
-            cursor_argument(f"{name}_cursor"),
-            name=f"stats.{name}",
-        )
-        for name in PAGED_TABLES
+        "events": figures.pages.events,
+        "communities": figures.pages.communities,
+        "townships": figures.pages.townships,
     }
-    pages.update(events=figures.pages.events, communities=figures.pages.communities)
     return render_template(
         "stats/overview.html",
         filters=filters,
