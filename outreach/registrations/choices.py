@@ -21,6 +21,7 @@ from outreach.formatting import HTML_LANG, text
 from outreach.i18n import current_language
 from outreach.registrations.models import Slot, time_window
 from outreach.registrations.services import Room
+from outreach.registrations.slot_rows import SlotRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ class Wordings:
             self._labels[key] = found
         return found
 
-    def window(self, slot: Slot) -> str:
+    def window(self, slot: Slot | SlotRow) -> str:
         """The slot's local time window (`Slot.window`)."""
         key = (slot.starts_at, slot.ends_at)
         found = self._windows.get(key)
@@ -103,31 +104,36 @@ class Wordings:
         return found
 
 
-def _groups(event_session: EventSession) -> list[tuple[str | None, list[Slot]]]:
+def _groups(slots: Sequence[Slot | SlotRow]) -> list[tuple[str | None, list[Slot | SlotRow]]]:
     """A session's slots by department (their label) when a label has several time windows;
     one group without a name when every label has one slot. In the slots' own order."""
-    groups: dict[str, list[Slot]] = {}
-    for slot in event_session.slots:
+    groups: dict[str, list[Slot | SlotRow]] = {}
+    for slot in slots:
         groups.setdefault(slot.label, []).append(slot)
-    if all(len(slots) == 1 for slots in groups.values()):
-        return [(None, list(event_session.slots))]
+    if all(len(grouped) == 1 for grouped in groups.values()):
+        return [(None, list(slots))]
     return list(groups.items())
 
 
-def slot_groups(event_session: EventSession, room: Room, wordings: Wordings) -> Sequence[SlotGroup]:
-    """The session's slots as the form lists them: a department's slots under its legend,
+def slot_groups(
+    event_session: EventSession,
+    slots: Sequence[Slot | SlotRow],
+    room: Room,
+    wordings: Wordings,
+) -> Sequence[SlotGroup]:
+    """The session's `slots` as the form lists them: a department's slots under its legend,
     each named by its time window (or its label, when it has no times or the slots are not
     grouped) with the places it has left (`room`: what the session has left)."""
     language = current_language()
     waitlist = event_session.event.allow_waitlist
     found = []
-    for department, slots in _groups(event_session):
+    for department, grouped in _groups(slots):
         legend = lang = None
         if department:
-            legend, legend_language = slots[0].text_in("label", language)
+            legend, legend_language = grouped[0].text_in("label", language)
             lang = HTML_LANG[legend_language] if legend_language != language else None
         choices = []
-        for slot in slots:
+        for slot in grouped:
             left = room.slot_left(slot)
             name = wordings.window_name(slot.starts_at, slot.ends_at) if department else None
             if not name:
