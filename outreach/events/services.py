@@ -277,15 +277,22 @@ class EventWithSessions:
 @functools.cache
 def event_with_sessions(slots: bool = True) -> Select:
     """Select events with their organisation, category, sessions, places and slots (built
-    once: a statement is never changed, only copied by each `.where`). Without `slots` the
-    sessions' slots are not loaded, and reading them raises rather than running a query
-    per session: for the event page, which reads them as plain rows (see its hooks)."""
+    once: a statement is never changed, only copied by each `.where`).
+
+    Without `slots`, for the event page (which reads them as plain rows, see its hooks): the
+    sessions' slots are not loaded, and reading them raises rather than running a query per
+    session; the sessions and their places come in the event's own statement (joined: read
+    its result `unique()`), which saves a statement and half a millisecond of the ORM's."""
+    if not slots:
+        return select(Event).options(
+            joinedload(Event.organisation),
+            joinedload(Event.category),
+            joinedload(Event.sessions).options(*session_places(), raiseload(EventSession.slots)),
+        )
     return select(Event).options(
         joinedload(Event.organisation),
         joinedload(Event.category),
-        selectinload(Event.sessions).options(
-            *session_places(), (selectinload if slots else raiseload)(EventSession.slots)
-        ),
+        selectinload(Event.sessions).options(*session_places(), selectinload(EventSession.slots)),
     )
 
 
@@ -302,7 +309,8 @@ def _public_event(slots: bool) -> Select:
 def public_event(event_id: int, *, slots: bool = True) -> Event:
     """A public event with all its sessions and their places loaded, and their slots unless
     told not to (`event_with_sessions`)."""
-    event = db.session.scalar(_public_event(slots), {"event_id": event_id})
+    found = db.session.execute(_public_event(slots), {"event_id": event_id})
+    event = found.unique().scalar_one_or_none()
     if event is None:
         raise NotFoundError("event", event_id)
     return event
