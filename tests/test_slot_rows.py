@@ -4,7 +4,6 @@ state a page shows (full, taken, a cancelled session's, a finished session's, no
 
 from __future__ import annotations
 
-from dataclasses import astuple, fields
 from datetime import timedelta
 
 from outreach.database import db
@@ -18,7 +17,7 @@ from tests.test_pages import page_text
 
 
 def _as_loaded(slot) -> tuple:
-    return tuple(getattr(slot, field.name) for field in fields(SlotRow))
+    return tuple(getattr(slot, name) for name in SlotRow._fields)
 
 
 def _events_with_every_kind_of_slot():
@@ -50,7 +49,7 @@ def test_the_rows_are_the_slots_the_orm_loads(app):
         assert list(rows) == ids
         for event_session in event.sessions:
             found = rows[event_session.id]
-            assert [astuple(row) for row in found] == [_as_loaded(s) for s in event_session.slots]
+            assert [tuple(row) for row in found] == [_as_loaded(s) for s in event_session.slots]
             for row, slot in zip(found, event_session.slots, strict=True):
                 for language in ("zh", "en"):
                     assert row.label_and_times(language) == slot.label_and_times(language)

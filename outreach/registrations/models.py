@@ -32,6 +32,8 @@ class SlotWording(Bilingual):
     """How a slot reads, for the model and for the event page's plain rows (`SlotRow`):
     anything with `label`, `label_en`, `starts_at` and `ends_at`."""
 
+    __slots__ = ()
+
     label: str
     label_en: str | None
     starts_at: datetime | None

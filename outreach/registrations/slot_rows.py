@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, select
 
@@ -19,24 +19,31 @@ from outreach.database import db
 from outreach.registrations.models import Slot, SlotWording
 
 
-@dataclass(frozen=True, slots=True)
-class SlotRow(SlotWording):
+class SlotRow(
+    NamedTuple(
+        "SlotRow",
+        [
+            ("id", int),
+            ("session_id", int),
+            ("label", str),
+            ("label_en", str | None),
+            ("starts_at", datetime | None),
+            ("ends_at", datetime | None),
+            ("capacity", int),
+            ("position", int),
+            ("seats_taken", int),
+        ],
+    ),
+    SlotWording,
+):
     """What a page reads of a slot: as `Slot` has it, with its wording (`label_and_times`,
-    `window`, `text`)."""
+    `window`, `text`). A tuple: made from a result row without a call per field."""
 
-    id: int
-    session_id: int
-    label: str
-    label_en: str | None
-    starts_at: datetime | None
-    ends_at: datetime | None
-    capacity: int
-    position: int
-    seats_taken: int
+    __slots__ = ()
 
 
 # The columns, in SlotRow's order.
-_COLUMNS = tuple(getattr(Slot.__table__.c, name) for name in SlotRow.__dataclass_fields__)
+_COLUMNS = tuple(getattr(Slot.__table__.c, name) for name in SlotRow._fields)
 
 
 @functools.cache
@@ -57,5 +64,5 @@ def slot_rows(session_ids: Iterable[int]) -> dict[int, tuple[SlotRow, ...]]:
     found: dict[int, list[SlotRow]] = {session_id: [] for session_id in session_ids}
     if found:
         for row in db.session.execute(_slots_of_sessions(), {"ids": list(found)}):
-            found[row[1]].append(SlotRow(*row))
+            found[row[1]].append(SlotRow._make(row))
     return {session_id: tuple(rows) for session_id, rows in found.items()}
