@@ -468,9 +468,12 @@ def owned_registrations(
     owned: Iterable[Owned], event_sessions: Iterable[EventSession]
 ) -> dict[int, Registration]:
     """Active registrations for these sessions made in this browser (it holds their ids and
-    token hashes), by session: one query."""
+    token hashes), by session: one query; none, and no statement built, for a browser that
+    holds none (most visitors: building the criteria alone was a fifth of a millisecond of
+    the event page)."""
+    owned = list(owned)
     ids = [s.id for s in event_sessions]
-    if not ids:
+    if not ids or not owned:
         return {}
     found = _owned_rows(
         owned, Registration.session_id.in_(ids), Registration.status.in_(ACTIVE_STATUSES)
