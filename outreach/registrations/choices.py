@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from outreach.events.models import EventSession
 from outreach.formatting import HTML_LANG, text
 from outreach.i18n import current_language
+from outreach.localtime import local_zone
 from outreach.registrations.models import Slot, time_window
 from outreach.registrations.services import Room
 from outreach.registrations.slot_rows import SlotRow
@@ -50,6 +51,7 @@ class Wordings:
 
     def __init__(self) -> None:
         self._translations = get_translations()
+        self._zone = local_zone()  # asked once: the app's config, through its proxy
         self._left: dict[int, Markup] = {}
         self._full: dict[bool, Markup] = {}
         self._labels: dict[tuple[Markup, int, bool], Markup] = {}
@@ -88,10 +90,13 @@ class Wordings:
 
     def window(self, slot: Slot | SlotRow) -> str:
         """The slot's local time window (`Slot.window`)."""
-        key = (slot.starts_at, slot.ends_at)
+        return self._window(slot.starts_at, slot.ends_at)
+
+    def _window(self, starts_at: datetime | None, ends_at: datetime | None) -> str:
+        key = (starts_at, ends_at)
         found = self._windows.get(key)
         if found is None:
-            found = self._windows[key] = slot.window()
+            found = self._windows[key] = time_window(starts_at, ends_at, self._zone)
         return found
 
     def window_name(self, starts_at: datetime | None, ends_at: datetime | None) -> Markup:
@@ -100,7 +105,7 @@ class Wordings:
         key = (starts_at, ends_at)
         found = self._names.get(key)
         if found is None:
-            found = self._names[key] = escape(time_window(starts_at, ends_at))
+            found = self._names[key] = escape(self._window(starts_at, ends_at))
         return found
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -75,13 +75,15 @@ class Slot(SlotWording, db.Model):
     event_session: Mapped[EventSession] = relationship(back_populates="slots")
 
 
-def time_window(starts_at: datetime | None, ends_at: datetime | None) -> str:
-    """A slot's local time window from its times (`Slot.window`)."""
+def time_window(
+    starts_at: datetime | None, ends_at: datetime | None, zone: tzinfo | None = None
+) -> str:
+    """A slot's local time window from its times (`Slot.window`; `zone` as `clock`)."""
     if starts_at is None:
         return ""
     if ends_at is None:
-        return clock(starts_at)
-    return f"{clock(starts_at)}–{clock(ends_at)}"
+        return clock(starts_at, zone)
+    return f"{clock(starts_at, zone)}–{clock(ends_at, zone)}"
 
 
 class RegistrationStatus(LabelledEnum):
