@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import get_translations
 from markupsafe import Markup, escape
@@ -25,10 +25,9 @@ from outreach.registrations.services import Room
 from outreach.registrations.slot_rows import SlotRow
 
 
-@dataclass(frozen=True, slots=True)
-class SlotChoice:
+class SlotChoice(NamedTuple):
     """One radio button: the slot's id (the form's value: digits, nothing to escape), its
-    places left and its label (markup)."""
+    places left and its label (markup). A tuple: a clinic day's page makes dozens."""
 
     value: str
     left: int
