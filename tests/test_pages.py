@@ -290,3 +290,17 @@ def test_the_beijing_time_note_is_only_where_times_are_shown(client, make):
     ):
         response = client.get(path)
         assert response.status_code in (200, 404) and note not in page_text(response), path
+
+
+def test_an_event_without_sessions_says_none_are_scheduled(client, make, count_queries):
+    """The event's sessions come joined in its own statement: an event without any still
+    has its page, and a session added later shows up on it."""
+    event = make.event("尚无场次的讲座")
+    with count_queries() as statements:
+        page = page_text(client.get(f"/events/{event.id}"))
+    assert "尚无场次的讲座" in page and "尚未安排场次。" in page
+    assert 'class="card' not in page
+    assert not any(statement.lstrip().upper().startswith("SELECT SLOT") for statement in statements)
+    event_session = make.event_session(event)
+    page = page_text(client.get(f"/events/{event.id}"))
+    assert "尚未安排场次。" not in page and f'id="session-{event_session.id}"' in page
