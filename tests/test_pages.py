@@ -290,3 +290,17 @@ def test_the_beijing_time_note_is_only_where_times_are_shown(client, make):
     ):
         response = client.get(path)
         assert response.status_code in (200, 404) and note not in page_text(response), path
+
+
+def test_sessions_starting_together_are_listed_in_the_order_they_were_made(client, make, app):
+    """Two sessions at the same hour keep one order on the event page however their rows
+    were last written (PostgreSQL moves an updated row, and a scan would follow it)."""
+    event = make.event("同时开始的讲座")
+    hall = make.venue(make.community(make.township("测试街道"), "幸福社区"), "一号厅")
+    first = make.event_session(event, hall, capacity=5)
+    second = make.event_session(event, hall, capacity=5)
+    for _ in range(3):
+        first.capacity += 1  # a new row version each time, after the second's
+        make.registration(first)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert page.index(f'id="session-{first.id}"') < page.index(f'id="session-{second.id}"')
