@@ -304,3 +304,17 @@ def test_an_event_without_sessions_says_none_are_scheduled(client, make, count_q
     event_session = make.event_session(event)
     page = page_text(client.get(f"/events/{event.id}"))
     assert "尚未安排场次。" not in page and f'id="session-{event_session.id}"' in page
+
+
+def test_sessions_starting_together_are_listed_in_the_order_they_were_made(client, make, app):
+    """Two sessions at the same hour keep one order on the event page however their rows
+    were last written (PostgreSQL moves an updated row, and a scan would follow it)."""
+    event = make.event("同时开始的讲座")
+    hall = make.venue(make.community(make.township("测试街道"), "幸福社区"), "一号厅")
+    first = make.event_session(event, hall, capacity=5)
+    second = make.event_session(event, hall, capacity=5)
+    for _ in range(3):
+        first.capacity += 1  # a new row version each time, after the second's
+        make.registration(first)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert page.index(f'id="session-{first.id}"') < page.index(f'id="session-{second.id}"')
