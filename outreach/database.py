@@ -147,6 +147,8 @@ class Bilingual:
     Read them through `text` (or the `text` template filter), never by picking a column.
     """
 
+    __slots__ = ()  # nothing of its own: a tuple's subclass (registrations.slot_rows) stays one
+
     def text(self, field: str, language: str) -> str:
         """The field in `language`, falling back to the other language (see `in_language`)."""
         return self.text_in(field, language)[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from urllib.parse import quote, urlencode, urlsplit
 
 from babel.dates import format_date as babel_format_date
@@ -40,11 +40,12 @@ def formatted_date(value: date, pattern: str, language: str) -> str:
     return babel_format_date(value, pattern, locale=language)
 
 
-def clock(value: datetime) -> str:
-    """A local wall-clock time, 24-hour, e.g. 09:30 (the same digits in every language)."""
+def clock(value: datetime, zone: tzinfo | None = None) -> str:
+    """A local wall-clock time, 24-hour, e.g. 09:30 (the same digits in every language);
+    `zone`: the local zone when the caller has it at hand (it asks the app's config)."""
     # Not Babel's format_time: it parses the pattern on every call, and an event page with
     # many slots calls this hundreds of times.
-    return value.astimezone(local_zone()).strftime("%H:%M")
+    return value.astimezone(zone or local_zone()).strftime("%H:%M")
 
 
 def session_time(event_session) -> str:
@@ -87,10 +88,11 @@ def text(obj, field: str, mark: bool = True) -> Markup | str:
     the other one; the fallback is wrapped in `<span lang="…">` so screen readers and
     browsers read it as the language it is in. `mark=False` gives plain text, for places
     that take no markup (the page title, attributes, option labels)."""
-    value, language = obj.text_in(field, current_language())
+    reader = current_language()
+    value, language = obj.text_in(field, reader)
     if not mark:
         return value
-    if value and language != current_language():
+    if value and language != reader:
         return Markup('<span lang="{}">{}</span>').format(HTML_LANG[language], value)
     return escape(value)
 

@@ -17,6 +17,7 @@ from outreach.events import services as event_services
 from outreach.registrations import choices as slot_choices
 from outreach.registrations import services
 from outreach.registrations.blank_forms import MARK, BlankForms
+from outreach.registrations.slot_rows import slot_rows
 from outreach.registrations.views import _community_choices, _form_for
 from tests import factories as make
 from tests.test_event_page_forms import _world
@@ -44,7 +45,9 @@ def test_a_blank_form_is_the_macros_markup(app, language, verify, verified_minut
         macro = get_template_attribute("registrations/_form.html", "registration_form")
         for each in events:
             event = event_services.public_event(each.id)
-            rooms = services.rooms(event.sessions)
+            # The page's way: the slots as plain rows (the macro reads the loaded ones).
+            slots = slot_rows(s.id for s in event.sessions)
+            rooms = services.rooms(event.sessions, slots)
             wordings = slot_choices.Wordings()
             choices = _community_choices(*event.sessions)
             prepared = BlankForms(event, choices, 90, verify, verified_minutes)
@@ -52,7 +55,9 @@ def test_a_blank_form_is_the_macros_markup(app, language, verify, verified_minut
                 if services.closed_reason(event_session, utcnow()) is not None:
                     continue
                 room = rooms[event_session.id]
-                groups = slot_choices.slot_groups(event_session, room, wordings)
+                groups = slot_choices.slot_groups(
+                    event_session, slots[event_session.id], room, wordings
+                )
                 form = _form_for(event_session, choices)
                 expected = macro(
                     event_session, form, 90, room, groups, verify, None, verified_minutes

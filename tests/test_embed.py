@@ -123,3 +123,13 @@ def test_a_cold_calendar_or_news_feed_costs_two_queries_however_many_sessions(
     with count_queries() as statements:
         assert client.get("/feeds/communities/daxiyang.atom?lang=en").status_code == 200
     assert len(statements) == 2, statements
+
+
+def test_the_calendars_stylesheet_follows_the_path_prefix_it_is_asked_under(app, calendar):
+    """The same calendar reached directly and under a proxy's prefix (SCRIPT_NAME): each copy
+    asks for its stylesheet where that visitor can fetch it."""
+    direct = app.test_client().get(EMBED).get_data(as_text=True)
+    mounted = app.test_client().get(EMBED, base_url="http://localhost/outreach/")
+    assert 'href="/static/css/embed.css' in direct
+    assert 'href="/outreach/static/css/embed.css' in mounted.get_data(as_text=True)
+    assert 'href="/static/css/embed.css' in app.test_client().get(EMBED).get_data(as_text=True)

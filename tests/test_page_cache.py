@@ -259,3 +259,18 @@ def test_a_session_ending_shows_as_finished_without_any_change(app, make):
     assert "Finished" not in reader.get(url).get_data(as_text=True)
     time.sleep(1.5)
     assert "Finished" in reader.get(url).get_data(as_text=True)
+
+
+def test_a_page_served_under_another_path_prefix_links_under_its_own(app, open_event):
+    """One app reached both directly and behind a proxy that mounts it under a prefix (the
+    proxy sets SCRIPT_NAME): each copy's links carry the prefix it was asked under."""
+    url = f"/events/{open_event['event'].id}"
+    direct = app.test_client().get(url)
+    mounted = app.test_client().get(url, base_url="http://localhost/outreach/")
+    assert direct.status_code == mounted.status_code == 200
+    assert 'href="/outreach/' not in direct.get_data(as_text=True)
+    page = mounted.get_data(as_text=True)
+    assert 'href="/outreach/static/' in page
+    assert re.search(r'action="/sessions/\d+/register"', page) is None
+    again = app.test_client().get(url)
+    assert 'href="/outreach/' not in again.get_data(as_text=True)

@@ -290,3 +290,31 @@ def test_the_beijing_time_note_is_only_where_times_are_shown(client, make):
     ):
         response = client.get(path)
         assert response.status_code in (200, 404) and note not in page_text(response), path
+
+
+def test_an_event_without_sessions_says_none_are_scheduled(client, make, count_queries):
+    """The event's sessions come joined in its own statement: an event without any still
+    has its page, and a session added later shows up on it."""
+    event = make.event("尚无场次的讲座")
+    with count_queries() as statements:
+        page = page_text(client.get(f"/events/{event.id}"))
+    assert "尚无场次的讲座" in page and "尚未安排场次。" in page
+    assert 'class="card' not in page
+    assert not any(statement.lstrip().upper().startswith("SELECT SLOT") for statement in statements)
+    event_session = make.event_session(event)
+    page = page_text(client.get(f"/events/{event.id}"))
+    assert "尚未安排场次。" not in page and f'id="session-{event_session.id}"' in page
+
+
+def test_sessions_starting_together_are_listed_in_the_order_they_were_made(client, make, app):
+    """Two sessions at the same hour keep one order on the event page however their rows
+    were last written (PostgreSQL moves an updated row, and a scan would follow it)."""
+    event = make.event("同时开始的讲座")
+    hall = make.venue(make.community(make.township("测试街道"), "幸福社区"), "一号厅")
+    first = make.event_session(event, hall, capacity=5)
+    second = make.event_session(event, hall, capacity=5)
+    for _ in range(3):
+        first.capacity += 1  # a new row version each time, after the second's
+        make.registration(first)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert page.index(f'id="session-{first.id}"') < page.index(f'id="session-{second.id}"')

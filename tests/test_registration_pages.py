@@ -40,6 +40,31 @@ def test_in_a_city_sized_site_the_form_offers_the_communities_around_the_venue(
     assert db.session.scalar(db.select(Registration)).community_id == far.id
 
 
+def test_the_forms_communities_are_those_a_select_offers_in_one_statement(
+    app, make, monkeypatch, count_queries
+):
+    """The registration form's communities (read in one statement) are the listing filter's
+    (two), in its order, in a district-sized site and a city-sized one, with and without
+    townships to offer."""
+    near = make.community(name="望京西园社区", slug="wangjing-xiyuan")
+    make.community(near.township, name="花家地社区", slug="huajiadi")
+    far = make.community(name="十八里店社区", slug="shibalidian")
+    db.session.flush()
+    for limit in (place_services.CHOICE_LIMIT, 1):
+        monkeypatch.setattr(place_services, "CHOICE_LIMIT", limit)
+        for townships in ([near.township_id], [near.township_id, far.township_id], [None], []):
+            with count_queries() as statements:
+                found = place_services.community_names(townships)
+            assert len(statements) == 1
+            offered = place_services.communities_to_choose(townships)
+            assert found == [(c.slug, c.name, c.name_en) for c in offered]
+        slugs = {slug for slug, _name, _english in place_services.community_names([None])}
+        if limit == 1:  # no township: nothing to offer
+            assert slugs == set()
+        else:  # every community
+            assert {near.slug, far.slug, "huajiadi"} <= slugs
+
+
 def test_registering_leads_to_the_confirmation_page(client, make):
     event_session = make.event_session(capacity=20)
     response = register(client, event_session)

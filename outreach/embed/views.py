@@ -86,7 +86,9 @@ def calendar(scope: str, slug: str) -> Response:
         ("public", start, *slugs.items()), lambda: feed_services.public_version(slugs, start)
     )
     ids = dict(version.ids)
-    parts = ("embed", FORMAT, base_url() or request.host_url, language, dimension, slug)
+    # The path prefix a proxy mounts the app under: the stylesheet's address carries it.
+    root = request.script_root
+    parts = ("embed", FORMAT, base_url() or request.host_url, root, language, dimension, slug)
     built = cached(parts, version.stamp, lambda: _render(dimension, ids, language, start), "page")
     response = responses.respond(built, public=False, content_type=CONTENT_TYPE)
     shared = current_app.config["PAGE_SHARED_MAX_AGE"]

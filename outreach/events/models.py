@@ -147,7 +147,9 @@ class Event(Bilingual, db.Model):
     organisation: Mapped[Organisation] = relationship()
     category: Mapped[Category] = relationship()
     sessions: Mapped[list[EventSession]] = relationship(
-        back_populates="event", order_by="EventSession.starts_at", cascade="all, delete-orphan"
+        back_populates="event",
+        order_by="EventSession.starts_at, EventSession.id",
+        cascade="all, delete-orphan",
     )
     series: Mapped[EventSeries | None] = relationship(
         back_populates="event", cascade="all, delete-orphan"

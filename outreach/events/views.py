@@ -180,14 +180,16 @@ def category(slug: str):
 
 def render_event(event: Event, status: int = 200, **given: Any) -> tuple[str, int]:
     """The event page: every session by day, with what the packages above add to it (seats
-    and registration forms, see hooks.py); `given` goes to them, such as a posted form."""
+    and registration forms, see hooks.py); `given` goes to them, such as a posted form.
+    The sessions' slots are read from what the hooks give (`slots`, by session id), not from
+    the sessions: the page loads the event without them."""
     now = utcnow()
     html = render_template(
         "events/event.html",
         event=event,
         days=services.group_by_local_day(event.sessions),
         now=now,
-        **hooks().event_page(event, now, **given),
+        **{"slots": {}, **hooks().event_page(event, now, **given)},
     )
     return html, status
 
@@ -195,4 +197,4 @@ def render_event(event: Event, status: int = 200, **given: Any) -> tuple[str, in
 @bp.get("/events/<id:event_id>")
 def event(event_id: int):
     """An event with all its sessions, and a registration form for each open one."""
-    return render_event(services.public_event(event_id))
+    return render_event(services.public_event(event_id, slots=False))

@@ -2,11 +2,11 @@
 `feeds.cache`), with what differs per visitor added at serving time.
 
 A page is rendered once per data version (`pages.versions`) and per what it is shown in: the
-site's address, the path and query string, the language, elderly mode and high contrast, and
-(home and community pages) the chosen community. Rendering puts a placeholder where a form's
-CSRF token goes; serving puts this visitor's token there (Flask-WTF: a random value kept in
-the session, signed with a timestamp), so a form posted from a cached page is checked as
-today, with or without JavaScript.
+site's address, the path prefix it is mounted under, the path and query string, the language,
+elderly mode and high contrast, and (home and community pages) the chosen community.
+Rendering puts a placeholder where a form's CSRF token goes; serving puts this visitor's
+token there (Flask-WTF: a random value kept in the session, signed with a timestamp), so a
+form posted from a cached page is checked as today, with or without JavaScript.
 
 Validators and caches:
 
@@ -123,6 +123,8 @@ def _parts(endpoint: str, arguments: dict[str, Any]) -> tuple[str, ...]:
         "page",
         FORMAT,
         base_url() or request.host_url,
+        # The path prefix a proxy mounts the app under: the page's own links carry it.
+        request.script_root,
         endpoint,
         repr(sorted(arguments.items())),
         request.query_string.decode("latin-1"),

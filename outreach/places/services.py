@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, bindparam, select, union_all
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from outreach.accounts import audit
 from outreach.database import db, with_names
@@ -182,20 +182,43 @@ def communities_to_choose(township_ids: Iterable[int | None]) -> list[Community]
 
 @functools.cache
 def _community_names() -> Select:
-    """(slug, name, English name) of every community in the order of a select (built once:
-    every event page's registration forms ask)."""
-    return (
-        select(Community.slug, Community.name, Community.name_en)
-        .join(Community.township)
-        .order_by(*_CHOICE_ORDER)
+    """(slug, name, English name) of the communities a select offers, in its order, in one
+    statement (built once: every event page's registration forms ask): all of them while
+    the site has no more than `choice_limit`, else those of the `wanted` townships.
+
+    A union of the two, each half gated by the same uncorrelated EXISTS: the database works
+    it out once and skips the half it rules out (PostgreSQL's one-time filter), and the
+    townships' half reads the township index, as two statements would."""
+    other = aliased(Community)  # the count's own communities, not those listed
+    beyond = select(other.id).order_by(other.id).offset(bindparam("choice_limit")).limit(1).exists()
+
+    def names(where: Any) -> Select:
+        return (
+            select(
+                Community.slug,
+                Community.name,
+                Community.name_en,
+                Township.name.label("township_name"),
+                Township.id.label("township_id"),
+            )
+            .join(Community.township)
+            .where(where)
+        )
+
+    wanted = Community.township_id.in_(bindparam("wanted", expanding=True))
+    both = union_all(names(~beyond), names(beyond & wanted)).subquery()
+    return select(both.c.slug, both.c.name, both.c.name_en).order_by(
+        both.c.township_name, both.c.township_id, both.c.name
     )
 
 
 def community_names(township_ids: Iterable[int | None]) -> list[tuple[str, str, str | None]]:
     """(slug, name, English name) of the communities `communities_to_choose` offers, in its
-    order, read as plain rows: a registration form's select needs nothing else."""
-    choosable = _choosable(_community_names(), township_ids)
-    return [] if choosable is None else [tuple(row) for row in db.session.execute(choosable)]
+    order, read as plain rows in one statement: a registration form's select needs nothing
+    else."""
+    wanted = sorted({township_id for township_id in township_ids if township_id is not None})
+    rows = db.session.execute(_community_names(), {"choice_limit": CHOICE_LIMIT, "wanted": wanted})
+    return [tuple(row) for row in rows]
 
 
 # How a select lists communities: by township, then by name.

@@ -286,7 +286,7 @@ class BlankForms:
             parts += ["\n        ", pieces.code]
         parts += ["\n      ", self._party_field(room.most if short and not waitlist_only else None)]
         parts.append("\n      ")
-        if event_session.slots:
+        if any(group.choices for group in groups):
             slot = SimpleNamespace(name=f"{MARK}-slot", id=f"{MARK}-slot", data="", errors=[])
             parts.append(
                 f'\n        <fieldset class="field slot-choices" id="{MARK}-slot-group">'

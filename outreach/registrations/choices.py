@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import get_translations
 from markupsafe import Markup, escape
@@ -19,14 +19,15 @@ from markupsafe import Markup, escape
 from outreach.events.models import EventSession
 from outreach.formatting import HTML_LANG, text
 from outreach.i18n import current_language
+from outreach.localtime import local_zone
 from outreach.registrations.models import Slot, time_window
 from outreach.registrations.services import Room
+from outreach.registrations.slot_rows import SlotRow
 
 
-@dataclass(frozen=True, slots=True)
-class SlotChoice:
+class SlotChoice(NamedTuple):
     """One radio button: the slot's id (the form's value: digits, nothing to escape), its
-    places left and its label (markup)."""
+    places left and its label (markup). A tuple: a clinic day's page makes dozens."""
 
     value: str
     left: int
@@ -49,6 +50,7 @@ class Wordings:
 
     def __init__(self) -> None:
         self._translations = get_translations()
+        self._zone = local_zone()  # asked once: the app's config, through its proxy
         self._left: dict[int, Markup] = {}
         self._full: dict[bool, Markup] = {}
         self._labels: dict[tuple[Markup, int, bool], Markup] = {}
@@ -85,12 +87,15 @@ class Wordings:
             self._labels[key] = found
         return found
 
-    def window(self, slot: Slot) -> str:
+    def window(self, slot: Slot | SlotRow) -> str:
         """The slot's local time window (`Slot.window`)."""
-        key = (slot.starts_at, slot.ends_at)
+        return self._window(slot.starts_at, slot.ends_at)
+
+    def _window(self, starts_at: datetime | None, ends_at: datetime | None) -> str:
+        key = (starts_at, ends_at)
         found = self._windows.get(key)
         if found is None:
-            found = self._windows[key] = slot.window()
+            found = self._windows[key] = time_window(starts_at, ends_at, self._zone)
         return found
 
     def window_name(self, starts_at: datetime | None, ends_at: datetime | None) -> Markup:
@@ -99,35 +104,40 @@ class Wordings:
         key = (starts_at, ends_at)
         found = self._names.get(key)
         if found is None:
-            found = self._names[key] = escape(time_window(starts_at, ends_at))
+            found = self._names[key] = escape(self._window(starts_at, ends_at))
         return found
 
 
-def _groups(event_session: EventSession) -> list[tuple[str | None, list[Slot]]]:
+def _groups(slots: Sequence[Slot | SlotRow]) -> list[tuple[str | None, list[Slot | SlotRow]]]:
     """A session's slots by department (their label) when a label has several time windows;
     one group without a name when every label has one slot. In the slots' own order."""
-    groups: dict[str, list[Slot]] = {}
-    for slot in event_session.slots:
+    groups: dict[str, list[Slot | SlotRow]] = {}
+    for slot in slots:
         groups.setdefault(slot.label, []).append(slot)
-    if all(len(slots) == 1 for slots in groups.values()):
-        return [(None, list(event_session.slots))]
+    if all(len(grouped) == 1 for grouped in groups.values()):
+        return [(None, list(slots))]
     return list(groups.items())
 
 
-def slot_groups(event_session: EventSession, room: Room, wordings: Wordings) -> Sequence[SlotGroup]:
-    """The session's slots as the form lists them: a department's slots under its legend,
+def slot_groups(
+    event_session: EventSession,
+    slots: Sequence[Slot | SlotRow],
+    room: Room,
+    wordings: Wordings,
+) -> Sequence[SlotGroup]:
+    """The session's `slots` as the form lists them: a department's slots under its legend,
     each named by its time window (or its label, when it has no times or the slots are not
     grouped) with the places it has left (`room`: what the session has left)."""
     language = current_language()
     waitlist = event_session.event.allow_waitlist
     found = []
-    for department, slots in _groups(event_session):
+    for department, grouped in _groups(slots):
         legend = lang = None
         if department:
-            legend, legend_language = slots[0].text_in("label", language)
+            legend, legend_language = grouped[0].text_in("label", language)
             lang = HTML_LANG[legend_language] if legend_language != language else None
         choices = []
-        for slot in slots:
+        for slot in grouped:
             left = room.slot_left(slot)
             name = wordings.window_name(slot.starts_at, slot.ends_at) if department else None
             if not name:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -28,7 +28,32 @@ from outreach.registrations.limits import CONTACT_NOTE_LENGTH
 from outreach.registrations.phones import mask_mobile
 
 
-class Slot(Bilingual, db.Model):
+class SlotWording(Bilingual):
+    """How a slot reads, for the model and for the event page's plain rows (`SlotRow`):
+    anything with `label`, `label_en`, `starts_at` and `ends_at`."""
+
+    __slots__ = ()
+
+    label: str
+    label_en: str | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    def label_and_times(self, language: str) -> str:
+        """The slot as residents read it everywhere (messages, calendars, forms): its label in
+        `language` (else the Chinese) and its local window, "内科 09:30–10:00" (the start
+        alone when it has no end, the label alone when it has no times)."""
+        label = self.text("label", language)
+        window = self.window()
+        return f"{label} {window}" if window else label
+
+    def window(self) -> str:
+        """Its local time window, "09:30–10:00"; the start alone without an end, "" without
+        times."""
+        return time_window(self.starts_at, self.ends_at)
+
+
+class Slot(SlotWording, db.Model):
     """A bookable part of a session with its own capacity: a specialty, a time window, or both."""
 
     __tablename__ = "slot"
@@ -49,27 +74,16 @@ class Slot(Bilingual, db.Model):
 
     event_session: Mapped[EventSession] = relationship(back_populates="slots")
 
-    def label_and_times(self, language: str) -> str:
-        """The slot as residents read it everywhere (messages, calendars, forms): its label in
-        `language` (else the Chinese) and its local window, "内科 09:30–10:00" (the start
-        alone when it has no end, the label alone when it has no times)."""
-        label = self.text("label", language)
-        window = self.window()
-        return f"{label} {window}" if window else label
 
-    def window(self) -> str:
-        """Its local time window, "09:30–10:00"; the start alone without an end, "" without
-        times."""
-        return time_window(self.starts_at, self.ends_at)
-
-
-def time_window(starts_at: datetime | None, ends_at: datetime | None) -> str:
-    """A slot's local time window from its times (`Slot.window`)."""
+def time_window(
+    starts_at: datetime | None, ends_at: datetime | None, zone: tzinfo | None = None
+) -> str:
+    """A slot's local time window from its times (`Slot.window`; `zone` as `clock`)."""
     if starts_at is None:
         return ""
     if ends_at is None:
-        return clock(starts_at)
-    return f"{clock(starts_at)}–{clock(ends_at)}"
+        return clock(starts_at, zone)
+    return f"{clock(starts_at, zone)}–{clock(ends_at, zone)}"
 
 
 class RegistrationStatus(LabelledEnum):

@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,6 +52,7 @@ from outreach.registrations.models import (
 )
 from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.signals import registration_changed, registration_preparing
+from outreach.registrations.slot_rows import SlotRow
 
 # Confirmation codes avoid characters that look alike on paper or a phone screen:
 # no 0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V.
@@ -277,14 +278,28 @@ class Seats:
         )
 
     @classmethod
-    def counted(cls, event_sessions: Iterable[EventSession]) -> Seats:
+    def counted(
+        cls, event_sessions: Iterable[EventSession], slots: SlotsBySession | None = None
+    ) -> Seats:
         """No query: as the session and slot rows loaded count them (kept by triggers, see
-        counters.py; their slots must be loaded)."""
+        counters.py; `slots`: the sessions' slots by session id, else their loaded ones)."""
         event_sessions = list(event_sessions)
+        slots = _slots_by_session(event_sessions, slots)
         return cls(
             sessions={s.id: s.seats_taken for s in event_sessions},
-            slots={slot.id: slot.seats_taken for s in event_sessions for slot in s.slots},
+            slots={slot.id: slot.seats_taken for s in event_sessions for slot in slots[s.id]},
         )
+
+
+# Sessions' slots by session id: the ORM's or the event page's plain rows (slot_rows.py).
+SlotsBySession = Mapping[int, Sequence[Slot | SlotRow]]
+
+
+def _slots_by_session(
+    event_sessions: Iterable[EventSession], slots: SlotsBySession | None
+) -> SlotsBySession:
+    """`slots` when given, else the sessions' loaded slots."""
+    return slots if slots is not None else {s.id: s.slots for s in event_sessions}
 
 
 def seats_left(capacity: int | None, taken: int) -> int | None:
@@ -453,9 +468,12 @@ def owned_registrations(
     owned: Iterable[Owned], event_sessions: Iterable[EventSession]
 ) -> dict[int, Registration]:
     """Active registrations for these sessions made in this browser (it holds their ids and
-    token hashes), by session: one query."""
+    token hashes), by session: one query; none, and no statement built, for a browser that
+    holds none (most visitors: building the criteria alone was a fifth of a millisecond of
+    the event page)."""
+    owned = list(owned)
     ids = [s.id for s in event_sessions]
-    if not ids:
+    if not ids or not owned:
         return {}
     found = _owned_rows(
         owned, Registration.session_id.in_(ids), Registration.status.in_(ACTIVE_STATUSES)
@@ -477,29 +495,31 @@ class Room:
         """Nobody can be confirmed now: only the waitlist is left (if the event has one)."""
         return self.most == 0
 
-    def slot_left(self, slot: Slot) -> int:
+    def slot_left(self, slot: Slot | SlotRow) -> int:
         """Places left in a slot, the session's own limit counted too."""
         left = self.slots.get(slot.id, 0)
         return left if self.left is None else min(left, self.left)
 
 
-def room_of(event_session: EventSession, seats: Seats) -> Room:
-    """What `event_session` has left, from seats counted for the page (no query)."""
+def room_of(event_session: EventSession, seats: Seats, slots: Sequence[Slot | SlotRow]) -> Room:
+    """What `event_session` (its `slots`) has left, from seats counted for the page (no
+    query)."""
+    taken = seats.slots
+    places = {slot.id: seats_left(slot.capacity, taken.get(slot.id, 0)) or 0 for slot in slots}
     left = seats_left(event_session.capacity, seats.sessions.get(event_session.id, 0))
-    slots = {
-        slot.id: seats_left(slot.capacity, seats.slots.get(slot.id, 0)) or 0
-        for slot in event_session.slots
-    }
     most = left
-    if slots:
-        best = max(slots.values())
+    if places:
+        best = max(places.values())
         most = best if left is None else min(left, best)
-    return Room(left, slots, most)
+    return Room(left, places, most)
 
 
-def rooms(event_sessions: Sequence[EventSession]) -> dict[int, Room]:
-    """What each of a page of sessions has left (their slots loaded), counted in one query
-    whatever their number: confirmed seats summed per session and slot at once."""
+def rooms(
+    event_sessions: Sequence[EventSession], slots: SlotsBySession | None = None
+) -> dict[int, Room]:
+    """What each of a page of sessions has left (`slots`: their slots by session id, else
+    their loaded ones), counted in one query whatever their number: confirmed seats summed
+    per session and slot at once."""
     ids = [event_session.id for event_session in event_sessions]
     if not ids:
         return {}
@@ -516,14 +536,19 @@ def rooms(event_sessions: Sequence[EventSession]) -> dict[int, Room]:
         seats.sessions[session_id] = seats.sessions.get(session_id, 0) + int(taken)
         if slot_id is not None:
             seats.slots[slot_id] = int(taken)
-    return {event_session.id: room_of(event_session, seats) for event_session in event_sessions}
+    slots = _slots_by_session(event_sessions, slots)
+    return {s.id: room_of(s, seats, slots[s.id]) for s in event_sessions}
 
 
-def counted_rooms(event_sessions: Sequence[EventSession]) -> dict[int, Room]:
-    """What each of the sessions has left, as their rows (and their slots', loaded) count
-    their seats taken (kept by triggers, see counters.py): no query."""
-    seats = Seats.counted(event_sessions)
-    return {event_session.id: room_of(event_session, seats) for event_session in event_sessions}
+def counted_rooms(
+    event_sessions: Sequence[EventSession], slots: SlotsBySession | None = None
+) -> dict[int, Room]:
+    """What each of the sessions has left, as their rows and their slots' (`slots` by
+    session id, else their loaded ones) count their seats taken (kept by triggers, see
+    counters.py): no query."""
+    slots = _slots_by_session(event_sessions, slots)
+    seats = Seats.counted(event_sessions, slots)
+    return {s.id: room_of(s, seats, slots[s.id]) for s in event_sessions}
 
 
 def _tallies(key, where, *, by_event: bool = False) -> dict[int, Tally]:

@@ -43,6 +43,7 @@ from outreach.registrations.forms import ConfirmForm, PartySizeForm, Registratio
 from outreach.registrations.models import RegistrationStatus
 from outreach.registrations.phones import normalise_mobile
 from outreach.registrations.roster import mask_email
+from outreach.registrations.slot_rows import slot_rows
 from outreach.text import localised
 
 bp = Blueprint("registrations", __name__)
@@ -92,11 +93,13 @@ def event_page(
     open to registration that can take someone (`bound`: the one posted, with its errors;
     `code_sent`: the masked number a verification code was just texted to, for that form);
     a session full without a waitlist shows no form. Registrations made in this browser are
-    pointed at on their session."""
+    pointed at on their session. The page reads the sessions' slots as plain rows (one
+    query), whether the event was loaded with its slots or not."""
     owned = services.owned_registrations(_owned(), event.sessions)
+    slots = slot_rows(s.id for s in event.sessions)
     # The page as everyone sees it reads the seats the rows loaded count (no query); a form
     # posted back, in the transaction that tried it, counts them again.
-    rooms = (services.counted_rooms if bound is None else services.rooms)(event.sessions)
+    rooms = (services.counted_rooms if bound is None else services.rooms)(event.sessions, slots)
     wordings = choices_of_slots.Wordings()
     choices = _community_choices(*event.sessions)
     forms, blank, open_sessions, full = {}, [], set(), set()
@@ -111,7 +114,7 @@ def event_page(
         else:
             blank.append(event_session)
     slot_groups = {
-        s.id: choices_of_slots.slot_groups(s, rooms[s.id], wordings)
+        s.id: choices_of_slots.slot_groups(s, slots[s.id], rooms[s.id], wordings)
         for s in event.sessions
         if s.id in forms or s.id in open_sessions and s.id not in full
     }
@@ -128,6 +131,7 @@ def event_page(
         prepared = BlankForms(event, choices, retention_days, verify, verified_minutes)
         written = {s.id: prepared.render(s, rooms[s.id], slot_groups[s.id]) for s in blank}
     return {
+        "slots": slots,
         "rooms": rooms,
         "slot_groups": slot_groups,
         "forms": forms,
