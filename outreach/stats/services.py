@@ -9,19 +9,20 @@ city scale is two million of them), and joins nothing but the names of the lines
 The triggers set the copies again when a session moves, an event is re-categorised or
 cancelled, a venue changes community or a slot its places, so each counts where it now is.
 
-Two levels of GROUP BY keep every figure exact: per session, what it adds to each figure
-(held or not, ended or not, the smaller of its capacity and its slots' places), then those
-per-session rows summed per line of each table.
+Each session row says whether the session is held, has ended or has started, and its places;
+each table adds up, per line, the counts of the sessions each figure counts (an aggregate
+with FILTER per figure), so every figure is exact.
 
-The per-session rows are a common table expression, read once per page; each table groups
-them by its own key and joins the names of its lines only (per campaign, community,
-township, category and month, or per community and day of one campaign), and a page's
-tables come back together as one UNION ALL. The campaigns and communities tables are
+The session rows are a common table expression, read once per page; each table groups them
+by its own key and joins the names of its lines only (per campaign, community, township,
+category and month, or per community and day of one campaign), and a page's tables come back
+together as one UNION ALL. The campaigns, communities, and streets and townships tables are
 keyset-paged in the query, so a week of a city's thousands of each returns, and names, one
-page of them, and the community chart gets only the lines among the most people with the
-table's counts; Python only reads the lines shown or written to a file. The tally keeps
-counts, party sizes and arrivals only, which the personal-data purge does not touch, so the
-figures stay when names are erased.
+page of them (the campaigns page adds up its own campaigns only), and the community chart
+gets only the lines among the most people with the table's counts; Python only reads the
+lines shown or written to a file. The overview's statement is made once per kind of request
+and run with each request's values. The tally keeps counts, party sizes and arrivals only,
+which the personal-data purge does not touch, so the figures stay when names are erased.
 """
 
 from __future__ import annotations

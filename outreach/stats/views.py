@@ -87,8 +87,8 @@ def overview():
         html = render_template("stats/overview.html", error=str(read.error), **context)
         return html, read.error.status
     filters = read.value
-    # The long tables (a campaign or community per line: thousands in a week of a city) come
-    # a page at a time, each with its own cursor; the CSV files hold every line.
+    # The long tables (a campaign, community or township per line: thousands in a week of a
+    # city) come a page at a time, each with its own cursor; the CSV files hold every line.
     per_page = current_app.config["STAFF_PER_PAGE"]
     cursors = {name: cursor_argument(f"{name}_cursor") for name in services.PAGED}
     figures = services.overview(filters, cursors=cursors, per_page=per_page)
