@@ -11,6 +11,7 @@ lands in the middle of a list of 20,000 venues without walking 200 pages to get 
 from __future__ import annotations
 
 import html
+import os
 import re
 import statistics
 import time
@@ -188,6 +189,13 @@ def listings(report: Any, roster_session: int | None = None) -> list[Listing]:
         ),
         Listing("API: places", "/api/v1/places"),
     ]
+
+
+def chosen(found: list[Listing]) -> list[Listing]:
+    """The lists whose label contains OUTREACH_BENCH_LISTS (case-insensitive), when set: to
+    time one list again (`OUTREACH_BENCH_LISTS=statistics scripts/bench --only lists`)."""
+    wanted = os.environ.get("OUTREACH_BENCH_LISTS", "").strip().lower()
+    return [listing for listing in found if wanted in listing.label.lower()]
 
 
 def lists_app(url: str) -> Flask:
@@ -400,7 +408,7 @@ def measure(
     app = lists_app(url)
     fill(app)
     ensure_administrator(app)
-    found = listings(report, busiest_session(app))
+    found = chosen(listings(report, busiest_session(app)))
     deep = deep_paths(app, found)
     server = ServerProcess(
         url,

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +13,7 @@ from typing import Generic, TypeVar
 from flask import current_app, request
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import Select, func, literal, or_, select, tuple_
+from sqlalchemy import Select, bindparam, func, literal, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, lazyload
 
 from outreach.database import db
@@ -198,39 +197,50 @@ def cursor_argument(parameter: str = CURSOR_PARAMETER) -> str | None:
 def _beyond(order: Order, values: tuple, forward: bool):
     """Rows past `values` in the walking direction, as one row-value comparison (which both
     PostgreSQL and SQLite answer from an index on the same columns)."""
-    row = tuple_(*order.columns)
     # Bound with each column's type, so that a time compares as the column stores it.
-    bound = tuple_(*(literal(v, c.type) for c, v in zip(order.columns, values, strict=True)))
+    bound = tuple(literal(v, c.type) for c, v in zip(order.columns, values, strict=True))
+    return _past(order, bound, forward)
+
+
+def _past(order: Order, bound: Sequence, forward: bool):
+    row = tuple_(*order.columns)
     later = forward != order.descending
-    return row > bound if later else row < bound
+    return row > tuple_(*bound) if later else row < tuple_(*bound)
 
 
-def _ordered(order: Order, forward: bool):
+def beyond_parameters(order: Order, forward: bool, prefix: str):
+    """`_beyond` with named parameters (`prefix`0, `prefix`1… in the order's columns) in place
+    of a cursor's values, for a statement built once and run with each request's values
+    (`cursor_parameters`)."""
+    bound = [bindparam(f"{prefix}{n}", type_=c.type) for n, c in enumerate(order.columns)]
+    return _past(order, bound, forward)
+
+
+def cursor_parameters(values: Sequence[object], prefix: str) -> dict[str, object]:
+    """A cursor's values as the parameters `beyond_parameters` names."""
+    return {f"{prefix}{n}": value for n, value in enumerate(values)}
+
+
+def ordered(order: Order, forward: bool) -> list:
+    """The ORDER BY of a keyset page walking forward (or back) along `order`."""
     ascending = forward != order.descending
     return [column.asc() if ascending else column.desc() for column in order.columns]
 
 
-def keyset_page(
-    statement: Select,
-    order: Order,
-    per_page: int,
-    cursor: str | None,
-    *,
-    name: str,
-    fetch: Callable[[Select, bool], list] | None = None,
+def cursor_position(cursor: str | None, width: int, name: str) -> tuple[bool, tuple | None]:
+    """Whether a page walks forward, and the sort key (of `width` values) it starts past
+    (None: the list's first page); BadCursor for a cursor not ours for the list `name`."""
+    if cursor is None:
+        return True, None
+    direction, values = decode_cursor(name, cursor, width)
+    return direction == _AFTER, values
+
+
+def page_of(
+    rows: list, order: Order, per_page: int, forward: bool, values: tuple | None, name: str
 ) -> CursorPage:
-    """One page of `statement`'s rows in `order`, from `cursor` (the first page when None):
-    one query, reading at most per_page + 1 rows of the order's index. `fetch` runs the
-    limited statement instead (given it and whether the walk goes forward), returning the
-    items in the walking order: rows of a subquery wrapped with their names, say."""
-    direction, values = (
-        (_AFTER, None) if cursor is None else decode_cursor(name, cursor, len(order.columns))
-    )
-    forward = direction == _AFTER
-    if values is not None:
-        statement = statement.where(_beyond(order, values, forward))
-    limited = statement.order_by(None).order_by(*_ordered(order, forward)).limit(per_page + 1)
-    rows = fetch(limited, forward) if fetch else list(db.session.scalars(limited).unique())
+    """The keyset page from `rows`, up to per_page + 1 of them in the walking order (the one
+    past the page says there is more), with the cursors of the pages either side."""
     more = len(rows) > per_page
     rows = rows[:per_page]
     if not forward:
@@ -249,39 +259,25 @@ def keyset_page(
     )
 
 
-def keyset_slice(
-    items: Sequence[T],
-    position: Callable[[T], tuple],
+def keyset_page(
+    statement: Select,
+    order: Order,
     per_page: int,
     cursor: str | None,
     *,
     name: str,
-) -> CursorPage[T]:
-    """One keyset page of rows already in memory and sorted by `position` (a table of figures
-    added up by one query): the same signed cursors as keyset_page, found by bisection."""
-    keys = [position(item) for item in items]
-    width = len(keys[0]) if keys else 0
-    if cursor is None:
-        start, end = 0, min(per_page, len(items))
-    else:
-        direction, values = decode_cursor(name, cursor, width)
-        try:
-            if direction == _AFTER:
-                start = bisect_right(keys, values)
-                end = min(start + per_page, len(items))
-            else:
-                end = bisect_left(keys, values)
-                start = max(0, end - per_page)
-        except TypeError as error:  # a cursor of the right width but other kinds of values
-            raise _bad_cursor() from error
-        if start >= len(items):  # past the end (rows gone since): the last page
-            start, end = max(0, len(items) - per_page), len(items)
-    return CursorPage(
-        items=items[start:end],
-        per_page=per_page,
-        next_cursor=encode_cursor(name, _AFTER, keys[end - 1]) if end < len(items) else None,
-        prev_cursor=encode_cursor(name, _BEFORE, keys[start]) if start > 0 else None,
-    )
+    fetch: Callable[[Select, bool], list] | None = None,
+) -> CursorPage:
+    """One page of `statement`'s rows in `order`, from `cursor` (the first page when None):
+    one query, reading at most per_page + 1 rows of the order's index. `fetch` runs the
+    limited statement instead (given it and whether the walk goes forward), returning the
+    items in the walking order: rows of a subquery wrapped with their names, say."""
+    forward, values = cursor_position(cursor, len(order.columns), name)
+    if values is not None:
+        statement = statement.where(_beyond(order, values, forward))
+    limited = statement.order_by(None).order_by(*ordered(order, forward)).limit(per_page + 1)
+    rows = fetch(limited, forward) if fetch else list(db.session.scalars(limited).unique())
+    return page_of(rows, order, per_page, forward, values, name)
 
 
 SEARCH_PARAMETER = "q"

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -202,6 +202,37 @@ def shown(figures: Figures, measure: Measure) -> str:
     return f"{number:,}"
 
 
+@dataclass(frozen=True)
+class Headings:
+    """The figure columns' heading cells: a row of groups, then a row of columns."""
+
+    groups: Markup
+    measures: Markup
+
+
+_GROUP_CELL = Markup('<th scope="colgroup" class="group" colspan="{}">{}</th>')
+_MEASURE_CELL = Markup('<th scope="col" class="num" title="{}">{}</th>')
+
+
+def headings() -> Headings:
+    """The heading cells of the figure columns in the reader's language, written once per
+    language: every table of every statistics page shares them (180 translated and escaped
+    strings a page, written cell by cell)."""
+    kept = current_app.extensions.setdefault("outreach.stats.headings", {})
+    language = current_language()
+    if language not in kept:
+        kept[language] = Headings(
+            Markup("").join(
+                _GROUP_CELL.format(len(group.measures), str(group.title)) for group in GROUPS
+            ),
+            Markup("").join(
+                _MEASURE_CELL.format(str(measure.heading), str(measure.short))
+                for measure in MEASURES
+            ),
+        )
+    return kept[language]
+
+
 def cells(figures: Figures) -> Markup:
     """A line's figure cells, every column in order: one filter call per line of a table
     rather than one per cell (their text is digits, commas, a point, % or a dash)."""
@@ -368,6 +399,7 @@ def overview_charts(overview: Overview) -> dict[str, Chart]:
 def init_app(app: Flask) -> None:
     """The template filters of the statistics pages."""
     app.add_template_filter(cells, "stats_cells")
+    app.add_template_global(headings, "stats_headings")
     app.add_template_filter(percent, "stats_percent")
     app.add_template_filter(community_label, "stats_community")
     app.add_template_filter(month_label, "stats_month")

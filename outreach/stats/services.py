@@ -9,19 +9,20 @@ city scale is two million of them), and joins nothing but the names of the lines
 The triggers set the copies again when a session moves, an event is re-categorised or
 cancelled, a venue changes community or a slot its places, so each counts where it now is.
 
-Two levels of GROUP BY keep every figure exact: per session, what it adds to each figure
-(held or not, ended or not, the smaller of its capacity and its slots' places), then those
-per-session rows summed per line of each table.
+Each session row says whether the session is held, has ended or has started, and its places;
+each table adds up, per line, the counts of the sessions each figure counts (an aggregate
+with FILTER per figure), so every figure is exact.
 
-The per-session rows are a common table expression, read once per page; each table groups
-them by its own key and joins the names of its lines only (per campaign, community,
-township, category and month, or per community and day of one campaign), and a page's
-tables come back together as one UNION ALL. The campaigns and communities tables are
+The session rows are a common table expression, read once per page; each table groups them
+by its own key and joins the names of its lines only (per campaign, community, township,
+category and month, or per community and day of one campaign), and a page's tables come back
+together as one UNION ALL. The campaigns, communities, and streets and townships tables are
 keyset-paged in the query, so a week of a city's thousands of each returns, and names, one
-page of them, and the community chart gets only the lines among the most people with the
-table's counts; Python only reads the lines shown or written to a file. The tally keeps
-counts, party sizes and arrivals only, which the personal-data purge does not touch, so the
-figures stay when names are erased.
+page of them (the campaigns page adds up its own campaigns only), and the community chart
+gets only the lines among the most people with the table's counts; Python only reads the
+lines shown or written to a file. The overview's statement is made once per kind of request
+and run with each request's values. The tally keeps counts, party sizes and arrivals only,
+which the personal-data purge does not touch, so the figures stay when names are erased.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
     Select,
     String,
     Subquery,
+    bindparam,
     case,
     cast,
     func,
@@ -47,6 +50,7 @@ from sqlalchemy import (
     null,
     select,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.orm import aliased, joinedload
@@ -55,8 +59,16 @@ from outreach.accounts.models import Organisation
 from outreach.database import db, utcnow
 from outreach.errors import InvalidInput
 from outreach.events.models import Category, Event, EventSession, EventStatus, SessionStatus
-from outreach.localtime import local_midnight
-from outreach.pagination import CursorPage, Order, keyset_page
+from outreach.localtime import local_midnight, local_zone
+from outreach.pagination import (
+    CursorPage,
+    Order,
+    beyond_parameters,
+    cursor_parameters,
+    cursor_position,
+    ordered,
+    page_of,
+)
 from outreach.places.models import Community, Township
 from outreach.stats.periods import DAY, MONTH, local_period
 from outreach.stats.tally import SessionTally
@@ -69,8 +81,9 @@ CHART_COMMUNITIES = 15
 
 # Tables of the overview and of a campaign's page, by the name used in URLs.
 OVERVIEW_TABLES = ("events", "communities", "townships", "categories", "months")
-# The overview's tables paged by the database (thousands of lines in a week of a city).
-PAGED = ("events", "communities")
+# The overview's tables paged by the database (thousands of lines in a week of a city; the
+# streets and townships are hundreds).
+PAGED = ("events", "communities", "townships")
 CAMPAIGN_TABLES = ("communities", "days")
 
 
@@ -173,29 +186,49 @@ class Filters:
     category_id: int | None = None
 
     @property
-    def by_event(self) -> bool:
-        """Whether the filters choose sessions by their event's organisation or category."""
-        return any(
-            chosen is not None for chosen in (self.visible, self.organisation_id, self.category_id)
-        )
+    def shape(self) -> tuple[bool, ...]:
+        """Which filters are set (not their values): the conditions' SQL is the same for
+        every filters of one shape, their values bound as parameters."""
+        return (self.visible is None, self.organisation_id is None, self.category_id is None)
 
-    def period(self, starts_at: Any = EventSession.starts_at) -> list[ColumnElement[bool]]:
-        """The WHERE clauses on the sessions' start (by default, the session rows')."""
-        return [
-            starts_at >= local_midnight(self.date_from),
-            starts_at < local_midnight(self.date_to + timedelta(days=1)),
-        ]
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The WHERE clauses, on the sessions' statistics rows (SessionTally)."""
-        c = TALLY.c
-        found = [c.event_status != EventStatus.DRAFT.value, *self.period(c.starts_at)]
+    def parameters(self) -> dict[str, Any]:
+        """The values of the conditions' parameters."""
+        found: dict[str, Any] = {
+            "stats_from": local_midnight(self.date_from),
+            "stats_to": local_midnight(self.date_to + timedelta(days=1)),
+        }
         if self.visible is not None:
-            found.append(c.organisation_id.in_(sorted(self.visible)))
+            found["stats_visible"] = sorted(self.visible)
         if self.organisation_id is not None:
-            found.append(c.organisation_id == self.organisation_id)
+            found["stats_organisation"] = self.organisation_id
         if self.category_id is not None:
-            found.append(c.category_id == self.category_id)
+            found["stats_category"] = self.category_id
+        return found
+
+    def conditions(self, *, bound: bool = True) -> list[ColumnElement[bool]]:
+        """The WHERE clauses, on the sessions' statistics rows (SessionTally): with their
+        values bound, or (`bound` False) as parameters given when the statement runs."""
+        c = TALLY.c
+        values = self.parameters()
+
+        def parameter(name: str, column: Any, **kwargs: Any) -> Any:
+            if bound:
+                return bindparam(name, values[name], type_=column.type, **kwargs)
+            return bindparam(name, type_=column.type, **kwargs)
+
+        found = [
+            c.event_status != EventStatus.DRAFT.value,
+            c.starts_at >= parameter("stats_from", c.starts_at),
+            c.starts_at < parameter("stats_to", c.starts_at),
+        ]
+        if self.visible is not None:
+            found.append(
+                c.organisation_id.in_(parameter("stats_visible", c.organisation_id, expanding=True))
+            )
+        if self.organisation_id is not None:
+            found.append(c.organisation_id == parameter("stats_organisation", c.organisation_id))
+        if self.category_id is not None:
+            found.append(c.category_id == parameter("stats_category", c.category_id))
         return found
 
 
@@ -227,11 +260,14 @@ WHERE_AND_WHEN = (
 )
 
 
-def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
-    """One row per session in scope: where and when, places, held or not, ended or not, and
-    its counts, all read from the sessions' statistics rows (no join). A common table
-    expression, which PostgreSQL computes once for all the tables reading it."""
+def _per_session(conditions: list[ColumnElement[bool]], now: datetime | None) -> Any:
+    """One row per session in scope: where and when, whether it is held (1 or 0), has ended,
+    has started, its places, and its counts, all read from the sessions' statistics rows (no
+    join). A common table expression, which PostgreSQL computes once for all the tables
+    reading it; each table adds a session's counts to the figures they count for (_figures).
+    `now` is the parameter stats_now (given when the statement runs, when None)."""
     c = TALLY.c
+    now = bindparam("stats_now", now, type_=c.ends_at.type, required=now is None)
     # A session is full when its own capacity or all its slots are: the smaller of the two.
     # Neither set means unlimited (NULL).
     capacity, slots = c.capacity, c.slot_places
@@ -243,7 +279,7 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
     )
     cancelled = SessionStatus.CANCELLED.value
     held = (c.session_status != cancelled) & (c.event_status != EventStatus.CANCELLED.value)
-    sessions = (
+    return (
         select(
             *(c[name] for name in WHERE_AND_WHEN),
             case((held, 1), else_=0).label("held"),
@@ -253,42 +289,46 @@ def _per_session(conditions: list[ColumnElement[bool]], now: datetime) -> Any:
             *(c[name] for name in PER_SESSION_COUNTS),
         )
         .where(*conditions)
-        .subquery("session_rows")
+        .cte("per_session")
     )
-    where_and_when = (sessions.c[name] for name in WHERE_AND_WHEN)
-    return select(*where_and_when, *_contributions(sessions)).cte("per_session")
 
 
-def _contributions(sessions: Subquery) -> list[ColumnElement[int]]:
-    """What a session adds to each Figures field (a table sums them per line): worked out
-    once per session rather than once per table."""
-    c = sessions.c
+def _figures(per_session: Any) -> list[ColumnElement[int]]:
+    """Each Figures field over a group of sessions, as aggregates of their rows: what counts,
+    and among which sessions (FILTER), whole numbers (0 for none) whatever the engine sums to.
+
+    The session rows carry their counts and flags only, and each table adds up what counts:
+    making a column of each session's share of every figure first (fifteen CASE expressions a
+    session) took twice as long, as the database wrote them all down for the tables to read."""
+    c = per_session.c
     held = c.held == 1
-    limited = held & c.places.is_not(None)
     ended = held & (c.ended == 1)
     # People served only on a day that has come: a check-in made early by mistake is not.
     started = held & (c.started == 1)
-
-    def added(value, when: ColumnElement[bool] = held) -> ColumnElement[int]:
-        return case((when, value), else_=0)
-
-    return [
-        added(1).label("sessions"),
-        added(1, c.held == 0).label("cancelled_sessions"),
-        added(1, held & c.places.is_(None)).label("unlimited_sessions"),
-        added(c.registrations).label("registrations"),
-        added(c.people).label("people"),
-        added(c.places, limited).label("capacity"),
-        added(c.people, limited).label("people_limited"),
-        added(c.registrations, ended).label("ended_registrations"),
-        added(c.checked_in, ended).label("ended_checked_in"),
-        added(c.checked_in_people, started).label("checked_in_people"),
-        added(c.waitlisted_ever).label("waitlisted_ever"),
-        added(c.waitlisted_ever_people).label("waitlisted_ever_people"),
-        added(c.promoted).label("promoted"),
-        added(c.waiting).label("waiting"),
-        added(c.waiting_people).label("waiting_people"),
-    ]
+    counted = {
+        "sessions": (None, held),
+        "cancelled_sessions": (None, c.held == 0),
+        "unlimited_sessions": (None, held & c.places.is_(None)),
+        "registrations": (c.registrations, held),
+        "people": (c.people, held),
+        # The places of the sessions with a limit (sum leaves out the others' NULL).
+        "capacity": (c.places, held),
+        "people_limited": (c.people, held & c.places.is_not(None)),
+        "ended_registrations": (c.registrations, ended),
+        "ended_checked_in": (c.checked_in, ended),
+        "checked_in_people": (c.checked_in_people, started),
+        "waitlisted_ever": (c.waitlisted_ever, held),
+        "waitlisted_ever_people": (c.waitlisted_ever_people, held),
+        "promoted": (c.promoted, held),
+        "waiting": (c.waiting, held),
+        "waiting_people": (c.waiting_people, held),
+    }
+    found = []
+    for name in FIELDS:
+        value, when = counted[name]
+        total = func.count() if value is None else func.sum(value)
+        found.append(cast(func.coalesce(total.filter(when), 0), BigInteger).label(name))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,9 +349,7 @@ def _summed(per_session: Any, *keys: ColumnElement, extra: tuple = ()) -> Subque
     """The sessions in scope added up per `keys`: the keys (labelled key0, key1…), `extra`
     columns, then the figures, as whole numbers whatever the engine sums to."""
     labelled = [key.label(f"key{n}") for n, key in enumerate(keys)]
-    c = per_session.c
-    measures = [cast(func.sum(c[name]), BigInteger).label(name) for name in FIELDS]
-    return select(*labelled, *extra, *measures).group_by(*keys).subquery()
+    return select(*labelled, *extra, *_figures(per_session)).group_by(*keys).subquery()
 
 
 def _text(value: str) -> ColumnElement[str]:
@@ -444,20 +482,35 @@ def _community_leaders(lines: Any) -> Select:
     """The community lines the chart may draw, with how many lines the table has and how many
     of them anyone came to: every line among the CHART_COMMUNITIES with most people (ties
     included), and of the lines tied on people (and on anyone coming) the first ones only.
-    The chart picks its bars from these as it would from the whole table."""
+    The chart picks its bars from these as it would from the whole table.
+
+    Only the lines with at least the people of the CHART_COMMUNITIES-th line are ranked (a
+    top-N sort finds that line): a line's rank by people counts the lines with more, and
+    lines tied on people are all kept, so the ranks and the order among ties are those of
+    the whole table, and the window functions sort a few lines rather than thousands."""
     c = lines.c
-    order = _community_order(lines)
+    last_place = (
+        select(c.people).order_by(c.people.desc()).offset(CHART_COMMUNITIES - 1).limit(1)
+    ).scalar_subquery()
+    candidates = select(lines).where(c.people >= func.coalesce(last_place, -1)).subquery("top")
+    t = candidates.c
     ranked = select(
-        lines,
-        func.rank().over(order_by=c.people.desc()).label("by_people"),
-        func.row_number().over(partition_by=(c.people, c.anyone), order_by=order).label("among"),
-        func.count().over().label("lines"),
-        func.sum(c.anyone).over().label("lines_with_anyone"),
+        candidates,
+        func.rank().over(order_by=t.people.desc()).label("by_people"),
+        func.row_number()
+        .over(partition_by=(t.people, t.anyone), order_by=_community_order(candidates))
+        .label("among"),
     ).subquery("ranked")
     r = ranked.c
-    return _community_rows(
-        "community_chart", ranked, (COUNT0, r.lines), (COUNT1, r.lines_with_anyone)
-    ).where(r.by_people <= CHART_COMMUNITIES, r.among <= CHART_COMMUNITIES)
+    whole = select(func.count().label("lines"), func.sum(c.anyone).label("with_anyone"))
+    whole = whole.select_from(lines).subquery("whole")
+    return (
+        _community_rows(
+            "community_chart", ranked, (COUNT0, whole.c.lines), (COUNT1, whole.c.with_anyone)
+        )
+        .join(whole, true())
+        .where(r.by_people <= CHART_COMMUNITIES, r.among <= CHART_COMMUNITIES)
+    )
 
 
 def _table_rows(name: str, per_session: Any, unit: str) -> Select:
@@ -511,21 +564,26 @@ def _without_jit() -> None:
         db.session.execute(text("SET LOCAL jit = off"))
 
 
-def _tables(
-    statements: list[Select], counts: dict[str, tuple[int, int]] | None = None
+def _read(
+    statement: Any, parameters: dict[str, Any], counts: dict[str, tuple[int, int]] | None = None
 ) -> dict[str, list[Line]]:
-    """Run the tables' rows as one query; each table's lines in their positions' order
-    (sorted here, where the page cursors compare them). The counts some rows carry over
-    their whole table go to `counts`, by table."""
+    """Run a statement of tables' rows; each table's lines in their positions' order (sorted
+    here, where the page cursors compare them). The counts some rows carry over their whole
+    table go to `counts`, by table."""
     _without_jit()
     found: dict[str, list[Line]] = {}
-    for row in db.session.execute(union_all(*statements)).all():
+    for row in db.session.execute(statement, parameters).all():
         found.setdefault(row[TAG], []).append(_line(row[TAG], row))
         if counts is not None and row[COUNT0] is not None:
             counts[row[TAG]] = (int(row[COUNT0]), int(row[COUNT1]))
     for lines in found.values():
         lines.sort(key=attrgetter("position"))
     return found
+
+
+def _tables(statements: list[Select]) -> dict[str, list[Line]]:
+    """Run the tables' rows as one query (see _read)."""
+    return _read(union_all(*statements), {})
 
 
 @dataclass(frozen=True)
@@ -544,53 +602,157 @@ class Pages:
 
     events: CursorPage[Line]
     communities: CursorPage[Line]
+    townships: CursorPage[Line]
     leaders: Leaders
 
 
-def _pages_and_tables(
-    per_session: Any, names: tuple[str, ...], cursors: dict[str, str | None], per_page: int
-) -> tuple[Pages, dict[str, list[Line]]]:
-    """A keyset page of the campaigns table, in the order of their first session, one of the
-    communities table, the community chart's lines, and the other tables, in one query: the
-    database adds every campaign and community up but returns, and names, only the pages'
-    (a week of a city holds thousands of each)."""
-    summed = _events_summed(per_session)
-    order = Order(
-        (summed.c.first_start, summed.c.key0), key=lambda line: (line.first_start, line.key)
-    )
-    lines = _community_lines(per_session).cte("community_lines")
-    by_place = Order(tuple(_community_order(lines)), key=attrgetter("position"))
-    tables: dict[str, list[Line]] = {}
-    counts: dict[str, tuple[int, int]] = {}
-    communities: list[CursorPage[Line]] = []
+# The overview's pages: the campaigns' in the order of their first session, the communities'
+# in the table's order (_community_order), each from its own cursor.
+EVENTS_CURSOR, EVENTS_WIDTH, EVENTS_AFTER = "stats.events", 2, "stats_events_"
+PLACES_CURSOR, PLACES_WIDTH, PLACES_AFTER = "stats.communities", 5, "stats_places_"
+TOWNSHIPS_CURSOR, TOWNSHIPS_WIDTH, TOWNSHIPS_AFTER = "stats.townships", 2, "stats_townships_"
+Walk = tuple[bool, bool]  # forward or back, and from a cursor or from the start
 
-    def fetch(limited: Select, forward: bool) -> list[Line]:
-        def fetch_communities(limited_places: Select, forward_places: bool) -> list[Line]:
-            page = _events_rows(limited.subquery("page"))
-            places = _community_rows("communities", limited_places.subquery("places"))
-            others = [_table_rows(name, per_session, MONTH) for name in names]
-            tables.update(_tables([page, places, _community_leaders(lines), *others], counts))
-            found = tables.pop("communities", [])
-            return sorted(found, key=by_place.key, reverse=not forward_places)
 
-        communities.append(
-            keyset_page(
-                select(lines),
-                by_place,
-                per_page,
-                cursors.get("communities"),
-                name="stats.communities",
-                fetch=fetch_communities,
-            )
+@dataclass(frozen=True)
+class _Made:
+    """The overview's query for one kind of request, and the orders of its two pages."""
+
+    statement: Any
+    events: Order
+    communities: Order
+    townships: Order
+
+
+def _walk(statement: Select, order: Order, walk: Walk, prefix: str) -> Select:
+    """A keyset page of `statement` in `order`: walking forward or back (walk[0]), past the
+    parameters named `prefix`… when a cursor is given (walk[1]); stats_limit rows."""
+    forward, past = walk
+    if past:
+        statement = statement.where(beyond_parameters(order, forward, prefix))
+    limit = bindparam("stats_limit", type_=Integer, required=True)
+    return statement.order_by(*ordered(order, forward)).limit(limit)
+
+
+def _events_page(per_session: Any, walk: Walk) -> tuple[Subquery, Order]:
+    """A keyset page of the campaigns, in the order of their first session, and its order:
+    the campaigns' first and last starts found for every campaign of the period, their
+    figures added up for the page's campaigns only (thousands of campaigns in a week of a
+    city, fifty on a page)."""
+    c = per_session.c
+    campaigns = (
+        select(
+            c.event_id.label("key0"),
+            func.min(c.starts_at).label("first_start"),
+            func.max(c.starts_at).label("last_start"),
         )
-        return sorted(tables.pop("events", []), key=order.key, reverse=not forward)
-
-    events = keyset_page(
-        select(summed), order, per_page, cursors.get("events"), name="stats.events", fetch=fetch
+        .group_by(c.event_id)
+        .subquery("campaigns")
     )
+    order = Order(
+        (campaigns.c.first_start, campaigns.c.key0),
+        key=lambda line: (line.first_start, line.key),
+    )
+    page = _walk(select(campaigns), order, walk, EVENTS_AFTER).subquery("page_campaigns")
+    p = page.c
+    summed = (
+        select(p.key0, p.first_start, p.last_start, *_figures(per_session))
+        .select_from(page.join(per_session, c.event_id == p.key0))
+        .group_by(p.key0, p.first_start, p.last_start)
+        .subquery("page")
+    )
+    return summed, order
+
+
+def _townships_page(per_session: Any, walk: Walk) -> tuple[Select, Order]:
+    """A keyset page of the streets and townships, by pinyin (their slugs), and its order."""
+    summed = _summed(per_session, per_session.c.township_id)
+    lines = (
+        select(summed, Township.slug.label("slug"), Township.name, Township.name_en)
+        .join(Township, Township.id == summed.c.key0)
+        .subquery("township_lines")
+    )
+    order = Order((_binary(lines.c.slug), lines.c.key0), key=attrgetter("position"))
+    page = _walk(select(lines), order, walk, TOWNSHIPS_AFTER).subquery("townships_page")
+    rows = _rows(
+        "townships",
+        page,
+        (KEY0, page.c.key0),
+        (NAME0, page.c.name),
+        (NAME0_EN, page.c.name_en),
+        (SLUG0, page.c.slug),
+    )
+    return rows, order
+
+
+def _make_overview(filters: Filters, walks: tuple[Walk, Walk, Walk]) -> _Made:
+    """The overview's query for requests of this shape: filters of this shape and cursors
+    walking these ways (campaigns, communities, streets and townships), every value a
+    parameter (Filters.parameters, stats_now, stats_limit, the cursors'): a page of each of
+    the three tables, the community chart's lines and the other tables, in one query. The
+    database adds every community up but returns, and names, only the pages' (a week of a
+    city holds thousands of communities and campaigns)."""
+    events_walk, places_walk, townships_walk = walks
+    per_session = _per_session(filters.conditions(bound=False), None)
+    page, events = _events_page(per_session, events_walk)
+    lines = _community_lines(per_session).cte("community_lines")
+    communities = Order(tuple(_community_order(lines)), key=attrgetter("position"))
+    places = _walk(select(lines), communities, places_walk, PLACES_AFTER).subquery("places")
+    townships, by_township = _townships_page(per_session, townships_walk)
+    others = [
+        _table_rows(name, per_session, MONTH) for name in OVERVIEW_TABLES if name not in PAGED
+    ]
+    statement = union_all(
+        _events_rows(page),
+        _community_rows("communities", places),
+        _community_leaders(lines),
+        townships,
+        *others,
+    )
+    return _Made(statement, events, communities, by_township)
+
+
+def _overview_made(filters: Filters, walks: tuple[Walk, Walk, Walk]) -> _Made:
+    """The overview's query for this shape of request, made once per application: building
+    the statement again for each request took about 10 ms of Python."""
+    made = current_app.extensions.setdefault("outreach.stats.overview", {})
+    dialect = db.session.get_bind().dialect.name
+    key = (dialect, local_zone().key, filters.shape, walks)
+    if key not in made:
+        made[key] = _make_overview(filters, walks)
+    return made[key]
+
+
+def _pages_and_tables(
+    filters: Filters, now: datetime, cursors: dict[str, str | None], per_page: int
+) -> tuple[Pages, dict[str, list[Line]]]:
+    """A keyset page of the campaigns, communities, and streets and townships tables, the
+    community chart's lines, and the other tables, in one query (see _make_overview)."""
+    tables = (
+        ("events", EVENTS_CURSOR, EVENTS_WIDTH, EVENTS_AFTER),
+        ("communities", PLACES_CURSOR, PLACES_WIDTH, PLACES_AFTER),
+        ("townships", TOWNSHIPS_CURSOR, TOWNSHIPS_WIDTH, TOWNSHIPS_AFTER),
+    )
+    positions = [
+        cursor_position(cursors.get(table), width, name) for table, name, width, _ in tables
+    ]
+    walks = tuple((forward, after is not None) for forward, after in positions)
+    made = _overview_made(filters, walks)
+    parameters = filters.parameters() | {"stats_now": now, "stats_limit": per_page + 1}
+    for (_table, _name, _width, prefix), (_forward, after) in zip(tables, positions, strict=True):
+        parameters |= cursor_parameters(after or (), prefix)
+    counts: dict[str, tuple[int, int]] = {}
+    found = _read(made.statement, parameters, counts)
+    orders = (made.events, made.communities, made.townships)
+    pages = []
+    for (table, name, _width, _prefix), (forward, after), order in zip(
+        tables, positions, orders, strict=True
+    ):
+        in_order = sorted(found.pop(table, []), key=order.key, reverse=not forward)
+        pages.append(page_of(in_order, order, per_page, forward, after, name))
     count, with_anyone = counts.get("community_chart", (0, 0))
-    leaders = Leaders(tables.pop("community_chart", []), count, with_anyone)
-    return Pages(events, communities[0], leaders), tables
+    leaders = Leaders(found.pop("community_chart", []), count, with_anyone)
+    return Pages(*pages, leaders), found
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -623,16 +785,14 @@ class TooWide(InvalidInput):
 
 def check_bounded(filters: Filters) -> None:
     """Refuse filters holding more sessions than STATS_MAX_SESSIONS, with a message in the
-    reader's language. Counting stops one past the limit, so the check itself is bounded."""
+    reader's language. Counting stops one past the limit, so the check itself is bounded.
+
+    It counts the session rows the page would add up (drafts' left out) along their start
+    index; the rows lie in the order of their start, so a week of a city reads about 150
+    pages of them, where the same sessions lie across 8,700 pages of `event_session` (a
+    count of 10-40 ms at city scale)."""
     limit = current_app.config["STATS_MAX_SESSIONS"]
-    in_scope = select(EventSession.id)
-    if filters.by_event:
-        in_scope = select(TALLY.c.session_id).where(*filters.conditions())
-    else:
-        # Everyone's figures: the sessions of the period along the start-time index alone,
-        # drafts' too (a few, and the page's query reads them before leaving them out),
-        # rather than joining every event of the city to leave the drafts out first.
-        in_scope = in_scope.where(*filters.period())
+    in_scope = select(TALLY.c.session_id).where(*filters.conditions())
     in_scope = in_scope.limit(limit + 1).subquery("in_scope")
     if db.session.scalar(select(func.count()).select_from(in_scope)) > limit:
         raise TooWide(
@@ -678,14 +838,17 @@ def overview(
 ) -> Overview:
     """The statistics page's tables, in one query whatever the number of rows; with
     `per_page`, the campaigns and communities tables as pages (from `cursors`, by table)."""
-    per_session = _per_session(filters.conditions(), now or utcnow())
     if per_page is None:
+        per_session = _per_session(filters.conditions(), now or utcnow())
         found = _tables([_table_rows(name, per_session, MONTH) for name in OVERVIEW_TABLES])
         pages = None
     else:
-        names = tuple(name for name in OVERVIEW_TABLES if name not in PAGED)
-        pages, found = _pages_and_tables(per_session, names, cursors or {}, per_page)
-        found.update(events=list(pages.events.items), communities=list(pages.communities.items))
+        pages, found = _pages_and_tables(filters, now or utcnow(), cursors or {}, per_page)
+        found.update(
+            events=list(pages.events.items),
+            communities=list(pages.communities.items),
+            townships=list(pages.townships.items),
+        )
     tables = {name: found.get(name, []) for name in OVERVIEW_TABLES}
     tables["months"] = _every_month(tables["months"], filters)
     return Overview(filters, tables, pages)

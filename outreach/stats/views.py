@@ -18,14 +18,13 @@ from outreach.errors import NotFoundError
 from outreach.events.categories import categories
 from outreach.events.models import Event
 from outreach.localtime import local_today
-from outreach.pagination import cursor_argument, keyset_slice
+from outreach.pagination import cursor_argument
 from outreach.stats import presentation, services
 from outreach.stats.forms import FilterInput, parse_filters
 
 bp = staff_blueprint("stats", __name__, url_prefix="/staff/stats")
 
 MANAGER_ONLY = frozenset({Role.MANAGER})
-PAGED_TABLES = ("townships",)  # paged here; the campaigns and communities by the database
 OVERVIEW_CSV = "<any(" + ", ".join(services.OVERVIEW_TABLES) + "):table>.csv"
 CAMPAIGN_CSV = "<any(" + ", ".join(services.CAMPAIGN_TABLES) + "):table>.csv"
 
@@ -80,7 +79,6 @@ def overview():
         "organisations": organisations,
         "categories": category_list,
         "titles": presentation.TITLES,
-        "groups": presentation.GROUPS,
         "csv_query": given.query_args(),
     }
     # Reading the filters changes nothing: a bad one is shown on the page, with a 400.
@@ -89,22 +87,16 @@ def overview():
         html = render_template("stats/overview.html", error=str(read.error), **context)
         return html, read.error.status
     filters = read.value
-    # The long tables (a campaign or community per line: thousands in a week of a city) come
-    # a page at a time, each with its own cursor; the CSV files hold every line.
+    # The long tables (a campaign, community or township per line: thousands in a week of a
+    # city) come a page at a time, each with its own cursor; the CSV files hold every line.
     per_page = current_app.config["STAFF_PER_PAGE"]
     cursors = {name: cursor_argument(f"{name}_cursor") for name in services.PAGED}
     figures = services.overview(filters, cursors=cursors, per_page=per_page)
     pages = {
-        name: keyset_slice(
-            figures.tables[name],
-            lambda line: line.position,
-            per_page,
-            cursor_argument(f"{name}_cursor"),
-            name=f"stats.{name}",
-        )
-        for name in PAGED_TABLES
+        "events": figures.pages.events,
+        "communities": figures.pages.communities,
+        "townships": figures.pages.townships,
     }
-    pages.update(events=figures.pages.events, communities=figures.pages.communities)
     return render_template(
         "stats/overview.html",
         filters=filters,
@@ -145,7 +137,6 @@ def campaign(event_id: int):
         campaign=figures,
         charts=presentation.campaign_charts(figures),
         titles=presentation.TITLES,
-        groups=presentation.GROUPS,
     )
 
 

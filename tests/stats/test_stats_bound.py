@@ -43,3 +43,18 @@ def test_the_message_is_in_chinese_for_chinese_readers(app, client, make, monkey
     page = client.get("/staff/stats")
     assert page.status_code == 400
     assert "请缩短时间段" in text_of(page)
+
+
+def test_drafts_are_not_counted_against_the_limit(app, client, make, monkeypatch):
+    """The limit counts the sessions a page adds up: a draft's are left out of the figures,
+    and of the count too."""
+    monkeypatch.setitem(app.config, "STATS_MAX_SESSIONS", 1)
+    tomorrow = local_today() + timedelta(days=1)
+    make.event_session(make.event(), day=tomorrow)
+    make.event_session(make.event(status="draft"), day=tomorrow)
+    login(client, make.staff(is_admin=True))
+    page = client.get(f"/staff/stats?from={tomorrow}&to={tomorrow}")
+    assert page.status_code == 200
+    assert "<dt>Sessions</dt><dd>1</dd>" in text_of(page)
+    make.event_session(make.event(), day=tomorrow)
+    assert client.get(f"/staff/stats?from={tomorrow}&to={tomorrow}").status_code == 400

@@ -90,3 +90,33 @@ def test_communities_come_a_page_at_a_time_and_the_chart_draws_the_busiest(app, 
     assert chart_labels(first) == [label for label, _people in busiest[:15]]
     assert [people for _label, people in busiest[12:15]] == [1, 1, 1]
     assert "for the 15 communities with the most people" in first
+
+
+def test_streets_and_townships_come_a_page_at_a_time_in_the_tables_order(app, client, make):
+    """The database pages the streets and townships too: the pages walk every line in the
+    order of the CSV file, forward and back, and the headline counts every one."""
+    app.config["STAFF_PER_PAGE"] = 3
+    event = make.event("社区义诊")
+    for number in range(8):
+        slug = f"t{(number * 3) % 8}"
+        township = make.township(f"街道{slug}", slug=slug, name_en=f"Street {slug}")
+        make.registration(make.event_session(event, make.venue(township=township), capacity=9))
+    login(client, make.staff(is_admin=True))
+
+    def section(page: str) -> str:
+        return page[page.index('id="table-townships"') :].split("</section>")[0]
+
+    def rows(page: str) -> list[str]:
+        return re.findall(r'<th scope="row">([^<]+)</th>', section(page))
+
+    pages = [text_of(client.get("/staff/stats"))]
+    for _page in range(5):
+        if 'rel="next"' not in section(pages[-1]):
+            break
+        pages.append(text_of(client.get(_next(pages[-1], "townships"))))
+    _heading, lines = read_csv(client.get("/staff/stats/townships.csv"))
+    assert [name for page in pages for name in rows(page)] == [row[0] for row in lines[:-1]]
+    assert len(pages) == 3 and [len(rows(page)) for page in pages] == [3, 3, 2]
+    assert "<dt>Sessions</dt><dd>8</dd>" in pages[-1]
+    back = re.search(r'<a rel="prev" href="([^"]+)"', section(pages[-1]))
+    assert rows(text_of(client.get(back[1].replace("&amp;", "&")))) == rows(pages[1])
