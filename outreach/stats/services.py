@@ -27,12 +27,14 @@ which the personal-data purge does not touch, so the figures stay when names are
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
+import cachetools
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import (
@@ -712,15 +714,40 @@ def _make_overview(filters: Filters, walks: tuple[Walk, Walk, Walk]) -> _Made:
     return _Made(statement, events, communities, by_township)
 
 
+OVERVIEWS_EXTENSION = "outreach.stats.overview"
+
+
+class _KeptOverviews(cachetools.LRUCache):
+    """The overview queries an application keeps, the least recently used let go first; a
+    lock, since a threaded server's requests share it."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize)
+        self.lock = threading.Lock()
+
+
+# How many kinds of overview query an application keeps. Each holds about a megabyte of
+# SQLAlchemy objects, and a reader can ask for a couple of hundred kinds (8 filter shapes by
+# each table's cursor direction): the most recently used are kept, the others made again.
+KEPT_OVERVIEWS = 24
+
+
 def _overview_made(filters: Filters, walks: tuple[Walk, Walk, Walk]) -> _Made:
-    """The overview's query for this shape of request, made once per application: building
-    the statement again for each request took about 10 ms of Python."""
-    made = current_app.extensions.setdefault("outreach.stats.overview", {})
+    """The overview's query for this shape of request, made once per application while it is
+    among the `KEPT_OVERVIEWS` most recently used: building the statement again for each
+    request took about 10 ms of Python."""
+    kept = current_app.extensions.get(OVERVIEWS_EXTENSION)
+    if kept is None or kept.maxsize != KEPT_OVERVIEWS:
+        kept = current_app.extensions[OVERVIEWS_EXTENSION] = _KeptOverviews(KEPT_OVERVIEWS)
     dialect = db.session.get_bind().dialect.name
     key = (dialect, local_zone().key, filters.shape, walks)
-    if key not in made:
-        made[key] = _make_overview(filters, walks)
-    return made[key]
+    with kept.lock:
+        made = kept.get(key)
+    if made is None:
+        made = _make_overview(filters, walks)
+        with kept.lock:
+            kept[key] = made
+    return made
 
 
 def _pages_and_tables(
@@ -818,8 +845,9 @@ class Overview:
 
     filters: Filters
     tables: dict[str, list[Line]]
-    # Pages of the campaigns and communities tables, whose other lines are added up by the
-    # database but not read: see _pages_and_tables. Their `tables` hold the pages' lines.
+    # Pages of the campaigns, communities, and streets and townships tables, whose other
+    # lines are added up by the database but not read: see _pages_and_tables. Their
+    # `tables` hold the pages' lines.
     pages: Pages | None = None
 
     @property
@@ -837,7 +865,8 @@ def overview(
     per_page: int | None = None,
 ) -> Overview:
     """The statistics page's tables, in one query whatever the number of rows; with
-    `per_page`, the campaigns and communities tables as pages (from `cursors`, by table)."""
+    `per_page`, the campaigns, communities, and streets and townships tables as pages (from
+    `cursors`, by table)."""
     if per_page is None:
         per_session = _per_session(filters.conditions(), now or utcnow())
         found = _tables([_table_rows(name, per_session, MONTH) for name in OVERVIEW_TABLES])

@@ -118,3 +118,31 @@ def test_the_tables_headings_follow_each_readers_language(client, make):
         # Five tables, each with the columns' headings once.
         assert page.count(shown) == 5 and hidden not in page
         assert page.count('<th scope="colgroup" class="group" colspan="5">') == 10
+
+
+def test_the_kept_queries_are_bounded_and_the_oldest_made_again(app, client, make, monkeypatch):
+    """Each kept query holds about a megabyte of SQLAlchemy objects, and a reader can ask for
+    many kinds (filters × each table's cursor): only the most recent few are kept, and one
+    let go is made again with the same figures."""
+    from outreach.stats import services
+
+    monkeypatch.setattr(services, "KEPT_OVERVIEWS", 2, raising=False)
+    centre = make.organisation()
+    lectures = make.category()
+    day = local_today() + timedelta(days=1)
+    event = make.event(organisation=centre, category=lectures, max_party_size=4)
+    make.registration(make.event_session(event, day=day, capacity=10), 3)
+    login(client, make.staff(is_admin=True))
+    week = f"from={day}&to={day + timedelta(days=6)}"
+    queries = [
+        week,
+        f"{week}&organisation={centre.id}",
+        f"{week}&category={lectures.id}",
+        f"{week}&organisation={centre.id}&category={lectures.id}",
+        week,
+    ]
+    for query in queries:
+        answer = client.get(f"/staff/stats?{query}")
+        assert answer.status_code == 200
+        assert _people(text_of(answer)) == 3
+        assert len(app.extensions[services.OVERVIEWS_EXTENSION]) <= 2
