@@ -32,7 +32,6 @@ from outreach.extensions import (
     phone_of_request,
     registration_limit,
 )
-from outreach.forms import quick_labels
 from outreach.i18n import current_language
 from outreach.places import services as places
 from outreach.qr import qr_svg
@@ -60,12 +59,9 @@ def _community_choices(*sessions: EventSession) -> list[tuple[str, str]]:
     ]
 
 
-def _form_for(event_session, choices, data=None, labels=None) -> RegistrationForm:
-    """The registration form of `event_session` (`data`: as posted); `labels`, when given,
-    holds the page's translated labels by field name, shared by its forms."""
+def _form_for(event_session, choices, data=None) -> RegistrationForm:
+    """The registration form of `event_session` (`data`: as posted)."""
     form = RegistrationForm(formdata=data, prefix=f"s{event_session.id}")
-    if labels is not None:
-        quick_labels(form, labels)
     form.session_id.data = str(event_session.id)
     form.community.choices = choices
     if data is None:
@@ -113,10 +109,11 @@ def event_page(
             forms[event_session.id] = bound
         else:
             blank.append(event_session)
+    # Every session with a form, posted back or blank.
     slot_groups = {
         s.id: choices_of_slots.slot_groups(s, slots[s.id], rooms[s.id], wordings)
         for s in event.sessions
-        if s.id in forms or s.id in open_sessions and s.id not in full
+        if s.id in open_sessions and s.id not in full
     }
     verify = verification.enabled()
     # This browser confirmed a number a short while ago (within these minutes; 0: not): that

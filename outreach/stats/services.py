@@ -737,7 +737,7 @@ def _overview_made(filters: Filters, walks: tuple[Walk, Walk, Walk]) -> _Made:
     among the `KEPT_OVERVIEWS` most recently used: building the statement again for each
     request took about 10 ms of Python."""
     kept = current_app.extensions.get(OVERVIEWS_EXTENSION)
-    if kept is None or kept.maxsize != KEPT_OVERVIEWS:
+    if kept is None:
         kept = current_app.extensions[OVERVIEWS_EXTENSION] = _KeptOverviews(KEPT_OVERVIEWS)
     dialect = db.session.get_bind().dialect.name
     key = (dialect, local_zone().key, filters.shape, walks)
